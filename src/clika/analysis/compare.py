@@ -1,0 +1,151 @@
+"""Paired comparisons of two models (B minus A) per (task, lang), and strategy-level summaries.
+
+accuracy: delta, paired-bootstrap 95% CI, exact McNemar p-value (two-sided binomial test on the
+discordant items). ra, en_co: delta, paired-bootstrap CI and the bootstrap p-value (2 x the smaller
+share of replicates on either side of 0). ra and en_co are not reported for the pivot language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.stats import binomtest
+
+from clika.analysis.registry import FamilyRegistry
+from clika.analysis.stats import METRICS, TaskStats, bootstrap_p_value, percentile_ci
+from clika.errors import ConfigError
+
+P_METHOD = {"accuracy": "mcnemar_exact", "ra": "bootstrap", "en_co": "bootstrap"}
+
+
+@dataclass
+class Comparison:
+    """One tidy comparison record: delta = value_b - value_a."""
+
+    model_a: str
+    model_b: str
+    task: str
+    lang: str
+    metric: str
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_method: str
+    n: int
+    value_a: float | None
+    value_b: float | None
+    strategy: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class PairDeltas:
+    """Point deltas [lang] and replicates [lang, boot] of one pair on one task (kept for summaries)."""
+
+    model_a: str
+    model_b: str
+    strategy: str | None
+    task: str
+    langs: list[str]
+    delta: dict[str, np.ndarray]
+    boot: dict[str, np.ndarray] = field(repr=False)
+
+
+def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, int, float]:
+    """(b_only, a_only, p): exact two-sided binomial test of the discordant counts at 1/2."""
+    a_only = int(np.sum(a_correct & ~b_correct))
+    b_only = int(np.sum(~a_correct & b_correct))
+    if a_only + b_only == 0:
+        return b_only, a_only, 1.0
+    return b_only, a_only, float(binomtest(b_only, a_only + b_only, 0.5).pvalue)
+
+
+def _num(x: float) -> float | None:
+    return None if not np.isfinite(x) else float(x)
+
+
+def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None) -> PairDeltas:
+    ia, ib = stats.model_index(model_a), stats.model_index(model_b)
+    delta = {m: stats.values[m][ib] - stats.values[m][ia] for m in METRICS}
+    boot = {m: stats.boots[m][ib] - stats.boots[m][ia] for m in METRICS}
+    return PairDeltas(model_a, model_b, strategy, stats.matrix.task, list(stats.matrix.langs), delta, boot)
+
+
+def compare_pair(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None) -> tuple[list[Comparison], PairDeltas]:
+    """All (lang, metric) comparison records of B minus A on one task."""
+    d = pair_deltas(stats, model_a, model_b, strategy)
+    ia, ib = stats.model_index(model_a), stats.model_index(model_b)
+    correct = stats.matrix.correct
+    n = correct.shape[-1]
+    out: list[Comparison] = []
+    for metric in METRICS:
+        lo, hi = percentile_ci(d.boot[metric])
+        p_boot = bootstrap_p_value(d.boot[metric])
+        for li, lang in enumerate(d.langs):
+            if metric != "accuracy" and lang == stats.pivot:
+                continue  # ra and en_co are 1 by definition in the pivot language
+            note = None
+            if metric == "accuracy":
+                b_only, a_only, p = mcnemar_exact(correct[ia, li], correct[ib, li])
+                note = f"discordant items: {b_only} only B correct, {a_only} only A correct"
+            else:
+                p = p_boot[li]
+                if not np.isfinite(d.delta[metric][li]):
+                    note = "undefined for one model (zero denominator)"
+            out.append(Comparison(
+                model_a, model_b, d.task, lang, metric, _num(d.delta[metric][li]), _num(lo[li]), _num(hi[li]),
+                _num(p), P_METHOD[metric], n, _num(stats.values[metric][ia, li]),
+                _num(stats.values[metric][ib, li]), strategy, note,
+            ))
+    return out, d
+
+
+def resolve_pairs(
+    stats: dict[str, TaskStats], registry: FamilyRegistry, requested: list[str] | None,
+) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+    """(a, b, strategy) to compare: the requested "A:B" pairs, or every registry pair present in the data."""
+    present = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    notes: list[str] = []
+    if requested:
+        pairs = []
+        for spec in requested:
+            a, sep, b = spec.partition(":")
+            if not sep or not a or not b:
+                raise ConfigError(f"--pair {spec!r}: expected MODEL_A:MODEL_B")
+            for m in (a, b):
+                if m not in present:
+                    raise ConfigError(f"--pair {spec!r}: model {m!r} has no predictions "
+                                      f"(models: {', '.join(sorted(present))})")
+            entry = registry.get(b)
+            strategy = entry.strategy if entry and entry.base and registry.resolve(a) == entry.base else None
+            pairs.append((a, b, strategy))
+        return pairs, notes
+    # Registry names may differ in spelling from the data's: match on the normalised name.
+    by_registry_name = {registry.resolve(m): m for m in present if registry.resolve(m)}
+    unknown = sorted(m for m in present if registry.resolve(m) is None)
+    if unknown:
+        notes.append(f"not in the family registry (no pairs): {', '.join(unknown)}")
+    pairs = [(by_registry_name[a], by_registry_name[b], s) for a, b, s in registry.pairs()
+             if a in by_registry_name and b in by_registry_name]
+    return pairs, notes
+
+
+def compare_models(
+    stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]],
+) -> tuple[list[Comparison], list[PairDeltas]]:
+    """Comparison records for every pair on every task where both models have predictions."""
+    records: list[Comparison] = []
+    deltas: list[PairDeltas] = []
+    for a, b, strategy in pairs:
+        for task in sorted(stats):
+            s = stats[task]
+            if a in s.matrix.models and b in s.matrix.models:
+                recs, d = compare_pair(s, a, b, strategy)
+                records += recs
+                deltas.append(d)
+    return records, deltas

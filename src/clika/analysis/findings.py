@@ -1,0 +1,190 @@
+"""Findings: does the data support each testable claim of Gao et al. (2024)? With numbers and 95% CIs.
+
+Each claim is turned into pooled means of model-level values or of paired deltas (strategy.py), with
+a decision rule stated in the finding itself. A claim the data does not support is reported as such,
+and a claim the data cannot test (no pair of that kind present) says so instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from clika.analysis.compare import PairDeltas
+from clika.analysis.registry import FamilyRegistry
+from clika.analysis.stats import TaskStats
+from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
+
+PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
+
+
+@dataclass
+class Evidence:
+    """is_change: the value is a change (delta), so its p-value against 0 means something."""
+
+    label: str
+    value: Pooled
+    is_change: bool = True
+
+
+@dataclass
+class Finding:
+    key: str
+    claim: str
+    verdict: str  # supported | partly supported | not supported | not testable
+    summary: str
+    rule: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _fmt(p: Pooled) -> str:
+    if p.mean is None:
+        return "n/a"
+    return f"{p.mean:+.3f} [{p.ci_low:+.3f}, {p.ci_high:+.3f}]"
+
+
+def _pos(p: Pooled) -> bool:
+    return p.ci_low is not None and p.ci_low > 0
+
+
+def _neg(p: Pooled) -> bool:
+    return p.ci_high is not None and p.ci_high < 0
+
+
+def _verdict(n_true: int, n_total: int) -> str:
+    if n_total == 0:
+        return "not testable"
+    return "supported" if n_true == n_total else ("partly supported" if n_true else "not supported")
+
+
+def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | None, pivot: str) -> Pooled:
+    parts = [_scope_rows(d, metric, scope, target, pivot) for d in deltas]
+    return pool([p for p, _ in parts], [b for _, b in parts])
+
+
+def _model_rows(stats: dict[str, TaskStats], models: set[str], metric: str, exclude: dict[str, str | None]):
+    """Point values and replicates of `models` in every non-pivot language (minus exclude[model])."""
+    points, boots = [], []
+    for s in stats.values():
+        langs = np.array(s.matrix.langs)
+        for mi, m in enumerate(s.matrix.models):
+            if m in models:
+                mask = (langs != s.pivot) & (langs != exclude.get(m))
+                points.append(s.values[metric][mi, mask])
+                boots.append(s.boots[metric][mi, mask])
+    return points, boots
+
+
+def _difference(a: tuple, b: tuple) -> Pooled:
+    (ma, ba, na), (mb, bb, nb) = a, b
+    if ba is None or bb is None:
+        return summarise(float("nan"), None, 0)
+    return summarise(ma - mb, ba - bb, na + nb)
+
+
+def continued_pretraining(deltas, registry, pivot) -> Finding:
+    ev, hits, total = [], 0, 0
+    targets = sorted({registry.get(d.model_b).target_lang for d in deltas if d.strategy == "continued_pretraining"})
+    for t in targets:
+        group = [d for d in deltas if d.strategy == "continued_pretraining" and registry.get(d.model_b).target_lang == t]
+        tgt = _pair_pool(group, "accuracy", "target", t, pivot)
+        oth = _pair_pool(group, "accuracy", "others", t, pivot)
+        ev += [Evidence(f"on {t}: accuracy change in {t}", tgt), Evidence(f"on {t}: accuracy change in the other non-{pivot} languages", oth),
+               Evidence(f"on {t}: accuracy change in {pivot}", _pair_pool(group, "accuracy", "pivot", t, pivot)),
+               Evidence(f"on {t}: RA change in {t}", _pair_pool(group, "ra", "target", t, pivot)),
+               Evidence(f"on {t}: RA change in the other languages", _pair_pool(group, "ra", "others", t, pivot))]
+        total += 2
+        hits += _pos(tgt) + _neg(oth)
+    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "accuracy" in e.label and pivot + ":" not in e.label)
+    return Finding("continued_pretraining", "Continued pretraining on one language raises that language at the cost of the others.",
+                   _verdict(hits, total), summary or "no continued-pretraining pair in the data",
+                   "per target language: the target's mean accuracy change has a 95% CI above 0, and the other "
+                   "non-pivot languages' mean change a CI below 0 (both needed for 'supported')", ev)
+
+
+def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
+    present = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    resolve = {m: registry.get(m) for m in present}
+    mixed = {m for m, e in resolve.items() if e and e.strategy == "mixed_multilingual_pretraining"}
+    english = {m for m, e in resolve.items() if e and e.strategy == "base" and e.pretraining == "english_dominant"}
+    continued = {m: e.target_lang for m, e in resolve.items() if e and e.strategy == "continued_pretraining"}
+    ev, hits, total = [], 0, 0
+    for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
+        g_mixed = pooled_mean(*_model_rows(stats, mixed, metric, {}))
+        g_english = pooled_mean(*_model_rows(stats, english, metric, {}))
+        g_cont = pooled_mean(*_model_rows(stats, set(continued), metric, continued))
+        ev += [Evidence(f"{name}, mixed multilingual pretrained models ({len(mixed)})", summarise(*g_mixed), False),
+               Evidence(f"{name}, English-dominant base models ({len(english)})", summarise(*g_english), False),
+               Evidence(f"{name}, continued-pretraining models, non-target languages ({len(continued)})",
+                        summarise(*g_cont), False)]
+        for other, label in ((g_english, "English-dominant"), (g_cont, "continued-pretraining")):
+            diff = _difference(g_mixed, other)
+            ev.append(Evidence(f"{name}: mixed minus {label}", diff))
+            total += diff.mean is not None
+            hits += _pos(diff)
+    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "minus" in e.label)
+    return Finding("mixed_pretraining", "Mixed multilingual pretraining harms the other (non-English) languages less.",
+                   _verdict(hits, total), summary or "no mixed multilingual pretrained model in the data",
+                   f"mean RA / en-CO over non-{pivot} languages of mixed multilingual pretrained models is higher (CI of the "
+                   "difference above 0) than that of English-dominant base models and than continued-pretraining "
+                   "models in their non-target languages", ev)
+
+
+def instruction_tuning(deltas, pivot) -> Finding:
+    ev, hits, total = [], 0, 0
+    for strategy, name in (("instruction_tuning_en", "English"), ("instruction_tuning_multilingual", "multilingual")):
+        group = [d for d in deltas if d.strategy == strategy]
+        if not group:
+            continue
+        n_pairs = len({(d.model_a, d.model_b) for d in group})
+        for metric, level in (("ra", "PF (RA)"), ("en_co", "CT (en-CO)")):
+            p = _pair_pool(group, metric, "non_pivot", None, pivot)
+            ev.append(Evidence(f"{name} instruction tuning ({n_pairs} pairs): {level} change", p))
+            total += 1
+            hits += _pos(p)
+    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev)
+    return Finding("instruction_tuning", "Instruction tuning improves cross-lingual alignment at the PF and CT levels.",
+                   _verdict(hits, total), summary or "no instruction-tuning pair in the data",
+                   f"mean change over pairs, tasks and non-{pivot} languages has a 95% CI above 0, separately for "
+                   "RA and en-CO and for English / multilingual instruction tuning", ev)
+
+
+def far_from_parity(stats, pivot) -> Finding:
+    everyone = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    ev, hits, total = [], 0, 0
+    for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
+        p = pool(*_model_rows(stats, everyone, metric, {}))
+        ev.append(Evidence(f"mean {name}, all {len(everyone)} models, non-{pivot} languages", p, False))
+        total += p.mean is not None
+        hits += p.ci_high is not None and p.ci_high < PARITY_BELOW
+        for task, s in sorted(stats.items()):
+            ev.append(Evidence(f"mean {name} on {task}", pool(*_model_rows({task: s}, everyone, metric, {})), False))
+    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "all" in e.label)
+    return Finding("far_from_parity", "Cross-lingual knowledge alignment stays far from parity (RA and en-CO well below 1).",
+                   _verdict(hits, total), summary + ". CD (XRR) is not in the prediction files and is not tested here.",
+                   f"the 95% CI of the mean over all models, tasks and non-{pivot} languages lies below {PARITY_BELOW} "
+                   "(RA counts chance hits: with 2 options, as in x_copa, a guessing model still gets RA near 1)", ev)
+
+
+def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = "en") -> list[Finding]:
+    """The four testable claims, in the paper's order."""
+    deltas = [d for d in deltas if d.strategy is not None and registry.get(d.model_b) is not None]
+    return [continued_pretraining(deltas, registry, pivot), mixed_pretraining(stats, deltas, registry, pivot),
+            instruction_tuning(deltas, pivot), far_from_parity(stats, pivot)]
+
+
+def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
+    lines = [header.rstrip(), ""] if header else []
+    for f in findings:
+        lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", "",
+                  "| evidence | mean | 95% CI | p vs. 0 (bootstrap) | n values |", "| --- | ---: | --- | ---: | ---: |"]
+        for e in f.evidence:
+            v = e.value
+            if v.mean is None:
+                lines.append(f"| {e.label} | n/a | | | 0 |")
+            else:
+                p = f"{v.p_value:.3g}" if e.is_change else "—"
+                lines.append(f"| {e.label} | {v.mean:.3f} | [{v.ci_low:.3f}, {v.ci_high:.3f}] | {p} | {v.n_values} |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""A backend for any OpenAI-compatible HTTP server (vLLM serve, llama.cpp, OpenAI).
+
+Letter mode asks the completions endpoint for one token with its top
+log-probabilities and reads off the option letters; cloze mode sends the full
+prompt with echo=True, max_tokens=0 and reads the log-probabilities of the
+continuation's tokens (what vLLM's server supports). Requests run on a bounded
+thread pool; 429s, 5xx, timeouts and connection errors are retried with
+exponential backoff and jitter.
+
+The API key is held only by the client object: it is never part of the
+fingerprint, a log line, an exception or a result.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Sequence, TypeVar
+from urllib.parse import urlparse
+
+from clika.backends.base import ChoiceRequest
+from clika.errors import BackendError, ConfigError
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Servers without auth (vLLM, llama.cpp) accept any key; the client insists on one.
+_PLACEHOLDER_KEY = "EMPTY"
+
+
+def _env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None
+
+
+class OpenAIBackend:
+    """Backend over the OpenAI completions / chat completions API."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        max_concurrency: int = 8,
+        max_retries: int = 5,
+        timeout: float = 60,
+        chat: bool = False,
+        top_logprobs: int = 20,
+        retry_base_delay: float = 0.5,
+    ):
+        import openai
+
+        if max_concurrency < 1 or max_retries < 0 or timeout <= 0 or top_logprobs < 1:
+            raise ConfigError("openai backend: max_concurrency, top_logprobs >= 1, max_retries >= 0, timeout > 0")
+        self.model = model
+        self.base_url = base_url or _env("CLIKA_OPENAI_BASE_URL", "OPENAI_BASE_URL") or DEFAULT_BASE_URL
+        self.chat = chat
+        self.max_retries = max_retries
+        self.timeout = timeout
+        # 20 is vLLM's default ceiling; OpenAI's own completions API allows 5.
+        self.top_logprobs = top_logprobs
+        self.retry_base_delay = retry_base_delay
+        self._secret = api_key or _env("CLIKA_OPENAI_API_KEY", "OPENAI_API_KEY") or _PLACEHOLDER_KEY
+        # The client's own retries are off: ours are the ones documented above.
+        self._client = openai.OpenAI(
+            base_url=self.base_url, api_key=self._secret, timeout=timeout, max_retries=0
+        )
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="clika-openai")
+        self._openai = openai
+
+    def __repr__(self) -> str:
+        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, chat={self.chat})"
+
+    def fingerprint(self) -> str:
+        url = urlparse(self.base_url)
+        where = f"{url.netloc}{url.path.rstrip('/')}"
+        return f"openai:{self.model}@{where};chat={str(self.chat).lower()}"
+
+    # -- requests with retries -----------------------------------------------------
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret != _PLACEHOLDER_KEY else text
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """fn(), retried on transient failures; any failure ends in a one-line BackendError."""
+        openai = self._openai
+        transient = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+        for attempt in range(self.max_retries + 1):
+            try:
+                return fn()
+            except transient as err:
+                last = err
+                if attempt == self.max_retries:
+                    break
+                delay = self.retry_base_delay * 2**attempt
+                time.sleep(min(delay + random.uniform(0, delay), 60.0))
+            except openai.APIStatusError as err:  # 4xx other than 429: retrying will not help
+                raise BackendError(self._describe(err, attempts=attempt + 1)) from None
+        raise BackendError(self._describe(last, attempts=self.max_retries + 1)) from None
+
+    def _describe(self, err: Exception, attempts: int) -> str:
+        status = getattr(err, "status_code", None)
+        what = f"HTTP {status}" if status is not None else type(err).__name__
+        detail = self._scrub(str(getattr(err, "message", None) or err))[:300]
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return f"openai backend ({self.model} at {self.base_url}): {what}{tries}: {detail}"
+
+    def _map(self, fn: Callable[[Any], T], inputs: Sequence[Any]) -> list[T]:
+        return list(self._pool.map(lambda x: self._call(lambda: fn(x)), inputs))
+
+    # -- the Backend contract ------------------------------------------------------
+
+    def next_token_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        k = max(self.top_logprobs, max((len(r.continuations) for r in requests), default=1))
+        top = self._map(lambda r: self._top_next_tokens(r.prompt, k), list(requests))
+        return [_letter_scores(t, r.continuations) for t, r in zip(top, requests)]
+
+    def _top_next_tokens(self, prompt: str, k: int) -> dict[str, float]:
+        if self.chat:
+            resp = self._client.chat.completions.create(
+                model=self.model, messages=[{"role": "user", "content": prompt}],
+                max_tokens=1, temperature=0, logprobs=True, top_logprobs=min(k, 20),
+            )
+            content = resp.choices[0].logprobs.content if resp.choices[0].logprobs else None
+            if not content:
+                raise BackendError(f"openai backend ({self.model}): the chat server returned no logprobs")
+            return {t.token: t.logprob for t in content[0].top_logprobs}
+        resp = self._client.completions.create(
+            model=self.model, prompt=prompt, max_tokens=1, temperature=0, logprobs=k
+        )
+        lp = resp.choices[0].logprobs
+        if lp is None or not lp.top_logprobs:
+            raise BackendError(f"openai backend ({self.model}): the server returned no top logprobs")
+        return dict(lp.top_logprobs[0])
+
+    def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
+        if self.chat:
+            raise ConfigError("cloze mode needs the completions endpoint (echo=True); use chat=false")
+        pairs = [(r.prompt, c) for r in requests for c in r.continuations]
+        flat = self._map(lambda pc: self._continuation_logprob(*pc), pairs)
+        out, i = [], 0
+        for r in requests:
+            out.append(flat[i : i + len(r.continuations)])
+            i += len(r.continuations)
+        return out
+
+    def _continuation_logprob(self, context: str, continuation: str) -> tuple[float, int]:
+        resp = self._client.completions.create(
+            model=self.model, prompt=context + continuation, max_tokens=0, echo=True, logprobs=1, temperature=0
+        )
+        lp = resp.choices[0].logprobs
+        if lp is None or lp.token_logprobs is None or lp.text_offset is None:
+            raise BackendError(f"openai backend ({self.model}): the server does not echo prompt logprobs")
+        return _sum_from_offset(lp.tokens, lp.token_logprobs, lp.text_offset, len(context))
+
+    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+        def one(prompt: str) -> str:
+            if self.chat:
+                resp = self._client.chat.completions.create(
+                    model=self.model, messages=[{"role": "user", "content": prompt}],
+                    max_tokens=max_new_tokens, temperature=0,
+                )
+                return resp.choices[0].message.content or ""
+            resp = self._client.completions.create(
+                model=self.model, prompt=prompt, max_tokens=max_new_tokens, temperature=0
+            )
+            return resp.choices[0].text or ""
+
+        return self._map(one, list(prompts))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+
+def _letter_scores(top: dict[str, float], letters: Sequence[str]) -> list[float]:
+    """Each letter's log-probability among the top next tokens (" A" and "A" both
+    count as A; the likelier one is taken). A letter not in the top-k gets -inf."""
+    best: dict[str, float] = {}
+    for token, logprob in top.items():
+        key = token.strip()
+        if logprob is not None and logprob > best.get(key, -math.inf):
+            best[key] = logprob
+    return [best.get(letter.strip(), -math.inf) for letter in letters]
+
+
+def _sum_from_offset(
+    tokens: Sequence[str], logprobs: Sequence[float | None], offsets: Sequence[int], context_chars: int
+) -> tuple[float, int]:
+    """Sum of the log-probabilities of the tokens that hold the continuation.
+
+    A token that straddles the context/continuation boundary counts as a
+    continuation token (the server tokenised the joined text; this is the
+    closest split it can give).
+    """
+    total, n = 0.0, 0
+    for token, logprob, start in zip(tokens, logprobs, offsets):
+        if start + len(token) <= context_chars:
+            continue
+        if logprob is None:  # only the very first token of a prompt has none
+            raise BackendError("openai backend: the continuation starts the prompt; there is no context to score it on")
+        total += logprob
+        n += 1
+    return total, n

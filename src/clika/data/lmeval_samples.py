@@ -1,0 +1,206 @@
+"""Reading lm-evaluation-harness ``--log_samples`` output (lm-eval 0.4.x).
+
+lm-eval writes <output>/<model_name_sanitized>/samples_<task>_<date>.jsonl and
+results_<date>.json. Each samples line is one (document, filter) pair:
+
+    {"doc_id": 0, "doc": {...}, "target": "1",
+     "arguments": {"gen_args_0": {"arg_0": context, "arg_1": continuation}, ...},
+     "resps": [[["-1.2", "False"]], ...], "filtered_resps": [["-1.2", "False"], ...],
+     "filter": "none", "metrics": ["acc", "acc_norm"], "doc_hash": ..., "prompt_hash": ...,
+     "target_hash": ..., "acc": 1.0, "acc_norm": 1.0}
+
+Every value inside resps/filtered_resps was turned into a string by lm-eval.
+For multiple_choice tasks filtered_resps holds one [loglikelihood, is_greedy]
+pair per option and the chosen option is the argmax (what lm-eval's ``acc``
+uses). For generate_until tasks filtered_resps holds the generated text, read
+with the chosen answer extractor. ``target`` is str(doc_to_target(doc)): an
+option index, a letter or an option text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clika.data.answers import extract_choice, first_char_choice
+from clika.data.lines import read_json_lines
+from clika.errors import ConfigError, DataError
+from clika.items import LETTERS, TASKS
+from clika.predictions import Prediction
+
+_SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
+
+Keep = Callable[..., bool]
+
+
+class _Bad(Exception):
+    pass
+
+
+def split_task_name(name: str, task_map: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str] | None:
+    """"x_geo_zh" / "clika_x_geo_zh" -> ("x_geo", "zh"); None when not recognisable."""
+    if task_map and name in task_map:
+        return tuple(task_map[name])  # type: ignore[return-value]
+    for task in sorted(TASKS, key=len, reverse=True):  # longest first: no prefix clashes
+        m = re.fullmatch(rf"(?:.*_)?{re.escape(task)}_([a-z]{{2}})", name)
+        if m:
+            return task, m.group(1)
+    return None
+
+
+def _model_name(folder: Path) -> str:
+    """The unsanitised model name from results_*.json, else the folder's name."""
+    for results in sorted(folder.glob("results_*.json"), reverse=True):
+        try:
+            name = json.loads(results.read_text(encoding="utf-8")).get("model_name")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(name, str) and name:
+            return name
+    return folder.name
+
+
+def _gold(target: Any, n_options: int, options: list[str] | None) -> int:
+    text = str(target).strip()
+    if text.isdigit():
+        gold = int(text)
+    elif len(text) == 1 and text in LETTERS:
+        gold = LETTERS.index(text)
+    elif options and [o.strip() for o in options].count(text) == 1:
+        gold = [o.strip() for o in options].index(text)
+    else:
+        raise _Bad(f"target {target!r} is neither an option index, a letter nor an option text")
+    if not 0 <= gold < n_options:
+        raise _Bad(f"target {target!r} is out of range for {n_options} options")
+    return gold
+
+
+def _item_id(rec: dict[str, Any]) -> str:
+    doc = rec.get("doc")
+    # Documents exported from clika items carry their id; it is what aligns
+    # items across languages. Otherwise the position in the split is all there is.
+    if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
+        return str(doc["id"])
+    doc_id = rec["doc_id"]
+    if type(doc_id) is not int:
+        raise _Bad(f"field 'doc_id' must be an integer, got {type(doc_id).__name__}")
+    return str(doc_id)
+
+
+def _is_loglikelihood(filtered: list[Any]) -> bool:
+    return bool(filtered) and all(isinstance(r, list) and len(r) == 2 for r in filtered)
+
+
+def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, extract: str) -> tuple[Prediction, int | None]:
+    """The Prediction of one samples line, and first-char choice (generate mode) for change counting."""
+    for key in ("doc_id", "target", "arguments", "filtered_resps"):
+        if key not in rec:
+            raise _Bad(f"missing field {key!r}")
+    filtered, arguments = rec["filtered_resps"], rec["arguments"]
+    if not isinstance(filtered, list) or not isinstance(arguments, dict):
+        raise _Bad("fields 'filtered_resps' must be a list and 'arguments' an object")
+    item_id = _item_id(rec)
+    doc = rec.get("doc") if isinstance(rec.get("doc"), dict) else {}
+    if _is_loglikelihood(filtered):
+        try:
+            lls = np.array([float(r[0]) for r in filtered])
+        except (TypeError, ValueError):
+            raise _Bad("filtered_resps must hold [loglikelihood, is_greedy] pairs") from None
+        n = len(lls)
+        if task in TASKS and TASKS[task].n_options != n:
+            raise _Bad(f"{n} options scored but {task} has {TASKS[task].n_options}")
+        conts = [a.get("arg_1") for a in arguments.values() if isinstance(a, dict)]
+        gold = _gold(rec["target"], n, [c for c in conts if isinstance(c, str)] if len(conts) == n else None)
+        choice = int(np.argmax(lls))  # first maximum on ties, as lm-eval's acc
+        return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist())), None
+    if len(filtered) != 1 or not isinstance(filtered[0], str):
+        raise _Bad("filtered_resps is neither option loglikelihoods nor one generated text")
+    if task not in TASKS:
+        raise _Bad(f"generated answers need a known task to know the option count; {task!r} is not registered")
+    n = TASKS[task].n_options
+    options = doc.get("options") if isinstance(doc.get("options"), list) else None
+    raw = filtered[0]
+    gold = _gold(rec["target"], n, options)
+    choice = extract_choice(raw, n, options, extract)
+    return Prediction(model, task, lang, item_id, choice, gold, n, raw), first_char_choice(raw, n)
+
+
+def _latest_samples(folder: Path, warnings: list[str]) -> dict[str, Path]:
+    """lm-eval task name -> its newest samples file in one model folder."""
+    latest: dict[str, tuple[str, Path]] = {}
+    for path in sorted(folder.glob("samples_*.jsonl")):
+        m = _SAMPLES_RE.match(path.name)
+        if not m:
+            warnings.append(f"skipped {path}: not named samples_<task>_<date>.jsonl")
+            continue
+        name, date = m.group("task"), m.group("date")
+        if name in latest:
+            older = min((latest[name], (date, path)))[1]
+            warnings.append(f"skipped {older}: a newer samples file for {name} is in the same folder")
+        if name not in latest or date > latest[name][0]:
+            latest[name] = (date, path)
+    return {name: p for name, (_, p) in latest.items()}
+
+
+def read_lm_eval(source: Path, keep: Keep, extract: str, task_map: Mapping[str, tuple[str, str]] | None):
+    """All predictions of an lm-eval output folder (or one model folder, or one file)."""
+    from clika.data.predictions_io import PredictionReadResult
+
+    result = PredictionReadResult([])
+    if source.is_file():
+        m = _SAMPLES_RE.match(source.name)
+        tasks_by_folder = {source.parent: {m.group("task") if m else source.stem: source}}
+    else:
+        folders = sorted({f.parent for f in source.rglob("samples_*.jsonl")})
+        if not folders:
+            raise ConfigError("no lm-eval samples_*.jsonl files here (run lm-eval with --log_samples)", source)
+        tasks_by_folder = {folder: _latest_samples(folder, result.warnings) for folder in folders}
+    for folder, files in tasks_by_folder.items():
+        model = _model_name(folder)
+        if not keep(model=model):
+            continue
+        for name, path in sorted(files.items()):
+            task_lang = split_task_name(name, task_map)
+            if task_lang is None:
+                result.warnings.append(f"skipped {path}: cannot tell task and language from lm-eval task {name!r}; "
+                                       "name it <task>_<lang> or pass a task map")
+                continue
+            task, lang = task_lang
+            if keep(task=task, lang=lang):
+                _read_samples_file(path, model, task, lang, extract, result)
+    return result
+
+
+def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: str, result) -> None:
+    records = read_json_lines(path)
+    filters = list(dict.fromkeys(str(r.get("filter", "none")) for _, r in records))
+    chosen_filter = "none" if "none" in filters else (filters[0] if filters else "none")
+    if len(filters) > 1:
+        result.warnings.append(f"{path}: several filters ({', '.join(filters)}); read filter {chosen_filter!r}")
+    seen: set[str] = set()
+    changes = disagree = 0
+    for line, rec in records:
+        if str(rec.get("filter", "none")) != chosen_filter:
+            continue
+        try:
+            pred, first_char = _record_prediction(rec, model, task, lang, extract)
+        except _Bad as err:
+            raise DataError(str(err), path, line) from None
+        if pred.item_id in seen:
+            raise DataError(f"duplicate document {pred.item_id!r}", path, line)
+        seen.add(pred.item_id)
+        if pred.raw is not None and extract == "smart" and pred.choice != first_char:
+            changes += 1
+        acc = rec.get("acc")
+        if pred.scores is not None and isinstance(acc, (int, float)) and bool(acc) != pred.correct:
+            disagree += 1
+        result.predictions.append(pred)
+    if extract == "smart":
+        result.extraction_changes[(model, task, lang)] = changes
+    if disagree:
+        result.warnings.append(f"{path}: {disagree} records where lm-eval's acc disagrees with argmax vs target")

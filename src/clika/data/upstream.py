@@ -1,0 +1,205 @@
+"""The upstream CLiKA data layout (a clone of the paper's repository).
+
+    x_csqa/<LANG>[_trans]/validation.jsonl          CommonsenseQA, 5 options
+    x_copa/<lang>/test.jsonl                        XCOPA-style, 2 options
+    x_geo/<lang>/<lang>_geo_data.jsonl              places, 4 options
+    x_name/<lang>/<lang>_name_data_generate.jsonl   birth years, 4 options
+    <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts
+
+Quirks handled here: folder names carry the language in either case, with or
+without a ``_trans`` suffix; the ``lang`` field inside x_csqa/ZH_trans says
+"en" (the folder is trusted, the field ignored); the gold label is a letter
+(x_csqa ``answerKey``), a 0/1 (x_copa) or an option index (x_geo, x_name);
+ids are strings in x_csqa and integers elsewhere (always ``str`` here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from clika.data.lines import ProblemSink, raise_problem, read_json_lines
+from clika.errors import ConfigError, DataError
+from clika.items import LANGS, LETTERS, TASKS, Item
+
+UPSTREAM_TASKS: tuple[str, ...] = ("x_csqa", "x_copa", "x_geo", "x_name")
+
+# Item file inside <task>/<langdir>/, as a glob (x_geo/x_name prefix the language).
+ITEM_FILE_GLOB = {
+    "x_csqa": "validation.jsonl",
+    "x_copa": "test.jsonl",
+    "x_geo": "*_geo_data.jsonl",
+    "x_name": "*_name_data_generate.jsonl",
+}
+
+
+class _Invalid(Exception):
+    """A record that cannot become an Item; the message says why."""
+
+
+def lang_of_dir(name: str) -> str:
+    """"ZH_trans" -> "zh", "en" -> "en", "DE" -> "de"."""
+    return name.split("_", 1)[0].lower()
+
+
+def is_upstream_root(path: Path) -> bool:
+    return path.is_dir() and any((path / t).is_dir() for t in UPSTREAM_TASKS)
+
+
+def task_lang_dirs(root: Path, task: str) -> dict[str, Path]:
+    """Language code -> its folder under ``root/task``, in LANGS order first."""
+    task_dir = Path(root) / task
+    if not task_dir.is_dir():
+        raise DataError(f"no folder for task {task} in the upstream layout", task_dir)
+    found: dict[str, Path] = {}
+    for sub in sorted(p for p in task_dir.iterdir() if p.is_dir()):
+        lang = lang_of_dir(sub.name)
+        if not lang.isalpha():
+            continue
+        if lang in found:
+            raise DataError(f"two folders for language {lang!r}: {found[lang].name} and {sub.name}", task_dir)
+        found[lang] = sub
+    order = {code: i for i, code in enumerate(LANGS)}
+    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+
+def item_file(lang_dir: Path, task: str) -> Path:
+    """The one item file of a task in a language folder."""
+    matches = sorted(lang_dir.glob(ITEM_FILE_GLOB[task]))
+    if len(matches) != 1:
+        what = "no" if not matches else f"{len(matches)}"
+        raise DataError(f"{what} item file matching {ITEM_FILE_GLOB[task]!r} for {task}", lang_dir)
+    return matches[0]
+
+
+def _field(rec: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    if key not in rec:
+        raise _Invalid(f"missing field {key!r}")
+    value = rec[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise _Invalid(f"field {key!r} must be {names}, got {type(value).__name__}")
+    return value
+
+
+def _id(rec: dict[str, Any], key: str = "id") -> str:
+    return str(_field(rec, key, (str, int)))
+
+
+def _str_list(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Invalid(f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def _index(label: int, n: int, what: str) -> int:
+    if not 0 <= label < n:
+        raise _Invalid(f"{what} {label} is out of range for {n} options")
+    return label
+
+
+def _csqa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+    question = _field(rec, "question", dict)
+    stem = _field(question, "stem", str)
+    choices = _field(question, "choices", dict)
+    labels = _str_list(choices.get("label"), "question.choices.label")
+    texts = _str_list(choices.get("text"), "question.choices.text")
+    if len(labels) != len(texts):
+        raise _Invalid(f"{len(labels)} choice labels but {len(texts)} choice texts")
+    key = _field(rec, "answerKey", str)
+    if key not in labels:
+        raise _Invalid(f"answerKey {key!r} is not one of the labels {''.join(labels)}")
+    if labels != tuple(LETTERS[: len(labels)]):
+        # Options are shown as A, B, C...; reorder so option i is letter i.
+        order = sorted(range(len(labels)), key=lambda i: labels[i])
+        texts = tuple(texts[i] for i in order)
+        labels = tuple(labels[i] for i in order)
+    return _id(rec), stem, texts, labels.index(key), {}
+
+
+def _copa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+    premise = _field(rec, "premise", str)
+    options = (_field(rec, "choice1", str), _field(rec, "choice2", str))
+    kind = _field(rec, "question", str)
+    if kind not in ("cause", "effect"):
+        raise _Invalid(f"field 'question' must be 'cause' or 'effect', got {kind!r}")
+    gold = _index(_field(rec, "label", int), 2, "label")
+    return _id(rec), premise, options, gold, {"copa_question": kind}
+
+
+def _factual(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+    question = _field(rec, "questions", str)
+    options = _str_list(_field(rec, "answers", list), "field 'answers'")
+    gold = _index(_field(rec, "label", int), len(options), "label")
+    meta = {"original_lang": _field(rec, "original_lang", str)}
+    return _id(rec), question, options, gold, meta
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, tuple[str, ...], int, dict[str, Any]]]] = {
+    "x_csqa": _csqa,
+    "x_copa": _copa,
+    "x_geo": _factual,
+    "x_name": _factual,
+}
+
+
+def parse_item_file(path: Path, task: str, lang: str, on_problem: ProblemSink = raise_problem) -> list[Item]:
+    """Items of one upstream file; bad records go to ``on_problem``."""
+    parse = _PARSERS[task]
+    stream = TASKS[task].stream
+    items: list[Item] = []
+    for line, rec in read_json_lines(path, on_problem):
+        try:
+            item_id, question, options, gold, meta = parse(rec)
+        except _Invalid as err:
+            on_problem(path, line, f"{task}/{lang}: {err}")
+            continue
+        items.append(Item(task, stream, lang, item_id, question, options, gold, meta, f"{path}:{line}"))
+    return items
+
+
+def _check_names(tasks: Sequence[str] | None, langs: Sequence[str] | None) -> tuple[list[str], set[str] | None]:
+    chosen = list(tasks) if tasks else list(UPSTREAM_TASKS)
+    unknown = [t for t in chosen if t not in UPSTREAM_TASKS]
+    if unknown:
+        raise ConfigError(f"unknown upstream task(s) {', '.join(unknown)}; known: {', '.join(UPSTREAM_TASKS)}")
+    return chosen, (set(langs) if langs else None)
+
+
+def load_upstream(
+    root: Path,
+    tasks: Sequence[str] | None = None,
+    langs: Sequence[str] | None = None,
+    on_problem: ProblemSink = raise_problem,
+) -> list[Item]:
+    """All items of the upstream layout under ``root`` (task, then language order)."""
+    root = Path(root)
+    chosen, wanted = _check_names(tasks, langs)
+    items: list[Item] = []
+    for task in chosen:
+        if not (root / task).is_dir():
+            if tasks:  # asked for by name: its absence is an error
+                raise DataError(f"no folder for task {task} in the upstream layout", root / task)
+            continue
+        for lang, lang_dir in task_lang_dirs(root, task).items():
+            if wanted is None or lang in wanted:
+                items.extend(parse_item_file(item_file(lang_dir, task), task, lang, on_problem))
+    return items
+
+
+def load_model_inputs(root: Path, task: str, lang: str) -> list[tuple[str, str]]:
+    """(prompt, gold letter) pairs of x_<task>_<langdir>_model_input.jsonl, in item order."""
+    dirs = task_lang_dirs(Path(root), task)
+    if lang not in dirs:
+        raise DataError(f"no {lang} folder for {task}", Path(root) / task)
+    path = Path(root) / task / f"{task}_{dirs[lang].name}_model_input.jsonl"
+    if not path.is_file():
+        raise DataError(f"model-input file is missing for {task}/{lang}", path)
+    pairs: list[tuple[str, str]] = []
+    for line, rec in read_json_lines(path):
+        prompt, label = rec.get("input"), rec.get("label")
+        if not isinstance(prompt, str) or not isinstance(label, str) or label not in LETTERS:
+            raise DataError("expected string fields 'input' and 'label' (a letter)", path, line)
+        pairs.append((prompt, label))
+    return pairs

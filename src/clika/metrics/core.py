@@ -1,0 +1,207 @@
+"""PF and CT metrics exactly as /work/shared/spec/METRICS.md defines them.
+
+Everything is computed from *counts* (how many items were correct in a
+language, in both languages of a pair, ...). The same count formulae serve the
+point estimate (every item counted once) and the bootstrap (items counted with
+their resample multiplicity), so the two can never disagree on a definition.
+Formulae accept numpy arrays of any shape; undefined values come out as NaN
+and the ``*_reason`` helpers say why in words.
+
+A PredictionMatrix holds one (model, task): choice/gold int arrays [L, N] over
+the union of item ids, ``present`` marking which item exists in which language.
+An unparseable answer has choice -1 and counts as wrong; a missing item is
+absent (present False) and is left out of every pair that involves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+UNPARSEABLE = -1
+
+
+@dataclass(frozen=True)
+class PredictionMatrix:
+    """All predictions of one model on one task, aligned by item id."""
+
+    model: str
+    task: str
+    k: int  # number of answer options of the task
+    langs: tuple[str, ...]
+    item_ids: np.ndarray  # [N] str, sorted (so resampling does not depend on file order)
+    choice: np.ndarray  # int [L, N]; -1 = unparseable or missing
+    gold: np.ndarray  # int [L, N]; -1 where missing
+    present: np.ndarray  # bool [L, N]
+
+    @property
+    def correct(self) -> np.ndarray:
+        """bool [L, N]: answered, present and equal to gold."""
+        return self.present & (self.choice >= 0) & (self.choice == self.gold)
+
+    def row(self, lang: str) -> int:
+        try:
+            return self.langs.index(lang)
+        except ValueError:
+            raise KeyError(f"{self.model}/{self.task} has no predictions in {lang!r}") from None
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A point estimate: value None when undefined, note says why (or what was left out)."""
+
+    value: float | None
+    n: int
+    note: str | None = None
+
+
+# ---------------------------------------------------------------- formulae on counts
+
+def _div(num, den):
+    """num / den, NaN where den <= 0 (no warnings: NaN is the documented outcome)."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def adj(p, k: int):
+    """Chance-adjusted accuracy: (p - 1/k) / (1 - 1/k)."""
+    return (np.asarray(p, dtype=np.float64) - 1.0 / k) / (1.0 - 1.0 / k)
+
+
+def accuracy_from_counts(n_correct, n):
+    return _div(n_correct, n)
+
+
+def ra_from_accuracies(p_lang, p_pivot, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ra, ra_adj) = (p_l / p_pivot, adj(p_l) / adj(p_pivot)); NaN when the denominator <= 0."""
+    return _div(p_lang, p_pivot), _div(adj(p_lang, k), adj(p_pivot, k))
+
+
+def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
+    """(co, co_adj) of a pair from its counts over the n items present in both.
+
+    co = |C1 ∩ C2| / |C1 ∪ C2|; co_adj = (co - e) / (1 - e) with
+    e = p1 p2 / (p1 + p2 - p1 p2), the overlap expected under independence.
+    """
+    c1, c2, c12 = (np.asarray(x, dtype=np.float64) for x in (c1, c2, c12))
+    co = _div(c12, c1 + c2 - c12)
+    p1, p2 = _div(c1, n), _div(c2, n)
+    expected = _div(p1 * p2, p1 + p2 - p1 * p2)
+    co_adj = _div(co - expected, 1.0 - expected)
+    # _div gives NaN for 1 - e <= 0 (both perfect); propagate a NaN co as well.
+    return co, np.where(np.isnan(co), np.nan, co_adj)
+
+
+def agreement_from_counts(n, n_agree):
+    return _div(n_agree, n)
+
+
+# ---------------------------------------------------------------- reasons for NaN
+
+def _fmt_pct(p: float) -> str:
+    return f"{100 * p:.1f}%"
+
+
+def accuracy_reason(n: int, lang: str) -> str | None:
+    return None if n > 0 else f"no items in {lang}"
+
+
+def ra_reason(metric: str, n: int, p_pivot: float, k: int, pivot: str, lang: str) -> str | None:
+    if n == 0:
+        return f"no items present in both {pivot} and {lang}"
+    if metric == "ra" and p_pivot <= 0:
+        return f"accuracy in {pivot} is 0: ra undefined"
+    if metric == "ra_adj" and adj(p_pivot, k) <= 0:
+        return (f"accuracy in {pivot} ({_fmt_pct(p_pivot)}) is at or below chance "
+                f"(1/{k}): ra_adj undefined")
+    return None
+
+
+def co_reason(metric: str, n: int, c1: int, c2: int, l1: str, l2: str) -> str | None:
+    if n == 0:
+        return f"no items present in both {l1} and {l2}"
+    if c1 + c2 == 0:
+        return f"neither {l1} nor {l2} answered any item correctly: co undefined"
+    if metric.endswith("co_adj") and c1 == n and c2 == n:
+        return f"{l1} and {l2} answer every item correctly: no overlap beyond chance is possible"
+    return None
+
+
+def left_out_note(left_out: int, l1: str, l2: str) -> str | None:
+    if left_out == 0:
+        return None
+    return f"{left_out} item(s) left out (missing in {l1} or {l2})"
+
+
+def join_notes(*notes: str | None) -> str | None:
+    kept = [n for n in notes if n]
+    return "; ".join(kept) if kept else None
+
+
+# ---------------------------------------------------------------- per-metric API
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Counts over the items present in both languages of a pair."""
+
+    n: int  # items present in both
+    left_out: int  # items present in exactly one of the two
+    c1: int  # correct in l1
+    c2: int  # correct in l2
+    c12: int  # correct in both
+    agree: int  # same (parseable) option in both
+
+
+def pair_counts(m: PredictionMatrix, l1: str, l2: str) -> PairCounts:
+    a, b = m.row(l1), m.row(l2)
+    both = m.present[a] & m.present[b]
+    ca, cb = m.correct[a] & both, m.correct[b] & both
+    agree = both & (m.choice[a] >= 0) & (m.choice[a] == m.choice[b])
+    left_out = int((m.present[a] ^ m.present[b]).sum())
+    return PairCounts(int(both.sum()), left_out, int(ca.sum()), int(cb.sum()),
+                      int((ca & cb).sum()), int(agree.sum()))
+
+
+def _value(x) -> float | None:
+    x = float(x)
+    return None if np.isnan(x) else x
+
+
+def accuracy(m: PredictionMatrix, lang: str, adjusted: bool = False) -> MetricValue:
+    r = m.row(lang)
+    n, c = int(m.present[r].sum()), int(m.correct[r].sum())
+    p = accuracy_from_counts(c, n)
+    return MetricValue(_value(adj(p, m.k) if adjusted else p), n, accuracy_reason(n, lang))
+
+
+def ra(m: PredictionMatrix, lang: str, pivot: str = "en", adjusted: bool = False) -> MetricValue:
+    pc = pair_counts(m, pivot, lang)
+    p_pivot, p_lang = accuracy_from_counts(pc.c1, pc.n), accuracy_from_counts(pc.c2, pc.n)
+    plain, adjusted_value = ra_from_accuracies(p_lang, p_pivot, m.k)
+    metric = "ra_adj" if adjusted else "ra"
+    reason = ra_reason(metric, pc.n, float(p_pivot) if pc.n else 0.0, m.k, pivot, lang)
+    return MetricValue(_value(adjusted_value if adjusted else plain), pc.n,
+                       join_notes(reason, left_out_note(pc.left_out, pivot, lang)))
+
+
+def co(m: PredictionMatrix, l1: str, l2: str, adjusted: bool = False) -> MetricValue:
+    pc = pair_counts(m, l1, l2)
+    plain, adjusted_value = co_from_counts(pc.n, pc.c1, pc.c2, pc.c12)
+    metric = "co_adj" if adjusted else "co"
+    reason = co_reason(metric, pc.n, pc.c1, pc.c2, l1, l2)
+    return MetricValue(_value(adjusted_value if adjusted else plain), pc.n,
+                       join_notes(reason, left_out_note(pc.left_out, l1, l2)))
+
+
+def en_co(m: PredictionMatrix, lang: str, pivot: str = "en", adjusted: bool = False) -> MetricValue:
+    return co(m, pivot, lang, adjusted)
+
+
+def agreement(m: PredictionMatrix, l1: str, l2: str) -> MetricValue:
+    pc = pair_counts(m, l1, l2)
+    reason = None if pc.n else f"no items present in both {l1} and {l2}"
+    return MetricValue(_value(agreement_from_counts(pc.n, pc.agree)), pc.n,
+                       join_notes(reason, left_out_note(pc.left_out, l1, l2)))

@@ -1,0 +1,269 @@
+"""The SQLite results store: every prediction a run has made, so runs resume.
+
+One row per (model_fingerprint, task, lang, item_id, prompt_hash, mode): the
+same model, asked the same prompt in the same way, never scores an item twice.
+Writes go in one transaction per chunk, and a row that already exists is left
+alone, so a run killed at any moment (kill -9 included) leaves only whole
+chunks behind and rerunning the same command picks up where it stopped.
+
+Only the driver process writes; workers (local or Ray) return predictions.
+Nothing secret is stored: run arguments are scrubbed of keys/tokens/passwords.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from clika.errors import ClikaError
+from clika.predictions import Prediction
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS predictions (
+    model_fingerprint TEXT NOT NULL,
+    task TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    model TEXT NOT NULL,
+    choice INTEGER,
+    gold INTEGER NOT NULL,
+    n_options INTEGER NOT NULL,
+    raw TEXT,
+    scores TEXT,
+    extra TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (model_fingerprint, task, lang, item_id, prompt_hash, mode)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    model_fingerprint TEXT NOT NULL,
+    args TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT
+);
+"""
+
+# Argument names whose values must never reach the disk.
+_SECRET_NAME = re.compile(r"key|token|secret|password|passwd|auth|credential", re.IGNORECASE)
+
+
+class StoreError(ClikaError):
+    """The results store cannot be opened, read or written."""
+
+
+def scrub_secrets(value: Any) -> Any:
+    """A copy of ``value`` with every secret-looking field replaced by "***"."""
+    if isinstance(value, dict):
+        return {
+            k: ("***" if _SECRET_NAME.search(str(k)) and v not in (None, "") else scrub_secrets(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [scrub_secrets(v) for v in value]
+    return value
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _explain(err: sqlite3.Error) -> str:
+    """sqlite3's messages, turned into what a user can act on."""
+    text = str(err)
+    low = text.lower()
+    if "not a database" in low or "malformed" in low:
+        return f"not a clika results store or corrupt ({text}); move it away or pass another --store"
+    if "disk is full" in low or "database or disk is full" in low:
+        return f"disk full ({text}); free some space and rerun: finished chunks are kept"
+    if "readonly" in low or "read-only" in low or "unable to open" in low or "disk i/o" in low:
+        return f"cannot write here ({text}); check the folder is writable or pass another --store"
+    if "locked" in low or "busy" in low:
+        return f"the store is locked by another process ({text}); wait for it or pass another --store"
+    return text
+
+
+class ResultsStore:
+    """Predictions and runs in one SQLite file (WAL mode, so readers never block the writer)."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False, busy_timeout_s: float = 30.0):
+        self.path = Path(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not self.path.is_file():
+                    raise StoreError("no results store here", self.path)
+                uri = f"file:{self.path.resolve()}?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, isolation_level=None)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = sqlite3.connect(self.path, timeout=busy_timeout_s, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            if not readonly:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                # NORMAL in WAL mode: a committed chunk survives a killed process
+                # (only a power loss may drop the very last commits).
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                self._conn.executescript(_SCHEMA)
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            self._check_schema()
+        except OSError as err:
+            raise StoreError(f"cannot create the store's folder ({err.strerror})", self.path) from None
+        except sqlite3.Error as err:
+            raise StoreError(_explain(err), self.path) from None
+
+    def _check_schema(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None or int(row[0]) != SCHEMA_VERSION:
+            found = None if row is None else row[0]
+            raise StoreError(f"results store schema {found}, this clika reads {SCHEMA_VERSION}", self.path)
+
+    # -- low level -------------------------------------------------------------------
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as err:
+            raise StoreError(_explain(err), self.path) from None
+
+    def _write(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        """Run ``sql`` for every row in one transaction; all rows or none."""
+        if self.readonly:
+            raise StoreError("opened read-only", self.path)
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.executemany(sql, rows)
+                n = cur.rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as err:
+            raise StoreError(_explain(err), self.path) from None
+        return n
+
+    # -- predictions -----------------------------------------------------------------
+
+    def add_predictions(
+        self, fingerprint: str, prompt_hash: str, mode: str, preds: Sequence[Prediction]
+    ) -> int:
+        """Store one chunk atomically; returns how many rows were new (existing ones stay)."""
+        created = _now()
+        rows = [
+            (
+                fingerprint, p.task, p.lang, p.item_id, prompt_hash, mode, p.model,
+                p.choice, p.gold, p.n_options, p.raw,
+                None if p.scores is None else json.dumps(list(p.scores)),
+                json.dumps(scrub_secrets(p.extra), ensure_ascii=False) if p.extra else None,
+                created,
+            )
+            for p in preds
+        ]
+        if not rows:
+            return 0
+        return self._write(
+            "INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
+        )
+
+    def done_item_ids(self, fingerprint: str, task: str, lang: str, prompt_hash: str, mode: str) -> set[str]:
+        rows = self._query(
+            "SELECT item_id FROM predictions WHERE model_fingerprint=? AND task=? AND lang=?"
+            " AND prompt_hash=? AND mode=?",
+            (fingerprint, task, lang, prompt_hash, mode),
+        )
+        return {r[0] for r in rows}
+
+    def predictions(
+        self,
+        fingerprint: str,
+        prompt_hash: str | None = None,
+        mode: str | None = None,
+        *,
+        task: str | None = None,
+        lang: str | None = None,
+    ) -> list[Prediction]:
+        """Stored predictions of one model fingerprint, ordered by task, lang, item_id."""
+        where, params = ["model_fingerprint = ?"], [fingerprint]
+        for column, value in (("prompt_hash", prompt_hash), ("mode", mode), ("task", task), ("lang", lang)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = self._query(
+            "SELECT model, task, lang, item_id, choice, gold, n_options, raw, scores, extra"
+            f" FROM predictions WHERE {' AND '.join(where)} ORDER BY task, lang, item_id",
+            params,
+        )
+        return [_row_to_prediction(r, self.path) for r in rows]
+
+    def count(self, fingerprint: str | None = None) -> int:
+        if fingerprint is None:
+            return self._query("SELECT count(*) FROM predictions")[0][0]
+        return self._query("SELECT count(*) FROM predictions WHERE model_fingerprint=?", (fingerprint,))[0][0]
+
+    def fingerprints(self) -> list[tuple[str, str]]:
+        """(model name, fingerprint) of every model with stored predictions."""
+        return self._query("SELECT DISTINCT model, model_fingerprint FROM predictions ORDER BY model")
+
+    def export_jsonl(self, path: str | Path, fingerprint: str, **filters: Any) -> Path:
+        """Write one model's stored predictions as clika predictions JSONL."""
+        from clika.data.predictions_io import write_predictions_jsonl
+
+        return Path(write_predictions_jsonl(self.predictions(fingerprint, **filters), path))
+
+    # -- runs ------------------------------------------------------------------------
+
+    def start_run(self, model: str, fingerprint: str, args: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex
+        args_json = json.dumps(scrub_secrets(args), ensure_ascii=False, sort_keys=True, default=str)
+        self._write("INSERT INTO runs VALUES (?,?,?,?,?,NULL)", [(run_id, model, fingerprint, args_json, _now())])
+        return run_id
+
+    def finish_run(self, run_id: str) -> None:
+        self._write("UPDATE runs SET finished_at = ? WHERE run_id = ?", [(_now(), run_id)])
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT run_id, model, model_fingerprint, args, started_at, finished_at FROM runs ORDER BY started_at"
+        )
+        keys = ("run_id", "model", "model_fingerprint", "args", "started_at", "finished_at")
+        out = [dict(zip(keys, r)) for r in rows]
+        for run in out:
+            run["args"] = json.loads(run["args"])
+        return out
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _row_to_prediction(row: tuple, path: Path) -> Prediction:
+    model, task, lang, item_id, choice, gold, n_options, raw, scores, extra = row
+    try:
+        score_tuple = None if scores is None else tuple(float(s) for s in json.loads(scores))
+        extra_dict = json.loads(extra) if extra else {}
+    except (ValueError, TypeError):
+        raise StoreError(f"corrupt row for {task}/{lang}/{item_id}", path) from None
+    return Prediction(
+        model=model, task=task, lang=lang, item_id=item_id, choice=choice, gold=gold,
+        n_options=n_options, raw=raw, scores=score_tuple, extra=extra_dict,
+    )

@@ -1,0 +1,84 @@
+"""`clika compare` and `clika findings` on the real shared predictions, and their one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("clika.data.predictions_io", reason="clika.data.predictions_io is not there yet")
+
+
+def _clika(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from clika.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_compare_registry_pairs_on_shared_data(shared_data: Path, tmp_path: Path):
+    out = tmp_path / "cmp"
+    run = _clika("compare", "--predictions", str(shared_data), "--tasks", "x_geo", "--n-boot", "200", "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in (out / "comparisons.jsonl").read_text(encoding="utf-8").splitlines()]
+    pairs = {(r["model_a"], r["model_b"]) for r in rows}
+    assert len(pairs) == 29 and ("llama2_13b", "LeoLM_leo_hessianai_13b") in pairs
+    # per pair: 10 accuracy rows + 9 ra + 9 en_co on one task
+    assert len(rows) == 29 * 28
+    leo = {(r["lang"], r["metric"]): r for r in rows if r["model_b"] == "LeoLM_leo_hessianai_13b"}
+    assert leo[("de", "accuracy")]["n"] == 200 and leo[("de", "accuracy")]["p_method"] == "mcnemar_exact"
+    for r in rows:
+        if r["delta"] is not None and r["ci_low"] is not None:
+            assert r["ci_low"] <= r["delta"] + 1e-12 and r["delta"] <= r["ci_high"] + 1e-12
+    with (out / "strategy_summary.csv").open(encoding="utf-8") as fh:
+        summary = list(csv.DictReader(fh))
+    zh = [s for s in summary if (s["strategy"], s["target_lang"], s["metric"], s["scope"], s["task"])
+          == ("continued_pretraining", "zh", "ra", "target", "all")]
+    assert len(zh) == 1 and int(zh[0]["n_pairs"]) == 6
+    assert "## llama_7b -> chinese_llama_7b (continued_pretraining)" in (out / "comparisons.md").read_text(encoding="utf-8")
+    assert "**Verdict:" in (out / "findings.md").read_text(encoding="utf-8")
+
+
+def test_compare_one_pair_matches_hand_count(shared_data: Path, tmp_path: Path):
+    """The accuracy delta of one pair equals the difference of first-character-correct counts, read by hand here."""
+    a, b = "llama2_7b", "llama2_7b_chat"
+    out = tmp_path / "one"
+    run = _clika("compare", "--predictions", str(shared_data), "--tasks", "x_name", "--langs", "en,zh",
+                 "--pair", f"{a}:{b}", "--n-boot", "100", "--output", str(out))
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in (out / "comparisons.jsonl").read_text(encoding="utf-8").splitlines()]
+    got = next(r for r in rows if r["lang"] == "zh" and r["metric"] == "accuracy")
+
+    def n_correct(model: str) -> int:
+        path = shared_data / "x_name" / "zh" / f"{model}_res_bf16_add_simple_example.jsonl"
+        recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return sum(r["res"].strip()[:1] == r["label"].strip() for r in recs)
+
+    assert got["delta"] == pytest.approx((n_correct(b) - n_correct(a)) / got["n"])
+
+
+def test_findings_document_states_its_command(tmp_path: Path):
+    doc = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
+    if not doc.is_file():
+        pytest.skip("docs/findings.md not generated yet")
+    assert "clika findings --predictions ../shared/clika-data --output docs/findings.md" in doc.read_text(encoding="utf-8").splitlines()[2]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compare", "--output", "X"], "nothing to compare"),
+        (["compare", "--predictions", "{data}", "--tasks", "x_geo", "--pair", "llama_7b:nobody", "--output", "X"], "no predictions"),
+        (["compare", "--predictions", "{data}", "--layout", "csv", "--output", "X"], "unknown --layout"),
+        (["compare", "--predictions", "{data}", "--registry", "{bad}", "--output", "X"], "unknown strategy"),
+    ],
+)
+def test_bad_input_is_one_line_exit_1(shared_data: Path, tmp_path: Path, args: list[str], message: str):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  x: {family: f, strategy: magic}\n", encoding="utf-8")
+    args = [a.replace("{data}", str(shared_data)).replace("{bad}", str(bad)).replace("X", str(tmp_path / "o")) for a in args]
+    run = _clika(*args)
+    assert run.returncode == 1
+    assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr

@@ -1,0 +1,113 @@
+"""Paired comparisons on hand-made predictions: deltas, CI signs, McNemar p-values written out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from analysis_synth import block, predictions
+
+from clika.analysis.compare import compare_models, mcnemar_exact, resolve_pairs
+from clika.analysis.registry import load_registry
+from clika.analysis.stats import build_task_matrices, task_stats
+from clika.errors import ConfigError
+
+# A: items 0-19 right in every language. B: the same, plus 20-29 in zh (10 more, none fewer);
+# in fr B gains 20-27 (8) and loses 0-2 (3).
+CORRECT = {
+    ("A", "en"): block(0, 20), ("A", "zh"): block(0, 20), ("A", "fr"): block(0, 20),
+    ("B", "en"): block(0, 20), ("B", "zh"): block(0, 30), ("B", "fr"): block(3, 28),
+}
+
+
+def _records(n_boot=400, seed=0):
+    mats, notes = build_task_matrices(predictions(CORRECT))
+    stats = {t: task_stats(m, n_boot=n_boot, seed=seed) for t, m in mats.items()}
+    recs, _ = compare_models(stats, [("A", "B", None)])
+    return {(r.lang, r.metric): r for r in recs}, notes
+
+
+def test_known_shift_delta_and_ci_sign():
+    recs, notes = _records()
+    assert notes == []
+    zh = recs[("zh", "accuracy")]
+    assert zh.n == 40 and zh.value_a == pytest.approx(0.5) and zh.value_b == pytest.approx(0.75)
+    assert zh.delta == pytest.approx(10 / 40)
+    assert 0 < zh.ci_low < zh.delta < zh.ci_high  # B is never worse on any resample: CI strictly above 0
+    en = recs[("en", "accuracy")]
+    assert (en.delta, en.ci_low, en.ci_high, en.p_value) == (0.0, 0.0, 0.0, 1.0)
+    # RA(zh): A 0.5/0.5 = 1, B 0.75/0.5 = 1.5. en-CO(zh): A 20/20 = 1, B 20/30.
+    assert recs[("zh", "ra")].delta == pytest.approx(0.5) and recs[("zh", "ra")].ci_low > 0
+    assert recs[("zh", "en_co")].delta == pytest.approx(2 / 3 - 1) and recs[("zh", "en_co")].ci_high < 0
+    assert recs[("zh", "ra")].p_method == "bootstrap" and zh.p_method == "mcnemar_exact"
+    assert recs[("zh", "ra")].p_value < 0.01
+    assert ("en", "ra") not in recs and ("en", "en_co") not in recs  # 1 by definition
+
+
+def test_mcnemar_exact_against_hand_computation():
+    recs, _ = _records()
+    # zh: 10 discordant, all for B: p = 2 * 0.5**10
+    assert recs[("zh", "accuracy")].p_value == pytest.approx(2 * 0.5**10)
+    # fr: 8 for B, 3 for A, n = 11: p = 2 * P(X <= 3) = 2 * (C(11,0)+C(11,1)+C(11,2)+C(11,3)) / 2**11
+    hand = 2 * (1 + 11 + 55 + 165) / 2048
+    assert recs[("fr", "accuracy")].p_value == pytest.approx(hand)
+    assert hand == pytest.approx(0.2265625)
+    assert recs[("fr", "accuracy")].delta == pytest.approx(5 / 40)
+    assert recs[("fr", "accuracy")].note == "discordant items: 8 only B correct, 3 only A correct"
+    a, b = np.zeros(5, bool), np.zeros(5, bool)
+    assert mcnemar_exact(a, b) == (0, 0, 1.0)
+
+
+def test_bootstrap_is_seeded_and_paired():
+    first, _ = _records(seed=7)
+    again, _ = _records(seed=7)
+    other, _ = _records(seed=8)
+    key = ("fr", "accuracy")
+    assert (first[key].ci_low, first[key].ci_high) == (again[key].ci_low, again[key].ci_high)
+    assert (first[key].ci_low, first[key].ci_high) != (other[key].ci_low, other[key].ci_high)
+    # Paired: the delta is the share of the 10 discordant items, sd = sqrt(.25 * .75 / 40) = 0.068,
+    # a 95% CI about 0.27 wide. Unpaired (0.5 vs 0.75 resampled independently) it would be
+    # sd = sqrt((.25 + .1875) / 40) = 0.105, about 0.41 wide.
+    zh = first[("zh", "accuracy")]
+    assert 0.2 < zh.ci_high - zh.ci_low < 0.35
+
+
+def test_missing_items_are_left_out_and_reported():
+    preds = [p for p in predictions(CORRECT) if not (p.model == "B" and p.lang == "fr" and p.item_id == "q5")]
+    mats, notes = build_task_matrices(preds)
+    assert mats["x_geo"].correct.shape == (2, 3, 39)
+    assert notes == ["x_geo: 1 of 40 items left out (missing for some model or language)"]
+
+
+def test_pairs_from_registry_and_bad_pairs(tmp_path):
+    user = tmp_path / "r.yaml"
+    user.write_text("models:\n  A: {family: t, base: null, strategy: base}\n"
+                    "  B: {family: t, base: A, strategy: instruction_tuning_en}\n", encoding="utf-8")
+    reg = load_registry(user)
+    mats, _ = build_task_matrices(predictions(CORRECT))
+    stats = {t: task_stats(m, n_boot=50) for t, m in mats.items()}
+    assert resolve_pairs(stats, reg, None)[0] == [("A", "B", "instruction_tuning_en")]
+    assert resolve_pairs(stats, reg, ["B:A"])[0] == [("B", "A", None)]
+    with pytest.raises(ConfigError, match="no predictions"):
+        resolve_pairs(stats, reg, ["A:C"])
+    with pytest.raises(ConfigError, match="MODEL_A:MODEL_B"):
+        resolve_pairs(stats, reg, ["AB"])
+
+
+def test_point_values_agree_with_compute_metrics():
+    compute = pytest.importorskip("clika.metrics.compute")
+    rng = np.random.default_rng(3)
+    correct = {(m, l): set(np.flatnonzero(rng.random(40) < q).tolist())
+               for m, q in (("A", 0.4), ("B", 0.7)) for l in ("en", "zh", "fr")}
+    preds = predictions(correct)
+    mats, _ = build_task_matrices(preds)
+    stats = task_stats(mats["x_geo"], n_boot=20)
+    theirs = {(r.model, r.lang, r.metric): r.value for r in compute.compute_metrics(preds, n_boot=0)}
+    for mi, model in enumerate(stats.matrix.models):
+        for li, lang in enumerate(stats.matrix.langs):
+            assert stats.values["accuracy"][mi, li] == pytest.approx(theirs[(model, lang, "accuracy")])
+            if lang != "en":
+                for metric in ("ra", "en_co"):
+                    mine, ref = stats.values[metric][mi, li], theirs[(model, lang, metric)]
+                    assert (ref is None and math.isnan(mine)) or mine == pytest.approx(ref)

@@ -1,0 +1,254 @@
+"""OpenAIBackend against a real OpenAI-compatible HTTP server on 127.0.0.1.
+
+The server is a small http.server in a thread that answers /v1/completions
+(top logprobs, echo + max_tokens=0 like vLLM's server) and /v1/chat/completions
+with hand-set log-probabilities, so every expected number below is computed by
+hand from the rules written here. It can be told to fail (429, 500, a stall
+longer than the client timeout) to exercise the retries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from clika.backends.base import ChoiceRequest
+from clika.backends.openai_api import OpenAIBackend
+from clika.backends.registry import make_backend
+from clika.errors import BackendError, ClikaError, ConfigError
+
+KEY = "sk-test-SECRET-0123456789"
+# The next-token distribution the fake model always gives (top first).
+# " A" and "A" are both the letter A; D is never in the top tokens.
+NEXT = [(" A", -0.5), (" B", -1.5), ("C", -2.0), (" C", -2.5), ("\n", -3.0), ("A", -3.5)]
+
+
+def echo_tokens(text: str) -> list[str]:
+    """The fake tokenizer: words with their leading whitespace."""
+    return re.findall(r"\s*\S+", text)
+
+
+def token_logprob(token: str) -> float:
+    return -len(token) / 10
+
+
+class FakeServer:
+    def __init__(self):
+        self.fail_plan: list[object] = []  # consumed one per request: 429, 500, "stall"
+        self.always_fail: int | None = None
+        self.requests: list[tuple[str, dict, str]] = []
+        self.in_flight = 0
+        self.peak = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with owner.lock:
+                    owner.requests.append((self.path, body, self.headers.get("Authorization", "")))
+                    failure = owner.fail_plan.pop(0) if owner.fail_plan else owner.always_fail
+                    owner.in_flight += 1
+                    owner.peak = max(owner.peak, owner.in_flight)
+                try:
+                    time.sleep(owner.delay)
+                    if failure == "stall":
+                        time.sleep(1.0)
+                        return self._send(200, {})
+                    if failure is not None:
+                        return self._send(int(failure), {"error": {"message": f"injected {failure}", "type": "x"}})
+                    if self.path == "/v1/completions":
+                        return self._send(200, owner.completion(body))
+                    if self.path == "/v1/chat/completions":
+                        return self._send(200, owner.chat(body))
+                    return self._send(404, {"error": {"message": "no such route"}})
+                finally:
+                    with owner.lock:
+                        owner.in_flight -= 1
+
+            def _send(self, status: int, payload: dict):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def completion(self, body: dict) -> dict:
+        prompt = body["prompt"]
+        if body.get("echo") and body.get("max_tokens") == 0:
+            tokens = echo_tokens(prompt)
+            offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]
+            logprobs = [None] + [token_logprob(t) for t in tokens[1:]]
+            lp = {"tokens": tokens, "token_logprobs": logprobs, "text_offset": offsets,
+                  "top_logprobs": [None] + [{t: token_logprob(t)} for t in tokens[1:]]}
+            text = prompt
+        elif body.get("logprobs"):
+            top = dict(NEXT[: body["logprobs"]])
+            lp = {"tokens": [" A"], "token_logprobs": [-0.5], "text_offset": [len(prompt)], "top_logprobs": [top]}
+            text = " A"
+        else:
+            lp, text = None, f" B{'!' * (body['max_tokens'] - 1)}"
+        return {"id": "cmpl-1", "object": "text_completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "text": text, "logprobs": lp, "finish_reason": "length"}]}
+
+    def chat(self, body: dict) -> dict:
+        content = body["messages"][-1]["content"]
+        logprobs = None
+        if body.get("logprobs"):
+            top = [{"token": t, "logprob": lp, "bytes": None} for t, lp in NEXT[: body["top_logprobs"]]]
+            logprobs = {"content": [{"token": " A", "logprob": -0.5, "bytes": None, "top_logprobs": top}]}
+        return {"id": "chat-1", "object": "chat.completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop", "logprobs": logprobs,
+                             "message": {"role": "assistant", "content": f"C, since {len(content)} chars"}}]}
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def server():
+    srv = FakeServer()
+    yield srv
+    srv.close()
+
+
+def backend(server: FakeServer, **kw) -> OpenAIBackend:
+    kw.setdefault("retry_base_delay", 0.01)
+    return OpenAIBackend("fake-model", base_url=server.url, api_key=KEY, **kw)
+
+
+REQS = [
+    ChoiceRequest("Instruction.\n", "Question: What do you use to cut paper?\nAnswer:", ("A", "B", "C", "D")),
+    ChoiceRequest("Instruction.\n", "Question: Capital of Japan?\nAnswer:", ("A", "B")),
+]
+
+
+def test_letter_mode_reads_top_logprobs(server):
+    be = backend(server, top_logprobs=6)
+    scores = be.next_token_logprobs(REQS)
+    # A: max(" A" -0.5, "A" -3.5); B: -1.5; C: max("C" -2.0, " C" -2.5); D: not in top-k
+    assert scores == [[-0.5, -1.5, -2.0, -math.inf], [-0.5, -1.5]]
+    path, body, auth = server.requests[0]
+    assert path == "/v1/completions" and body["max_tokens"] == 1 and body["logprobs"] == 6
+    assert body["prompt"] in {r.prompt for r in REQS} and body["temperature"] == 0
+    assert auth == f"Bearer {KEY}"  # the key is sent to the server, and only there
+    be.close()
+
+
+def test_cloze_mode_sums_the_continuation_tokens(server):
+    be = backend(server)
+    req = ChoiceRequest("Q: Capital of Japan?\n", "Answer:", (" Tokyo", " Kyoto city"))
+    (scores,) = be.loglikelihoods([req])
+    # continuation tokens: [" Tokyo"] -> -0.6, n=1; [" Kyoto", " city"] -> -0.6 + -0.5, n=2
+    assert scores[0] == (pytest.approx(-0.6), 1)
+    assert scores[1] == (pytest.approx(-1.1), 2)
+    bodies = [b for _, b, _ in server.requests]
+    assert all(b["echo"] is True and b["max_tokens"] == 0 and b["logprobs"] == 1 for b in bodies)
+    assert sorted(b["prompt"] for b in bodies) == sorted(req.prompt + c for c in req.continuations)
+    be.close()
+
+
+def test_generate_completions_and_chat(server):
+    be = backend(server)
+    assert be.generate(["p1", "p2"], max_new_tokens=3) == [" B!!", " B!!"]
+    chat = backend(server, chat=True)
+    assert chat.generate(["hello"], max_new_tokens=5) == ["C, since 5 chars"]
+    assert chat.next_token_logprobs(REQS[:1]) == [[-0.5, -1.5, -2.0, -math.inf]]
+    chat_body = server.requests[-1][1]
+    assert server.requests[-1][0] == "/v1/chat/completions"
+    assert chat_body["messages"] == [{"role": "user", "content": REQS[0].prompt}] and chat_body["max_tokens"] == 1
+    with pytest.raises(ConfigError, match="cloze"):
+        chat.loglikelihoods(REQS)
+    be.close()
+    chat.close()
+
+
+def test_429_500_and_a_stall_are_retried(server):
+    server.fail_plan = [429, 500, "stall"]
+    be = backend(server, timeout=0.3, max_concurrency=1)
+    assert be.generate(["p"], max_new_tokens=1) == [" B"]
+    assert len(server.requests) == 4  # three failures, then success
+    be.close()
+
+
+def test_persistent_500_ends_in_a_clear_backend_error(server):
+    server.always_fail = 500
+    be = backend(server, max_retries=2)
+    with pytest.raises(BackendError) as info:
+        be.next_token_logprobs(REQS[:1])
+    text = str(info.value)
+    assert "HTTP 500 after 3 attempts" in text and "fake-model" in text and "\n" not in text
+    assert KEY not in text and info.value.__cause__ is None and info.value.__suppress_context__
+    assert len(server.requests) == 3
+    be.close()
+
+
+def test_client_errors_are_not_retried(server):
+    server.always_fail = 401
+    be = backend(server)
+    with pytest.raises(BackendError, match="HTTP 401"):
+        be.generate(["p"], max_new_tokens=1)
+    assert len(server.requests) == 1
+    be.close()
+
+
+def test_concurrency_is_bounded(server):
+    server.delay = 0.05
+    be = backend(server, max_concurrency=3)
+    out = be.generate([f"p{i}" for i in range(12)], max_new_tokens=2)
+    assert out == [" B!"] * 12
+    assert 2 <= server.peak <= 3
+    be.close()
+
+
+def test_key_never_in_fingerprint_repr_or_errors(server, monkeypatch):
+    monkeypatch.setenv("CLIKA_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-other-key")
+    monkeypatch.setenv("CLIKA_OPENAI_BASE_URL", server.url)
+    be = OpenAIBackend("fake-model", retry_base_delay=0.01, max_retries=0)
+    assert be.base_url == server.url
+    fp = be.fingerprint()
+    port = server.url.split(":")[2].split("/")[0]
+    assert fp == f"openai:fake-model@127.0.0.1:{port}/v1;chat=false"
+    assert KEY not in fp and KEY not in repr(be)
+    be.generate(["p"], 1)
+    assert server.requests[-1][2] == f"Bearer {KEY}"  # CLIKA_ wins over OPENAI_
+    server.always_fail = 400
+    with pytest.raises(BackendError) as info:
+        be.generate(["p"], 1)
+    assert KEY not in str(info.value)
+    be.close()
+
+
+def test_registry_builds_it_from_model_args(server):
+    be = make_backend("openai", f"model=fake-model,base_url={server.url},max_concurrency=2,chat=false",
+                      device="cuda", batch_size=8)  # generic options the openai backend does not take
+    assert isinstance(be, OpenAIBackend) and be.chat is False
+    assert be.generate(["x"], 2) == [" B!"]
+    be.close()
+    with pytest.raises(ConfigError, match="does not take temperature"):
+        make_backend("openai", "model=m,temperature=0.5")
+    with pytest.raises(ConfigError, match="needs --model-args model="):
+        make_backend("openai")
+    with pytest.raises(ConfigError, match="known: hf, openai, vllm"):
+        make_backend("nope")
+    with pytest.raises(ConfigError, match="key=value"):
+        make_backend("openai", "model")
+    assert issubclass(BackendError, ClikaError)

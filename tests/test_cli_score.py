@@ -1,0 +1,129 @@
+"""`clika score` end to end on real upstream predictions, checked against an independent pandas computation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from clika.metrics.records import read_records
+
+CLIKA = str(Path(sys.executable).with_name("clika"))
+MODELS = ("llama2_7b", "bloomz_7b1")
+LANGS = ("en", "zh", "ja", "fr", "de", "it", "ru", "pl", "he", "ar")
+
+
+def run(*args):
+    return subprocess.run([CLIKA, *args], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+
+
+def upstream_frame(data: Path, task: str = "x_geo") -> pd.DataFrame:
+    """The upstream files read with pandas and the paper's rule: first character of the stripped answer."""
+    frames = []
+    for model in MODELS:
+        for lang in LANGS:
+            f = data / task / lang / f"{model}_res_bf16_add_simple_example.jsonl"
+            df = pd.read_json(f, lines=True, dtype={"uuid": str})
+            frames.append(pd.DataFrame({
+                "model": model, "lang": lang, "uuid": df["uuid"].astype(str),
+                "answer": df["res"].fillna("").str.strip().str[:1], "gold": df["label"],
+            }))
+    df = pd.concat(frames, ignore_index=True)
+    df["correct"] = df["answer"] == df["gold"]
+    df["parsed"] = df["answer"].isin(list("ABCD"))
+    return df
+
+
+@pytest.fixture(scope="module")
+def scored(shared_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("score") / "metrics.jsonl"
+    args = ["score", "--predictions", str(shared_data), "--layout", "clika-repo", "--tasks", "x_geo",
+            "--n-boot", "200", "--out", str(out)]
+    for m in MODELS:
+        args += ["--model", m]
+    done = run(*args)
+    assert done.returncode == 0, done.stderr
+    return done, {(r.model, r.lang, r.metric): r for r in read_records(out)}, upstream_frame(shared_data)
+
+
+def test_records_match_an_independent_pandas_computation(scored):
+    _, recs, df = scored
+    for model in MODELS:
+        mine = df[df.model == model].pivot(index="uuid", columns="lang")
+        correct, answer, parsed = mine["correct"], mine["answer"], mine["parsed"]
+        p = correct.mean()
+        for lang in LANGS:
+            assert recs[(model, lang, "accuracy")].value == pytest.approx(p[lang])
+            assert recs[(model, lang, "accuracy")].n == 200
+            assert recs[(model, lang, "accuracy_adj")].value == pytest.approx((p[lang] - 0.25) / 0.75)
+        ras, cos = [], []
+        for lang in LANGS[1:]:
+            inter = (correct["en"] & correct[lang]).sum()
+            union = (correct["en"] | correct[lang]).sum()
+            ras.append(p[lang] / p["en"])
+            cos.append(inter / union)
+            assert recs[(model, lang, "ra")].value == pytest.approx(ras[-1])
+            assert recs[(model, lang, "en_co")].value == pytest.approx(cos[-1])
+            e = p["en"] * p[lang] / (p["en"] + p[lang] - p["en"] * p[lang])
+            assert recs[(model, lang, "en_co_adj")].value == pytest.approx((cos[-1] - e) / (1 - e))
+            r = recs[(model, lang, "ra")]
+            assert r.ci_low <= r.value <= r.ci_high
+        assert recs[(model, "avg", "ra")].value == pytest.approx(sum(ras) / len(ras))
+        assert recs[(model, "avg", "en_co")].value == pytest.approx(sum(cos) / len(cos))
+        agree = ((answer["zh"] == answer["ja"]) & parsed["zh"]).mean()
+        assert recs[(model, "zh-ja", "agreement")].value == pytest.approx(agree)
+        unparseable = 1 - parsed["he"].mean()
+        assert recs[(model, "he", "unparseable_rate")].value == pytest.approx(unparseable)
+        share_a = (answer["he"] == "A").mean()
+        assert recs[(model, "he", "option_share_A")].value == pytest.approx(share_a)
+
+
+def test_summary_table_is_printed(scored):
+    done, recs, _ = scored
+    assert "CLiKA scores" in done.stdout
+    for model in MODELS:
+        assert model in done.stdout
+        assert f"{recs[(model, 'en', 'accuracy')].value:.3f}" in done.stdout
+        assert f"{recs[(model, 'avg', 'en_co')].value:.3f}" in done.stdout
+
+
+def test_csv_output_and_smart_extraction_count(shared_data, tmp_path):
+    from clika import api
+
+    out = tmp_path / "m.csv"
+    done = run("score", "--predictions", str(shared_data), "--tasks", "x_geo", "--langs", "en,he",
+               "--model", "llama2_7b", "--extract", "smart", "--n-boot", "50", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    expected = api.score(shared_data, tasks=["x_geo"], langs=["en", "he"], models=["llama2_7b"],
+                         extract="smart", n_boot=50)
+    changed = sum(expected.extraction_changes.values())
+    assert f"smart extraction changed {changed} of 400 answers" in done.stderr
+    assert out.read_text(encoding="utf-8").startswith("model,task,lang,metric,value,ci_low,ci_high,n,note")
+    assert read_records(out) == [r for r in expected.records]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--out", "x.txt"], "output must end in .jsonl or .csv"),
+    (["--layout", "nope", "--out", "x.jsonl"], "unknown --layout 'nope'"),
+    (["--langs", "zh,ja", "--out", "x.jsonl"], "must include the pivot language 'en'"),
+    (["--n-boot", "-1", "--out", "x.jsonl"], "n_boot must be >= 0"),
+])
+def test_bad_options_are_one_line_errors(shared_data, tmp_path, args, message):
+    done = run("score", "--predictions", str(shared_data), "--tasks", "x_geo", "--model", "llama2_7b",
+               *[str(tmp_path / a) if a.startswith("x.") else a for a in args])
+    assert done.returncode == 1
+    assert len(done.stderr.strip().splitlines()) == 1 and message in done.stderr, done.stderr
+
+
+def test_malformed_prediction_line_names_file_and_line(tmp_path):
+    bad = tmp_path / "preds.jsonl"
+    good = {"model": "m", "task": "x_geo", "lang": "en", "item_id": "1", "prediction": 0, "gold": 0, "n_options": 4}
+    bad.write_text(json.dumps(good) + "\n" + '{"model": "m", "task"\n', encoding="utf-8")
+    done = run("score", "--predictions", str(bad), "--layout", "clika", "--out", str(tmp_path / "o.jsonl"))
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert f"{bad}:2" in done.stderr

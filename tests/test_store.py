@@ -1,0 +1,174 @@
+"""The SQLite results store: transactional, idempotent, reopenable, and clear when it cannot work."""
+
+from __future__ import annotations
+
+import math
+import os
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from clika.errors import ClikaError
+from clika.predictions import Prediction
+from clika.store import ResultsStore, StoreError, scrub_secrets
+
+FP = "hf:tiny@abc123"
+
+
+def preds(lang: str, ids: range, model: str = "tiny") -> list[Prediction]:
+    return [
+        Prediction(model, "mini_basic", lang, f"basic-{i:02d}", choice=(None if i % 5 == 0 else i % 4),
+                   gold=i % 4, n_options=4, scores=(-1.5, -0.25, -math.inf, -3.0), extra={"i": i})
+        for i in ids
+    ]
+
+
+def test_round_trip_and_reopen(tmp_path: Path):
+    path = tmp_path / "sub" / "results.sqlite"
+    with ResultsStore(path) as store:
+        assert store.add_predictions(FP, "ph1", "letter", preds("en", range(1, 7))) == 6
+    with ResultsStore(path) as store:  # a fresh connection sees exactly what was written
+        got = store.predictions(FP, "ph1", "letter", task="mini_basic", lang="en")
+        assert got == preds("en", range(1, 7))
+        assert got[4].choice is None and got[0].scores[2] == -math.inf and got[2].extra == {"i": 3}
+        assert store.done_item_ids(FP, "mini_basic", "en", "ph1", "letter") == {f"basic-{i:02d}" for i in range(1, 7)}
+        # another prompt, mode or model is a different key: nothing done there
+        assert store.done_item_ids(FP, "mini_basic", "en", "ph2", "letter") == set()
+        assert store.done_item_ids(FP, "mini_basic", "en", "ph1", "cloze") == set()
+        assert store.done_item_ids("other", "mini_basic", "en", "ph1", "letter") == set()
+    with ResultsStore(path, readonly=True) as ro:
+        assert ro.count(FP) == 6
+        with pytest.raises(StoreError, match="read-only"):
+            ro.add_predictions(FP, "ph1", "letter", preds("zh", range(1, 2)))
+
+
+def test_writes_are_idempotent(tmp_path: Path):
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        assert store.add_predictions(FP, "ph", "letter", preds("en", range(1, 5))) == 4
+        # a rerun that overlaps: the 3 existing rows stay as they were, 2 are new
+        changed = [p.__class__(**{**p.__dict__, "choice": 3}) for p in preds("en", range(2, 7))]
+        assert store.add_predictions(FP, "ph", "letter", changed) == 2
+        got = store.predictions(FP, "ph", "letter")
+        assert [p.item_id for p in got] == [f"basic-{i:02d}" for i in range(1, 7)]
+        assert [p.choice for p in got[:4]] == [1, 2, 3, 0]  # first answers kept
+        assert store.add_predictions(FP, "ph", "letter", []) == 0
+        assert store.count() == 6
+
+
+def test_a_failed_chunk_leaves_nothing_and_the_store_readable(tmp_path: Path):
+    path = tmp_path / "r.sqlite"
+    store = ResultsStore(path)
+    store.add_predictions(FP, "ph", "letter", preds("en", range(1, 4)))
+    # A chunk with one bad row (gold NULL violates NOT NULL) must not leave its good rows.
+    bad = preds("zh", range(1, 4)) + [Prediction("tiny", "mini_basic", "zh", "basic-99", 0, None, 4)]  # type: ignore[arg-type]
+    with pytest.raises(StoreError):
+        store.add_predictions(FP, "ph", "letter", bad)
+    assert store.predictions(FP, lang="zh") == []
+    assert store.count() == 3
+    store.close()
+
+
+def test_full_disk_is_a_clear_error_and_nothing_is_lost(tmp_path: Path):
+    path = tmp_path / "r.sqlite"
+    store = ResultsStore(path)
+    store.add_predictions(FP, "ph", "letter", preds("en", range(1, 4)))
+    # SQLite reports SQLITE_FULL exactly as for a full disk once the page limit is reached.
+    pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
+    store._conn.execute(f"PRAGMA max_page_count = {pages}")
+    big = [Prediction("tiny", "mini_basic", "de", f"x{i}", 0, 0, 4, raw="y" * 2000) for i in range(200)]
+    with pytest.raises(StoreError, match="disk full") as info:
+        store.add_predictions(FP, "ph", "letter", big)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+    assert store.count() == 3 and store.predictions(FP, lang="de") == []
+    store.close()
+    with ResultsStore(path) as again:
+        assert again.count() == 3
+
+
+def test_corrupt_file_is_a_clear_error(tmp_path: Path):
+    path = tmp_path / "results.sqlite"
+    path.write_bytes(b"this is not sqlite, just some text that happens to be here " * 200)
+    with pytest.raises(StoreError, match="corrupt") as info:
+        ResultsStore(path)
+    assert isinstance(info.value, ClikaError) and str(path) in str(info.value)
+
+
+def test_another_sqlite_file_is_refused(tmp_path: Path):
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '99')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="schema 99"):
+        ResultsStore(path)
+
+
+def _open_store_as_another_user(path: Path) -> str:
+    """Open a store in a forked child that runs as user nobody; returns what it reported.
+    (Root ignores permission bits; a child that has dropped root does not.)"""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into pytest
+        code = 1
+        try:
+            os.close(read_fd)
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                ResultsStore(path)
+                message = "opened"
+            except StoreError as err:
+                message, code = f"StoreError: {err}", 3
+            os.write(write_fd, message.encode())
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as fh:
+        message = fh.read().decode()
+    os.waitpid(pid, 0)
+    return message
+
+
+def test_read_only_folder_is_a_clear_error():
+    folder = Path(tempfile.mkdtemp(prefix="clika-ro-"))
+    try:
+        folder.chmod(0o555)
+        target = folder / "runs" / "results.sqlite"
+        if os.geteuid() == 0:
+            message = _open_store_as_another_user(target)
+        else:
+            with pytest.raises(StoreError) as info:
+                ResultsStore(target)
+            message = f"StoreError: {info.value}"
+        assert message.startswith("StoreError: ") and "cannot create the store's folder" in message
+        assert str(target) in message and "\n" not in message
+    finally:
+        folder.chmod(0o755)
+        os.rmdir(folder)
+
+
+def test_read_only_existing_store_refuses_writes_but_reads(tmp_path: Path):
+    path = tmp_path / "r.sqlite"
+    with ResultsStore(path) as store:
+        store.add_predictions(FP, "ph", "letter", preds("en", range(1, 3)))
+    with ResultsStore(path, readonly=True) as ro:
+        assert len(ro.predictions(FP)) == 2
+        with pytest.raises(StoreError, match="read-only"):
+            ro.start_run("m", FP, {})
+
+
+def test_runs_table_never_holds_secrets(tmp_path: Path):
+    with ResultsStore(tmp_path / "r.sqlite") as store:
+        run_id = store.start_run("gpt", "openai:gpt@host", {
+            "model": "openai", "model_args": {"model": "gpt", "api_key": "sk-SECRET-123", "base_url": "http://h"},
+            "headers": [{"Authorization": "Bearer sk-SECRET-123"}],
+        })
+        store.finish_run(run_id)
+        (run,) = store.runs()
+        assert run["args"]["model_args"] == {"model": "gpt", "api_key": "***", "base_url": "http://h"}
+        assert run["finished_at"] >= run["started_at"]
+    assert b"sk-SECRET-123" not in (tmp_path / "r.sqlite").read_bytes()
+    assert scrub_secrets({"token": "", "x": {"password": "p"}}) == {"token": "", "x": {"password": "***"}}
