@@ -38,7 +38,7 @@ def _load_hf_source(spec: str, tasks: Sequence[str] | None, langs: Sequence[str]
     if not name:
         raise ConfigError("an hf: source needs a dataset name, e.g. hf:user/clika-items[:config]")
     if not tasks or len(tasks) != 1:
-        raise ConfigError(f"hf:{spec} holds one task: name exactly one task for it")
+        raise ConfigError("an hf: source holds one task: name exactly one task (--task) for it")
     lang = langs[0] if langs and len(langs) == 1 else None
     items = load_hf(name, task=tasks[0], lang=lang, config=config or None)
     return filter_items(items, None, langs)
