@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from clika.predictions import Prediction
 from clika.runner import collect, display_name, evaluate, plan_units, safe_dirname, select_items
 from clika.store import ResultsStore
 
-from tests.backends.test_backend_openai import FakeServer
+from tests.backends.fake_openai_server import FakeServer
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,7 @@ def test_plan_skips_what_the_store_has_and_collect_reads_back(tmp_path: Path):
         assert n_done == 0 and [(u.task, u.lang, len(u.items)) for u in units] == [
             ("mini_basic", "en", 24), ("mini_basic", "zh", 6)]
         assert [len(c) for c in units[1].chunks()] == [5, 1]
+        assert pickle.loads(pickle.dumps(units[1])) == units[1]  # ready to ship to a Ray worker
         # store answers for the first 10 en items, as a killed run would have left them
         first = [Prediction("old-name", i.task, i.lang, i.item_id, i.gold, i.gold, 4) for i in items[:10]]
         store.add_predictions("fp", units[0].prompt_hash, "letter", first)

@@ -228,7 +228,7 @@ def prompt_hash(template: str, mode: str, task: str, lang: str) -> str:
     return hashlib.sha256(json.dumps(recipe, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
 
-SENTINEL = "\x00CLIKA-PROMPT\x00"
+SENTINEL = "\x00clika-prompt\x00"
 
 
 def chat_frame(render: Callable[[str], str]) -> tuple[str, str]:

@@ -144,6 +144,8 @@ def evaluate(
     extract: str = "first-char",
     show_progress: bool = False,
     console: Any = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> EvaluateResult:
     """Evaluate one model on items and write OUTPUT/predictions.jsonl and OUTPUT/metrics.jsonl.
 
@@ -151,11 +153,12 @@ def evaluate(
     store_path: the results store; default OUTPUT/results.sqlite. Items it
         already holds for this model, prompt and mode are not scored again.
     chunk_size: items per store transaction (default batch_size * 4).
+    executor: "local" (this process) or "ray" (workers on a Ray cluster at
+        ray_address, or a local one); either way only this process writes the store.
     """
-    from clika.backends.registry import make_backend, parse_model_args
+    from clika.backends.registry import parse_model_args
     from clika.data import load_items
     from clika.data.predictions_io import write_predictions_jsonl
-    from clika.executors.local import LocalExecutor
     from clika.metrics.compute import compute_metrics
     from clika.metrics.records import write_records
     from clika.store import ResultsStore
@@ -171,10 +174,10 @@ def evaluate(
     args = parse_model_args(model_args)
     name = display_name(model, args)
     out = Path(output_dir) if output_dir is not None else Path("runs") / safe_dirname(name)
-    backend = make_backend(model, args, device=device, batch_size=batch_size)
-    executor = LocalExecutor(backend)
+    _check_output_dir(out)
+    executor, fingerprint_of = _make_executor(executor, model, args, device, batch_size, ray_address)
     try:
-        fingerprint = backend.fingerprint()
+        fingerprint = fingerprint_of()
         with ResultsStore(store_path or out / "results.sqlite") as store:
             units, n_done = plan_units(items, store, fingerprint, mode=mode, template=template,
                                        batch_size=batch_size, chunk_size=chunk_size, extract=extract)
@@ -189,10 +192,41 @@ def evaluate(
         executor.close()
 
     records = compute_metrics(predictions, pivot=PIVOT, n_boot=n_boot, seed=seed)
-    predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
-    metrics_path = write_records(records, out / "metrics.jsonl")
+    try:
+        predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
+        metrics_path = write_records(records, out / "metrics.jsonl")
+    except OSError as err:  # disk full, file size limit: every prediction is already in the store
+        raise ConfigError(f"cannot write results ({err.strerror or err}); the predictions are in the store: "
+                          "free space and rerun the same command to write them", out) from None
     return EvaluateResult(name, fingerprint, records, predictions, out, predictions_path, metrics_path, path,
                           n_resumed=n_done, n_scored=n_scored, units=[(u.task, u.lang) for u in units])
+
+
+def _check_output_dir(out: Path) -> None:
+    """Fail before a model is loaded, not after everything is scored, when results cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create the output folder ({err.strerror or err})", out) from None
+
+
+def _make_executor(kind: str, model: str, args: dict[str, Any], device: str, batch_size: int,
+                   ray_address: str | None) -> tuple[Any, Any]:
+    """The executor, and how to ask for the backend's fingerprint (the Ray driver never loads the model)."""
+    if kind == "ray":
+        from clika.executors.ray_executor import RayExecutor
+
+        ray_executor = RayExecutor(model, args, device=device, batch_size=batch_size, address=ray_address)
+        return ray_executor, ray_executor.fingerprint
+    if kind != "local":
+        raise ConfigError(f"unknown --executor {kind!r} (choose local or ray)")
+    if ray_address is not None:
+        raise ConfigError("--ray-address needs --executor ray")
+    from clika.backends.registry import make_backend
+    from clika.executors.local import LocalExecutor
+
+    backend = make_backend(model, args, device=device, batch_size=batch_size)
+    return LocalExecutor(backend), backend.fingerprint
 
 
 def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, n_done: int, n_total: int,
@@ -200,12 +234,13 @@ def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, n
     """Run the executor, writing each chunk to the store as it arrives; returns items scored."""
     pending = sum(len(u.items) for u in units)
     mode = units[0].mode if units else "letter"
+
+    def write(chunk: Any) -> int:
+        store.add_predictions(fingerprint, chunk.prompt_hash, mode, chunk.predictions)
+        return len(chunk.predictions)
+
     if not show_progress:
-        scored = 0
-        for chunk in executor.run(units):
-            store.add_predictions(fingerprint, chunk.prompt_hash, mode, chunk.predictions)
-            scored += len(chunk.predictions)
-        return scored
+        return sum(write(chunk) for chunk in executor.run(units))
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
@@ -218,13 +253,14 @@ def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, n
     console = console or Console(stderr=True)
     if n_done:
         console.print(f"resuming: {n_done} of {n_total} items already in the store, {pending} to score")
+    if pending == 0:
+        return 0
     scored = 0
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), ItemsPerSecond(),
                TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=False) as bar:
+    with Progress(*columns, console=console) as bar:
         task_id = bar.add_task("scoring", total=pending)
         for chunk in executor.run(units):
-            store.add_predictions(fingerprint, chunk.prompt_hash, mode, chunk.predictions)
-            scored += len(chunk.predictions)
+            scored += write(chunk)
             bar.update(task_id, advance=len(chunk.predictions), description=f"{chunk.task}/{chunk.lang}")
     return scored

@@ -18,11 +18,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clika.backends.base import ChoiceRequest
+from clika.backends.lm_tokens import cloze_tokens, letter_tokens
 from clika.errors import BackendError, ConfigError
 from clika.prompts import chat_frame, wrap_chat
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf", ".json", ".model", ".txt", ".jinja")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+def weights_identity(pretrained: str, revision: str | None = None) -> dict:
+    """A local model: resolved path + name, size and mtime of each weight/config file
+    (replaced weights change it); a hub model: its id + revision."""
+    path = Path(pretrained).expanduser()
+    if not path.exists():
+        return {"hub": str(pretrained), "revision": revision or "main"}
+    files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES)
+    return {"path": str(path.resolve()),
+            "files": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]}
+
+
+def settings_hash(identity: dict, **settings) -> str:
+    blob = json.dumps({"weights": identity, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 class HFBackend:
@@ -79,16 +96,10 @@ class HFBackend:
 
     # -- identity -----------------------------------------------------------
     def fingerprint(self) -> str:
-        """Weights' identity (resolved path + file sizes/mtimes, or hub id + revision) + output-changing settings."""
-        if self.local:
-            root = Path(self.source)
-            files = [root] if root.is_file() else sorted(p for p in root.iterdir() if p.suffix in WEIGHT_SUFFIXES)
-            weights = [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-        else:
-            weights = [("hub", self.revision or getattr(self.model.config, "_commit_hash", None) or "main")]
-        ident = {"source": self.source, "weights": weights, "gguf_file": self.gguf_file, "dtype": self.dtype,
-                 "chat": self.chat, "max_length": self.max_length}
-        return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:16]
+        """Weights' identity + the settings that change outputs (dtype, chat wrapping, max length)."""
+        revision = self.revision or getattr(self.model.config, "_commit_hash", None)
+        return settings_hash(weights_identity(self.pretrained, revision), gguf_file=self.gguf_file,
+                             dtype=self.dtype, chat=self.chat, max_length=self.max_length)
 
     # -- tokenisation -------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -114,14 +125,7 @@ class HFBackend:
         if not requests:
             return []
         requests, groups = self._prepare(requests)
-        contexts = self._encode([r.prompt for r in requests])
-        pairs = [(i, c) for i, r in enumerate(requests) for c in r.continuations]
-        wholes = self._encode([requests[i].prompt + c for i, c in pairs])
-        firsts: list[list[int]] = [[] for _ in requests]
-        for (i, c), whole in zip(pairs, wholes):
-            if len(whole) <= len(contexts[i]):
-                raise BackendError(f"continuation {c!r} adds no token after the prompt")
-            firsts[i].append(whole[len(contexts[i])])
+        contexts, firsts = letter_tokens(self._encode, requests)
         self._check_length(contexts, 1)
         return self.scorer.next_token_logprobs(contexts, groups, firsts)
 
@@ -130,15 +134,7 @@ class HFBackend:
         if not requests:
             return []
         requests, groups = self._prepare(requests)
-        prompts = [r.prompt for r in requests]
-        stripped = [p.rstrip() for p in prompts]  # lm-eval moves trailing context whitespace to the continuation
-        contexts = self._encode(stripped)
-        pairs = [(i, p[len(s):] + c) for i, (p, s, r) in enumerate(zip(prompts, stripped, requests))
-                 for c in r.continuations]
-        wholes = self._encode([stripped[i] + c for i, c in pairs])
-        conts: list[list[list[int]]] = [[] for _ in requests]
-        for (i, _), whole in zip(pairs, wholes):
-            conts[i].append(list(whole[len(contexts[i]):]))
+        contexts, conts = cloze_tokens(self._encode, requests)
         self._check_length(contexts, max(len(c) for cs in conts for c in cs))
         return self.scorer.loglikelihoods(contexts, groups, conts)
 

@@ -77,13 +77,18 @@ class OpenAIBackend:
         self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="clika-openai")
         self._openai = openai
 
+    @property
+    def _where(self) -> str:
+        """host[:port]/path of the server, without any user:password@ in the URL."""
+        url = urlparse(self.base_url)
+        port = f":{url.port}" if url.port else ""
+        return f"{url.hostname or ''}{port}{url.path.rstrip('/')}"
+
     def __repr__(self) -> str:
-        return f"OpenAIBackend(model={self.model!r}, base_url={self.base_url!r}, chat={self.chat})"
+        return f"OpenAIBackend(model={self.model!r}, server={self._where!r}, chat={self.chat})"
 
     def fingerprint(self) -> str:
-        url = urlparse(self.base_url)
-        where = f"{url.netloc}{url.path.rstrip('/')}"
-        return f"openai:{self.model}@{where};chat={str(self.chat).lower()}"
+        return f"openai:{self.model}@{self._where};chat={str(self.chat).lower()}"
 
     # -- requests with retries -----------------------------------------------------
 
@@ -93,7 +98,10 @@ class OpenAIBackend:
     def _call(self, fn: Callable[[], T]) -> T:
         """fn(), retried on transient failures; any failure ends in a one-line BackendError."""
         openai = self._openai
-        transient = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+        transient = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError,
+                     # a 200 whose body is not the JSON the API promises (cut short, a proxy's
+                     # error page, a server bug): worth another try, and never a traceback
+                     ValueError, TypeError, AttributeError, IndexError, KeyError)
         for attempt in range(self.max_retries + 1):
             try:
                 return fn()
@@ -110,9 +118,11 @@ class OpenAIBackend:
     def _describe(self, err: Exception, attempts: int) -> str:
         status = getattr(err, "status_code", None)
         what = f"HTTP {status}" if status is not None else type(err).__name__
+        if not isinstance(err, self._openai.OpenAIError):
+            what = f"malformed response ({what})"
         detail = self._scrub(str(getattr(err, "message", None) or err))[:300]
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return f"openai backend ({self.model} at {self.base_url}): {what}{tries}: {detail}"
+        return f"openai backend ({self.model} at {self._where}): {what}{tries}: {detail}"
 
     def _map(self, fn: Callable[[Any], T], inputs: Sequence[Any]) -> list[T]:
         return list(self._pool.map(lambda x: self._call(lambda: fn(x)), inputs))

@@ -42,6 +42,9 @@ def run_command(
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
     chunk_size: Optional[int] = typer.Option(None, "--chunk-size", help="Items per store transaction (default 4 batches)."),
+    executor: str = typer.Option("local", "--executor", help="local | ray (score on Ray workers; needs clika[ray])."),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Ray cluster to join, e.g. 10.0.0.5:6379 "
+        "(default with --executor ray: a local cluster)."),
 ) -> None:
     """Evaluate a model: PF (accuracy, RA) and CT (en-CO) per task and language."""
     from rich.console import Console
@@ -53,6 +56,7 @@ def run_command(
         model=model, model_args=model_args, tasks=_split(tasks), langs=_split(langs), data=data_dir,
         mode=mode, template=template, limit=limit, batch_size=batch_size, device=device,
         output_dir=output, store_path=store, n_boot=n_boot, seed=seed, chunk_size=chunk_size,
+        executor=executor, ray_address=ray_address,
         show_progress=True, console=err,
     )
     out = Console()

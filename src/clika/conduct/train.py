@@ -9,7 +9,9 @@ the way it was taught.
 from __future__ import annotations
 
 import math
+import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Sequence
@@ -119,7 +121,9 @@ def wrap_lora(model, config: TrainConfig):
         r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=targets, lora_dropout=0.0,
         task_type="CAUSAL_LM",
     )  # fmt: skip
-    return get_peft_model(model, lora)
+    with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not ours to fix
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, lora)
 
 
 def train(model, tokenizer, examples: Sequence[TrainExample], config: TrainConfig) -> TrainResult:
@@ -153,6 +157,8 @@ def train(model, tokenizer, examples: Sequence[TrainExample], config: TrainConfi
                 total, count = total + loss.item(), count + 1
                 advance(epoch, total / count)
             losses.append(total / count)
+            if config.progress and not sys.stderr.isatty():  # rich draws no live bar into a log file
+                print(f"epoch {epoch + 1}/{config.epochs}: loss {losses[-1]:.4f}", file=sys.stderr, flush=True)
     model.eval()
     n_trainable = sum(p.numel() for p in params)
     return TrainResult(model, losses, time.perf_counter() - start, len(rows), n_trainable)

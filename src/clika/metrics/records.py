@@ -90,6 +90,9 @@ def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
             raise DataError(f"field {key!r} is {raw!r}; an undefined value must be null/empty", path, line)
         floats[key] = number
     raw_n = row.get("n", 0)
+    # int(True) and int(2.7) would silently turn a wrong value into a count.
+    if isinstance(raw_n, bool) or (isinstance(raw_n, float) and not raw_n.is_integer()):
+        raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line)
     try:
         n = int(raw_n) if raw_n not in (None, "") else 0
     except (TypeError, ValueError):
@@ -120,8 +123,12 @@ def read_records(path: str | Path) -> list[MetricRecord]:
                         raise DataError("row has more cells than the header", path, reader.line_num)
                     records.append(_record_from_row(row, path, reader.line_num))
         else:
-            with path.open(encoding="utf-8") as fh:
-                for line_no, line in enumerate(fh, start=1):
+            with path.open("rb") as fh:
+                for line_no, raw_line in enumerate(fh, start=1):
+                    try:  # decoded line by line, so an encoding error names its line
+                        line = raw_line.decode("utf-8")
+                    except UnicodeDecodeError as err:
+                        raise DataError(f"not UTF-8 text ({err.reason})", path, line_no) from None
                     if not line.strip():
                         continue
                     try:

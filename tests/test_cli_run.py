@@ -1,0 +1,139 @@
+"""`clika run` end to end on the built-in set with a tiny random model, and resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+CLIKA = str(Path(sys.executable).parent / "clika")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    from tests.backends.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-llama")
+
+
+def clika(*args: str, cwd: Path = REPO, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run([CLIKA, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_bad_options_are_one_line_errors(tmp_path: Path):
+    for args, words in [
+        (["--mode", "guess"], "unknown --mode 'guess'"),
+        (["--model", "nope"], "unknown model backend 'nope'"),
+        (["--langs", "zh"], "must include the pivot language"),
+        (["--tasks", "x_nope"], "no items for task(s) x_nope"),
+    ]:
+        proc = clika("run", "--output", str(tmp_path / "o"), *args)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith("error: ") and words in proc.stderr
+        assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_run_end_to_end_on_builtin_items(tiny_model: Path, tmp_path: Path):
+    pytest.importorskip("clika.scoring")
+    # Default output folder: runs/<model name> under the working directory.
+    proc = clika("run", "--model-args", f"pretrained={tiny_model},dtype=float32", "--tasks", "mini_basic,mini_factual",
+                 "--langs", "en,zh,ar", "--limit", "5", "--batch-size", "4", "--n-boot", "50", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "runs" / "tiny-llama"
+    preds = rows(out / "predictions.jsonl")
+    assert len(preds) == 2 * 3 * 5
+    assert {(p["task"], p["lang"]) for p in preds} == {(t, lang) for t in ("mini_basic", "mini_factual")
+                                                      for lang in ("en", "zh", "ar")}
+    metrics = rows(out / "metrics.jsonl")
+    for task in ("mini_basic", "mini_factual"):
+        for lang in ("en", "zh", "ar"):
+            acc = [m for m in metrics if (m["task"], m["lang"], m["metric"]) == (task, lang, "accuracy")]
+            hand = sum(p["correct"] for p in preds if p["task"] == task and p["lang"] == lang) / 5
+            assert acc[0]["value"] == pytest.approx(hand)
+    # the tables: one per task, with the PF and CT columns and every language
+    assert "mini_basic" in proc.stdout and "mini_factual" in proc.stdout
+    for word in ("accuracy", "RA", "en-CO", "zh", "ar"):
+        assert word in proc.stdout
+    assert "30 items scored, 0 already done" in proc.stderr
+    assert (out / "results.sqlite").is_file()
+
+
+@pytest.mark.slow
+def test_no_model_named_means_the_embedded_gemma(tmp_path: Path):
+    pytest.importorskip("clika.scoring")
+    from clika.backends.embedded import is_cached
+
+    if not is_cached():
+        pytest.skip("the embedded model is not converted yet (the first `clika run` does that, once)")
+    proc = clika("run", "--tasks", "mini_factual", "--langs", "en,pl", "--limit", "2", "--n-boot", "10", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    preds = rows(tmp_path / "runs" / "gemma3-270m" / "predictions.jsonl")
+    assert [(p["model"], p["lang"], p["item_id"]) for p in preds] == [
+        ("gemma3-270m", lang, f"factual-0{i}") for lang in ("en", "pl") for i in (1, 2)]
+    assert "gemma3-270m · mini_factual" in proc.stdout
+
+
+def _store_count(path: Path) -> int:
+    if not path.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT count(*) FROM predictions").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:  # created but its tables not yet committed
+        return 0
+
+
+@pytest.mark.slow
+def test_kill_9_then_rerun_equals_an_uninterrupted_run(tiny_model: Path, tmp_path: Path):
+    pytest.importorskip("clika.scoring")
+    # 96 items (2 tasks x 2 languages x 24) in chunks of 2: 48 transactions.
+    args = ["run", "--model-args", f"pretrained={tiny_model},dtype=float32", "--langs", "en,ar",
+            "--batch-size", "1", "--chunk-size", "2", "--n-boot", "20"]
+    killed_out = tmp_path / "killed"
+    store = killed_out / "results.sqlite"
+    proc = subprocess.Popen([CLIKA, *args, "--output", str(killed_out)], cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while _store_count(store) < 10 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended before it could be killed: {proc.stderr.read()}"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    partial = _store_count(store)
+    assert 10 <= partial < 96
+    assert partial % 2 == 0  # whole chunks only (every unit holds 24 items: chunks never straddle)
+
+    resumed = clika(*args, "--output", str(killed_out), cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming: {partial} of 96 items already in the store" in resumed.stderr
+    assert f"{96 - partial} items scored, {partial} already done" in resumed.stderr
+
+    clean = clika(*args, "--output", str(tmp_path / "clean"), cwd=tmp_path)
+    assert clean.returncode == 0, clean.stderr
+
+    got, want = rows(killed_out / "predictions.jsonl"), rows(tmp_path / "clean" / "predictions.jsonl")
+    keys = [(r["task"], r["lang"], r["item_id"]) for r in got]
+    assert len(keys) == len(set(keys)) == 96  # no duplicates
+    assert keys == [(r["task"], r["lang"], r["item_id"]) for r in want]
+    for a, b in zip(got, want):
+        assert a["prediction"] == b["prediction"] and a["gold"] == b["gold"]
+        assert a["scores"] == pytest.approx(b["scores"], abs=1e-5)
+    assert _store_count(store) == 96
+    assert rows(killed_out / "metrics.jsonl") == rows(tmp_path / "clean" / "metrics.jsonl")
