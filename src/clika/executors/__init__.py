@@ -48,6 +48,10 @@ class ChunkResult:
 
 
 class Executor(Protocol):
+    def fingerprint(self) -> str:
+        """The fingerprint of the backend that scores (keys the results store)."""
+        ...
+
     def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
         """Score every unit; yield each chunk's predictions as soon as it is done."""
         ...

@@ -14,6 +14,9 @@ class LocalExecutor:
     def __init__(self, backend: Backend):
         self.backend = backend
 
+    def fingerprint(self) -> str:
+        return self.backend.fingerprint()
+
     def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
         from clika.scoring import score_items
 
