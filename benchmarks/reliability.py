@@ -180,7 +180,7 @@ def run_bad_inputs(n: int) -> dict[str, int]:
             content = data.draw(st.binary(min_size=1, max_size=300).filter(lambda b: b.strip()))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / fmt.relpath
-            path.parent.mkdir(parents=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
             stats["tried"] += 1
             try:

@@ -13,6 +13,7 @@ Every malformed line raises DataError naming the file and line.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,9 +220,11 @@ def _clika_prediction(rec: dict[str, Any]) -> Prediction | str:
     if raw is not None and not isinstance(raw, str):
         return "field 'raw' must be a string or null"
     if scores is not None:
-        if not isinstance(scores, list) or not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in scores):
-            return "field 'scores' must be a list of numbers or null"
-        scores = tuple(float(s) for s in scores)
+        if not isinstance(scores, list) or not all(
+            s is None or (isinstance(s, (int, float)) and not isinstance(s, bool)) for s in scores
+        ):
+            return "field 'scores' must be a list of numbers (null = -inf) or null"
+        scores = tuple(float("-inf") if s is None else float(s) for s in scores)
     extra = rec.get("extra") or {}
     return Prediction(rec["model"], rec["task"], rec["lang"], str(item_id), choice, gold, n, raw, scores, extra)
 
@@ -256,7 +259,9 @@ def prediction_to_record(p: Prediction) -> dict[str, Any]:
     if p.raw is not None:
         rec["raw"] = p.raw
     if p.scores is not None:
-        rec["scores"] = list(p.scores)
+        # Strict JSON has no -Infinity: an option the model gave no probability
+        # (e.g. a letter outside an API's top-k logprobs) is written as null.
+        rec["scores"] = [s if math.isfinite(s) else None for s in p.scores]
     if p.extra:
         rec["extra"] = p.extra
     return rec
@@ -268,5 +273,5 @@ def write_predictions_jsonl(preds: Iterable[Prediction], path: str | Path) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for p in preds:
-            fh.write(json.dumps(prediction_to_record(p), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(prediction_to_record(p), ensure_ascii=False, allow_nan=False) + "\n")
     return path
