@@ -125,7 +125,7 @@ class PrefixCachedScorer:
     def _forward(self, kv: KV | None, mask: torch.Tensor, ids: torch.Tensor, start: torch.Tensor):
         """Run ``ids`` [B, L] after cached ``kv``; mask covers cache + ids; start = first position id."""
         positions = start[:, None] + torch.arange(ids.shape[1])[None, :]
-        cache = self._make_cache(kv) if kv is not None else self._make_cache([])
+        cache = self._make_cache(kv or [])
         out = self.base(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                         position_ids=positions.to(self.device), use_cache=True, **{self.cache_kwarg: cache})
         return out.last_hidden_state, self._cache_kv(getattr(out, "cache", None) or out.past_key_values)
@@ -154,7 +154,9 @@ class PrefixCachedScorer:
         last = hidden[torch.arange(batch), (lens - 1).to(hidden.device)]
         return last, kv_out, mask, lens
 
-    def _groups(self, contexts: Sequence[Sequence[int]], group_ids: Sequence[int]) -> list[np.ndarray]:
+    @staticmethod
+    def _groups(group_ids: Sequence[int]) -> list[np.ndarray]:
+        """Request indices per prefix group (requests of one group share their prefix text)."""
         group_ids = np.asarray(group_ids)
         return [np.flatnonzero(group_ids == g) for g in np.unique(group_ids)]
 
@@ -164,7 +166,7 @@ class PrefixCachedScorer:
                             targets: Sequence[Sequence[int]]) -> list[list[float]]:
         """log p(targets[i][j] | contexts[i]) at the position right after each context."""
         out: list[list[float]] = [[] for _ in contexts]
-        for members in self._groups(contexts, group_ids):
+        for members in self._groups(group_ids):
             shared = shared_length([contexts[m] for m in members])
             for bucket in length_buckets([len(contexts[m]) for m in members], self.batch_size):
                 rows = members[bucket]
@@ -181,7 +183,7 @@ class PrefixCachedScorer:
                        continuations: Sequence[Sequence[Sequence[int]]]) -> list[list[tuple[float, int]]]:
         """Sum of log p(continuation tokens | context) and their count, per context and continuation."""
         out: list[list[tuple[float, int]]] = [[] for _ in contexts]
-        for members in self._groups(contexts, group_ids):
+        for members in self._groups(group_ids):
             shared = shared_length([contexts[m] for m in members])
             for bucket in length_buckets([len(contexts[m]) for m in members], self.batch_size):
                 rows = members[bucket]
@@ -205,7 +207,8 @@ class PrefixCachedScorer:
         by_key: dict[int, list[tuple[int, int]]] = {}
         for p in pairs:
             by_key.setdefault(key(p), []).append(p)
-        for chunk in (g[i : i + 4 * self.batch_size] for g in by_key.values() for i in range(0, len(g), 4 * self.batch_size)):
+        step = 4 * self.batch_size  # option sequences are short: more of them per forward
+        for chunk in (g[i : i + step] for g in by_key.values() for i in range(0, len(g), step)):
             items = torch.tensor([i for i, _ in chunk])
             past = shared + int(lens[items].max())  # drop pad keys beyond this chunk's longest body
             sub_kv = [(k[items, :, :past], v[items, :, :past]) for k, v in kv]
