@@ -10,7 +10,6 @@ import pytest
 
 from clika.data.builtin import load_builtin
 from clika.errors import ConfigError
-from clika.items import Item
 from clika.predictions import Prediction
 from clika.runner import collect, display_name, evaluate, plan_units, safe_dirname, select_items
 from clika.store import ResultsStore

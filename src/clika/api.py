@@ -78,3 +78,30 @@ def score(source: str | Path, layout: str = "clika-repo", models: Sequence[str] 
     timings["write"] = time.perf_counter() - start
     return ScoreResult(records, dict(read.extraction_changes), list(read.warnings), out_path,
                        len(read.predictions), timings)
+
+
+# The other entry points live with their stages; they are re-exported here so
+# that `from clika import api` is the one import a user needs.
+
+def evaluate(*args, **kwargs):
+    """Run a model on items (see clika.runner.evaluate): the library side of `clika run`."""
+    from clika.runner import evaluate as _evaluate
+
+    return _evaluate(*args, **kwargs)
+
+
+def compare(predictions, registry=None, **kwargs):
+    """Paired model comparisons and findings (see clika.analysis.pipeline.analyse):
+    the library side of `clika compare`. registry: a FamilyRegistry or None (the shipped one)."""
+    from clika.analysis.pipeline import analyse
+    from clika.analysis.registry import load_registry
+
+    return analyse(predictions, registry if registry is not None else load_registry(), **kwargs)
+
+
+def conduct(options, log=print):
+    """Teach fictional facts and measure XRR (see clika.conduct.run.conduct, ConductOptions):
+    the library side of `clika conduct`."""
+    from clika.conduct.run import conduct as _conduct
+
+    return _conduct(options, log)

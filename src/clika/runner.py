@@ -24,7 +24,11 @@ from clika.items import LANGS, PIVOT, Item
 from clika.metrics.records import MetricRecord
 from clika.predictions import Prediction
 
-MODES = ("letter", "cloze", "generate")
+MODES = ("cloze", "letter", "cloze-norm", "generate")
+# cloze is the default: small base models copy the one-shot example's answer
+# letter in letter mode (Gemma 3 270M answers "D" on ~97% of items), which
+# makes CT metrics meaningless; option log-likelihoods do not have that bias.
+DEFAULT_MODE = "cloze"
 CHUNK_BATCHES = 4  # a chunk (one store transaction) holds this many batches by default
 EMBEDDED_NAME = "gemma3-270m"
 
@@ -130,7 +134,7 @@ def evaluate(
     tasks: Sequence[str] | None = None,
     langs: Sequence[str] | None = None,
     data: str | Path = "builtin",
-    mode: str = "letter",
+    mode: str = DEFAULT_MODE,
     template: str = "paper",
     limit: int | None = None,
     batch_size: int = 16,

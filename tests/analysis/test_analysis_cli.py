@@ -82,3 +82,22 @@ def test_bad_input_is_one_line_exit_1(shared_data: Path, tmp_path: Path, args: l
     run = _clika(*args)
     assert run.returncode == 1
     assert message in run.stderr and len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_report_html_includes_a_compare_folder(shared_data: Path, tmp_path: Path):
+    """`clika report --html --comparisons DIR` puts the comparisons and findings of `clika compare` in the page."""
+    cmp_dir, metrics, report = tmp_path / "cmp", tmp_path / "m.jsonl", tmp_path / "report"
+    pair = "llama2_7b:llama2_7b_chat"
+    run = _clika("compare", "--predictions", str(shared_data), "--tasks", "x_name", "--langs", "en,zh",
+                 "--pair", pair, "--n-boot", "50", "--output", str(cmp_dir))
+    assert run.returncode == 0, run.stderr
+    run = _clika("score", "--predictions", str(shared_data), "--tasks", "x_name", "--langs", "en,zh",
+                 "--model", "llama2_7b", "--model", "llama2_7b_chat", "--n-boot", "50", "--out", str(metrics))
+    assert run.returncode == 0, run.stderr
+    run = _clika("report", str(metrics), "--output", str(report), "--html", "--comparisons", str(cmp_dir))
+    assert run.returncode == 0, run.stderr
+    page = (report / "report.html").read_text(encoding="utf-8")
+    assert "llama2_7b_chat" in page and "Verdict" in page and "mcnemar" in page.lower()
+
+    bad = _clika("report", str(metrics), "--output", str(report), "--html", "--comparisons", str(tmp_path))
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "comparisons.jsonl" in bad.stderr

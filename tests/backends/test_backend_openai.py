@@ -12,7 +12,7 @@ from clika.backends.openai_api import OpenAIBackend
 from clika.backends.registry import make_backend
 from clika.errors import BackendError, ClikaError, ConfigError
 
-from tests.backends.fake_openai_server import NEXT, FakeServer
+from tests.backends.fake_openai_server import FakeServer
 
 KEY = "sk-test-SECRET-0123456789"
 

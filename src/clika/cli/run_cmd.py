@@ -34,7 +34,9 @@ def run_command(
     limit: Optional[int] = typer.Option(None, "--limit", help="At most this many items per task (same ids in every language)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Items per forward pass."),
     device: str = typer.Option("cpu", "--device", help="cpu | cuda | cuda:N | mps."),
-    mode: str = typer.Option("letter", "--mode", help="letter | cloze | generate."),
+    mode: str = typer.Option("cloze", "--mode", help="cloze (option log-likelihood, lm-eval's acc) | letter (one "
+        "forward pass, compares the option letters' logits) | cloze-norm (per-character, lm-eval's acc_norm) | "
+        "generate (greedy answer, the paper's way)."),
     template: str = typer.Option("paper", "--template", help="paper (the paper's prompt) | native (instruction in the item's language)."),
     data_dir: str = typer.Option("builtin", "--data-dir", help="builtin, an upstream-layout folder (e.g. ../shared/clika-data), or a .jsonl file."),
     output: Optional[Path] = typer.Option(None, "--output", help="Output folder (default runs/<model name>)."),
@@ -62,6 +64,8 @@ def run_command(
     out = Console()
     for task in dict.fromkeys(t for t, _ in result.units):
         out.print(_task_table(result.records, result.model, task))
+        for line in _flags(result.records, task):
+            out.print(f"[yellow]warning:[/yellow] {line}")
     err.print(
         f"{result.n_scored} items scored, {result.n_resumed} already done (from {result.store_path}); "
         f"wrote {result.predictions_path} and {result.metrics_path}"
@@ -88,6 +92,27 @@ def _task_table(records, model: str, task: str):
     for lang in langs:
         table.add_row(lang, *(_cell(cells.get((lang, m))) for m in wanted))
     return table
+
+
+def _flags(records, task: str) -> list[str]:
+    """The diagnostics a reader must see next to the table: a dominant option
+    (overlap for free) and unparseable answers."""
+    dominant = [r for r in records if r.task == task and r.metric == "dominant_option_flag" and r.value]
+    lines = []
+    if dominant:
+        shares = {r.lang: r for r in records
+                  if r.task == task and r.metric == "dominant_option_share" and r.lang in {d.lang for d in dominant}}
+        langs = ", ".join(sorted(shares))
+        example = next(iter(shares.values()), None)
+        lines.append(f"{task}: one option dominates in {len(dominant)} language(s) ({langs}); "
+                     f"e.g. {example.lang}: {example.note}. Overlap (en-CO) is inflated: try --mode cloze."
+                     if example and example.note else f"{task}: one option dominates in {langs}")
+    unparseable = [r for r in records if r.task == task and r.metric == "unparseable_rate" and (r.value or 0) > 0.05]
+    if unparseable:
+        worst = max(unparseable, key=lambda r: r.value)
+        lines.append(f"{task}: unparseable answers above 5% in {len(unparseable)} language(s) "
+                     f"(worst {worst.lang}: {worst.value:.0%}); they count as wrong.")
+    return lines
 
 
 def _cell(rec) -> str:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from clika.data.lines import ProblemSink, raise_problem, read_json_lines
+from clika.data.lines import ProblemSink, raise_problem, read_json_lines, write_json_lines
 from clika.items import TASKS, Item
 
 REQUIRED_FIELDS = ("task", "lang", "id", "question", "options", "answer")
@@ -79,9 +79,4 @@ def item_to_record(item: Item) -> dict[str, Any]:
 
 def write_jsonl(items: Iterable[Item], path: str | Path) -> Path:
     """Write items in the project's JSONL format (UTF-8, one object per line)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for item in items:
-            fh.write(json.dumps(item_to_record(item), ensure_ascii=False) + "\n")
-    return path
+    return write_json_lines((item_to_record(item) for item in items), path)

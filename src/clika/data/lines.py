@@ -13,7 +13,7 @@ is skipped. Without it the first problem raises DataError.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +77,14 @@ def read_json_lines(
             continue
         out.append((n, obj))
     return out
+
+
+def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path) -> Path:
+    """Write one JSON object per line (UTF-8, non-ASCII kept readable, strict
+    JSON: a NaN or infinity is an error here, not an invalid token in the file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, allow_nan=False) + "\n")
+    return path

@@ -12,7 +12,6 @@ Every malformed line raises DataError naming the file and line.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from clika.data.answers import smart_choice
-from clika.data.lines import read_json_lines
+from clika.data.lines import read_json_lines, write_json_lines
 from clika.data.upstream import UPSTREAM_TASKS, item_file, parse_item_file, task_lang_dirs
 from clika.errors import ConfigError, DataError
 from clika.items import LETTERS, TASKS
@@ -269,9 +268,4 @@ def prediction_to_record(p: Prediction) -> dict[str, Any]:
 
 def write_predictions_jsonl(preds: Iterable[Prediction], path: str | Path) -> Path:
     """Write predictions as clika's predictions.jsonl (one object per line, UTF-8)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for p in preds:
-            fh.write(json.dumps(prediction_to_record(p), ensure_ascii=False, allow_nan=False) + "\n")
-    return path
+    return write_json_lines((prediction_to_record(p) for p in preds), path)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Literal, TypeVar
 
+from clika.data.lines import write_json_lines
 from clika.errors import DataError
 
 ExampleKind = Literal["fact", "translation"]
@@ -73,12 +74,7 @@ T = TypeVar("T")
 
 def write_jsonl(rows: Iterable, path: str | Path) -> Path:
     """Write dataclass rows as JSON lines (UTF-8, non-ASCII kept readable)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
-    return path
+    return write_json_lines((asdict(row) for row in rows), path)
 
 
 def read_jsonl(path: str | Path, cls: type[T]) -> list[T]:
