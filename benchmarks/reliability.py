@@ -97,7 +97,7 @@ def run_faults(tmp: Path) -> dict[str, int]:
     from clika.runner import evaluate
     from clika.store import ResultsStore
 
-    run = dict(langs=["en", "zh"], limit=8, batch_size=4, chunk_size=4, n_boot=0)
+    run = dict(langs=["en", "zh"], limit=8, batch_size=4, chunk_size=4, n_boot=0, mode="letter")
 
     def args(server: FaultyOpenAIServer) -> dict:
         return {"model": "fake-gpt", "base_url": server.url, "max_retries": 2, "retry_base_delay": 0.005,

@@ -123,7 +123,8 @@ def test_evaluate_over_http_with_the_openai_backend(tmp_path: Path):
     server = FakeServer()  # always puts " A" first, so every answer is A
     try:
         result = evaluate(model="openai", model_args=f"model=fake-model,base_url={server.url},api_key=sk-XYZ-secret",
-                          tasks=["mini_factual"], langs=["en", "de"], n_boot=10, output_dir=tmp_path / "o")
+                          tasks=["mini_factual"], langs=["en", "de"], n_boot=10, mode="letter",
+                          output_dir=tmp_path / "o")
     finally:
         server.close()
     assert result.n_scored == 48 and {p.choice for p in result.predictions} == {0}

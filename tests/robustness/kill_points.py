@@ -5,7 +5,7 @@
 When the point is reached the process writes PATH and sleeps; the test sees the
 file and sends SIGKILL, so the kill lands exactly there:
 - load:     inside the model's from_pretrained (weights half loaded);
-- batch:N:  inside the N-th forward call of the HF backend (mid-batch);
+- batch:N:  inside the N-th scoring call of the HF backend (mid-batch, letter or cloze mode);
 - write:N:  inside the N-th predictions transaction of the results store,
             after its rows are inserted and before COMMIT (via sqlite's trace
             callback, so the store code itself runs unchanged).
@@ -44,15 +44,19 @@ def _install(point: str) -> None:
     elif kind == "batch":
         from clika.backends.hf import HFBackend
 
-        forward, calls = HFBackend.next_token_logprobs, [0]
+        calls = [0]
 
-        def next_token_logprobs(self: Any, requests: Any) -> Any:
-            calls[0] += 1
-            if calls[0] == nth:
-                _pause()
-            return forward(self, requests)
+        def pausing(forward: Any) -> Any:
+            def scoring_call(self: Any, requests: Any) -> Any:
+                calls[0] += 1
+                if calls[0] == nth:
+                    _pause()
+                return forward(self, requests)
+            return scoring_call
 
-        HFBackend.next_token_logprobs = next_token_logprobs
+        # Both scoring modes' entry points: letter (next_token_logprobs) and cloze (loglikelihoods).
+        HFBackend.next_token_logprobs = pausing(HFBackend.next_token_logprobs)
+        HFBackend.loglikelihoods = pausing(HFBackend.loglikelihoods)
     elif kind == "write":
         from clika.store import ResultsStore
 

@@ -21,7 +21,7 @@ from clika.store import ResultsStore
 from tests.robustness.faulty_openai import FAULTS, FaultyOpenAIServer
 
 N_ITEMS = 32  # builtin: 2 tasks x (en, zh) x 8 items; chunks of 4
-RUN = dict(langs=["en", "zh"], limit=8, batch_size=4, chunk_size=4, n_boot=0)
+RUN = dict(langs=["en", "zh"], limit=8, batch_size=4, chunk_size=4, n_boot=0, mode="letter")  # the fake server speaks letter mode
 RETRIES = 2
 
 
@@ -89,7 +89,7 @@ def test_cli_outage_is_one_clear_line(tmp_path: Path) -> None:
         proc = subprocess.run(
             [str(Path(sys.executable).parent / "clika"), "run", "--model", "openai", "--model-args",
              f"model=fake-gpt,base_url={server.url},max_retries=1,retry_base_delay=0.01,timeout=1",
-             "--langs", "en,zh", "--limit", "2", "--n-boot", "0", "--output", str(tmp_path)],
+             "--langs", "en,zh", "--limit", "2", "--n-boot", "0", "--mode", "letter", "--output", str(tmp_path)],
             capture_output=True, text=True, timeout=120)
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -21,7 +21,7 @@ from clika.store import ResultsStore
 pytestmark = pytest.mark.slow  # starts a Ray cluster and loads the model in each worker (about a minute)
 
 REPO = Path(__file__).resolve().parents[2]
-RUN = dict(tasks=None, langs=["en", "zh"], limit=6, batch_size=2, chunk_size=3, n_boot=0)  # 24 items, 8 chunks
+RUN = dict(tasks=None, langs=["en", "zh"], limit=6, batch_size=2, chunk_size=3, n_boot=0, mode="letter")  # 24 items, 8 chunks
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,19 @@ def _assert_same_predictions(got, want) -> None:
         assert p.scores == pytest.approx(scores[(p.task, p.lang, p.item_id)], abs=1e-4)
 
 
+@pytest.fixture
+def dying_backend(monkeypatch):
+    """Registers test backends for one test only (other tests list the known backends)."""
+    from clika.backends import registry
+
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+
+    class Registrar:
+        register = staticmethod(register_backend)
+
+    return Registrar
+
+
 def test_ray_equals_local_and_resumes(cluster, tiny_model, local_run, tmp_path: Path) -> None:
     result = evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="ray", **RUN)
     assert result.fingerprint == local_run.fingerprint and result.n_scored == 24
@@ -99,10 +112,10 @@ def test_sigkilled_worker_is_replaced(cluster, tiny_model, local_run, tmp_path: 
     _assert_same_predictions(got, local_run.predictions)  # every chunk once: none lost, none twice
 
 
-def test_task_failing_once_is_retried(cluster, tiny_model, local_run, tmp_path: Path) -> None:
+def test_task_failing_once_is_retried(cluster, tiny_model, local_run, tmp_path: Path, dying_backend) -> None:
     from tests.robustness.faulty_backend import dying_hf
 
-    register_backend("dying-hf", dying_hf)
+    dying_backend.register("dying-hf", dying_hf)
     marker = tmp_path / "die"
     marker.touch()
     args = {"pretrained": str(tiny_model), "die_after": 3, "die_marker": str(marker), "die_once": True}
@@ -111,10 +124,11 @@ def test_task_failing_once_is_retried(cluster, tiny_model, local_run, tmp_path: 
     _assert_same_predictions(result.predictions, local_run.predictions)
 
 
-def test_workers_dying_for_good_keep_finished_chunks(cluster, tiny_model, local_run, tmp_path: Path) -> None:
+def test_workers_dying_for_good_keep_finished_chunks(cluster, tiny_model, local_run, tmp_path: Path,
+                                                     dying_backend) -> None:
     from tests.robustness.faulty_backend import dying_hf
 
-    register_backend("dying-hf", dying_hf)
+    dying_backend.register("dying-hf", dying_hf)
     marker = tmp_path / "die"
     marker.touch()  # every worker process dies on its 3rd scoring call, i.e. after one 2-batch chunk
     args = {"pretrained": str(tiny_model), "die_after": 3, "die_marker": str(marker)}

@@ -75,7 +75,7 @@ def test_api_key_is_never_written(how: str, tmp_path: Path) -> None:
     args = "model=fake-gpt,base_url={url},max_retries=0" + (f",api_key={KEY}" if how == "model-args" else "")
     with FaultyOpenAIServer() as server:
         run = subprocess.run([CLIKA, "run", "--model", "openai", "--model-args", args.format(url=server.url),
-                              "--langs", "en,zh", "--limit", "3", "--n-boot", "20", "--output", str(out)],
+                              "--langs", "en,zh", "--limit", "3", "--n-boot", "20", "--mode", "letter", "--output", str(out)],
                              env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stderr
         assert server.requests and all(auth == f"Bearer {KEY}" for _, _, auth in server.requests)  # really used
@@ -98,12 +98,12 @@ def test_api_key_echoed_by_a_server_is_scrubbed(tmp_path: Path) -> None:
     env = {**os.environ, "CLIKA_OPENAI_API_KEY": KEY}
     with FaultyOpenAIServer(lambda index, body: "401-echo") as server:
         run = subprocess.run([CLIKA, "run", "--model", "openai", "--model-args", f"model=fake-gpt,base_url={server.url}",
-                              "--langs", "en,zh", "--limit", "2", "--output", str(tmp_path / "run")],
+                              "--langs", "en,zh", "--limit", "2", "--mode", "letter", "--output", str(tmp_path / "run")],
                              env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 1 and "HTTP 401" in run.stderr and "invalid credentials: Bearer ***" in run.stderr
         with pytest.raises(BackendError) as info:  # the Python API, too
             evaluate(model="openai", model_args={"model": "fake-gpt", "base_url": server.url, "api_key": KEY},
-                     langs=["en"], limit=1, output_dir=tmp_path / "api")
+                     langs=["en"], limit=1, mode="letter", output_dir=tmp_path / "api")
     assert KEY not in str(info.value)
     _assert_no_key(tmp_path, run.stdout, run.stderr)
 
@@ -116,7 +116,7 @@ def test_model_names_stay_inside_the_output_folder(name: str, tmp_path: Path, mo
     monkeypatch.chdir(cwd)
     with FaultyOpenAIServer() as server:
         result = evaluate(model="openai", model_args={"model": name, "base_url": server.url}, langs=["en"], limit=1,
-                          n_boot=0)
+                          n_boot=0, mode="letter")
     runs = (cwd / "runs").resolve()
     assert result.output_dir.resolve().parent == runs
     written = _files_under(tmp_path)
