@@ -64,7 +64,7 @@ def run_command(
     out = Console()
     for task in dict.fromkeys(t for t, _ in result.units):
         out.print(_task_table(result.records, result.model, task))
-        for line in _flags(result.records, task):
+        for line in _flags(result.records, task, mode):
             out.print(f"[yellow]warning:[/yellow] {line}")
     err.print(
         f"{result.n_scored} items scored, {result.n_resumed} already done (from {result.store_path}); "
@@ -94,7 +94,7 @@ def _task_table(records, model: str, task: str):
     return table
 
 
-def _flags(records, task: str) -> list[str]:
+def _flags(records, task: str, mode: str) -> list[str]:
     """The diagnostics a reader must see next to the table: a dominant option
     (overlap for free) and unparseable answers."""
     dominant = [r for r in records if r.task == task and r.metric == "dominant_option_flag" and r.value]
@@ -104,8 +104,9 @@ def _flags(records, task: str) -> list[str]:
                   if r.task == task and r.metric == "dominant_option_share" and r.lang in {d.lang for d in dominant}}
         langs = ", ".join(sorted(shares))
         example = next(iter(shares.values()), None)
+        hint = " (try --mode cloze)" if mode == "letter" else ""
         lines.append(f"{task}: one option dominates in {len(dominant)} language(s) ({langs}); "
-                     f"e.g. {example.lang}: {example.note}. Overlap (en-CO) is inflated: try --mode cloze."
+                     f"e.g. {example.lang}: {example.note}. Overlap (en-CO) is inflated by it{hint}."
                      if example and example.note else f"{task}: one option dominates in {langs}")
     unparseable = [r for r in records if r.task == task and r.metric == "unparseable_rate" and (r.value or 0) > 0.05]
     if unparseable:

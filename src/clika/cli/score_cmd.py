@@ -83,12 +83,16 @@ def _summary_table(records):
 
     wanted = {("accuracy", "en"): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co"}
     rows: dict[tuple[str, str], dict[str, object]] = {}
+    dominated: dict[tuple[str, str], int] = {}  # languages where one option dominates
     for r in records:
         key = wanted.get((r.metric, r.lang))
         if key is not None:
             rows.setdefault((r.model, r.task), {})[key] = r
-    table = Table(title="CLiKA scores (95% bootstrap intervals)")
-    for header in ("model", "task", "accuracy en", "mean RA", "mean en-CO"):
+        elif r.metric == "dominant_option_flag" and r.value:
+            dominated[(r.model, r.task)] = dominated.get((r.model, r.task), 0) + 1
+    table = Table(title="CLiKA scores (95% bootstrap intervals)",
+                  caption="flag: languages where one option dominates the answers (overlap comes for free)")
+    for header in ("model", "task", "accuracy en", "mean RA", "mean en-CO", "flag"):
         table.add_column(header, justify="left" if header in ("model", "task") else "right")
 
     def cell(rec) -> str:
@@ -99,5 +103,7 @@ def _summary_table(records):
         return f"{rec.value:.3f} [{rec.ci_low:.2f}, {rec.ci_high:.2f}]"
 
     for (model, task), found in rows.items():
-        table.add_row(model, task, cell(found.get("acc_en")), cell(found.get("ra")), cell(found.get("en_co")))
+        n_dominated = dominated.get((model, task), 0)
+        table.add_row(model, task, cell(found.get("acc_en")), cell(found.get("ra")), cell(found.get("en_co")),
+                      f"dominant option: {n_dominated} lang(s)" if n_dominated else "")
     return table
