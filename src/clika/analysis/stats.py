@@ -8,7 +8,6 @@ two languages, is a paired difference. Replicates are matrix products (no per-it
 
 from __future__ import annotations
 
-import warnings as _warnings
 import zlib
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import numpy as np
 
 from clika.errors import DataError
 from clika.items import LANGS
+from clika.metrics.bootstrap import percentile_intervals
 from clika.predictions import Prediction
 
 METRICS = ("accuracy", "ra", "en_co")
@@ -142,10 +142,12 @@ def task_stats(matrix: TaskMatrix, *, n_boot: int = 1000, seed: int = 0, pivot: 
 
 
 def percentile_ci(boot: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """95% percentile interval over finite replicates (NaN where none is finite)."""
-    with _warnings.catch_warnings():
-        _warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices give NaN, which is what we want
-        return np.nanpercentile(boot, 2.5, axis=axis), np.nanpercentile(boot, 97.5, axis=axis)
+    """95% percentile interval over the replicates on ``axis``, by the project's one
+    interval rule (clika.metrics.bootstrap): NaN where too many replicates are undefined."""
+    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
+    samples = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)
+    intervals = percentile_intervals(samples)
+    return intervals.low.reshape(moved.shape[1:]), intervals.high.reshape(moved.shape[1:])
 
 
 def bootstrap_p_value(delta_boot: np.ndarray, axis: int = -1) -> np.ndarray:

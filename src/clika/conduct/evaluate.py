@@ -22,6 +22,7 @@ from clika.conduct.train import PromptFormat
 from clika.fictional.dataset import ConductSplit
 from clika.fictional.generator import fold
 from clika.items import PIVOT
+from clika.metrics.bootstrap import percentile_intervals
 from clika.metrics.records import MetricRecord
 
 TASK = "fictional"
@@ -106,11 +107,13 @@ def run_tests(model, tokenizer, split: ConductSplit, fmt: PromptFormat, batch_si
 
 
 def _percentile_ci(samples: np.ndarray) -> tuple[float | None, float | None]:
-    samples = samples[np.isfinite(samples)]
-    if samples.size == 0:
+    """The project's one interval rule (clika.metrics.bootstrap): an interval is
+    withheld when too many resamples are undefined (e.g. a zero denominator)."""
+    samples = np.where(np.isfinite(samples), samples, np.nan)
+    intervals = percentile_intervals(samples[:, None])
+    if np.isnan(intervals.low[0]):
         return None, None
-    lo, hi = np.percentile(samples, [2.5, 97.5])
-    return float(lo), float(hi)
+    return float(intervals.low[0]), float(intervals.high[0])
 
 
 def _resampled_means(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
