@@ -188,7 +188,8 @@ def evaluate(
             run_args = {"model": model, "model_args": args, "data": str(data), "mode": mode, "template": template,
                         "limit": limit, "batch_size": batch_size, "device": device, "extract": extract}
             run_id = store.start_run(name, fingerprint, run_args)
-            n_scored = _drive(executor, units, store, fingerprint, n_done, len(items), show_progress, console)
+            n_scored = _drive(executor, units, store, fingerprint, mode, n_done, len(items), show_progress,
+                               console)
             store.finish_run(run_id)
             predictions = collect(items, units, store, fingerprint, name)
             path = store.path
@@ -233,11 +234,10 @@ def _make_executor(kind: str, model: str, args: dict[str, Any], device: str, bat
     return LocalExecutor(backend), backend.fingerprint
 
 
-def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, n_done: int, n_total: int,
-           show_progress: bool, console: Any) -> int:
+def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, mode: str, n_done: int,
+           n_total: int, show_progress: bool, console: Any) -> int:
     """Run the executor, writing each chunk to the store as it arrives; returns items scored."""
     pending = sum(len(u.items) for u in units)
-    mode = units[0].mode if units else "letter"
 
     def write(chunk: Any) -> int:
         store.add_predictions(fingerprint, chunk.prompt_hash, mode, chunk.predictions)
