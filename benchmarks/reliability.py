@@ -94,8 +94,12 @@ def run_kills(tmp: Path) -> dict[str, int]:
 
 def run_faults(tmp: Path) -> dict[str, int]:
     from clika.errors import BackendError
-    from clika.runner import evaluate
+    from clika.runner import RunOptions
+    from clika.runner import evaluate as _evaluate
     from clika.store import ResultsStore
+
+    def evaluate(**kwargs):
+        return _evaluate(RunOptions(**kwargs))
 
     run = dict(langs=["en", "zh"], limit=8, batch_size=4, chunk_size=4, n_boot=0, mode="letter")
 
@@ -209,7 +213,7 @@ def _cli_bad_inputs() -> Counter:
                 path = Path(tmp) / f"{i}-{command}" / ("predictions.jsonl" if command == "score" else "metrics.jsonl")
                 path.parent.mkdir()
                 path.write_bytes(content)
-                args = ["score", "--predictions", str(path), "--layout", "clika", "--out", str(path.parent / "o.jsonl")] \
+                args = ["score", "--predictions", str(path), "--layout", "clika", "--output", str(path.parent / "o.jsonl")] \
                     if command == "score" else ["report", str(path), "-o", str(path.parent / "rep")]
                 proc = subprocess.run([clika, *args], capture_output=True, text=True)
                 lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]

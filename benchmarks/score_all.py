@@ -26,7 +26,7 @@ def _in_process(data: Path, out: Path, n_boot: int) -> dict[str, float]:
     from clika import api
 
     start = time.perf_counter()
-    result = api.score(data, layout="clika-repo", n_boot=n_boot, out=out)
+    result = api.score(api.ScoreOptions(data, layout="clika-repo", n_boot=n_boot, output=out))
     total = time.perf_counter() - start
     models = {r.model for r in result.records}
     tasks = {r.task for r in result.records}
@@ -38,7 +38,7 @@ def _in_process(data: Path, out: Path, n_boot: int) -> dict[str, float]:
 def _cli(data: Path, out: Path, n_boot: int) -> float:
     clika = Path(sys.executable).with_name("clika")
     cmd = [str(clika), "score", "--predictions", str(data), "--layout", "clika-repo",
-           "--n-boot", str(n_boot), "--out", str(out)]
+           "--n-boot", str(n_boot), "--output", str(out)]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "COLUMNS": "120"})
     total = time.perf_counter() - start
@@ -62,7 +62,7 @@ def main() -> None:
             t = _in_process(args.data, Path(tmp) / "metrics.jsonl", args.n_boot)
             print("  " + "  ".join(f"{k} {v:.2f}s" for k, v in t.items()))
             cli_total = _cli(args.data, Path(tmp) / "metrics_cli.jsonl", args.n_boot)
-            print(f"run {run}: command line (clika score ... --out metrics.jsonl): total {cli_total:.2f}s")
+            print(f"run {run}: command line (clika score ... --output metrics.jsonl): total {cli_total:.2f}s")
             worst = max(t["total"], cli_total)
             print(f"  target < {TARGET_S:.0f}s: {'met' if worst < TARGET_S else 'MISSED'}")
 

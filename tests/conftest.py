@@ -26,3 +26,23 @@ def shared_data() -> Path:
     if path is None:
         pytest.skip("../shared/clika-data is absent (set CLIKA_SHARED_DATA to its path)")
     return path
+
+
+@pytest.fixture(scope="session")
+def embedded_gemma() -> Path:
+    """The embedded Gemma 3 270M in HF format: converted here on first use (about 40 s, once per
+    cache), so no test depends on an earlier test having filled the model cache."""
+    from clika.backends.embedded import default_model_dir
+
+    return default_model_dir("gemma3-270m")
+
+
+@pytest.fixture
+def one_torch_thread():
+    # Two shared cores: OpenMP threads spinning against each other make tiny models 10x slower.
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

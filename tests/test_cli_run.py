@@ -35,10 +35,11 @@ def rows(path: Path) -> list[dict]:
 
 def test_bad_options_are_one_line_errors(tmp_path: Path):
     for args, words in [
-        (["--mode", "guess"], "unknown --mode 'guess'"),
-        (["--model", "nope"], "unknown model backend 'nope'"),
+        (["--mode", "guess"], "--mode: unknown scoring mode 'guess'"),
+        (["--model", "nope"], "unknown model backend 'nope'; known: hf, openai, vllm"),
         (["--langs", "zh"], "must include the pivot language"),
-        (["--tasks", "x_nope"], "no items for task(s) x_nope"),
+        (["--tasks", "x_nope"], "unknown task 'x_nope'; known: "),
+        (["--batch-size", "0"], "--batch-size and --chunk-size must be >= 1"),
     ]:
         proc = clika("run", "--output", str(tmp_path / "o"), *args)
         assert proc.returncode == 1, proc.stderr
@@ -47,7 +48,6 @@ def test_bad_options_are_one_line_errors(tmp_path: Path):
 
 
 def test_run_end_to_end_on_builtin_items(tiny_model: Path, tmp_path: Path):
-    pytest.importorskip("clika.scoring")
     # Default output folder: runs/<model name> under the working directory.
     proc = clika("run", "--model-args", f"pretrained={tiny_model},dtype=float32", "--tasks", "mini_basic,mini_factual",
                  "--langs", "en,zh,ar", "--limit", "5", "--batch-size", "4", "--n-boot", "50", cwd=tmp_path)
@@ -72,12 +72,7 @@ def test_run_end_to_end_on_builtin_items(tiny_model: Path, tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_no_model_named_means_the_embedded_gemma(tmp_path: Path):
-    pytest.importorskip("clika.scoring")
-    from clika.backends.embedded import is_cached
-
-    if not is_cached():
-        pytest.skip("the embedded model is not converted yet (the first `clika run` does that, once)")
+def test_no_model_named_means_the_embedded_gemma(tmp_path: Path, embedded_gemma: Path):
     proc = clika("run", "--tasks", "mini_factual", "--langs", "en,pl", "--limit", "2", "--n-boot", "10", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     preds = rows(tmp_path / "runs" / "gemma3-270m" / "predictions.jsonl")
@@ -101,9 +96,12 @@ def _store_count(path: Path) -> int:
 
 @pytest.mark.slow
 def test_kill_9_then_rerun_equals_an_uninterrupted_run(tiny_model: Path, tmp_path: Path):
-    pytest.importorskip("clika.scoring")
-    # 96 items (2 tasks x 2 languages x 24) in chunks of 2: 48 transactions.
-    args = ["run", "--model-args", f"pretrained={tiny_model},dtype=float32", "--langs", "en,ar",
+    from clika.data.builtin import load_builtin
+    from clika.runner import select_items
+
+    # the built-in set's first 24 items of each task in en and ar, in chunks of 2
+    n = len(select_items(load_builtin(langs=["en", "ar"]), 24))
+    args = ["run", "--model-args", f"pretrained={tiny_model},dtype=float32", "--langs", "en,ar", "--limit", "24",
             "--batch-size", "1", "--chunk-size", "2", "--n-boot", "20"]
     killed_out = tmp_path / "killed"
     store = killed_out / "results.sqlite"
@@ -117,23 +115,23 @@ def test_kill_9_then_rerun_equals_an_uninterrupted_run(tiny_model: Path, tmp_pat
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     partial = _store_count(store)
-    assert 10 <= partial < 96
+    assert 10 <= partial < n
     assert partial % 2 == 0  # whole chunks only (every unit holds 24 items: chunks never straddle)
 
     resumed = clika(*args, "--output", str(killed_out), cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
-    assert f"resuming: {partial} of 96 items already in the store" in resumed.stderr
-    assert f"{96 - partial} items scored, {partial} already done" in resumed.stderr
+    assert f"resuming: {partial} of {n} items already in the store" in resumed.stderr
+    assert f"{n - partial} items scored, {partial} already done" in resumed.stderr
 
     clean = clika(*args, "--output", str(tmp_path / "clean"), cwd=tmp_path)
     assert clean.returncode == 0, clean.stderr
 
     got, want = rows(killed_out / "predictions.jsonl"), rows(tmp_path / "clean" / "predictions.jsonl")
     keys = [(r["task"], r["lang"], r["item_id"]) for r in got]
-    assert len(keys) == len(set(keys)) == 96  # no duplicates
+    assert len(keys) == len(set(keys)) == n  # no duplicates
     assert keys == [(r["task"], r["lang"], r["item_id"]) for r in want]
     for a, b in zip(got, want):
         assert a["prediction"] == b["prediction"] and a["gold"] == b["gold"]
         assert a["scores"] == pytest.approx(b["scores"], abs=1e-5)
-    assert _store_count(store) == 96
+    assert _store_count(store) == n
     assert rows(killed_out / "metrics.jsonl") == rows(tmp_path / "clean" / "metrics.jsonl")

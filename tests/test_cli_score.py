@@ -99,19 +99,20 @@ def test_csv_output_and_smart_extraction_count(shared_data, tmp_path):
     done = run("score", "--predictions", str(shared_data), "--tasks", "x_geo", "--langs", "en,he",
                "--model", "llama2_7b", "--extract", "smart", "--n-boot", "50", "--out", str(out))
     assert done.returncode == 0, done.stderr
-    expected = api.score(shared_data, tasks=["x_geo"], langs=["en", "he"], models=["llama2_7b"],
-                         extract="smart", n_boot=50)
+    expected = api.score(api.ScoreOptions(shared_data, tasks=["x_geo"], langs=["en", "he"], models=["llama2_7b"],
+                                          extract="smart", n_boot=50))
     changed = sum(expected.extraction_changes.values())
     assert f"smart extraction changed {changed} of 400 answers" in done.stderr
-    assert out.read_text(encoding="utf-8").startswith("model,task,lang,metric,value,ci_low,ci_high,n,note")
+    assert out.read_text(encoding="utf-8").startswith("model,task,lang,metric,value,ci_low,ci_high,n,note,"
+                                                      "chance,stratum\n")
     assert read_records(out) == [r for r in expected.records]
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--out", "x.txt"], "output must end in .jsonl or .csv"),
+    (["--out", "x.txt"], "--output: must end in .jsonl or .csv, got 'x.txt'"),
     (["--layout", "nope", "--out", "x.jsonl"], "unknown --layout 'nope'"),
     (["--langs", "zh,ja", "--out", "x.jsonl"], "must include the pivot language 'en'"),
-    (["--n-boot", "-1", "--out", "x.jsonl"], "n_boot must be >= 0"),
+    (["--n-boot", "-1", "--out", "x.jsonl"], "--n-boot must be >= 0, got -1"),
 ])
 def test_bad_options_are_one_line_errors(shared_data, tmp_path, args, message):
     done = run("score", "--predictions", str(shared_data), "--tasks", "x_geo", "--model", "llama2_7b",

@@ -8,17 +8,14 @@ import pytest
 
 from clika.errors import ConfigError
 from clika.items import LANGS, LETTERS, Item
-from clika.prompts import (
-    NATIVE,
-    PAPER,
-    build_generate_prompts,
-    build_requests,
-    chat_frame,
-    prompt_hash,
-    wrap_chat,
-)
+from clika.prompts import build_generate_prompts, build_requests, chat_frame, request_hash, wrap_chat
+from clika.tasks import builtin_registry
 
 UPSTREAM_TASKS = ("x_csqa", "x_copa", "x_geo", "x_name")
+
+
+def words(task: str, template: str, lang: str) -> dict:
+    return builtin_registry()[task].template(template).words_for(lang)
 
 
 @pytest.fixture(scope="module")
@@ -81,29 +78,40 @@ def test_csqa_example_has_five_options_and_others_four(upstream_items):
     assert "D. 5\nAnswer:D. 5\n" in geo and "E. 6" not in geo
 
 
-@pytest.mark.parametrize("lang", [l for l in LANGS if l != "en"])
+@pytest.mark.parametrize("lang", [lang for lang in LANGS if lang != "en"])
 def test_native_template_speaks_the_item_language(lang, upstream_items):
-    wording = NATIVE[lang]
     for task in UPSTREAM_TASKS:
+        w = words(task, "native", lang)
         item = upstream_items[(task, lang)][0]
         request = build_requests([item], "native", "letter")[0]
         prompt = request.prompt
         for english in ("Question:", "Answer:", "Premise:", "multiple choice", "What was the cause"):
             assert english not in prompt, (lang, task, english)
-        assert prompt.endswith(wording.answer)
+        assert prompt.endswith(w["answer"])
         assert item.question in request.body
+        assert request.prefix.startswith(w["instruction"] + "\n")
         if task == "x_copa":
-            assert request.prefix.startswith(wording.copa_instruction)
-            asked = wording.cause if item.meta["copa_question"] == "cause" else wording.effect
-            assert f"{wording.question}{asked}\n" in request.body
+            asked = w[item.meta["copa_question"]]
+            assert f"{w['question']}{asked}\n" in request.body
         else:
-            assert request.prefix.startswith(wording.instruction + "\n" + wording.question + "2+3=?")
+            assert request.prefix.startswith(w["instruction"] + "\n" + w["question"] + "2+3=?")
 
 
 def test_native_english_keeps_the_paper_structure(upstream_items):
     item = upstream_items[("x_geo", "en")][0]
     assert build_requests([item], "native")[0].prompt == build_requests([item], "paper")[0].prompt
-    assert NATIVE["en"].instruction == PAPER.instruction
+    assert words("x_geo", "native", "en")["instruction"] == words("x_geo", "paper", "en")["instruction"]
+
+
+def test_qa_template_has_no_option_list_and_only_cloze_modes(upstream_items):
+    item = upstream_items[("x_geo", "en")][0]
+    request = build_requests([item], "qa", "cloze")[0]
+    assert request.prompt == f"Question: {item.question}\nAnswer:"
+    assert request.continuations == tuple(" " + o for o in item.options)
+    native = build_requests([upstream_items[("x_geo", "zh")][0]], "qa-native", "cloze")[0]
+    assert native.prefix == "" and native.prompt.startswith(words("x_geo", "native", "zh")["question"])
+    with pytest.raises(ConfigError, match="cannot be scored in 'letter' mode"):
+        build_requests([item], "qa", "letter")
 
 
 def test_generate_prompts_are_the_full_prompts(upstream_items):
@@ -111,25 +119,28 @@ def test_generate_prompts_are_the_full_prompts(upstream_items):
     assert build_generate_prompts(items, "paper") == [r.prompt for r in build_requests(items, "paper")]
 
 
-def test_prompt_hash_separates_recipes_and_is_stable():
-    base = prompt_hash("paper", "letter", "x_geo", "en")
-    assert base == prompt_hash("paper", "letter", "x_geo", "en")
-    others = {prompt_hash("native", "letter", "x_geo", "en"), prompt_hash("paper", "cloze", "x_geo", "en"),
-              prompt_hash("paper", "letter", "x_csqa", "en"), prompt_hash("paper", "letter", "x_geo", "zh"),
-              prompt_hash("paper", "letter", "x_copa", "en")}
-    assert base not in others and len(others) == 5
-    # The paper prompt is English for every language, but a run still keys on the language.
-    assert prompt_hash("paper", "letter", "x_name", "de") != prompt_hash("paper", "letter", "x_name", "fr")
+def test_request_hash_covers_the_rendered_prompt_continuations_and_mode(upstream_items):
+    item = upstream_items[("x_geo", "zh")][0]
+    letter = build_requests([item], "paper", "letter")[0]
+    base = request_hash(letter, "letter")
+    assert base == request_hash(build_requests([item], "paper", "letter")[0], "letter")
+    others = {request_hash(build_requests([item], "native", "letter")[0], "letter"),
+              request_hash(build_requests([item], "paper", "cloze")[0], "cloze"),
+              request_hash(letter, "generate"),
+              request_hash(build_requests([upstream_items[("x_geo", "zh")][1]], "paper", "letter")[0], "letter")}
+    assert base not in others and len(others) == 4
+    edited = Item(**{**item.__dict__, "options": (item.options[0] + "!",) + item.options[1:]})
+    assert request_hash(build_requests([edited], "paper", "letter")[0], "letter") != base
 
 
 def test_unknown_template_mode_and_language_are_config_errors():
     item = Item("x_geo", "factual", "sw", "1", "q?", ("a", "b", "c", "d"), 0)
-    with pytest.raises(ConfigError, match="native-language template"):
+    with pytest.raises(ConfigError, match="no words for language 'sw'"):
         build_requests([item], "native")
-    with pytest.raises(ConfigError, match="unknown prompt template"):
+    with pytest.raises(ConfigError, match="has no prompt template 'fancy'"):
         build_requests([item], "fancy")
     with pytest.raises(ConfigError, match="unknown scoring mode"):
-        build_requests([item], "paper", "generate")
+        build_requests([item], "paper", "beam")
 
 
 def test_user_task_with_three_options_keeps_a_valid_example():

@@ -1,20 +1,69 @@
-"""The Python API that the `clika` command line wraps. Thin: each function calls stages.
+"""The Python API that the `clika` command line wraps: one typed function per command.
 
     from clika import api
-    result = api.score("../shared/clika-data", layout="clika-repo", tasks=["x_geo"], out="m.jsonl")
+    result = api.score(api.ScoreOptions("../shared/clika-data", tasks=["x_geo"], output="m.jsonl"))
+    result = api.evaluate(api.RunOptions(tasks=["mini_factual"], langs=["en", "de"]))
+
+Every default lives in the options dataclasses below (and clika.runner.RunOptions,
+clika.conduct.run.ConductOptions); the CLI takes its defaults from them. Progress reaches
+the caller through callbacks, warnings through the results: nothing here prints.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from clika.errors import ConfigError, DataError
 from clika.metrics.records import MetricRecord
+from clika.runner import EvaluateResult, RunEvent, RunOptions
+from clika.runner import evaluate as _evaluate
 
 RECORD_SUFFIXES = (".jsonl", ".csv")
+LAYOUTS = ("clika-repo", "lm-eval", "clika")
+
+__all__ = [
+    "CompareOptions", "CompareResult", "EvaluateResult", "FindingsOptions", "ReportOptions", "RunEvent",
+    "RunOptions", "ScoreOptions", "ScoreResult", "compare", "evaluate", "findings", "load_results", "report",
+    "score", "validate",
+]
+
+
+def load_results(path: str | Path):
+    """A metrics file (.jsonl/.csv), or a run folder holding metrics.jsonl, as a pandas DataFrame
+    with separate lang, lang_a, lang_b and aggregate columns (clika.metrics.frame)."""
+    from clika.metrics.frame import records_frame
+    from clika.report.tables import load_results as read
+
+    return records_frame(read(path))
+
+
+# ---------------------------------------------------------------- run
+
+def evaluate(options: RunOptions, on_event: Callable[[RunEvent], None] | None = None) -> EvaluateResult:
+    """Run a model on items and compute its PF/CT metrics: the library side of `clika run`."""
+    return _evaluate(options, on_event)
+
+
+# ---------------------------------------------------------------- score
+
+@dataclass
+class ScoreOptions:
+    """What `clika score` takes. source: a folder (or file) of predictions in ``layout``."""
+
+    source: str | Path
+    layout: str = "clika-repo"
+    models: Sequence[str] | None = None
+    tasks: Sequence[str] | None = None
+    langs: Sequence[str] | None = None
+    extract: str = "first-char"
+    n_boot: int = 1000
+    seed: int = 0
+    output: str | Path | None = None  # a .jsonl or .csv file of tidy records
+    pivot: str = "en"
+    pairwise: bool = True
 
 
 @dataclass
@@ -25,51 +74,77 @@ class ScoreResult:
     # (model, task, lang) -> answers the chosen extractor read differently from first-char
     extraction_changes: dict[tuple[str, str, str], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    out: Path | None = None
+    output: Path | None = None
     n_predictions: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, compute, write
 
+    def to_frame(self):
+        """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
+        from clika.metrics.frame import records_frame
 
-def check_records_path(out: str | Path) -> Path:
-    out = Path(out)
-    if out.suffix not in RECORD_SUFFIXES:
-        raise ConfigError(f"output must end in .jsonl or .csv, got {out.name!r}", out)
-    return out
+        return records_frame(self.records)
 
 
-def score(source: str | Path, layout: str = "clika-repo", models: Sequence[str] | None = None,
-          tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
-          extract: str = "first-char", n_boot: int = 1000, seed: int = 0,
-          out: str | Path | None = None, pivot: str = "en", pairwise: bool = True,
-          progress: Callable[[str, int, int], None] | None = None) -> ScoreResult:
-    """Read predictions (layout "clika-repo", "lm-eval" or "clika") and compute PF/CT metrics.
+def check_layout(layout: str) -> None:
+    if layout not in LAYOUTS:
+        raise ConfigError(f"unknown --layout {layout!r} (choose {', '.join(LAYOUTS)})")
 
-    progress, if given, is called as progress(phase, done, total) with phase
-    "read" or "compute"; writing is quick. Writes .jsonl or .csv when out is given.
-    """
+
+def read_predictions_checked(source: str | Path, layout: str, *, models=None, tasks=None, langs=None,
+                             extract: str = "first-char", pivot: str = "en"):
+    """Predictions of a source, with every filter checked against what the source holds."""
     from clika.data.predictions_io import read_predictions
+    from clika.items import check_langs
+
+    check_layout(layout)
+    wanted = check_langs(langs, _langs_of(source, layout, models, tasks), pivot=pivot) if langs else None
+    read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=wanted, extract=extract)
+    if not read.predictions:
+        raise DataError("no predictions found for this selection of models, tasks and languages", source)
+    return read
+
+
+def _langs_of(source, layout, models, tasks) -> set[str]:
+    """The languages a source has (for checking --langs): the cheap way for the upstream layout."""
+    from clika.data.predictions_io import read_predictions
+    from clika.data.upstream import is_upstream_root, task_lang_dirs, upstream_tasks
+
+    root = Path(source)
+    if layout == "clika-repo" and is_upstream_root(root):
+        return {lang for t in upstream_tasks() if (root / t.name).is_dir() and (not tasks or t.name in tasks)
+                for lang in task_lang_dirs(root, t.name)}
+    return {p.lang for p in read_predictions(root, layout, models=models, tasks=tasks).predictions}
+
+
+def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | None = None) -> ScoreResult:
+    """Read predictions and compute PF/CT metrics: the library side of `clika score`.
+
+    progress, if given, is called as progress(phase, done, total) with phase "read" or
+    "compute"; writing is quick. Writes .jsonl or .csv when options.output is given.
+    """
     from clika.metrics.compute import compute_metrics
     from clika.metrics.records import write_records
+    from clika.output_paths import check_output_file
+    from clika.scoring import check_mode
 
-    if n_boot < 0:
-        raise ConfigError(f"n_boot must be >= 0, got {n_boot}")
-    if langs is not None and pivot not in langs:
-        raise ConfigError(f"langs must include the pivot language {pivot!r} (ra and en_co are relative to it)")
-    out_path = check_records_path(out) if out is not None else None
+    o = options
+    if o.n_boot < 0:
+        raise ConfigError(f"--n-boot must be >= 0, got {o.n_boot}")
+    check_mode("generate", o.extract)
+    out_path = check_output_file(o.output, RECORD_SUFFIXES) if o.output is not None else None
     timings: dict[str, float] = {}
 
     start = time.perf_counter()
     if progress is not None:
         progress("read", 0, 1)
-    read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=langs, extract=extract)
+    read = read_predictions_checked(o.source, o.layout, models=o.models, tasks=o.tasks, langs=o.langs,
+                                    extract=o.extract, pivot=o.pivot)
     timings["read"] = time.perf_counter() - start
-    if not read.predictions:
-        raise DataError("no predictions found for this selection of models, tasks and languages", source)
 
     start = time.perf_counter()
     on_group = (lambda done, total: progress("compute", done, total)) if progress is not None else None
-    records = compute_metrics(read.predictions, pivot=pivot, n_boot=n_boot, seed=seed,
-                              pairwise=pairwise, progress=on_group)
+    records = compute_metrics(read.predictions, pivot=o.pivot, n_boot=o.n_boot, seed=o.seed, pairwise=o.pairwise,
+                              progress=on_group)
     timings["compute"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -80,28 +155,219 @@ def score(source: str | Path, layout: str = "clika-repo", models: Sequence[str] 
                        len(read.predictions), timings)
 
 
-# The other entry points live with their stages; they are re-exported here so
-# that `from clika import api` is the one import a user needs.
+# ---------------------------------------------------------------- compare and findings
 
-def evaluate(*args, **kwargs):
-    """Run a model on items (see clika.runner.evaluate): the library side of `clika run`."""
-    from clika.runner import evaluate as _evaluate
+@dataclass
+class CompareOptions:
+    """What `clika compare` takes: run folders (clika layout) and/or one predictions folder."""
 
-    return _evaluate(*args, **kwargs)
+    output: str | Path
+    results_dirs: Sequence[str | Path] = ()
+    predictions: str | Path | None = None
+    layout: str = "clika-repo"
+    pairs: Sequence[str] | None = None  # "A:B" (B minus A); default: every registry pair present
+    registry: str | Path | None = None  # a YAML that extends/overrides the family registry
+    tasks: Sequence[str] | None = None
+    langs: Sequence[str] | None = None
+    n_boot: int = 1000
+    seed: int = 0
+    conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
 
 
-def compare(predictions, registry=None, **kwargs):
-    """Paired model comparisons and findings (see clika.analysis.pipeline.analyse):
-    the library side of `clika compare`. registry: a FamilyRegistry or None (the shipped one)."""
-    from clika.analysis.pipeline import analyse
+@dataclass
+class CompareResult:
+    analysis: object  # clika.analysis.pipeline.AnalysisResult
+    paths: dict[str, Path]
+    warnings: list[str]
+    n_predictions: int
+    cd_findings: list = field(default_factory=list)  # clika.analysis.conductivity.CDFinding
+
+
+def _read_sources(results_dirs, predictions, layout, tasks, langs):
+    sources = [(d, "clika") for d in results_dirs] + ([(predictions, layout)] if predictions else [])
+    if not sources:
+        raise ConfigError("nothing to compare: give RESULTS_DIR folders, --predictions DIR or --conduct DIR")
+    preds, warnings = [], []
+    for source, source_layout in sources:
+        got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs)
+        preds += got.predictions
+        warnings += [f"{source}: {w}" for w in got.warnings]
+    return preds, warnings
+
+
+def compare(options: CompareOptions) -> CompareResult:
+    """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
+    from clika.analysis.pipeline import analyse, write_outputs
     from clika.analysis.registry import load_registry
+    from clika.output_paths import check_writable_dir
 
-    return analyse(predictions, registry if registry is not None else load_registry(), **kwargs)
+    o = options
+    out = check_writable_dir(o.output)
+    registry = load_registry(Path(o.registry) if o.registry else None)
+    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
+    if not o.results_dirs and not o.predictions and o.conduct_dirs:
+        return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
+    preds, warnings = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs)
+    result = analyse(preds, registry, pairs=list(o.pairs) if o.pairs else None, tasks=o.tasks, langs=o.langs,
+                     n_boot=o.n_boot, seed=o.seed)
+    paths = write_outputs(result, out, cd_findings=cd)
+    return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd)
 
 
-def conduct(options, log=print):
-    """Teach fictional facts and measure XRR (see clika.conduct.run.conduct, ConductOptions):
-    the library side of `clika conduct`."""
+def _cd(dirs, registry, n_boot: int, seed: int):
+    """The CD findings of `clika conduct` outputs (none when no folder is given)."""
+    if not dirs:
+        return [], []
+    from clika.analysis.conductivity import cd_findings, load_runs
+
+    runs, notes = load_runs([Path(d) for d in dirs], n_boot=n_boot, seed=seed)
+    return cd_findings(runs, registry), notes
+
+
+def _write_cd_only(cd, out: Path) -> dict[str, Path]:
+    from clika.analysis.conductivity import cd_findings_markdown
+
+    path = out / "findings.md"
+    path.write_text("# Findings\n\n" + cd_findings_markdown(cd), encoding="utf-8")
+    return {"findings.md": path}
+
+
+@dataclass
+class FindingsOptions:
+    """What `clika findings` takes; output is the Markdown file to (re)write."""
+
+    predictions: str | Path
+    output: str | Path = "docs/findings.md"
+    layout: str = "clika-repo"
+    registry: str | Path | None = None
+    n_boot: int = 1000
+    seed: int = 0
+    conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
+
+
+def findings(options: FindingsOptions):
+    """Regenerate the findings document; returns (AnalysisResult, path)."""
+    from clika.analysis.findings import findings_markdown
+    from clika.analysis.pipeline import analyse, findings_header
+    from clika.analysis.registry import load_registry
+    from clika.output_paths import check_output_file
+
+    o = options
+    out = check_output_file(o.output, (".md",))
+    registry = load_registry(Path(o.registry) if o.registry else None)
+    preds, warnings = _read_sources([], o.predictions, o.layout, None, None)
+    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed)
+    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
+    text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes))
+    if cd:
+        from clika.analysis.conductivity import cd_findings_markdown
+
+        text += "\n" + cd_findings_markdown(cd)
+    out.write_text(text, encoding="utf-8")
+    return result, out
+
+
+# ---------------------------------------------------------------- report
+
+@dataclass
+class ReportOptions:
+    """What `clika report` takes: a metrics file (or a folder holding metrics.jsonl).
+
+    reference: "published" (the packaged results of the 40 models of the CLiKA paper) or a metrics
+    file: your models are placed among them in leaderboard.csv and the HTML report.
+    """
+
+    results: str | Path
+    output: str | Path
+    html: bool = False
+    comparisons: str | Path | None = None  # a `clika compare` output folder for the HTML report
+    reference: str | Path | None = None
+
+
+def report(options: ReportOptions) -> dict[str, Path]:
+    """report.md + CSV tables + leaderboard.csv (+ report.html): the library side of `clika report`."""
+    from clika.output_paths import check_writable_dir
+    from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
+    from clika.report.tables import load_results, write_report
+
+    o = options
+    out = check_writable_dir(o.output)
+    records = load_results(o.results)
+    placed, yours, reference = records, None, None
+    if o.reference is not None:
+        from clika.report.reference import with_reference
+
+        placed, yours, reference = with_reference(records, o.reference)
+    extra = {}
+    if o.html and o.comparisons is not None:
+        from clika.report.html import comparison_inputs
+
+        extra = comparison_inputs(Path(o.comparisons))
+    written = write_report(records, out)
+    written["leaderboard"] = write_leaderboard_csv(build_leaderboard(placed, yours=yours), out / "leaderboard.csv")
+    if o.html:
+        from clika.report.html import write_html_report
+
+        written["html"] = Path(write_html_report(placed, out, yours=yours, reference=reference, **extra))
+    return written
+
+
+# ---------------------------------------------------------------- data
+
+def validate(source: str | Path, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+             include_paths: Sequence[str | Path] = ()):
+    """Every problem of an item source (and, in an upstream folder, of its fictional set)."""
+    from clika.data.upstream import is_upstream_root
+    from clika.data.validate import validate_source
+    from clika.tasks import load_registry
+
+    registry = load_registry(include_paths)
+    report = validate_source(source, tasks, langs, registry=registry)
+    path = Path(str(source))
+    if str(source) not in ("builtin",) and not str(source).startswith("hf:") and is_upstream_root(path, registry):
+        from clika.fictional.upstream import validate_fictional
+
+        if (path / "fictional").is_dir() and not tasks:
+            report.problems.extend(validate_fictional(path))
+    return report
+
+
+# ---------------------------------------------------------------- conductivity
+
+def conduct(options, log: Callable[[str], None] = lambda line: None):
+    """Teach fictional facts and measure XRR (clika.conduct.run.ConductOptions): `clika conduct`."""
     from clika.conduct.run import conduct as _conduct
 
     return _conduct(options, log)
+
+
+def show(source: str | Path | None, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+         include_paths: Sequence[str | Path] = ()):
+    """The items of a source (None: each task's own dataset): the library side of `clika data show`."""
+    from clika.data import load_items
+    from clika.tasks import load_registry
+
+    return load_items(source, tasks, langs, registry=load_registry(include_paths))
+
+
+def fetch(dest: str | Path | None = None, url: str | None = None, *, predictions: bool = False,
+          only: Sequence[str] | None = None, progress=None):
+    """Download the CLiKA data, checked against the shipped SHA-256 manifest: `clika data fetch`."""
+    from clika.data.fetch import fetch as _fetch
+
+    return _fetch(Path(dest) if dest else None, url, predictions=predictions, only=only, progress=progress)
+
+
+def generate_fictional(output: str | Path, *, n_facts: int | None = None, seed: int = 0,
+                       langs: Sequence[str] | None = None, names: str = "compound", n_continents: int | None = None):
+    """Generate a fictional-fact set and write it to ``output`` (facts.jsonl...): `clika fictional generate`."""
+    from clika.fictional.generator import generate
+    from clika.items import LANGS, check_langs
+    from clika.output_paths import check_writable_dir
+
+    out = check_writable_dir(output)
+    chosen = check_langs(["en", *(langs or LANGS)], LANGS) or list(LANGS)
+    kwargs = {} if n_facts is None else {"n_facts": n_facts}
+    fset = generate(langs=tuple(chosen), seed=seed, names=names, n_continents=n_continents, **kwargs)
+    fset.write(out)
+    return fset

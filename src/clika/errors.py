@@ -7,6 +7,9 @@ line and exits with status 1; it never shows a traceback for these.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +39,14 @@ class ConfigError(ClikaError):
 
 class BackendError(ClikaError):
     """A model backend failed in a way retries could not fix."""
+
+
+@contextmanager
+def quiet_logger(logger: logging.Logger, level: int) -> Iterator[None]:
+    """Raise a library's logger to ``level`` for a block: its retry chatter must not precede our one-line error."""
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)

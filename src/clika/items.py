@@ -1,4 +1,4 @@
-"""The one data model every stage passes around: Item, and the task registry.
+"""The one data model every stage passes around: Item, and the language conventions.
 
 An Item is one multiple-choice question in one language. Items of one task are
 parallel across languages: the same ``item_id`` names the same question in every
@@ -7,6 +7,8 @@ language (this is what CT metrics compare on).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,34 +20,26 @@ LETTERS = "ABCDEFGHIJ"
 Stream = Literal["basic", "factual", "fictional"]
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """Declarative description of one task (what lm-eval calls a task config)."""
-
-    name: str
-    stream: Stream
-    n_options: int
-    description: str = ""
-
-
-TASKS: dict[str, TaskSpec] = {
-    "x_csqa": TaskSpec("x_csqa", "basic", 5, "CommonsenseQA dev, translated"),
-    "x_copa": TaskSpec("x_copa", "basic", 2, "XCOPA-style causal reasoning"),
-    "x_geo": TaskSpec("x_geo", "factual", 4, "administrative divisions of places from each culture"),
-    "x_name": TaskSpec("x_name", "factual", 4, "birth years of people from each culture"),
-}
+def lang_order_key(lang: str) -> tuple[int, str]:
+    """Sort key: the paper's language order first, then other codes alphabetically,
+    then aggregate labels such as "avg" last."""
+    rank = {code: i for i, code in enumerate(LANGS)}
+    if lang in rank:
+        return (rank[lang], lang)
+    return (len(LANGS) + (1 if lang == "avg" else 0), lang)
 
 
-def register_task(spec: TaskSpec) -> None:
-    """Add a task (e.g. from a user's JSONL data) to the registry."""
-    TASKS[spec.name] = spec
+def ordered_langs(langs) -> list[str]:
+    """Distinct languages in the paper's order (see lang_order_key)."""
+    return sorted(set(langs), key=lang_order_key)
 
 
-def task_spec(name: str, n_options: int | None = None) -> TaskSpec:
-    """The registered spec, or an ad-hoc one for an unknown task name."""
-    if name in TASKS:
-        return TASKS[name]
-    return TaskSpec(name, "basic", n_options or 0)
+def content_hash(task: str, lang: str, question: str, options, gold: int, meta: dict) -> str:
+    """Identifies an item's content: the results store keys on it, so editing an item's
+    question, options, gold or meta (but keeping its id) means it is scored again."""
+    blob = json.dumps([task, lang, question, list(options), gold, meta], ensure_ascii=False, sort_keys=True,
+                      default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
 
 
 @dataclass(frozen=True)
@@ -77,3 +71,30 @@ class Item:
     @property
     def gold_letter(self) -> str:
         return LETTERS[self.gold]
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.task, self.lang, self.question, self.options, self.gold, self.meta)
+
+
+def check_langs(langs, available, *, pivot: str = PIVOT, flag: str = "--langs") -> list[str] | None:
+    """The requested languages, lower-cased and checked against those the data has.
+
+    None means "all". Unknown codes and a missing pivot are one-line ConfigErrors that
+    say what is available (RA and en-CO are relative to the pivot)."""
+    from clika.errors import ConfigError
+
+    if langs is None:
+        return None
+    chosen = list(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
+    if not chosen:
+        return None
+    have = set(available)
+    unknown = [code for code in chosen if code not in have]
+    if unknown:
+        raise ConfigError(f"{flag}: unknown language(s) {', '.join(unknown)}; "
+                          f"the data has {' '.join(ordered_langs(have)) or 'none'}")
+    if pivot not in chosen:
+        raise ConfigError(f"{flag} must include the pivot language {pivot!r} (RA and en-CO are relative to it)")
+    return chosen
+

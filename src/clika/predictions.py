@@ -15,7 +15,7 @@ class Prediction:
     """One model's answer to one item in one language.
 
     choice: the chosen option index, or None when the answer was unparseable
-        or missing (it then counts as wrong; see METRICS.md).
+        or missing (it then counts as wrong; see docs/metrics.md).
     raw: the raw model output (generate mode) if any.
     scores: per-option scores (letter/cloze modes) if any.
     """

@@ -1,36 +1,86 @@
 """Running a model over items: plan units, skip what the store has, score the rest.
 
-One unit is one (task, lang) of one model. For each unit the runner asks the
-results store which items this model (fingerprint) already answered with this
-prompt (prompt_hash) and mode, and hands only the others to an executor. Each
-chunk that comes back is written to the store in one transaction, so a run that
-is stopped at any point resumes where it stopped. At the end the predictions of
-every requested item come from the store (old and new alike), and
-predictions.jsonl and metrics.jsonl are written to the output folder.
+One unit is one (task, lang) of one model. Prompts are rendered here, once; each item's
+store key is its content hash plus the hash of exactly what the model is asked (see
+clika.store). The runner asks the store which keys this model (fingerprint) already
+answered in this mode and hands only the others to an executor. Each chunk that comes back
+is written in one transaction, so a run stopped at any point resumes where it stopped. At
+the end the predictions of every requested item come from the store (old and new alike),
+and predictions.jsonl and metrics.jsonl are written to the output folder.
+
+Progress reaches the caller as RunEvents through ``on_event``; warnings come back in the
+result. Nothing here prints.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from clika.errors import ConfigError
 from clika.executors import WorkUnit
-from clika.items import LANGS, PIVOT, Item
+from clika.items import PIVOT, Item, check_langs
 from clika.metrics.records import MetricRecord
 from clika.predictions import Prediction
+from clika.scoring import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 
-MODES = ("cloze", "letter", "cloze-norm", "generate")
-# cloze is the default: small base models copy the one-shot example's answer
-# letter in letter mode (Gemma 3 270M answers "D" on ~97% of items), which
-# makes CT metrics meaningless; option log-likelihoods do not have that bias.
-DEFAULT_MODE = "cloze"
 CHUNK_BATCHES = 4  # a chunk (one store transaction) holds this many batches by default
-EMBEDDED_NAME = "gemma3-270m"
+EXECUTORS = ("local", "ray")
+
+
+@dataclass
+class RunOptions:
+    """Everything `clika run` takes; the defaults here are the command line's defaults.
+
+    data: None = each task's own dataset (the built-in mini set when no task is named), or
+        "builtin", an upstream-layout folder, a .jsonl file/folder, "hf:NAME".
+    template: None = each task's default template for the mode (paper for the CLiKA tasks; qa
+        for the mini set in cloze modes, paper in letter and generate modes).
+    output_dir: default runs/<model name, made safe as a folder name>.
+    store_path: the results store; default OUTPUT/results.sqlite.
+    chunk_size: items per store transaction (default batch_size * 4).
+    executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a
+        local one); either way only this process writes the store.
+    """
+
+    model: str = "hf"
+    model_args: str | dict[str, Any] | None = None
+    tasks: Sequence[str] | None = None
+    langs: Sequence[str] | None = None
+    data: str | Path | None = None
+    include_paths: Sequence[str | Path] = ()
+    mode: str = DEFAULT_MODE
+    template: str | None = None
+    limit: int | None = None
+    batch_size: int = 16
+    device: str = "cpu"
+    output_dir: str | Path | None = None
+    store_path: str | Path | None = None
+    n_boot: int = 1000
+    seed: int = 0
+    chunk_size: int | None = None
+    extract: str = DEFAULT_EXTRACT
+    executor: str = "local"
+    ray_address: str | None = None
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """Progress of a run. kind: "planned" (done = items found in the store, total = all items),
+    "chunk" (done = items scored so far, total = items to score, task/lang of the chunk)."""
+
+    kind: Literal["planned", "chunk"]
+    done: int
+    total: int
+    task: str = ""
+    lang: str = ""
+
+
+OnEvent = Callable[[RunEvent], None]
 
 
 @dataclass
@@ -48,22 +98,34 @@ class EvaluateResult:
     n_resumed: int = 0  # items found in the store, not scored again
     n_scored: int = 0  # items scored by this run
     units: list[tuple[str, str]] = field(default_factory=list)
+    templates: dict[str, str] = field(default_factory=dict)  # task -> template used
+    warnings: list[str] = field(default_factory=list)
+
+    def to_frame(self):
+        """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
+        from clika.metrics.frame import records_frame
+
+        return records_frame(self.records)
 
 
 def safe_dirname(name: str) -> str:
     """A model name as one folder name that cannot climb out of its parent
     ("org/model" -> "org__model"; "..", separators and odd characters go)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name.replace("/", "__").replace("\\", "__"))
+    cleaned = re.sub(r"[^A-Za-z0-9._@-]+", "_", name.replace("/", "__").replace("\\", "__"))
     cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
     return cleaned[:120] or "model"
 
 
 def display_name(model: str, args: dict[str, Any]) -> str:
-    """The model's name in results: the served/pretrained name, a local path's
-    folder name, or the embedded default's name."""
+    """The model's name in results: the served/pretrained name, a local path's folder name,
+    or the embedded model's name."""
     named = args.get("pretrained") or args.get("model")
     if named is None:
-        return EMBEDDED_NAME if model == "hf" else model
+        if model == "hf":
+            from clika.backends.embedded import DEFAULT_MODEL
+
+            return str(args.get("embedded") or DEFAULT_MODEL)
+        return model
     text = str(named)
     path = Path(text)
     return path.name if path.is_absolute() or text.startswith(".") or path.exists() else text
@@ -91,112 +153,122 @@ def _group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
     return groups
 
 
-def _check_options(mode: str, tasks: Sequence[str] | None, langs: Sequence[str] | None, batch_size: int,
-                   chunk_size: int | None, n_boot: int) -> None:
-    if mode not in MODES:
-        raise ConfigError(f"unknown --mode {mode!r} (choose {', '.join(MODES)})")
-    if batch_size < 1 or (chunk_size is not None and chunk_size < 1) or n_boot < 0:
+def check_options(opts: RunOptions) -> None:
+    """Everything that can be checked before data or a model is loaded."""
+    check_mode(opts.mode, opts.extract)
+    if opts.batch_size < 1 or (opts.chunk_size is not None and opts.chunk_size < 1) or opts.n_boot < 0:
         raise ConfigError("--batch-size and --chunk-size must be >= 1, --n-boot >= 0")
-    unknown = sorted(set(langs or ()) - set(LANGS))
-    if unknown:
-        raise ConfigError(f"unknown language(s) {', '.join(unknown)}; known: {' '.join(LANGS)}")
-    if langs is not None and PIVOT not in langs:
-        raise ConfigError(f"--langs must include the pivot language {PIVOT!r} (ra and en_co are relative to it)")
+    if opts.executor not in EXECUTORS:
+        raise ConfigError(f"unknown --executor {opts.executor!r} (choose {' or '.join(EXECUTORS)})")
+    if opts.ray_address is not None and opts.executor != "ray":
+        raise ConfigError("--ray-address needs --executor ray")
 
 
-def plan_units(items: list[Item], store: Any, fingerprint: str, *, mode: str, template: str, batch_size: int,
-               chunk_size: int, extract: str) -> tuple[list[WorkUnit], int]:
-    """One unit per (task, lang) with the items the store lacks; and how many it has."""
-    from clika.prompts import prompt_hash
+def template_for(task: str, opts: RunOptions, tasks) -> str:
+    """The template a task is asked with: --template, else the task's default for the mode."""
+    if opts.template is not None:
+        return opts.template
+    spec = tasks.get(task)
+    return spec.default_template_for(opts.mode) if spec is not None else "paper"
 
-    units, n_done = [], 0
+
+def plan_units(items: list[Item], store: Any, fingerprint: str, opts: RunOptions, tasks,
+               chunk_size: int) -> tuple[list[WorkUnit], int, dict[tuple[str, str], list[tuple[str, str, str]]]]:
+    """One unit per (task, lang) with the items the store lacks, how many it has, and every
+    item's store key (item_id, item_hash, request_hash) per unit."""
+    from clika.prompts import PromptBuilder, request_hash
+
+    builders: dict[str, PromptBuilder] = {}
+    extract = extraction_key(opts.mode, opts.extract)
+    units, n_done, all_keys = [], 0, {}
     for (task, lang), unit_items in _group(items).items():
-        ph = prompt_hash(template, mode, task, lang)
-        done = store.done_item_ids(fingerprint, task, lang, ph, mode)
-        pending = tuple(i for i in unit_items if i.item_id not in done)
-        n_done += len(unit_items) - len(pending)
-        units.append(WorkUnit(task, lang, ph, pending, mode, template, batch_size, chunk_size, extract))
-    return units, n_done
+        template = template_for(task, opts, tasks)
+        builder = builders.setdefault(template, PromptBuilder(template, tasks))
+        builder.check_mode(unit_items[0], opts.mode)
+        requests = [builder.request(item, opts.mode) for item in unit_items]
+        keys = [(item.item_id, item.content_hash, request_hash(r, opts.mode)) for item, r in zip(unit_items, requests)]
+        all_keys[(task, lang)] = keys
+        done = store.done_keys(fingerprint, task, lang, opts.mode, extract)
+        todo = [i for i, key in enumerate(keys) if key not in done]
+        n_done += len(unit_items) - len(todo)
+        units.append(WorkUnit(task, lang, tuple(unit_items[i] for i in todo), tuple(requests[i] for i in todo),
+                              tuple(keys[i][1:] for i in todo), opts.mode, opts.extract, opts.batch_size, chunk_size))
+    return units, n_done, all_keys
 
 
-def collect(items: list[Item], units: list[WorkUnit], store: Any, fingerprint: str, name: str) -> list[Prediction]:
+def collect(items: list[Item], all_keys: dict, store: Any, fingerprint: str, opts: RunOptions,
+            name: str) -> list[Prediction]:
     """The stored prediction of every requested item, in the items' order, under this run's model name."""
-    by_key: dict[tuple[str, str, str], Prediction] = {}
-    for unit in units:
-        for p in store.predictions(fingerprint, unit.prompt_hash, unit.mode, task=unit.task, lang=unit.lang):
-            by_key[(p.task, p.lang, p.item_id)] = p if p.model == name else dataclasses.replace(p, model=name)
-    return [by_key[(i.task, i.lang, i.item_id)] for i in items if (i.task, i.lang, i.item_id) in by_key]
+    extract = extraction_key(opts.mode, opts.extract)
+    found: dict[tuple[str, str, str], Prediction] = {}
+    for (task, lang), keys in all_keys.items():
+        stored = store.predictions_for(fingerprint, task, lang, opts.mode, extract, set(keys))
+        for key, p in stored.items():
+            found[(task, lang, key[0])] = p if p.model == name else dataclasses.replace(p, model=name)
+    return [found[(i.task, i.lang, i.item_id)] for i in items if (i.task, i.lang, i.item_id) in found]
 
 
-def evaluate(
-    model: str = "hf",
-    model_args: str | dict[str, Any] | None = None,
-    tasks: Sequence[str] | None = None,
-    langs: Sequence[str] | None = None,
-    data: str | Path = "builtin",
-    mode: str = DEFAULT_MODE,
-    template: str = "paper",
-    limit: int | None = None,
-    batch_size: int = 16,
-    device: str = "cpu",
-    output_dir: str | Path | None = None,
-    store_path: str | Path | None = None,
-    n_boot: int = 1000,
-    seed: int = 0,
-    *,
-    chunk_size: int | None = None,
-    extract: str = "first-char",
-    show_progress: bool = False,
-    console: Any = None,
-    executor: str = "local",
-    ray_address: str | None = None,
-) -> EvaluateResult:
-    """Evaluate one model on items and write OUTPUT/predictions.jsonl and OUTPUT/metrics.jsonl.
-
-    output_dir: default runs/<model name, made safe as a folder name>.
-    store_path: the results store; default OUTPUT/results.sqlite. Items it
-        already holds for this model, prompt and mode are not scored again.
-    chunk_size: items per store transaction (default batch_size * 4).
-    executor: "local" (this process) or "ray" (workers on a Ray cluster at
-        ray_address, or a local one); either way only this process writes the store.
-    """
-    from clika.backends.registry import parse_model_args
+def load_run_items(opts: RunOptions, tasks) -> list[Item]:
+    """The items a run asks, with one-line errors that say what exists."""
     from clika.data import load_items
+
+    for name in opts.tasks or ():
+        if opts.data is None and name not in tasks:
+            tasks[name]  # noqa: B018 - raises the ConfigError that lists the known tasks
+    items = load_items(opts.data, tasks=opts.tasks, langs=None, registry=tasks)
+    found_tasks = list(dict.fromkeys(i.task for i in items))
+    missing = [t for t in opts.tasks or () if t not in found_tasks]
+    if missing or not items:
+        where = "each task's own dataset" if opts.data is None else str(opts.data)
+        have = found_tasks
+        if opts.data is not None:  # what the data holds, not only the requested tasks it holds
+            have = list(dict.fromkeys(i.task for i in load_items(opts.data, tasks=None, langs=None, registry=tasks)))
+        raise ConfigError(f"no items for task(s) {', '.join(missing) or '(any)'} in {where}; "
+                          f"it has {', '.join(have) or 'none'}")
+    langs = check_langs(opts.langs, {i.lang for i in items})
+    if langs is not None:
+        items = [i for i in items if i.lang in langs]
+    return select_items(items, opts.limit)
+
+
+def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResult:
+    """Evaluate one model on items and write OUTPUT/predictions.jsonl and OUTPUT/metrics.jsonl."""
+    from clika.backends.registry import parse_model_args
     from clika.data.predictions_io import write_predictions_jsonl
     from clika.metrics.compute import compute_metrics
+    from clika.metrics.diagnostics import run_warnings
     from clika.metrics.records import write_records
     from clika.store import ResultsStore
+    from clika.tasks import load_registry
 
-    _check_options(mode, tasks, langs, batch_size, chunk_size, n_boot)
-    chunk_size = chunk_size or batch_size * CHUNK_BATCHES
-    items = select_items(load_items(data, tasks=tasks, langs=langs), limit)
-    missing = sorted(set(tasks or ()) - {i.task for i in items})
-    if missing or not items:
-        found = sorted({i.task for i in load_items(data)})
-        raise ConfigError(f"no items for task(s) {', '.join(missing) or '(any)'} in {data}; it has {', '.join(found)}")
-
-    args = parse_model_args(model_args)
-    name = display_name(model, args)
-    out = Path(output_dir) if output_dir is not None else Path("runs") / safe_dirname(name)
-    _check_output_dir(out)
-    executor, fingerprint_of = _make_executor(executor, model, args, device, batch_size, ray_address)
+    check_options(opts)
+    tasks = load_registry(opts.include_paths)
+    args = parse_model_args(opts.model_args)
+    name = display_name(opts.model, args)
+    out = Path(opts.output_dir) if opts.output_dir is not None else Path("runs") / safe_dirname(name)
+    check_output_dir(out)
+    items = load_run_items(opts, tasks)
+    chunk_size = opts.chunk_size or opts.batch_size * CHUNK_BATCHES
+    executor, fingerprint_of = _make_executor(opts, args)
     try:
         fingerprint = fingerprint_of()
-        with ResultsStore(store_path or out / "results.sqlite") as store:
-            units, n_done = plan_units(items, store, fingerprint, mode=mode, template=template,
-                                       batch_size=batch_size, chunk_size=chunk_size, extract=extract)
-            run_args = {"model": model, "model_args": args, "data": str(data), "mode": mode, "template": template,
-                        "limit": limit, "batch_size": batch_size, "device": device, "extract": extract}
+        with ResultsStore(opts.store_path or out / "results.sqlite") as store:
+            units, n_done, all_keys = plan_units(items, store, fingerprint, opts, tasks, chunk_size)
+            if on_event is not None:
+                on_event(RunEvent("planned", n_done, len(items)))
+            templates = {task: template_for(task, opts, tasks) for task in dict.fromkeys(i.task for i in items)}
+            run_args = {"model": opts.model, "model_args": args, "data": str(opts.data), "mode": opts.mode,
+                        "template": opts.template, "templates": templates, "limit": opts.limit, "batch_size": opts.batch_size,
+                        "device": opts.device, "extract": opts.extract}
             run_id = store.start_run(name, fingerprint, run_args)
-            n_scored = _drive(executor, units, store, fingerprint, mode, n_done, len(items), show_progress,
-                               console)
+            n_scored = _drive(executor, units, store, fingerprint, on_event)
             store.finish_run(run_id)
-            predictions = collect(items, units, store, fingerprint, name)
+            predictions = collect(items, all_keys, store, fingerprint, opts, name)
             path = store.path
     finally:
         executor.close()
 
-    records = compute_metrics(predictions, pivot=PIVOT, n_boot=n_boot, seed=seed)
+    records = compute_metrics(predictions, pivot=PIVOT, n_boot=opts.n_boot, seed=opts.seed)
     try:
         predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
         metrics_path = write_records(records, out / "metrics.jsonl")
@@ -204,67 +276,43 @@ def evaluate(
         raise ConfigError(f"cannot write results ({err.strerror or err}); the predictions are in the store: "
                           "free space and rerun the same command to write them", out) from None
     return EvaluateResult(name, fingerprint, records, predictions, out, predictions_path, metrics_path, path,
-                          n_resumed=n_done, n_scored=n_scored, units=[(u.task, u.lang) for u in units])
+                          n_resumed=n_done, n_scored=n_scored, units=[(u.task, u.lang) for u in units],
+                          templates=templates, warnings=run_warnings(records, opts.mode))
 
 
-def _check_output_dir(out: Path) -> None:
+def check_output_dir(out: Path) -> None:
     """Fail before a model is loaded, not after everything is scored, when results cannot be written."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"cannot create the output folder ({err.strerror or err})", out) from None
+    from clika.output_paths import check_writable_dir
+
+    check_writable_dir(out, "--output")
 
 
-def _make_executor(kind: str, model: str, args: dict[str, Any], device: str, batch_size: int,
-                   ray_address: str | None) -> tuple[Any, Any]:
+def _make_executor(opts: RunOptions, args: dict[str, Any]) -> tuple[Any, Any]:
     """The executor, and how to ask for the backend's fingerprint (the Ray driver never loads the model)."""
-    if kind == "ray":
+    if opts.executor == "ray":
         from clika.executors.ray_executor import RayExecutor
 
-        ray_executor = RayExecutor(model, args, device=device, batch_size=batch_size, address=ray_address)
+        ray_executor = RayExecutor(opts.model, args, device=opts.device, batch_size=opts.batch_size,
+                                   address=opts.ray_address)
         return ray_executor, ray_executor.fingerprint
-    if kind != "local":
-        raise ConfigError(f"unknown --executor {kind!r} (choose local or ray)")
-    if ray_address is not None:
-        raise ConfigError("--ray-address needs --executor ray")
     from clika.backends.registry import make_backend
     from clika.executors.local import LocalExecutor
 
-    backend = make_backend(model, args, device=device, batch_size=batch_size)
+    backend = make_backend(opts.model, args, device=opts.device, batch_size=opts.batch_size)
     return LocalExecutor(backend), backend.fingerprint
 
 
-def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, mode: str, n_done: int,
-           n_total: int, show_progress: bool, console: Any) -> int:
+def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, on_event: OnEvent | None) -> int:
     """Run the executor, writing each chunk to the store as it arrives; returns items scored."""
     pending = sum(len(u.items) for u in units)
-
-    def write(chunk: Any) -> int:
-        store.add_predictions(fingerprint, chunk.prompt_hash, mode, chunk.predictions)
-        return len(chunk.predictions)
-
-    if not show_progress:
-        return sum(write(chunk) for chunk in executor.run(units))
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
-    from rich.text import Text
-
-    class ItemsPerSecond(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            return Text(f"{task.speed:.1f} items/s" if task.speed else "- items/s")
-
-    console = console or Console(stderr=True)
-    if n_done:
-        console.print(f"resuming: {n_done} of {n_total} items already in the store, {pending} to score")
     if pending == 0:
         return 0
+    modes = {u.task: (u.mode, extraction_key(u.mode, u.extract)) for u in units}
     scored = 0
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), ItemsPerSecond(),
-               TextColumn("ETA"), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task_id = bar.add_task("scoring", total=pending)
-        for chunk in executor.run(units):
-            scored += write(chunk)
-            bar.update(task_id, advance=len(chunk.predictions), description=f"{chunk.task}/{chunk.lang}")
+    for chunk in executor.run(units):
+        mode, extract = modes[chunk.task]
+        store.add_predictions(fingerprint, mode, extract, chunk.predictions, chunk.keys)
+        scored += len(chunk.predictions)
+        if on_event is not None:
+            on_event(RunEvent("chunk", scored, pending, chunk.task, chunk.lang))
     return scored

@@ -1,17 +1,17 @@
 """Scoring modes: items -> the option a model chose.
 
-- "letter": the log-probability of each option letter ("A", "B", ...) as the
-  next token after the prompt; the choice is the argmax. One forward pass per
-  item; no answer extraction, so never unparseable.
-- "cloze": lm-evaluation-harness's multiple_choice ``acc``: the summed
-  log-likelihood of " " + option text after the prompt; argmax.
-- "cloze-norm": lm-eval's ``acc_norm``: the same sum divided by the option's
-  length in characters (" " + text, as lm-eval counts it).
-- "generate": the paper's way: greedy generation, then answer extraction
-  ("first-char": the upstream rule; "smart": see clika.data.answers).
+- "letter": the log-probability of each option letter ("A", "B", ...) as the next token
+  after the prompt; the choice is the argmax. One forward pass per item; no answer
+  extraction, so never unparseable.
+- "cloze": lm-evaluation-harness's multiple_choice ``acc``: the summed log-likelihood of
+  " " + option text after the prompt; argmax.
+- "cloze-norm": lm-eval's ``acc_norm``: the same sum divided by the option's length in
+  characters (" " + text, as lm-eval counts it).
+- "generate": the paper's way: greedy generation, then answer extraction ("first-char":
+  the upstream rule; "smart": see clika.data.answers).
 
-The caller (the runner) passes chunks of items; everything here is one
-backend call per chunk plus building the records.
+The caller (an executor) passes chunks of items with their already-rendered requests;
+everything here is one backend call per batch plus building the records.
 """
 
 from __future__ import annotations
@@ -21,15 +21,37 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from clika.backends.base import Backend
+from clika.data.answers import EXTRACTORS, extract_choice
 from clika.errors import ConfigError
 from clika.items import Item
 from clika.predictions import Prediction
-from clika.prompts import build_generate_prompts, build_requests
+from clika.prompts import DEFAULT_TEMPLATE, ChoiceRequest, build_requests
+from clika.tasks import TaskRegistry
+from clika.tasks.spec import SCORING_MODES
 
-SCORING_MODES: tuple[str, ...] = ("letter", "cloze", "cloze-norm", "generate")
+# cloze is the default: small base models copy the one-shot example's answer letter in
+# letter mode (Gemma 3 270M answers "D" on ~97% of items), which makes CT metrics
+# meaningless; option log-likelihoods do not have that bias.
+DEFAULT_MODE = "cloze"
+DEFAULT_EXTRACT = "first-char"
+NO_EXTRACTION = "-"
 # Enough for "B. Alexandria Governorate": the first-char rule reads one character,
 # the smart rule a short answer line.
 GENERATE_MAX_NEW_TOKENS = 8
+
+
+def check_mode(mode: str, extract: str = DEFAULT_EXTRACT) -> None:
+    if mode not in SCORING_MODES:
+        raise ConfigError(f"--mode: unknown scoring mode {mode!r}; choose one of {', '.join(SCORING_MODES)}")
+    if extract not in EXTRACTORS:
+        raise ConfigError(f"--extract: unknown answer extraction rule {extract!r}; "
+                          f"choose one of {', '.join(EXTRACTORS)}")
+
+
+def extraction_key(mode: str, extract: str) -> str:
+    """The extraction rule as the results store keys it: only generate mode extracts answers,
+    so changing --extract never rescores letter or cloze predictions."""
+    return extract if mode == "generate" else NO_EXTRACTION
 
 
 def choices_from_scores(scores: np.ndarray) -> np.ndarray:
@@ -51,11 +73,10 @@ def _score_matrix(rows: Sequence[Sequence[float]], widths: np.ndarray) -> np.nda
     return out
 
 
-def _option_scores(backend: Backend, items: Sequence[Item], mode: str, template: str) -> np.ndarray:
+def _option_scores(backend: Backend, items: Sequence[Item], requests: Sequence[ChoiceRequest], mode: str) -> np.ndarray:
     widths = np.array([it.n_options for it in items])
     if mode == "letter":
-        return _score_matrix(backend.next_token_logprobs(build_requests(items, template, "letter")), widths)
-    requests = build_requests(items, template, "cloze")
+        return _score_matrix(backend.next_token_logprobs(requests), widths)
     sums = _score_matrix([[s for s, _ in row] for row in backend.loglikelihoods(requests)], widths)
     if mode == "cloze-norm":
         chars = _score_matrix([[len(c) for c in r.continuations] for r in requests], widths)
@@ -63,43 +84,65 @@ def _option_scores(backend: Backend, items: Sequence[Item], mode: str, template:
     return sums
 
 
-def score_items(
+def _extra(item: Item) -> dict:
+    """What metrics need from an item beyond its answer: the culture its fact comes from."""
+    origin = item.meta.get("original_lang")
+    return {"original_lang": origin} if isinstance(origin, str) and origin else {}
+
+
+def score_requests(
     backend: Backend,
     items: Sequence[Item],
-    mode: str = "letter",
-    template: str = "paper",
+    requests: Sequence[ChoiceRequest],
+    mode: str,
+    extract: str = DEFAULT_EXTRACT,
     batch_size: int = 16,
-    extract: str = "first-char",
     progress: Callable[[int], None] | None = None,
 ) -> list[Prediction]:
-    """Predictions for ``items`` (any mix of tasks/languages), in order.
+    """Predictions for ``items`` (any mix of tasks/languages) from their rendered requests, in order.
 
     batch_size: items per backend call (the backend batches inside a call;
     ``progress(n)`` is called after each call with the number of items done).
     """
-    from clika.data.answers import extract_choice
-
-    if mode not in SCORING_MODES:
-        raise ConfigError(f"unknown scoring mode {mode!r}; choose one of {', '.join(SCORING_MODES)}")
+    check_mode(mode, extract)
+    if len(items) != len(requests):
+        raise ConfigError(f"{len(items)} items but {len(requests)} requests")
     preds: list[Prediction] = []
     step = max(1, batch_size)
     for start in range(0, len(items), step):
-        chunk = items[start : start + step]
+        chunk, reqs = items[start : start + step], requests[start : start + step]
         if mode == "generate":
-            raws = backend.generate(build_generate_prompts(chunk, template), GENERATE_MAX_NEW_TOKENS)
+            raws = backend.generate([r.prompt for r in reqs], GENERATE_MAX_NEW_TOKENS)
             preds.extend(
                 Prediction(backend.name, it.task, it.lang, it.item_id,
-                           extract_choice(raw, it.n_options, it.options, extract), it.gold, it.n_options, raw=raw)
+                           extract_choice(raw, it.n_options, it.options, extract), it.gold, it.n_options, raw=raw,
+                           extra=_extra(it))
                 for it, raw in zip(chunk, raws)
             )
         else:
-            scores = _option_scores(backend, chunk, mode, template)
+            scores = _option_scores(backend, chunk, reqs, mode)
             choices = choices_from_scores(scores)
             preds.extend(
                 Prediction(backend.name, it.task, it.lang, it.item_id, None if c < 0 else int(c), it.gold,
-                           it.n_options, scores=tuple(float(x) for x in row[: it.n_options]))
+                           it.n_options, scores=tuple(float(x) for x in row[: it.n_options]), extra=_extra(it))
                 for it, c, row in zip(chunk, choices.tolist(), scores)
             )
         if progress is not None:
             progress(len(chunk))
     return preds
+
+
+def score_items(
+    backend: Backend,
+    items: Sequence[Item],
+    mode: str = DEFAULT_MODE,
+    template: str = DEFAULT_TEMPLATE,
+    batch_size: int = 16,
+    extract: str = DEFAULT_EXTRACT,
+    progress: Callable[[int], None] | None = None,
+    tasks: TaskRegistry | None = None,
+) -> list[Prediction]:
+    """Render ``items`` with ``template`` and score them (the one-call convenience of score_requests)."""
+    check_mode(mode, extract)
+    return score_requests(backend, items, build_requests(items, template, mode, tasks), mode, extract,
+                          batch_size, progress)

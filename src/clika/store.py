@@ -1,7 +1,12 @@
 """The SQLite results store: every prediction a run has made, so runs resume.
 
-One row per (model_fingerprint, task, lang, item_id, prompt_hash, mode): the
-same model, asked the same prompt in the same way, never scores an item twice.
+One row per (model_fingerprint, task, lang, item_id, item_hash, request_hash, mode,
+extract): content-keyed. item_hash covers the item's question, options, gold, language
+and meta (clika.items.content_hash); request_hash the exact rendered prompt and what is
+scored after it (clika.prompts.request_hash); extract the answer-extraction rule of
+generate mode ("-" for the scoring modes, which need none); the fingerprint every model
+setting that changes answers. Edit one item and only that item is scored again; the same
+model, asked the same prompt in the same way, never scores an item twice.
 Writes go in one transaction per chunk, and a row that already exists is left
 alone, so a run killed at any moment (kill -9 included) leaves only whole
 chunks behind and rerunning the same command picks up where it stopped.
@@ -16,14 +21,16 @@ import json
 import re
 import sqlite3
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from clika.errors import ClikaError
 from clika.predictions import Prediction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+NO_EXTRACTION = "-"  # the extract column of letter/cloze rows
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,8 +39,10 @@ CREATE TABLE IF NOT EXISTS predictions (
     task TEXT NOT NULL,
     lang TEXT NOT NULL,
     item_id TEXT NOT NULL,
-    prompt_hash TEXT NOT NULL,
+    item_hash TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
     mode TEXT NOT NULL,
+    extract TEXT NOT NULL,
     model TEXT NOT NULL,
     choice INTEGER,
     gold INTEGER NOT NULL,
@@ -42,7 +51,7 @@ CREATE TABLE IF NOT EXISTS predictions (
     scores TEXT,
     extra TEXT,
     created_at TEXT NOT NULL,
-    PRIMARY KEY (model_fingerprint, task, lang, item_id, prompt_hash, mode)
+    PRIMARY KEY (model_fingerprint, task, lang, mode, extract, item_id, item_hash, request_hash)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -75,7 +84,7 @@ def scrub_secrets(value: Any) -> Any:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _explain(err: sqlite3.Error) -> str:
@@ -128,7 +137,10 @@ class ResultsStore:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None or int(row[0]) != SCHEMA_VERSION:
             found = None if row is None else row[0]
-            raise StoreError(f"results store schema {found}, this clika reads {SCHEMA_VERSION}", self.path)
+            why = (": its rows are not keyed on item content, so they cannot be matched safely"
+                   if found == "1" else "")
+            raise StoreError(f"results store schema {found}, this clika reads {SCHEMA_VERSION}{why}; "
+                             "move it away or pass another --store", self.path)
 
     # -- low level -------------------------------------------------------------------
 
@@ -159,47 +171,59 @@ class ResultsStore:
 
     # -- predictions -----------------------------------------------------------------
 
-    def add_predictions(
-        self, fingerprint: str, prompt_hash: str, mode: str, preds: Sequence[Prediction]
-    ) -> int:
-        """Store one chunk atomically; returns how many rows were new (existing ones stay)."""
+    def add_predictions(self, fingerprint: str, mode: str, extract: str, preds: Sequence[Prediction],
+                        keys: Sequence[tuple[str, str]]) -> int:
+        """Store one chunk atomically; ``keys`` are each prediction's (item_hash, request_hash).
+        Returns how many rows were new (existing ones stay)."""
+        if len(keys) != len(preds):
+            raise StoreError(f"{len(preds)} predictions but {len(keys)} keys in one chunk", self.path)
         created = _now()
         rows = [
             (
-                fingerprint, p.task, p.lang, p.item_id, prompt_hash, mode, p.model,
+                fingerprint, p.task, p.lang, p.item_id, item_hash, request_hash, mode, extract, p.model,
                 p.choice, p.gold, p.n_options, p.raw,
                 None if p.scores is None else json.dumps(list(p.scores)),
                 json.dumps(scrub_secrets(p.extra), ensure_ascii=False) if p.extra else None,
                 created,
             )
-            for p in preds
+            for p, (item_hash, request_hash) in zip(preds, keys)
         ]
         if not rows:
             return 0
         return self._write(
-            "INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
+            "INSERT INTO predictions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", rows
         )
 
-    def done_item_ids(self, fingerprint: str, task: str, lang: str, prompt_hash: str, mode: str) -> set[str]:
+    def done_keys(self, fingerprint: str, task: str, lang: str, mode: str, extract: str) -> set[tuple[str, str, str]]:
+        """(item_id, item_hash, request_hash) of every stored prediction of this unit."""
         rows = self._query(
-            "SELECT item_id FROM predictions WHERE model_fingerprint=? AND task=? AND lang=?"
-            " AND prompt_hash=? AND mode=?",
-            (fingerprint, task, lang, prompt_hash, mode),
+            "SELECT item_id, item_hash, request_hash FROM predictions WHERE model_fingerprint=? AND task=?"
+            " AND lang=? AND mode=? AND extract=?",
+            (fingerprint, task, lang, mode, extract),
         )
-        return {r[0] for r in rows}
+        return {tuple(r) for r in rows}
 
-    def predictions(
-        self,
-        fingerprint: str,
-        prompt_hash: str | None = None,
-        mode: str | None = None,
-        *,
-        task: str | None = None,
-        lang: str | None = None,
-    ) -> list[Prediction]:
+    def predictions_for(self, fingerprint: str, task: str, lang: str, mode: str, extract: str,
+                        keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], Prediction]:
+        """The stored predictions whose (item_id, item_hash, request_hash) is in ``keys``."""
+        rows = self._query(
+            "SELECT item_id, item_hash, request_hash, model, task, lang, item_id, choice, gold, n_options, raw,"
+            " scores, extra FROM predictions WHERE model_fingerprint=? AND task=? AND lang=? AND mode=?"
+            " AND extract=?",
+            (fingerprint, task, lang, mode, extract),
+        )
+        out = {}
+        for row in rows:
+            key = tuple(row[:3])
+            if key in keys:
+                out[key] = _row_to_prediction(row[3:], self.path)
+        return out
+
+    def predictions(self, fingerprint: str, *, mode: str | None = None, task: str | None = None,
+                    lang: str | None = None) -> list[Prediction]:
         """Stored predictions of one model fingerprint, ordered by task, lang, item_id."""
         where, params = ["model_fingerprint = ?"], [fingerprint]
-        for column, value in (("prompt_hash", prompt_hash), ("mode", mode), ("task", task), ("lang", lang)):
+        for column, value in (("mode", mode), ("task", task), ("lang", lang)):
             if value is not None:
                 where.append(f"{column} = ?")
                 params.append(value)

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("clika.data.predictions_io", reason="clika.data.predictions_io is not there yet")
-
 
 def _clika(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", "from clika.cli import main; main()", *args],

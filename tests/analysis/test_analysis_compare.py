@@ -10,7 +10,7 @@ from analysis_synth import block, predictions
 
 from clika.analysis.compare import compare_models, mcnemar_exact, resolve_pairs
 from clika.analysis.registry import load_registry
-from clika.analysis.stats import build_task_matrices, task_stats
+from clika.analysis.stats import build_task_stats
 from clika.errors import ConfigError
 
 # A: items 0-19 right in every language. B: the same, plus 20-29 in zh (10 more, none fewer);
@@ -22,8 +22,7 @@ CORRECT = {
 
 
 def _records(n_boot=400, seed=0):
-    mats, notes = build_task_matrices(predictions(CORRECT))
-    stats = {t: task_stats(m, n_boot=n_boot, seed=seed) for t, m in mats.items()}
+    stats, notes = build_task_stats(predictions(CORRECT), n_boot=n_boot, seed=seed)
     recs, _ = compare_models(stats, [("A", "B", None)])
     return {(r.lang, r.metric): r for r in recs}, notes
 
@@ -73,11 +72,15 @@ def test_bootstrap_is_seeded_and_paired():
     assert 0.2 < zh.ci_high - zh.ci_low < 0.35
 
 
-def test_missing_items_are_left_out_and_reported():
-    preds = [p for p in predictions(CORRECT) if not (p.model == "B" and p.lang == "fr" and p.item_id == "q5")]
-    mats, notes = build_task_matrices(preds)
-    assert mats["x_geo"].correct.shape == (2, 3, 39)
-    assert notes == ["x_geo: 1 of 40 items left out (missing for some model or language)"]
+def test_a_model_missing_items_is_compared_on_the_common_items_and_says_so():
+    # B has no item q5 at all: the comparison pairs the 39 items both have, and notes it.
+    preds = [p for p in predictions(CORRECT) if not (p.model == "B" and p.item_id == "q5")]
+    stats, _ = build_task_stats(preds, n_boot=200)
+    recs, _ = compare_models(stats, [("A", "B", None)])
+    zh = next(r for r in recs if (r.lang, r.metric) == ("zh", "accuracy"))
+    assert zh.n == 39 and "39 items" in zh.note and "1 item(s) left out" in zh.note
+    # A's value in the comparison is on the 39 common items (q5 was right for A): 19/39.
+    assert zh.value_a == pytest.approx(19 / 39) and zh.value_b == pytest.approx(29 / 39)
 
 
 def test_pairs_from_registry_and_bad_pairs(tmp_path):
@@ -85,8 +88,7 @@ def test_pairs_from_registry_and_bad_pairs(tmp_path):
     user.write_text("models:\n  A: {family: t, base: null, strategy: base}\n"
                     "  B: {family: t, base: A, strategy: instruction_tuning_en}\n", encoding="utf-8")
     reg = load_registry(user)
-    mats, _ = build_task_matrices(predictions(CORRECT))
-    stats = {t: task_stats(m, n_boot=50) for t, m in mats.items()}
+    stats, _ = build_task_stats(predictions(CORRECT), n_boot=50)
     assert resolve_pairs(stats, reg, None)[0] == [("A", "B", "instruction_tuning_en")]
     assert resolve_pairs(stats, reg, ["B:A"])[0] == [("B", "A", None)]
     with pytest.raises(ConfigError, match="no predictions"):
@@ -96,16 +98,16 @@ def test_pairs_from_registry_and_bad_pairs(tmp_path):
 
 
 def test_point_values_agree_with_compute_metrics():
-    compute = pytest.importorskip("clika.metrics.compute")
+    from clika.metrics import compute
+
     rng = np.random.default_rng(3)
-    correct = {(m, l): set(np.flatnonzero(rng.random(40) < q).tolist())
-               for m, q in (("A", 0.4), ("B", 0.7)) for l in ("en", "zh", "fr")}
+    correct = {(m, lang): set(np.flatnonzero(rng.random(40) < q).tolist())
+               for m, q in (("A", 0.4), ("B", 0.7)) for lang in ("en", "zh", "fr")}
     preds = predictions(correct)
-    mats, _ = build_task_matrices(preds)
-    stats = task_stats(mats["x_geo"], n_boot=20)
+    stats = build_task_stats(preds, n_boot=20)[0]["x_geo"]
     theirs = {(r.model, r.lang, r.metric): r.value for r in compute.compute_metrics(preds, n_boot=0)}
-    for mi, model in enumerate(stats.matrix.models):
-        for li, lang in enumerate(stats.matrix.langs):
+    for mi, model in enumerate(stats.models):
+        for li, lang in enumerate(stats.langs):
             assert stats.values["accuracy"][mi, li] == pytest.approx(theirs[(model, lang, "accuracy")])
             if lang != "en":
                 for metric in ("ra", "en_co"):

@@ -69,7 +69,8 @@ def test_claims_supported_where_true(registry, tmp_path):
     assert it_ra.mean_delta == pytest.approx(0.9 - 0.5)  # RA 10/20 -> 18/20 in zh and fr
     verdicts = {f.key: f.verdict for f in result.findings}
     assert verdicts == {"continued_pretraining": "supported", "mixed_pretraining": "supported",
-                        "instruction_tuning": "supported", "far_from_parity": "supported"}
+                        "instruction_tuning": "supported", "far_from_parity": "supported",
+                        "home_transfer": "not testable"}  # these items carry no culture (original_lang)
     parity = next(f for f in result.findings if f.key == "far_from_parity")
     # mean non-en RA over the 6 models and 2 languages, by hand: (0.5*4 + 1.0 + 0.1 + 1.5 + 0.1 + 0.9*2 + 0.8*2) / 12
     assert parity.evidence[0].value.mean == pytest.approx(8.1 / 12)
@@ -83,7 +84,8 @@ def test_claims_not_supported_where_false(registry):
     result = analyse(_world(FALSE_WORLD), registry, n_boot=400)
     verdicts = {f.key: f.verdict for f in result.findings}
     assert verdicts == {"continued_pretraining": "not supported", "mixed_pretraining": "not supported",
-                        "instruction_tuning": "not supported", "far_from_parity": "not supported"}
+                        "instruction_tuning": "not supported", "far_from_parity": "not supported",
+                        "home_transfer": "not testable"}
     target = _summary(result, "continued_pretraining", "accuracy", "target")
     assert target.mean_delta == pytest.approx(-8 / 40) and target.ci_high < 0
     text = findings_markdown(result.findings)
@@ -98,3 +100,25 @@ def test_claims_without_pairs_are_not_testable(tmp_path):
     assert verdicts["continued_pretraining"] == "not testable"
     assert verdicts["instruction_tuning"] == "not testable"
     assert verdicts["mixed_pretraining"] == "not testable"
+
+
+def test_natural_transfer_pair_by_pair(registry):
+    """home_transfer of base1 -> cp1 and base1 -> it1 on items that carry their culture, by hand."""
+    from dataclasses import replace
+
+    # items 0-19 come from zh culture, 20-39 from fr; all are right in en and in their own culture
+    world = {
+        "base1": (block(0, 20) | block(20, 25), block(20, 40) | block(0, 5)),  # 5 of 20 cross in each direction
+        "cp1": (block(0, 20) | block(20, 35), block(20, 40) | block(0, 15)),  # 15 of 20
+        "it1": (block(0, 20) | block(20, 25), block(20, 40) | block(0, 5)),  # unchanged
+    }
+    preds = [replace(p, extra={"original_lang": "zh" if int(p.item_id[1:]) < 20 else "fr"})
+             for p in _world(world)]
+    result = analyse(preds, registry, n_boot=300)
+    finding = next(f for f in result.findings if f.key == "home_transfer")
+    by_label = {e.label: e.value for e in finding.evidence}
+    # base1: zh>en 20/20, zh>fr 5/20, fr>en 20/20, fr>zh 5/20 -> avg 0.625; cp1: (1 + .75 + 1 + .75) / 4 = 0.875
+    assert by_label["base1 -> cp1 on x_geo"].mean == pytest.approx(0.875 - 0.625)
+    assert by_label["base1 -> it1 on x_geo"].mean == pytest.approx(0.0)
+    assert by_label["continued pretraining: mean change of home_transfer over 1 pair-task(s)"].ci_low > 0
+    assert finding.verdict == "partly supported"  # continued pretraining raises it, instruction tuning does not

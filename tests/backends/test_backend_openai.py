@@ -11,7 +11,6 @@ from clika.backends.base import ChoiceRequest
 from clika.backends.openai_api import OpenAIBackend
 from clika.backends.registry import make_backend
 from clika.errors import BackendError, ClikaError, ConfigError
-
 from tests.backends.fake_openai_server import FakeServer
 
 KEY = "sk-test-SECRET-0123456789"
@@ -121,10 +120,14 @@ def test_key_never_in_fingerprint_repr_or_errors(server, monkeypatch):
     assert be.base_url == server.url
     fp = be.fingerprint()
     port = server.url.split(":")[2].split("/")[0]
-    assert fp == f"openai:fake-model@127.0.0.1:{port}/v1;chat=false"
+    assert fp == f"openai:fake-model@127.0.0.1:{port}/v1;chat=false;top_logprobs=20"
     assert KEY not in fp and KEY not in repr(be)
     with_userinfo = OpenAIBackend("m", base_url="http://bob:hunter2@10.0.0.1:8000/v1")
-    assert with_userinfo.fingerprint() == "openai:m@10.0.0.1:8000/v1;chat=false"
+    assert with_userinfo.fingerprint() == "openai:m@10.0.0.1:8000/v1;chat=false;top_logprobs=20"
+    # top_logprobs decides which letters a letter-mode request can see: it is part of the fingerprint
+    fewer = OpenAIBackend("m", base_url="http://bob:hunter2@10.0.0.1:8000/v1", top_logprobs=5)
+    assert fewer.fingerprint() == "openai:m@10.0.0.1:8000/v1;chat=false;top_logprobs=5"
+    fewer.close()
     assert "hunter2" not in repr(with_userinfo)
     with_userinfo.close()
     be.generate(["p"], 1)

@@ -38,7 +38,7 @@ class Recorder:
 
 
 def test_registered_factory_gets_only_the_generic_options_it_takes(monkeypatch):
-    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(registry, "_RUNTIME", dict(registry._RUNTIME))
     register_backend("rec", lambda **kw: Recorder(**kw))
     be = make_backend("rec", "a=1", device="cuda", batch_size=None)
     assert be.kwargs == {"a": 1, "device": "cuda"}  # None means "not given"
@@ -58,7 +58,6 @@ def test_unknown_backend_lists_the_known_ones():
 
 
 def test_vllm_without_vllm_is_a_config_error():
-    pytest.importorskip("clika.backends.vllm")
     try:
         import vllm  # noqa: F401
     except ImportError:
@@ -71,7 +70,6 @@ def test_vllm_without_vllm_is_a_config_error():
 
 
 def test_hf_with_a_tiny_model_and_a_bad_option(tmp_path: Path):
-    pytest.importorskip("clika.backends.hf")
     from tests.backends.tiny_model import build_tiny_model
 
     model_dir = build_tiny_model(tmp_path / "tiny")
@@ -82,3 +80,46 @@ def test_hf_with_a_tiny_model_and_a_bad_option(tmp_path: Path):
         be.close()
     with pytest.raises(ConfigError, match=r"does not take colour \(it takes .*dtype"):
         make_backend("hf", f"pretrained={model_dir},colour=blue")
+
+
+def test_another_package_adds_a_backend_through_an_entry_point(tmp_path, monkeypatch):
+    """A package installed beside clika declares [project.entry-points."clika.backends"]; clika
+    finds it by name without any edit of its own (here: a real .dist-info on sys.path)."""
+    pkg = tmp_path / "clika_plugin_demo"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "backend.py").write_text(
+        "class Echo:\n    name = 'echo'\n    def __init__(self, **kw): self.kw = kw\n"
+        "    def fingerprint(self): return 'echo:' + repr(sorted(self.kw.items()))\n    def close(self): pass\n"
+        "def make_backend(pretrained, batch_size=1): return Echo(pretrained=pretrained, batch_size=batch_size)\n")
+    info = tmp_path / "clika_plugin_demo-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clika-plugin-demo\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[clika.backends]\necho = clika_plugin_demo.backend:make_backend\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry._entry_points.cache_clear()
+    try:
+        assert "echo" in registry.known_backends()
+        assert registry.backend_info("echo").origin == "entry point (clika-plugin-demo)"
+        assert registry.discoverable("echo")  # a Ray worker finds it by name too
+        be = make_backend("echo", "pretrained=p", device="cuda", batch_size=8)
+        assert be.kw == {"pretrained": "p", "batch_size": 8}  # device dropped: the factory does not take it
+    finally:
+        monkeypatch.undo()
+        registry._entry_points.cache_clear()
+    assert "echo" not in registry.known_backends()
+
+
+def test_a_broken_entry_point_is_a_one_line_error(tmp_path, monkeypatch):
+    info = tmp_path / "broken_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[clika.backends]\nbroken = no_such_module_here:make\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry._entry_points.cache_clear()
+    try:
+        with pytest.raises(ConfigError, match="the broken backend cannot be imported"):
+            make_backend("broken")
+    finally:
+        monkeypatch.undo()
+        registry._entry_points.cache_clear()

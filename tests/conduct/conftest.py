@@ -1,7 +1,7 @@
 """A tiny randomly initialised Llama with a byte-level BPE tokenizer, saved as an HF directory.
 
-Built here (not downloaded): a 2-layer, 64-wide model memorises a handful of
-fictional facts on CPU in seconds, which is what the conduct tests need.
+Built here (not downloaded): a 2-layer, 64-wide model memorises a handful of fictional facts on
+CPU in seconds, which is what the conduct tests need.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 
 def build_tiny_lm(directory: Path, texts: list[str], seed: int = 0) -> Path:
-    import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
@@ -21,7 +21,7 @@ def build_tiny_lm(directory: Path, texts: list[str], seed: int = 0) -> Path:
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=800, special_tokens=["<pad>", "<s>", "</s>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
     )  # fmt: skip
     bpe.train_from_iterator(texts, trainer)
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", pad_token="<pad>")
@@ -37,14 +37,25 @@ def build_tiny_lm(directory: Path, texts: list[str], seed: int = 0) -> Path:
     return directory
 
 
+def split_texts(fset, targets) -> list[str]:
+    texts = []
+    for target in targets:
+        split = fset.split(target)
+        texts += [ex.prompt + "\n" + ex.answer for ex in split.train] + [q.prompt for q in split.questions]
+        texts += [t.prompt + "\n" + t.gold for t in split.translations]
+    return texts
+
+
 @pytest.fixture(scope="session")
 def tiny_lm_dir(tmp_path_factory) -> Path:
     """A tiny LM whose tokenizer knows the texts of a small generated set (de, zh)."""
     from clika.fictional.generator import generate
 
-    fset = generate(6, ("de", "zh"), seed=0)
-    texts = []
-    for target in ("de", "zh"):
-        split = fset.split(target)
-        texts += [ex.prompt + "\n" + ex.answer for ex in split.train] + [q.prompt for q in split.questions]
-    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), texts)
+    fset = generate(12, ("de", "zh"), seed=0, n_continents=3)
+    return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), split_texts(fset, ("de", "zh")))
+
+
+@pytest.fixture(autouse=True)
+def one_thread(one_torch_thread):
+    """Every conduct test on one torch thread (the tiny models are faster so on two shared cores)."""
+    yield

@@ -1,4 +1,6 @@
-"""`clika conduct` end to end on a tiny randomly initialised model built in the test (CPU)."""
+"""`clika conduct` end to end on a tiny randomly initialised model built in the test (CPU):
+trained by the Trainer-based trainer, evaluated through the Backend contract, scored by the
+metrics core; resumed from its manifest; several models in one output."""
 
 from __future__ import annotations
 
@@ -7,83 +9,154 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-import torch
 from typer.testing import CliRunner
 
+from clika.backends import registry
 from clika.cli import app
 from clika.conduct.run import ConductOptions, conduct
-from clika.conduct.train import TrainConfig
+from clika.errors import ConfigError
+
+FULL = {"method": "full", "lr": 3e-3, "epochs": 30, "progress": False}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Two shared cores: OpenMP threads spinning against each other make tiny models 10x slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _opts(tmp_path, model, **kw) -> ConductOptions:
+    base = dict(targets=("de",), output=tmp_path / "run", models=(str(model),), n_facts=12, n_continents=3,
+                train_overrides=dict(FULL), n_boot=300)
+    return ConductOptions(**{**base, **kw})
 
 
-def _records(out: Path) -> dict[str, dict]:
-    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
-    return {(r["lang"], r["metric"]): r for r in rows}
+def _by(records, stratum=None):
+    return {r.metric: r for r in records if r.stratum == stratum}
 
 
-def test_tiny_model_memorises_facts_gate_passes_and_xrr_is_measured(tiny_lm_dir, tmp_path):
-    out = tmp_path / "run"
-    args = ["conduct", "--model", str(tiny_lm_dir), "--target", "de", "--facts", "6", "--epochs", "40",
-            "--lr", "3e-3", "--full-finetune", "--quiet", "--output", str(out)]  # fmt: skip
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    recs = _records(out)
+@pytest.fixture
+def spy_backend(monkeypatch):
+    """The hf backend, registered under another name, counting what it is asked: proof that the
+    evaluation goes through the Backend contract (make_backend + generate), not a private loop."""
+    calls: list[int] = []
+
+    def factory(**kwargs):
+        from clika.backends.hf import make_backend
+
+        backend = make_backend(**kwargs)
+        inner = backend.generate
+
+        def generate(prompts, max_new_tokens, stop=()):
+            calls.append(len(prompts))
+            assert all(isinstance(p, list) for p in prompts) and stop == ("\n",)  # token ids, as taught
+            return inner(prompts, max_new_tokens, stop)
+
+        backend.generate = generate
+        return backend
+
+    monkeypatch.setattr(registry, "_RUNTIME", dict(registry._RUNTIME))
+    registry.register_backend("spy", factory)
+    return calls
+
+
+def test_tiny_model_trained_end_to_end_gives_xrr_xrr_ctrl_and_transfer(tiny_lm_dir, tmp_path, spy_backend):
+    opts = _opts(tmp_path, tiny_lm_dir, backend="spy")
+    (run,) = conduct(opts, log=lambda line: None)
+    recs = _by(run.records)
     for part in ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation"):
-        assert recs[("de", part)]["value"] >= 0.9, recs[("de", part)]
-    assert recs[("de", "gate_en_type0")]["n"] == 3 and recs[("de", "gate_translation")]["n"] == 6 + 2
-    # xrr is measured: acc_de(type 1) / acc_en(type 1), recomputed here from the answers file
-    answers = [json.loads(x) for x in (out / "answers" / "de.jsonl").read_text(encoding="utf-8").splitlines()]
-    type1 = {(a["lang"], a["fact_id"]): a["correct"] for a in answers if a.get("fact_type") == 1}
-    acc = lambda lang: sum(v for (lg, _), v in type1.items() if lg == lang) / 3  # noqa: E731
-    assert recs[("de", "xrr")]["value"] == pytest.approx(acc("de") / acc("en"))
-    assert recs[("de", "acc_l_type1")]["value"] == pytest.approx(acc("de"))
-    assert (out / "adapter" / "de" / "model.safetensors").is_file()
-    assert "**de**: passed" in (out / "report.md").read_text(encoding="utf-8")
-    assert (out / "fictional_set" / "facts.jsonl").is_file()
+        assert recs[part].value >= 0.9, recs[part]
+    # every CD metric measured with an interval, recomputed here from the stored answers
+    rows = [json.loads(x) for x in (run.run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert sum(spy_backend) == len(rows)  # every stored answer came through the backend
+    type1 = {(r["lang"], r["fact_id"]): r["correct"] for r in rows if r.get("fact_type") == 1}
+    ids = sorted({f for _, f in type1})
+    en = np.array([type1[("en", f)] for f in ids])
+    de = np.array([type1[("de", f)] for f in ids])
+    de0 = np.array([r["correct"] for r in rows if r.get("fact_type") == 0 and r["lang"] == "de"])
+    assert recs["xrr"].value == pytest.approx(de.mean() / en.mean())
+    assert recs["xrr_ctrl"].value == pytest.approx(de.mean() / de0.mean())
+    assert recs["cd_transfer"].value == pytest.approx((en & de).sum() / en.sum()) and recs["cd_transfer"].n == en.sum()
+    for metric in ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer"):
+        assert recs[metric].ci_low is not None and recs[metric].ci_low <= recs[metric].value <= recs[metric].ci_high
+    assert recs["acc_l_type1"].chance == pytest.approx(1 / 3)
+    # stratified by surface overlap (the compound names share no spelling with English)
+    strata = {r.stratum for r in run.records if r.stratum}
+    assert strata and strata <= {"overlap=identical", "overlap=shared_subword", "overlap=none"}
+    assert sum(_by(run.records, s)["acc_l_type1"].n for s in strata) == recs["acc_l_type1"].n
+    # outputs: the trained weights, the manifest, the inspectable set, the report
+    manifest = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["preset"] == "cpu" and manifest["train"]["method"] == "full" and manifest["versions"]["peft"]
+    assert (run.run_dir / "adapter" / "model.safetensors").is_file()
+    assert (opts.output / "fictional_set" / "facts.jsonl").is_file()
+    report = (opts.output / "report.md").read_text(encoding="utf-8")
+    assert "passed after 30 epochs" in report and "reconstruction of the paper's metric" in report
+
+
+def test_a_rerun_with_the_same_manifest_resumes_and_another_is_refused(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, train_overrides={**FULL, "epochs": 4})
+    (first,) = conduct(opts, log=lambda line: None)
+    (again,) = conduct(opts, log=lambda line: None)
+    assert first.resumed == [] and again.resumed == ["training", "evaluation"]
+    assert [r.to_dict() for r in again.records] == [r.to_dict() for r in first.records]
+    with pytest.raises(ConfigError, match="holds another conductivity run .*differs in: train"):
+        conduct(_opts(tmp_path, tiny_lm_dir, train_overrides={**FULL, "epochs": 5}), log=lambda line: None)
 
 
 def test_lora_gate_failure_says_which_part_failed(tiny_lm_dir, tmp_path):
     # One LoRA epoch on a random base model cannot memorise anything: the gate must fail.
-    opts = ConductOptions(targets=("zh",), output=tmp_path / "run", model=str(tiny_lm_dir), n_facts=6,
-                          training=TrainConfig(method="lora", epochs=1, lr=1e-4, progress=False))  # fmt: skip
+    opts = _opts(tmp_path, tiny_lm_dir, targets=("zh",),
+                 train_overrides={"method": "lora", "epochs": 1, "lr": 1e-4, "progress": False})
     (run,) = conduct(opts, log=lambda line: None)
-    recs = {r.metric: r for r in run.records}
-    failed = [m for m in ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation") if recs[m].value < 0.9]
-    assert failed and recs["xrr"].value is None and recs["xrr_ctrl"].value is None
+    recs = _by(run.records)
+    parts = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
+    failed = [m for m in parts if recs[m].value < 0.9]
+    assert failed and all(recs[m].value is None for m in ("xrr", "xrr_ctrl", "cd_transfer"))
     note = recs["xrr"].note
-    assert note.startswith("not measured: the mastery gate failed (")
     words = {"gate_en_type0": "English type 0", "gate_en_type1": "English type 1", "gate_l_type0": "zh type 0",
-             "gate_translation": "name translation"}  # fmt: skip
+             "gate_translation": "name translation"}
     for m in failed:
         assert f"{words[m]} {recs[m].value:.2f} < 0.90" in note
-    assert (opts.output / "adapter" / "zh" / "adapter_config.json").is_file()  # a peft adapter was saved
-    assert "failed, so XRR is not measured" in (opts.output / "report.md").read_text(encoding="utf-8")
+    assert (run.run_dir / "adapter" / "adapter_config.json").is_file()  # a peft adapter was saved
+    assert "so XRR is not measured" in (opts.output / "report.md").read_text(encoding="utf-8")
+
+
+def test_until_gate_stops_when_the_gate_holds(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=15, gate_every=5)
+    lines: list[str] = []
+    (run,) = conduct(opts, log=lines.append)
+    checks = [x for x in lines if "mastery gate" in x and "epoch" in x]
+    passed = _by(run.records)["xrr"].value is not None
+    assert run.stopped_early == (run.epochs_run < 40) and _by(run.records)["epochs_trained"].value == run.epochs_run
+    if run.stopped_early:  # it stopped at the first check where the gate held, and the final test agrees
+        assert checks[-1].endswith("holds") and passed and run.epochs_run in (15, 20, 25, 30, 35)
+    assert all("not yet" in x for x in checks[:-1])
+
+
+def test_two_models_in_one_output(tiny_lm_dir, tmp_path):
+    from clika.fictional.generator import generate
+    from tests.conduct.conftest import build_tiny_lm, split_texts
+
+    other = build_tiny_lm(tmp_path / "other_lm", split_texts(generate(12, ("de",), seed=0, n_continents=3), ("de",)),
+                          seed=1)
+    opts = _opts(tmp_path, tiny_lm_dir, models=(str(tiny_lm_dir), str(other)), train_overrides={**FULL, "epochs": 2})
+    runs = conduct(opts, log=lambda line: None)
+    assert [r.model for r in runs] == [Path(tiny_lm_dir).name, "other_lm"]
+    combined = [json.loads(x) for x in (opts.output / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {r["model"] for r in combined} == {Path(tiny_lm_dir).name, "other_lm"}
 
 
 def test_upstream_zh_mismatch_is_reported_not_scored(tiny_lm_dir, tmp_path, shared_data):
     out = tmp_path / "up"
     args = ["conduct", "--model", str(tiny_lm_dir), "--data", "upstream", "--data-dir", str(shared_data),
-            "--target", "zh", "--quiet", "--output", str(out)]  # fmt: skip
+            "--target", "zh", "--quiet", "--output", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    recs = _records(out)
-    assert all(r["value"] is None and "ZH.json" in r["note"] for r in recs.values())
-    assert len(recs) == 7 and not (out / "adapter").exists()  # nothing trained on inconsistent data
-    assert "**zh**: not scored" in (out / "report.md").read_text(encoding="utf-8")
+    recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert recs and all(r["value"] is None and "ZH.json" in r["note"] for r in recs)
+    assert not list(out.glob("*/zh/adapter"))  # nothing trained on inconsistent data
+    assert "zh**: not scored" in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_cli_bad_target_is_one_line_error(tiny_lm_dir, tmp_path):
     clika = Path(sys.executable).parent / "clika"
     proc = subprocess.run([str(clika), "conduct", "--model", str(tiny_lm_dir), "--target", "xx",
-                           "--output", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)  # fmt: skip
+                           "--output", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: targets must be among")

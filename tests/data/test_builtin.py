@@ -6,8 +6,11 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from clika.data.builtin import BUILTIN_TASKS, load_builtin
-from clika.items import LANGS, LETTERS, TASKS
+from clika.data.builtin import builtin_tasks, load_builtin
+from clika.items import LANGS, LETTERS
+from clika.tasks import builtin_registry
+
+N_ITEMS = 48  # per task and language
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +26,7 @@ def test_every_item_in_all_ten_languages_with_the_same_ids(items):
     for task, by_lang in ids.items():
         assert set(by_lang) == set(LANGS)
         en = by_lang["en"]
-        assert len(en) == 24 and len(set(en)) == 24
+        assert len(en) == N_ITEMS and len(set(en)) == N_ITEMS
         for lang, lang_ids in by_lang.items():
             assert lang_ids == en, (task, lang)
 
@@ -37,9 +40,9 @@ def test_gold_is_the_same_across_languages_and_spread_over_a_to_d(items):
         gold[(it.task, it.item_id)][it.lang] = it.gold
     for key, by_lang in gold.items():
         assert len(set(by_lang.values())) == 1, key
-    for task in BUILTIN_TASKS:
+    for task in (t.name for t in builtin_tasks()):
         counts = Counter(LETTERS[g[("en")]] for (t, _), g in gold.items() if t == task)
-        assert counts == {"A": 6, "B": 6, "C": 6, "D": 6}
+        assert counts == {letter: N_ITEMS // 4 for letter in "ABCD"}
 
 
 def test_translations_are_in_their_language(items):
@@ -57,18 +60,27 @@ def test_translations_are_in_their_language(items):
             assert it.question != en.question, it.source
 
 
+def test_questions_stand_alone_and_meta_names_a_language(items):
+    # The qa templates show no option list: a question must be answerable without one.
+    for it in items:
+        if it.lang == "en":
+            assert "of these" not in it.question.lower() and "following" not in it.question.lower(), it.source
+        assert set(it.meta) <= {"original_lang"} and it.meta.get("original_lang", "en") in LANGS, it.source
+
+
 def test_filters_meta_and_task_registration():
     only = load_builtin(tasks=["mini_factual"], langs=["en", "ar"])
     assert {(i.task, i.lang) for i in only} == {("mini_factual", "en"), ("mini_factual", "ar")}
-    assert len(only) == 48
-    assert TASKS["mini_factual"].stream == "factual" and TASKS["mini_basic"].n_options == 4
+    assert len(only) == 2 * N_ITEMS
+    tasks = builtin_registry()
+    assert tasks["mini_factual"].stream == "factual" and tasks["mini_basic"].n_options == 4
     cairo = [i for i in only if i.lang == "ar" and i.options[i.gold] == "القاهرة"]
     assert len(cairo) == 1 and cairo[0].meta == {"original_lang": "ar"}
     assert load_builtin(tasks=["x_csqa"]) == []
 
 
 def test_load_items_builtin_source_and_paper_template(items):
-    prompts = pytest.importorskip("clika.prompts")
+    from clika import prompts
     from clika.data import load_items
 
     assert load_items("builtin", tasks=["mini_basic"], langs=["ja"]) == [

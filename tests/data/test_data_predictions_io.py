@@ -58,14 +58,24 @@ def test_upstream_choice_is_the_first_character_rule(shared_data: Path):
 
 
 def test_filters_and_smart_extraction_count_changes(shared_data: Path):
-    res = read_predictions(shared_data, "clika-repo", models=["llama2_7b", "nope"], tasks=["x_copa"],
+    res = read_predictions(shared_data, "clika-repo", models=["llama2_7b"], tasks=["x_copa"],
                            langs=["ru", "en"], extract="smart")
     assert Counter((p.model, p.lang) for p in res.predictions) == {("llama2_7b", "ru"): 500, ("llama2_7b", "en"): 500}
-    assert res.warnings == ["no predictions found for model(s): nope"]
+    assert res.warnings == []
     plain = read_predictions(shared_data, "clika-repo", models=["llama2_7b"], tasks=["x_copa"], langs=["ru", "en"])
     for lang in ("ru", "en"):
         changed = sum(a.choice != b.choice for a, b in zip(plain.predictions, res.predictions) if a.lang == lang)
         assert res.extraction_changes[("llama2_7b", "x_copa", lang)] == changed
+
+
+def test_unknown_model_or_task_lists_what_the_predictions_have(shared_data: Path):
+    models = ", ".join(list_upstream_models(shared_data))
+    with pytest.raises(ConfigError) as err:
+        read_predictions(shared_data, "clika-repo", models=["llama2_7b", "nope"], tasks=["x_copa"])
+    assert str(err.value) == f"no model 'nope'; the predictions have: {models}"
+    with pytest.raises(ConfigError) as err:
+        read_predictions(shared_data, "clika-repo", tasks=["x_geo", "x_nope"])
+    assert str(err.value) == "no task 'x_nope'; the predictions have: x_copa, x_csqa, x_geo, x_name"
 
 
 def _upstream_tree(tmp_path: Path, lines: list[str]) -> Path:

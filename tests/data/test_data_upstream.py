@@ -11,7 +11,8 @@ import pytest
 from clika.data import load_items
 from clika.data.upstream import load_model_inputs, load_upstream, task_lang_dirs
 from clika.errors import DataError
-from clika.items import LANGS, TASKS
+from clika.items import LANGS
+from clika.tasks import builtin_registry
 
 EXPECTED_COUNTS = {"x_csqa": 1000, "x_copa": 500, "x_geo": 200, "x_name": 180}
 
@@ -28,7 +29,7 @@ def test_all_tasks_and_languages_load_with_upstream_counts(upstream_items):
 
 def test_options_and_gold_follow_the_task_spec(upstream_items):
     for item in upstream_items:
-        assert item.n_options == TASKS[item.task].n_options
+        assert item.n_options == builtin_registry()[item.task].n_options
         assert 0 <= item.gold < item.n_options
         assert isinstance(item.item_id, str)
 

@@ -110,12 +110,44 @@ def test_duplicates_and_option_counts_are_all_reported(tmp_path: Path):
     assert result.returncode == 1 and result.stderr.splitlines() == [str(p) for p in report.problems]
 
 
-def test_real_shared_data_validates(shared_data: Path):
+def test_real_shared_data_has_one_error_and_known_warning_kinds(shared_data: Path):
+    """The shared data: every item is readable and aligned (18800 items), but the fictional set's
+    ZH training file contradicts its test files, which is an error (exit 1); the rest are
+    warnings, summarised one line per kind."""
+    from collections import Counter
+
+    from clika import api
+    from clika.data.validate import count_table
+
     result = clika("data", "validate", shared_data)
-    assert result.returncode == 0, result.stderr
-    assert "18800 items, no problems" in result.stdout
-    row = next(ln for ln in result.stdout.splitlines() if "x_csqa" in ln)
-    assert row.replace("│", " ").split() == ["x_csqa", *["1000"] * 10, "10000"]
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.splitlines()
+    errors = [ln for ln in lines if not ln.startswith("warning: ")]
+    zh_train = shared_data / "fictional" / "train" / "ZH.json"
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"{zh_train}: inconsistent with the tests: ")
+    assert "testZH.jsonl" in errors[0] and "remap=True" in errors[0]
+
+    report = api.validate(shared_data)
+    assert [str(p) for p in report.errors] == errors
+    kinds = Counter(w.category for w in report.warnings)
+    assert set(kinds) == {"duplicate option text", "empty option text", "conflicting fictional name",
+                          "self-answering fictional question"}
+    # one example line per kind, then "N x kind in all" where a kind has more than one
+    warning_lines = [ln for ln in lines if ln.startswith("warning: ")]
+    for kind, n in kinds.items():
+        first = str(next(w for w in report.warnings if w.category == kind))
+        assert f"warning: {first}" in warning_lines
+        summary = [ln for ln in warning_lines if f" x {kind} in all" in ln]
+        assert summary == ([f"warning: {n} x {kind} in all ({n - 1} more; --all-warnings lists them)"]
+                           if n > 1 else [])
+    assert len(warning_lines) == sum(1 if n == 1 else 2 for n in kinds.values())
+
+    # every item is read and every language aligned: 4 tasks, x_csqa with 1000 items per language
+    assert len(report.items) == 18800
+    tasks, langs, counts = count_table(report.items)
+    assert len(langs) == 10 and [counts.get(("x_csqa", lang)) for lang in langs] == [1000] * 10
 
 
 def test_show_prints_counts_and_errors_are_one_line(tmp_path: Path, shared_data: Path):
@@ -128,7 +160,6 @@ def test_show_prints_counts_and_errors_are_one_line(tmp_path: Path, shared_data:
 
 @pytest.mark.parametrize("source", ["builtin"])
 def test_builtin_source_validates_when_present(source):
-    pytest.importorskip("clika.data.builtin", reason="the built-in mini set has not landed yet")
     report = validate_source(source)
     assert report.ok, [str(p) for p in report.problems]
     assert report.items

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
-from clika.metrics.bootstrap import percentile_intervals, resample_weights
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci, percentile_intervals, resample_weights
 from clika.metrics.compute import compute_metrics
 from clika.predictions import Prediction
 
@@ -46,11 +48,19 @@ def test_interval_contains_point_estimate_of_a_simple_accuracy():
     assert 0.48 <= acc.ci_low <= 0.53 and 0.67 <= acc.ci_high <= 0.72
 
 
+def task_rng(seed: int, task: str) -> np.random.Generator:
+    """The resampler's generator: seeded by (seed, task name), so tasks resample independently."""
+    return np.random.default_rng([seed, zlib.crc32(task.encode())])
+
+
 def test_weights_are_multiplicities_of_a_seeded_index_matrix():
-    w = resample_weights(7, 5, 42)
-    idx = np.random.default_rng(42).integers(0, 7, size=(5, 7))
-    expected = np.stack([np.bincount(row, minlength=7) for row in idx])
-    assert (w == expected).all() and (w.sum(axis=1) == 7).all()
+    for key in ("", "x_geo"):
+        w = resample_weights(7, 5, 42, key)
+        idx = task_rng(42, key).integers(0, 7, size=(5, 7))
+        expected = np.stack([np.bincount(row, minlength=7) for row in idx])
+        assert (w == expected).all() and (w.sum(axis=1) == 7).all()
+    # two tasks with the same number of items are resampled independently
+    assert not (resample_weights(7, 5, 42, "x_geo") == resample_weights(7, 5, 42, "x_name")).all()
 
 
 def test_intervals_match_an_explicit_paired_resampling_loop():
@@ -58,7 +68,7 @@ def test_intervals_match_an_explicit_paired_resampling_loop():
     p, gold, en_right, zh_right = two_lang_preds(n=80)
     n_boot = 200
     rec = by_key(compute_metrics(p, n_boot=n_boot, seed=5))
-    idx = np.random.default_rng(5).integers(0, 80, size=(n_boot, 80))
+    idx = task_rng(5, "x_geo").integers(0, 80, size=(n_boot, 80))
     # item ids q000..q079 sort in creation order, so column i is item i
     co = [(en_right[r] & zh_right[r]).sum() / (en_right[r] | zh_right[r]).sum() for r in idx]
     ra = [zh_right[r].mean() / en_right[r].mean() for r in idx]
@@ -102,3 +112,13 @@ def test_no_bootstrap_gives_no_interval():
     p, *_ = two_lang_preds()
     rec = by_key(compute_metrics(p, n_boot=0))
     assert rec[("zh", "en_co")].value is not None and rec[("zh", "en_co")].ci_low is None
+
+
+def test_the_p_value_is_withheld_exactly_where_the_interval_is():
+    boot = np.linspace(0.01, 0.2, 1000)
+    assert p_value_vs_zero(boot) == pytest.approx(2 / 1001)  # every resample above 0
+    few_undefined, many_undefined = boot.copy(), boot.copy()
+    few_undefined[:50] = np.nan  # 5%: still reported
+    many_undefined[:51] = np.nan  # over 5%: neither an interval nor a p-value
+    assert np.isfinite(p_value_vs_zero(few_undefined)) and np.isfinite(percentile_ci(few_undefined)[0])
+    assert np.isnan(p_value_vs_zero(many_undefined)) and np.isnan(percentile_ci(many_undefined)[0])

@@ -38,7 +38,7 @@ def test_bulk_records_equal_the_per_metric_definitions():
     p = random_preds(drop={("zh", 3), ("fr", 7), ("fr", 8)})
     recs = by_key(compute_metrics(p, n_boot=50))
     for m in build_matrices(p):
-        def check(lang, metric, expected):
+        def check(lang, metric, expected, m=m):
             got = recs[(m.model, m.task, lang, metric)]
             assert got.n == expected.n
             if expected.value is None:
@@ -70,7 +70,9 @@ def test_averages_are_means_over_non_pivot_languages():
         avg = recs[("m1", "x_geo", "avg", metric)]
         parts = [recs[("m1", "x_geo", lang, metric)].value for lang in ("zh", "fr")]
         assert avg.value == pytest.approx(sum(parts) / 2)
-        assert avg.n == 2 and avg.note == "mean over 2 non-en languages"
+        # n of an average: the items behind it, summed over the averaged languages
+        assert avg.n == sum(recs[("m1", "x_geo", lang, metric)].n for lang in ("zh", "fr"))
+        assert avg.note == "mean over 2 non-en languages"
         assert avg.ci_low <= avg.value <= avg.ci_high
 
 
@@ -116,7 +118,14 @@ def test_other_pivot():
 def test_every_record_is_tidy():
     for r in compute_metrics(random_preds(models=("m1",)), n_boot=20):
         d = r.to_dict()
-        assert set(d) <= {"model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note"}
+        assert set(d) <= {"model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note",
+                          "chance", "stratum"}
+        assert {"model", "task", "lang", "metric", "value", "n"} <= set(d)
+        # optional fields are left out of the JSON when None, never written as null
+        for optional in ("note", "chance", "stratum"):
+            assert (optional in d) == (getattr(r, optional) is not None)
+        if r.metric == "accuracy":
+            assert r.chance == pytest.approx(1 / 4)  # random_preds has 4 options
         if r.value is None:
             assert r.note, r
         if r.ci_low is not None:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from clika.errors import DataError
@@ -21,7 +26,7 @@ def test_round_trip(tmp_path, suffix):
 
 
 @pytest.mark.parametrize("line, message", [
-    ('{"model": "m", "task": "t", "lang": "en", "metric": "accuracy", "value": 0.5', "malformed JSON"),
+    ('{"model": "m", "task": "t", "lang": "en", "metric": "accuracy", "value": 0.5', "invalid JSON"),
     ('{"model": "m", "task": "t", "lang": "en", "metric": "accuracy", "value": NaN}', "must be null/empty"),
     ('{"model": "m", "task": "t", "metric": "accuracy", "value": 0.5}', "field 'lang' is missing"),
     ('{"model": "m", "task": "t", "lang": "en", "metric": "accuracy", "value": "high"}', "must be a number"),
@@ -51,3 +56,73 @@ def test_csv_without_required_columns(tmp_path):
     path.write_text("model,task,value\nm,t,0.5\n", encoding="utf-8")
     with pytest.raises(DataError, match="header lacks column"):
         read_records(path)
+
+
+def _line(value, lang="zh", metric="ra", **extra) -> str:
+    import json
+
+    return json.dumps({"model": "m", "task": "x_geo", "lang": lang, "metric": metric, "value": value, "n": 200,
+                       **extra})
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_exact_duplicates_are_dropped(tmp_path, suffix):
+    once = write_records(RECORDS, tmp_path / f"once{suffix}")
+    twice = write_records(RECORDS + RECORDS[:2], tmp_path / f"twice{suffix}")
+    assert read_records(twice) == read_records(once) == RECORDS
+
+
+def test_conflicting_records_for_one_key_are_a_one_line_error_naming_the_line(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("\n".join([_line(0.8), _line(0.5, lang="en", metric="accuracy"), _line(0.7)]) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_records(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}:3: ") and "\n" not in text
+    assert "m/x_geo/zh/ra" in text and "line 1" in text and "0.8" in text and "0.7" in text
+
+
+def test_same_key_in_another_stratum_is_no_conflict(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text(_line(0.8) + "\n" + _line(0.7, stratum="overlap=none") + "\n", encoding="utf-8")
+    assert [(r.value, r.stratum) for r in read_records(path)] == [(0.8, None), (0.7, "overlap=none")]
+
+
+CLIKA = str(Path(sys.executable).with_name("clika"))
+
+
+def _report(source: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([CLIKA, "report", str(source), "--output", str(out)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_cli_report_on_conflicting_records_is_one_line_naming_the_line(tmp_path):
+    """Two records for one (model, task, lang, metric) that disagree: a report never shows "the last one"."""
+    path = write_records(RECORDS, tmp_path / "metrics.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    changed = json.loads(lines[0])
+    changed["value"] += 0.1
+    path.write_text("\n".join(lines + [json.dumps(changed)]) + "\n", encoding="utf-8")
+    done = _report(path, tmp_path / "rep")
+    assert done.returncode == 1
+    err = done.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    first = RECORDS[0]
+    assert err.startswith(f"error: {path}:{len(lines) + 1}: conflicting records for "
+                          f"{first.model}/{first.task}/{first.lang}/{first.metric}: line 1 says {first.value!r}, "
+                          f"this line says {changed['value']!r}"), err
+    assert not (tmp_path / "rep" / "report.md").exists()
+
+
+def test_cli_report_drops_exact_duplicate_records(tmp_path):
+    once = write_records(RECORDS, tmp_path / "once.jsonl")
+    twice = tmp_path / "twice.jsonl"
+    text = once.read_text(encoding="utf-8")
+    twice.write_text(text + text, encoding="utf-8")
+    for name, source in (("a", once), ("b", twice)):
+        done = _report(source, tmp_path / name)
+        assert done.returncode == 0, done.stderr
+    report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
+    assert report == (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
+    assert f"{len(RECORDS)} records" in report

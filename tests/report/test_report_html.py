@@ -1,105 +1,260 @@
-"""The HTML report: self-contained (base64 figures, no external resources), and it renders in headless Chromium."""
+"""The HTML report: self-contained, a leaderboard with ranks, intervals and flag badges, heatmaps that can be
+read at 100% zoom, the family view, home transfer, flags and metric definitions generated from the registry,
+collapsed per-model sections; and it renders (and sorts) in headless Chromium."""
 
 from __future__ import annotations
 
 import re
-import shutil
 import sys
+from html import escape
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import make_screenshots  # noqa: E402
+
+from clika import api
 from clika.analysis.pipeline import analyse
 from clika.analysis.registry import load_registry
-from clika.predictions import Prediction
+from clika.metrics.catalog import all_metrics, label
+from clika.metrics.compute import compute_metrics
+from clika.metrics.records import write_records
+from clika.metrics.registry import MetricDef, register_metric, unregister_metric
+from clika.report.figures import DPI, TICK_PT, accuracy_bars_figure
+from clika.report.flags import FlagIndex
+from clika.report.heatmaps import model_lang_heatmap
 from clika.report.html import write_html_report
+from clika.report.leaderboard import RANK_KEY, build_leaderboard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "analysis"))
-from analysis_synth import block, predictions  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analysis_synth import block, predictions
+from test_report_leaderboard import synth
 
 
 def _inputs():
-    compute = pytest.importorskip("clika.metrics.compute", reason="clika.metrics.compute is not there yet")
     # llama2_7b -> llama2_7b_chat, a registry pair: B gains 6 items in zh and loses 4 in fr.
     correct = {
         ("llama2_7b", "en"): block(0, 20), ("llama2_7b", "zh"): block(0, 12), ("llama2_7b", "fr"): block(0, 16),
         ("llama2_7b_chat", "en"): block(0, 20), ("llama2_7b_chat", "zh"): block(0, 18),
         ("llama2_7b_chat", "fr"): block(0, 12),
     }
-    preds: list[Prediction] = predictions(correct, task="x_geo") + predictions(correct, task="x_name")
-    records = compute.compute_metrics(preds, n_boot=200)
-    result = analyse(preds, load_registry(), n_boot=200)
-    return records, result
+    pair = predictions(correct, task="x_geo")
+    records = compute_metrics(synth(models=("strong", "lazy")) + pair, n_boot=100)
+    return records, analyse(pair, load_registry(), n_boot=100)
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     records, result = _inputs()
     out = tmp_path_factory.mktemp("report")
-    path = write_html_report(records, out, comparisons=result.comparisons, findings=result.findings, title="test report")
-    return path, records, result
+    path = write_html_report(records, out, comparisons=result.comparisons, summaries=result.summaries,
+                             findings=result.findings, title="test report")
+    return path, records, result, path.read_text(encoding="utf-8")
+
+
+def _table(html: str, marker: str) -> str:
+    start = html.index(marker)
+    return html[start:html.index("</table>", start)]
 
 
 def test_report_is_self_contained(report):
-    path, records, result = report
-    html = path.read_text(encoding="utf-8")
-    # two models x (RA bars + co heatmaps) + one forest plot, each embedded and written beside the HTML
-    assert html.count('src="data:image/png;base64,') == 5
-    assert sorted(p.name for p in (path.parent / "figures").glob("*.png")) == [
-        "co_llama2_7b.png", "co_llama2_7b_chat.png", "forest_llama2_7b__llama2_7b_chat.png",
-        "ra_llama2_7b.png", "ra_llama2_7b_chat.png"]
+    path, records, _, html = report
+    pngs = sorted((path.parent / "figures").glob("*.png"))
+    assert html.count('src="data:image/png;base64,') == len(pngs) == len(re.findall(r"<img ", html))
+    models = {r.model for r in records}
+    # per model: accuracy bars + pairwise CO (+ home transfer); 2 heatmaps; 1 strategy; the home-transfer overview
+    assert {p.name for p in pngs} >= {f"accuracy_{m}.png" for m in models} | {f"co_{m}.png" for m in models} | {
+        "heatmap_x_geo.png", "heatmap_x_copa.png", "strategy_instruction_tuning_en.png", "home_transfer_overview.png"}
     assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", html)  # no external resources
-    assert "llama2_7b → llama2_7b_chat" in html and "Findings" in html
-    assert "+0.150" in html  # the zh accuracy delta, 6 / 40, in the comparison table
+    assert "<script src" not in html and (path.parent / "leaderboard.csv").is_file()
 
 
-def _chrome():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    driver = shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("headless Chromium + chromedriver not installed (apt-get install chromium chromium-driver, "
-                    "or scripts/install-chromium.sh)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_leaderboard_has_ranks_intervals_and_flag_badges(report):
+    _, records, _, html = report
+    board = build_leaderboard(records)
+    assert escape(RANK_KEY) in html
+    for task, rows in board.items():
+        table = _table(html, f'<table class="leaderboard sortable" data-task="{task}"')
+        assert table.count("<tr") == 1 + len(rows)
+        for row in rows:  # in rank order, each with its rank (or a dash) and its interval
+            assert f'<a href="#model-{row.model}">' in table
+        order = [m for m in re.findall(r'<a href="#model-([^"]+)">', table)]
+        assert order == [r.model for r in rows]
+    lazy = next(r for r in records if (r.model, r.task, r.lang, r.metric) == ("lazy", "x_geo", "en", "dominant_option_flag"))
+    geo = _table(html, '<table class="leaderboard sortable" data-task="x_geo"')
+    lazy_row = next(tr for tr in geo.split("<tr")[1:] if 'href="#model-lazy"' in tr)
+    assert "dominant option 3/3" in lazy_row and "English at chance" in lazy_row and "<td data-v=\"\"" in lazy_row
+    assert escape(lazy.note.split(": chosen")[0]) in lazy_row  # the note, in the badge's tooltip
+    strong = next(r for r in board["x_geo"] if r.model == "strong")
+    strong_row = next(tr for tr in geo.split("<tr")[1:] if 'href="#model-strong"' in tr)
+    assert f"[{strong.en_co_ci_low:.2f}, {strong.en_co_ci_high:.2f}]" in strong_row
 
-    return chromium, driver, webdriver, Service
+
+def test_flags_section_lists_every_flagged_cell(report):
+    _, records, _, html = report
+    flags = FlagIndex(records)
+    table = html[html.index('<table id="flag-table"'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == 1 + len(flags.flags) and len(flags.flags) > 0
+    kinds = {f.kind for f in flags.flags}
+    assert {"dominant", "chance"} <= kinds
+    for f in flags.flags:
+        assert escape(f.text) in table
+
+
+def test_definitions_come_from_the_registry(report):
+    html = report[3]
+    defs = _table(html, '<table id="metric-definitions"')
+    for d in all_metrics():
+        assert f"<b>{escape(d.label)}</b>" in defs and escape(d.description) in defs and escape(d.chance) in defs
+
+
+def test_a_newly_registered_metric_appears_in_every_output(tmp_path):
+    """register_metric + compute_metrics -> the metric is in report.md, its CSV table and report.html."""
+    register_metric(MetricDef("toy_half_acc", "toy½", "PF", "lang", "half the accuracy (a test metric)",
+                              "1/(2k) for guessing", fn=lambda c: c.accuracy / 2, order=12))
+    try:
+        records = compute_metrics(synth(models=("strong",), tasks=(("x_geo", 4),)), n_boot=20)
+        toy = [r for r in records if r.metric == "toy_half_acc"]
+        assert len(toy) == 3
+        write_records(records, tmp_path / "run" / "metrics.jsonl")
+        written = api.report(api.ReportOptions(tmp_path / "run", tmp_path / "rep", html=True))
+        md = written["report"].read_text(encoding="utf-8")
+        assert "### toy½: half the accuracy (a test metric)" in md
+        csv_text = (tmp_path / "rep" / "toy_half_acc.csv").read_text(encoding="utf-8")
+        assert f"{toy[0].value:.6g}" in csv_text
+        html = written["html"].read_text(encoding="utf-8")
+        assert "<b>toy½</b>" in _table(html, '<table id="metric-definitions"')
+        assert "<th>toy½</th>" in _table(html, '<table class="metrics"')
+    finally:
+        unregister_metric("toy_half_acc")
+    assert all(d.name != "toy_half_acc" for d in all_metrics())
+
+
+def test_family_view_has_deltas_with_significance(report, tmp_path):
+    _, records, result, html = report
+    assert "Instruction tuning (English data) (1 pairs)" in html and "mcnemar" in html.lower()
+    detail = _table(html, '<table class="comparisons"')
+    significant = [c for c in result.comparisons if c.p_value is not None and c.p_value < 0.05]
+    assert detail.count("★") == len(significant) > 0
+    zh = next(c for c in result.comparisons if (c.lang, c.metric) == ("zh", "accuracy"))
+    assert f"{zh.delta:+.3f}" in detail
+    bare = write_html_report(records, tmp_path / "bare").read_text(encoding="utf-8")
+    assert "clika compare" in bare and "--comparisons" in bare and '<table class="comparisons"' not in bare
+
+
+def test_home_transfer_and_collapsed_model_sections(report):
+    path, records, _, html = report
+    assert any(r.metric == "home_transfer" and r.lang == "en>zh" for r in records)
+    assert (path.parent / "figures" / "home_transfer_strong.png").is_file()
+    section = html[html.index('id="home-transfer"'):html.index('id="flags"')]
+    assert "not XRR" in section and "proxy for the conductivity of naturally acquired knowledge" in section
+    models = {r.model for r in records}
+    assert html.count('<details class="model"') == len(models) and "<details class=\"model\" open" not in html
+
+
+def test_heatmap_figure_labels_numbers_flags_and_chance():
+    records, _ = _inputs()
+    flags = FlagIndex(records)
+    models = ["strong", "lazy"]
+    fig = model_lang_heatmap(records, "x_copa", models, flags)
+    ra_ax, co_ax = fig.axes[:2]
+    assert (ra_ax.get_title(), co_ax.get_title()) == (label("ra"), label("en_co"))
+    ticks = ra_ax.get_xticklabels() + ra_ax.get_yticklabels() + co_ax.get_xticklabels()
+    assert min(t.get_fontsize() for t in ticks) * DPI / 72 >= 10 and TICK_PT >= 10
+    langs = [t.get_text() for t in ra_ax.get_xticklabels()]
+    assert langs == ["zh", "fr", "avg"]
+    for ax in (ra_ax, co_ax):  # a number (or a dash) in every cell
+        assert len([t for t in ax.texts if t.get_text()]) == len(models) * len(langs)
+    dominant = [(m, lang) for m in models for lang in langs if flags.has(m, "x_copa", lang, "dominant")]
+    hatched = [p for p in ra_ax.patches if p.get_hatch()]
+    assert len(hatched) == len(dominant) > 0
+    chance = next(r.chance for r in records if (r.task, r.metric) == ("x_copa", "accuracy"))
+    bars = [cax for ax in (ra_ax, co_ax) for cax in ax.child_axes]  # the colour bars carry the chance references
+    lines = [ln.get_xdata()[0] for ax in bars for ln in ax.lines]
+    assert lines == pytest.approx([1.0, chance / (2 - chance)])
+    assert [t.get_text().split()[0] for t in ra_ax.get_yticklabels()] == ["strong", "†‡"]  # lazy: at chance, dominant
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_accuracy_bars_draw_the_chance_line_of_each_task():
+    records, _ = _inputs()
+    fig = accuracy_bars_figure(records, "strong")
+    for ax in fig.axes:
+        task = ax.get_title().split()[0]
+        chance = next(r.chance for r in records if (r.model, r.task, r.metric) == ("strong", task, "accuracy"))
+        assert [ln.get_ydata()[0] for ln in ax.lines if len(set(ln.get_ydata())) == 1] == [chance]
+    assert fig.axes[0].get_ylabel() == label("accuracy")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- in the browser
+
+def chrome(tmp_path: Path, width: int = 1280, height: int = 1000):
+    browser = make_screenshots.chrome(tmp_path / "profile", width, height)
+    if browser is None:
+        pytest.skip("headless Chromium + chromedriver not installed (scripts/install-chromium.sh)")
+    return browser
+
+
+element_screenshot = make_screenshots.element_screenshot  # the README's screenshots use the same helper
+
+
+def screenshots(browser, html: Path, out: Path, heatmap_task: str | None = None,
+                max_height: int | None = None) -> dict[str, Path]:
+    """Leaderboard, one heatmap, the flags and the definitions of the report, as PNGs in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    browser.get(html.as_uri())
+    if heatmap_task:
+        browser.execute_script(f"document.querySelector('#hm-tabs button[data-tab=\"hm-{heatmap_task}\"]').click()")
+    shots = {name: element_screenshot(browser, css, out / f"{name}.png", max_height) for name, css in (
+        ("leaderboard", "#lb-tabs"), ("heatmap", "#hm-tabs"), ("flags", "#flags-section"),
+        ("definitions", "#definitions-section"))}
+    return shots
 
 
 @pytest.mark.browser
-def test_report_renders_in_headless_chromium(report, tmp_path):
-    chromium, driver_path, webdriver, Service = _chrome()
-    path, records, result = report
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,2000",
-                f"--user-data-dir={tmp_path / 'profile'}"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(service=Service(driver_path), options=options)
+def test_report_in_headless_chromium(report, tmp_path):
+    path, _, _, html = report
+    browser = chrome(tmp_path)
     try:
-        browser.set_page_load_timeout(30)
-        browser.get(path.as_uri())
+        shots = screenshots(browser, path, tmp_path / "shots")
         assert browser.title == "test report"
-        images = browser.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight]);")
-        assert len(images) == 5
-        assert all(done and w > 0 and h > 0 for done, w, h in images)
-        rows = browser.execute_script(
-            "return Array.from(document.querySelectorAll('table')).map(t => [t.className, t.rows.length]);")
-        by_class = {}
-        for cls, n in rows:
-            by_class.setdefault(cls, []).append(n)
-        # per model: header + 2 tasks x (3 languages + "avg"); comparisons: header + 2 tasks x (3 acc + 2 ra + 2 en_co)
-        assert by_class["metrics"] == [1 + 8, 1 + 8]
-        assert by_class["comparisons"] == [1 + 14]
-        assert by_class["overview"] == [1 + 2] and len(by_class["findings"]) == 4
-        shot = tmp_path / "report.png"
-        assert browser.save_screenshot(str(shot))
+        images = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
+        assert len(images) == html.count("<img ") and all(done and w > 0 for done, w in images)
+        # per-model sections are collapsed: only their summary line shows, their figures are not rendered
+        state = browser.execute_script("return Array.from(document.querySelectorAll('details.model')).map(d => "
+                                       "[d.open, d.getBoundingClientRect().height, d.querySelector('img').checkVisibility()]);")
+        assert state and all(not is_open and h < 80 and not visible for is_open, h, visible in state), state
+        # sorting: a click on the en-CO header of the visible leaderboard sorts ascending, a second descending
+        from selenium.webdriver.common.by import By
+
+        table = browser.find_element(By.CSS_SELECTOR, "#lb-overall table")
+        header = next(th for th in table.find_elements(By.TAG_NAME, "th") if th.text.startswith("en-CO"))
+        column = [th.text for th in table.find_elements(By.TAG_NAME, "th")].index(header.text)
+        read = f"return Array.from(arguments[0].tBodies[0].rows).map(r => r.cells[{column}].dataset.v);"
+        for expect_ascending in (True, False):
+            header.click()
+            values = [float(v) for v in browser.execute_script(read, table) if v != ""]
+            assert values == sorted(values, reverse=not expect_ascending) and len(values) >= 2
+        # heatmap tick labels at least 10 px as rendered: natural size, and the measured text size
+        tick = browser.execute_script(
+            "const i = document.querySelector('#hm-tabs .panel:not([hidden]) img');"
+            "return [i.getBoundingClientRect().width / i.naturalWidth * Number(i.dataset.minTickPx), "
+            "i.getBoundingClientRect().width / i.naturalWidth, Number(i.dataset.minTextPx)];")
+        assert tick[0] >= 10 and tick[1] == pytest.approx(1.0) and tick[2] >= 10
     finally:
         browser.quit()
     from matplotlib.image import imread
 
-    pixels = imread(shot)[..., :3]
-    assert pixels.shape[0] > 500 and pixels.shape[1] > 500
-    assert float(np.std(pixels)) > 0.05  # not a blank page: text, bars and heatmaps vary
+    for name, shot in shots.items():
+        pixels = imread(shot)[..., :3]
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 300, name
+        assert float(np.std(pixels)) > 0.03, name  # not a blank image

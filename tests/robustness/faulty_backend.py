@@ -40,9 +40,9 @@ class DyingBackend:
         self._maybe_die()
         return self.inner.loglikelihoods(requests)
 
-    def generate(self, prompts, max_new_tokens):
+    def generate(self, prompts, max_new_tokens, stop=()):
         self._maybe_die()
-        return self.inner.generate(prompts, max_new_tokens)
+        return self.inner.generate(prompts, max_new_tokens, stop)
 
     def close(self) -> None:
         self.inner.close()

@@ -15,9 +15,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from clika.items import LANGS, LETTERS, TASKS, Item
+from clika.items import LANGS, LETTERS, Item
 from clika.metrics.records import MetricRecord
 from clika.predictions import Prediction
+from clika.tasks import builtin_registry
 from tests.robustness.fuzzing import TEXT, with_extra_fields
 
 MODEL = "fuzz-model"
@@ -53,7 +54,8 @@ def item_record(draw: Any, index: int) -> tuple[dict[str, Any], Item]:
     meta = draw(st.sampled_from([None, {}, {"original_lang": "ar"}]))
     if meta is not None:
         rec["meta"] = meta
-    stream = TASKS[task].stream if task in TASKS else "basic"
+    spec = builtin_registry().get(task)
+    stream = spec.stream if spec is not None else "basic"
     expected = Item(task, stream, lang, str(item_id), question, tuple(options), answer, dict(meta or {}))
     return with_extra_fields(draw, rec), expected
 

@@ -20,7 +20,15 @@ from hypothesis import strategies as st
 
 from clika.errors import ClikaError
 from clika.items import Item
-from tests.robustness.formats import ALL_FORMATS, ITEM_JSONL, PRED_CLIKA, PRED_LMEVAL, PRED_UPSTREAM, UPSTREAM_GEO, Format
+from tests.robustness.formats import (
+    ALL_FORMATS,
+    ITEM_JSONL,
+    PRED_CLIKA,
+    PRED_LMEVAL,
+    PRED_UPSTREAM,
+    UPSTREAM_GEO,
+    Format,
+)
 from tests.robustness.fuzzing import FUZZ, assert_clean_error, first_invalid_line, mutate
 
 IDS = [f.name for f in ALL_FORMATS]

@@ -91,7 +91,7 @@ def test_score_matches_hand_computation_with_mismatched_ids(en: dict, zh: dict, 
             _write_clika(root / "predictions.jsonl", {"en": en, "zh": zh})
         else:
             _write_upstream(root, {"en": en, "zh": zh})
-        result = api.score(root, layout=layout, n_boot=0)
+        result = api.score(api.ScoreOptions(root, layout=layout, n_boot=0))
     _check(result.records, en, zh)
 
 
@@ -101,7 +101,8 @@ def test_same_seed_same_intervals(en: dict, zh: dict) -> None:
     """METRICS.md: a fixed seed gives the same intervals for the same inputs, run after run."""
     with tempfile.TemporaryDirectory() as tmp:
         _write_clika(Path(tmp) / "predictions.jsonl", {"en": en, "zh": zh})
-        first, second = (api.score(Path(tmp), layout="clika", n_boot=50, seed=3).records for _ in range(2))
+        opts = api.ScoreOptions(Path(tmp), layout="clika", n_boot=50, seed=3)
+        first, second = (api.score(opts).records for _ in range(2))
     assert [r.to_dict() for r in first] == [r.to_dict() for r in second]
 
 
@@ -132,7 +133,7 @@ def test_score_names_the_bad_line(good: list, bad: bytes, position: int) -> None
         path = Path(tmp) / "predictions.jsonl"
         path.write_bytes(b"\n".join(lines) + b"\n")
         with pytest.raises(ClikaError) as info:
-            api.score(path, layout="clika", n_boot=0, out=Path(tmp) / "m.jsonl")
+            api.score(api.ScoreOptions(path, layout="clika", n_boot=0, output=Path(tmp) / "m.jsonl"))
         assert_clean_error(info.value, path, position + 1)
         assert not (Path(tmp) / "m.jsonl").exists(), "a failed score must not leave a results file"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from clika.errors import BackendError
-from clika.runner import evaluate
+from clika.runner import RunOptions, evaluate
 from clika.store import ResultsStore
 from tests.robustness.faulty_openai import FAULTS, FaultyOpenAIServer
 
@@ -37,7 +37,8 @@ def _answers(preds) -> dict:
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> dict:
     with FaultyOpenAIServer() as server:
-        result = evaluate(model="openai", model_args=_args(server), output_dir=tmp_path_factory.mktemp("b"), **RUN)
+        result = evaluate(RunOptions(model="openai", model_args=_args(server), output_dir=tmp_path_factory.mktemp("b"),
+                                     **RUN))
     assert len(result.predictions) == N_ITEMS
     return _answers(result.predictions)
 
@@ -56,7 +57,7 @@ def test_transient_faults_change_nothing(fault, baseline, tmp_path: Path) -> Non
         return fault if _prompt_hash(body) % 2 == 0 and n <= RETRIES else None
 
     with FaultyOpenAIServer(faults, stall_s=0.6) as server:
-        result = evaluate(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN)
+        result = evaluate(RunOptions(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN))
         assert server.n_faults >= 2 * RETRIES  # the faults really happened
     assert _answers(result.predictions) == baseline
 
@@ -67,7 +68,7 @@ def test_outage_keeps_finished_chunks_and_rerun_completes(fault, baseline, tmp_p
 
     with FaultyOpenAIServer(lambda index, body: fault if index >= healthy_for else None, stall_s=0.6) as server:
         with pytest.raises(BackendError) as info:
-            evaluate(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN)
+            evaluate(RunOptions(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN))
         text = str(info.value)
         assert "\n" not in text and f"after {RETRIES + 1} attempts" in text and "fake-gpt" in text, text
         with ResultsStore(tmp_path / "results.sqlite", readonly=True) as store:
@@ -76,7 +77,7 @@ def test_outage_keeps_finished_chunks_and_rerun_completes(fault, baseline, tmp_p
 
         server.faults = lambda index, body: None  # the server recovers; same URL, so same fingerprint
         asked_before = len(server.requests)
-        rerun = evaluate(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN)
+        rerun = evaluate(RunOptions(model="openai", model_args=_args(server), output_dir=tmp_path, **RUN))
         assert len(server.requests) - asked_before == N_ITEMS - kept  # only the missing items are asked for
     assert rerun.n_resumed == kept and rerun.n_scored == N_ITEMS - kept
     assert _answers(rerun.predictions) == baseline

@@ -15,7 +15,7 @@ import pytest
 
 from clika.backends.registry import register_backend
 from clika.errors import ClikaError, ConfigError
-from clika.runner import evaluate
+from clika.runner import RunOptions, evaluate
 from clika.store import ResultsStore
 
 pytestmark = pytest.mark.slow  # starts a Ray cluster and loads the model in each worker (about a minute)
@@ -49,7 +49,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def local_run(tiny_model, tmp_path_factory):
     out = tmp_path_factory.mktemp("local")
-    return evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=out, **RUN)
+    return evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=out, **RUN))
 
 
 def _answers(preds) -> dict:
@@ -68,7 +68,7 @@ def dying_backend(monkeypatch):
     """Registers test backends for one test only (other tests list the known backends)."""
     from clika.backends import registry
 
-    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    monkeypatch.setattr(registry, "_RUNTIME", dict(registry._RUNTIME))
 
     class Registrar:
         register = staticmethod(register_backend)
@@ -77,12 +77,12 @@ def dying_backend(monkeypatch):
 
 
 def test_ray_equals_local_and_resumes(cluster, tiny_model, local_run, tmp_path: Path) -> None:
-    result = evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="ray", **RUN)
+    result = evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="ray", **RUN))
     assert result.fingerprint == local_run.fingerprint and result.n_scored == 24
     _assert_same_predictions(result.predictions, local_run.predictions)
     assert {(r.task, r.metric, r.lang): r.value for r in result.records} == pytest.approx(
         {(r.task, r.metric, r.lang): r.value for r in local_run.records})
-    again = evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="ray", **RUN)
+    again = evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="ray", **RUN))
     assert again.n_scored == 0 and again.n_resumed == 24
     with ResultsStore(tmp_path / "results.sqlite", readonly=True) as store:
         assert store.count() == 24  # no duplicates, nothing lost
@@ -92,13 +92,14 @@ def test_sigkilled_worker_is_replaced(cluster, tiny_model, local_run, tmp_path: 
     from clika.data import load_items
     from clika.executors.ray_executor import RayExecutor
     from clika.runner import plan_units, select_items
+    from clika.tasks import builtin_registry
 
     items = select_items(load_items("builtin", langs=RUN["langs"]), RUN["limit"])
     executor = RayExecutor("hf", {"pretrained": str(tiny_model)}, batch_size=2, num_workers=2)
     try:
         with ResultsStore(tmp_path / "r.sqlite") as store:
-            units, _ = plan_units(items, store, executor.fingerprint(), mode="letter", template="paper",
-                                  batch_size=2, chunk_size=3, extract="first-char")
+            opts = RunOptions(mode="letter", template="paper", batch_size=2, extract="first-char")
+            units, _, _ = plan_units(items, store, executor.fingerprint(), opts, builtin_registry(), chunk_size=3)
         pids = executor.worker_pids()
         got, killed = [], False
         for chunk in executor.run(units):
@@ -119,7 +120,7 @@ def test_task_failing_once_is_retried(cluster, tiny_model, local_run, tmp_path: 
     marker = tmp_path / "die"
     marker.touch()
     args = {"pretrained": str(tiny_model), "die_after": 3, "die_marker": str(marker), "die_once": True}
-    result = evaluate(model="dying-hf", model_args=args, output_dir=tmp_path, executor="ray", **RUN)
+    result = evaluate(RunOptions(model="dying-hf", model_args=args, output_dir=tmp_path, executor="ray", **RUN))
     assert not marker.exists(), "no worker died: the test did not test anything"
     _assert_same_predictions(result.predictions, local_run.predictions)
 
@@ -133,7 +134,7 @@ def test_workers_dying_for_good_keep_finished_chunks(cluster, tiny_model, local_
     marker.touch()  # every worker process dies on its 3rd scoring call, i.e. after one 2-batch chunk
     args = {"pretrained": str(tiny_model), "die_after": 3, "die_marker": str(marker)}
     with pytest.raises(ClikaError) as info:
-        evaluate(model="dying-hf", model_args=args, output_dir=tmp_path, executor="ray", **RUN)
+        evaluate(RunOptions(model="dying-hf", model_args=args, output_dir=tmp_path, executor="ray", **RUN))
     text = str(info.value)
     assert "\n" not in text and "ray" in text.lower(), text
     with ResultsStore(tmp_path / "results.sqlite", readonly=True) as store:
@@ -143,7 +144,7 @@ def test_workers_dying_for_good_keep_finished_chunks(cluster, tiny_model, local_
     _assert_same_predictions(kept_preds, [p for p in local_run.predictions
                                           if (p.task, p.lang, p.item_id) in _answers(kept_preds)])
     # The rerun (local executor, same weights) scores only what is missing.
-    rerun = evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, **RUN)
+    rerun = evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, **RUN))
     assert rerun.n_resumed == kept and rerun.n_scored == 24 - kept
     _assert_same_predictions(rerun.predictions, local_run.predictions)
 
@@ -158,6 +159,7 @@ def test_missing_ray_is_a_config_error(monkeypatch, tiny_model) -> None:
 
 def test_executor_options_are_checked(tiny_model, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown --executor"):
-        evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="dask", **RUN)
+        evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, executor="dask", **RUN))
     with pytest.raises(ConfigError, match="--ray-address needs --executor ray"):
-        evaluate(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, ray_address="1.2.3.4:6379", **RUN)
+        evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, output_dir=tmp_path, ray_address="1.2.3.4:6379",
+                            **RUN))

@@ -13,7 +13,7 @@ import pytest
 
 from clika.backends.registry import make_backend
 from clika.errors import BackendError
-from clika.runner import evaluate
+from clika.runner import RunOptions, evaluate
 from clika.store import ResultsStore
 from tests.robustness.faulty_openai import FaultyOpenAIServer
 
@@ -47,7 +47,8 @@ def loads(monkeypatch) -> list[dict]:
 
 def test_trust_remote_code_is_off_unless_asked(tiny_model: Path, loads: list[dict], tmp_path: Path) -> None:
     make_backend("hf", f"pretrained={tiny_model}").close()
-    evaluate(model_args={"pretrained": str(tiny_model)}, langs=["en"], limit=1, n_boot=0, output_dir=tmp_path)
+    evaluate(RunOptions(model_args={"pretrained": str(tiny_model)}, langs=["en"], limit=1, n_boot=0,
+                        output_dir=tmp_path))
     assert len(loads) == 4 and all(call["trust_remote_code"] is False for call in loads), loads
     loads.clear()
     make_backend("hf", f"pretrained={tiny_model},trust_remote_code=true").close()
@@ -102,8 +103,9 @@ def test_api_key_echoed_by_a_server_is_scrubbed(tmp_path: Path) -> None:
                              env=env, capture_output=True, text=True, timeout=120)
         assert run.returncode == 1 and "HTTP 401" in run.stderr and "invalid credentials: Bearer ***" in run.stderr
         with pytest.raises(BackendError) as info:  # the Python API, too
-            evaluate(model="openai", model_args={"model": "fake-gpt", "base_url": server.url, "api_key": KEY},
-                     langs=["en"], limit=1, mode="letter", output_dir=tmp_path / "api")
+            evaluate(RunOptions(model="openai", model_args={"model": "fake-gpt", "base_url": server.url,
+                                                            "api_key": KEY},
+                                langs=["en"], limit=1, mode="letter", output_dir=tmp_path / "api"))
     assert KEY not in str(info.value)
     _assert_no_key(tmp_path, run.stdout, run.stderr)
 
@@ -115,8 +117,8 @@ def test_model_names_stay_inside_the_output_folder(name: str, tmp_path: Path, mo
     cwd.mkdir(parents=True)
     monkeypatch.chdir(cwd)
     with FaultyOpenAIServer() as server:
-        result = evaluate(model="openai", model_args={"model": name, "base_url": server.url}, langs=["en"], limit=1,
-                          n_boot=0, mode="letter")
+        result = evaluate(RunOptions(model="openai", model_args={"model": name, "base_url": server.url},
+                                     langs=["en"], limit=1, n_boot=0, mode="letter"))
     runs = (cwd / "runs").resolve()
     assert result.output_dir.resolve().parent == runs
     written = _files_under(tmp_path)

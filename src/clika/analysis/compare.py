@@ -3,6 +3,8 @@
 accuracy: delta, paired-bootstrap 95% CI, exact McNemar p-value (two-sided binomial test on the
 discordant items). ra, en_co: delta, paired-bootstrap CI and the bootstrap p-value (2 x the smaller
 share of replicates on either side of 0). ra and en_co are not reported for the pivot language.
+Each record also carries both models' own values and intervals, from the metrics core: the same
+numbers `clika score` gives for each model (on the items both have).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import numpy as np
 from scipy.stats import binomtest
 
 from clika.analysis.registry import FamilyRegistry
-from clika.analysis.stats import METRICS, TaskStats, bootstrap_p_value, percentile_ci
+from clika.analysis.stats import METRICS, PairSamples, TaskStats, paired
 from clika.errors import ConfigError
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 
 P_METHOD = {"accuracy": "mcnemar_exact", "ra": "bootstrap", "en_co": "bootstrap"}
 
@@ -38,6 +41,10 @@ class Comparison:
     value_b: float | None
     strategy: str | None = None
     note: str | None = None
+    a_ci_low: float | None = None
+    a_ci_high: float | None = None
+    b_ci_low: float | None = None
+    b_ci_high: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -66,41 +73,47 @@ def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, in
 
 
 def _num(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(x)
+    return None if x is None or not np.isfinite(x) else float(x)
 
 
-def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None) -> PairDeltas:
-    ia, ib = stats.model_index(model_a), stats.model_index(model_b)
-    delta = {m: stats.values[m][ib] - stats.values[m][ia] for m in METRICS}
-    boot = {m: stats.boots[m][ib] - stats.boots[m][ia] for m in METRICS}
-    return PairDeltas(model_a, model_b, strategy, stats.matrix.task, list(stats.matrix.langs), delta, boot)
+def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None,
+                pair: PairSamples | None = None) -> PairDeltas:
+    pair = pair or paired(stats, model_a, model_b)
+    delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in METRICS}
+    boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in METRICS}  # [L, B]
+    return PairDeltas(model_a, model_b, strategy, stats.task, pair.langs, delta, boot)
 
 
-def compare_pair(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None) -> tuple[list[Comparison], PairDeltas]:
+def compare_pair(stats: TaskStats, model_a: str, model_b: str,
+                 strategy: str | None = None) -> tuple[list[Comparison], PairDeltas]:
     """All (lang, metric) comparison records of B minus A on one task."""
-    d = pair_deltas(stats, model_a, model_b, strategy)
-    ia, ib = stats.model_index(model_a), stats.model_index(model_b)
-    correct = stats.matrix.correct
-    n = correct.shape[-1]
+    pair = paired(stats, model_a, model_b)
+    d = pair_deltas(stats, model_a, model_b, strategy, pair)
     out: list[Comparison] = []
     for metric in METRICS:
         lo, hi = percentile_ci(d.boot[metric])
-        p_boot = bootstrap_p_value(d.boot[metric])
+        p_boot = p_value_vs_zero(d.boot[metric])
+        a_lo, a_hi = percentile_ci(pair.a.samples[metric][1:], axis=0)
+        b_lo, b_hi = percentile_ci(pair.b.samples[metric][1:], axis=0)
         for li, lang in enumerate(d.langs):
             if metric != "accuracy" and lang == stats.pivot:
                 continue  # ra and en_co are 1 by definition in the pivot language
-            note = None
+            notes = [pair.note] if pair.note else []
             if metric == "accuracy":
-                b_only, a_only, p = mcnemar_exact(correct[ia, li], correct[ib, li])
-                note = f"discordant items: {b_only} only B correct, {a_only} only A correct"
+                ra_, rb_ = pair.a.matrix.langs.index(lang), pair.b.matrix.langs.index(lang)
+                b_only, a_only, p = mcnemar_exact(pair.a.matrix.correct[ra_], pair.b.matrix.correct[rb_])
+                notes.append(f"discordant items: {b_only} only B correct, {a_only} only A correct")
             else:
                 p = p_boot[li]
                 if not np.isfinite(d.delta[metric][li]):
-                    note = "undefined for one model (zero denominator)"
+                    notes.append("undefined for one model (zero denominator)")
+            if np.isnan(lo[li]) and np.isfinite(d.delta[metric][li]):
+                notes.append("no interval: the delta is undefined in too many resamples")
             out.append(Comparison(
                 model_a, model_b, d.task, lang, metric, _num(d.delta[metric][li]), _num(lo[li]), _num(hi[li]),
-                _num(p), P_METHOD[metric], n, _num(stats.values[metric][ia, li]),
-                _num(stats.values[metric][ib, li]), strategy, note,
+                _num(p), P_METHOD[metric], pair.n_items, _num(pair.a.samples[metric][0, li]),
+                _num(pair.b.samples[metric][0, li]), strategy, "; ".join(notes) or None,
+                _num(a_lo[li]), _num(a_hi[li]), _num(b_lo[li]), _num(b_hi[li]),
             ))
     return out, d
 
@@ -109,7 +122,7 @@ def resolve_pairs(
     stats: dict[str, TaskStats], registry: FamilyRegistry, requested: list[str] | None,
 ) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """(a, b, strategy) to compare: the requested "A:B" pairs, or every registry pair present in the data."""
-    present = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    present = set().union(*(set(s.models) for s in stats.values())) if stats else set()
     notes: list[str] = []
     if requested:
         pairs = []
@@ -144,7 +157,7 @@ def compare_models(
     for a, b, strategy in pairs:
         for task in sorted(stats):
             s = stats[task]
-            if a in s.matrix.models and b in s.matrix.models:
+            if a in s.models and b in s.models:
                 recs, d = compare_pair(s, a, b, strategy)
                 records += recs
                 deltas.append(d)

@@ -15,6 +15,7 @@ from clika.analysis.compare import PairDeltas
 from clika.analysis.registry import FamilyRegistry
 from clika.analysis.stats import TaskStats
 from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
+from clika.formatting import format_interval, format_number, format_value
 
 PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
 
@@ -39,9 +40,7 @@ class Finding:
 
 
 def _fmt(p: Pooled) -> str:
-    if p.mean is None:
-        return "n/a"
-    return f"{p.mean:+.3f} [{p.ci_low:+.3f}, {p.ci_high:+.3f}]"
+    return format_value(p.mean, p.ci_low, p.ci_high, signed=True)
 
 
 def _pos(p: Pooled) -> bool:
@@ -67,8 +66,8 @@ def _model_rows(stats: dict[str, TaskStats], models: set[str], metric: str, excl
     """Point values and replicates of `models` in every non-pivot language (minus exclude[model])."""
     points, boots = [], []
     for s in stats.values():
-        langs = np.array(s.matrix.langs)
-        for mi, m in enumerate(s.matrix.models):
+        langs = np.array(s.langs)
+        for mi, m in enumerate(s.models):
             if m in models:
                 mask = (langs != s.pivot) & (langs != exclude.get(m))
                 points.append(s.values[metric][mi, mask])
@@ -104,7 +103,7 @@ def continued_pretraining(deltas, registry, pivot) -> Finding:
 
 
 def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
-    present = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    present = set().union(*(set(s.models) for s in stats.values())) if stats else set()
     resolve = {m: registry.get(m) for m in present}
     mixed = {m for m, e in resolve.items() if e and e.strategy == "mixed_multilingual_pretraining"}
     english = {m for m, e in resolve.items() if e and e.strategy == "base" and e.pretraining == "english_dominant"}
@@ -151,7 +150,7 @@ def instruction_tuning(deltas, pivot) -> Finding:
 
 
 def far_from_parity(stats, pivot) -> Finding:
-    everyone = set().union(*(set(s.matrix.models) for s in stats.values())) if stats else set()
+    everyone = set().union(*(set(s.models) for s in stats.values())) if stats else set()
     ev, hits, total = [], 0, 0
     for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
         p = pool(*_model_rows(stats, everyone, metric, {}))
@@ -167,15 +166,69 @@ def far_from_parity(stats, pivot) -> Finding:
                    "(RA counts chance hits: with 2 options, as in x_copa, a guessing model still gets RA near 1)", ev)
 
 
-def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = "en") -> list[Finding]:
-    """The four testable claims, in the paper's order."""
+def natural_transfer(stats, deltas) -> Finding:
+    """home_transfer (no training needed) changed by each strategy, pair by pair."""
+    from clika.analysis.transfer import STRATEGY_WORDS, by_strategy, transfer_deltas
+
+    pairs = sorted({(d.model_a, d.model_b, d.strategy) for d in deltas}, key=lambda p: (p[2] or "", p[0], p[1]))
+    changes = transfer_deltas(stats, pairs)
+    pooled = by_strategy(changes)
+    ev = [Evidence(f"{STRATEGY_WORDS[k]}: mean change of home_transfer over {v.n_values} pair-task(s)", v)
+          for k, v in sorted(pooled.items())]
+    ev += [Evidence(f"{d.model_a} -> {d.model_b} on {d.task}", d.pooled) for d in changes]
+    raised = sum(_pos(v) for v in pooled.values())
+    summary = "; ".join(f"{STRATEGY_WORDS[k]}: {_fmt(v)}" for k, v in sorted(pooled.items()))
+    return Finding("home_transfer", "Training strategies raise the natural transfer of knowledge between languages "
+                   "(home_transfer: facts known in their own culture's language, also known in another).",
+                   _verdict(raised, len(pooled)), summary or "no registry pair on a task whose items carry their "
+                   "culture (x_geo, x_name)",
+                   "per strategy, the mean change of home_transfer (avg over source and query languages) over its "
+                   "pairs and tasks has a 95% paired-bootstrap CI above 0; home_transfer is a proxy for the "
+                   "conductivity of naturally acquired knowledge, not XRR", ev)
+
+
+def restrict_models(stats: dict[str, TaskStats], models: set[str]) -> dict[str, TaskStats]:
+    """The same statistics over a subset of the models (for claims restricted to selected pairs)."""
+    from dataclasses import replace
+
+    out = {}
+    for task, s in stats.items():
+        keep = [i for i, m in enumerate(s.models) if m in models]
+        if keep:
+            out[task] = replace(s, models=[s.models[i] for i in keep],
+                                per_model={s.models[i]: s.per_model[s.models[i]] for i in keep},
+                                values={k: v[keep] for k, v in s.values.items()},
+                                boots={k: v[keep] for k, v in s.boots.items()})
+    return out
+
+
+def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], registry: FamilyRegistry, *,
+                     pivot: str = "en", selected: bool = False) -> list[Finding]:
+    """The four testable claims, in the paper's order, then natural transfer. selected: the deltas are of pairs the user
+    chose (--pair), so every claim is restricted to those pairs and their models."""
     deltas = [d for d in deltas if d.strategy is not None and registry.get(d.model_b) is not None]
-    return [continued_pretraining(deltas, registry, pivot), mixed_pretraining(stats, deltas, registry, pivot),
-            instruction_tuning(deltas, pivot), far_from_parity(stats, pivot)]
+    found = [continued_pretraining(deltas, registry, pivot), mixed_pretraining(stats, deltas, registry, pivot),
+             instruction_tuning(deltas, pivot), far_from_parity(stats, pivot), natural_transfer(stats, deltas)]
+    if selected:
+        for f in found:
+            f.rule += " (restricted to the selected --pair pairs and their models)"
+            if f.verdict == "not testable":
+                n = {"continued_pretraining": len(registry.pairs("continued_pretraining")),
+                     "instruction_tuning": len(registry.pairs("instruction_tuning_en"))
+                     + len(registry.pairs("instruction_tuning_multilingual"))}.get(f.key)
+                if n:
+                    f.summary = (f"none of the selected pairs is of this kind (the registry has {n}; run without "
+                                 "--pair to use every registry pair present in the data)")
+    return found
+
+
+WITHHELD = ("withheld: more than 5% of the bootstrap resamples are undefined (e.g. a resample with no "
+            "item answered correctly in a source language), so neither an interval nor a p-value is given.")
 
 
 def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
     lines = [header.rstrip(), ""] if header else []
+    withheld = False
     for f in findings:
         lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", "",
                   "| evidence | mean | 95% CI | p vs. 0 (bootstrap) | n values |", "| --- | ---: | --- | ---: | ---: |"]
@@ -184,7 +237,12 @@ def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
             if v.mean is None:
                 lines.append(f"| {e.label} | n/a | | | 0 |")
             else:
-                p = f"{v.p_value:.3g}" if e.is_change else "—"
-                lines.append(f"| {e.label} | {v.mean:.3f} | [{v.ci_low:.3f}, {v.ci_high:.3f}] | {p} | {v.n_values} |")
+                p = format_number(v.p_value, ".3g") if e.is_change else "—"
+                ci = format_interval(v.ci_low, v.ci_high) or "withheld¹"
+                withheld = withheld or ci == "withheld¹"
+                lines.append(f"| {e.label} | {v.mean:.3f} | {ci} | {p} | {v.n_values} |")
         lines.append("")
+        if withheld:
+            lines += [f"¹ {WITHHELD}", ""]
+            withheld = False
     return "\n".join(lines)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from clika.analysis.compare import Comparison, PairDeltas, compare_models, resolve_pairs
-from clika.analysis.findings import Finding, compute_findings, findings_markdown
+from clika.analysis.findings import Finding, compute_findings, findings_markdown, restrict_models
 from clika.analysis.registry import FamilyRegistry
-from clika.analysis.stats import TaskStats, build_task_matrices, task_stats
+from clika.analysis.stats import TaskStats, build_task_stats
 from clika.analysis.strategy import StrategySummary, summarise_strategies
+from clika.data.lines import write_json_lines
 from clika.errors import DataError
+from clika.formatting import format_interval, format_number
 from clika.predictions import Prediction
 
 
@@ -35,19 +36,21 @@ def analyse(
     n_boot: int = 1000, seed: int = 0, pivot: str = "en",
 ) -> AnalysisResult:
     """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings."""
-    matrices, notes = build_task_matrices(predictions, tasks=tasks, langs=langs, pivot=pivot)
-    if not matrices:
+    stats, notes = build_task_stats(predictions, tasks=tasks, langs=langs, pivot=pivot, n_boot=n_boot, seed=seed)
+    if not stats:
         raise DataError("no predictions left to compare (check --tasks / --langs and the pivot language)")
-    stats = {t: task_stats(m, n_boot=n_boot, seed=seed, pivot=pivot) for t, m in matrices.items()}
     chosen, pair_notes = resolve_pairs(stats, registry, pairs)
     comparisons, deltas = compare_models(stats, chosen)
     summaries = summarise_strategies(deltas, registry, pivot=pivot)
-    findings = compute_findings(stats, deltas, registry, pivot=pivot)
+    claim_stats = stats
+    if pairs:  # the claims are about the selected pairs only, not every model in the data
+        claim_stats = restrict_models(stats, {m for a, b, _ in chosen for m in (a, b)})
+    findings = compute_findings(claim_stats, deltas, registry, pivot=pivot, selected=bool(pairs))
     return AnalysisResult(stats, chosen, comparisons, deltas, summaries, findings, notes + pair_notes, n_boot, seed)
 
 
 def _cell(x: float | None, spec: str = ".3f") -> str:
-    return "n/a" if x is None else format(x, spec)
+    return format_number(x, spec)
 
 
 def comparisons_markdown(result: AnalysisResult) -> str:
@@ -61,20 +64,20 @@ def comparisons_markdown(result: AnalysisResult) -> str:
         lines += ["", f"## {a} -> {b}" + (f" ({strategy})" if strategy else ""), "",
                   "| task | lang | metric | A | B | delta | 95% CI | p | n |", "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
         for c in rows:
-            ci = "n/a" if c.ci_low is None else f"[{c.ci_low:+.3f}, {c.ci_high:+.3f}]"
+            ci = format_interval(c.ci_low, c.ci_high, "+.3f") or "n/a"
             lines.append(f"| {c.task} | {c.lang} | {c.metric} | {_cell(c.value_a)} | {_cell(c.value_b)} | "
                          f"{_cell(c.delta, '+.3f')} | {ci} | {_cell(c.p_value, '.3g')} | {c.n} |")
     return "\n".join(lines) + "\n"
 
 
-def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: str = "") -> dict[str, Path]:
-    """comparisons.jsonl (tidy), comparisons.md, strategy_summary.csv, findings.md."""
+def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: str = "",
+                  cd_findings=()) -> dict[str, Path]:
+    """comparisons.jsonl (tidy), comparisons.md, strategy_summary.csv, findings.md (with the CD claims
+    when conduct results were given)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: output_dir / name for name in
              ("comparisons.jsonl", "comparisons.md", "strategy_summary.csv", "findings.md")}
-    with paths["comparisons.jsonl"].open("w", encoding="utf-8") as fh:
-        for c in result.comparisons:
-            fh.write(json.dumps(c.to_dict(), ensure_ascii=False) + "\n")
+    write_json_lines((c.to_dict() for c in result.comparisons), paths["comparisons.jsonl"])
     paths["comparisons.md"].write_text(comparisons_markdown(result), encoding="utf-8")
     fields = list(StrategySummary.__dataclass_fields__)
     with paths["strategy_summary.csv"].open("w", newline="", encoding="utf-8") as fh:
@@ -82,5 +85,29 @@ def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: 
         writer.writeheader()
         for s in result.summaries:
             writer.writerow({k: "" if v is None else v for k, v in s.to_dict().items()})
-    paths["findings.md"].write_text(findings_markdown(result.findings, header=findings_header), encoding="utf-8")
+    text = findings_markdown(result.findings, header=findings_header)
+    if cd_findings:
+        from clika.analysis.conductivity import cd_findings_markdown
+
+        text += "\n" + cd_findings_markdown(list(cd_findings))
+    paths["findings.md"].write_text(text, encoding="utf-8")
     return paths
+
+
+FINDINGS_COMMAND = "clika findings --predictions ../shared/clika-data --output docs/findings.md"
+
+
+def findings_header(result: AnalysisResult, n_predictions: int, notes: list[str]) -> str:
+    """The header of a findings document: what it was made from, and how to remake it."""
+    n_models = len(set().union(*(set(s.models) for s in result.stats.values())))
+    return "\n".join([
+        "# Findings: cross-lingual knowledge alignment claims, tested on the shared predictions", "",
+        f"Generated by `{FINDINGS_COMMAND}` (from the repository root; n_boot={result.n_boot}, seed={result.seed}). "
+        "Do not edit by hand: rerun the command.", "",
+        f"Data: {n_predictions} predictions of {n_models} models on {', '.join(sorted(result.stats))}; "
+        f"{len(result.pairs)} (base -> derived) pairs from the model-family registry "
+        "(src/clika/analysis/families.yaml). Answers: the upstream first-character rule.",
+        "Intervals: 95% percentile bootstrap, items resampled jointly across languages and models "
+        "(paired); pooled means are taken replicate by replicate.",
+        *(f"- note: {w}" for w in notes + result.notes),
+    ])

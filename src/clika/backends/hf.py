@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from clika.backends.base import ChoiceRequest
+from clika.backends.base import ChoiceRequest, cut_at_stop
 from clika.backends.lm_tokens import cloze_tokens, letter_tokens
 from clika.errors import BackendError, ConfigError
 from clika.prompts import chat_frame, wrap_chat
@@ -47,39 +47,69 @@ class HFBackend:
 
     def __init__(self, pretrained: str, *, gguf_file: str | None = None, device: str = "cpu", dtype: str = "auto",
                  batch_size: int = 16, trust_remote_code: bool = False, chat: bool = False,
-                 revision: str | None = None, max_length: int | None = None):
+                 revision: str | None = None, max_length: int | None = None, peft: str | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers.utils import logging as hf_logging
 
-        from clika.backends.hf_prefix import PrefixCachedScorer
-
+        hf_logging.disable_progress_bar()  # clika draws its own progress; no "Loading weights" bars
         if dtype not in DTYPES:
             raise ConfigError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-        self.pretrained = str(pretrained)
-        self.local = Path(pretrained).expanduser().exists()
-        if not self.local and str(pretrained).startswith((".", "/", "~")):  # a path, not a hub id
+        local = Path(pretrained).expanduser().exists()
+        if not local and str(pretrained).startswith((".", "/", "~")):  # a path, not a hub id
             raise ConfigError("model directory does not exist", pretrained)
-        self.name = Path(pretrained).name if self.local else str(pretrained)
-        self.gguf_file, self.revision, self.chat = gguf_file, revision, chat
         self.device = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
-        source = str(Path(pretrained).expanduser().resolve()) if self.local else str(pretrained)
+        source = str(Path(pretrained).expanduser().resolve()) if local else str(pretrained)
         common = dict(revision=revision, trust_remote_code=trust_remote_code, gguf_file=gguf_file)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(source, **common)
-            self.model = AutoModelForCausalLM.from_pretrained(source, dtype=self._torch_dtype(dtype), **common)
+            tokenizer = AutoTokenizer.from_pretrained(source, **common)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=self._torch_dtype(dtype), **common)
         except OSError as err:  # missing files, unknown hub id, no network
             raise ConfigError(f"cannot load model {pretrained!r}: {str(err).splitlines()[0]}") from err
-        self.model.to(self.device).eval()
+        if peft is not None:
+            model = _with_adapter(model, peft)
+        self._setup(model, tokenizer, name=Path(pretrained).name if local else str(pretrained),
+                    pretrained=str(pretrained), batch_size=batch_size, chat=chat, max_length=max_length,
+                    gguf_file=gguf_file, revision=revision, peft=peft)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, *, name: str, batch_size: int = 16, chat: bool = False,
+                   identity: str = "in-memory") -> HFBackend:
+        """A backend over a model already in memory (e.g. one being fine-tuned by clika conduct).
+
+        identity stands in for the weights' identity in the fingerprint: pass something that
+        changes whenever the weights do (e.g. the training run's id and epoch)."""
+        self = cls.__new__(cls)
+        self.device = str(next(model.parameters()).device)
+        self._setup(model, tokenizer, name=name, pretrained=identity, batch_size=batch_size, chat=chat,
+                    max_length=None, gguf_file=None, revision=None, peft=None)
+        return self
+
+    def _setup(self, model, tokenizer, *, name: str, pretrained: str, batch_size: int, chat: bool,
+               max_length: int | None, gguf_file: str | None, revision: str | None, peft: str | None) -> None:
+        self.tokenizer, self.model = tokenizer, model
+        self.name, self.pretrained = name, pretrained
+        self.gguf_file, self.revision, self.chat, self.peft = gguf_file, revision, chat, peft
+        if str(next(model.parameters()).device) != self.device:
+            self.model.to(self.device)
+        self.model.eval()
         self.dtype = str(self.model.dtype).removeprefix("torch.")
-        self.source = source
         self.max_length = max_length or getattr(self.model.config, "max_position_embeddings", None)
         self.batch_size = batch_size
-        self.scorer = PrefixCachedScorer(self.model, batch_size)
+        self._scorer = None  # built on first letter/cloze request: generate-only users never pay for it
         self._frame = self._chat_frame() if chat else ("", "")
         # A chat template that writes BOS itself must not get a second one from the tokenizer.
         bos = self.tokenizer.bos_token
         self._add_special = not (bos and self._frame[0].startswith(bos))
-        self.scorer.verify_head(self._encode(["Answer:"])[0])
+
+    @property
+    def scorer(self):
+        if self._scorer is None:
+            from clika.backends.hf_prefix import PrefixCachedScorer
+
+            self._scorer = PrefixCachedScorer(self.model, self.batch_size)
+            self._scorer.verify_head(self._encode(["Answer:"])[0])
+        return self._scorer
 
     def _torch_dtype(self, dtype: str):
         import torch
@@ -96,10 +126,13 @@ class HFBackend:
 
     # -- identity -----------------------------------------------------------
     def fingerprint(self) -> str:
-        """Weights' identity + the settings that change outputs (dtype, chat wrapping, max length)."""
+        """Weights' (and adapter's) identity + the settings that change outputs: dtype, chat
+        wrapping, max length and the device type (CPU and GPU kernels differ in the last bits)."""
         revision = self.revision or getattr(self.model.config, "_commit_hash", None)
+        adapter = weights_identity(self.peft) if self.peft else None
         return settings_hash(weights_identity(self.pretrained, revision), gguf_file=self.gguf_file,
-                             dtype=self.dtype, chat=self.chat, max_length=self.max_length)
+                             dtype=self.dtype, chat=self.chat, max_length=self.max_length, adapter=adapter,
+                             device_type=self.device.split(":")[0])
 
     # -- tokenisation -------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -138,14 +171,16 @@ class HFBackend:
         self._check_length(contexts, max(len(c) for cs in conts for c in cs))
         return self.scorer.loglikelihoods(contexts, groups, conts)
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        """Greedy, batched (length-bucketed, left-padded); returns only the new text."""
+    def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
+                 stop: Sequence[str] = ()) -> list[str]:
+        """Greedy, batched (length-bucketed, left-padded); returns only the new text, cut at
+        the first stop string (generation of a row ends there too). A prompt given as token
+        ids is used verbatim (no chat wrapping, no special tokens added)."""
         import torch
 
         from clika.backends.hf_prefix import length_buckets
 
-        head, tail = self._frame
-        encoded = self._encode([head + p + tail for p in prompts])
+        encoded = encode_prompts(self._encode, self._frame, prompts)
         self._check_length(encoded, max_new_tokens)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
         out: list[str] = [""] * len(prompts)
@@ -157,13 +192,58 @@ class HFBackend:
                 for k, r in enumerate(rows):  # left padding: every row ends at the same column
                     ids[k, width - len(encoded[r]):] = torch.as_tensor(encoded[r])
                     mask[k, width - len(encoded[r]):] = 1
+                extra = dict(stop_strings=list(stop), tokenizer=self.tokenizer) if stop else {}
                 new = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
                                           max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-                                          pad_token_id=pad)[:, width:]
+                                          pad_token_id=pad, **extra)[:, width:]
                 for k, r in enumerate(rows):
-                    out[r] = self.tokenizer.decode(new[k], skip_special_tokens=True)
+                    out[r] = cut_at_stop(self.tokenizer.decode(new[k], skip_special_tokens=True), stop)
         return out
 
     def close(self) -> None:
-        self.scorer = None  # type: ignore[assignment]
+        self._scorer = None
         self.model = None
+
+
+def encode_prompts(encode, frame: tuple[str, str], prompts) -> list[list[int]]:
+    """Token ids of each prompt: text is wrapped in the chat frame and encoded; ids pass as they are."""
+    head, tail = frame
+    texts = [(i, head + p + tail) for i, p in enumerate(prompts) if isinstance(p, str)]
+    out: list[list[int]] = [list(p) if not isinstance(p, str) else [] for p in prompts]
+    for (i, _), ids in zip(texts, encode([t for _, t in texts])):
+        out[i] = list(ids)
+    return out
+
+
+def _with_adapter(model, adapter: str):
+    """Base model + a peft (LoRA) adapter, merged so that scoring runs at the base model's speed."""
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise ConfigError("peft=... needs the peft package: pip install peft") from None
+    if not Path(adapter).expanduser().is_dir():
+        raise ConfigError("adapter directory does not exist (peft=...)", adapter)
+    try:
+        return PeftModel.from_pretrained(model, str(Path(adapter).expanduser())).merge_and_unload()
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"cannot load the peft adapter ({str(err).splitlines()[0]})", adapter) from None
+
+
+def make_backend(**kwargs) -> HFBackend:
+    """The hf backend from --model-args; without pretrained= the embedded Gemma 3 270M."""
+    from clika.backends.registry import construct
+
+    pretrained = kwargs.pop("pretrained", None)
+    embedded = kwargs.pop("embedded", None)
+    if pretrained is None:  # an embedded model, shipped inside a PyPI package (embedded=NAME)
+        from clika.backends.embedded import DEFAULT_MODEL, default_model_dir, embedded_spec
+
+        spec = embedded_spec(embedded or DEFAULT_MODEL)
+        pretrained = str(default_model_dir(spec.name))
+        kwargs.setdefault("chat", spec.chat)
+    elif embedded is not None:
+        raise ConfigError("--model-args: give pretrained= or embedded=, not both")
+    return construct(HFBackend, "hf", pretrained, kwargs)
+
+
+make_backend.generic_options = ("device", "batch_size")

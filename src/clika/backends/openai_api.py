@@ -17,11 +17,12 @@ import math
 import os
 import random
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from clika.backends.base import ChoiceRequest
+from clika.backends.base import ChoiceRequest, cut_at_stop
 from clika.errors import BackendError, ConfigError
 
 T = TypeVar("T")
@@ -88,7 +89,10 @@ class OpenAIBackend:
         return f"OpenAIBackend(model={self.model!r}, server={self._where!r}, chat={self.chat})"
 
     def fingerprint(self) -> str:
-        return f"openai:{self.model}@{self._where};chat={str(self.chat).lower()}"
+        """The served model, the server and every setting that changes answers (top_logprobs
+        decides which letters a letter-mode request can see)."""
+        return (f"openai:{self.model}@{self._where};chat={str(self.chat).lower()};"
+                f"top_logprobs={self.top_logprobs}")
 
     # -- requests with retries -----------------------------------------------------
 
@@ -172,18 +176,25 @@ class OpenAIBackend:
             raise BackendError(f"openai backend ({self.model}): the server does not echo prompt logprobs")
         return _sum_from_offset(lp.tokens, lp.token_logprobs, lp.text_offset, len(context))
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        def one(prompt: str) -> str:
+    def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
+                 stop: Sequence[str] = ()) -> list[str]:
+        extra = {"stop": list(stop)[:4]} if stop else {}  # the API takes at most 4 stop strings
+
+        def one(prompt) -> str:
+            if not isinstance(prompt, str) and self.chat:
+                raise ConfigError("token-id prompts need the completions endpoint; use chat=false")
+            if not isinstance(prompt, str):
+                prompt = list(prompt)  # the completions API takes a token array as the prompt
             if self.chat:
                 resp = self._client.chat.completions.create(
                     model=self.model, messages=[{"role": "user", "content": prompt}],
-                    max_tokens=max_new_tokens, temperature=0,
+                    max_tokens=max_new_tokens, temperature=0, **extra,
                 )
-                return resp.choices[0].message.content or ""
+                return cut_at_stop(resp.choices[0].message.content or "", stop)
             resp = self._client.completions.create(
-                model=self.model, prompt=prompt, max_tokens=max_new_tokens, temperature=0
+                model=self.model, prompt=prompt, max_tokens=max_new_tokens, temperature=0, **extra
             )
-            return resp.choices[0].text or ""
+            return cut_at_stop(resp.choices[0].text or "", stop)
 
         return self._map(one, list(prompts))
 
@@ -221,3 +232,16 @@ def _sum_from_offset(
         total += logprob
         n += 1
     return total, n
+
+
+def make_backend(**kwargs) -> OpenAIBackend:
+    """The openai backend from --model-args; lm-eval's openai models say model=..., pretrained= works too."""
+    from clika.backends.registry import construct
+
+    model = kwargs.pop("model", None) or kwargs.pop("pretrained", None)
+    if model is None:
+        raise ConfigError("the openai backend needs --model-args model=<served model name>")
+    return construct(OpenAIBackend, "openai", model, kwargs)
+
+
+make_backend.generic_options = ()  # it has max_concurrency instead of a batch size

@@ -11,7 +11,10 @@ ids, so vLLM scores exactly the tokens HFBackend and lm-eval score.
   once, so the extra requests cost one token each.
 - cloze: prompt + continuation tokens with ``prompt_logprobs=0``; the sum over
   the continuation positions (what lm-eval's vllm model does).
-- generate: ``temperature=0`` (greedy).
+- generate: ``temperature=0`` (greedy), with ``stop`` strings.
+
+A LoRA adapter (``peft=DIR``, lm-eval's name) is served with ``enable_lora`` and a
+``LoRARequest`` on every call, so a conductivity adapter is evaluated without merging.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from clika.backends.base import ChoiceRequest
+from clika.backends.base import ChoiceRequest, cut_at_stop
 from clika.backends.hf import settings_hash, weights_identity
 from clika.backends.lm_tokens import cloze_tokens, letter_tokens
 from clika.errors import ConfigError
@@ -28,15 +31,24 @@ from clika.prompts import chat_frame, wrap_chat
 
 
 class VLLMBackend:
-    def __init__(self, pretrained: str, *, chat: bool = False, batch_size: int | None = None, **engine_args: Any):
+    def __init__(self, pretrained: str, *, chat: bool = False, batch_size: int | None = None,
+                 peft: str | None = None, max_lora_rank: int = 128, **engine_args: Any):
         try:
             from vllm import LLM, SamplingParams
         except ImportError:
             raise ConfigError("the vllm backend needs vLLM: pip install 'clika[vllm]'") from None
         self._sampling = SamplingParams
         engine_args.setdefault("enable_prefix_caching", True)
-        self.pretrained, self.chat, self.engine_args = str(pretrained), chat, engine_args
+        self.pretrained, self.chat, self.engine_args, self.peft = str(pretrained), chat, engine_args, peft
         self.name = Path(pretrained).name if Path(pretrained).expanduser().exists() else str(pretrained)
+        self._lora = None
+        if peft is not None:
+            if not Path(peft).expanduser().is_dir():
+                raise ConfigError("adapter directory does not exist (peft=...)", peft)
+            from vllm.lora.request import LoRARequest
+
+            engine_args.update(enable_lora=True, max_lora_rank=max_lora_rank)
+            self._lora = LoRARequest("clika-adapter", 1, str(Path(peft).expanduser().resolve()))
         self.llm = LLM(model=str(pretrained), **engine_args)
         self.tokenizer = self.llm.get_tokenizer()
         self._frame = ("", "")
@@ -49,8 +61,13 @@ class VLLMBackend:
     def fingerprint(self) -> str:
         output_args = {k: v for k, v in self.engine_args.items()
                        if k in ("dtype", "quantization", "max_model_len", "revision", "tokenizer", "kv_cache_dtype")}
+        adapter = weights_identity(self.peft) if self.peft else None
         return settings_hash(weights_identity(self.pretrained, self.engine_args.get("revision")),
-                             backend="vllm", chat=self.chat, **output_args)
+                             backend="vllm", chat=self.chat, adapter=adapter, **output_args)
+
+    def _run(self, prompts: list, params) -> list:
+        extra = {"lora_request": self._lora} if self._lora is not None else {}
+        return self.llm.generate(prompts, params, use_tqdm=False, **extra)
 
     def _encode(self, texts: list[str]) -> list[list[int]]:
         return [self.tokenizer(t, add_special_tokens=self._add_special)["input_ids"] for t in texts]
@@ -58,7 +75,7 @@ class VLLMBackend:
     def _prompt_logprobs(self, sequences: list[list[int]]) -> list[list[float]]:
         """Log-prob of every prompt token given the tokens before it (the first is NaN)."""
         params = self._sampling(temperature=0.0, max_tokens=1, prompt_logprobs=0, detokenize=False)
-        outputs = self.llm.generate([{"prompt_token_ids": s} for s in sequences], params, use_tqdm=False)
+        outputs = self._run([{"prompt_token_ids": s} for s in sequences], params)
         rows = []
         for seq, out in zip(sequences, outputs):
             rows.append([float("nan")] + [out.prompt_logprobs[k][tok].logprob for k, tok in enumerate(seq) if k > 0])
@@ -82,12 +99,27 @@ class VLLMBackend:
         rows = iter(self._prompt_logprobs(sequences))
         return [[(float(sum(next(rows)[len(contexts[i]):])), len(c)) for c in cs] for i, cs in enumerate(conts)]
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
-        head, tail = self._frame
-        params = self._sampling(temperature=0.0, max_tokens=max_new_tokens)
-        sequences = self._encode([head + p + tail for p in prompts])
-        outputs = self.llm.generate([{"prompt_token_ids": s} for s in sequences], params, use_tqdm=False)
-        return [out.outputs[0].text for out in outputs]
+    def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
+                 stop: Sequence[str] = ()) -> list[str]:
+        from clika.backends.hf import encode_prompts
+
+        params = self._sampling(temperature=0.0, max_tokens=max_new_tokens, stop=list(stop) or None)
+        sequences = encode_prompts(self._encode, self._frame, prompts)
+        outputs = self._run([{"prompt_token_ids": s} for s in sequences], params)
+        return [cut_at_stop(out.outputs[0].text, stop) for out in outputs]
 
     def close(self) -> None:
         self.llm = None
+
+
+def make_backend(**kwargs) -> VLLMBackend:
+    """The vllm backend from --model-args (pretrained= is required: vLLM runs on a GPU)."""
+    from clika.backends.registry import construct
+
+    pretrained = kwargs.pop("pretrained", None)
+    if pretrained is None:
+        raise ConfigError("the vllm backend needs --model-args pretrained=<model path or name>")
+    return construct(VLLMBackend, "vllm", pretrained, kwargs)
+
+
+make_backend.generic_options = ()  # vLLM sizes its own batches and picks its device

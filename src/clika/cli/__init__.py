@@ -1,12 +1,13 @@
 """The `clika` command line: a thin typer layer over clika.api.
 
-Each command lives in its own module and registers itself on `app` (or on a
-sub-app such as `data_app`). Modules import heavy libraries (torch, pandas,
-transformers) inside the command functions, so `clika --help` stays fast.
+Each command is a plain function in its own module; they are registered here (the command
+modules never import this package, so there is no import cycle). Modules import heavy
+libraries (torch, pandas, transformers) inside the command functions, so `clika --help`
+stays fast.
 
-`main()` turns every ClikaError into one line on stderr and exit status 1;
-an unexpected exception also becomes one line (set CLIKA_DEBUG=1 for the
-traceback). Ctrl-C exits with 130; everything already written stays.
+`main()` turns every ClikaError into one line on stderr and exit status 1; an unexpected
+exception also becomes one line (set CLIKA_DEBUG=1 for the traceback). Ctrl-C exits with
+130; everything already written stays.
 """
 
 from __future__ import annotations
@@ -14,27 +15,21 @@ from __future__ import annotations
 import os
 import sys
 
-import typer
+from clika.cli import compare_cmd, conduct_cmd, data_cmd, fictional_cmd, report_cmd, run_cmd, score_cmd
+from clika.cli.app import app, data_app, fictional_app
 
-app = typer.Typer(
-    name="clika",
-    help="Cross-Lingual Knowledge Alignment: PF (RA), CT (en-CO) and CD (XRR) for language models.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-data_app = typer.Typer(help="Inspect and validate item data.", no_args_is_help=True)
-app.add_typer(data_app, name="data")
+app.command("run")(run_cmd.run_command)
+app.command("score")(score_cmd.score_command)
+app.command("compare")(compare_cmd.compare_command)
+app.command("findings")(compare_cmd.findings_command)
+app.command("report")(report_cmd.report_command)
+app.command("conduct")(conduct_cmd.conduct_command)
+data_app.command("validate")(data_cmd.validate_command)
+data_app.command("show")(data_cmd.show_command)
+data_app.command("fetch")(data_cmd.fetch_command)
+fictional_app.command("generate")(fictional_cmd.generate_command)
 
-# Registration by import (each module adds its commands to app / data_app).
-from clika.cli import (  # noqa: E402,F401
-    compare_cmd,
-    conduct_cmd,
-    data_cmd,
-    report_cmd,
-    run_cmd,
-    score_cmd,
-)
+__all__ = ["app", "main", "fictional_app"]
 
 
 def main() -> None:

@@ -3,108 +3,93 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from clika.cli import app
-
-LAYOUTS = ("clika-repo", "lm-eval", "clika")
-FINDINGS_COMMAND = "clika findings --predictions ../shared/clika-data --output docs/findings.md"
+from clika.api import CompareOptions, FindingsOptions
 
 
-def _split(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return [p.strip() for p in value.split(",") if p.strip()] or None
-
-
-def _read_all(results_dirs: list[Path], predictions: Path | None, layout: str,
-              tasks: list[str] | None, langs: list[str] | None):
-    """Predictions from run folders (clika layout) and/or one --predictions folder; plus reader warnings."""
-    from clika.data.predictions_io import read_predictions
-    from clika.errors import ConfigError
-
-    if layout not in LAYOUTS:
-        raise ConfigError(f"unknown --layout {layout!r} (choose {', '.join(LAYOUTS)})")
-    sources = [(d, "clika") for d in results_dirs] + ([(predictions, layout)] if predictions else [])
-    if not sources:
-        raise ConfigError("nothing to compare: give RESULTS_DIR folders or --predictions DIR")
-    preds, warnings = [], []
-    for source, source_layout in sources:
-        got = read_predictions(Path(source), source_layout, tasks=tasks, langs=langs)
-        preds += got.predictions
-        warnings += [f"{source}: {w}" for w in got.warnings]
-    return preds, warnings
-
-
-@app.command("compare")
 def compare_command(
-    results_dirs: Optional[list[Path]] = typer.Argument(None, help="Run folders holding predictions.jsonl."),
-    predictions: Optional[Path] = typer.Option(None, "--predictions", help="Folder of predictions (see --layout)."),
-    layout: str = typer.Option("clika-repo", "--layout", help="Layout of --predictions: clika-repo | lm-eval | clika"),
-    pair: Optional[list[str]] = typer.Option(None, "--pair", help="A:B to compare, B minus A (repeatable); "
-                                             "default: every registry pair present in the data."),
-    registry: Optional[Path] = typer.Option(None, "--registry", help="YAML that extends/overrides the family registry."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks."),
-    langs: Optional[str] = typer.Option(None, "--langs", help="Comma-separated languages (must include en)."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for CIs and p-values."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    output: Path = typer.Option(..., "--output", help="Folder for comparisons.jsonl/.md, strategy_summary.csv, findings.md."),
+    results_dirs: list[Path] | None = typer.Argument(None, help="Run folders holding predictions.jsonl."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for comparisons.jsonl/.md, "
+                                "strategy_summary.csv, findings.md."),
+    predictions: Path | None = typer.Option(None, "--predictions", help="Folder of predictions (see --layout)."),
+    layout: str = typer.Option(CompareOptions.layout, "--layout", help="Layout of --predictions: clika-repo, "
+                               "lm-eval or clika."),
+    pair: list[str] | None = typer.Option(None, "--pair", help="A:B to compare, B minus A (comma-separated or "
+                                             "repeated); default: every registry pair present in the data."),
+    registry: Path | None = typer.Option(None, "--registry", help="YAML that extends/overrides the family "
+                                            "registry."),
+    tasks: list[str] | None = typer.Option(None, "--tasks", help="Tasks, comma-separated."),
+    langs: list[str] | None = typer.Option(None, "--langs", help="Languages, comma-separated (must include en)."),
+    n_boot: int = typer.Option(CompareOptions.n_boot, "--n-boot", help="Bootstrap resamples for CIs and p-values."),
+    seed: int = typer.Option(CompareOptions.seed, "--seed", help="Bootstrap seed."),
+    conduct: list[Path] | None = typer.Option(None, "--conduct", help="`clika conduct` output folder(s): test "
+                                                 "the conductivity claims on them too."),
 ) -> None:
     """Paired comparisons (delta, 95% CI, p) of model pairs per task and language, and the findings."""
-    from rich.console import Console
+    from clika import api
+    from clika.cli.common import print_warnings, split_list, stderr
 
-    from clika.analysis.pipeline import analyse, write_outputs
-    from clika.analysis.registry import load_registry
+    console = stderr()
+    result = api.compare(CompareOptions(output, list(results_dirs or []), predictions, layout, split_list(pair),
+                                        registry, split_list(tasks), split_list(langs), n_boot, seed,
+                                        list(conduct or [])))
+    print_warnings(console, result.warnings)
+    if pair and result.analysis:
+        from clika.cli.common import stdout
 
-    console = Console(stderr=True)
-    reg = load_registry(registry)
-    preds, warnings = _read_all(list(results_dirs or []), predictions, layout, _split(tasks), _split(langs))
-    result = analyse(preds, reg, pairs=pair, tasks=_split(tasks), langs=_split(langs), n_boot=n_boot, seed=seed)
-    paths = write_outputs(result, output)
-    for w in warnings + result.notes:
-        console.print(f"[yellow]warning:[/yellow] {w}")
-    for f in result.findings:
-        console.print(f"[bold]{f.verdict}[/bold]: {f.claim}")
-    console.print(f"compared {len(result.pairs)} pairs: {len(result.comparisons)} records -> "
-                  + ", ".join(str(p) for p in paths.values()))
+        for a, b, strategy in result.analysis.pairs:
+            stdout().print(pair_table(result.analysis.comparisons, a, b, strategy))
+    findings = (result.analysis.findings if result.analysis else []) + result.cd_findings
+    for f in findings:
+        console.print(f"{f.verdict}: {f.claim}")
+    n_pairs = len(result.analysis.pairs) if result.analysis else 0
+    n_records = len(result.analysis.comparisons) if result.analysis else 0
+    console.print(f"compared {n_pairs} pairs: {n_records} records -> " + ", ".join(str(p) for p in result.paths.values()))
 
 
-@app.command("findings")
 def findings_command(
     predictions: Path = typer.Option(..., "--predictions", help="Folder of predictions (upstream layout by default)."),
-    layout: str = typer.Option("clika-repo", "--layout", help="clika-repo | lm-eval | clika"),
-    registry: Optional[Path] = typer.Option(None, "--registry", help="YAML that extends/overrides the family registry."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed."),
-    output: Path = typer.Option(Path("docs/findings.md"), "--output", help="The Markdown file to (re)write."),
+    output: Path = typer.Option(Path(FindingsOptions.output), "--output", "-o", help="The Markdown file to (re)write."),
+    layout: str = typer.Option(FindingsOptions.layout, "--layout", help="clika-repo, lm-eval or clika."),
+    registry: Path | None = typer.Option(None, "--registry", help="YAML that extends/overrides the family "
+                                            "registry."),
+    n_boot: int = typer.Option(FindingsOptions.n_boot, "--n-boot", help="Bootstrap resamples."),
+    seed: int = typer.Option(FindingsOptions.seed, "--seed", help="Bootstrap seed."),
+    conduct: list[Path] | None = typer.Option(None, "--conduct", help="`clika conduct` output folder(s): add "
+                                                 "the conductivity claims."),
 ) -> None:
     """Regenerate the findings document: which claims of Gao et al. (2024) the predictions support."""
-    from rich.console import Console
+    from clika import api
+    from clika.cli.common import stderr
 
-    from clika.analysis.findings import findings_markdown
-    from clika.analysis.pipeline import analyse
-    from clika.analysis.registry import load_registry
-
-    console = Console(stderr=True)
-    reg = load_registry(registry)
-    preds, warnings = _read_all([], predictions, layout, None, None)
-    result = analyse(preds, reg, n_boot=n_boot, seed=seed)
-    n_models = len(set().union(*(set(s.matrix.models) for s in result.stats.values())))
-    header = "\n".join([
-        "# Findings: cross-lingual knowledge alignment claims, tested on the shared predictions", "",
-        f"Generated by `{FINDINGS_COMMAND}` (from the repository root; n_boot={n_boot}, seed={seed}). "
-        "Do not edit by hand: rerun the command.", "",
-        f"Data: {len(preds)} predictions of {n_models} models on {', '.join(sorted(result.stats))}; "
-        f"{len(result.pairs)} (base -> derived) pairs from the model-family registry "
-        "(src/clika/analysis/families.yaml). Answers: the upstream first-character rule.",
-        "Intervals: 95% percentile bootstrap, items resampled jointly across languages and models "
-        "(paired); pooled means are taken replicate by replicate.",
-        *(f"- note: {w}" for w in warnings + result.notes),
-    ])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(findings_markdown(result.findings, header=header), encoding="utf-8")
+    console = stderr()
+    result, path = api.findings(FindingsOptions(predictions, output, layout, registry, n_boot, seed,
+                                                list(conduct or [])))
     for f in result.findings:
-        console.print(f"[bold]{f.verdict}[/bold]: {f.claim}")
-    console.print(f"wrote {output}")
+        console.print(f"{f.verdict}: {f.claim}")
+    console.print(f"wrote {path}")
+
+
+def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None):
+    """One requested pair: per task, language and metric, both models' values and the delta, with
+    95% intervals and p-values (McNemar for accuracy, bootstrap for RA and en-CO)."""
+    from rich.table import Table
+
+    from clika.formatting import format_number, format_value
+    from clika.metrics.catalog import label
+
+    title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, 95% CIs"
+    table = Table(title=title, caption="p: exact McNemar test (accuracy), two-sided bootstrap (RA, en-CO); "
+                                       "* = the delta's CI excludes 0")
+    for header in ("task", "lang", "metric", "n", "A", "B", "delta", "p"):
+        table.add_column(header, justify="left" if header in ("task", "lang", "metric") else "right")
+    for c in comparisons:
+        if (c.model_a, c.model_b) != (model_a, model_b):
+            continue
+        mark = "*" if c.ci_low is not None and (c.ci_low > 0 or c.ci_high < 0) else ""
+        table.add_row(c.task, c.lang, label(c.metric), str(c.n), format_value(c.value_a, c.a_ci_low, c.a_ci_high),
+                      format_value(c.value_b, c.b_ci_low, c.b_ci_high),
+                      format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark, format_number(c.p_value, ".3g"))
+    return table

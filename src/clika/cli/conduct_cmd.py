@@ -3,56 +3,68 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from clika.cli import app, data_app  # noqa: F401
+from clika.conduct.run import ConductOptions
+
+D = ConductOptions
 
 
-@app.command("conduct")
 def conduct_command(
-    target: str = typer.Option(..., "--target", help="Target languages, comma-separated (e.g. zh,de)."),
-    output: Path = typer.Option(..., "--output", help="Output directory (metrics.jsonl, adapter/, report.md)."),
-    model: Optional[str] = typer.Option(None, "--model", help="HF model directory or embedded name (default: the embedded Gemma 3 270M)."),
-    data: str = typer.Option("generated", "--data", help="generated (the project's generator) or upstream (CLiKA's files)."),
-    facts: int = typer.Option(16, "--facts", help="Number of generated facts (cities); half are type 0."),
-    seed: int = typer.Option(0, "--seed", help="Seed of data generation, training and bootstrap."),
-    epochs: int = typer.Option(12, "--epochs"),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default 1e-3 for LoRA, 5e-5 full)."),
-    lora_rank: int = typer.Option(16, "--lora-rank"),
-    lora_alpha: int = typer.Option(32, "--lora-alpha"),
-    batch_size: int = typer.Option(8, "--batch-size"),
-    max_length: int = typer.Option(128, "--max-length", help="Longest training example in tokens."),
-    full_finetune: bool = typer.Option(False, "--full-finetune", help="Train all weights instead of a LoRA adapter."),
-    gate: float = typer.Option(0.9, "--gate", help="Mastery gate: minimum accuracy of each gate part."),
-    device: str = typer.Option("auto", "--device", help="cpu, cuda, or auto."),
-    prompt_format: str = typer.Option("auto", "--format", help="plain, chat, or auto (chat for instruction-tuned embedded models)."),
-    data_dir: Path = typer.Option(Path("../shared/clika-data"), "--data-dir", help="clika-data folder (for --data upstream)."),
+    target: list[str] = typer.Option(..., "--target", help="Target languages, comma-separated (e.g. zh,de,ru)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output folder (one sub-folder per model and target)."),
+    model: list[str] | None = typer.Option(None, "--model", help="Model(s), comma-separated: HF folders, hub ids "
+                                              "or embedded names (gemma3-270m, smollm2-135m); default gemma3-270m."),
+    data: str = typer.Option(D.data, "--data", help="generated (clika's generator) or upstream (the paper's files)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="The CLiKA data for --data upstream "
+                                            "(default: the fetched data, see clika data fetch)."),
+    names: str = typer.Option(D.names, "--names", help="Generated names: compound (translated compounds, the "
+                              "default) or transliterated (one pseudo-word in every script)."),
+    facts: int | None = typer.Option(D.n_facts, "--facts", help="Number of generated facts (default 120)."),
+    continents: int | None = typer.Option(D.n_continents, "--continents", help="Number of invented continents "
+                                             "(chance level = 1/continents)."),
+    translation_test: str = typer.Option(D.translation_test, "--translation-test", help="The gate's name test: "
+                                         "held-out (taught direction, a prompt never trained) or reverse (the "
+                                         "untrained direction too; stricter)."),
+    remap: bool = typer.Option(D.remap, "--remap", help="Upstream only: rewrite test golds to the continents "
+                               "train teaches where that is one-to-one (results are labelled fictional+remap)."),
+    preset_name: str = typer.Option(D.preset, "--preset", help="Training preset: cpu (fast CPU default) or paper "
+                                    "(the upstream LLaMA-Factory recipe: LoRA r128 on q_proj,v_proj, bf16, ...)."),
+    epochs: int | None = typer.Option(None, "--epochs", help="Override the preset's epochs."),
+    lr: float | None = typer.Option(None, "--lr", help="Override the preset's learning rate."),
+    method: str | None = typer.Option(None, "--method", help="Override: lora or full."),
+    prompt_format: str | None = typer.Option(D.prompt_format, "--format", help="plain, chat or alpaca "
+                                                "(default: the preset's; chat for chat models under cpu)."),
+    until_gate: bool = typer.Option(D.until_gate, "--until-gate", help="Keep training until the mastery gate "
+                                    "holds (checked every epoch), at most --max-epochs."),
+    max_epochs: int = typer.Option(D.max_epochs, "--max-epochs", help="The limit for --until-gate."),
+    gate_min_epochs: int = typer.Option(D.gate_min_epochs, "--gate-min-epochs", help="--until-gate: first epoch "
+                                        "at which the gate is checked."),
+    gate_every: int = typer.Option(D.gate_every, "--gate-every", help="--until-gate: check every N epochs."),
+    seed: int = typer.Option(D.seed, "--seed", help="Seed of data generation, training and bootstrap."),
+    gate: float = typer.Option(D.gate, "--gate", help="Mastery gate: minimum accuracy of each gate part."),
+    device: str = typer.Option(D.device, "--device", help="cpu, cuda or auto."),
+    backend: str = typer.Option(D.backend, "--backend", help="Evaluation backend: hf or vllm (LoRA request)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
-    """Teach fictional facts per target language, apply the mastery gate, report xrr and xrr_ctrl."""
-    from rich.console import Console
-
-    from clika.conduct.run import ConductOptions, conduct
-    from clika.conduct.train import TrainConfig
+    """Teach fictional facts per model and target language, apply the mastery gate, report XRR,
+    xrr_ctrl and the paired transfer rate, overall and by surface overlap with English."""
+    from clika import api
+    from clika.cli.common import split_list, stderr
     from clika.errors import ConfigError
 
-    if prompt_format not in ("auto", "plain", "chat"):
-        raise ConfigError(f"--format must be plain, chat or auto (got {prompt_format!r})")
-    if not 0.0 <= gate <= 1.0 or epochs < 1 or facts < 2:
-        raise ConfigError("need 0 <= --gate <= 1, --epochs >= 1 and --facts >= 2")
-    method = "full" if full_finetune else "lora"
-    training = TrainConfig(
-        method=method, epochs=epochs, lr=lr if lr is not None else (5e-5 if full_finetune else 1e-3),
-        lora_rank=lora_rank, lora_alpha=lora_alpha, batch_size=batch_size, max_length=max_length, seed=seed,
-        progress=not quiet,
-    )  # fmt: skip
-    opts = ConductOptions(
-        targets=tuple(t.strip().lower() for t in target.split(",") if t.strip()), output=output, model=model,
-        data=data, data_dir=data_dir, n_facts=facts, seed=seed, gate=gate, device=device,
-        prompt_format=prompt_format, training=training,  # type: ignore[arg-type]
-    )  # fmt: skip
-    console = Console(stderr=True)
-    conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
+    if not 0.0 <= gate <= 1.0 or max_epochs < 1:
+        raise ConfigError("need 0 <= --gate <= 1 and --max-epochs >= 1")
+    overrides = {k: v for k, v in (("epochs", epochs), ("lr", lr), ("method", method)) if v is not None}
+    if quiet:
+        overrides["progress"] = False
+    console = stderr()
+    opts = ConductOptions(targets=tuple(t.lower() for t in split_list(target) or ()), output=output,
+                          models=tuple(split_list(model) or ()), data=data, data_dir=data_dir, names=names,
+                          n_facts=facts, n_continents=continents, translation_test=translation_test, remap=remap, seed=seed, gate=gate,
+                          until_gate=until_gate, max_epochs=max_epochs,
+                          gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
+                          prompt_format=prompt_format, device=device, backend=backend)
+    api.conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
     console.print(f"wrote {output / 'metrics.jsonl'} and {output / 'report.md'}", markup=False, highlight=False)

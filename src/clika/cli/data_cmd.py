@@ -1,16 +1,18 @@
-"""`clika data validate PATH` and `clika data show PATH`."""
+"""`clika data validate|show|fetch`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from clika.cli import app, data_app  # noqa: F401
-
-SourceArg = Annotated[str, typer.Argument(help="builtin, an upstream CLiKA folder, a .jsonl file or folder, or hf:NAME")]
-TaskOpt = Annotated[Optional[list[str]], typer.Option("--task", "-t", help="Only this task (repeatable).")]
-LangOpt = Annotated[Optional[list[str]], typer.Option("--lang", "-l", help="Only this language (repeatable).")]
+SourceArg = Annotated[str, typer.Argument(help="builtin, an upstream CLiKA folder, a .jsonl file or folder, or "
+                                               "hf:NAME")]
+TaskOpt = Annotated[list[str] | None, typer.Option("--task", "-t", "--tasks", help="Only these tasks "
+                                                      "(comma-separated).")]
+LangOpt = Annotated[list[str] | None, typer.Option("--lang", "-l", "--langs", help="Only these languages "
+                                                      "(comma-separated).")]
+IncludeOpt = Annotated[list[str] | None, typer.Option("--include-path", help="Folder(s) of task YAML files.")]
 
 
 def _print_counts(items, title: str) -> None:
@@ -37,23 +39,78 @@ def _print_counts(items, title: str) -> None:
     console.print(table)
 
 
-@data_app.command("validate")
-def validate(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None) -> None:
-    """Check item data; print every problem as path:line: message (exit 1), else the item counts."""
-    from clika.data.validate import validate_source
+def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None,
+                     include_path: IncludeOpt = None,
+                     all_warnings: Annotated[bool, typer.Option("--all-warnings", help="Print every warning, "
+                                                                "not the first of each kind.")] = False) -> None:
+    """Check item data: every error as path:line: message (exit 1); warnings (data clika can
+    score but a reader must know about) summarised by kind; else the item counts."""
+    from clika import api
+    from clika.cli.common import split_list
 
-    report = validate_source(source, task, lang)
-    if report.problems:
-        for problem in report.problems:
-            typer.echo(str(problem), err=True)
+    report = api.validate(source, split_list(task), split_list(lang), split_list(include_path) or ())
+    for problem in report.errors:
+        typer.echo(str(problem), err=True)
+    _print_warnings(report.warnings, all_warnings)
+    if report.errors:
         raise typer.Exit(1)
-    _print_counts(report.items, f"{source}: {len(report.items)} items, no problems")
+    note = f", {len(report.warnings)} warning(s)" if report.warnings else ", no problems"
+    _print_counts(report.items, f"{source}: {len(report.items)} items{note}")
 
 
-@data_app.command("show")
-def show(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None) -> None:
+def _print_warnings(warnings, everything: bool) -> None:
+    by_kind: dict[str, list] = {}
+    for w in warnings:
+        by_kind.setdefault(w.category or "warning", []).append(w)
+    for kind, group in by_kind.items():
+        shown = group if everything else group[:1]
+        for w in shown:
+            typer.echo(f"warning: {w}", err=True)
+        if len(group) > len(shown):
+            typer.echo(f"warning: {len(group)} x {kind} in all ({len(group) - len(shown)} more; --all-warnings "
+                       "lists them)", err=True)
+
+
+def show_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None,
+                 include_path: IncludeOpt = None) -> None:
     """Print the item counts (task x language) of a source."""
-    from clika.data import load_items
+    from clika import api
+    from clika.cli.common import split_list
 
-    items = load_items(source, task, lang)
+    items = api.show(source, split_list(task), split_list(lang), split_list(include_path) or ())
     _print_counts(items, f"{source}: {len(items)} items")
+
+
+def fetch_command(
+    dest: Annotated[str | None, typer.Option("--dest", "--output", "-o", help="Where to store the data "
+                                                "(default $CLIKA_DATA_DIR, else a data folder in clika's cache).")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="A mirror: BASE/<path in the repository> is each "
+                                               "file (default: GitHub's raw host at the pinned commit).")] = None,
+    predictions: Annotated[bool, typer.Option("--predictions", help="Also fetch the published predictions of "
+                                              "the paper's models (no pinned hashes: unverified).")] = False,
+    task: TaskOpt = None,
+) -> None:
+    """Download the CLiKA data (4 tasks x 10 languages + the fictional set), checked against SHA-256 hashes."""
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from clika import api
+    from clika.cli.common import split_list, stderr
+
+    console = stderr()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                  console=console, transient=True) as bar:
+        ids: dict[str, int] = {}
+
+        def on_event(event) -> None:
+            if event.kind == "start":
+                ids["files"] = bar.add_task("files", total=event.count)
+            elif event.kind in ("skip", "done"):
+                bar.update(ids["files"], advance=1, description=event.path or "files")
+            elif event.kind == "download":
+                bar.update(ids["files"], description=event.path or "files")
+
+        only = split_list(task)
+        result = api.fetch(dest, url, predictions=predictions, only=only, progress=on_event)
+    console.print(result.summary())
+    if result.complete:
+        console.print(f"the CLiKA data is ready: `clika run --tasks x_geo` finds it in {result.dest}")

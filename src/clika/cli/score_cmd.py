@@ -3,51 +3,36 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from clika.cli import app
+from clika.api import ScoreOptions
+
+D = ScoreOptions
 
 
-def _split(value: str | None) -> list[str] | None:
-    """"x_geo,x_name" -> ["x_geo", "x_name"]; None stays None (= all)."""
-    if value is None:
-        return None
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    return parts or None
-
-
-def _fmt(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-@app.command("score")
 def score_command(
     predictions: Path = typer.Option(..., "--predictions", help="Folder (or file) holding the predictions."),
-    layout: str = typer.Option("clika-repo", "--layout", help="clika-repo | lm-eval | clika"),
-    model: Optional[list[str]] = typer.Option(None, "--model", help="Score only this model (repeatable)."),
-    tasks: Optional[str] = typer.Option(None, "--tasks", help="Comma-separated tasks, e.g. x_geo,x_name."),
-    langs: Optional[str] = typer.Option(None, "--langs", help="Comma-separated languages (must include en)."),
-    extract: str = typer.Option("first-char", "--extract", help="first-char (upstream rule) | smart"),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the 95% intervals (0: none)."),
-    seed: int = typer.Option(0, "--seed", help="Bootstrap seed: the same inputs give the same intervals."),
-    out: Path = typer.Option(..., "--out", help="Output file: .jsonl or .csv (tidy records)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl or .csv (tidy records)."),
+    layout: str = typer.Option(D.layout, "--layout", help="clika-repo (the upstream layout), lm-eval (--log_samples "
+                               "output) or clika (predictions.jsonl)."),
+    models: list[str] | None = typer.Option(None, "--models", help="Only these models, comma-separated; a run "
+                                               "variant is MODEL@VARIANT."),
+    tasks: list[str] | None = typer.Option(None, "--tasks", help="Tasks, comma-separated, e.g. x_geo,x_name."),
+    langs: list[str] | None = typer.Option(None, "--langs", help="Languages, comma-separated (must include en)."),
+    extract: str = typer.Option(D.extract, "--extract", help="first-char (the upstream rule) or smart."),
+    n_boot: int = typer.Option(D.n_boot, "--n-boot", help="Bootstrap resamples for the 95% intervals (0: none)."),
+    seed: int = typer.Option(D.seed, "--seed", help="Bootstrap seed: the same inputs give the same intervals."),
 ) -> None:
     """Compute PF (accuracy, RA) and CT (en-CO, co, agreement) metrics with bootstrap intervals."""
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from clika import api
-    from clika.errors import ConfigError
+    from clika.cli.common import print_warnings, split_list, stderr, stdout
 
-    if layout not in ("clika-repo", "lm-eval", "clika"):
-        raise ConfigError(f"unknown --layout {layout!r} (choose clika-repo, lm-eval or clika)")
-    if extract not in ("first-char", "smart"):
-        raise ConfigError(f"unknown --extract {extract!r} (choose first-char or smart)")
-    api.check_records_path(out)
-
-    console = Console(stderr=True)
+    console = stderr()
+    opts = ScoreOptions(predictions, layout=layout, models=split_list(models), tasks=split_list(tasks),
+                        langs=split_list(langs), extract=extract, n_boot=n_boot, seed=seed, output=output)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -61,29 +46,27 @@ def score_command(
             if phase == "compute" and "read" in task_ids:
                 bar.update(task_ids["read"], visible=False)
 
-        result = api.score(predictions, layout=layout, models=model, tasks=_split(tasks),
-                           langs=_split(langs), extract=extract, n_boot=n_boot, seed=seed,
-                           out=out, progress=progress)
+        result = api.score(opts, progress=progress)
 
-    out_console = Console()
-    out_console.print(_summary_table(result.records))
-    for warning in result.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+    stdout().print(summary_table(result.records))
+    print_warnings(console, result.warnings)
     if extract == "smart":
         changed = sum(result.extraction_changes.values())
         console.print(f"smart extraction changed {changed} of {result.n_predictions} answers "
                       f"(vs the upstream first-character rule)")
-    console.print(f"wrote {len(result.records)} records to {result.out} "
+    console.print(f"wrote {len(result.records)} records to {result.output} "
                   f"(read {result.timings['read']:.1f}s, compute {result.timings['compute']:.1f}s)")
 
 
-def _summary_table(records):
-    """model x task: accuracy in en, mean RA, mean en-CO (with their intervals)."""
+def summary_table(records):
+    """model x task: n, accuracy in en (chance), mean RA, mean en-CO (with intervals), flags."""
     from rich.table import Table
+
+    from clika.formatting import format_record
 
     wanted = {("accuracy", "en"): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co"}
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    dominated: dict[tuple[str, str], int] = {}  # languages where one option dominates
+    dominated: dict[tuple[str, str], int] = {}
     for r in records:
         key = wanted.get((r.metric, r.lang))
         if key is not None:
@@ -91,19 +74,15 @@ def _summary_table(records):
         elif r.metric == "dominant_option_flag" and r.value:
             dominated[(r.model, r.task)] = dominated.get((r.model, r.task), 0) + 1
     table = Table(title="CLiKA scores (95% bootstrap intervals)",
-                  caption="flag: languages where one option dominates the answers (overlap comes for free)")
-    for header in ("model", "task", "accuracy en", "mean RA", "mean en-CO", "flag"):
-        table.add_column(header, justify="left" if header in ("model", "task") else "right")
-
-    def cell(rec) -> str:
-        if rec is None or rec.value is None:
-            return "—"
-        if rec.ci_low is None:
-            return _fmt(rec.value)
-        return f"{rec.value:.3f} [{rec.ci_low:.2f}, {rec.ci_high:.2f}]"
-
+                  caption="dominant: languages (of the task's) where one option is chosen far more often "
+                          "than it is right (overlap comes for free)")
+    for header in ("model", "task", "n", "accuracy en", "chance", "mean RA", "mean en-CO", "dominant"):
+        table.add_column(header, justify="left" if header in ("model", "task") else "right", no_wrap=True)
     for (model, task), found in rows.items():
+        acc = found.get("acc_en")
         n_dominated = dominated.get((model, task), 0)
-        table.add_row(model, task, cell(found.get("acc_en")), cell(found.get("ra")), cell(found.get("en_co")),
-                      f"dominant option: {n_dominated} lang(s)" if n_dominated else "")
+        table.add_row(model, task, str(getattr(acc, "n", "")), format_record(acc),
+                      f"{acc.chance:.2f}" if getattr(acc, "chance", None) else "",
+                      format_record(found.get("ra")), format_record(found.get("en_co")),
+                      f"{n_dominated} lang(s)" if n_dominated else "")
     return table

@@ -1,5 +1,11 @@
-"""Conductivity (CD): fine-tune on fictional facts, apply the mastery gate, measure xrr.
+"""Conductivity (CD): fine-tune on fictional facts, apply the mastery gate, measure XRR.
 
-Heavy imports (torch, transformers, peft) happen in the submodules:
-``clika.conduct.train``, ``clika.conduct.evaluate``, ``clika.conduct.run``.
+    train.py     the field's trainer (transformers Trainer + peft), presets "cpu" and "paper"
+    models.py    which model: a folder, a hub id or an embedded model
+    evaluate.py  the tests, asked through the Backend contract (hf, vllm)
+    run.py       one experiment: models x targets, manifests, resume, records
+    report.py    report.md
+
+Metrics come from clika.metrics.conductivity. Heavy imports (torch, transformers, peft) happen
+inside the functions.
 """

@@ -1,176 +1,118 @@
-"""After training: generate answers, apply the mastery gate, compute xrr (METRICS.md, CD).
+"""After training: ask every test question through the Backend contract and score it.
 
-Correct = the gold value, NFKC-normalised and case-folded, occurs in the
-answer. The answer is the generated text up to its first newline: a taught
-answer is one line, and text after it (a model rambling on to other facts)
-must not be able to contain the gold by chance.
+The trained model (base + LoRA adapter, or the fully fine-tuned weights) is asked through the
+same backends as `clika run` (hf, or vllm with the adapter as a LoRA request), in generate mode,
+with the prompt token ids exactly as training taught them (PromptFormat.prompt_ids) and "\\n"
+as the stop string: a taught answer is one line. Correct = the gold value, NFKC-normalised and
+case-folded, occurs in the answer (docs/metrics.md, CD).
 
-Intervals: percentile bootstrap over facts, seeded and vectorised. xrr pairs
-acc_l(type 1) with acc_en(type 1) on the same resampled facts; xrr_ctrl's two
-accuracies are on different facts (type 1 vs type 0), resampled independently.
+Every answer is kept (kind, fact id, language, type, prompt, gold, answer, verdict, overlap
+stratum) so a run can be inspected and re-scored; the correctness vectors, aligned by fact,
+feed clika.metrics.conductivity.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from clika.conduct.train import PromptFormat
-from clika.fictional.dataset import ConductSplit
-from clika.fictional.generator import fold
+from clika.fictional.dataset import ConductSplit, fold
 from clika.items import PIVOT
-from clika.metrics.bootstrap import percentile_intervals
-from clika.metrics.records import MetricRecord
+from clika.metrics.conductivity import FactOutcomes
 
-TASK = "fictional"
-GATE_PARTS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
-_PART_WORDS = {
-    "gate_en_type0": "English type 0",
-    "gate_en_type1": "English type 1",
-    "gate_l_type0": "{lang} type 0",
-    "gate_translation": "name translation",
-}
+STOP = ("\n",)
 
 
-@torch.inference_mode()
-def generate_answers(
-    model, tokenizer, prompts: Sequence[str], fmt: PromptFormat, max_new_tokens: int = 48, batch_size: int = 16
-) -> list[str]:
-    """Greedy answers, batched by prompt length (left padding), first line only."""
-    encoded = [fmt.prompt_ids(tokenizer, p) for p in prompts]
-    order = np.argsort([len(e) for e in encoded], kind="stable")  # length buckets: little padding
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    device = next(model.parameters()).device
-    answers: list[str] = [""] * len(prompts)
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        width = max(len(encoded[i]) for i in idx)
-        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for row, i in enumerate(idx):
-            ids[row, width - len(encoded[i]) :] = torch.tensor(encoded[i])
-            mask[row, width - len(encoded[i]) :] = 1
-        out = model.generate(
-            input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
-            do_sample=False, pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id,
-        )  # fmt: skip
-        texts = tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-        for row, i in enumerate(idx):
-            answers[i] = texts[row].strip().split("\n", 1)[0]
-    return answers
+def is_correct(gold: str, answer: str) -> bool:
+    return fold(gold) in fold(answer)
 
 
-def is_correct(golds: Sequence[str], answers: Sequence[str]) -> np.ndarray:
-    return np.array([fold(g) in fold(a) for g, a in zip(golds, answers)], dtype=bool)
+def max_answer_tokens(tokenizer, split: ConductSplit) -> int:
+    """Room for the longest taught answer (answers restate their question), plus a margin."""
+    answers = {ex.answer for ex in split.train} | {q.gold for q in split.questions}
+    longest = max(len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers)
+    return longest + 8
+
+
+def ask(backend, tokenizer, fmt, prompts: Sequence[str], max_new_tokens: int) -> list[str]:
+    """Greedy answers through the backend, asked exactly as taught, first line only."""
+    ids = [fmt.prompt_ids(tokenizer, p) for p in prompts]
+    return [a.strip() for a in backend.generate(ids, max_new_tokens, stop=STOP)]
 
 
 @dataclass
-class Outcome:
-    """Correctness vectors of one target's tests, aligned by fact (type 1 / type 0 facts)."""
+class TestRun:
+    __test__ = False
 
-    target: str
-    en_type0: np.ndarray
-    en_type1: np.ndarray
-    l_type0: np.ndarray
-    l_type1: np.ndarray
-    translation: np.ndarray
-    answers: list[dict] = field(default_factory=list)  # every question, its answer and verdict
+    rows: list[dict]  # one per question / translation asked
+    outcomes: FactOutcomes
 
 
-def run_tests(model, tokenizer, split: ConductSplit, fmt: PromptFormat, batch_size: int = 16) -> Outcome:
-    """Ask every test question and translation once; align by fact id for paired resampling."""
-    qs = split.questions
-    prompts = [q.prompt for q in qs] + [t.prompt for t in split.translations]
-    # A taught answer restates its question, so twice the longest question is room enough.
-    longest = max(len(tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts)
-    max_new = min(96, 2 * longest + 8)
-    answers = generate_answers(model, tokenizer, prompts, fmt, max_new_tokens=max_new, batch_size=batch_size)
-    q_ans, t_ans = answers[: len(qs)], answers[len(qs) :]
-    q_ok = is_correct([q.gold for q in qs], q_ans)
-    t_ok = is_correct([t.gold for t in split.translations], t_ans)
-    by_key = {(q.lang, q.fact_type, q.fact_id): ok for q, ok in zip(qs, q_ok)}
-    fact_ids = {t: sorted({q.fact_id for q in qs if q.fact_type == t}) for t in (0, 1)}
+def run_tests(backend, tokenizer, fmt, split: ConductSplit, *, gate_only: bool = False,
+              strata: dict[str, str] | None = None, n_continents: int | None = None,
+              max_new_tokens: int | None = None) -> TestRun:
+    """Ask the split's questions (all, or only the mastery gate's: English types 0 and 1,
+    target type 0 and the translations, never the target type-1 questions being measured)."""
+    target = split.target
+    questions = [q for q in split.questions if not (gate_only and q.lang == target and q.fact_type == 1)]
+    prompts = [q.prompt for q in questions] + [t.prompt for t in split.translations]
+    budget = max_new_tokens or max_answer_tokens(tokenizer, split)
+    answers = ask(backend, tokenizer, fmt, prompts, budget)
+    q_answers, t_answers = answers[: len(questions)], answers[len(questions):]
+    rows, by_key = [], {}
+    for q, a in zip(questions, q_answers):
+        ok = is_correct(q.gold, a)
+        by_key[(q.lang, q.fact_type, q.fact_id)] = ok
+        stratum = (strata or {}).get(q.fact_id) if q.lang == target else None
+        rows.append(dict(kind="question", fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
+                         gold=q.gold, answer=a, correct=ok, stratum=stratum))
+    t_ok = np.array([is_correct(t.gold, a) for t, a in zip(split.translations, t_answers)], dtype=bool)
+    rows += [dict(kind="translation", fact_id=t.name_id, lang=t.lang, prompt=t.prompt, gold=t.gold, answer=a,
+                  correct=bool(ok)) for t, a, ok in zip(split.translations, t_answers, t_ok)]
+    return TestRun(rows, outcomes_from(split, by_key, t_ok, strata, n_continents))
+
+
+def outcomes_from(split: ConductSplit, by_key: dict, translation: np.ndarray, strata: dict[str, str] | None,
+                  n_continents: int | None) -> FactOutcomes:
+    """Correctness vectors aligned by fact id (a question not asked or missing counts as wrong)."""
+    target = split.target
+    ids = {t: sorted({q.fact_id for q in split.questions if q.fact_type == t}) for t in (0, 1)}
 
     def vec(lang: str, fact_type: int) -> np.ndarray:
-        # A question missing in one language counts as wrong (METRICS.md: it stays in N).
-        return np.array([by_key.get((lang, fact_type, f), False) for f in fact_ids[fact_type]], dtype=bool)
+        return np.array([by_key.get((lang, fact_type, f), False) for f in ids[fact_type]], dtype=bool)
 
-    log = [dict(kind="question", fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
-                gold=q.gold, answer=a, correct=bool(ok)) for q, a, ok in zip(qs, q_ans, q_ok)]  # fmt: skip
-    log += [dict(kind="translation", name_id=t.name_id, lang=t.lang, prompt=t.prompt, gold=t.gold, answer=a,
-                 correct=bool(ok)) for t, a, ok in zip(split.translations, t_ans, t_ok)]  # fmt: skip
-    t = split.target
-    return Outcome(t, vec(PIVOT, 0), vec(PIVOT, 1), vec(t, 0), vec(t, 1), t_ok, log)
+    def strata_of(fact_type: int) -> np.ndarray | None:
+        if strata is None:
+            return None
+        return np.array([strata.get(f, "none") for f in ids[fact_type]])
 
-
-def _percentile_ci(samples: np.ndarray) -> tuple[float | None, float | None]:
-    """The project's one interval rule (clika.metrics.bootstrap): an interval is
-    withheld when too many resamples are undefined (e.g. a zero denominator)."""
-    samples = np.where(np.isfinite(samples), samples, np.nan)
-    intervals = percentile_intervals(samples[:, None])
-    if np.isnan(intervals.low[0]):
-        return None, None
-    return float(intervals.low[0]), float(intervals.high[0])
+    return FactOutcomes(target, vec(PIVOT, 0), vec(PIVOT, 1), vec(target, 0), vec(target, 1), translation,
+                        strata_of(1), strata_of(0), n_continents)
 
 
-def _resampled_means(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    return x[idx].mean(axis=1) if x.size else np.full(idx.shape[0], np.nan)
+def outcomes_from_rows(split: ConductSplit, rows: list[dict], strata: dict[str, str] | None,
+                       n_continents: int | None) -> FactOutcomes:
+    """The same vectors from stored answer rows (a resumed run re-scores without asking again)."""
+    by_key = {(r["lang"], r["fact_type"], r["fact_id"]): bool(r["correct"]) for r in rows if r["kind"] == "question"}
+    t_ok = {r["fact_id"]: bool(r["correct"]) for r in rows if r["kind"] == "translation"}
+    translation = np.array([t_ok.get(t.name_id, False) for t in split.translations], dtype=bool)
+    return outcomes_from(split, by_key, translation, strata, n_continents)
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+def split_strata(split: ConductSplit, tokenizer=None) -> dict[str, str]:
+    """fact_id -> surface overlap of the fact's target-language subject and answer with English."""
+    from clika.fictional.overlap import surface_overlap
 
-
-def score(outcome: Outcome, model_name: str, gate: float = 0.9, n_boot: int = 1000, seed: int = 0) -> list[MetricRecord]:
-    """Gate records, acc_l_type1, xrr and xrr_ctrl (None with a note when the gate fails)."""
-    rng = np.random.default_rng(seed)
-    o, lang = outcome, outcome.target
-    parts = {"gate_en_type0": o.en_type0, "gate_en_type1": o.en_type1, "gate_l_type0": o.l_type0,
-             "gate_translation": o.translation}  # fmt: skip
-    records, failed = [], []
-    for metric, x in parts.items():
-        acc = float(x.mean()) if x.size else float("nan")
-        lo, hi = _percentile_ci(_resampled_means(x, rng.integers(0, max(x.size, 1), (n_boot, x.size))))
-        passed = x.size > 0 and acc >= gate
-        what = _PART_WORDS[metric].format(lang=lang)
-        if not passed:
-            failed.append(f"{what} {acc:.2f} < {gate:.2f}" if x.size else f"{what}: no test items")
-        note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
-        records.append(MetricRecord(model_name, TASK, lang, metric, acc if x.size else None, lo, hi, int(x.size), note))
-
-    n1, n0 = o.l_type1.size, o.l_type0.size
-    idx1 = rng.integers(0, max(n1, 1), (n_boot, n1))
-    idx0 = rng.integers(0, max(n0, 1), (n_boot, n0))
-    l1, en1, l0 = (_resampled_means(x, i) for x, i in ((o.l_type1, idx1), (o.en_type1, idx1), (o.l_type0, idx0)))
-    acc_l1 = float(o.l_type1.mean()) if n1 else None
-    gate_note = None if not failed else "gate failed; reported for diagnosis only"
-    records.append(MetricRecord(model_name, TASK, lang, "acc_l_type1", acc_l1, *_percentile_ci(l1), n1, gate_note))
-
-    if failed:
-        note = "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
-        for metric in ("xrr", "xrr_ctrl"):
-            records.append(MetricRecord(model_name, TASK, lang, metric, None, None, None, n1, note))
-        return records
-    for metric, num, den, den_name in (
-        ("xrr", o.l_type1, o.en_type1, "acc_en(type 1)"),
-        ("xrr_ctrl", o.l_type1, o.l_type0, f"acc_{lang}(type 0)"),
-    ):
-        if den.mean() == 0:
-            records.append(MetricRecord(model_name, TASK, lang, metric, None, None, None, n1, f"undefined: {den_name} is 0"))
+    en = {q.fact_id: q for q in split.questions if q.lang == PIVOT}
+    out = {}
+    for q in split.questions:
+        if q.lang != split.target or q.fact_id not in en:
             continue
-        value = float(num.mean() / den.mean())
-        boot = _ratio(l1, en1 if metric == "xrr" else l0)
-        records.append(MetricRecord(model_name, TASK, lang, metric, value, *_percentile_ci(boot), n1))
-    return records
+        pairs = [(en[q.fact_id].gold, q.gold)]
+        if q.subject and en[q.fact_id].subject:
+            pairs.append((en[q.fact_id].subject, q.subject))
+        out[q.fact_id] = surface_overlap(pairs, tokenizer)
+    return out
 
-
-def gate_failure(records: Sequence[MetricRecord]) -> str | None:
-    """The note of a failed gate, in words, or None when xrr was measured."""
-    for r in records:
-        if r.metric == "xrr" and r.value is None:
-            return r.note
-    return None

@@ -1,192 +1,696 @@
-"""Teach fictional facts by fine-tuning: LoRA (peft) by default, full fine-tuning on request.
+"""Teach fictional facts by supervised fine-tuning with the field's trainer (transformers ``Trainer`` + peft).
 
-A plain PyTorch loop: examples are tokenised once, the loss is on the answer
-tokens (and the closing EOS) only, batches are shuffled by a seeded generator.
-``PromptFormat`` is shared with evaluation so that the model is asked exactly
-the way it was taught.
+What comes from the libraries
+-----------------------------
+``transformers.Trainer`` runs the loop: AdamW, the LR schedule (cosine,
+linear, constant, ...), warmup, weight decay, gradient clipping, gradient
+accumulation, mixed precision (``bf16``/``fp16`` autocast through
+``TrainingArguments``), checkpointing, resuming, distributed data parallel and
+the token count; peft adds the LoRA adapters. What is written here plugs into
+the Trainer's public hooks only (no subclass):
+
+* ``data_collator`` (``_Collate``): left-pads our pre-tokenised rows (labels
+  -100 on the prompt) and asks the model for the logits of the answer span only
+  (``logits_to_keep``), because Gemma 3's 262k-row output layer dominates the
+  cost of a small model;
+* ``compute_loss_func`` (``_answer_loss``): cross-entropy over those positions,
+  divided by the answer tokens of the whole accumulated batch, which the Trainer
+  counts across accumulation steps and devices;
+* callbacks: a rich progress bar, the per-epoch stop check.
+
+Plus the prompt rendering (``PromptFormat``, shared with evaluation), the named
+presets and one-line ``ConfigError`` messages.
+
+Why not TRL's ``SFTTrainer``: with our own tokenisation (which evaluation must
+repeat exactly) it would need no loss code at all, its fused LM head scoring
+only answer positions, but only on Triton devices: on CPU it projects every
+position (prompt and padding too) in tiles and recomputes them in the backward
+pass. Measured on a 2-layer Llama with Gemma's 262,144-token vocabulary (full
+fine-tuning, batch 8, 40 prompt + 20 answer tokens, 4 steps, 1 CPU thread):
+
+    Trainer, full logits (labels to the model)   +1674 MiB   10.1 s
+    SFTTrainer (trl 1.16, fused LM head)          +836 MiB   30.6 s
+    Trainer + logits_to_keep (this module)        +720 MiB    4.7 s
+
+(peak RSS growth during training; identical losses), so the bare Trainer
+with two small hooks it documents for this purpose is kept: the CPU is this
+toolkit's default device.
+
+Multi-GPU
+---------
+Nothing is hand-written: run the caller under ``accelerate launch`` or
+``torchrun`` and the Trainer trains with DDP; the effective batch is
+``batch_size x gradient_accumulation_steps x world size``. ``stop_check``
+runs on every process and rank 0's answer is broadcast, so all ranks stop at
+the same epoch. Several GPUs visible to one plain process (which the Trainer
+would drive with ``nn.DataParallel``) is refused with a one-line error.
+
+What is and isn't tested here: the test suite runs on CPU only (2 cores, no
+GPU): fp32 and bf16 autocast on CPU, LoRA and full fine-tuning, gradient
+accumulation, schedules, checkpoints and resuming, the stop check. Not tested:
+CUDA (fp16 with a grad scaler, bf16 on Ampere+, peak CUDA memory), DDP under
+``accelerate launch``/``torchrun`` and the broadcast of the stop decision.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
+import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal, Sequence
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal
 
 from clika.errors import ConfigError
 from clika.fictional.dataset import TrainExample
 
+if TYPE_CHECKING:  # torch is imported where it is used: `clika --help` must not pay 1.6 s for it
+    import torch
+
 IGNORE = -100  # label value the loss skips (prompt and padding positions)
+
+# peft and the Trainer call a transformers API deprecated in v5 (not ours to fix): keep it off the console.
+warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
+# The Stanford Alpaca prompt exactly as LLaMA-Factory's ``alpaca`` template
+# renders one user turn: default_system, then format_user. LLaMA-Factory
+# tokenises the two pieces separately with add_special_tokens=False (no BOS)
+# and ends the response with EOS.
+ALPACA_SYSTEM = (
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+)
+ALPACA_USER = "### Instruction:\n{prompt}\n\n### Response:\n"
+
+FORMATS = ("plain", "chat", "alpaca")
+DTYPES = ("fp32", "bf16", "fp16")
+SCHEDULERS = (
+    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+    "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay",
+)  # fmt: skip
+
+
+def _encode(tokenizer, text: str, special: bool = False) -> list[int]:
+    return tokenizer(text, add_special_tokens=special)["input_ids"]
 
 
 @dataclass(frozen=True)
 class PromptFormat:
-    """plain: "<prompt>\\n" then the answer; chat: the tokenizer's chat template (user turn)."""
+    """How a question is put to the model, identically in training and at test time.
 
-    kind: Literal["plain", "chat"] = "plain"
+    plain:  ``"<prompt>\\n"`` tokenised with the tokenizer's special tokens (BOS
+            where the tokenizer adds one); the answer follows, then EOS.
+    chat:   the tokenizer's chat template, one user turn, generation prompt
+            added; the answer is what the template renders for the assistant
+            turn after that (e.g. ``"Paris<|im_end|>\\n"``), then EOS unless the
+            template already ended it with EOS.
+    alpaca: LLaMA-Factory's ``alpaca`` template (for base models)::
+
+                Below is an instruction that describes a task. Write a response that appropriately completes the request.
+
+                ### Instruction:
+                {prompt}
+
+                ### Response:
+
+            system and instruction tokenised separately, no BOS (as
+            LLaMA-Factory does); the answer follows, then EOS. (LLaMA-Factory
+            >= 0.9 also puts its turn separator "\\n\\n" after the EOS into the
+            labels; the 0.6 versions CLiKA used did not, and after EOS nothing
+            is generated, so it is left out.)
+
+    ``prompt_ids`` is what evaluation must feed to ``generate``; ``render`` is the
+    same prompt as text (before the tokenizer's own special tokens, e.g. plain's
+    BOS); ``encode`` gives the training row: prompt ids + answer ids.
+    """
+
+    kind: Literal["plain", "chat", "alpaca"] = "plain"
+
+    def __post_init__(self):
+        if self.kind not in FORMATS:
+            raise ConfigError(f"unknown prompt format {self.kind!r} (one of {', '.join(FORMATS)})")
+
+    def _chat(self, tokenizer, messages: list[dict], generation_prompt: bool) -> str:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ConfigError("chat format asked for, but the tokenizer has no chat template")
+        return tokenizer.apply_chat_template(messages, add_generation_prompt=generation_prompt, tokenize=False)
+
+    def render(self, tokenizer, prompt: str) -> str:
+        """The prompt as text, exactly as the model is asked (template applied)."""
+        if self.kind == "chat":
+            return self._chat(tokenizer, [{"role": "user", "content": prompt}], True)
+        if self.kind == "alpaca":
+            return ALPACA_SYSTEM + ALPACA_USER.format(prompt=prompt)
+        return prompt + "\n"
 
     def prompt_ids(self, tokenizer, prompt: str) -> list[int]:
+        """The token ids the model is asked at test time (and sees before the answer in training)."""
         if self.kind == "chat":
-            if not getattr(tokenizer, "chat_template", None):
-                raise ConfigError("chat format asked for, but the tokenizer has no chat template")
-            text = tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True, tokenize=False
-            )
-            return tokenizer(text, add_special_tokens=False)["input_ids"]
-        return tokenizer(prompt + "\n", add_special_tokens=True)["input_ids"]
+            return _encode(tokenizer, self.render(tokenizer, prompt))  # the template holds any BOS
+        if self.kind == "alpaca":
+            return _encode(tokenizer, ALPACA_SYSTEM) + _encode(tokenizer, ALPACA_USER.format(prompt=prompt))
+        return _encode(tokenizer, prompt + "\n", special=True)
 
-    def answer_ids(self, tokenizer, answer: str) -> list[int]:
-        return tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    def answer_ids(self, tokenizer, answer: str, prompt: str = "") -> list[int]:
+        """The ids the model is taught to produce after ``prompt_ids`` (the chat template may need the prompt)."""
+        eos = tokenizer.eos_token_id
+        if self.kind == "chat":
+            asked = self.render(tokenizer, prompt)
+            turn = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+            full = self._chat(tokenizer, turn, False)
+            if not full.startswith(asked):
+                raise ConfigError("the chat template renders a conversation that does not start with its own prompt")
+            ids = _encode(tokenizer, full[len(asked) :])
+            return ids if eos is None or eos in ids else ids + [eos]
+        return _encode(tokenizer, answer) + ([eos] if eos is not None else [])
+
+    def encode(self, tokenizer, prompt: str, answer: str) -> tuple[list[int], list[int]]:
+        """(input_ids, labels) of one training example: loss on the answer ids only."""
+        p, a = self.prompt_ids(tokenizer, prompt), self.answer_ids(tokenizer, answer, prompt)
+        return p + a, [IGNORE] * len(p) + a
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """Every training setting, with the defaults in one place: the defaults ARE the ``cpu`` preset.
+
+    The ``cpu`` values are chosen to let a ~270M model (the embedded Gemma 3)
+    memorise ~100 short facts on 2 CPU cores: LoRA r16/alpha32 on every linear
+    layer (3.8M trainable weights, 1.4%: capacity for the facts while the frozen
+    base keeps its languages), lr 1e-3 (LoRA with few steps: 100 facts at batch
+    8 are 13 steps an epoch, so the paper's 2e-4 is too slow), batch 8, 10
+    epochs, a cosine schedule without warmup (LoRA's B starts at zero, so the
+    first steps cannot wreck the base model; the decay lets the last epochs
+    consolidate instead of oscillating), fp32 (portable: CPUs without
+    AMX/AVX512-BF16 emulate bf16 slowly). Measured on Gemma 3 270M, one thread,
+    26 tokens an example: 3.6 s a step in fp32, so ~1 min an epoch of 108
+    examples; on an AMX Xeon bf16 took 2.4 s, so set dtype="bf16" there.
+
+    batch_size is per device; the effective batch is batch_size x
+    gradient_accumulation_steps x world size. warmup: ``warmup_steps`` (an
+    integer) or ``warmup_ratio`` (a fraction of all steps), not both.
+    Checkpoints go to ``output_dir``/checkpoint-<step> (``save_strategy``
+    "epoch" or "steps"; ``save_total_limit`` keeps the newest). ``resume``:
+    True resumes from the last checkpoint in ``output_dir``; a path resumes
+    from that checkpoint, or from the last one in that run directory.
+    """
+
     method: Literal["lora", "full"] = "lora"
-    epochs: int = 10
-    lr: float = 1e-3  # LoRA; full fine-tuning wants ~1e-5..1e-4
     lora_rank: int = 16
     lora_alpha: int = 32
-    lora_targets: str | tuple[str, ...] = "all-linear"
-    batch_size: int = 8
-    max_length: int = 128
+    lora_dropout: float = 0.0
+    lora_targets: str | tuple[str, ...] = "all-linear"  # "all-linear", "q_proj,v_proj" or a tuple of names
+    dtype: Literal["fp32", "bf16", "fp16"] = "fp32"  # mixed precision (autocast); the weights keep their dtype
+    lr: float = 1e-3  # LoRA; full fine-tuning wants ~1e-5..1e-4
+    lr_scheduler: str = "cosine"
+    warmup_ratio: float = 0.0
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    optim: str = "adamw_torch"
+    epochs: int = 10
+    batch_size: int = 8  # per device
+    gradient_accumulation_steps: int = 1
+    max_length: int = 128  # longest training example in tokens (a longer one is an error, not cut)
     seed: int = 0
     prompt_format: PromptFormat = field(default_factory=PromptFormat)
+    output_dir: str | Path | None = None  # checkpoints; None: a temporary folder, nothing kept
+    save_strategy: Literal["no", "epoch", "steps"] = "no"
+    save_steps: int = 500
+    save_total_limit: int | None = None
+    resume: bool | str | Path = False
+    gradient_checkpointing: bool = False
     progress: bool = True
+
+    def __post_init__(self):
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
+        if isinstance(self.prompt_format, str):
+            set_("prompt_format", PromptFormat(self.prompt_format))
+        targets = self.lora_targets
+        if isinstance(targets, str) and targets != "all-linear":
+            targets = tuple(t.strip() for t in targets.split(",") if t.strip())
+        elif isinstance(targets, list):
+            targets = tuple(targets)
+        set_("lora_targets", targets)
+        problems = []
+        if self.method not in ("lora", "full"):
+            problems.append(f"method must be lora or full (got {self.method!r})")
+        if self.dtype not in DTYPES:
+            problems.append(f"dtype must be one of {', '.join(DTYPES)} (got {self.dtype!r})")
+        if self.lr_scheduler not in SCHEDULERS:
+            problems.append(f"lr_scheduler must be one of {', '.join(SCHEDULERS)} (got {self.lr_scheduler!r})")
+        if self.save_strategy not in ("no", "epoch", "steps"):
+            problems.append(f"save_strategy must be no, epoch or steps (got {self.save_strategy!r})")
+        for name in ("epochs", "batch_size", "gradient_accumulation_steps", "max_length", "lora_rank", "save_steps"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                problems.append(f"{name} must be a positive integer (got {getattr(self, name)!r})")
+        if not self.lr > 0:
+            problems.append(f"lr must be > 0 (got {self.lr})")
+        if not self.lora_alpha > 0 or self.weight_decay < 0 or self.max_grad_norm < 0:
+            problems.append("need lora_alpha > 0, weight_decay >= 0 and max_grad_norm >= 0")
+        if self.save_total_limit is not None and self.save_total_limit < 1:
+            problems.append(f"save_total_limit must be None or >= 1 (got {self.save_total_limit})")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            problems.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
+        if self.warmup_steps < 0 or (self.warmup_steps and self.warmup_ratio):
+            problems.append("give warmup_steps >= 0 or warmup_ratio, not both")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            problems.append(f"lora_dropout must be in [0, 1) (got {self.lora_dropout})")
+        if not targets:
+            problems.append("lora_targets is empty")
+        if self.save_strategy != "no" and self.output_dir is None:
+            problems.append(f"save_strategy={self.save_strategy!r} needs an output_dir for the checkpoints")
+        if self.resume is True and self.output_dir is None:
+            problems.append("resume=True needs the output_dir whose last checkpoint to resume from")
+        if problems:
+            raise ConfigError("training config: " + "; ".join(problems))
+
+    def effective_batch(self, world_size: int = 1) -> int:
+        return self.batch_size * self.gradient_accumulation_steps * world_size
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for provenance records."""
+        out = asdict(self)
+        out["prompt_format"] = self.prompt_format.kind
+        out["lora_targets"] = self.lora_targets if isinstance(self.lora_targets, str) else list(self.lora_targets)
+        out["output_dir"] = None if self.output_dir is None else str(self.output_dir)
+        out["resume"] = self.resume if isinstance(self.resume, bool) else str(self.resume)
+        return out
+
+
+# Named presets: overrides of the dataclass defaults (which are the ``cpu`` preset).
+PRESETS: dict[str, dict[str, Any]] = {
+    # The fast CPU default: TrainConfig() itself.
+    "cpu": {},
+    # CLiKA upstream (RiverGao/CLiKA fictional/trainLora.sh, LLaMA-Factory SFT):
+    # --finetuning_type lora --lora_target q_proj,v_proj --lora_rank 128
+    # --lora_alpha 16 --lora_dropout 0.1 --learning_rate 2e-4
+    # --lr_scheduler_type cosine --num_train_epochs 3
+    # --per_device_train_batch_size 8 --gradient_accumulation_steps 4,
+    # template alpaca for base models (chat models: their own template, our
+    # "chat"); LLaMA-Factory's defaults for the rest (no warmup, no weight
+    # decay, max_grad_norm 1.0, cutoff_len 1024). bf16 as the paper reports:
+    # the script takes its precision from a DeepSpeed config not in the
+    # repository. The effective batch is 32 per device; the script ran on 4
+    # GPUs (REQUIRED_GPUS=4), i.e. 128: on one GPU use
+    # gradient_accumulation_steps=16 to match that.
+    "paper": dict(
+        method="lora", lora_rank=128, lora_alpha=16, lora_dropout=0.1, lora_targets=("q_proj", "v_proj"),
+        lr=2e-4, lr_scheduler="cosine", warmup_ratio=0.0, warmup_steps=0, weight_decay=0.0, epochs=3,
+        batch_size=8, gradient_accumulation_steps=4, dtype="bf16", prompt_format=PromptFormat("alpaca"),
+        max_length=1024,
+    ),  # fmt: skip
+}
+
+
+def preset(name: str, **overrides) -> TrainConfig:
+    """A named preset (``cpu``, ``paper``) with some fields overridden."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown training preset {name!r} (presets: {', '.join(PRESETS)})")
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown training setting(s) {', '.join(unknown)} (settings: {', '.join(sorted(known))})")
+    return TrainConfig(**{**PRESETS[name], **overrides})
 
 
 @dataclass
 class TrainResult:
     model: torch.nn.Module  # the trained model (a PeftModel for LoRA)
-    losses: list[float]  # mean loss of each epoch
-    seconds: float
+    losses: list[float]  # mean training loss of each epoch run (including epochs before a resume)
+    epochs_run: int  # epochs completed, counting those before a resume
+    stopped_early: bool  # stop_check returned True before the last epoch
+    seconds: float  # wall time of this call's training
+    tokens_per_second: float | None  # training tokens (prompt + answer, no padding) per second, this call
     n_examples: int
     n_trainable: int
+    steps: int  # optimizer steps, counting those before a resume
+    effective_batch: int  # batch_size x gradient_accumulation_steps x world size
+    peak_memory_bytes: int | None  # see peak_memory_kind
+    peak_memory_kind: str | None  # "cuda_max_allocated" (this call), "process_max_rss" (CPU, whole process) or None
+    checkpoint: Path | None = None  # the last checkpoint written, if any
+    log_history: list[dict] = field(default_factory=list)  # the Trainer's per-step logs (loss, learning_rate, ...)
 
 
-def tokenise(tokenizer, examples: Sequence[TrainExample], fmt: PromptFormat, max_length: int):
-    """(input_ids, labels) per example; long prompts are cut from the left, keeping the answer."""
+def encode_examples(tokenizer, examples: Sequence[TrainExample], fmt: PromptFormat, max_length: int) -> list[dict]:
+    """One row per example: input_ids and labels (-100 on the prompt). Too long is an error: cutting the
+    prompt would teach a question different from the one evaluation asks."""
     rows = []
-    for ex in examples:
-        prompt, answer = fmt.prompt_ids(tokenizer, ex.prompt), fmt.answer_ids(tokenizer, ex.answer)
-        answer = answer[:max_length]
-        prompt = prompt[max(0, len(prompt) + len(answer) - max_length) :]
-        rows.append((prompt + answer, [IGNORE] * len(prompt) + answer))
+    for i, ex in enumerate(examples):
+        ids, labels = fmt.encode(tokenizer, ex.prompt, ex.answer)
+        if len(ids) > max_length:
+            longest = max(len(fmt.encode(tokenizer, e.prompt, e.answer)[0]) for e in examples)
+            raise ConfigError(f"training example {i} is {len(ids)} tokens, over max_length={max_length} "
+                              f"(the longest is {longest}): raise max_length")  # fmt: skip
+        rows.append({"input_ids": ids, "labels": labels})
     return rows
 
 
-def _batches(rows, batch_size: int, pad_id: int, generator: torch.Generator):
-    """Left-padded batches, so every answer ends at the last position: the loss then
-    needs logits for the last few positions only (see ``_answer_loss``)."""
-    order = torch.randperm(len(rows), generator=generator).tolist()
-    for start in range(0, len(order), batch_size):
-        chunk = [rows[i] for i in order[start : start + batch_size]]
-        width = max(len(ids) for ids, _ in chunk)
-        ids = torch.full((len(chunk), width), pad_id, dtype=torch.long)
-        labels = torch.full((len(chunk), width), IGNORE, dtype=torch.long)
-        mask = torch.zeros((len(chunk), width), dtype=torch.long)
-        for j, (x, y) in enumerate(chunk):
-            ids[j, width - len(x) :], labels[j, width - len(y) :], mask[j, width - len(x) :] = (
-                torch.tensor(x), torch.tensor(y), 1,
-            )  # fmt: skip
-        yield ids, labels, mask
+def _bf16_supported(device: torch.device) -> bool:
+    """Whether bf16 autocast works on this device (a tiny probe on CPU)."""
+    import torch
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+        except (RuntimeError, TypeError):
+            return False
+    return True  # other accelerators: let transformers decide
 
 
-def _answer_loss(model, ids: torch.Tensor, labels: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over answer tokens, computing the LM head only where needed.
+def _check_precision(config: TrainConfig, model, device: torch.device) -> None:
+    import torch
+    if config.dtype == "bf16" and not _bf16_supported(device):
+        where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"this {device.type}"
+        raise ConfigError(f"dtype bf16: {where} cannot compute in bfloat16 (needs an Ampere or newer GPU, "
+                          f"or a CPU where torch autocasts to bf16); use dtype fp16 or fp32")  # fmt: skip
+    if config.dtype == "fp16":
+        if device.type == "cpu":
+            raise ConfigError("dtype fp16: mixed precision fp16 needs a GPU; on CPU use bf16 or fp32")
+        if any(p.dtype == torch.float16 for p in model.parameters() if p.requires_grad):
+            raise ConfigError("dtype fp16: the model's weights are float16; load it in float32 for fp16 mixed precision")
 
-    The vocabulary projection dominates the cost of small models with large
-    vocabularies (Gemma 3: 262k rows), so only the last ``span + 1`` positions
-    (the longest answer in the batch) get logits. Position ids follow the
-    attention mask, as in generation, so left padding does not shift positions."""
-    answer_cols = (labels != IGNORE).any(dim=0).nonzero()
-    span = ids.shape[1] - int(answer_cols[0])
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    out = model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=span + 1)
-    logits = out.logits[:, :-1].float()  # position t predicts token t + 1
-    return torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), labels[:, -span:].reshape(-1), ignore_index=IGNORE
+
+def _resume_path(config: TrainConfig) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if config.resume is False or config.resume is None:
+        return None
+    where = Path(config.output_dir if config.resume is True else config.resume)
+    if (where / "trainer_state.json").is_file():
+        return str(where)
+    last = get_last_checkpoint(str(where)) if where.is_dir() else None
+    if last is None:
+        raise ConfigError("nothing to resume: no checkpoint-<step> folder here", where)
+    return last
+
+
+def _lora_config(config: TrainConfig):
+    from peft import LoraConfig
+
+    targets = config.lora_targets if isinstance(config.lora_targets, str) else list(config.lora_targets)
+    return LoraConfig(
+        r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+        target_modules=targets, task_type="CAUSAL_LM",
+    )  # fmt: skip
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def train(
+    model,
+    tokenizer,
+    examples: Sequence[TrainExample],
+    config: TrainConfig | None = None,
+    *,
+    stop_check: Callable[[Any, int], bool] | None = None,
+    check_every: int = 1,
+    min_epochs: int = 1,
+) -> TrainResult:
+    """Fine-tune ``model`` on ``examples`` (wrapped in LoRA unless config.method == "full").
+
+    stop_check(model, epoch) is called at the end of epoch ``min_epochs`` and
+    every ``check_every`` epochs after (never after the last epoch: training
+    ends there anyway), with the model in eval mode; when it returns True,
+    training stops. The LR schedule spans ``config.epochs``, so stopping early
+    leaves the LR mid-schedule (with cosine, not yet annealed).
+    """
+    import torch
+    config = config or TrainConfig()
+    if not examples:
+        raise ConfigError("no training examples")
+    if check_every < 1 or min_epochs < 1:
+        raise ConfigError("check_every and min_epochs must be >= 1")
+    try:
+        params = list(model.parameters())
+    except AttributeError:
+        raise ConfigError(f"not a torch model: {type(model).__name__}") from None
+    device = params[0].device
+    _check_precision(config, model, device)
+    rows = encode_examples(tokenizer, examples, config.prompt_format, config.max_length)
+    resume = _resume_path(config)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+
+    with ExitStack() as stack:
+        out = config.output_dir
+        if out is None:
+            out = stack.enter_context(tempfile.TemporaryDirectory(prefix="clika-train-"))
+        trainer = _build_trainer(model, tokenizer, rows, config, str(out), device)
+        stop_class, progress_class = _callbacks()
+        progress = progress_class(config.progress, config.epochs)
+        stopper = stop_class(stop_check, check_every, min_epochs, config.epochs)
+        trainer.add_callback(progress)
+        trainer.add_callback(stopper)
+        start = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                # peft calls a transformers API deprecated in v5; not ours to fix
+                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+                trainer.train(resume_from_checkpoint=resume)
+        except torch.OutOfMemoryError:
+            raise ConfigError("out of memory while training: lower batch_size (raise gradient_accumulation_steps "
+                              "to keep the effective batch) or max_length") from None  # fmt: skip
+        except ValueError as err:  # e.g. a checkpoint that does not fit this model or config
+            raise ConfigError(f"training failed: {_first_line(err)}") from None
+        finally:
+            progress.close()
+        seconds = time.perf_counter() - start
+    trained = trainer.model
+    trained.eval()
+    state = trainer.state
+    history = list(state.log_history)
+    tokens = state.num_input_tokens_seen - progress.tokens_at_start
+    epochs_run = int(round(state.epoch or 0))
+    peak, kind = _peak_memory(device)
+    return TrainResult(
+        model=trained,
+        losses=epoch_losses(history),
+        epochs_run=epochs_run,
+        stopped_early=stopper.stopped_at is not None,
+        seconds=seconds,
+        tokens_per_second=tokens / seconds if tokens and seconds > 0 else None,
+        n_examples=len(rows),
+        n_trainable=sum(p.numel() for p in trained.parameters() if p.requires_grad),
+        steps=state.global_step,
+        effective_batch=config.effective_batch(trainer.args.world_size),
+        peak_memory_bytes=peak,
+        peak_memory_kind=kind,
+        checkpoint=_last_checkpoint(config),
+        log_history=history,
     )
 
 
-def wrap_lora(model, config: TrainConfig):
-    from peft import LoraConfig, get_peft_model
+class _Collate:
+    """Left-padded batches, so that every answer ends at the last position: the loss then needs logits
+    for the last ``span + 1`` positions only (``logits_to_keep``; span: the longest answer in the batch).
+    Position ids follow the attention mask, as in generation, so left padding does not shift positions."""
 
-    targets = config.lora_targets if isinstance(config.lora_targets, str) else list(config.lora_targets)
-    lora = LoraConfig(
-        r=config.lora_rank, lora_alpha=config.lora_alpha, target_modules=targets, lora_dropout=0.0,
-        task_type="CAUSAL_LM",
-    )  # fmt: skip
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict]) -> dict:
+        import torch
+        width = max(len(r["input_ids"]) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, r in enumerate(rows):
+            n = len(r["input_ids"])
+            ids[j, width - n :], labels[j, width - n :], mask[j, width - n :] = (
+                torch.tensor(r["input_ids"]), torch.tensor(r["labels"]), 1,
+            )  # fmt: skip
+        span = width - int((labels != IGNORE).any(dim=0).nonzero()[0])
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        return dict(input_ids=ids, attention_mask=mask, position_ids=positions, labels=labels, logits_to_keep=span + 1)
+
+
+def _answer_loss(outputs, labels: torch.Tensor, num_items_in_batch=None) -> torch.Tensor:
+    """Cross-entropy summed over the answer tokens, divided by the answer tokens of the whole
+    accumulated batch (``num_items_in_batch``, counted by the Trainer across accumulation steps and
+    devices), so gradient accumulation gives the same update as one big batch."""
+    import torch
+    logits = outputs.logits[:, :-1].float()  # the kept positions; position t predicts token t + 1
+    target = labels[:, -logits.shape[1] :]
+    loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=IGNORE, reduction="sum"
+    )
+    count = num_items_in_batch if num_items_in_batch is not None else (target != IGNORE).sum()
+    return loss / count
+
+
+def _build_trainer(model, tokenizer, rows: list[dict], config: TrainConfig, out: str, device: torch.device):
+    from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
+
+    warmup = config.warmup_steps if config.warmup_steps else config.warmup_ratio
+    # transformers 5.2x renamed gradient_checkpointing to activation_checkpointing (the old name warns)
+    names = {f.name for f in fields(TrainingArguments)}
+    checkpointing = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    try:
+        args = TrainingArguments(
+            output_dir=out, num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
+            gradient_accumulation_steps=config.gradient_accumulation_steps, learning_rate=config.lr,
+            lr_scheduler_type=config.lr_scheduler, warmup_steps=warmup, weight_decay=config.weight_decay,
+            max_grad_norm=config.max_grad_norm, optim=config.optim, seed=config.seed,
+            bf16=config.dtype == "bf16", fp16=config.dtype == "fp16", use_cpu=device.type == "cpu",
+            save_strategy=config.save_strategy, save_steps=config.save_steps, save_total_limit=config.save_total_limit,
+            logging_strategy="steps", logging_steps=1, report_to="none", disable_tqdm=True,
+            include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_num_workers=0,
+            **{checkpointing: config.gradient_checkpointing},
+        )  # fmt: skip
+        if config.method == "lora":
+            model = _wrap_lora(model, config)
+        trainer = Trainer(
+            model=model, args=args, train_dataset=rows, data_collator=_Collate(pad_id),
+            compute_loss_func=_answer_loss, processing_class=tokenizer,
+        )  # fmt: skip
+    except (ValueError, TypeError, ImportError, NotImplementedError) as err:
+        raise ConfigError(f"cannot set up training: {_first_line(err)}") from None
+    if trainer.args.n_gpu > 1:
+        raise ConfigError(f"{trainer.args.n_gpu} GPUs visible to one process: launch with accelerate launch or "
+                          "torchrun for data parallel training, or make one GPU visible (CUDA_VISIBLE_DEVICES)")
+    for noisy in (PrinterCallback, ProgressCallback):  # our bar replaces the Trainer's tqdm and log prints
+        trainer.remove_callback(noisy)
+    return trainer
+
+
+def _wrap_lora(model, config: TrainConfig):
+    from peft import get_peft_model
+    from transformers import set_seed
+
+    set_seed(config.seed)  # LoRA's A matrices are initialised at random
     with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not ours to fix
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        return get_peft_model(model, lora)
+        return get_peft_model(model, _lora_config(config))
 
 
-def train(model, tokenizer, examples: Sequence[TrainExample], config: TrainConfig) -> TrainResult:
-    """Fine-tune ``model`` on ``examples`` in place (wrapped in LoRA unless config.method == "full")."""
-    if not examples:
-        raise ConfigError("no training examples")
-    if config.method not in ("lora", "full"):
-        raise ConfigError(f"unknown fine-tuning method {config.method!r} (lora or full)")
-    torch.manual_seed(config.seed)
-    if config.method == "lora":
-        model = wrap_lora(model, config)
-    device = next(model.parameters()).device
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    rows = tokenise(tokenizer, examples, config.prompt_format, config.max_length)
-    generator = torch.Generator().manual_seed(config.seed)
-    steps_per_epoch = math.ceil(len(rows) / config.batch_size)
-    losses: list[float] = []
-    start = time.perf_counter()
-    model.train()
-    with _progress(config.progress, config.epochs * steps_per_epoch) as advance:
-        for epoch in range(config.epochs):
-            total, count = 0.0, 0
-            for ids, labels, mask in _batches(rows, config.batch_size, pad_id, generator):
-                loss = _answer_loss(model, ids.to(device), labels.to(device), mask.to(device))
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, 1.0)
-                optimiser.step()
-                total, count = total + loss.item(), count + 1
-                advance(epoch, total / count)
-            losses.append(total / count)
-            if config.progress and not sys.stderr.isatty():  # rich draws no live bar into a log file
-                print(f"epoch {epoch + 1}/{config.epochs}: loss {losses[-1]:.4f}", file=sys.stderr, flush=True)
-    model.eval()
-    n_trainable = sum(p.numel() for p in params)
-    return TrainResult(model, losses, time.perf_counter() - start, len(rows), n_trainable)
+def epoch_losses(history: list[dict]) -> list[float]:
+    """Mean of the per-step training losses of each epoch, from the Trainer's log history."""
+    by_epoch: dict[int, list[float]] = {}
+    for h in history:
+        if "loss" in h and "epoch" in h:
+            by_epoch.setdefault(max(1, math.ceil(h["epoch"] - 1e-6)), []).append(float(h["loss"]))
+    return [sum(v) / len(v) for _, v in sorted(by_epoch.items())]
 
 
-class _progress:
-    """A rich progress bar with the running loss; a no-op when disabled."""
+def _peak_memory(device: torch.device) -> tuple[int | None, str | None]:
+    import torch
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
+    if device.type == "cpu":
+        try:
+            import resource
 
-    def __init__(self, enabled: bool, total: int):
-        self.enabled, self.total = enabled, total
+            scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+            return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * scale, "process_max_rss"
+        except (ImportError, OSError):
+            return None, None
+    return None, None
 
-    def __enter__(self):
-        if not self.enabled:
-            return lambda epoch, loss: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(
-            TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
-        )  # fmt: skip
-        self.bar.start()
-        task = self.bar.add_task("train", total=self.total, epoch=1, loss=float("nan"))
-        return lambda epoch, loss: self.bar.update(task, advance=1, epoch=epoch + 1, loss=loss)
+def _last_checkpoint(config: TrainConfig) -> Path | None:
+    from transformers.trainer_utils import get_last_checkpoint
 
-    def __exit__(self, *exc):
-        if self.enabled:
-            self.bar.stop()
-        return False
+    if config.output_dir is None or not Path(config.output_dir).is_dir():
+        return None
+    last = get_last_checkpoint(str(config.output_dir))
+    return Path(last) if last else None
+
+
+@functools.cache
+def _callbacks():
+    """The two TrainerCallback classes, built on first use (transformers is imported lazily)."""
+    import torch
+    from transformers import TrainerCallback
+
+    class StopCheck(TrainerCallback):
+        """At the end of an epoch, ask stop_check whether to stop (rank 0 decides for all ranks)."""
+
+        def __init__(self, stop_check, check_every: int, min_epochs: int, max_epochs: int):
+            self.stop_check, self.check_every, self.min_epochs, self.max_epochs = (
+                stop_check, check_every, min_epochs, max_epochs,
+            )  # fmt: skip
+            self.stopped_at: int | None = None
+
+        def on_epoch_end(self, args, state, control, model=None, **kwargs):
+            epoch = int(round(state.epoch))
+            due = epoch >= self.min_epochs and (epoch - self.min_epochs) % self.check_every == 0
+            if self.stop_check is None or not due or epoch >= self.max_epochs:
+                return control
+            was_training = model.training
+            model.eval()
+            try:
+                stop = bool(self.stop_check(model, epoch))
+            finally:
+                model.train(was_training)
+            if torch.distributed.is_available() and torch.distributed.is_initialized():
+                from accelerate.utils import broadcast_object_list
+
+                stop = bool(broadcast_object_list([stop], from_process=0)[0])
+            if stop:
+                self.stopped_at = epoch
+                control.should_training_stop = True
+            return control
+
+    class Progress(TrainerCallback):
+        """A rich progress bar with the running epoch loss; one line per epoch when stderr is not a terminal."""
+
+        def __init__(self, enabled: bool, epochs: int):
+            self.enabled, self.epochs = enabled, epochs
+            self.bar = self.task = None
+            self.epoch_losses: list[float] = []
+            self.tokens_at_start = 0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.tokens_at_start = state.num_input_tokens_seen  # after a resume: the tokens seen before
+            if not self.enabled or not state.is_world_process_zero or not sys.stderr.isatty():
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(
+                TextColumn("training"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}  loss {task.fields[loss]:.4f}"),
+                TimeElapsedColumn(), console=Console(stderr=True),
+            )  # fmt: skip
+            self.bar.start()
+            self.task = self.bar.add_task(
+                "train", total=state.max_steps, completed=state.global_step, epoch=int(state.epoch or 0) + 1,
+                epochs=self.epochs, loss=float("nan"),
+            )  # fmt: skip
+
+        def on_epoch_begin(self, args, state, control, **kwargs):
+            self.epoch_losses = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                self.epoch_losses.append(float(logs["loss"]))
+                if self.bar is not None:
+                    epoch = min(self.epochs, max(1, math.ceil((state.epoch or 0) - 1e-6)))
+                    loss = sum(self.epoch_losses) / len(self.epoch_losses)
+                    self.bar.update(self.task, completed=state.global_step, epoch=epoch, loss=loss)
+
+        def on_epoch_end(self, args, state, control, **kwargs):
+            if self.enabled and self.bar is None and state.is_world_process_zero and self.epoch_losses:
+                loss = sum(self.epoch_losses) / len(self.epoch_losses)
+                print(f"epoch {int(round(state.epoch))}/{self.epochs}: loss {loss:.4f}", file=sys.stderr, flush=True)
+
+        def close(self):
+            if self.bar is not None:
+                self.bar.stop()
+                self.bar = None
+
+    return StopCheck, Progress
 
 
 def save(model, tokenizer, directory: str | Path) -> Path:
@@ -196,3 +700,9 @@ def save(model, tokenizer, directory: str | Path) -> Path:
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
+
+
+__all__ = [
+    "ALPACA_SYSTEM", "ALPACA_USER", "IGNORE", "PRESETS", "PromptFormat", "TrainConfig", "TrainResult",
+    "encode_examples", "epoch_losses", "preset", "save", "train",
+]  # fmt: skip

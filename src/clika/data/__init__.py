@@ -1,6 +1,8 @@
 """Item data: one entry point, ``load_items``, over every supported source.
 
 Sources:
+- None: each task's own dataset, as its YAML declares it (the built-in mini set, a JSONL
+  file next to a user's task YAML, the fetched CLiKA data for the upstream tasks, a hub set)
 - "builtin": the built-in mini set (clika.data.builtin)
 - a folder in the upstream CLiKA layout (x_csqa/, x_copa/, x_geo/, x_name/)
 - a .jsonl file in the project's format, or a folder of such files
@@ -17,6 +19,7 @@ from pathlib import Path
 from clika.data.lines import ProblemSink, raise_problem
 from clika.errors import ConfigError
 from clika.items import Item
+from clika.tasks import TaskRegistry, builtin_registry
 
 __all__ = ["load_items", "filter_items", "jsonl_files"]
 
@@ -31,47 +34,90 @@ def jsonl_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.jsonl") if p.is_file())
 
 
-def _load_hf_source(spec: str, tasks: Sequence[str] | None, langs: Sequence[str] | None) -> list[Item]:
+def _load_hf_source(spec: str, tasks: Sequence[str] | None, langs: Sequence[str] | None,
+                    registry: TaskRegistry) -> list[Item]:
     from clika.data.hub import load_hf
 
     name, _, config = spec.partition(":")
     if not name:
         raise ConfigError("an hf: source needs a dataset name, e.g. hf:user/clika-items[:config]")
     if not tasks or len(tasks) != 1:
-        raise ConfigError("an hf: source holds one task: name exactly one task (--task) for it")
+        raise ConfigError("an hf: source holds one task: name exactly one task (--tasks) for it")
     lang = langs[0] if langs and len(langs) == 1 else None
-    items = load_hf(name, task=tasks[0], lang=lang, config=config or None)
+    items = load_hf(name, task=tasks[0], lang=lang, config=config or None, registry=registry)
     return filter_items(items, None, langs)
 
 
-def load_items(
-    source: str | Path,
-    tasks: Sequence[str] | None = None,
-    langs: Sequence[str] | None = None,
-    on_problem: ProblemSink = raise_problem,
-) -> list[Item]:
-    """Items from any supported source, restricted to ``tasks`` and ``langs``."""
+def _load_path(path: Path, tasks, langs, on_problem, registry: TaskRegistry) -> list[Item]:
     from clika.data.jsonl import load_jsonl
     from clika.data.upstream import is_upstream_root, load_upstream
 
-    text = str(source)
-    if text == "builtin":
-        from clika.data.builtin import load_builtin
-
-        return load_builtin(tasks=tasks, langs=langs)
-    if text.startswith("hf:"):
-        return _load_hf_source(text[3:], tasks, langs)
-    path = Path(source)
-    if is_upstream_root(path):
-        return load_upstream(path, tasks=tasks, langs=langs, on_problem=on_problem)
+    if is_upstream_root(path, registry):
+        return load_upstream(path, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
     if path.is_file() and path.suffix == ".jsonl":
-        return filter_items(load_jsonl(path, on_problem), tasks, langs)
+        return filter_items(load_jsonl(path, on_problem, registry), tasks, langs)
     if path.is_dir():
         files = jsonl_files(path)
         if files:
-            items = [item for f in files for item in load_jsonl(f, on_problem)]
+            items = [item for f in files for item in load_jsonl(f, on_problem, registry)]
             return filter_items(items, tasks, langs)
         raise ConfigError("folder holds neither the upstream layout (x_csqa/, x_copa/, ...) nor .jsonl files", path)
     if not path.exists():
         raise ConfigError("no such file or folder (sources: builtin, a folder, a .jsonl file, hf:NAME)", path)
     raise ConfigError("unsupported item source (use builtin, a folder, a .jsonl file or hf:NAME)", path)
+
+
+def _load_own_datasets(tasks: Sequence[str], langs, on_problem, registry: TaskRegistry) -> list[Item]:
+    """Each named task from the dataset its YAML declares."""
+    from clika.data.builtin import load_builtin
+
+    items: list[Item] = []
+    for name in tasks:
+        spec = registry[name]
+        ds = spec.dataset
+        if ds.format == "builtin":
+            items += load_builtin([name], langs, registry)
+        elif ds.format == "jsonl":
+            items += filter_items(_load_path(Path(ds.path or ""), [name], langs, on_problem, registry), [name], langs)
+        elif ds.format == "hf":
+            items += _load_hf_source(ds.path or "", [name], langs, registry)
+        else:  # upstream: the CLiKA data, fetched once with `clika data fetch`
+            from clika.data.fetch import find_data_dir, missing_data_message
+
+            root = find_data_dir()
+            if root is None:
+                raise ConfigError(f"task {name}: {missing_data_message()}")
+            items += load_upstream_items(root, [name], langs, on_problem, registry)
+    return items
+
+
+def load_upstream_items(root: Path, tasks, langs, on_problem, registry: TaskRegistry) -> list[Item]:
+    from clika.data.upstream import load_upstream
+
+    return load_upstream(root, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
+
+
+def load_items(
+    source: str | Path | None,
+    tasks: Sequence[str] | None = None,
+    langs: Sequence[str] | None = None,
+    on_problem: ProblemSink = raise_problem,
+    registry: TaskRegistry | None = None,
+) -> list[Item]:
+    """Items from any supported source, restricted to ``tasks`` and ``langs``.
+
+    source None: each task's own dataset (tasks must then be named, or the built-in
+    mini set is meant)."""
+    from clika.data.builtin import load_builtin
+
+    registry = registry or builtin_registry()
+    if source is None:
+        if not tasks:
+            return load_builtin(None, langs, registry)
+        return _load_own_datasets(tasks, langs, on_problem, registry)
+    text = str(source)
+    if text == "builtin":
+        return load_builtin(tasks, langs, registry)
+    if text.startswith("hf:"):
+        return _load_hf_source(text[3:], tasks, langs, registry)
+    return _load_path(Path(source), tasks, langs, on_problem, registry)

@@ -26,6 +26,9 @@ import numpy as np
 
 from clika.items import LETTERS
 
+# The answer-extraction rules by their command-line names.
+EXTRACTORS: tuple[str, ...] = ("first-char", "smart")
+
 _LETTER_INDEX: dict[str, int] = {c: i for i, c in enumerate(LETTERS)}
 
 # Letters of other scripts that models answer with when the question is in that
@@ -140,4 +143,4 @@ def extract_choice(res: str | None, n_options: int, options: Sequence[str] | Non
         return smart_choice(res, n_options, options)
     from clika.errors import ConfigError
 
-    raise ConfigError(f"unknown answer extraction rule {rule!r} (use 'first-char' or 'smart')")
+    raise ConfigError(f"unknown answer extraction rule {rule!r} (use one of {', '.join(EXTRACTORS)})")

@@ -10,11 +10,14 @@ the answer column may hold an index or a letter.
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 from typing import Any
 
-from clika.errors import ConfigError, DataError
-from clika.items import LETTERS, TASKS, Item
+from clika.errors import ConfigError, DataError, quiet_logger
+from clika.items import LETTERS, Item
+from clika.tasks import TaskRegistry, builtin_registry
 
 DEFAULT_COLUMNS: dict[str, Any] = {
     "id": "id",
@@ -46,9 +49,44 @@ def _open_dataset(name_or_path: str, split: str, config: str | None):
                 raise ConfigError(f"unsupported data file type {path.suffix!r} (use .jsonl, .json, .parquet or .csv)", path)
             # A single local file is one split; name it as asked so `split` works.
             return datasets.load_dataset(builder, data_files={split: str(path)}, split=split)
-        return datasets.load_dataset(name_or_path, config, split=split)
+        _check_hub(name_or_path)
+        with _quiet_hub():
+            return datasets.load_dataset(name_or_path, config, split=split)
     except (FileNotFoundError, ValueError) as err:
         raise ConfigError(f"cannot load dataset {name_or_path!r}: {str(err).splitlines()[0]}") from None
+    except (ConnectionError, OSError) as err:  # the hub went away between the check and the download
+        raise ConfigError(f"cannot download dataset {name_or_path!r} from the Hugging Face Hub "
+                          f"({type(err).__name__}); set HF_HUB_OFFLINE=1 to use a cached copy") from None
+
+
+def _offline() -> bool:
+    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
+               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def _check_hub(name: str, timeout: float = 10.0) -> None:
+    """One quick request before datasets' download logic (which retries for half a minute and
+    logs every retry): no network or no such dataset is then one line, at once."""
+    if _offline():
+        return  # datasets reads its cache, or says that it has no copy
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError
+
+    try:
+        HfApi().dataset_info(name, timeout=timeout)
+    except RepositoryNotFoundError:
+        raise ConfigError(f"no dataset {name!r} on the Hugging Face Hub (or it is private: log in with "
+                          "`hf auth login`)") from None
+    except Exception as err:  # connection refused, DNS failure, timeout, proxy errors
+        if type(err).__name__ in ("GatedRepoError", "HfHubHTTPError") and "401" not in str(err):
+            return  # reachable; let datasets decide
+        raise ConfigError(f"cannot reach the Hugging Face Hub for dataset {name!r} (no network?): pass a local "
+                          "path, or set HF_HUB_OFFLINE=1 to use a cached copy") from None
+
+
+def _quiet_hub():
+    """No "Retrying in 8s" lines from huggingface_hub on the console: a failure ends in one line."""
+    return quiet_logger(logging.getLogger("huggingface_hub"), logging.ERROR)
 
 
 def _column(ds, name: str, where: str) -> list[Any]:
@@ -78,6 +116,7 @@ def load_hf(
     config: str | None = None,
     columns: dict | None = None,
     lang_column: str | None = None,
+    registry: TaskRegistry | None = None,
 ) -> list[Item]:
     """Items of one task from a Hugging Face dataset (hub name or local files).
 
@@ -100,7 +139,8 @@ def load_hf(
         options = _column(ds, cols["options"], where)
     answers = _column(ds, cols["answer"], where)
     ids = _column(ds, cols["id"], where) if cols["id"] in ds.column_names else list(range(len(ds)))
-    stream = TASKS[task].stream if task in TASKS else "basic"
+    spec = (registry or builtin_registry()).get(task)
+    stream = spec.stream if spec is not None else "basic"
 
     items: list[Item] = []
     for row, (item_lang, item_id, question, opts, answer) in enumerate(zip(langs, ids, questions, options, answers)):

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from clika.data.lines import ProblemSink, raise_problem, read_json_lines, write_json_lines
-from clika.items import TASKS, Item
+from clika.items import Item
+from clika.tasks import TaskRegistry, builtin_registry
 
 REQUIRED_FIELDS = ("task", "lang", "id", "question", "options", "answer")
 
 
-def item_from_record(rec: dict[str, Any]) -> Item | str:
+def item_from_record(rec: dict[str, Any], registry: TaskRegistry | None = None) -> Item | str:
     """The Item a record describes, or a message saying what is wrong with it."""
     missing = [k for k in REQUIRED_FIELDS if k not in rec]
     if missing:
@@ -42,19 +43,21 @@ def item_from_record(rec: dict[str, Any]) -> Item | str:
     meta = rec.get("meta", {})
     if not isinstance(meta, dict):
         return "field 'meta' must be an object"
-    default_stream = TASKS[task].stream if task in TASKS else "basic"
+    spec = (registry or builtin_registry()).get(task)
+    default_stream = spec.stream if spec is not None else "basic"
     stream = rec.get("stream", default_stream)
     if not isinstance(stream, str):
         return "field 'stream' must be a string"
     return Item(task, stream, lang, str(item_id), question, tuple(options), answer, dict(meta))
 
 
-def load_jsonl(path: str | Path, on_problem: ProblemSink = raise_problem) -> list[Item]:
+def load_jsonl(path: str | Path, on_problem: ProblemSink = raise_problem,
+               registry: TaskRegistry | None = None) -> list[Item]:
     """Items of one file in the project's JSONL format."""
     path = Path(path)
     items: list[Item] = []
     for line, rec in read_json_lines(path, on_problem):
-        result = item_from_record(rec)
+        result = item_from_record(rec, registry)
         if isinstance(result, str):
             on_problem(path, line, result)
             continue

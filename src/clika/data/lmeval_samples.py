@@ -29,9 +29,11 @@ import numpy as np
 
 from clika.data.answers import extract_choice, first_char_choice
 from clika.data.lines import read_json_lines
+from clika.data.read_result import PredictionReadResult, ReadFilter
 from clika.errors import ConfigError, DataError
-from clika.items import LETTERS, TASKS
+from clika.items import LETTERS
 from clika.predictions import Prediction
+from clika.tasks import builtin_registry
 
 _SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")
 
@@ -46,7 +48,7 @@ def split_task_name(name: str, task_map: Mapping[str, tuple[str, str]] | None = 
     """"x_geo_zh" / "clika_x_geo_zh" -> ("x_geo", "zh"); None when not recognisable."""
     if task_map and name in task_map:
         return tuple(task_map[name])  # type: ignore[return-value]
-    for task in sorted(TASKS, key=len, reverse=True):  # longest first: no prefix clashes
+    for task in sorted(builtin_registry().names(), key=len, reverse=True):  # longest first: no prefix clashes
         m = re.fullmatch(rf"(?:.*_)?{re.escape(task)}_([a-z]{{2}})", name)
         if m:
             return task, m.group(1)
@@ -112,17 +114,18 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
         except (TypeError, ValueError):
             raise _Bad("filtered_resps must hold [loglikelihood, is_greedy] pairs") from None
         n = len(lls)
-        if task in TASKS and TASKS[task].n_options != n:
-            raise _Bad(f"{n} options scored but {task} has {TASKS[task].n_options}")
+        spec = builtin_registry().get(task)
+        if spec is not None and spec.n_options != n:
+            raise _Bad(f"{n} options scored but {task} has {spec.n_options}")
         conts = [a.get("arg_1") for a in arguments.values() if isinstance(a, dict)]
         gold = _gold(rec["target"], n, [c for c in conts if isinstance(c, str)] if len(conts) == n else None)
         choice = int(np.argmax(lls))  # first maximum on ties, as lm-eval's acc
         return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist())), None
     if len(filtered) != 1 or not isinstance(filtered[0], str):
         raise _Bad("filtered_resps is neither option loglikelihoods nor one generated text")
-    if task not in TASKS:
+    if task not in builtin_registry():
         raise _Bad(f"generated answers need a known task to know the option count; {task!r} is not registered")
-    n = TASKS[task].n_options
+    n = builtin_registry()[task].n_options
     options = doc.get("options") if isinstance(doc.get("options"), list) else None
     raw = filtered[0]
     gold = _gold(rec["target"], n, options)
@@ -147,10 +150,13 @@ def _latest_samples(folder: Path, warnings: list[str]) -> dict[str, Path]:
     return {name: p for name, (_, p) in latest.items()}
 
 
-def read_lm_eval(source: Path, keep: Keep, extract: str, task_map: Mapping[str, tuple[str, str]] | None):
-    """All predictions of an lm-eval output folder (or one model folder, or one file)."""
-    from clika.data.predictions_io import PredictionReadResult
+def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
+                 task_map: Mapping[str, tuple[str, str]] | None) -> PredictionReadResult:
+    """All predictions of an lm-eval output folder (or one model folder, or one file).
 
+    keep: a ReadFilter (a models/tasks value the output does not have is then a
+    ConfigError listing what it has), or a plain keep(model=, task=, lang=) function.
+    """
     result = PredictionReadResult([])
     if source.is_file():
         m = _SAMPLES_RE.match(source.name)
@@ -160,23 +166,28 @@ def read_lm_eval(source: Path, keep: Keep, extract: str, task_map: Mapping[str, 
         if not folders:
             raise ConfigError("no lm-eval samples_*.jsonl files here (run lm-eval with --log_samples)", source)
         tasks_by_folder = {folder: _latest_samples(folder, result.warnings) for folder in folders}
+    # What is there, from folder and file names only: (model, task, lang, samples file).
+    found: list[tuple[str, str, str, Path]] = []
     for folder, files in tasks_by_folder.items():
         model = _model_name(folder)
-        if not keep(model=model):
-            continue
         for name, path in sorted(files.items()):
             task_lang = split_task_name(name, task_map)
             if task_lang is None:
                 result.warnings.append(f"skipped {path}: cannot tell task and language from lm-eval task {name!r}; "
                                        "name it <task>_<lang> or pass a task map")
                 continue
-            task, lang = task_lang
-            if keep(task=task, lang=lang):
-                _read_samples_file(path, model, task, lang, extract, result)
+            found.append((model, *task_lang, path))
+    if isinstance(keep, ReadFilter):
+        keep.check_known((model, task, lang) for model, task, lang, _ in found)
+        keep = keep.keep
+    for model, task, lang, path in found:
+        if keep(model=model, task=task, lang=lang):
+            _read_samples_file(path, model, task, lang, extract, result)
     return result
 
 
-def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: str, result) -> None:
+def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: str,
+                      result: PredictionReadResult) -> None:
     records = read_json_lines(path)
     filters = list(dict.fromkeys(str(r.get("filter", "none")) for _, r in records))
     chosen_filter = "none" if "none" in filters else (filters[0] if filters else "none")

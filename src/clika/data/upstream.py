@@ -6,6 +6,10 @@
     x_name/<lang>/<lang>_name_data_generate.jsonl   birth years, 4 options
     <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts
 
+Which tasks live here, their item-file globs and record shapes come from the task
+registry (clika/tasks/*.yaml, ``dataset: {format: upstream, ...}``), so a new task in
+this layout is one YAML file (and a record parser only for a new record shape).
+
 Quirks handled here: folder names carry the language in either case, with or
 without a ``_trans`` suffix; the ``lang`` field inside x_csqa/ZH_trans says
 "en" (the folder is trusted, the field ignored); the gold label is a letter
@@ -21,17 +25,13 @@ from typing import Any
 
 from clika.data.lines import ProblemSink, raise_problem, read_json_lines
 from clika.errors import ConfigError, DataError
-from clika.items import LANGS, LETTERS, TASKS, Item
+from clika.items import LETTERS, Item, lang_order_key
+from clika.tasks import TaskRegistry, TaskSpec, builtin_registry
 
-UPSTREAM_TASKS: tuple[str, ...] = ("x_csqa", "x_copa", "x_geo", "x_name")
 
-# Item file inside <task>/<langdir>/, as a glob (x_geo/x_name prefix the language).
-ITEM_FILE_GLOB = {
-    "x_csqa": "validation.jsonl",
-    "x_copa": "test.jsonl",
-    "x_geo": "*_geo_data.jsonl",
-    "x_name": "*_name_data_generate.jsonl",
-}
+def upstream_tasks(registry: TaskRegistry | None = None) -> list[TaskSpec]:
+    """The registry's tasks that live in the upstream layout."""
+    return (registry or builtin_registry()).upstream()
 
 
 class _Invalid(Exception):
@@ -43,8 +43,8 @@ def lang_of_dir(name: str) -> str:
     return name.split("_", 1)[0].lower()
 
 
-def is_upstream_root(path: Path) -> bool:
-    return path.is_dir() and any((path / t).is_dir() for t in UPSTREAM_TASKS)
+def is_upstream_root(path: Path, registry: TaskRegistry | None = None) -> bool:
+    return path.is_dir() and any((path / t.name).is_dir() for t in upstream_tasks(registry))
 
 
 def task_lang_dirs(root: Path, task: str) -> dict[str, Path]:
@@ -60,16 +60,17 @@ def task_lang_dirs(root: Path, task: str) -> dict[str, Path]:
         if lang in found:
             raise DataError(f"two folders for language {lang!r}: {found[lang].name} and {sub.name}", task_dir)
         found[lang] = sub
-    order = {code: i for i, code in enumerate(LANGS)}
-    return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+    return dict(sorted(found.items(), key=lambda kv: lang_order_key(kv[0])))
 
 
-def item_file(lang_dir: Path, task: str) -> Path:
+def item_file(lang_dir: Path, task: str | TaskSpec) -> Path:
     """The one item file of a task in a language folder."""
-    matches = sorted(lang_dir.glob(ITEM_FILE_GLOB[task]))
+    spec = task if isinstance(task, TaskSpec) else builtin_registry()[task]
+    pattern = spec.dataset.file or ""
+    matches = sorted(lang_dir.glob(pattern))
     if len(matches) != 1:
         what = "no" if not matches else f"{len(matches)}"
-        raise DataError(f"{what} item file matching {ITEM_FILE_GLOB[task]!r} for {task}", lang_dir)
+        raise DataError(f"{what} item file matching {pattern!r} for {spec.name}", lang_dir)
     return matches[0]
 
 
@@ -136,18 +137,18 @@ def _factual(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[
     return _id(rec), question, options, gold, meta
 
 
-_PARSERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, tuple[str, ...], int, dict[str, Any]]]] = {
-    "x_csqa": _csqa,
-    "x_copa": _copa,
-    "x_geo": _factual,
-    "x_name": _factual,
+# Record shapes of the upstream files, named by a task's ``dataset.record``.
+RECORD_PARSERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, tuple[str, ...], int, dict[str, Any]]]] = {
+    "csqa": _csqa,
+    "copa": _copa,
+    "factual": _factual,
 }
 
 
-def parse_item_file(path: Path, task: str, lang: str, on_problem: ProblemSink = raise_problem) -> list[Item]:
+def parse_item_file(path: Path, task: str | TaskSpec, lang: str, on_problem: ProblemSink = raise_problem) -> list[Item]:
     """Items of one upstream file; bad records go to ``on_problem``."""
-    parse = _PARSERS[task]
-    stream = TASKS[task].stream
+    spec = task if isinstance(task, TaskSpec) else builtin_registry()[task]
+    parse, stream, task = RECORD_PARSERS[spec.dataset.record or ""], spec.stream, spec.name
     items: list[Item] = []
     for line, rec in read_json_lines(path, on_problem):
         try:
@@ -159,12 +160,13 @@ def parse_item_file(path: Path, task: str, lang: str, on_problem: ProblemSink = 
     return items
 
 
-def _check_names(tasks: Sequence[str] | None, langs: Sequence[str] | None) -> tuple[list[str], set[str] | None]:
-    chosen = list(tasks) if tasks else list(UPSTREAM_TASKS)
-    unknown = [t for t in chosen if t not in UPSTREAM_TASKS]
+def _check_names(tasks: Sequence[str] | None, registry: TaskRegistry | None) -> list[TaskSpec]:
+    known = {t.name: t for t in upstream_tasks(registry)}
+    chosen = list(tasks) if tasks else list(known)
+    unknown = [t for t in chosen if t not in known]
     if unknown:
-        raise ConfigError(f"unknown upstream task(s) {', '.join(unknown)}; known: {', '.join(UPSTREAM_TASKS)}")
-    return chosen, (set(langs) if langs else None)
+        raise ConfigError(f"unknown upstream task(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[t] for t in chosen]
 
 
 def load_upstream(
@@ -172,19 +174,20 @@ def load_upstream(
     tasks: Sequence[str] | None = None,
     langs: Sequence[str] | None = None,
     on_problem: ProblemSink = raise_problem,
+    registry: TaskRegistry | None = None,
 ) -> list[Item]:
     """All items of the upstream layout under ``root`` (task, then language order)."""
     root = Path(root)
-    chosen, wanted = _check_names(tasks, langs)
+    wanted = set(langs) if langs else None
     items: list[Item] = []
-    for task in chosen:
-        if not (root / task).is_dir():
+    for spec in _check_names(tasks, registry):
+        if not (root / spec.name).is_dir():
             if tasks:  # asked for by name: its absence is an error
-                raise DataError(f"no folder for task {task} in the upstream layout", root / task)
+                raise DataError(f"no folder for task {spec.name} in the upstream layout", root / spec.name)
             continue
-        for lang, lang_dir in task_lang_dirs(root, task).items():
+        for lang, lang_dir in task_lang_dirs(root, spec.name).items():
             if wanted is None or lang in wanted:
-                items.extend(parse_item_file(item_file(lang_dir, task), task, lang, on_problem))
+                items.extend(parse_item_file(item_file(lang_dir, spec), spec, lang, on_problem))
     return items
 
 

@@ -1,10 +1,11 @@
 """Executors: who scores the work units the runner plans.
 
-A WorkUnit is a plain, picklable spec: one (task, lang) of one model, with the
-items still to score. An executor turns units into ChunkResults (predictions
-for a few batches of items) and yields them as they finish; only the driver
-(clika.runner) writes them to the results store. The local executor runs in
-this process; a Ray executor can ship the same units to workers.
+A WorkUnit is a plain, picklable spec: one (task, lang) of one model, with the items still to
+score, their already-rendered requests and their store keys. An executor turns units into
+ChunkResults (predictions for a few batches of items) and yields them as they finish; only
+the driver (clika.runner) writes them to the results store. The local executor runs in this
+process; the Ray executor ships the same units to workers. Prompts are rendered once, in the
+driver, so what a worker scores is exactly what the store keys on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from typing import Protocol
 
 from clika.items import Item
 from clika.predictions import Prediction
+from clika.prompts import ChoiceRequest
+
+StoreKey = tuple[str, str]  # (item_hash, request_hash)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Store-sized piece of a unit: written in one transaction."""
+
+    task: str
+    lang: str
+    items: tuple[Item, ...]
+    requests: tuple[ChoiceRequest, ...]
+    keys: tuple[StoreKey, ...]
 
 
 @dataclass(frozen=True)
@@ -23,28 +38,36 @@ class WorkUnit:
 
     task: str
     lang: str
-    prompt_hash: str
     items: tuple[Item, ...]
-    mode: str = "letter"
-    template: str = "paper"
-    batch_size: int = 16
-    chunk_size: int = 64
-    extract: str = "first-char"
+    requests: tuple[ChoiceRequest, ...]
+    keys: tuple[StoreKey, ...]
+    mode: str
+    extract: str
+    batch_size: int
+    chunk_size: int
 
-    def chunks(self) -> Iterator[tuple[Item, ...]]:
-        """The items in store-sized pieces: each piece is written in one transaction."""
+    def chunks(self) -> Iterator[Chunk]:
         for start in range(0, len(self.items), self.chunk_size):
-            yield self.items[start : start + self.chunk_size]
+            end = start + self.chunk_size
+            yield Chunk(self.task, self.lang, self.items[start:end], self.requests[start:end], self.keys[start:end])
 
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """Predictions for one chunk of one unit."""
+    """Predictions for one chunk, with the store keys they belong to."""
 
     task: str
     lang: str
-    prompt_hash: str
     predictions: tuple[Prediction, ...]
+    keys: tuple[StoreKey, ...]
+
+
+def score_chunk(backend, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
+    """What every executor does with a chunk (locally or in a worker)."""
+    from clika.scoring import score_requests
+
+    preds = score_requests(backend, chunk.items, chunk.requests, unit.mode, unit.extract, unit.batch_size)
+    return ChunkResult(chunk.task, chunk.lang, tuple(preds), chunk.keys)
 
 
 class Executor(Protocol):

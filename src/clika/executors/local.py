@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from clika.backends.base import Backend
-from clika.executors import ChunkResult, WorkUnit
+from clika.executors import ChunkResult, WorkUnit, score_chunk
 
 
 class LocalExecutor:
@@ -18,15 +18,9 @@ class LocalExecutor:
         return self.backend.fingerprint()
 
     def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
-        from clika.scoring import score_items
-
         for unit in units:
             for chunk in unit.chunks():
-                preds = score_items(
-                    self.backend, list(chunk), mode=unit.mode, template=unit.template,
-                    batch_size=unit.batch_size, extract=unit.extract,
-                )
-                yield ChunkResult(unit.task, unit.lang, unit.prompt_hash, tuple(preds))
+                yield score_chunk(self.backend, unit, chunk)
 
     def close(self) -> None:
         self.backend.close()

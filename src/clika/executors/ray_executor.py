@@ -29,8 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clika.errors import BackendError, ClikaError, ConfigError
-from clika.executors import ChunkResult, WorkUnit
-from clika.items import Item
+from clika.executors import Chunk, ChunkResult, WorkUnit, score_chunk
 
 
 class ScoringWorker:
@@ -52,18 +51,14 @@ class ScoringWorker:
 
         return os.getpid()
 
-    def score(self, unit: WorkUnit, items: tuple[Item, ...]) -> ChunkResult:
-        from clika.scoring import score_items
-
-        preds = score_items(self.backend, list(items), mode=unit.mode, template=unit.template,
-                            batch_size=unit.batch_size, extract=unit.extract)
-        return ChunkResult(unit.task, unit.lang, unit.prompt_hash, tuple(preds))
+    def score(self, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
+        return score_chunk(self.backend, unit, chunk)
 
 
 @dataclass
 class _Chunk:
     unit: WorkUnit
-    items: tuple[Item, ...]
+    chunk: Chunk
     attempts: int = 0
 
 
@@ -108,10 +103,10 @@ class RayExecutor:
             by_gpu = int(resources.get("GPU", 0) // gpus_per_worker) if gpus_per_worker else by_cpu
             num_workers = max(1, min(by_cpu, by_gpu))
         self.depth, self.max_chunk_attempts = depth, max_chunk_attempts
-        builtin = model in ("hf", "vllm", "openai")
-        factory = None if builtin else registry._FACTORIES.get(model)
-        if not builtin and factory is None:
-            raise ConfigError(f"unknown model backend {model!r}; known: {', '.join(registry.known_backends())}")
+        # A backend a worker finds by name (built-in or an entry point) is built there by name;
+        # one registered only in this process has its factory shipped to the workers.
+        info = registry.backend_info(model)
+        factory = None if registry.discoverable(model) else info.factory()
         remote = ray.remote(num_cpus=cpus_per_worker, num_gpus=gpus_per_worker, max_restarts=max_restarts,
                             max_task_retries=max_restarts)(ScoringWorker)
         args = registry.parse_model_args(model_args)
@@ -143,7 +138,7 @@ class RayExecutor:
     def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
         """Yield each chunk's predictions as soon as any worker finishes it."""
         ray = self._ray
-        queue = deque(_Chunk(u, items) for u in units for items in u.chunks())
+        queue = deque(_Chunk(u, chunk) for u in units for chunk in u.chunks())
         alive = list(self._workers)
         in_flight: dict[Any, tuple[Any, _Chunk]] = {}  # object ref -> (worker, chunk)
         load = {id(w): 0 for w in alive}
@@ -154,7 +149,7 @@ class RayExecutor:
                 while queue and failure is None and load[id(worker)] < self.depth:
                     chunk = queue.popleft()
                     chunk.attempts += 1
-                    in_flight[worker.score.remote(chunk.unit, chunk.items)] = (worker, chunk)
+                    in_flight[worker.score.remote(chunk.unit, chunk.chunk)] = (worker, chunk)
                     load[id(worker)] += 1
 
         submit()

@@ -4,14 +4,19 @@ A ConductSplit holds, for one target language l: the training examples (English
 facts of both types, l facts of type 0, name translations), the test questions
 in English and in l, and the name translations to test. Questions of one fact
 share ``fact_id`` across languages, which is what the paired bootstrap resamples.
+
+``fold`` is the one comparison form (docs/metrics.md): a test is correct when the
+folded gold occurs in the folded answer.
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from clika.data.lines import write_json_lines
 from clika.errors import DataError
@@ -42,11 +47,13 @@ class TestQuestion:
     prompt: str
     gold: str
     attribute: str = "continent"
+    subject: str = ""  # the entity's name as written in the prompt (pairs with the English question's)
 
 
 @dataclass(frozen=True)
 class TranslationTest:
-    """One name translation, English -> l; correct when ``gold`` occurs in the answer."""
+    """One name translation (``source`` -> ``gold``; lang is the split's target);
+    correct when ``gold`` occurs in the answer. Generated sets ask l -> English."""
 
     __test__ = False
 
@@ -70,6 +77,11 @@ class ConductSplit:
 
 
 T = TypeVar("T")
+
+
+def fold(text: str) -> str:
+    """The comparison form of docs/metrics.md: Unicode NFKC, then case folding."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def write_jsonl(rows: Iterable, path: str | Path) -> Path:

@@ -1,36 +1,48 @@
-"""The project's own fictional-knowledge generator (CD level, METRICS.md).
+"""The project's own fictional-knowledge generator (CD level, docs/metrics.md).
 
-``generate(n_facts, langs, seed)`` invents ``n_facts`` cities with pseudo-word
-names, a few invented continents, and one fact per (city, attribute). Half the
-cities are type 0 (taught in English and the target language), the rest type 1
-(taught in English only). Everything is drawn from one seeded generator and the
-names are checked against all ten languages, so the same seed gives the same
-set whatever languages are requested.
+``generate(n_facts, langs, seed)`` invents ``n_facts`` cities, a few invented
+continents, and one fact per (city, attribute). Names come from one of two
+schemes (names.py): ``compound`` (default), meaningful compounds translated into
+every language, so that no target-language question contains the English-trained
+name; or ``transliterated``, one pseudo-word spelled in each script.
 
-Names are screened so that containment scoring (gold occurs in the answer)
-cannot be fooled: in every script, no name contains another name, and no
-continent name occurs inside the template text.
+Inside every continent the cities alternate type 0 (taught in English and the
+target language) and type 1 (taught in English only), in a seeded order, so that
+each continent is asked about in both types. Everything is drawn from one seeded
+generator with all ten languages' names screened, so the same seed gives the
+same set whatever languages are requested.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from clika.errors import ConfigError, DataError
-from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest
-from clika.fictional.scripts import CODAS, ONSETS, SCRIPT_OF, VOWELS, Syllable, render
-from clika.fictional.templates import ATTRIBUTES, translation_prompt
+from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest, fold
+from clika.fictional.names import (
+    SCHEMES,
+    NameScreen,
+    city_candidates,
+    continent_candidates,
+    draw_compound,
+    draw_transliterated,
+)  # fmt: skip
+from clika.fictional.scripts import SCRIPT_OF
+from clika.fictional.templates import (
+    ATTRIBUTES,
+    HELD_OUT_TRANSLATION_PROMPT,
+    TRAIN_TRANSLATION_PROMPTS,
+    translation_prompt,
+)  # fmt: skip
 from clika.items import LANGS, PIVOT
 
+__all__ = ["Entity", "Fact", "FictionalSet", "fold", "generate", "MIN_TYPE1"]
 
-def fold(text: str) -> str:
-    """The comparison form of METRICS.md: Unicode NFKC, then case folding."""
-    return unicodedata.normalize("NFKC", text).casefold()
+MIN_TYPE1 = 30  # below this many type-1 facts, xrr intervals are too wide to read
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,8 @@ class FictionalSet:
     cities: list[Entity]
     continents: list[Entity]
     facts: list[Fact]
+    names: str = "compound"  # the naming scheme: "compound" | "transliterated"
+    warnings: list[str] = field(default_factory=list)
     _by_id: dict[str, Entity] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +85,17 @@ class FictionalSet:
     def value(self, fact: Fact, lang: str) -> str:
         """The gold value of a fact in ``lang`` (a continent's name, or a year as digits)."""
         return self.name(fact.value, lang) if fact.attribute == "continent" else fact.value
+
+    def name_pairs(self, fact: Fact, lang: str) -> list[tuple[str, str]]:
+        """(English, ``lang``) forms of the fact's names: its subject, and its answer when a name."""
+        pairs = [(self.name(fact.entity_id, PIVOT), self.name(fact.entity_id, lang))]
+        if fact.attribute == "continent":
+            pairs.append((self.value(fact, PIVOT), self.value(fact, lang)))
+        return pairs
+
+    def identical_to_en(self, fact: Fact, lang: str) -> bool:
+        """Subject or (name) answer spelled as in English, after fold (always true for English)."""
+        return any(fold(a) == fold(b) for a, b in self.name_pairs(fact, lang))
 
     def examples(self, lang: str, fact_types: tuple[int, ...] = (0, 1)) -> list[TrainExample]:
         """Training examples of the facts of the given types, in ``lang``, every paraphrase."""
@@ -86,146 +111,179 @@ class FictionalSet:
                 out.append(TrainExample(lang, question.format(name=name), answer, "fact", fact.fact_id))
         return out
 
+    def question(self, fact: Fact, lang: str) -> TestQuestion:
+        """The test question of a fact in ``lang`` (paraphrase 0), gold = the value in ``lang``."""
+        name = self.name(fact.entity_id, lang)
+        prompt = ATTRIBUTES[fact.attribute].questions[lang][0].format(name=name)
+        return TestQuestion(fact.fact_id, lang, fact.fact_type, prompt, self.value(fact, lang), fact.attribute, name)
+
     def questions(self, lang: str) -> list[TestQuestion]:
-        """One test question per fact in ``lang`` (paraphrase 0), gold = the value in ``lang``."""
-        return [
-            TestQuestion(
-                f.fact_id, lang, f.fact_type,
-                ATTRIBUTES[f.attribute].questions[lang][0].format(name=self.name(f.entity_id, lang)),
-                self.value(f, lang), f.attribute,
-            )
-            for f in self.facts
-        ]  # fmt: skip
+        return [self.question(f, lang) for f in self.facts]
 
     def translation_examples(self, target: str) -> list[TrainExample]:
-        """Every name taught in both directions, with every translation prompt."""
-        out = []
-        for e in (*self.cities, *self.continents):
-            en, tgt = e.names[PIVOT], e.names[target]
-            for p in range(2):
-                out.append(TrainExample(target, translation_prompt(en, PIVOT, target, p), tgt, "translation"))
-                out.append(TrainExample(target, translation_prompt(tgt, target, PIVOT, p), en, "translation"))
-        return out
-
-    def translation_tests(self, target: str) -> list[TranslationTest]:
+        """Every name taught English -> target only, with each training translation prompt."""
         return [
-            TranslationTest(e.entity_id, target, translation_prompt(e.names[PIVOT], PIVOT, target),
-                            e.names[PIVOT], e.names[target])
+            TrainExample(target, translation_prompt(e.names[PIVOT], PIVOT, target, p), e.names[target], "translation")
             for e in (*self.cities, *self.continents)
+            for p in TRAIN_TRANSLATION_PROMPTS
         ]  # fmt: skip
 
-    def split(self, target: str) -> ConductSplit:
+    def translation_tests(self, target: str, mode: str = "held-out") -> list[TranslationTest]:
+        """The gate's name test, always with the held-out prompt (never seen in training), so it
+        checks that the name is known, not that a prompt was memorised:
+
+        - "held-out": English -> target, the taught direction (the default);
+        - "reverse": target -> English, the untrained direction as well: a stricter gate that
+          models trained on "A is B" rarely pass ("the reversal curse", Berglund et al. 2023),
+          so it can leave XRR unmeasured for reasons unrelated to conductivity.
+
+        Names spelled as in English (folded) are left out: they would test copying."""
+        if mode not in TRANSLATION_TESTS:
+            raise ConfigError(f"unknown translation test {mode!r} (one of {', '.join(TRANSLATION_TESTS)})")
+        held_out = HELD_OUT_TRANSLATION_PROMPT
+        out = []
+        for e in (*self.cities, *self.continents):
+            if fold(e.names[target]) == fold(e.names[PIVOT]):
+                continue
+            src, tgt = (PIVOT, target) if mode == "held-out" else (target, PIVOT)
+            out.append(TranslationTest(e.entity_id, target, translation_prompt(e.names[src], src, tgt, held_out),
+                                       e.names[src], e.names[tgt]))
+        return out
+
+    def split(self, target: str, translation_test: str = "held-out") -> ConductSplit:
         """One training run's data: English facts (both types), target type 0, translations."""
         if target == PIVOT or target not in self.langs:
             raise ConfigError(f"target {target!r} must be one of the set's non-English languages {self.langs[1:]}")
         train = [*self.examples(PIVOT), *self.examples(target, (0,)), *self.translation_examples(target)]
         questions = [*self.questions(PIVOT), *self.questions(target)]
-        return ConductSplit(target, train, questions, self.translation_tests(target), f"generated(seed={self.seed})")
+        tests = self.translation_tests(target, translation_test)
+        meta = {"names": self.names, "warnings": list(self.warnings), "translation_test": translation_test,
+                "translations_left_out": len(self.cities) + len(self.continents) - len(tests)}  # fmt: skip
+        origin = f"generated(seed={self.seed}, names={self.names}, translation_test={translation_test})"
+        return ConductSplit(target, train, questions, tests, origin, meta)
+
+    def fact_records(self) -> list[dict]:
+        """One inspectable record per fact and language (what facts.jsonl holds)."""
+        continent_of = {f.entity_id: f.value for f in self.facts if f.attribute == "continent"}
+        rows = []
+        for f in self.facts:
+            for lang in self.langs:
+                q = self.question(f, lang)
+                rows.append(dict(
+                    fact_id=f.fact_id, lang=lang, type=f.fact_type, attribute=f.attribute, subject=q.subject,
+                    answer=q.gold, question=q.prompt, value=f.value, continent_id=continent_of.get(f.entity_id, ""),
+                    entity_id=f.entity_id, names=self.names, identical_to_en=self.identical_to_en(f, lang),
+                ))  # fmt: skip
+        return rows
 
     def write(self, directory: str | Path) -> Path:
-        """entities.jsonl + facts.jsonl + meta.json; ``read`` restores the same set."""
+        """entities.jsonl + facts.jsonl (one row per fact and language) + meta.json; ``read`` restores the set."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         with (directory / "entities.jsonl").open("w", encoding="utf-8") as fh:
             for e in (*self.cities, *self.continents):
                 fh.write(json.dumps(asdict(e), ensure_ascii=False) + "\n")
         with (directory / "facts.jsonl").open("w", encoding="utf-8") as fh:
-            for f in self.facts:
-                fh.write(json.dumps(asdict(f), ensure_ascii=False) + "\n")
-        (directory / "meta.json").write_text(json.dumps({"seed": self.seed, "langs": list(self.langs)}))
+            for row in self.fact_records():
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        meta = {"seed": self.seed, "langs": list(self.langs), "names": self.names, "warnings": self.warnings}
+        (directory / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
         return directory
 
     @classmethod
     def read(cls, directory: str | Path) -> FictionalSet:
         directory = Path(directory)
         try:
-            meta = json.loads((directory / "meta.json").read_text())
+            meta = json.loads((directory / "meta.json").read_text(encoding="utf-8"))
             entities = [Entity(**json.loads(x)) for x in (directory / "entities.jsonl").read_text("utf-8").splitlines()]
-            facts = [Fact(**json.loads(x)) for x in (directory / "facts.jsonl").read_text("utf-8").splitlines()]
-        except (OSError, ValueError, TypeError) as err:
+            facts: dict[str, Fact] = {}
+            for line in (directory / "facts.jsonl").read_text("utf-8").splitlines():
+                row = json.loads(line)
+                if "fact_type" in row:  # the earlier layout: one Fact per line
+                    facts[row["fact_id"]] = Fact(**row)
+                elif row["fact_id"] not in facts:
+                    facts[row["fact_id"]] = Fact(
+                        row["fact_id"], row["entity_id"], row["attribute"], row["value"], row["type"]
+                    )
+        except (OSError, ValueError, TypeError, KeyError) as err:
             raise DataError(f"not a fictional set ({err})", directory) from None
         cities = [e for e in entities if e.kind == "city"]
         continents = [e for e in entities if e.kind == "continent"]
-        return cls(meta["seed"], tuple(meta["langs"]), cities, continents, facts)
+        fset = cls(meta["seed"], tuple(meta["langs"]), cities, continents, list(facts.values()),
+                   meta.get("names", "transliterated"), list(meta.get("warnings", [])))  # fmt: skip
+        return fset
 
 
-class _NameScreen:
-    """Accepts a name only if, in every script, it neither contains nor is contained
-    in an accepted name. Keeps each language's names and all their substrings in
-    sets, so a check costs O(len(name)^2) whatever the number of names."""
-
-    def __init__(self, forbidden_text: dict[str, list[str]]):
-        self.names: dict[str, set[str]] = {lang: set() for lang in LANGS}
-        self.substrings: dict[str, set[str]] = {lang: set() for lang in LANGS}
-        self.forbidden_text = forbidden_text  # per language: template text a value may not occur in
-
-    @staticmethod
-    def _subs(word: str) -> set[str]:
-        return {word[i:j] for i in range(len(word)) for j in range(i + 1, len(word) + 1)}
-
-    def accept(self, forms: dict[str, str], is_value: bool) -> bool:
-        folded = {lang: fold(f) for lang, f in forms.items()}
-        for lang, word in folded.items():
-            if word in self.substrings[lang] or self.names[lang] & self._subs(word):
-                return False
-            if is_value and any(word in text for text in self.forbidden_text[lang]):
-                return False
-        for lang, word in folded.items():
-            self.names[lang].add(word)
-            self.substrings[lang] |= self._subs(word)
-        return True
+TRANSLATION_TESTS = ("held-out", "reverse")
 
 
-def _draw_syllables(rng: np.random.Generator, n_syllables: int) -> tuple[Syllable, ...]:
-    o = rng.integers(len(ONSETS), size=n_syllables)
-    v = rng.integers(len(VOWELS), size=n_syllables)
-    c = rng.integers(len(CODAS), size=n_syllables)
-    return tuple((ONSETS[a], VOWELS[b], CODAS[d]) for a, b, d in zip(o, v, c))
+def _even_types(rng: np.random.Generator, continent_of: np.ndarray, n_continents: int) -> np.ndarray:
+    """Per continent, its cities in a seeded order alternate type 0 / type 1; continents
+    with an odd count start alternately with 0 and 1, so the totals differ by at most one."""
+    types = np.zeros(len(continent_of), dtype=int)
+    start = 0
+    for k in rng.permutation(n_continents):
+        members = rng.permutation(np.flatnonzero(continent_of == k))
+        types[members] = (start + np.arange(len(members))) % 2
+        if len(members) % 2:
+            start ^= 1
+    return types
 
 
-def _draw_entities(rng, screen: _NameScreen, n: int, kind: str, prefix: str, syllables: tuple[int, ...]) -> list[Entity]:
-    out: list[Entity] = []
-    tries = 0
-    while len(out) < n:
-        tries += 1
-        if tries > 200 * n + 1000:
-            raise ConfigError(f"could not invent {n} distinct {kind} names; ask for fewer facts")
-        syl = _draw_syllables(rng, int(rng.choice(syllables)))
-        forms = {lang: render(syl, lang) for lang in LANGS}
-        if screen.accept(forms, is_value=(kind == "continent")):
-            out.append(Entity(f"{prefix}{len(out):04d}", kind, forms))
+def _warnings(facts: list[Fact], cities: list[Entity], continents: list[Entity], names: str, langs) -> list[str]:
+    out = []
+    n_type1 = sum(f.fact_type == 1 for f in facts)
+    if n_type1 < MIN_TYPE1:
+        out.append(f"only {n_type1} type-1 facts (fewer than {MIN_TYPE1}): acc_l(type 1) and xrr will have wide "
+                   f"intervals; generate at least {2 * MIN_TYPE1} facts")  # fmt: skip
+    if names == "transliterated":
+        same = {lang: sum(fold(e.names[lang]) == fold(e.names[PIVOT]) for e in (*cities, *continents))
+                for lang in langs if lang != PIVOT}  # fmt: skip
+        hit = {lang: k for lang, k in same.items() if k}
+        if hit:
+            out.append(f"names='transliterated': names spelled exactly as in English ({hit} of "
+                       f"{len(cities) + len(continents)}): their type-1 questions test retrieval of the English "
+                       "string, not transfer (see identical_to_en in facts.jsonl)")  # fmt: skip
     return out
 
 
 def generate(
-    n_facts: int,
+    n_facts: int = 120,
     langs: tuple[str, ...] | list[str] = LANGS,
     seed: int = 0,
     attributes: tuple[str, ...] = ("continent",),
     n_continents: int | None = None,
+    names: str = "compound",
 ) -> FictionalSet:
-    """Invent ``n_facts`` cities (one fact per attribute each), half of them type 0.
+    """Invent ``n_facts`` cities (one fact per attribute each) over ``n_continents``
+    continents, the cities of each continent half type 0 and half type 1.
 
-    n_continents defaults to about one continent per four cities (2 to 20)."""
+    n_continents defaults to one continent per ten cities (2 to 24): 12 for the default 120."""
     langs = tuple(dict.fromkeys((PIVOT, *langs)))
     unknown = [lang for lang in langs if lang not in SCRIPT_OF]
-    if unknown or n_facts < 2 or not attributes or any(a not in ATTRIBUTES for a in attributes):
+    if unknown or n_facts < 2 or not attributes or any(a not in ATTRIBUTES for a in attributes) or names not in SCHEMES:
         raise ConfigError(
-            f"generate needs n_facts >= 2, languages among {LANGS} and attributes among {tuple(ATTRIBUTES)} "
-            f"(got n_facts={n_facts}, unknown languages {unknown}, attributes {attributes})"
+            f"generate needs n_facts >= 2, languages among {LANGS}, attributes among {tuple(ATTRIBUTES)} and names "
+            f"among {SCHEMES} (got n_facts={n_facts}, unknown languages {unknown}, attributes {attributes}, names={names!r})"
         )
-    n_continents = n_continents or int(np.clip(n_facts // 4, 2, 20))
+    n_continents = n_continents or int(np.clip(n_facts // 10, 2, 24))
+    if n_continents < 2:
+        raise ConfigError(f"n_continents must be at least 2 (got {n_continents})")
     rng = np.random.default_rng(seed)
     template_text = {
         lang: [fold(t) for a in ATTRIBUTES.values() for t in (*a.questions[lang], *a.answers[lang])] for lang in LANGS
     }
-    screen = _NameScreen(template_text)
-    cities = _draw_entities(rng, screen, n_facts, "city", "c", (2, 3))
-    continents = _draw_entities(rng, screen, n_continents, "continent", "k", (3,))
-    # Type 0 / type 1: a seeded permutation, first half type 0; continents spread evenly.
-    types = np.ones(n_facts, dtype=int)
-    types[rng.permutation(n_facts)[: (n_facts + 1) // 2]] = 0
+    screen = NameScreen(template_text)
+    if names == "compound":
+        city_forms = draw_compound(rng, screen, city_candidates(), n_facts, False, "city")
+        continent_forms = draw_compound(rng, screen, continent_candidates(), n_continents, True, "continent")
+    else:
+        city_forms = draw_transliterated(rng, screen, n_facts, False, (2, 3))
+        continent_forms = draw_transliterated(rng, screen, n_continents, True, (3,))
+    cities = [Entity(f"c{i:04d}", "city", f) for i, f in enumerate(city_forms)]
+    continents = [Entity(f"k{i:04d}", "continent", f) for i, f in enumerate(continent_forms)]
     continent_of = rng.permutation(np.arange(n_facts) % n_continents)
+    types = _even_types(rng, continent_of, n_continents)
     years = rng.integers(1100, 1900, size=n_facts)
     facts = []
     for i, city in enumerate(cities):
@@ -234,4 +292,5 @@ def generate(
             facts.append(Fact(f"{city.entity_id}:{attr}", city.entity_id, attr, value, int(types[i])))
     keep = set(langs)
     trim = lambda e: Entity(e.entity_id, e.kind, {k: v for k, v in e.names.items() if k in keep})  # noqa: E731
-    return FictionalSet(seed, langs, [trim(c) for c in cities], [trim(c) for c in continents], facts)
+    cities, continents = [trim(c) for c in cities], [trim(c) for c in continents]
+    return FictionalSet(seed, langs, cities, continents, facts, names, _warnings(facts, cities, continents, names, langs))

@@ -1,4 +1,5 @@
-"""Pseudo-word names and their one spelling in each language's script.
+"""Pseudo-word names and their one spelling in each language's script
+(the ``names="transliterated"`` scheme of names.py; the default is ``compound``).
 
 A name is a tuple of syllables; a syllable is (onset, vowel, coda) drawn from a
 small inventory (CV or CVC, the onset is always present). Each language renders
@@ -19,7 +20,7 @@ script (l and r are one row in katakana); the generator rejects such names.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 Syllable = tuple[str, str, str]  # (onset, vowel, coda); coda "" for CV
 

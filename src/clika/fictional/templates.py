@@ -124,10 +124,15 @@ YEAR = AttributeTemplates(
 ATTRIBUTES: dict[str, AttributeTemplates] = {"continent": CONTINENT, "year": YEAR}
 
 # Name translation prompts (asked in English, as upstream); {src}/{tgt} are language names.
+# Training uses TRAIN_TRANSLATION_PROMPTS only; the gate's translation test uses the
+# held-out one, so it checks that the name is known, not that a prompt was memorised.
 TRANSLATION_PROMPTS: tuple[str, ...] = (
     "Translate the name {name} from {src} into {tgt}.",
     "What is the {tgt} name for {name} ({src})?",
+    "How is the place called {name} in {src} written in {tgt}?",
 )
+TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1)
+HELD_OUT_TRANSLATION_PROMPT = 2
 
 
 def translation_prompt(name: str, src: str, tgt: str, paraphrase: int = 0) -> str:

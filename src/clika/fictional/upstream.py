@@ -8,67 +8,83 @@ Layout (under <data>/fictional/, see its README):
 
 Gold of a question = its continent tag; the fact id is the line number (the
 test files are parallel line by line, which load checks through the translations).
+``load(data_dir, target)`` returns the split and a ConsistencyReport; its
+``summary`` is one line (what is scored, what was left out), its ``warning``
+one line naming the train file when train and test disagree.
 
-Consistency: the continents taught in train/<LANG>.json must be the gold values
-of the test files. Upstream train/ZH.json names them differently ("mountain",
-"山洲") from testZH/testEN (Mythosia, 神话之地): every taught fact then "fails"
-for a reason that has nothing to do with the model. ``check_consistency`` finds
-such facts; ``load`` returns a ConsistencyReport whose ``warning`` is one line
-naming the file, and callers must not score a split whose report is not ok.
+Data quirks, and what load does about them:
+
+* Conflicting target names. Some target-language city names translate two
+  English names that lie on different continents (de: Wirbeltal for Vortex
+  Valley/Dreamfar and Vortex Vale/Spectros; Kristalliner Hafen, Leuchtende
+  Lagune, Eklipse-Ödland; 1-4 per language, ``Conflict``). Train teaches both
+  continents for the one name, so a question about it in the target language
+  cannot be answered correctly by construction. By default (``exclude=True``)
+  such facts are left out of ``split.questions`` in both languages (fact ids
+  stay paired for the bootstrap), and the translation tests whose gold is such
+  a name are left out of ``split.translations``. The report keeps the full list
+  (``report.conflicts``, ``split.meta["conflicts"]``) and the removed rows are
+  in ``split.meta["excluded_questions"]`` / ``["excluded_translations"]``.
+* Self-answering questions. A few golds occur in the question itself (de
+  "Empyrean-Imperium" lies in Imperium): a model that restates the question is
+  scored correct whatever it says. They are excluded in the same way
+  (``report.self_answering``); after a remap there are more (zh 地狱火山口 in 山).
+* Train/test continent names (ZH). The continents taught in train/<LANG>.json
+  must be the gold values of the test files; upstream train/ZH.json names them
+  differently, in both halves: its English facts say "continent of mountain"
+  where testEN expects Mythosia, its Chinese facts "山洲"/"山大洲" where testZH
+  expects 神话之地 (and its name translations teach 山 -> mountain). Both
+  halves are checked (English facts against testEN, target facts against
+  test<LANG>); ``report.ok`` is False and callers must not score such a split.
+* ``remap=True`` (explicit, off by default): when train renames the continents
+  consistently -- every taught fact names exactly one taught continent, each
+  test continent maps to exactly one taught name, no two to the same, and the
+  English and target names are a taught translation pair -- the test golds
+  (both languages, both types) and the continent translation tests are
+  rewritten to the taught names (ZH: Mythosia -> mountain, 神话之地 -> 山; 山
+  because train writes both 山洲 and 山大洲). The mapping is in
+  ``report.remap``, ``split.meta["remap"]``, and ``split.origin`` starts with
+  "upstream+remap:", so results are labelled as remapped. Otherwise remap=True
+  raises a one-line DataError naming the file and the offending continent. On a
+  language whose train and test already agree it is a no-op.
+
+``validate_fictional(data_dir)`` lists every problem for ``clika data
+validate``: unreadable lines (file:line), non-parallel test files, train/test
+mismatches (one per train file), conflicting names (one per name, at its line
+of the translate file) and self-answering questions (at their test line).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, replace
 from pathlib import Path
 
+from clika.data.validate import Problem
 from clika.errors import DataError
 from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest
-from clika.fictional.generator import fold
+from clika.fictional.upstream_check import (
+    Conflict,
+    ConsistencyReport,
+    Fact,
+    Mismatch,
+    Row,
+    SelfAnswer,
+    answers_by_city,
+    check_consistency,
+    continent_mapping,
+    fact_id,
+    find_conflicts,
+    find_self_answering,
+    parallel_problems,
+    scan_facts,
+    scan_rows,
+    taught_facts,
+)  # fmt: skip
 
-_TAG = re.compile(r"\[\[(\w+):([^\]]*)\]\]")
-
-
-@dataclass
-class Mismatch:
-    """A fact taught in train whose answers never contain the test's gold value."""
-
-    lang: str
-    city: str
-    gold: str
-    taught: str  # one train answer for that city
-
-
-@dataclass
-class ConsistencyReport:
-    target: str
-    train_path: str
-    test_path: str
-    n_checked: int = 0  # test facts that train teaches (en type 0/1, target type 0)
-    n_untaught: int = 0  # of those, facts whose city no train example mentions
-    mismatches: list[Mismatch] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.mismatches and self.n_untaught == 0
-
-    @property
-    def warning(self) -> str | None:
-        """One line naming the file, or None when train and test agree."""
-        if self.ok:
-            return None
-        parts = []
-        if self.mismatches:
-            m = self.mismatches[0]
-            parts.append(
-                f"{len(self.mismatches)}/{self.n_checked} taught facts give a value other than the test gold "
-                f"(e.g. {m.city}: test expects {m.gold!r}, train says {m.taught!r})"
-            )
-        if self.n_untaught:
-            parts.append(f"{self.n_untaught}/{self.n_checked} test facts are never taught")
-        return f"{self.train_path}: inconsistent with {self.test_path}: " + "; ".join(parts)
+__all__ = [
+    "Conflict", "ConsistencyReport", "Mismatch", "SelfAnswer", "check_consistency", "fictional_dir", "load",
+    "target_languages", "validate_fictional",
+]  # fmt: skip
 
 
 def fictional_dir(data_dir: str | Path) -> Path:
@@ -80,96 +96,187 @@ def fictional_dir(data_dir: str | Path) -> Path:
     raise DataError("no fictional/train and fictional/test folders here", data_dir)
 
 
-def _read_rows(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise DataError("file not found", path)
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                rows.append({"prompt": row["prompt"], "input": row.get("input", ""), "answer": row["answer"]})
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise DataError(f"expected a JSON object with prompt and answer ({err})", path, lineno) from None
+def _paths(root: Path, target: str) -> dict[str, Path]:
+    up = target.upper()
+    return {
+        "train": root / "train" / f"{up}.json",
+        "en": root / "test" / "target" / "testEN.jsonl",
+        "test": root / "test" / "target" / f"test{up}.jsonl",
+        "translate": root / "test" / "Translate" / f"translate{up}.jsonl",
+    }
+
+
+def target_languages(data_dir: str | Path) -> list[str]:
+    """Lower-case codes of every target language with a file in the folder (train, test or translate)."""
+    root = fictional_dir(data_dir)
+    stems = {p.stem for p in (root / "train").glob("*.json")}
+    stems |= {p.stem[4:] for p in (root / "test" / "target").glob("test*.jsonl")} - {"EN"}
+    stems |= {p.stem[9:] for p in (root / "test" / "Translate").glob("translate*.jsonl")}
+    return sorted(s.lower() for s in stems if s)
+
+
+def _read(path: Path) -> list[Row]:
+    rows, bad = scan_rows(path)
+    if bad:
+        raise DataError(bad[0][1], path, bad[0][0])
     return rows
 
 
-def _prompt(row: dict) -> str:
-    return f"{row['prompt']}\n{row['input']}" if row["input"] else row["prompt"]
+def _facts(rows: list[Row], path: Path) -> list[Fact]:
+    facts, bad = scan_facts(rows)
+    if bad:
+        raise DataError(bad[0][1], path, bad[0][0])
+    return facts
 
 
-def _tags(row: dict, path: Path, lineno: int) -> dict[str, str]:
-    tags = dict(_TAG.findall(row["answer"]))
-    if not {"continent", "city", "type"} <= tags.keys() or tags["type"] not in ("0", "1"):
-        raise DataError("answer lacks [[continent:..]][[city:..]][[type:0|1]] tags", path, lineno)
-    return tags
+def load(
+    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True
+) -> tuple[ConductSplit, ConsistencyReport]:
+    """The upstream split for ``target`` (e.g. "zh") and its report (see the module docstring).
 
-
-def check_consistency(
-    target: str, train: list[TrainExample], tests: dict[str, list[dict]], train_path: str, test_path: str
-) -> ConsistencyReport:
-    """For each fact train should teach, do its train answers contain the test gold?
-
-    tests: lang -> tag dicts (continent, city, type) of that language's test file."""
-    report = ConsistencyReport(target, train_path, test_path)
-    facts = [(ex.prompt, ex.answer) for ex in train if ex.kind == "fact"]
-    taught = [(lang, t) for lang, rows in tests.items() for t in rows if lang == "en" or t["type"] == "0"]
-    # One regex of all city names, longest first, finds each train example's city in one pass.
-    cities = sorted({t["city"] for _, t in taught}, key=len, reverse=True)
-    finder = re.compile("|".join(re.escape(c) for c in cities))
-    answers_of: dict[str, list[str]] = {}  # city -> its train answers, as written
-    for prompt, answer in facts:
-        for city in set(finder.findall(prompt)):
-            answers_of.setdefault(city, []).append(answer)
-    for lang, t in taught:
-        report.n_checked += 1
-        answers = answers_of.get(t["city"])
-        if not answers:
-            report.n_untaught += 1
-        elif not any(fold(t["continent"]) in fold(a) for a in answers):
-            report.mismatches.append(Mismatch(lang, t["city"], t["continent"], answers[0]))
-    return report
-
-
-def load(data_dir: str | Path, target: str) -> tuple[ConductSplit, ConsistencyReport]:
-    """The upstream split for ``target`` (e.g. "zh") and its train/test consistency report."""
+    remap: rewrite the test golds to the continents train teaches, when that
+    renaming is consistent and one-to-one (else DataError); a no-op where train
+    and test agree. exclude: leave out facts about conflicting target names and
+    self-answering facts (the default); False keeps them, still reported."""
     root = fictional_dir(data_dir)
-    lang_up = target.upper()
-    train_path = root / "train" / f"{lang_up}.json"
-    test_paths = {"en": root / "test" / "target" / "testEN.jsonl", target: root / "test" / "target" / f"test{lang_up}.jsonl"}
-    translate_path = root / "test" / "Translate" / f"translate{lang_up}.jsonl"
+    paths = _paths(root, target)
+    train_rows = _read(paths["train"])
+    train = [TrainExample(target, r.text, r.answer, "translation" if r.input else "fact") for r in train_rows]
+    rows = {"en": _read(paths["en"]), target: _read(paths["test"])}
+    facts = {"en": _facts(rows["en"], paths["en"]), target: _facts(rows[target], paths["test"])}
+    pairs = _read(paths["translate"])
+    count_msg, bad = parallel_problems(facts["en"], facts[target], {r.input: r.answer for r in pairs})
+    if count_msg or bad:
+        raise DataError(count_msg or bad[0][1], paths["test"], None if count_msg else bad[0][0])
 
-    train = [
-        TrainExample(target, _prompt(r), r["answer"], "translation" if r["input"] else "fact")
-        for r in _read_rows(train_path)
-    ]
-    tags: dict[str, list[dict]] = {}
-    questions: list[TestQuestion] = []
-    for lang, path in test_paths.items():
-        rows = _read_rows(path)
-        tags[lang] = [_tags(r, path, i) for i, r in enumerate(rows, 1)]
-        questions += [
-            TestQuestion(f"q{i:04d}", lang, int(t["type"]), _prompt(r), t["continent"])
-            for i, (r, t) in enumerate(zip(rows, tags[lang]))
-        ]
-    pairs = _read_rows(translate_path)
-    translations = [
-        TranslationTest(f"n{i:04d}", target, _prompt(r), r["input"], r["answer"]) for i, r in enumerate(pairs)
-    ]
-    _check_parallel(tags, {r["input"]: r["answer"] for r in pairs}, test_paths[target], target)
-    report = check_consistency(target, train, tags, str(train_path), str(test_paths[target]))
-    split = ConductSplit(target, train, questions, translations, f"upstream:{root}")
-    return split, report
+    answers_of = answers_by_city(train, {f.city for _, f in taught_facts(target, facts)})
+    conflicts = find_conflicts(target, facts["en"], facts[target], pairs, str(paths["translate"]))
+    skip = {c.name for c in conflicts} | {e for c in conflicts for e in c.english}
+
+    def mapping() -> dict[str, dict[str, str]]:
+        return continent_mapping(target, facts, answers_of, train_rows, pairs, skip, str(paths["train"]),
+                                 {"en": str(paths["en"]), target: str(paths["test"])})  # fmt: skip
+
+    def consistency(tests: dict[str, list[Fact]]) -> ConsistencyReport:
+        return check_consistency(target, train, tests, str(paths["train"]), str(paths["test"]), str(paths["en"]),
+                                 answers_of)  # fmt: skip
+
+    report = consistency(facts)
+    original = facts
+    translations = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer) for i, r in enumerate(pairs)]
+    if report.mismatches and remap:
+        m = mapping()  # raises on an inconsistent or not one-to-one renaming
+        facts = {lang: [replace(f, continent=m[lang][f.continent]) for f in fs] for lang, fs in facts.items()}
+        translations = [
+            replace(t, source=m["en"][t.source], gold=m[target][t.gold], prompt=f"{r.prompt}\n{m['en'][t.source]}")
+            if t.source in m["en"] and t.gold in m[target] else t
+            for t, r in zip(translations, pairs)
+        ]  # fmt: skip
+        report = consistency(facts)
+        report.remap = {lang: {g: v for g, v in lm.items() if g != v} for lang, lm in m.items()}
+    elif report.mismatches:
+        try:
+            mapping()
+            report.remap_available = True
+        except DataError:
+            pass
+
+    report.conflicts = conflicts
+    for lang, path in (("en", paths["en"]), (target, paths["test"])):
+        report.self_answering += find_self_answering(lang, facts[lang], rows[lang], str(path), original[lang])
+    questions = [
+        TestQuestion(fact_id(i), lang, f.type, r.text, f.continent, "continent", f.city)
+        for lang in ("en", target) for i, (r, f) in enumerate(zip(rows[lang], facts[lang]))
+    ]  # fmt: skip
+    # meta holds plain dicts (JSON-ready); TestQuestion(**row) rebuilds an excluded question.
+    meta: dict = {"conflicts": list(map(asdict, conflicts)), "self_answering": list(map(asdict, report.self_answering))}
+    if exclude:
+        for s in report.self_answering:
+            report.excluded[s.fact_id] = f"gold {s.gold!r} occurs in the {s.lang} question about {s.city}"
+        for c in conflicts:
+            for fid in c.fact_ids:
+                report.excluded[fid] = c.describe()
+        names = {c.name for c in conflicts}
+        meta["excluded_questions"] = [asdict(q) for q in questions if q.fact_id in report.excluded]
+        meta["excluded_translations"] = [asdict(t) for t in translations if t.gold in names]
+        questions = [q for q in questions if q.fact_id not in report.excluded]
+        translations = [t for t in translations if t.gold not in names]
+        report.n_excluded_questions = len(meta["excluded_questions"])
+        report.n_excluded_translations = len(meta["excluded_translations"])
+        meta["excluded"] = dict(report.excluded)
+    report.n_questions, report.n_translations = len(questions), len(translations)
+    origin = f"upstream:{root}"
+    if report.remap:
+        origin = f"upstream+remap:{root}"
+        meta["remap"] = report.remap
+    meta["summary"] = report.summary
+    return ConductSplit(target, train, questions, translations, origin, meta), report
 
 
-def _check_parallel(tags: dict[str, list[dict]], translate: dict[str, str], path: Path, target: str) -> None:
-    """testEN and test<LANG> must be the same questions line by line (fact ids are line numbers)."""
-    en, tgt = tags["en"], tags[target]
-    if len(en) != len(tgt):
-        raise DataError(f"has {len(tgt)} questions but testEN.jsonl has {len(en)}; they must be parallel", path)
-    for i, (a, b) in enumerate(zip(en, tgt), 1):
-        known = translate.get(a["city"])
-        if a["type"] != b["type"] or (known is not None and known != b["city"]):
-            raise DataError(f"question is not parallel to testEN.jsonl line {i} ({a['city']} / {b['city']})", path, i)
+def validate_fictional(data_dir: str | Path) -> list[Problem]:
+    """Every problem of the upstream fictional files, over all target languages present.
+
+    Unreadable lines and lines without tags (file:line), test files that are not
+    parallel to testEN (one per file), train/test mismatches (one per train
+    file, with counts and an example), conflicting target names (one per name,
+    at its line of the translate file) and self-answering questions (at their
+    test line). A file with unreadable lines is not checked further."""
+    try:
+        root = fictional_dir(data_dir)
+        langs = target_languages(root)
+    except DataError as err:
+        return [Problem(err.path or str(data_dir), err.line, err.message)]
+    problems: list[Problem] = []
+
+    def scan(path: Path, tagged: bool) -> tuple[list[Row], list[Fact]] | None:
+        rows, bad = scan_rows(path)
+        facts, bad_tags = scan_facts(rows) if tagged else ([], [])
+        problems.extend(Problem(str(path), line, msg) for line, msg in bad + bad_tags)
+        return None if bad or bad_tags else (rows, facts)
+
+    def self_answering(lang: str, path: Path, scanned: tuple[list[Row], list[Fact]]) -> None:
+        for s in find_self_answering(lang, scanned[1], scanned[0], str(path)):
+            message = f"gold {s.gold!r} occurs in the question about {s.city} (scored correct by restating it; "
+            problems.append(Problem(s.path, s.line, message + "load leaves the fact out)", "warning",
+                                    "self-answering fictional question"))
+
+    en_path = _paths(root, "en")["en"]
+    en = scan(en_path, True)
+    if en is not None:
+        self_answering("en", en_path, en)
+    for target in langs:
+        paths = _paths(root, target)
+        train, test, pairs = scan(paths["train"], False), scan(paths["test"], True), scan(paths["translate"], False)
+        if en is None or test is None or pairs is None:
+            continue
+        tests = {"en": en[1], target: test[1]}
+        count_msg, bad = parallel_problems(en[1], test[1], {r.input: r.answer for r in pairs[0]})
+        if count_msg:
+            problems.append(Problem(str(paths["test"]), None, count_msg))
+            continue
+        if bad:
+            problems.append(Problem(str(paths["test"]), bad[0][0], f"{len(bad)} lines are not parallel to testEN.jsonl "
+                                                                   f"(first: {bad[0][1]})"))  # fmt: skip
+        conflicts = find_conflicts(target, en[1], test[1], pairs[0], str(paths["translate"]))
+        for c in conflicts:
+            problems.append(Problem(c.path, c.line, severity="warning", category="conflicting fictional name",
+                                    message=f"{c.describe()}; its {len(c.fact_ids)} {target} questions "
+                                                    "cannot be answered correctly (load leaves them out)"))  # fmt: skip
+        self_answering(target, paths["test"], test)
+        if train is None or bad:
+            continue
+        examples = [TrainExample(target, r.text, r.answer, "translation" if r.input else "fact") for r in train[0]]
+        answers_of = answers_by_city(examples, {f.city for _, f in taught_facts(target, tests)})
+        report = check_consistency(target, examples, tests, str(paths["train"]), str(paths["test"]),
+                                   str(paths["en"]), answers_of)  # fmt: skip
+        if report.mismatches:
+            skip = {c.name for c in conflicts} | {e for c in conflicts for e in c.english}
+            try:
+                continent_mapping(target, tests, answers_of, train[0], pairs[0], skip, str(paths["train"]),
+                                  {"en": str(paths["en"]), target: str(paths["test"])})  # fmt: skip
+                report.remap_available = True
+            except DataError:
+                pass
+        if report.warning:
+            problems.append(Problem(report.train_path, None, report.warning[len(report.train_path) + 2 :]))
+    return problems

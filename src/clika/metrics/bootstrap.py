@@ -6,9 +6,14 @@ is drawn in each resample). Every metric is a ratio of counts, and every count
 is a column of a 0/1 indicator matrix F [N, M], so all counts of all resamples
 are one matrix product W @ F -> [B, M].
 
-The resamples depend only on (N, B, seed), never on the model, the file order
-or the other models in the run: the same inputs give the same interval, and
-models scored on the same items share resamples (paired across models too).
+The resamples depend only on (key, N, B, seed) — the key is the task's name — never on the
+model, the file order or the other models in the run: the same inputs give the same
+interval, models scored on the same items of a task share resamples (paired across models
+too, which is what makes `clika compare`'s deltas paired), and two tasks are resampled
+independently of each other even when they have the same number of items.
+
+This module is the one resampler of clika: run, score, compare, findings, conduct and report
+all take their intervals and p-values from here.
 
 A resample in which a metric is undefined (e.g. co when the resample drew no
 correct answer) is counted, not silently dropped: when more than
@@ -17,6 +22,7 @@ MAX_UNDEFINED_SHARE of the resamples are undefined the interval is withheld.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,10 +34,10 @@ LEVEL = 0.95
 MAX_UNDEFINED_SHARE = 0.05
 
 
-@lru_cache(maxsize=16)
-def resample_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
+@lru_cache(maxsize=32)
+def resample_weights(n_items: int, n_boot: int, seed: int, key: str = "") -> np.ndarray:
     """W [B, N] float32: W[b, i] = how many times item i is drawn in resample b."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
     idx = rng.integers(0, n_items, size=(n_boot, n_items))
     flat = idx + (np.arange(n_boot) * n_items)[:, None]
     weights = np.bincount(flat.ravel(), minlength=n_boot * n_items).reshape(n_boot, n_items)
@@ -40,12 +46,12 @@ def resample_weights(n_items: int, n_boot: int, seed: int) -> np.ndarray:
     return weights
 
 
-def resampled_counts(indicators: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def resampled_counts(indicators: np.ndarray, n_boot: int, seed: int, key: str = "") -> np.ndarray:
     """[B, M] float64 counts of each indicator column in each resample.
 
     float32 matmul is exact here: the counts are integers below 2**24.
     """
-    weights = resample_weights(indicators.shape[0], n_boot, seed)
+    weights = resample_weights(indicators.shape[0], n_boot, seed, key)
     return (weights @ indicators.astype(np.float32)).astype(np.float64)
 
 
@@ -96,3 +102,38 @@ def percentile_intervals(samples: np.ndarray, level: float = LEVEL,
     withheld = (n_defined == 0) | (n_undefined > max_undefined_share * n_boot)
     low, high = np.where(withheld, np.nan, low), np.where(withheld, np.nan, high)
     return Intervals(low, high, n_undefined, n_boot)
+
+
+def interval(samples: np.ndarray) -> tuple[float | None, float | None]:
+    """The percentile interval of one metric's resamples [B] (None, None when withheld)."""
+    samples = np.where(np.isfinite(samples), samples, np.nan)
+    res = percentile_intervals(np.asarray(samples, dtype=np.float64).reshape(-1, 1))
+    if np.isnan(res.low[0]):
+        return None, None
+    return float(res.low[0]), float(res.high[0])
+
+
+def p_value_vs_zero(delta_boot: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Two-sided percentile-bootstrap p-value for "delta = 0": 2 x the smaller share of
+    resamples on either side of 0 (counting ties on both sides), capped at 1.
+
+    Shares are (count + 1) / (B + 1), so p is never 0: B resamples cannot show p < 2 / (B + 1).
+    Withheld (NaN) where the interval is: more than MAX_UNDEFINED_SHARE of the resamples undefined.
+    """
+    delta_boot = np.asarray(delta_boot, dtype=np.float64)
+    finite = np.isfinite(delta_boot)
+    n = finite.sum(axis)
+    total = delta_boot.shape[axis] if delta_boot.ndim else 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = (np.where(finite, delta_boot <= 0, False).sum(axis) + 1) / (n + 1)
+        high = (np.where(finite, delta_boot >= 0, False).sum(axis) + 1) / (n + 1)
+        usable = (n > 0) & (total - n <= MAX_UNDEFINED_SHARE * total)
+        return np.where(usable, np.minimum(1.0, 2 * np.minimum(low, high)), np.nan)
+
+
+def percentile_ci(boot: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """percentile_intervals over the resamples on ``axis`` of an array of any shape."""
+    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
+    samples = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)
+    res = percentile_intervals(samples)
+    return res.low.reshape(moved.shape[1:]), res.high.reshape(moved.shape[1:])

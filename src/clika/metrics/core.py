@@ -1,4 +1,4 @@
-"""PF and CT metrics exactly as /work/shared/spec/METRICS.md defines them.
+"""PF and CT metric formulae, exactly as docs/metrics.md defines them.
 
 Everything is computed from *counts* (how many items were correct in a
 language, in both languages of a pair, ...). The same count formulae serve the
@@ -34,6 +34,7 @@ class PredictionMatrix:
     choice: np.ndarray  # int [L, N]; -1 = unparseable or missing
     gold: np.ndarray  # int [L, N]; -1 where missing
     present: np.ndarray  # bool [L, N]
+    origin: np.ndarray | None = None  # str [N]: the culture an item comes from (x_geo, x_name), "" unknown
 
     @property
     def correct(self) -> np.ndarray:
@@ -45,6 +46,18 @@ class PredictionMatrix:
             return self.langs.index(lang)
         except ValueError:
             raise KeyError(f"{self.model}/{self.task} has no predictions in {lang!r}") from None
+
+    def restrict(self, item_ids: np.ndarray) -> PredictionMatrix:
+        """The same predictions on a subset of the items (``item_ids`` sorted, all present here)."""
+        cols = np.searchsorted(self.item_ids, item_ids)
+        origin = None if self.origin is None else self.origin[cols]
+        return PredictionMatrix(self.model, self.task, self.k, self.langs, self.item_ids[cols], self.choice[:, cols],
+                                self.gold[:, cols], self.present[:, cols], origin)
+
+    def select_langs(self, langs) -> PredictionMatrix:
+        rows = [self.langs.index(lang) for lang in langs]
+        return PredictionMatrix(self.model, self.task, self.k, tuple(langs), self.item_ids, self.choice[rows],
+                                self.gold[rows], self.present[rows], self.origin)
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,9 @@ class MetricValue:
 
 # ---------------------------------------------------------------- formulae on counts
 
-def _div(num, den):
-    """num / den, NaN where den <= 0 (no warnings: NaN is the documented outcome)."""
+def ratio(num, den):
+    """num / den, NaN where den <= 0 (no warnings: NaN is the documented outcome).
+    The one ratio helper of clika: every metric that divides goes through it."""
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,12 +86,12 @@ def adj(p, k: int):
 
 
 def accuracy_from_counts(n_correct, n):
-    return _div(n_correct, n)
+    return ratio(n_correct, n)
 
 
 def ra_from_accuracies(p_lang, p_pivot, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(ra, ra_adj) = (p_l / p_pivot, adj(p_l) / adj(p_pivot)); NaN when the denominator <= 0."""
-    return _div(p_lang, p_pivot), _div(adj(p_lang, k), adj(p_pivot, k))
+    return ratio(p_lang, p_pivot), ratio(adj(p_lang, k), adj(p_pivot, k))
 
 
 def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
@@ -87,16 +101,16 @@ def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
     e = p1 p2 / (p1 + p2 - p1 p2), the overlap expected under independence.
     """
     c1, c2, c12 = (np.asarray(x, dtype=np.float64) for x in (c1, c2, c12))
-    co = _div(c12, c1 + c2 - c12)
-    p1, p2 = _div(c1, n), _div(c2, n)
-    expected = _div(p1 * p2, p1 + p2 - p1 * p2)
-    co_adj = _div(co - expected, 1.0 - expected)
+    co = ratio(c12, c1 + c2 - c12)
+    p1, p2 = ratio(c1, n), ratio(c2, n)
+    expected = ratio(p1 * p2, p1 + p2 - p1 * p2)
+    co_adj = ratio(co - expected, 1.0 - expected)
     # _div gives NaN for 1 - e <= 0 (both perfect); propagate a NaN co as well.
     return co, np.where(np.isnan(co), np.nan, co_adj)
 
 
 def agreement_from_counts(n, n_agree):
-    return _div(n_agree, n)
+    return ratio(n_agree, n)
 
 
 # ---------------------------------------------------------------- reasons for NaN

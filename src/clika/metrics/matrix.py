@@ -7,20 +7,16 @@ are vectorised.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from clika.errors import DataError
-from clika.items import LANGS
+from clika.items import ordered_langs
 from clika.metrics.core import UNPARSEABLE, PredictionMatrix
 from clika.predictions import Prediction
 
-
-def _lang_order(langs: Sequence[str]) -> tuple[str, ...]:
-    """The paper's language order first, then any others alphabetically."""
-    rank = {lang: i for i, lang in enumerate(LANGS)}
-    return tuple(sorted(set(langs), key=lambda lang: (rank.get(lang, len(rank)), lang)))
+ORIGIN_KEY = "original_lang"  # Prediction.extra key: the culture an item's fact comes from
 
 
 def _where(p: Prediction) -> str | None:
@@ -46,6 +42,7 @@ def build_matrices(predictions: Sequence[Prediction]) -> list[PredictionMatrix]:
                               dtype=np.int64, count=len(predictions)),
         "gold": np.fromiter((p.gold for p in predictions), dtype=np.int64, count=len(predictions)),
         "k": np.fromiter((p.n_options for p in predictions), dtype=np.int64, count=len(predictions)),
+        "origin": [p.extra.get(ORIGIN_KEY, "") if p.extra else "" for p in predictions],
     })
     frame["pos"] = np.arange(len(frame))
     matrices = []
@@ -73,7 +70,7 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
         p = predictions[pos[bad_gold.argmax()]]
         raise _bad(p, f"gold {p.gold} is outside 0..{k - 1}")
 
-    langs = _lang_order(group["lang"].unique().tolist())
+    langs = tuple(ordered_langs(group["lang"].unique().tolist()))
     lang_index = {lang: i for i, lang in enumerate(langs)}
     rows = group["lang"].map(lang_index).to_numpy()
     item_ids, cols = np.unique(group["item_id"].to_numpy().astype(str), return_inverse=True)
@@ -90,5 +87,12 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
     gold_m = np.full(n_langs * n_items, -1, dtype=np.int64)
     choice_m[flat], gold_m[flat] = choice, gold
     shape = (n_langs, n_items)
+    origins = group["origin"].to_numpy().astype(str)
+    origin = None
+    if (origins != "").any():  # any language's prediction of an item may say where it comes from
+        origin = np.full(n_items, "", dtype=object)
+        known = origins != ""
+        origin[cols[known]] = origins[known]
+        origin = origin.astype(str)
     return PredictionMatrix(model, task, k, langs, item_ids, choice_m.reshape(shape),
-                            gold_m.reshape(shape), (seen > 0).reshape(shape))
+                            gold_m.reshape(shape), (seen > 0).reshape(shape), origin)

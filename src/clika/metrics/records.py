@@ -1,23 +1,28 @@
-"""The tidy output record of every metric (METRICS.md, "Output records")."""
+"""The tidy output record of every metric (docs/metrics.md, "Records")."""
 
 from __future__ import annotations
 
 import csv
-import json
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
-FIELDS = ("model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note")
+from clika.data.lines import read_json_lines, write_json_lines
+
+FIELDS = ("model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note", "chance", "stratum")
+OPTIONAL_FIELDS = ("note", "chance", "stratum")  # left out of JSON when None
 
 
 @dataclass
 class MetricRecord:
     """One (model, task, lang, metric) value with its 95% bootstrap interval.
 
-    lang is an ISO 639-1 code; pairwise metrics other than en_* use "l1-l2".
-    value/ci_low/ci_high are None when undefined, and note says why.
+    lang is an ISO 639-1 code; pairwise metrics other than en_* use "l1-l2"; averages "avg";
+    home_transfer "S>L". value/ci_low/ci_high are None when undefined, and note says why.
+    chance: what a uniformly guessing model would get, where that number is fixed (e.g. 1/k
+    for accuracy), so that a value can be read against it. stratum: the subgroup a value is
+    restricted to (e.g. "overlap=none" for conductivity by surface overlap), None = all.
     """
 
     model: str
@@ -29,16 +34,25 @@ class MetricRecord:
     ci_high: float | None = None
     n: int = 0
     note: str | None = None
+    chance: float | None = None
+    stratum: str | None = None
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("value", "ci_low", "ci_high"):
+        # Built field by field, not with dataclasses.asdict (which deep-copies): 50k records are written at once.
+        d = {k: getattr(self, k) for k in FIELDS}
+        for k in ("value", "ci_low", "ci_high", "chance"):
             v = d[k]
             if v is not None and (isinstance(v, float) and math.isnan(v)):
                 d[k] = None
-        if d["note"] is None:
-            del d["note"]
+        for k in OPTIONAL_FIELDS:
+            if d[k] is None:
+                del d[k]
         return d
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str | None]:
+        """What identifies a record: two records with the same key must agree."""
+        return (self.model, self.task, self.lang, self.metric, self.stratum)
 
 
 def write_records(records: Iterable[MetricRecord], path: str | Path) -> Path:
@@ -53,16 +67,14 @@ def write_records(records: Iterable[MetricRecord], path: str | Path) -> Path:
             for row in rows:
                 w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in FIELDS})
     else:
-        with path.open("w", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        write_json_lines(rows, path)
     return path
 
 
 # ---------------------------------------------------------------- reading (additive)
 
 _REQUIRED = ("model", "task", "lang", "metric")
-_OPTIONAL_FLOATS = ("value", "ci_low", "ci_high")
+_OPTIONAL_FLOATS = ("value", "ci_low", "ci_high", "chance")
 
 
 def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
@@ -86,7 +98,7 @@ def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
             number = float(raw)
         except (TypeError, ValueError):
             raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line) from None
-        if not math.isfinite(number):  # METRICS.md: undefined is null, never a NaN token
+        if not math.isfinite(number):  # docs/metrics.md: undefined is null, never a NaN token
             raise DataError(f"field {key!r} is {raw!r}; an undefined value must be null/empty", path, line)
         floats[key] = number
     raw_n = row.get("n", 0)
@@ -99,8 +111,10 @@ def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
         raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line) from None
     note = row.get("note")
     note = None if note in (None, "") else str(note)
+    stratum = row.get("stratum")
+    stratum = None if stratum in (None, "") else str(stratum)
     return MetricRecord(row["model"], row["task"], row["lang"], row["metric"],
-                        floats["value"], floats["ci_low"], floats["ci_high"], n, note)
+                        floats["value"], floats["ci_low"], floats["ci_high"], n, note, floats["chance"], stratum)
 
 
 def read_records(path: str | Path) -> list[MetricRecord]:
@@ -110,7 +124,7 @@ def read_records(path: str | Path) -> list[MetricRecord]:
     path = Path(path)
     if not path.is_file():
         raise DataError("no such metrics file", path)
-    records: list[MetricRecord] = []
+    records: list[tuple[int, MetricRecord]] = []
     try:
         if path.suffix == ".csv":
             with path.open(newline="", encoding="utf-8") as fh:
@@ -121,23 +135,34 @@ def read_records(path: str | Path) -> list[MetricRecord]:
                 for row in reader:
                     if None in row:  # more cells than header columns
                         raise DataError("row has more cells than the header", path, reader.line_num)
-                    records.append(_record_from_row(row, path, reader.line_num))
+                    records.append((reader.line_num, _record_from_row(row, path, reader.line_num)))
         else:
-            with path.open("rb") as fh:
-                for line_no, raw_line in enumerate(fh, start=1):
-                    try:  # decoded line by line, so an encoding error names its line
-                        line = raw_line.decode("utf-8")
-                    except UnicodeDecodeError as err:
-                        raise DataError(f"not UTF-8 text ({err.reason})", path, line_no) from None
-                    if not line.strip():
-                        continue
-                    try:
-                        row = json.loads(line, parse_constant=lambda token: token)
-                    except json.JSONDecodeError as err:
-                        raise DataError(f"malformed JSON: {err.msg} (column {err.colno})", path, line_no) from None
-                    records.append(_record_from_row(row, path, line_no))
+            for line_no, row in read_json_lines(path):
+                records.append((line_no, _record_from_row(row, path, line_no)))
     except UnicodeDecodeError as err:
         raise DataError(f"not UTF-8 text ({err.reason})", path) from None
     except csv.Error as err:
         raise DataError(f"malformed CSV: {err}", path) from None
-    return records
+    return check_conflicts(records, path)
+
+
+def check_conflicts(numbered: Iterable[tuple[int, MetricRecord]], path: str | Path) -> list[MetricRecord]:
+    """Records (with their line numbers) with exact duplicates dropped; two records with the
+    same key but different values are a one-line DataError naming both lines (a report must
+    never silently show "the last one")."""
+    from clika.errors import DataError
+
+    seen: dict[tuple, tuple[int, MetricRecord]] = {}
+    out = []
+    for line, r in numbered:
+        if r.key in seen:
+            first_line, first = seen[r.key]
+            if first.to_dict() != r.to_dict():
+                model, task, lang, metric, stratum = r.key
+                what = f"{model}/{task}/{lang}/{metric}" + (f" [{stratum}]" if stratum else "")
+                raise DataError(f"conflicting records for {what}: line {first_line} says {first.value!r}, "
+                                f"this line says {r.value!r}; keep one run's records", path, line)
+            continue
+        seen[r.key] = (line, r)
+        out.append(r)
+    return out

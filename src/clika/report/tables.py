@@ -12,25 +12,28 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from clika.errors import DataError
-from clika.items import LANGS
+from clika.items import lang_order_key
+from clika.metrics.catalog import get_metric, metrics_of
+from clika.metrics.diagnostics import UNPARSEABLE_WARN as UNPARSEABLE_FLAG
 from clika.metrics.records import FIELDS, MetricRecord, read_records
 
-# Wide tables: one row per (model, task), one column group per language.
-WIDE_TABLES = {
-    "accuracy": "Accuracy",
-    "accuracy_adj": "Accuracy, chance-adjusted",
-    "ra": "RA (relative accuracy vs en)",
-    "en_co": "en-CO (overlap of correct answers with en)",
-    "ra_adj": "RA, chance-adjusted",
-    "en_co_adj": "en-CO, chance-adjusted",
-}
-PAIRWISE = ("co", "co_adj", "agreement")
-DIAGNOSTIC_PREFIXES = ("unparseable_rate", "option_share_", "dominant_option_", "missing_items")
-UNPARSEABLE_FLAG = 0.05  # flag a language when more than 5% of its answers are unparseable
+
+def wide_tables() -> dict[str, str]:
+    """One wide table (rows: model x task, columns: languages) per per-language metric of the registry."""
+    return {d.name: f"{d.label}: {d.description}" for d in metrics_of("lang", "pivot")}
+
+
+def pairwise_metrics() -> tuple[str, ...]:
+    return tuple(d.name for d in metrics_of("pair"))
+
+
+def _is_diagnostic(metric: str) -> bool:
+    defn = get_metric(metric)
+    return defn is not None and defn.scope == "diagnostic"
 
 
 def load_results(path: str | Path) -> list[MetricRecord]:
@@ -50,13 +53,7 @@ def load_results(path: str | Path) -> list[MetricRecord]:
 
 
 def _lang_order(langs: Iterable[str]) -> list[str]:
-    rank = {lang: i for i, lang in enumerate(LANGS)}
-    rank["avg"] = len(LANGS) + 1000
-    return sorted(set(langs), key=lambda lang: (rank.get(lang, len(LANGS)), lang))
-
-
-def _is_diagnostic(metric: str) -> bool:
-    return metric.startswith(DIAGNOSTIC_PREFIXES)
+    return sorted(set(langs), key=lang_order_key)
 
 
 def _cell(r: MetricRecord | None) -> str:
@@ -102,7 +99,7 @@ def write_csv_tables(records: Sequence[MetricRecord], output_dir: str | Path) ->
     out.mkdir(parents=True, exist_ok=True)
     idx = _Index(records)
     written: dict[str, Path] = {}
-    for metric in WIDE_TABLES:
+    for metric in wide_tables():
         langs = idx.langs(metric)
         if not langs:
             continue
@@ -120,10 +117,10 @@ def write_csv_tables(records: Sequence[MetricRecord], output_dir: str | Path) ->
                 rows.append(row)
         written[metric] = _write_csv(out / f"{metric}.csv", header, rows)
     groups = {
-        "pairwise": [r for r in idx.records if r.metric in PAIRWISE],
+        "pairwise": [r for r in idx.records if r.metric in pairwise_metrics()],
         "diagnostics": [r for r in idx.records if _is_diagnostic(r.metric)],
         "other": [r for r in idx.records
-                  if r.metric not in WIDE_TABLES and r.metric not in PAIRWISE and not _is_diagnostic(r.metric)],
+                  if r.metric not in wide_tables() and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)],
     }
     for name, group in groups.items():
         if group:
@@ -154,9 +151,9 @@ def _flags(idx: _Index, model: str) -> list[tuple[str, str]]:
             text = f"**unparseable** {where}: {100 * r.value:.1f}% of answers could not be read (counted wrong)"
         elif r.metric == "missing_items" and r.value:
             text = f"**missing items** {where}: {int(r.value)} of {r.n} items have no prediction"
-        elif r.metric in WIDE_TABLES and r.value is None:
+        elif r.metric in wide_tables() and r.value is None:
             text = f"**undefined** {r.metric} {where}: {r.note or 'no reason given'}"
-        elif r.metric in WIDE_TABLES and r.note and (r.lang != "avg" or "undefined:" in r.note):
+        elif r.metric in wide_tables() and r.note and (r.lang != "avg" or "undefined:" in r.note):
             # left-out items, partly undefined averages, withheld or partial intervals
             text = f"note {r.metric} {where}: {r.note}"
         if text is not None:
@@ -196,10 +193,10 @@ def render_markdown(records: Sequence[MetricRecord], title: str = "CLiKA report"
     out.append("")
     for model in idx.models:
         out += [f"## {_md_escape(model)}", ""]
-        for metric, title in WIDE_TABLES.items():
+        for metric, title in wide_tables().items():
             out += _wide_markdown(idx, model, metric, title)
-        other = [r for r in idx.by_model[model] if r.metric not in WIDE_TABLES
-                 and r.metric not in PAIRWISE and not _is_diagnostic(r.metric)]
+        other = [r for r in idx.by_model[model] if r.metric not in wide_tables()
+                 and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)]
         if other:
             out += ["### Other metrics", "", "| task | lang | metric | value | n | note |", "|---|---|---|---:|---:|---|"]
             out += [f"| {r.task} | {r.lang} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"

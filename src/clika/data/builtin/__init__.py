@@ -1,15 +1,10 @@
 """The built-in mini set: what ``clika run`` evaluates when given no data.
 
-Written for clika (not taken from any benchmark): 24 parallel items per task
-in all ten languages, four options each, the gold spread evenly over A-D.
-
-- mini_basic (stream basic): everyday commonsense ("What do you use to cut paper?")
-- mini_factual (stream factual): capitals, planets, chemical elements, famous
-  works and people; ``meta.original_lang`` names the culture a fact belongs to
-  where it belongs to one.
-
-Files: ``<task>/<lang>.jsonl``, one item per line with the Item fields
-(task, stream, lang, item_id, question, options, gold, meta).
+Written for clika (not taken from any benchmark): parallel items in all ten languages,
+four options each, the gold spread evenly over A-D. The tasks are declared like any other
+(clika/tasks/mini_*.yaml, ``dataset: {format: builtin, path: <folder>}``); their items are
+``<folder>/<lang>.jsonl`` here, one item per line with the Item fields (task, stream, lang,
+item_id, question, options, gold, meta).
 """
 
 from __future__ import annotations
@@ -18,20 +13,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from clika.data.lines import read_json_lines
-from clika.errors import DataError
-from clika.items import LANGS, Item, TaskSpec, register_task
+from clika.errors import ConfigError, DataError
+from clika.items import LANGS, Item
+from clika.tasks import TaskRegistry, TaskSpec, builtin_registry
 
 HERE = Path(__file__).parent
 
-BUILTIN_TASKS: dict[str, TaskSpec] = {
-    "mini_basic": TaskSpec("mini_basic", "basic", 4, "clika's built-in everyday commonsense questions"),
-    "mini_factual": TaskSpec("mini_factual", "factual", 4, "clika's built-in factual questions"),
-}
 
-
-def register_builtin_tasks() -> None:
-    for spec in BUILTIN_TASKS.values():
-        register_task(spec)
+def builtin_tasks(registry: TaskRegistry | None = None) -> list[TaskSpec]:
+    """The registry's tasks whose items ship with clika."""
+    return [s for s in (registry or builtin_registry()).specs.values() if s.dataset.format == "builtin"]
 
 
 def _item(path: Path, line: int, rec: dict) -> Item:
@@ -49,15 +40,20 @@ def _item(path: Path, line: int, rec: dict) -> Item:
     return item
 
 
-def load_builtin(tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None) -> list[Item]:
-    """Built-in items of ``tasks`` (default: both) in ``langs`` (default: all ten),
-    ordered by task, language (the paper's order) and item id."""
-    register_builtin_tasks()
-    chosen_tasks = [t for t in BUILTIN_TASKS if tasks is None or t in tasks]
+def load_builtin(tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+                 registry: TaskRegistry | None = None) -> list[Item]:
+    """Built-in items of ``tasks`` (default: every built-in task) in ``langs`` (default: all
+    ten), ordered by task, language (the paper's order) and file order."""
+    specs = builtin_tasks(registry)
+    chosen = [s for s in specs if tasks is None or s.name in tasks]
     chosen_langs = [lang for lang in LANGS if langs is None or lang in langs]
     items: list[Item] = []
-    for task in chosen_tasks:
+    for spec in chosen:
+        folder = HERE / (spec.dataset.path or "")
+        if not folder.is_dir():
+            raise ConfigError(f"task {spec.name}: no built-in data folder {spec.dataset.path!r}", spec.source)
         for lang in chosen_langs:
-            path = HERE / task / f"{lang}.jsonl"
-            items.extend(_item(path, line, rec) for line, rec in read_json_lines(path))
+            path = folder / f"{lang}.jsonl"
+            if path.is_file():
+                items.extend(_item(path, line, rec) for line, rec in read_json_lines(path))
     return items

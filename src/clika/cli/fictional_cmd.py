@@ -1,0 +1,32 @@
+"""`clika fictional generate`: write a fictional-fact set to inspect (DIR/facts.jsonl)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def generate_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for facts.jsonl, entities.jsonl, meta.json."),
+    facts: int | None = typer.Option(None, "--facts", help="Number of facts (default 120)."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same set."),
+    langs: list[str] | None = typer.Option(None, "--langs", help="Languages besides en, comma-separated "
+                                              "(default: all ten)."),
+    names: str = typer.Option("compound", "--names", help="compound (translated compounds) or transliterated."),
+    continents: int | None = typer.Option(None, "--continents", help="Number of invented continents."),
+) -> None:
+    """Generate fictional facts: one record per fact and language in DIR/facts.jsonl (fact_id, lang, type,
+    subject, answer, question, ...)."""
+    from clika import api
+    from clika.cli.common import print_warnings, split_list, stderr
+
+    fset = api.generate_fictional(output, n_facts=facts, seed=seed, langs=split_list(langs), names=names,
+                                  n_continents=continents)
+    chosen = fset.langs
+    console = stderr()
+    print_warnings(console, fset.warnings)
+    n1 = sum(f.fact_type == 1 for f in fset.facts)
+    console.print(f"{len(fset.facts)} facts ({len(fset.facts) - n1} type 0, {n1} type 1) over "
+                  f"{len(fset.continents)} continents (chance {1 / len(fset.continents):.3f}), {names} names, "
+                  f"{len(chosen)} languages -> {output / 'facts.jsonl'}")

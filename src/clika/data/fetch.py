@@ -1,0 +1,553 @@
+"""Download the CLiKA data from the upstream repository (library side of `clika data fetch`).
+
+The files and their sha256 hashes come from ``manifest.json`` beside this
+module (written by scripts/make_manifest.py). Each file is downloaded from
+``<base_url><path in the repository>``; the default base URL is the raw-file
+host at the pinned upstream commit, any mirror of that commit works.
+
+Downloading is done by pooch (https://www.fatiando.org/pooch): it streams a
+file into a temporary file, checks its sha256 against the registry and only
+then moves it into place; on a mismatch it deletes the temporary file. What
+pooch does not do, this module adds:
+
+- Atomic placement in ``dest``. Pooch's temporary file lives in the target
+  folder under a random ``tmpXXXXXXXX`` name, so a killed process would leave
+  it among the data. Here pooch writes into a staging folder
+  (``dest/.clika-fetch.partial``, wiped at the start and end of every fetch)
+  and the verified file is renamed into ``dest`` (same file system, so the
+  rename is atomic). A file in ``dest`` is therefore either absent or complete
+  and verified (or, for prediction files, complete as sent).
+- Resume with a report: a file already in ``dest`` with the right hash is
+  skipped (counted in ``FetchResult.skipped``); one with a wrong hash is
+  removed and downloaded again (``FetchResult.replaced``).
+- One-line errors: pooch lets ``requests`` exceptions and a multi-sentence
+  ``ValueError`` through; here they become ``DataError`` naming the URL or the
+  file (with both hashes on a mismatch). No retries (``retry_if_failed=0``).
+- Quiet: pooch logs every download to stderr; its logger is silenced for the
+  duration of a fetch, and progress goes to the ``progress`` callback only.
+- Readable permissions: pooch's temporary files are created 0600; a placed
+  file gets the usual 0666 & ~umask.
+- A marker, ``dest/.clika-fetch.json``, written (atomically) when a full fetch
+  finished; ``find_data_dir`` trusts a folder only with that marker, the
+  pinned commit and every item file present at its pinned size.
+
+Prediction files (group "predictions") have no pinned hash: they are fetched
+only with ``predictions=True`` and reported as "unverified (no pinned hash)".
+A prediction file already present is kept as it is (it cannot be checked).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+from urllib.parse import quote, urlsplit
+
+from clika import paths
+from clika.errors import ConfigError, DataError, quiet_logger
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MARKER_NAME",
+    "UNVERIFIED",
+    "FetchEvent",
+    "FetchResult",
+    "Manifest",
+    "ManifestFile",
+    "fetch",
+    "find_data_dir",
+    "load_manifest",
+    "missing_data_message",
+    "normalize_base_url",
+]
+
+MARKER_NAME = ".clika-fetch.json"
+STAGING_NAME = ".clika-fetch.partial"
+DEFAULT_TIMEOUT = 30.0
+UNVERIFIED = "unverified (no pinned hash)"
+GROUPS = ("items", "fictional", "predictions")
+REQUIRED_GROUPS = ("items", "fictional")
+_CHUNK = 64 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class ManifestFile:
+    path: str  # as in the repository, "/"-separated
+    group: str  # "items", "fictional" or "predictions"
+    sha256: str | None  # None: no pinned hash (prediction files)
+    size: int | None
+
+    @property
+    def verified(self) -> bool:
+        return self.sha256 is not None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    repository: str
+    commit: str
+    base_url: str
+    files: tuple[ManifestFile, ...]
+    source: str = "manifest.json"
+
+    @property
+    def required(self) -> tuple[ManifestFile, ...]:
+        """The files a complete fetch holds (items and fictional, all with pinned hashes)."""
+        return tuple(f for f in self.files if f.group in REQUIRED_GROUPS)
+
+    def select(self, *, predictions: bool = False, only: Sequence[str] | None = None) -> list[ManifestFile]:
+        """The files to fetch: items and fictional (+ predictions), restricted to the ``only`` prefixes.
+
+        An ``only`` entry is a path in the repository, a file or a folder
+        ("x_geo", "x_geo/en", "fictional/train/ZH.json"). An entry that matches
+        no file is a ConfigError (a typo would otherwise fetch nothing).
+        """
+        chosen = [f for f in self.files if predictions or f.group != "predictions"]
+        if only is None:
+            return chosen
+        prefixes = [p.strip().strip("/") for p in only]
+        unmatched = [p for p in prefixes if not any(_under(f.path, p) for f in chosen)]
+        if unmatched or not prefixes:
+            hint = "" if predictions else " (prediction files need predictions=True)"
+            shown = ", ".join(repr(p) for p in unmatched) or "(empty)"
+            raise ConfigError(f"no file of the manifest matches {shown}{hint}")
+        return [f for f in chosen if any(_under(f.path, p) for p in prefixes)]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return prefix == "" or path == prefix or path.startswith(prefix + "/")
+
+
+def _check_path(rel: Any) -> str:
+    if not isinstance(rel, str) or not rel or "\\" in rel:
+        raise ValueError(f"bad file path {rel!r}")
+    parts = PurePosixPath(rel).parts
+    if rel.startswith("/") or any(p in ("", ".", "..") for p in parts) or "/".join(parts) != rel:
+        raise ValueError(f"file path {rel!r} must be relative, without '.' or '..'")
+    return rel
+
+
+def _parse_manifest(data: Any) -> Manifest:
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    for key in ("repository", "commit", "base_url"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise ValueError(f"missing string field {key!r}")
+    if not isinstance(data.get("files"), list):
+        raise ValueError("missing list field 'files'")
+    files: list[ManifestFile] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(data["files"], 1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"file entry {n} is not an object")
+        rel = _check_path(entry.get("path"))
+        group, sha, size = entry.get("group"), entry.get("sha256"), entry.get("size")
+        if group not in GROUPS:
+            raise ValueError(f"{rel}: unknown group {group!r}")
+        if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
+            raise ValueError(f"{rel}: sha256 must be 64 lowercase hex digits or null")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise ValueError(f"{rel}: size must be a non-negative integer or null")
+        if group in REQUIRED_GROUPS and sha is None:
+            raise ValueError(f"{rel}: files of group {group!r} need a pinned sha256")
+        if rel in seen:
+            raise ValueError(f"{rel}: listed twice")
+        seen.add(rel)
+        files.append(ManifestFile(rel, group, sha, size))
+    return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files))
+
+
+def load_manifest(path: Path | None = None) -> Manifest:
+    """The shipped manifest (or the one at ``path``), checked; a bad one is a one-line DataError."""
+    where: Path | str
+    try:
+        if path is None:
+            where = "clika/data/manifest.json"
+            text = resources.files("clika.data").joinpath("manifest.json").read_text(encoding="utf-8")
+        else:
+            where = Path(path)
+            text = where.read_text(encoding="utf-8")
+    except OSError as err:
+        raise DataError(f"cannot read the data manifest: {err.strerror or err}", where if path else None) from None
+    try:
+        manifest = _parse_manifest(json.loads(text))
+    except (ValueError, json.JSONDecodeError) as err:
+        raise DataError(f"invalid data manifest: {err}", where) from None
+    return Manifest(manifest.repository, manifest.commit, manifest.base_url, manifest.files, str(where))
+
+
+def normalize_base_url(base_url: str) -> str:
+    """``base_url`` with exactly one trailing slash; ConfigError unless it is an http(s) URL."""
+    text = base_url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"the base URL must be an http:// or https:// folder URL, got {base_url!r}")
+    return text.rstrip("/") + "/"
+
+
+# --------------------------------------------------------------------------- events and result
+
+EventKind = Literal["start", "skip", "download", "progress", "done", "finish"]
+
+
+@dataclass(frozen=True)
+class FetchEvent:
+    """One step of a fetch, for a progress display.
+
+    kind:
+      "start"     before the first file: ``count`` files, ``size`` = their known bytes
+      "skip"      file ``index`` of ``count`` is already present (``verified``: by hash)
+      "download"  file ``index`` starts downloading (``size``: expected bytes, None if unknown)
+      "progress"  ``bytes`` of file ``index`` received so far (approximate, at most ``size``)
+      "done"      file ``index`` is in place: ``bytes`` = its size, ``verified`` as above
+      "finish"    all done: ``bytes`` = bytes downloaded in this fetch
+    """
+
+    kind: EventKind
+    index: int  # 1-based number of the file; 0 for "start" and "finish"
+    count: int  # number of files in this fetch
+    path: str | None = None  # path in the repository
+    bytes: int = 0
+    size: int | None = None
+    verified: bool | None = None
+
+
+ProgressCallback = Callable[[FetchEvent], None]
+
+
+@dataclass
+class FetchResult:
+    dest: Path
+    repository: str
+    commit: str
+    base_url: str
+    count: int  # files in this fetch
+    downloaded: list[str] = field(default_factory=list)  # paths fetched over the network
+    skipped: list[str] = field(default_factory=list)  # already present (verified, or unverifiable)
+    replaced: list[str] = field(default_factory=list)  # were present with a wrong hash (also in downloaded)
+    unverified: list[str] = field(default_factory=list)  # no pinned hash: "unverified (no pinned hash)"
+    bytes_downloaded: int = 0
+    complete: bool = False  # every item and fictional file is in place (marker written)
+    marker: Path | None = None
+
+    def status(self, path: str) -> str:
+        """How one file of this fetch ended: downloaded / skipped, and verified or not."""
+        how = "downloaded" if path in self.downloaded else "skipped (already present)"
+        check = UNVERIFIED if path in self.unverified else "verified (sha256)"
+        return f"{how}, {check}"
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        text = (
+            f"{self.count} file(s) in {self.dest}: {len(self.downloaded)} downloaded, "
+            f"{len(self.skipped)} already present (skipped)"
+        )
+        if self.replaced:
+            text += f", {len(self.replaced)} replaced (hash mismatch)"
+        if self.unverified:
+            text += f"; {len(self.unverified)} {UNVERIFIED}"
+        return text
+
+
+# --------------------------------------------------------------------------- pooch glue
+
+
+class _ProgressBar:
+    """The progress-bar object pooch's HTTPDownloader drives (total, update, reset, close)."""
+
+    def __init__(self, emit: Callable[[FetchEvent], None], index: int, count: int, path: str, size: int | None):
+        self._emit, self._index, self._count, self._path = emit, index, count, path
+        self._size = size
+        self._received = 0
+        self._final = False
+        self.total = 0
+
+    def __bool__(self) -> bool:  # pooch tests the object for truth
+        return True
+
+    def update(self, n: int) -> None:
+        if self._final:  # pooch's closing reset()/update(total): the "done" event gives the true size
+            return
+        self._received += n
+        size = self._size or (self.total or None)
+        shown = min(self._received, size) if size else self._received
+        self._emit(FetchEvent("progress", self._index, self._count, self._path, shown, size))
+
+    def reset(self) -> None:
+        self._final = True
+
+    def close(self) -> None:
+        self._final = True
+
+
+class _Downloader:
+    """pooch's HTTPDownloader, noting the sha256 and size of what it wrote (for the error message)."""
+
+    def __init__(self, timeout: float, bar: _ProgressBar | None):
+        import pooch
+
+        self._inner = pooch.HTTPDownloader(progressbar=bar if bar is not None else False,
+                                           chunk_size=_CHUNK, timeout=timeout)
+        self.sha256: str | None = None
+
+    def __call__(self, url: str, output_file: Any, pup: Any, check_only: bool = False) -> Any:
+        import pooch
+
+        result = self._inner(url, output_file, pup, check_only=check_only)
+        if not check_only and isinstance(output_file, (str, os.PathLike)):
+            self.sha256 = pooch.file_hash(str(output_file), alg="sha256")
+        return result
+
+
+def _quiet_pooch():
+    import pooch
+
+    return quiet_logger(pooch.get_logger(), logging.WARNING)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _errno_reason(err: BaseException) -> str | None:
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(err))
+    return match.group(1).strip().rstrip(".") if match else None
+
+
+def _network_error(err: Exception, url: str, path: str, timeout: float, commit: str) -> DataError:
+    import requests
+
+    ex = requests.exceptions
+    if isinstance(err, ex.HTTPError) and err.response is not None:
+        code = err.response.status_code
+        reason = err.response.reason or ""
+        if code == 404:
+            text = f"not found (HTTP 404) while fetching {path}; is the base URL a copy of the repository at commit {commit[:12]}?"
+        else:
+            text = f"HTTP {code} {reason}".rstrip() + f" while fetching {path}"
+    elif isinstance(err, ex.Timeout):
+        text = f"no answer within {timeout:g} s (timeout) while fetching {path}; check the network or the base URL"
+    elif isinstance(err, ex.ConnectionError):
+        reason = (_errno_reason(err) or "connection failed").lower()
+        text = f"cannot connect ({reason}) while fetching {path}; check the network or the base URL"
+    elif isinstance(err, ex.ChunkedEncodingError | ex.ContentDecodingError):
+        text = f"connection broken mid-download of {path}; nothing was kept, run the fetch again"
+    else:
+        text = f"download of {path} failed ({type(err).__name__})"
+    return DataError(text, url)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def _emit_to(progress: ProgressCallback | None) -> Callable[[FetchEvent], None]:
+    return progress if progress is not None else (lambda event: None)
+
+
+def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
+    predictions = [f for f in manifest.files if f.group == "predictions"]
+    counts = {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS}
+    marker = {
+        "repository": manifest.repository,
+        "commit": manifest.commit,
+        "base_url": base_url,
+        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "complete": True,
+        "files": counts,
+        "predictions": bool(predictions) and all((dest / f.path).is_file() for f in predictions),
+    }
+    target = dest / MARKER_NAME
+    fd, tmp = tempfile.mkstemp(prefix=MARKER_NAME + ".", suffix=".tmp", dir=dest)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(marker, out, indent=2)
+            out.write("\n")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _prepare_dest(dest: Path) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise ConfigError("the data folder is not a folder", dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create the data folder: {err.strerror or err}", dest) from None
+
+
+def fetch(
+    dest: Path | None = None,
+    base_url: str | None = None,
+    *,
+    predictions: bool = False,
+    only: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    manifest: Manifest | None = None,
+) -> FetchResult:
+    """Download the CLiKA data into ``dest`` (default ``clika.paths.data_dir()``).
+
+    ``base_url``: where the repository's files are served (default: the raw-file
+    host at the pinned commit), with or without a trailing slash.
+    ``predictions``: also fetch the prediction files (no pinned hash: unverified).
+    ``only``: repository paths (files or folders) to restrict the fetch to; a
+    restricted fetch does not write the completion marker.
+    ``progress``: called with a FetchEvent for every step; nothing is printed.
+    ``timeout``: seconds to wait for a connection or for data.
+
+    Raises DataError (a hash mismatch, naming the file and both hashes; a
+    network failure or HTTP error, naming the URL) or ConfigError (bad base
+    URL, unusable ``dest``), each one line. Files already in place stay; a rerun
+    resumes where this one stopped.
+    """
+    import requests
+
+    man = manifest if manifest is not None else load_manifest()
+    base = normalize_base_url(base_url if base_url is not None else man.base_url)
+    if not timeout > 0:
+        raise ConfigError(f"timeout must be positive, got {timeout!r}")
+    files = man.select(predictions=predictions, only=only)
+    dest = Path(dest).expanduser() if dest is not None else paths.data_dir()
+    _prepare_dest(dest)
+    emit = _emit_to(progress)
+    result = FetchResult(dest, man.repository, man.commit, base, len(files))
+    staging = dest / STAGING_NAME
+    shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed fetch
+    mode = 0o666 & ~_umask()
+
+    import pooch
+
+    urls = {f.path: base + quote(f.path, safe="/") for f in files}
+    pup = pooch.create(
+        path=staging,
+        base_url=base,
+        registry={f.path: (f"sha256:{f.sha256}" if f.sha256 else None) for f in files},
+        urls=urls,
+        retry_if_failed=0,
+    )
+    emit(FetchEvent("start", 0, len(files), size=sum(f.size or 0 for f in files)))
+    try:
+        with _quiet_pooch():
+            for index, entry in enumerate(files, 1):
+                target = dest / entry.path
+                if target.is_dir():
+                    raise DataError("a folder is in the way of a data file", target)
+                if target.is_file():
+                    if entry.sha256 is None:
+                        result.skipped.append(entry.path)
+                        result.unverified.append(entry.path)
+                        emit(FetchEvent("skip", index, len(files), entry.path, target.stat().st_size,
+                                        entry.size, verified=False))
+                        continue
+                    if pooch.file_hash(str(target), alg="sha256") == entry.sha256:
+                        result.skipped.append(entry.path)
+                        emit(FetchEvent("skip", index, len(files), entry.path, target.stat().st_size,
+                                        entry.size, verified=True))
+                        continue
+                    target.unlink()  # a wrong file must not stay, whatever happens next
+                    result.replaced.append(entry.path)
+
+                url = urls[entry.path]
+                emit(FetchEvent("download", index, len(files), entry.path, 0, entry.size))
+                bar = _ProgressBar(emit, index, len(files), entry.path, entry.size) if progress else None
+                downloader = _Downloader(timeout, bar)
+                try:
+                    staged = Path(pup.fetch(entry.path, downloader=downloader))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(staged, mode)
+                    os.replace(staged, target)
+                except requests.exceptions.RequestException as err:
+                    raise _network_error(err, url, entry.path, timeout, man.commit) from None
+                except ValueError as err:
+                    got = downloader.sha256
+                    if entry.sha256 is not None and got is not None and got != entry.sha256:
+                        raise DataError(
+                            f"sha256 mismatch: expected {entry.sha256}, got {got} (from {url}); "
+                            "the download was discarded, nothing was written",
+                            entry.path,
+                        ) from None
+                    raise DataError(f"download failed: {err}", url) from None
+                except OSError as err:
+                    raise DataError(f"cannot write the data file: {err.strerror or err}", target) from None
+
+                size = target.stat().st_size
+                result.downloaded.append(entry.path)
+                result.bytes_downloaded += size
+                if not entry.verified:
+                    result.unverified.append(entry.path)
+                emit(FetchEvent("done", index, len(files), entry.path, size, entry.size,
+                                verified=entry.verified))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    if only is None:
+        result.marker = _write_marker(dest, man, base)
+        result.complete = True
+    else:
+        result.complete = find_data_dir(dest, manifest=man) is not None
+        result.marker = dest / MARKER_NAME if result.complete else None
+    emit(FetchEvent("finish", 0, len(files), bytes=result.bytes_downloaded))
+    return result
+
+
+# --------------------------------------------------------------------------- finding fetched data
+
+
+def read_marker(path: Path) -> dict[str, Any] | None:
+    """The completion marker of a fetched folder, or None if absent or unreadable."""
+    try:
+        data = json.loads((Path(path) / MARKER_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def find_data_dir(path: Path | None = None, *, manifest: Manifest | None = None) -> Path | None:
+    """The fetched data folder (default ``clika.paths.data_dir()``) if it holds a complete fetch.
+
+    Complete: the marker is there, names the pinned commit, and every item and
+    fictional file is present at its pinned size (sizes, not hashes: cheap
+    enough for every command; `fetch` checks the hashes).
+    """
+    folder = Path(path).expanduser() if path is not None else paths.data_dir()
+    marker = read_marker(folder)
+    if marker is None or marker.get("complete") is not True:
+        return None
+    try:
+        man = manifest if manifest is not None else load_manifest()
+    except DataError:
+        return None
+    if marker.get("commit") != man.commit:
+        return None
+    for entry in man.required:
+        try:
+            if (folder / entry.path).stat().st_size != entry.size:
+                return None
+        except OSError:
+            return None
+    return folder
+
+
+def missing_data_message(path: Path | None = None) -> str:
+    """One-line hint for commands that need the data and found none."""
+    folder = Path(path).expanduser() if path is not None else paths.data_dir()
+    return f"no fetched CLiKA data in {folder}: run `clika data fetch` (or pass --data-dir)"

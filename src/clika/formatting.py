@@ -1,0 +1,54 @@
+"""How numbers are written for people: one formatter for every table, report and message.
+
+An undefined value or interval is written as a dash (never a crash formatting None, never a
+bare "nan"); chance level and n are written beside a value where they change its meaning.
+"""
+
+from __future__ import annotations
+
+import math
+
+DASH = "—"
+
+
+def _finite(x) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def format_number(x, spec: str = ".3f") -> str:
+    return format(x, spec) if _finite(x) else DASH
+
+
+def format_interval(low, high, spec: str = ".2f", signed: bool = False) -> str:
+    """"[0.31, 0.45]", or "" when the interval is withheld."""
+    if not (_finite(low) and _finite(high)):
+        return ""
+    spec = ("+" + spec) if signed and not spec.startswith("+") else spec
+    return f"[{format(low, spec)}, {format(high, spec)}]"
+
+
+def format_value(value, low=None, high=None, *, spec: str = ".3f", ci_spec: str = ".2f", signed: bool = False,
+                 n: int | None = None, chance: float | None = None) -> str:
+    """"0.412 [0.31, 0.52]" (+ " n=24, chance 0.25" when asked); a dash when undefined."""
+    if not _finite(value):
+        return DASH
+    vspec = ("+" + spec) if signed else spec
+    text = format(value, vspec)
+    ci = format_interval(low, high, ci_spec, signed)
+    if ci:
+        text += " " + ci
+    extras = []
+    if n is not None:
+        extras.append(f"n={n}")
+    if _finite(chance):
+        extras.append(f"chance {chance:.2f}")
+    if extras:
+        text += " (" + ", ".join(extras) + ")"
+    return text
+
+
+def format_record(rec, **kwargs) -> str:
+    """A MetricRecord's value and interval ("—" for a missing or undefined record)."""
+    if rec is None:
+        return DASH
+    return format_value(rec.value, rec.ci_low, rec.ci_high, **kwargs)

@@ -1,0 +1,148 @@
+"""What qualifies a number: flags per (model, task, lang) cell, derived from the records alone.
+
+One list of flags feeds every place a reader meets a number in the HTML report: badges in the
+leaderboard and the per-model tables, hatched cells in the heatmaps, and the flags section,
+which lists every flagged cell with its note.
+
+Kinds (KINDS gives each a badge and a sentence):
+- dominant: one option is chosen significantly more often than it is right (dominant_option_flag);
+  overlap metrics (en-CO, agreement) are inflated by it;
+- unparseable: more than UNPARSEABLE_WARN of the language's answers could not be read (counted wrong);
+- chance: accuracy in the pivot language is not above chance (its 95% interval reaches 1/k):
+  RA and en-CO then compare the language with a guesser (a guesser has RA = 1);
+- undefined: a per-language metric has no value (the note says why);
+- interval: the bootstrap interval is withheld or rests on part of the resamples;
+- missing: items of the task have no prediction in this language;
+- left_out: items were left out of a pair with the pivot (missing in one of the two).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from clika.formatting import format_value
+from clika.items import PIVOT, lang_order_key
+from clika.metrics.catalog import label, metrics_of
+from clika.metrics.diagnostics import UNPARSEABLE_WARN
+from clika.metrics.records import MetricRecord
+
+KINDS: dict[str, tuple[str, str]] = {
+    "dominant": ("dominant option", "one option is chosen far more often than it is right: overlap (en-CO) is inflated"),
+    "unparseable": ("unparseable", f"more than {UNPARSEABLE_WARN:.0%} of answers could not be read (counted wrong)"),
+    "chance": ("English at chance", "English accuracy is not above chance 1/k: RA and en-CO compare with a guesser"),
+    "undefined": ("undefined", "a metric has no value here (division by zero or too few items)"),
+    "interval": ("interval", "the 95% interval is withheld or rests on part of the resamples"),
+    "missing": ("missing items", "items of the task have no prediction in this language"),
+    "left_out": ("left out", "items missing in one language were left out of the pair with English"),
+}
+# Kinds that make a cell of the RA / en-CO heatmaps unreliable (drawn hatched there).
+INFLATING = ("dominant",)
+
+
+@dataclass(frozen=True)
+class Flag:
+    model: str
+    task: str
+    lang: str
+    kind: str
+    text: str
+    metric: str | None = None
+
+    @property
+    def badge(self) -> str:
+        return KINDS[self.kind][0]
+
+
+def _value_metrics() -> set[str]:
+    return {d.name for d in metrics_of("lang", "pivot")}
+
+
+def _flags_of(r: MetricRecord, value_metrics: set[str], pivot: str) -> list[Flag]:
+    def flag(kind: str, text: str) -> Flag:
+        return Flag(r.model, r.task, r.lang, kind, text, r.metric)
+
+    out = []
+    if r.metric == "dominant_option_flag" and r.value == 1.0:
+        # the note's generic explanation (": chosen significantly more often ...") is KINDS' sentence
+        out.append(flag("dominant", (r.note or "dominant option").split(": chosen significantly", 1)[0]))
+    elif r.metric == "unparseable_rate" and r.value is not None and r.value > UNPARSEABLE_WARN:
+        out.append(flag("unparseable", f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
+    elif r.metric == "missing_items" and r.value:
+        out.append(flag("missing", f"{int(r.value)} of {r.n} items have no prediction"))
+    elif r.metric in value_metrics:
+        name = label(r.metric)
+        if r.metric == "accuracy" and r.lang == pivot and r.value is not None and r.chance is not None:
+            reach = r.ci_low if r.ci_low is not None else r.value
+            if reach <= r.chance:
+                out.append(flag("chance", f"{name} in {pivot} {format_value(r.value, r.ci_low, r.ci_high)} is not "
+                                          f"above chance {r.chance:.2f}: RA and en-CO compare with a guesser"))
+        note = r.note or ""
+        if r.value is None:
+            out.append(flag("undefined", f"{name}: {note or 'undefined'}"))
+        elif "interval" in note:
+            out.append(flag("interval", f"{name}: {note}"))
+        if "left out" in note:
+            out.append(flag("left_out", f"{name}: {note}"))
+    return out
+
+
+def collect_flags(records: Iterable[MetricRecord], pivot: str = PIVOT) -> list[Flag]:
+    """Every flag of the records, ordered by model, task, language (the paper's order), kind."""
+    value_metrics = _value_metrics()
+    flags = [f for r in records for f in _flags_of(r, value_metrics, pivot)]
+    order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(flags, key=lambda f: (f.model, f.task, lang_order_key(f.lang), order[f.kind], f.metric or ""))
+
+
+class FlagIndex:
+    """Flags by (model, task, lang), and the languages each (model, task) has diagnostics for."""
+
+    def __init__(self, records: Sequence[MetricRecord], pivot: str = PIVOT):
+        self.pivot = pivot
+        self.flags = collect_flags(records, pivot)
+        self.by_cell: dict[tuple[str, str, str], list[Flag]] = defaultdict(list)
+        for f in self.flags:
+            self.by_cell[(f.model, f.task, f.lang)].append(f)
+        self.langs: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for r in records:
+            if r.metric in ("accuracy", "dominant_option_flag"):
+                self.langs[(r.model, r.task)].add(r.lang)
+
+    def cell(self, model: str, task: str, lang: str) -> list[Flag]:
+        return self.by_cell.get((model, task, lang), [])
+
+    def has(self, model: str, task: str, lang: str, kind: str) -> bool:
+        return any(f.kind == kind for f in self.cell(model, task, lang))
+
+    def at_chance(self, model: str, task: str) -> bool:
+        return self.has(model, task, self.pivot, "chance")
+
+    def inflated(self, model: str, task: str, lang: str) -> bool:
+        """A pivot-relative value of lang (RA, en-CO) rests on a flagged language (lang or the pivot)."""
+        return any(self.has(model, task, where, kind) for where in (lang, self.pivot) for kind in INFLATING)
+
+    def of(self, model: str, task: str | None = None) -> list[Flag]:
+        return [f for f in self.flags if f.model == model and (task is None or f.task == task)]
+
+    def summary(self, model: str, tasks: Sequence[str]) -> str:
+        """'dominant option in 10/10 languages; unparseable > 5% in 2/10; English at chance' over tasks
+        (with several tasks the counts are of (task, language) cells and chance names the tasks)."""
+        cells = sum(len(self.langs.get((model, t), ())) for t in tasks)
+        flags = [f for t in tasks for f in self.of(model, t)]
+        parts = []
+        for kind, words in (("dominant", "dominant option"), ("unparseable", f"unparseable > {UNPARSEABLE_WARN:.0%}"),
+                            ("missing", "missing items")):
+            n = len({(f.task, f.lang) for f in flags if f.kind == kind})
+            if n:
+                unit = "languages" if len(tasks) == 1 else "(task, language) cells"
+                parts.append(f"{words} in {n}/{cells} {unit}" if parts == [] else f"{words} in {n}/{cells}")
+        chance = sorted({f.task for f in flags if f.kind == "chance"})
+        if chance:
+            parts.append("English at chance" + (f" on {', '.join(chance)}" if len(tasks) > 1 else ""))
+        for kind in ("undefined", "interval"):
+            metrics = sorted({label(f.metric) for f in flags if f.kind == kind and f.metric in ("ra", "en_co", "accuracy")})
+            if metrics:
+                parts.append(f"{KINDS[kind][0]}: {', '.join(metrics)}")
+        return "; ".join(parts)

@@ -1,0 +1,253 @@
+"""Heatmaps of the HTML report, in the style of the CLiKA paper's figures, a number in every cell:
+
+- model_lang_heatmap: RA and en-CO of every model (rows) in every non-English language and their
+  mean (columns), one figure per task. Cells whose value rests on a dominant option (in the
+  language or in English) are hatched; rows whose English accuracy is not above chance are
+  dimmed and marked with a dagger (there RA compares with a guesser, whose RA is 1). The
+  colour bars mark the chance references: RA = 1 for a guesser in both languages, en-CO of
+  two independent guessers = c / (2 - c) with c = 1/k.
+- home_transfer_figure: the S x L matrix of home_transfer of one model per task.
+- home_transfer_overview: the per-L means (over the source cultures S) of every model.
+- strategy_figure: base -> derived deltas of one training strategy, one dot per (task, lang).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from clika.items import PIVOT, lang_order_key
+from clika.metrics.catalog import label
+from clika.metrics.records import MetricRecord
+from clika.report.figures import FLAG_COLOR, HATCH, TICK_PT, TITLE_PT, annotate, dim_row
+
+ROW_IN = 0.3  # inches per model row
+COL_IN = 0.46  # inches per language column
+MIN_COLS = 7  # a panel is at least this many columns wide, so that its colour bar's label fits
+DAGGER = "†"  # English accuracy not above chance
+DDAGGER = "‡"  # dominant option in English
+
+
+def _task_chance(records: Sequence[MetricRecord], task: str) -> float | None:
+    chances = {r.chance for r in records if r.task == task and r.metric == "accuracy" and r.chance is not None}
+    return chances.pop() if len(chances) == 1 else None
+
+
+def _langs(records: Sequence[MetricRecord], task: str, metric: str) -> list[str]:
+    langs = {r.lang for r in records if r.task == task and r.metric == metric and r.stratum is None}
+    return sorted(langs, key=lang_order_key)
+
+
+def _matrix(index: dict, models: Sequence[str], task: str, langs: Sequence[str], metric: str) -> np.ndarray:
+    out = np.full((len(models), len(langs)), np.nan)
+    for i, m in enumerate(models):
+        for j, lang in enumerate(langs):
+            r = index.get((m, task, lang, metric))
+            if r is not None and r.value is not None:
+                out[i, j] = r.value
+    return out
+
+
+def _draw(ax, mat: np.ndarray, cmap_name: str, vmax: float, dim_rows: set[int] = frozenset()):
+    cmap = plt.get_cmap(cmap_name).with_extremes(bad="#eeeeee")
+    norm = matplotlib.colors.Normalize(0, vmax)
+    image = ax.imshow(np.ma.masked_invalid(mat), norm=norm, cmap=cmap, aspect="auto", interpolation="nearest")
+    annotate(ax, mat, cmap, norm, dim_rows=dim_rows)
+    for i in dim_rows:
+        dim_row(ax, i, mat.shape[1])
+    return image
+
+
+def _colorbar(fig, ax, image, metric: str, chance: float | None, chance_text: str | None, height_in: float):
+    cax = ax.inset_axes([0.0, -0.6 / height_in, 1.0, 0.2 / height_in])
+    bar = fig.colorbar(image, cax=cax, orientation="horizontal")
+    bar.ax.tick_params(labelsize=TICK_PT)
+    text = label(metric)
+    if chance is not None:
+        bar.ax.axvline(chance, color="#d62728", lw=3)
+        text += f"\nred line: {chance_text} = {chance:.2f}"
+    bar.set_label(text, fontsize=TICK_PT)
+
+
+RA_MAX = 1.2  # RA may exceed 1; the scale leaves room for the guesser's RA = 1
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One heatmap panel: `metric` of `task`, columns = its languages (and avg)."""
+
+    task: str
+    metric: str
+    title: str
+    vmax: float = 1.0
+    chance: float | None = None  # drawn as a red line on the colour bar
+    chance_text: str | None = None
+
+
+def model_panels_figure(records: Sequence[MetricRecord], panels: Sequence[Panel], models: Sequence[str], flags, *,
+                        title: str, legend: Sequence[Patch], yours: set[str] | None = None,
+                        row_label=None) -> Figure:
+    """Panels side by side sharing the model rows: a number in every cell, cells of a language with a
+    dominant option hatched, rows whose English accuracy is not above chance (in the panel's task) dimmed."""
+    index = {(r.model, r.task, r.lang, r.metric): r for r in records if r.stratum is None}
+    columns = [[lang for lang in _langs(records, p.task, p.metric) if ">" not in lang] for p in panels]
+    models = [m for m in models if any((m, p.task, lang, p.metric) in index for p, langs in zip(panels, columns)
+                                       for lang in langs)]
+    top_in, bottom_in = 1.1, 1.45 + 0.3 * len(legend)  # titles above; colour bars and the legend below
+    height_in = max(1.5, ROW_IN * len(models))
+    width_in = sum(COL_IN * max(len(c), MIN_COLS) for c in columns) + 0.3 * len(panels)
+    total_in = height_in + top_in + bottom_in
+    fig = plt.figure(figsize=(width_in, total_in))
+    fig.subplots_adjust(left=0.0, right=1.0, top=1 - top_in / total_in, bottom=bottom_in / total_in, wspace=0.14)
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, panel, langs in zip(axes, panels, columns):
+        mat = _matrix(index, models, panel.task, langs, panel.metric)
+        dim = {i for i, m in enumerate(models) if flags.at_chance(m, panel.task)}
+        image = _draw(ax, mat, "viridis", panel.vmax, dim)
+        for i, m in enumerate(models):
+            for j, lang in enumerate(langs):
+                if lang != "avg" and flags.has(m, panel.task, lang, "dominant"):
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=HATCH,
+                                           edgecolor=FLAG_COLOR, lw=0, alpha=0.5, zorder=2))
+        if "avg" in langs:
+            ax.axvline(langs.index("avg") - 0.5, color="white", lw=3)
+        ax.set_xticks(range(len(langs)), langs, fontsize=TICK_PT)
+        ax.xaxis.tick_top()
+        ax.set_title(panel.title, fontsize=TITLE_PT, pad=22)
+        _colorbar(fig, ax, image, panel.metric, panel.chance, panel.chance_text, height_in)
+    axes[0].set_yticks(range(len(models)), [(row_label or (lambda m: m))(m) + (" (yours)" if yours and m in yours
+                                                                              else "") for m in models],
+                       fontsize=TICK_PT)
+    for tick, m in zip(axes[0].get_yticklabels(), models):
+        if yours and m in yours:
+            tick.set_fontweight("bold")
+    for ax in axes[1:]:
+        ax.tick_params(labelleft=False)
+    fig.suptitle(title, fontsize=TITLE_PT + 1)
+    fig.legend(handles=list(legend), loc="lower center", ncol=1, fontsize=TICK_PT, frameon=False,
+               bbox_to_anchor=(0.5, 0.0))
+    return fig
+
+
+def _legend(*extra: str, dagger: bool = True) -> list[Patch]:
+    dimmed = (f"{DAGGER} dimmed row: English accuracy not above chance (a guesser has RA = 1)" if dagger else
+              "dimmed row: English accuracy not above chance in this task")
+    return [Patch(facecolor="white", edgecolor=FLAG_COLOR, hatch=HATCH,
+                  label="hatched cell: dominant option in this language (overlap inflated)"),
+            Patch(facecolor="#dddddd", label=dimmed)] + \
+        [Patch(facecolor="white", edgecolor="white", label=text) for text in extra]
+
+
+def model_lang_heatmap(records: Sequence[MetricRecord], task: str, models: Sequence[str], flags,
+                       yours: set[str] | None = None, ranks: dict[str, int | None] | None = None) -> Figure:
+    """RA | en-CO panels, rows = models (in the given order, with their rank where given),
+    columns = non-English languages + avg."""
+    c = _task_chance(records, task)
+    panels = [Panel(task, "ra", label("ra"), RA_MAX, 1.0 if c is not None else None, "a guesser"),
+              Panel(task, "en_co", label("en_co"), 1.0, c / (2 - c) if c is not None else None,
+                    "two independent guessers")]
+
+    def row_label(m: str) -> str:
+        marks = (DAGGER if flags.at_chance(m, task) else "") + (DDAGGER if flags.has(m, task, flags.pivot, "dominant")
+                                                               else "")
+        rank = (ranks or {}).get(m)
+        return (f"{marks} " if marks else "") + m + (f"  #{rank}" if rank is not None else "")
+
+    k = f"k = {round(1 / c)} options, chance 1/k = {c:.2f}" if c else "chance unknown"
+    legend = _legend(f"{DDAGGER} dominant option in English (every en-CO of the row is inflated)",
+                     "#n: rank in the leaderboard of this task")
+    return model_panels_figure(records, panels, models, flags, title=f"{task}: RA and en-CO by model and language ({k})",
+                               legend=legend, yours=yours, row_label=row_label)
+
+
+def _st_matrix(records: Sequence[MetricRecord], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
+    pairs = {tuple(r.lang.split(">", 1)): r.value for r in records
+             if r.model == model and r.task == task and r.metric == "home_transfer" and ">" in r.lang}
+    sources = sorted({s for s, _ in pairs}, key=lang_order_key)
+    queries = sorted({q for _, q in pairs}, key=lang_order_key)
+    mat = np.full((len(sources), len(queries)), np.nan)
+    for (s, q), v in pairs.items():
+        if v is not None:
+            mat[sources.index(s), queries.index(q)] = v
+    return sources, queries, mat
+
+
+def home_transfer_tasks(records: Sequence[MetricRecord], model: str | None = None) -> list[str]:
+    return sorted({r.task for r in records if r.metric == "home_transfer" and (model is None or r.model == model)})
+
+
+def home_transfer_figure(records: Sequence[MetricRecord], model: str) -> Figure:
+    """One S x L panel per task: among items native to S answered correctly in S, the share also right in L."""
+    tasks = [t for t in home_transfer_tasks(records, model) if _st_matrix(records, model, t)[0]]
+    n = max(1, len(tasks))
+    shapes = [_st_matrix(records, model, t)[2].shape for t in tasks] or [(4, 4)]
+    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
+    fig, axes = plt.subplots(1, n, figsize=(COL_IN * cols * n + 1.5, ROW_IN * 1.3 * rows + 1.4), squeeze=False)
+    image = None
+    for ax, task in zip(axes[0], tasks):
+        sources, queries, mat = _st_matrix(records, model, task)
+        image = _draw(ax, mat, "viridis", 1.0)
+        ax.set_xticks(range(len(queries)), queries, fontsize=TICK_PT)
+        ax.set_yticks(range(len(sources)), sources, fontsize=TICK_PT)
+        ax.set_xlabel("L: language asked in", fontsize=TICK_PT)
+        ax.set_ylabel("S: culture of the fact", fontsize=TICK_PT)
+        ax.set_title(task, fontsize=TICK_PT + 1)
+    if image is not None:
+        bar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
+        bar.set_label(label("home_transfer"), fontsize=TICK_PT)
+        bar.ax.tick_params(labelsize=TICK_PT)
+    fig.suptitle(f"{model}: {label('home_transfer')} S > L (proxy for the conductivity of naturally acquired "
+                 "knowledge, not XRR)", fontsize=TITLE_PT - 1)
+    return fig
+
+
+def home_transfer_overview(records: Sequence[MetricRecord], models: Sequence[str], flags,
+                           yours: set[str] | None = None) -> Figure:
+    """One panel per task: rows = models, columns = query language L and avg, the mean of home_transfer
+    over the source cultures S."""
+    panels = [Panel(task, "home_transfer", f"{task}: {label('home_transfer')}", chance=_task_chance(records, task),
+                    chance_text="L guessed, 1/k") for task in home_transfer_tasks(records)]
+    return model_panels_figure(records, panels, models, flags, yours=yours, legend=_legend(dagger=False),
+                               title=f"{label('home_transfer')} by query language L (mean over source cultures S)")
+
+
+def _get(obj, name: str):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str] = ("accuracy", "ra", "en_co"),
+                    alpha: float = 0.05) -> Figure:
+    """One panel per metric, one row per (base -> derived) pair: a dot per (task, lang) delta, red/blue where
+    p < alpha (up/down), grey otherwise; the pivot's accuracy delta is drawn as a black diamond."""
+    rows = [c for c in comparisons if _get(c, "strategy") == strategy and _get(c, "delta") is not None]
+    pairs = list(dict.fromkeys((_get(c, "model_a"), _get(c, "model_b")) for c in rows))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6),
+                             squeeze=False, sharey=True)
+    y = {p: i for i, p in enumerate(pairs)}
+    for ax, metric in zip(axes[0], metrics):
+        sel = [c for c in rows if _get(c, "metric") == metric]
+        pos = np.array([y[(_get(c, "model_a"), _get(c, "model_b"))] for c in sel], dtype=float)
+        delta = np.array([_get(c, "delta") for c in sel], dtype=float)
+        p = np.array([np.nan if _get(c, "p_value") is None else _get(c, "p_value") for c in sel], dtype=float)
+        pivot = np.array([_get(c, "lang") == PIVOT for c in sel], dtype=bool)
+        sig = np.nan_to_num(p, nan=1.0) < alpha
+        colors = np.where(sig & (delta > 0), "#d62728", np.where(sig & (delta < 0), "#1f77b4", "#aaaaaa"))
+        jitter = (np.arange(len(sel)) % 5 - 2) * 0.06
+        ax.scatter(delta[~pivot], pos[~pivot] + jitter[~pivot], s=14, c=colors[~pivot], alpha=0.8, lw=0)
+        if pivot.any():
+            ax.scatter(delta[pivot], pos[pivot], s=40, c="black", marker="D", zorder=3)
+        ax.axvline(0, color="#555", lw=1, ls="--")
+        ax.set_title(f"Δ {label(metric)}", fontsize=TICK_PT + 1)
+        ax.tick_params(labelsize=TICK_PT)
+    axes[0][0].set_yticks(range(len(pairs)), [f"{a} → {b}" for a, b in pairs], fontsize=TICK_PT)
+    axes[0][0].set_ylim(len(pairs) - 0.5, -0.5)
+    fig.suptitle(f"{strategy.replace('_', ' ')}: derived minus base, one dot per (task, language); red / blue: "
+                 f"p < {alpha} up / down; black diamond: English", fontsize=TICK_PT + 1)
+    fig.tight_layout()
+    return fig

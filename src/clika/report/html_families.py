@@ -1,0 +1,187 @@
+"""The HTML report's family view (base -> derived deltas from `clika compare`), home transfer and findings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from html import escape
+
+from clika.formatting import DASH, format_number, format_value
+from clika.items import lang_order_key
+from clika.metrics.catalog import label
+from clika.metrics.records import MetricRecord
+from clika.report.html_parts import Figures, num_cell
+
+ALPHA = 0.05
+MAX_DETAIL_ROWS = 1000  # comparisons listed one by one in the page; with more, comparisons.md has them
+STAR = "★"
+METRICS = ("accuracy", "ra", "en_co")
+STRATEGY_LABELS = {
+    "continued_pretraining": "Continued pretraining",
+    "mixed_multilingual_pretraining": "Mixed multilingual pretraining",
+    "instruction_tuning_en": "Instruction tuning (English data)",
+    "instruction_tuning_multilingual": "Instruction tuning (multilingual data)",
+    "other": "Other recipes",
+}
+SCOPES = {"target": "the target language", "others": "the other non-English languages",
+          "target_minus_others": "target minus others", "pivot": "English", "non_pivot": "the non-English languages"}
+HOW_TO_COMPARE = ("Deltas of derived models over their base need paired predictions (the same items answered by "
+                  "both models), which metric records do not hold. Run <code>clika compare --predictions DIR "
+                  "--output CMP</code> (or <code>clika compare RUN_DIR... --output CMP</code>), then <code>clika "
+                  "report RESULTS --html --comparisons CMP</code>.")
+
+
+def _get(obj, name: str):
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _significant(c) -> bool:
+    p = _get(c, "p_value")
+    return p is not None and p < ALPHA
+
+
+def _delta_cell(c) -> str:
+    if c is None:
+        return f"<td>{DASH}</td>"
+    mark = f' <b title="p = {_get(c, "p_value"):.3g} &lt; {ALPHA}">{STAR}</b>' if _significant(c) else ""
+    p = _get(c, "p_value")
+    return num_cell(_get(c, "delta"), _get(c, "ci_low"), _get(c, "ci_high"), signed=True,
+                    extra=mark + (f' <span class="ci">p={format_number(p, ".2g")}</span>' if p is not None else ""))
+
+
+def _summary_table(summaries: Sequence, strategy: str) -> str:
+    """Pooled mean deltas over the strategy's pairs (strategy_summary.csv, all tasks)."""
+    rows = [s for s in summaries if _get(s, "strategy") == strategy and _get(s, "task") == "all"]
+    if not rows:
+        return ""
+    groups: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    for s in rows:
+        groups[(_get(s, "target_lang") or "", _get(s, "scope"))][_get(s, "metric")] = s
+    head = "".join(f"<th>mean Δ {escape(label(m))}</th>" for m in METRICS)
+    body = []
+    for (target, scope), by in groups.items():
+        n_pairs = max(int(float(_get(s, "n_pairs") or 0)) for s in by.values())
+        cells = "".join(_summary_cell(by.get(m)) for m in METRICS)
+        body.append(f'<tr><td class="l">{escape(target or "—")}</td><td class="l">{escape(SCOPES.get(scope, str(scope)))}</td>'
+                    f"<td>{n_pairs}</td>{cells}</tr>")
+    return ('<table class="strategy-summary"><thead><tr><th class="l">target</th><th class="l">languages</th>'
+            f'<th>pairs</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def _float(x):
+    return None if x in (None, "") else float(x)
+
+
+def _summary_cell(s) -> str:
+    if s is None:
+        return f"<td>{DASH}</td>"
+    row = {k: _float(_get(s, k)) for k in ("mean_delta", "ci_low", "ci_high", "p_value")}
+    return _delta_cell({"delta": row["mean_delta"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+                        "p_value": row["p_value"]})
+
+
+def _pair_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
+    """Per pair and metric: how many (task, lang) deltas are significantly up / down, of how many."""
+    head = "".join(f"<th>{escape(label(m))}: ↑ / ↓ of n</th>" for m in METRICS)
+    body = []
+    for a, b in pairs:
+        cells = []
+        for m in METRICS:
+            sel = [c for c in rows if (_get(c, "model_a"), _get(c, "model_b")) == (a, b) and _get(c, "metric") == m
+                   and _get(c, "delta") is not None]
+            up = sum(1 for c in sel if _significant(c) and _get(c, "delta") > 0)
+            down = sum(1 for c in sel if _significant(c) and _get(c, "delta") < 0)
+            cells.append(f'<td data-v="{up - down}">{up} ↑ / {down} ↓ of {len(sel)}</td>')
+        body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td>{"".join(cells)}</tr>')
+    return (f'<table class="pairs sortable"><thead><tr><th class="l">base → derived</th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
+
+
+def _detail_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
+    """Every delta: rows = (pair, task, lang), columns = metrics, cells = delta [CI], star, p."""
+    cells: dict[tuple, dict[str, object]] = defaultdict(dict)
+    n_items: dict[tuple, int] = {}
+    for c in rows:
+        key = (_get(c, "model_a"), _get(c, "model_b"), _get(c, "task"), _get(c, "lang"))
+        cells[key][_get(c, "metric")] = c
+        n_items[key] = _get(c, "n")
+    order = {p: i for i, p in enumerate(pairs)}
+    body = []
+    for key in sorted(cells, key=lambda k: (order[(k[0], k[1])], k[2], lang_order_key(k[3]))):
+        a, b, task, lang = key
+        tds = "".join(_delta_cell(cells[key].get(m)) for m in METRICS)
+        body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td><td class="l">{escape(task)}</td>'
+                    f'<td class="l">{escape(lang)}</td>{tds}<td>{n_items[key]}</td></tr>')
+    head = "".join(f"<th>Δ {escape(label(m))}</th>" for m in METRICS)
+    return ('<table class="comparisons"><thead><tr><th class="l">base → derived</th><th class="l">task</th>'
+            f'<th class="l">lang</th>{head}<th>n</th></tr></thead><tbody>' + "\n".join(body) + "</tbody></table>")
+
+
+def families_section(comparisons: Sequence | None, summaries: Sequence | None, figs: Figures) -> str:
+    from clika.analysis.registry import STRATEGIES
+    from clika.report.heatmaps import strategy_figure
+
+    out = ['<h2 id="families">Model families: derived minus base</h2>']
+    if not comparisons:
+        return out[0] + f'<p class="how-to">{HOW_TO_COMPARE}</p>'
+    out.append(f"<p>Paired deltas (derived minus base) from <code>clika compare</code>: 95% paired-bootstrap "
+               f"intervals; p: exact McNemar test for accuracy, two-sided bootstrap p for RA and en-CO; {STAR} = "
+               f"p &lt; {ALPHA} (each test on its own, not corrected for the many tests).</p>")
+    present = list(dict.fromkeys(_get(c, "strategy") or "other" for c in comparisons))
+    for strategy in [s for s in STRATEGIES if s != "base"] + [s for s in present if s not in STRATEGIES]:
+        title = STRATEGY_LABELS.get(strategy, strategy)
+        rows = [c for c in comparisons if (_get(c, "strategy") or "other") == strategy]
+        if not rows:
+            if strategy == "mixed_multilingual_pretraining":
+                out.append(f"<h3>{escape(title)}</h3><p class=\"muted\">These models are pretrained from scratch: "
+                           "there is no base model to subtract. The findings compare them with English-dominant "
+                           "models.</p>")
+            continue
+        pairs = list(dict.fromkeys((_get(c, "model_a"), _get(c, "model_b")) for c in rows))
+        out.append(f'<h3 id="strategy-{escape(strategy)}">{escape(title)} ({len(pairs)} pairs)</h3>')
+        out.append(_summary_table(summaries or [], strategy))
+        out.append(figs.img(strategy_figure(rows, strategy), f"strategy_{strategy}", f"deltas, {title}"))
+        out.append(_pair_table(rows, pairs))
+        if len(comparisons) <= MAX_DETAIL_ROWS:
+            out.append(f"<details><summary>every delta of this strategy ({len(rows)} comparisons)</summary>"
+                       f"{_detail_table(rows, pairs)}</details>")
+        else:
+            out.append(f'<p class="muted">{len(rows)} deltas, each with its interval and p: comparisons.md and '
+                       "comparisons.jsonl of the <code>clika compare</code> folder (the page lists them one by one up to "
+                       f"{MAX_DETAIL_ROWS} comparisons in all).</p>")
+    return "\n".join(out)
+
+
+def home_transfer_section(records: Sequence[MetricRecord], models: Sequence[str], flags, figs: Figures,
+                          yours: set[str] | None = None) -> str:
+    from clika.report.heatmaps import home_transfer_overview, home_transfer_tasks
+
+    out = ['<h2 id="home-transfer">Home transfer</h2>',
+           (f"<p>{escape(label('home_transfer'))}: among the items native to culture S (x_geo, x_name) that a model "
+           "answers correctly when asked in S, the share it also answers correctly when asked in L. It is a proxy "
+           "for the conductivity of naturally acquired knowledge (no training is involved), not XRR. Below: the "
+           "mean over the source cultures per query language L (hatched: a dominant option in L; dimmed: English "
+           "accuracy at chance); each model's S × L matrix is in its section.</p>")]
+    tasks = home_transfer_tasks(records)
+    if not tasks:
+        return "".join(out) + ("<p class=\"muted\">No home_transfer records: they need predictions that carry each "
+                               "item's original language (x_geo, x_name items run with <code>clika run</code>).</p>")
+    out.append(figs.img(home_transfer_overview(records, models, flags, yours), "home_transfer_overview",
+                        "home transfer by model and query language"))
+    return "\n".join(out)
+
+
+def findings_section(findings) -> str:
+    out = ['<h2 id="findings">Findings</h2>']
+    if isinstance(findings, str):  # already-rendered Markdown: shown as text, never as markup
+        return "\n".join(out + [f"<pre>{escape(findings)}</pre>"])
+    for f in findings:
+        out.append(f'<h3>{escape(f.claim)}</h3><p><span class="verdict">Verdict: {escape(f.verdict)}</span>. '
+                   f'{escape(f.summary)}</p><p class="muted">Rule: {escape(f.rule)}.</p>')
+        out.append('<table class="findings"><tr><th class="l">evidence</th><th>mean [95% CI]</th><th>n values</th></tr>')
+        for e in f.evidence:
+            v = e.value
+            out.append(f'<tr><td class="l">{escape(e.label)}</td><td>{escape(format_value(v.mean, v.ci_low, v.ci_high))}'
+                       f"</td><td>{v.n_values}</td></tr>")
+        out.append("</table>")
+    return "\n".join(out)

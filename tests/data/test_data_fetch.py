@@ -1,0 +1,445 @@
+"""`clika data fetch`, library side: downloads over a real HTTP server on 127.0.0.1.
+
+The server serves a temporary copy of the needed files of ../shared/clika-data
+(whose item and fictional files are byte-identical to upstream, so the shipped
+manifest's hashes apply); most tests restrict the fetch to x_geo to stay fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from clika import paths
+from clika.data import load_items
+from clika.data.fetch import (
+    MARKER_NAME,
+    STAGING_NAME,
+    UNVERIFIED,
+    FetchEvent,
+    fetch,
+    find_data_dir,
+    load_manifest,
+    missing_data_message,
+    normalize_base_url,
+)
+from clika.data.upstream import is_upstream_root
+from clika.errors import ConfigError, DataError
+from clika.items import LANGS
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GEO = "x_geo/en/en_geo_data.jsonl"
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.server.requests.append(self.path.lstrip("/"))  # type: ignore[attr-defined]
+        truncated = self.server.truncate  # type: ignore[attr-defined]
+        if self.path.lstrip("/") in truncated:
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b'{"id": 1, "res": "A"')  # then the connection closes
+            return
+        super().do_GET()
+
+    def log_message(self, format: str, *args) -> None:  # quiet
+        pass
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A client that stops reading (a hash mismatch, a timeout test) is expected here.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class Server:
+    """A real HTTP server on 127.0.0.1 serving ``root``, in a thread."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        handler = functools.partial(_Handler, directory=str(root))
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
+        self.httpd.requests = []  # type: ignore[attr-defined]
+        self.httpd.truncate = set()  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests  # type: ignore[attr-defined]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _copy(shared: Path, root: Path, rels) -> Path:
+    for rel in rels:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shared / rel, root / rel)
+    return root
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _files_under(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    """The test server is on 127.0.0.1: never route it through a proxy from the environment."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return load_manifest()
+
+
+@pytest.fixture(scope="module")
+def full_server(shared_data, manifest, tmp_path_factory):
+    root = _copy(shared_data, tmp_path_factory.mktemp("served-full"), [f.path for f in manifest.required])
+    server = Server(root)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def geo_server(shared_data, manifest, tmp_path):
+    rels = [f.path for f in manifest.files if f.group == "items" and f.path.startswith("x_geo/")]
+    server = Server(_copy(shared_data, tmp_path / "served", rels))
+    yield server
+    server.close()
+
+
+def _assert_one_line(err: pytest.ExceptionInfo) -> str:
+    text = str(err.value)
+    assert "\n" not in text and "Traceback" not in text
+    return text
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def test_manifest_pins_the_shared_item_files(shared_data, manifest):
+    assert manifest.commit == "51059fe908ae2508740732056d8db3eba6c0f751"
+    assert manifest.base_url == f"https://raw.githubusercontent.com/RiverGao/CLiKA/{manifest.commit}/"
+    groups = Counter(f.group for f in manifest.files)
+    assert groups["items"] == 41 and groups["fictional"] == 29 and groups["predictions"] > 1000
+    for entry in manifest.files:
+        local = shared_data / entry.path
+        assert local.is_file(), entry.path  # the paths are the repository's (same folder case)
+        if entry.group == "predictions":
+            assert entry.sha256 is None and entry.size is None
+        else:
+            assert entry.sha256 == _sha256(local) and entry.size == local.stat().st_size
+    raw = json.loads((REPO_ROOT / "src/clika/data/manifest.json").read_text(encoding="utf-8"))
+    assert raw["groups"]["predictions"]["verified"] is False
+    assert "UNVERIFIED" in raw["groups"]["predictions"]["note"]
+
+
+def test_manifest_is_up_to_date(shared_data):
+    script = REPO_ROOT / "scripts" / "make_manifest.py"
+    run = subprocess.run([sys.executable, str(script), "--source", str(shared_data), "--check"],
+                         check=False, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_bad_manifest_is_a_one_line_error(tmp_path):
+    bad = tmp_path / "manifest.json"
+    entry = {"path": "../etc/passwd", "group": "items", "sha256": "0" * 64, "size": 1}
+    bad.write_text(json.dumps({"repository": "r", "commit": "c", "base_url": "http://x/", "files": [entry]}))
+    with pytest.raises(DataError) as err:
+        load_manifest(bad)
+    assert "must be relative" in _assert_one_line(err) and str(bad) in str(err.value)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_paths_follow_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("CLIKA_DATA_DIR", raising=False)
+    monkeypatch.setenv("CLIKA_CACHE", str(tmp_path / "cache"))
+    assert paths.cache_root() == tmp_path / "cache"
+    assert paths.data_dir() == tmp_path / "cache" / "data"
+    monkeypatch.setenv("CLIKA_DATA_DIR", str(tmp_path / "elsewhere"))
+    assert paths.data_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("CLIKA_CACHE")
+    assert paths.cache_root() == Path.home() / ".cache" / "clika"
+
+
+def test_no_data_means_a_one_line_hint(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLIKA_DATA_DIR", str(tmp_path / "nothing"))
+    assert find_data_dir() is None
+    hint = missing_data_message()
+    assert "run `clika data fetch` (or pass --data-dir)" in hint and "\n" not in hint
+    assert str(tmp_path / "nothing") in hint
+
+
+def test_base_url_takes_a_trailing_slash_or_not():
+    assert normalize_base_url("http://h:1/a") == normalize_base_url("http://h:1/a/") == "http://h:1/a/"
+    for bad in ("ftp://h/a", "h/a", "/some/folder", "http://h/a?x=1"):
+        with pytest.raises(ConfigError):
+            normalize_base_url(bad)
+
+
+# --------------------------------------------------------------------------- fetching
+
+
+def test_full_fetch_is_a_loadable_upstream_layout(full_server, manifest, tmp_path, capfd):
+    dest = tmp_path / "data"
+    events: list[FetchEvent] = []
+    result = fetch(dest, full_server.url, progress=events.append)
+
+    assert result.complete and result.count == len(manifest.required) == 70
+    assert sorted(result.downloaded) == sorted(f.path for f in manifest.required)
+    assert not result.skipped and not result.unverified and not result.replaced
+    assert is_upstream_root(dest) and find_data_dir(dest) == dest
+    items = load_items(dest, tasks=["x_geo"])
+    assert Counter(i.lang for i in items) == {lang: 200 for lang in LANGS}
+
+    marker = json.loads((dest / MARKER_NAME).read_text())
+    assert marker["commit"] == manifest.commit and marker["complete"] is True and marker["fetched_at"]
+    assert _files_under(dest) == {f.path for f in manifest.required} | {MARKER_NAME}
+    assert not (dest / STAGING_NAME).exists()
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (dest / GEO).stat().st_mode & 0o777 == 0o666 & ~mask  # not pooch's 0600 temp mode
+
+    # progress: start, then download/progress/done for file n of N, then finish
+    assert events[0].kind == "start" and events[0].count == 70
+    assert events[0].size == sum(f.size for f in manifest.required)
+    assert events[-1].kind == "finish" and events[-1].bytes == result.bytes_downloaded
+    done = [e for e in events if e.kind == "done"]
+    assert [e.index for e in done] == list(range(1, 71)) and all(e.verified for e in done)
+    assert all(e.bytes == e.size for e in done)
+    assert all(0 < e.bytes <= e.size for e in events if e.kind == "progress")
+    assert any(e.kind == "progress" for e in events)
+
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""  # the library prints nothing (pooch's log is silenced)
+
+
+def test_rerun_resumes_and_refetches_only_what_is_missing_or_wrong(geo_server, tmp_path):
+    dest = tmp_path / "data"
+    first = fetch(dest, geo_server.url.rstrip("/"), only=["x_geo"])  # no trailing slash
+    assert len(first.downloaded) == 10 and len(geo_server.requests) == 10
+    assert not first.complete and not (dest / MARKER_NAME).exists()  # a restricted fetch is not complete
+
+    second = fetch(dest, geo_server.url, only=["x_geo"])
+    assert second.downloaded == [] and len(second.skipped) == 10
+    assert len(geo_server.requests) == 10  # nothing downloaded again
+    assert "0 downloaded, 10 already present (skipped)" in second.summary()
+
+    (dest / GEO).unlink()
+    edited = dest / "x_geo/de/de_geo_data.jsonl"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    third = fetch(dest, geo_server.url, only=["x_geo"])
+    assert sorted(third.downloaded) == sorted([GEO, "x_geo/de/de_geo_data.jsonl"])
+    assert third.replaced == ["x_geo/de/de_geo_data.jsonl"] and len(third.skipped) == 8
+    assert sorted(geo_server.requests[10:]) == sorted([GEO, "x_geo/de/de_geo_data.jsonl"])
+    assert _sha256(edited) == _sha256(geo_server.root / "x_geo/de/de_geo_data.jsonl")
+
+
+def test_tampered_file_on_the_server_is_a_one_line_error_and_is_not_kept(geo_server, manifest, tmp_path):
+    served = geo_server.root / GEO
+    served.write_bytes(served.read_bytes().replace(b"Paris", b"Lyon", 1) + b"\n")
+    dest = tmp_path / "data"
+    with pytest.raises(DataError) as err:
+        fetch(dest, geo_server.url, only=["x_geo"])
+    text = _assert_one_line(err)
+    expected = next(f.sha256 for f in manifest.files if f.path == GEO)
+    assert text.startswith(f"{GEO}: sha256 mismatch")
+    assert expected in text and _sha256(served) in text
+    assert err.value.path == GEO
+    assert not (dest / GEO).exists()
+    assert not (dest / STAGING_NAME).exists()
+    # only verified files are in dest: no temporary or half-written file
+    assert all(p.startswith("x_geo/") and p.endswith("_geo_data.jsonl") for p in _files_under(dest))
+    for rel in _files_under(dest):
+        assert _sha256(dest / rel) == next(f.sha256 for f in manifest.files if f.path == rel)
+
+
+def test_server_down_is_a_one_line_error(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    dest = tmp_path / "data"
+    start = time.monotonic()
+    with pytest.raises(DataError) as err:
+        fetch(dest, f"http://127.0.0.1:{port}", only=["x_geo"])
+    text = _assert_one_line(err)
+    assert text.startswith(f"http://127.0.0.1:{port}/x_geo/") and "connection refused" in text
+    assert time.monotonic() - start < 10  # no retries
+    assert _files_under(dest) == set()
+
+
+def test_missing_file_on_the_server_is_a_one_line_404_error(geo_server, tmp_path):
+    (geo_server.root / GEO).unlink()
+    with pytest.raises(DataError) as err:
+        fetch(tmp_path / "data", geo_server.url, only=["x_geo"])
+    text = _assert_one_line(err)
+    assert text.startswith(f"{geo_server.url}{GEO}: ") and "HTTP 404" in text
+    assert geo_server.requests.count(GEO) == 1  # asked once, no retry
+
+
+def test_a_silent_server_times_out_with_a_one_line_error(tmp_path):
+    with socket.socket() as s:  # accepts connections (backlog) but never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/"
+        with pytest.raises(DataError) as err:
+            fetch(tmp_path / "data", url, only=[GEO], timeout=0.5)
+    text = _assert_one_line(err)
+    assert text.startswith(url + GEO) and "timeout" in text
+
+
+def test_predictions_are_fetched_only_on_request_and_marked_unverified(shared_data, manifest, tmp_path):
+    rels = [f.path for f in manifest.files if f.path.startswith("x_geo/en/")]
+    preds = [r for r in rels if r != GEO]
+    assert len(preds) > 10
+    server = Server(_copy(shared_data, tmp_path / "served", rels))
+    try:
+        dest = tmp_path / "data"
+        plain = fetch(dest, server.url, only=["x_geo/en"])
+        assert plain.downloaded == [GEO] and plain.unverified == []
+
+        with pytest.raises(ConfigError) as err:
+            fetch(dest, server.url, only=["x_geo/en/generate_input.jsonl"])
+        assert "predictions=True" in _assert_one_line(err)
+
+        events: list[FetchEvent] = []
+        result = fetch(dest, server.url, only=["x_geo/en"], predictions=True, progress=events.append)
+        assert result.skipped == [GEO] and sorted(result.downloaded) == sorted(preds)
+        assert sorted(result.unverified) == sorted(preds)
+        assert result.status(preds[0]) == f"downloaded, {UNVERIFIED}"
+        assert result.status(GEO) == "skipped (already present), verified (sha256)"
+        assert f"{len(preds)} {UNVERIFIED}" in result.summary()
+        assert {e.path for e in events if e.kind == "done" and e.verified is False} == set(preds)
+        assert all((dest / p).read_bytes() == (shared_data / p).read_bytes() for p in preds)
+
+        again = fetch(dest, server.url, only=["x_geo/en"], predictions=True)
+        assert again.downloaded == [] and sorted(again.unverified) == sorted(preds)
+    finally:
+        server.close()
+
+
+def test_a_broken_connection_keeps_nothing_even_without_a_hash(shared_data, manifest, tmp_path):
+    pred = "x_geo/en/llama2_7b_res_bf16_add_simple_example.jsonl"
+    server = Server(_copy(shared_data, tmp_path / "served", [pred]))
+    server.httpd.truncate.add(pred)  # type: ignore[attr-defined]
+    dest = tmp_path / "data"
+    try:
+        with pytest.raises(DataError) as err:
+            fetch(dest, server.url, only=[pred], predictions=True)
+    finally:
+        server.close()
+    text = _assert_one_line(err)
+    assert text.startswith(server.url + pred) and "connection broken" in text
+    assert _files_under(dest) == set()
+
+
+def test_complete_fetch_marker_and_find_data_dir(geo_server, manifest, tmp_path, monkeypatch):
+    small = dataclasses.replace(manifest, files=tuple(f for f in manifest.files if f.path.startswith("x_geo/")))
+    dest = tmp_path / "data"
+    monkeypatch.setenv("CLIKA_DATA_DIR", str(dest))
+    result = fetch(base_url=geo_server.url, manifest=small)  # default dest: paths.data_dir()
+    assert result.dest == dest and result.complete and result.marker == dest / MARKER_NAME
+    assert find_data_dir(manifest=small) == dest
+    assert find_data_dir(dest) is None  # the shipped manifest wants x_csqa, x_copa, ... too
+
+    (dest / GEO).write_text("")  # damaged after the fetch: no longer a complete fetch
+    assert find_data_dir(dest, manifest=small) is None
+    assert fetch(dest, geo_server.url, manifest=small).replaced == [GEO]
+    assert find_data_dir(dest, manifest=small) == dest
+
+    other = dataclasses.replace(small, commit="0" * 40)
+    assert find_data_dir(dest, manifest=other) is None
+
+
+def test_bad_destination_and_filters_are_config_errors(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError):
+        fetch(blocker, "http://127.0.0.1:9/", only=["x_geo"])
+    with pytest.raises(ConfigError) as err:
+        fetch(tmp_path / "d", "http://127.0.0.1:9/", only=["x_geo_typo"])
+    assert "x_geo_typo" in _assert_one_line(err)
+    with pytest.raises(ConfigError):
+        fetch(tmp_path / "d", "file:///tmp/x", only=["x_geo"])
+
+
+def test_an_interrupted_fetch_leaves_nothing_half_written(geo_server, manifest, tmp_path):
+    dest = tmp_path / "data"
+    stale = dest / STAGING_NAME / "x_geo" / "en" / "tmpk1ll3d00"  # left by a killed fetch
+    stale.parent.mkdir(parents=True)
+    stale.write_text("partial")
+
+    def interrupt(event: FetchEvent) -> None:
+        if event.kind == "progress" and event.index == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch(dest, geo_server.url, only=["x_geo"], progress=interrupt)
+    assert len(_files_under(dest)) == 2 and not (dest / STAGING_NAME).exists()
+    for rel in _files_under(dest):
+        assert _sha256(dest / rel) == next(f.sha256 for f in manifest.files if f.path == rel)
+    assert len(fetch(dest, geo_server.url, only=["x_geo"]).downloaded) == 8
+
+
+def test_cli_fetch_then_run_and_data_show_find_the_data_without_data_dir(full_server, tmp_path, monkeypatch):
+    """`clika data fetch --url http://127.0.0.1:PORT/ --dest DIR`, then `clika run --tasks x_geo`
+    with no --data-dir reads the fetched items ($CLIKA_DATA_DIR names where they are)."""
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "backends"))
+    from tiny_model import build_tiny_model
+
+    clika = Path(sys.executable).parent / "clika"
+    dest = tmp_path / "data"
+    env = {**os.environ, "CLIKA_DATA_DIR": str(dest), "NO_PROXY": "127.0.0.1,localhost"}
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env.pop(name, None)
+    missing = subprocess.run([str(clika), "run", "--tasks", "x_geo"], capture_output=True, text=True, env=env,
+                             timeout=120, cwd=tmp_path)
+    assert missing.returncode == 1 and "run `clika data fetch`" in missing.stderr  # the hint says what to do
+    fetched = subprocess.run([str(clika), "data", "fetch", "--url", full_server.url, "--dest", str(dest)],
+                             capture_output=True, text=True, env=env, timeout=300)
+    assert fetched.returncode == 0, fetched.stderr
+    assert "70 file(s)" in fetched.stderr and "70 downloaded" in fetched.stderr
+    tiny = build_tiny_model(tmp_path / "tiny")
+    run = subprocess.run([str(clika), "run", "--model-args", f"pretrained={tiny}", "--tasks", "x_geo", "--langs",
+                          "en,de", "--limit", "3", "--n-boot", "10", "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(x) for x in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
+    assert {(r["task"], r["lang"]) for r in rows} == {("x_geo", "en"), ("x_geo", "de")} and len(rows) == 6
+    shown = subprocess.run([str(clika), "data", "show", str(dest), "-t", "x_geo"], capture_output=True, text=True,
+                           env=env, timeout=120)
+    assert shown.returncode == 0 and "2000 items" in shown.stdout

@@ -1,0 +1,170 @@
+"""The leaderboard (rows, overall, rank key, flags, CSV) and reference results (`--reference published`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from clika.errors import ConfigError, DataError
+from clika.metrics.compute import compute_metrics
+from clika.metrics.records import write_records
+from clika.predictions import Prediction
+from clika.report.flags import FlagIndex
+from clika.report.leaderboard import (
+    CSV_COLUMNS,
+    OVERALL,
+    LeaderboardRow,
+    build_leaderboard,
+    rank_rows,
+    write_leaderboard_csv,
+)
+from clika.report.reference import (
+    SUFFIX,
+    load_reference,
+    reference_files,
+    with_reference,
+)
+
+CLIKA = str(Path(sys.executable).with_name("clika"))
+N = 24
+LANGS = ("en", "zh", "fr")
+
+
+def synth(models=("strong", "weak", "lazy"), tasks=(("x_geo", 4), ("x_copa", 2))) -> list[Prediction]:
+    """strong / weak: right on a block of items per language (wrong answers pick the next option);
+    lazy: always answers option 0 (gold is i % k, so it is at chance and one option dominates)."""
+    right = {"strong": {"en": range(20), "zh": range(16), "fr": range(4, 20)},
+             "weak": {"en": range(14), "zh": range(6), "fr": range(2, 10)}}
+    preds = []
+    for task, k in tasks:
+        for model in models:
+            for lang in LANGS:
+                for i in range(N):
+                    gold = i % k
+                    choice = 0 if model == "lazy" else (gold if i in right[model][lang] else (gold + 1) % k)
+                    extra = {"original_lang": LANGS[i % 3]} if task == "x_geo" else {}
+                    preds.append(Prediction(model, task, lang, str(i), choice, gold, k, extra=extra))
+    return preds
+
+
+@pytest.fixture(scope="module")
+def records():
+    return compute_metrics(synth(), n_boot=100)
+
+
+def _rec(records, model, task, lang, metric):
+    return next(r for r in records if (r.model, r.task, r.lang, r.metric) == (model, task, lang, metric))
+
+
+def test_task_rows_hold_the_records_and_the_overall_row_is_the_mean(records):
+    board = build_leaderboard(records)
+    assert list(board) == [OVERALL, "x_copa", "x_geo"]
+    for task in ("x_copa", "x_geo"):
+        for row in board[task]:
+            acc, ra, co = (_rec(records, row.model, task, lang, m) for lang, m in
+                           (("en", "accuracy"), ("avg", "ra"), ("avg", "en_co")))
+            assert (row.accuracy_en, row.accuracy_en_ci_low, row.accuracy_en_ci_high) == (acc.value, acc.ci_low, acc.ci_high)
+            assert (row.ra, row.ra_ci_low, row.en_co, row.en_co_ci_high) == (ra.value, ra.ci_low, co.value, co.ci_high)
+            assert row.n == acc.n and row.chance == acc.chance
+    for row in board[OVERALL]:
+        tasks = [next(r for r in board[t] if r.model == row.model) for t in ("x_copa", "x_geo")]
+        for col in ("accuracy_en", "ra", "en_co"):
+            assert getattr(row, col) == pytest.approx(sum(getattr(t, col) for t in tasks) / 2)
+            assert getattr(row, f"{col}_ci_low") is None and getattr(row, f"{col}_ci_high") is None
+        assert row.n == sum(t.n for t in tasks) and "no interval" in row.note
+
+
+def test_rank_key_and_the_unranked(records):
+    board = build_leaderboard(records)
+    for task, rows in board.items():
+        ranked = [r for r in rows if r.rank is not None]
+        assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
+        assert [r.en_co for r in ranked] == sorted((r.en_co for r in ranked), reverse=True)
+        lazy = next(r for r in rows if r.model == "lazy")
+        assert lazy.rank is None and lazy in rows[len(ranked):]  # unranked rows come after the ranked ones
+        if task != OVERALL:
+            assert "English accuracy not above chance" in lazy.note and "dominant option in English" in lazy.note
+            assert lazy.flags.startswith("dominant option in 3/3 languages") and "English at chance" in lazy.flags
+    # ties on en-CO are broken by RA, equal keys share a rank
+    rows = [LeaderboardRow("a", "t", ra=0.5, en_co=0.7, rankable=True), LeaderboardRow("b", "t", ra=0.9, en_co=0.7, rankable=True),
+            LeaderboardRow("c", "t", ra=0.9, en_co=0.7, rankable=True), LeaderboardRow("d", "t", ra=1.0, en_co=0.9)]
+    assert [(r.model, r.rank) for r in rank_rows(rows)] == [("b", 1), ("c", 1), ("a", 3), ("d", None)]
+
+
+def test_flags_summary_counts_languages(records):
+    flags = FlagIndex(records)
+    dominant = {(r.task, r.lang) for r in records if r.model == "lazy" and r.metric == "dominant_option_flag" and r.value}
+    assert dominant == {(t, lang) for t in ("x_copa", "x_geo") for lang in LANGS}
+    summary = flags.summary("lazy", ["x_copa", "x_geo"])
+    assert summary.startswith(f"dominant option in {len(dominant)}/{len(dominant)} (task, language) cells")
+    assert "English at chance on x_copa, x_geo" in summary
+    assert not flags.at_chance("strong", "x_geo")
+
+
+def test_csv_round_trips(records, tmp_path):
+    board = build_leaderboard(records)
+    path = write_leaderboard_csv(board, tmp_path / "leaderboard.csv")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        rows = list(reader)
+    assert tuple(reader.fieldnames) == CSV_COLUMNS
+    assert len(rows) == sum(len(v) for v in board.values())
+    strong = next(r for r in board["x_geo"] if r.model == "strong")
+    got = next(r for r in rows if (r["model"], r["task"]) == ("strong", "x_geo"))
+    assert float(got["en_co"]) == pytest.approx(strong.en_co, rel=1e-5)
+    assert float(got["ra_ci_low"]) == pytest.approx(strong.ra_ci_low, rel=1e-5)
+    assert got["rank"] == str(strong.rank) and got["source"] == ""
+
+
+def test_packaged_reference_has_provenance_and_what_the_report_needs():
+    records_path, meta_path = reference_files("published")
+    assert records_path.stat().st_size < 1.6e6
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["commit"] == "51059fe908ae2508740732056d8db3eba6c0f751" and "RiverGao/CLiKA" in meta["repository"]
+    assert {"n_boot", "seed", "clika_version"} <= set(meta)
+    records, _ = load_reference("published")
+    assert len(records) == meta["n_records"] and len({r.model for r in records}) == len(meta["models"]) == 40
+    assert {r.metric for r in records} == set(meta["metrics"])
+    acc = [r for r in records if r.metric == "accuracy"]
+    assert all(r.chance is not None and r.ci_low is not None and r.n > 0 for r in acc)
+    assert {r.lang for r in records if r.metric == "ra"} >= {"avg", "zh"}
+
+
+def test_with_reference_marks_yours_and_renames_a_clash(records):
+    mine = [r for r in records if r.model == "strong"]
+    clash = [type(r)(**{**r.__dict__, "model": "llama2_7b"}) for r in mine]
+    merged, yours, meta = with_reference(mine + clash, "published")
+    assert yours == {"strong", "llama2_7b"} and meta["commit"].startswith("51059fe")
+    models = {r.model for r in merged}
+    assert "llama2_7b" + SUFFIX in models and len(models) == 42
+    assert {r.task for r in merged} == {"x_copa", "x_geo"}  # only your tasks
+    board = build_leaderboard(merged, yours=yours)
+    assert {r.source for r in board["x_geo"]} == {"yours", "reference"}
+    assert [r.model for r in board["x_geo"] if r.source == "yours"] and len(board["x_geo"]) == 42
+    with pytest.raises(DataError, match="no task in common"):
+        with_reference([type(r)(**{**r.__dict__, "task": "mini_factual"}) for r in mine], "published")
+    with pytest.raises(ConfigError, match="unknown --reference"):
+        with_reference(mine, "nonsense")
+
+
+def test_cli_report_with_reference(records, tmp_path):
+    """`clika report RUN --reference published --html`: your model among the 40, in the CSV and the page."""
+    run = tmp_path / "run"
+    write_records([r for r in records if r.model == "strong" and r.task == "x_geo"], run / "metrics.jsonl")
+    done = subprocess.run([CLIKA, "report", str(run), "--output", str(tmp_path / "rep"), "--html",
+                           "--reference", "published"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "rep" / "leaderboard.csv").open(newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["task"] == "x_geo"]
+    assert len(rows) == 41 and [r["model"] for r in rows if r["source"] == "yours"] == ["strong"]
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert html.count('class="badge b-yours"') >= 2 and "51059fe908ae" in html
+    assert html.count('<details class="model"') == 1  # a section for your model only
+    bad = subprocess.run([CLIKA, "report", str(run), "--output", str(tmp_path / "rep2"), "--reference", "nope"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "unknown --reference" in bad.stderr

@@ -1,0 +1,54 @@
+"""The one-way dependency graph: the import-linter layers contract of pyproject.toml holds, and no
+module of clika takes part in an import cycle (function-level imports count too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_the_layers_contract_holds():
+    from importlinter.cli import lint_imports
+
+    assert lint_imports(config_filename=str(REPO / "pyproject.toml")) == 0
+
+
+def _graph():
+    import grimp
+
+    return grimp.build_graph("clika", include_external_packages=False)
+
+
+def test_no_module_is_in_an_import_cycle():
+    graph = _graph()
+    modules = sorted(graph.modules)
+    edges = {m: {d for d in graph.find_modules_directly_imported_by(m)
+                 if not d.startswith(m + ".")} for m in modules}  # a package's __init__ may import its children
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path)
+        path.pop()
+        state[node] = 2
+
+    for m in modules:
+        if m not in state:
+            visit(m, [])
+    assert cycles == [], " ; ".join(" -> ".join(c) for c in cycles[:5])
+
+
+def test_the_contract_would_catch_a_violation(tmp_path):
+    """The check is real: a layer importing upwards is reported (on a copy of the contract)."""
+    graph = _graph()
+    assert "clika.runner" in graph.find_upstream_modules("clika.metrics.compute") or \
+        graph.find_modules_that_directly_import("clika.metrics.compute")
+    assert not graph.find_shortest_chain(importer="clika.metrics.compute", imported="clika.runner")
+    assert graph.find_shortest_chain(importer="clika.cli", imported="clika.metrics.compute")
