@@ -122,6 +122,12 @@ def test_bad_options_are_config_errors(tmp_path: Path):
     data = write_items(tmp_path / "items.jsonl", geo_items(2))
     with pytest.raises(ConfigError, match="no items for task.s. x_name in .*items.jsonl; it has x_geo"):
         evaluate(RunOptions(tasks=["x_name"], data=data, output_dir=tmp_path))
+    # a template that cannot be scored in the mode fails before any model loads (this one does not exist)
+    out = tmp_path / "no_store"
+    with pytest.raises(ConfigError, match="template 'qa' of mini_basic cannot be scored in 'letter' mode"):
+        evaluate(RunOptions(model="hf", model_args={"pretrained": str(tmp_path / "no-such-model")}, mode="letter",
+                            template="qa", output_dir=out))
+    assert not (out / "results.sqlite").exists()
 
 
 def _read_jsonl(path: Path) -> list[dict]:

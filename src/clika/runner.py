@@ -172,6 +172,18 @@ def template_for(task: str, opts: RunOptions, tasks) -> str:
     return spec.default_template_for(opts.mode) if spec is not None else "paper"
 
 
+def check_templates(items: list[Item], opts: RunOptions, tasks) -> dict[str, str]:
+    """task -> the template it is asked with, each checked against the mode (before any model loads)."""
+    from clika.prompts import PromptBuilder
+
+    templates: dict[str, str] = {}
+    for item in items:
+        if item.task not in templates:
+            templates[item.task] = template_for(item.task, opts, tasks)
+            PromptBuilder(templates[item.task], tasks).check_mode(item, opts.mode)
+    return templates
+
+
 def plan_units(items: list[Item], store: Any, fingerprint: str, opts: RunOptions, tasks,
                chunk_size: int) -> tuple[list[WorkUnit], int, dict[tuple[str, str], list[tuple[str, str, str]]]]:
     """One unit per (task, lang) with the items the store lacks, how many it has, and every
@@ -248,6 +260,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     out = Path(opts.output_dir) if opts.output_dir is not None else Path("runs") / safe_dirname(name)
     check_output_dir(out)
     items = load_run_items(opts, tasks)
+    templates = check_templates(items, opts, tasks)
     chunk_size = opts.chunk_size or opts.batch_size * CHUNK_BATCHES
     executor, fingerprint_of = _make_executor(opts, args)
     try:
@@ -256,7 +269,6 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
             units, n_done, all_keys = plan_units(items, store, fingerprint, opts, tasks, chunk_size)
             if on_event is not None:
                 on_event(RunEvent("planned", n_done, len(items)))
-            templates = {task: template_for(task, opts, tasks) for task in dict.fromkeys(i.task for i in items)}
             run_args = {"model": opts.model, "model_args": args, "data": str(opts.data), "mode": opts.mode,
                         "template": opts.template, "templates": templates, "limit": opts.limit, "batch_size": opts.batch_size,
                         "device": opts.device, "extract": opts.extract}
