@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clika.errors import ConfigError, DataError
+from clika.items import PIVOT
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import MetricRecord
 from clika.runner import EvaluateResult, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
@@ -59,10 +61,10 @@ class ScoreOptions:
     tasks: Sequence[str] | None = None
     langs: Sequence[str] | None = None
     extract: str = "first-char"
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
     seed: int = 0
     output: str | Path | None = None  # a .jsonl or .csv file of tidy records
-    pivot: str = "en"
+    pivot: str = PIVOT
     pairwise: bool = True
 
 
@@ -91,7 +93,7 @@ def check_layout(layout: str) -> None:
 
 
 def read_predictions_checked(source: str | Path, layout: str, *, models=None, tasks=None, langs=None,
-                             extract: str = "first-char", pivot: str = "en"):
+                             extract: str = "first-char", pivot: str = PIVOT):
     """Predictions of a source, with every filter checked against what the source holds."""
     from clika.data.predictions_io import read_predictions
     from clika.items import check_langs
@@ -169,7 +171,7 @@ class CompareOptions:
     registry: str | Path | None = None  # a YAML that extends/overrides the family registry
     tasks: Sequence[str] | None = None
     langs: Sequence[str] | None = None
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
     seed: int = 0
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
 
@@ -240,7 +242,7 @@ class FindingsOptions:
     output: str | Path = "docs/findings.md"
     layout: str = "clika-repo"
     registry: str | Path | None = None
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
     seed: int = 0
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
 

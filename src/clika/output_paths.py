@@ -27,11 +27,7 @@ def check_writable_dir(path: str | Path, flag: str = "--output") -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ConfigError(f"{flag}: is a file, not a folder", path)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"{flag}: cannot create the folder ({err.strerror or err})", path) from None
-    _probe(path, flag, path)
+    _make_writable(path, flag, path)
     return path
 
 
@@ -42,10 +38,14 @@ def check_output_file(path: str | Path, suffixes: Sequence[str], flag: str = "--
         raise ConfigError(f"{flag}: must end in {' or '.join(suffixes)}, got {path.name!r}", path)
     if path.is_dir():
         raise ConfigError(f"{flag}: is a folder, not a file", path)
-    parent = path.parent if str(path.parent) else Path(".")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"{flag}: cannot create the folder ({err.strerror or err})", path) from None
-    _probe(parent, flag, path)
+    _make_writable(path.parent if str(path.parent) else Path("."), flag, path)
     return path
+
+
+def _make_writable(folder: Path, flag: str, shown: Path) -> None:
+    """Create ``folder`` and prove it writable; errors name ``shown`` (what the user passed)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{flag}: cannot create the folder ({err.strerror or err})", shown) from None
+    _probe(folder, flag, shown)

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from clika.errors import ConfigError
 from clika.executors import WorkUnit
 from clika.items import PIVOT, Item, check_langs
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import MetricRecord
 from clika.predictions import Prediction
 from clika.scoring import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
@@ -60,7 +61,7 @@ class RunOptions:
     device: str = "cpu"
     output_dir: str | Path | None = None
     store_path: str | Path | None = None
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
     seed: int = 0
     chunk_size: int | None = None
     extract: str = DEFAULT_EXTRACT

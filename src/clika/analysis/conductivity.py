@@ -25,13 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
+from clika.analysis.findings import PARITY_BELOW
 from clika.analysis.registry import FamilyRegistry
 from clika.data.lines import read_json_lines
 from clika.errors import DataError
-from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
+from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
 from clika.metrics.conductivity import FactOutcomes, cd_values, gate_passes
 
-PARITY_BELOW = 0.9
 SUBSTANTIAL = 0.1
 
 
@@ -63,7 +63,7 @@ def _outcomes(rows: list[dict], target: str, n_continents: int | None) -> tuple[
     return o, tuple(ids[1])
 
 
-def load_runs(folders: list[Path], *, n_boot: int = 1000, seed: int = 0) -> tuple[list[CDRun], list[str]]:
+def load_runs(folders: list[Path], *, n_boot: int = N_BOOT, seed: int = 0) -> tuple[list[CDRun], list[str]]:
     """Every finished run under the given `clika conduct` output folders."""
     runs, notes = [], []
     for folder in folders:

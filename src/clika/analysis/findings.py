@@ -16,6 +16,7 @@ from clika.analysis.registry import FamilyRegistry
 from clika.analysis.stats import TaskStats
 from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
 from clika.formatting import format_interval, format_number, format_value
+from clika.items import PIVOT
 
 PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
 
@@ -203,7 +204,7 @@ def restrict_models(stats: dict[str, TaskStats], models: set[str]) -> dict[str, 
 
 
 def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], registry: FamilyRegistry, *,
-                     pivot: str = "en", selected: bool = False) -> list[Finding]:
+                     pivot: str = PIVOT, selected: bool = False) -> list[Finding]:
     """The four testable claims, in the paper's order, then natural transfer. selected: the deltas are of pairs the user
     chose (--pair), so every claim is restricted to those pairs and their models."""
     deltas = [d for d in deltas if d.strategy is not None and registry.get(d.model_b) is not None]

@@ -14,6 +14,8 @@ from clika.analysis.strategy import StrategySummary, summarise_strategies
 from clika.data.lines import write_json_lines
 from clika.errors import DataError
 from clika.formatting import format_interval, format_number
+from clika.items import PIVOT
+from clika.metrics.bootstrap import N_BOOT
 from clika.predictions import Prediction
 
 
@@ -26,14 +28,14 @@ class AnalysisResult:
     summaries: list[StrategySummary]
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
     seed: int = 0
 
 
 def analyse(
     predictions: list[Prediction], registry: FamilyRegistry, *, pairs: list[str] | None = None,
     tasks: list[str] | None = None, langs: list[str] | None = None,
-    n_boot: int = 1000, seed: int = 0, pivot: str = "en",
+    n_boot: int = N_BOOT, seed: int = 0, pivot: str = PIVOT,
 ) -> AnalysisResult:
     """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings."""
     stats, notes = build_task_stats(predictions, tasks=tasks, langs=langs, pivot=pivot, n_boot=n_boot, seed=seed)

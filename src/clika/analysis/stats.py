@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clika.items import ordered_langs
+from clika.items import PIVOT, ordered_langs
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.compute import matrix_columns
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.matrix import build_matrices
@@ -68,7 +69,7 @@ class TaskStats:
         return self.models.index(model)
 
 
-def task_stats(matrices: list[PredictionMatrix], *, pivot: str = "en", n_boot: int = 1000, seed: int = 0) -> TaskStats:
+def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0) -> TaskStats:
     """TaskStats of one task from its models' matrices."""
     task = matrices[0].task
     models = [m.model for m in matrices]
@@ -86,7 +87,7 @@ def task_stats(matrices: list[PredictionMatrix], *, pivot: str = "en", n_boot: i
 
 
 def build_task_stats(predictions: list[Prediction], *, tasks: list[str] | None = None, langs: list[str] | None = None,
-                     pivot: str = "en", n_boot: int = 1000, seed: int = 0) -> tuple[dict[str, TaskStats], list[str]]:
+                     pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0) -> tuple[dict[str, TaskStats], list[str]]:
     """TaskStats per task, plus notes on what was left out (a task without the pivot)."""
     kept = [p for p in predictions if (not tasks or p.task in tasks) and (not langs or p.lang in langs)]
     by_task: dict[str, list[PredictionMatrix]] = {}

@@ -17,6 +17,7 @@ import numpy as np
 from clika.analysis.compare import PairDeltas
 from clika.analysis.registry import FamilyRegistry
 from clika.analysis.stats import METRICS
+from clika.items import PIVOT
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 
 ALL_TASKS = "all"
@@ -114,7 +115,7 @@ def scopes_for(target: str | None, metric: str) -> list[str]:
 
 
 def summarise_strategies(
-    deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = "en",
+    deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = PIVOT,
 ) -> list[StrategySummary]:
     """One row per (strategy, target_lang, metric, scope, task|all) over the registry pairs in `deltas`."""
     groups: dict[tuple[str, str | None], list[PairDeltas]] = {}

@@ -63,8 +63,9 @@ def summary_table(records):
     from rich.table import Table
 
     from clika.formatting import format_record
+    from clika.items import PIVOT
 
-    wanted = {("accuracy", "en"): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co"}
+    wanted = {("accuracy", PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co"}
     rows: dict[tuple[str, str], dict[str, object]] = {}
     dominated: dict[tuple[str, str], int] = {}
     for r in records:

@@ -32,7 +32,8 @@ from clika.conduct.train import PromptFormat, TrainConfig, preset, save, train
 from clika.errors import ConfigError
 from clika.fictional.dataset import ConductSplit
 from clika.items import LANGS, PIVOT
-from clika.metrics.conductivity import TASK, conductivity_records, gate_failure, gate_passes
+from clika.metrics.bootstrap import N_BOOT
+from clika.metrics.conductivity import MASTERY_GATE, TASK, conductivity_records, gate_failure, gate_passes
 from clika.metrics.records import MetricRecord, write_records
 
 COMPLETE = ".complete.json"
@@ -53,7 +54,7 @@ class ConductOptions:
     translation_test: str = "held-out"  # the gate's name test: held-out prompt, taught direction ("reverse": both)
     remap: bool = False  # upstream only: the documented one-to-one continent remap (results labelled)
     seed: int = 0
-    gate: float = 0.9
+    gate: float = MASTERY_GATE
     until_gate: bool = False  # keep training until the gate holds, up to max_epochs
     max_epochs: int = 30
     gate_min_epochs: int = 1  # --until-gate: first epoch at which the gate is checked
@@ -64,7 +65,7 @@ class ConductOptions:
     device: str = "auto"
     backend: str = "hf"  # evaluation backend: hf, vllm (adapter as a LoRA request), or any registered one
     eval_batch_size: int = 16
-    n_boot: int = 1000
+    n_boot: int = N_BOOT
 
 
 @dataclass

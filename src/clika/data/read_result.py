@@ -33,6 +33,14 @@ def _as_set(values: Sequence[str] | None) -> frozenset[str] | None:
     return frozenset(values) if values else None
 
 
+def _require(wanted: frozenset[str] | set[str], found: set[str], noun: str) -> None:
+    """A one-line error naming what of ``wanted`` is not in ``found``, and listing what is."""
+    missing = sorted(set(wanted).difference(found))
+    if missing:
+        what = noun if len(missing) == 1 else noun + "s"
+        raise ConfigError(f"no {what} {_names(missing)}; the predictions have: {_listing(sorted(found))}")
+
+
 def _names(values: Iterable[str]) -> str:
     return ", ".join(repr(v) for v in values)
 
@@ -72,17 +80,9 @@ class ReadFilter:
             return
         have = set(available)
         if self.tasks is not None:
-            tasks = sorted({t for _, t, _ in have})
-            missing = sorted(self.tasks.difference(tasks))
-            if missing:
-                what = "task" if len(missing) == 1 else "tasks"
-                raise ConfigError(f"no {what} {_names(missing)}; the predictions have: {_listing(tasks)}")
+            _require(self.tasks, {t for _, t, _ in have}, "task")
         if self.models is not None:
-            everywhere = sorted({m for m, _, _ in have})
-            missing = sorted(self.models.difference(everywhere))
-            if missing:
-                what = "model" if len(missing) == 1 else "models"
-                raise ConfigError(f"no {what} {_names(missing)}; the predictions have: {_listing(everywhere)}")
+            _require(self.models, {m for m, _, _ in have}, "model")
             in_scope = sorted({m for m, t, lang in have if self.keep(task=t, lang=lang)})
             missing = sorted(self.models.difference(in_scope))
             if missing:

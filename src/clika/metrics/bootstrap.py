@@ -29,6 +29,7 @@ from functools import lru_cache
 import numpy as np
 
 LEVEL = 0.95
+N_BOOT = 1000  # resamples unless a caller asks for another number: the one default of every command
 # Above this share of undefined resamples a 95% interval of the defined ones
 # would no longer describe the metric's sampling distribution.
 MAX_UNDEFINED_SHARE = 0.05

@@ -23,8 +23,9 @@ from itertools import combinations
 
 import numpy as np
 
+from clika.items import PIVOT
 from clika.metrics import core
-from clika.metrics.bootstrap import percentile_intervals, resampled_counts
+from clika.metrics.bootstrap import N_BOOT, percentile_intervals, resampled_counts
 from clika.metrics.catalog import get_metric, metrics_of
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.diagnostics import diagnostic_records
@@ -52,7 +53,7 @@ class MetricColumn:
         return None if np.isnan(v) else v
 
 
-def compute_metrics(predictions: Iterable, *, pivot: str = "en", n_boot: int = 1000, seed: int = 0,
+def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0,
                     pairwise: bool = True, progress: ProgressFn | None = None) -> list[MetricRecord]:
     """All metric records for the given predictions (docs/metrics.md; the registered metrics).
 
@@ -88,7 +89,7 @@ def _pair_counts(block: np.ndarray, k: int) -> PairCounts:
     return PairCounts(n, c1, c2, c12, agree, k)
 
 
-def matrix_columns(m: PredictionMatrix, *, pivot: str = "en", n_boot: int = 1000, seed: int = 0,
+def matrix_columns(m: PredictionMatrix, *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0,
                    pairwise: bool = True) -> list[MetricColumn]:
     """Every count-based metric of one (model, task), point estimate and resamples."""
     n_langs = len(m.langs)

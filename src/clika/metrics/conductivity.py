@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clika.metrics.bootstrap import percentile_intervals, resampled_counts
+from clika.metrics.bootstrap import N_BOOT, percentile_intervals, resampled_counts
 from clika.metrics.core import ratio
 from clika.metrics.records import MetricRecord
 from clika.metrics.registry import MetricDef, register_metric
@@ -31,6 +31,8 @@ _PART_WORDS = {"gate_en_type0": "English type 0", "gate_en_type1": "English type
                "gate_l_type0": "{lang} type 0", "gate_translation": "name translation"}
 STRATA = ("identical", "shared_subword", "none")
 
+
+MASTERY_GATE = 0.9  # every gate part must reach this accuracy before XRR is measured (the paper's threshold)
 
 @dataclass
 class FactOutcomes:
@@ -98,7 +100,7 @@ def cd_values(en1, l1, l0, n_boot, seed, key, m1=None, m0=None) -> dict[str, tup
             "xrr_ctrl": (ratio(acc_l1, acc_l0), n1), "cd_transfer": (ratio(t1[:, 3], t1[:, 1]), int(t1[0, 1]))}
 
 
-def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = 0.9, n_boot: int = 1000,
+def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE, n_boot: int = N_BOOT,
                          seed: int = 0) -> list[MetricRecord]:
     """Gate records, then acc_l_type1, xrr, xrr_ctrl and cd_transfer overall and per overlap
     stratum (None with a note when the gate fails: XRR is then not measured)."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clika.items import PIVOT
+
 UNPARSEABLE = -1
 
 
@@ -191,7 +193,7 @@ def accuracy(m: PredictionMatrix, lang: str, adjusted: bool = False) -> MetricVa
     return MetricValue(_value(adj(p, m.k) if adjusted else p), n, accuracy_reason(n, lang))
 
 
-def ra(m: PredictionMatrix, lang: str, pivot: str = "en", adjusted: bool = False) -> MetricValue:
+def ra(m: PredictionMatrix, lang: str, pivot: str = PIVOT, adjusted: bool = False) -> MetricValue:
     pc = pair_counts(m, pivot, lang)
     p_pivot, p_lang = accuracy_from_counts(pc.c1, pc.n), accuracy_from_counts(pc.c2, pc.n)
     plain, adjusted_value = ra_from_accuracies(p_lang, p_pivot, m.k)
@@ -210,7 +212,7 @@ def co(m: PredictionMatrix, l1: str, l2: str, adjusted: bool = False) -> MetricV
                        join_notes(reason, left_out_note(pc.left_out, l1, l2)))
 
 
-def en_co(m: PredictionMatrix, lang: str, pivot: str = "en", adjusted: bool = False) -> MetricValue:
+def en_co(m: PredictionMatrix, lang: str, pivot: str = PIVOT, adjusted: bool = False) -> MetricValue:
     return co(m, pivot, lang, adjusted)
 
 

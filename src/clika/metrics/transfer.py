@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from clika.metrics.bootstrap import percentile_intervals, resampled_counts
+from clika.metrics.bootstrap import N_BOOT, percentile_intervals, resampled_counts
 from clika.metrics.core import PredictionMatrix, ratio
 from clika.metrics.records import MetricRecord
 from clika.metrics.registry import MetricDef, register_metric
@@ -23,7 +23,7 @@ from clika.metrics.registry import MetricDef, register_metric
 METRIC = "home_transfer"
 
 
-def home_transfer_columns(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = 1000,
+def home_transfer_columns(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = N_BOOT,
                           seed: int = 0) -> list[tuple[str, np.ndarray, int, str | None]]:
     """(lang, samples [1 + B], n, note) per "S>L" pair, per query language L and overall ("avg").
 
@@ -65,7 +65,7 @@ def home_transfer_columns(m: PredictionMatrix, origin: np.ndarray, *, n_boot: in
     return columns
 
 
-def home_transfer_records(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = 1000,
+def home_transfer_records(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = N_BOOT,
                           seed: int = 0) -> list[MetricRecord]:
     """The home_transfer records of one (model, task) (see home_transfer_columns)."""
     columns = home_transfer_columns(m, origin, n_boot=n_boot, seed=seed)
