@@ -149,25 +149,23 @@ def test_corrupt_file_is_a_clear_error(tmp_path: Path):
     assert isinstance(info.value, ClikaError) and str(path) in str(info.value)
 
 
-def test_another_sqlite_file_is_refused(tmp_path: Path):
-    path = tmp_path / "other.sqlite"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '99')")
-    conn.commit()
+def _store_with_schema(path: Path, version: str) -> Path:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (version,))
     conn.close()
+    return path
+
+
+def test_another_sqlite_file_is_refused(tmp_path: Path):
+    path = _store_with_schema(tmp_path / "other.sqlite", "99")
     with pytest.raises(StoreError, match="schema 99"):
         ResultsStore(path)
 
 
 def test_a_schema_1_store_is_refused_with_the_reason(tmp_path: Path):
     """Schema 1 rows were keyed on a prompt hash, not on item content: they cannot be matched safely."""
-    path = tmp_path / "old.sqlite"
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
-    conn.commit()
-    conn.close()
+    path = _store_with_schema(tmp_path / "old.sqlite", "1")
     with pytest.raises(StoreError, match="schema 1, this clika reads 2: its rows are not keyed on item content"):
         ResultsStore(path)
 

@@ -82,6 +82,16 @@ def test_hf_with_a_tiny_model_and_a_bad_option(tmp_path: Path):
         make_backend("hf", f"pretrained={model_dir},colour=blue")
 
 
+def _install_dist_info(where: Path, monkeypatch, dist: str, entry_point: str) -> None:
+    """A real .dist-info on sys.path declaring one entry point in the clika.backends group."""
+    info = where / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[clika.backends]\n{entry_point}\n")
+    monkeypatch.syspath_prepend(str(where))
+    registry._entry_points.cache_clear()
+
+
 def test_another_package_adds_a_backend_through_an_entry_point(tmp_path, monkeypatch):
     """A package installed beside clika declares [project.entry-points."clika.backends"]; clika
     finds it by name without any edit of its own (here: a real .dist-info on sys.path)."""
@@ -92,12 +102,7 @@ def test_another_package_adds_a_backend_through_an_entry_point(tmp_path, monkeyp
         "class Echo:\n    name = 'echo'\n    def __init__(self, **kw): self.kw = kw\n"
         "    def fingerprint(self): return 'echo:' + repr(sorted(self.kw.items()))\n    def close(self): pass\n"
         "def make_backend(pretrained, batch_size=1): return Echo(pretrained=pretrained, batch_size=batch_size)\n")
-    info = tmp_path / "clika_plugin_demo-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: clika-plugin-demo\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[clika.backends]\necho = clika_plugin_demo.backend:make_backend\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry._entry_points.cache_clear()
+    _install_dist_info(tmp_path, monkeypatch, "clika-plugin-demo", "echo = clika_plugin_demo.backend:make_backend")
     try:
         assert "echo" in registry.known_backends()
         assert registry.backend_info("echo").origin == "entry point (clika-plugin-demo)"
@@ -111,12 +116,7 @@ def test_another_package_adds_a_backend_through_an_entry_point(tmp_path, monkeyp
 
 
 def test_a_broken_entry_point_is_a_one_line_error(tmp_path, monkeypatch):
-    info = tmp_path / "broken_plugin-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[clika.backends]\nbroken = no_such_module_here:make\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    registry._entry_points.cache_clear()
+    _install_dist_info(tmp_path, monkeypatch, "broken-plugin", "broken = no_such_module_here:make")
     try:
         with pytest.raises(ConfigError, match="the broken backend cannot be imported"):
             make_backend("broken")
