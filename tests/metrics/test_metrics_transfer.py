@@ -67,3 +67,4 @@ def test_intervals_equal_an_explicit_paired_resampling_loop():
         samples.append(num / den if den else np.nan)
     lo, hi = np.nanpercentile(samples, [2.5, 97.5])
     assert (recs["zh>de"].ci_low, recs["zh>de"].ci_high) == pytest.approx((lo, hi))
+    assert {r.chance for r in recs.values()} == {1 / m.k}  # a guesser in L: 1/k whatever it knows in S

@@ -74,17 +74,18 @@ def home_transfer_records(m: PredictionMatrix, origin: np.ndarray, *, n_boot: in
     table = np.stack([c[1] for c in columns], axis=1)
     intervals = percentile_intervals(table[1:]) if n_boot else None
     out = []
+    chance = 1.0 / m.k  # a guesser in L is right on 1/k of the items it knows in S
     for j, (lang, samples, n, note) in enumerate(columns):
         value = float(samples[0])
         if np.isnan(value):
-            out.append(MetricRecord(m.model, m.task, lang, METRIC, None, None, None, n, note or "undefined"))
+            out.append(MetricRecord(m.model, m.task, lang, METRIC, None, None, None, n, note or "undefined", chance))
             continue
         low = high = None
         if intervals is not None and not np.isnan(intervals.low[j]):
             low, high = float(intervals.low[j]), float(intervals.high[j])
         extra = intervals.note(j) if intervals is not None else None
         out.append(MetricRecord(m.model, m.task, lang, METRIC, value, low, high, n,
-                                "; ".join(x for x in (note, extra) if x) or None))
+                                "; ".join(x for x in (note, extra) if x) or None, chance))
     return out
 
 
@@ -92,5 +93,6 @@ register_metric(MetricDef(
     METRIC, "home transfer", "CD", "transfer",
     "among items native to culture S answered correctly when asked in S, the share also answered correctly when "
     "asked in L (lang \"S>L\"); a proxy for the conductivity of naturally acquired knowledge, not XRR",
-    "about 1/k when L is guessed (k options)", "higher", order=350,
+    "1/k when L is guessed (k options), whatever is known in S", "higher", order=350,
+    chance_value=lambda k: 1.0 / k,
 ))
