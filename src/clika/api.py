@@ -361,15 +361,17 @@ def fetch(dest: str | Path | None = None, url: str | None = None, *, predictions
 
 
 def generate_fictional(output: str | Path, *, n_facts: int | None = None, seed: int = 0,
-                       langs: Sequence[str] | None = None, names: str = "compound", n_continents: int | None = None):
-    """Generate a fictional-fact set and write it to ``output`` (facts.jsonl...): `clika fictional generate`."""
+                       langs: Sequence[str] | None = None, names: str = "compound", n_continents: int | None = None,
+                       name_direction: str = "to-en", source: str = "en"):
+    """Generate a fictional-fact set and write it to ``output`` (facts.jsonl..., and per target language
+    train_<lang>.jsonl / test_<lang>.jsonl: what a run teaches and asks): `clika fictional generate`."""
     from clika.fictional.generator import generate
     from clika.items import LANGS, check_langs
     from clika.output_paths import check_writable_dir
 
     out = check_writable_dir(output)
-    chosen = check_langs(["en", *(langs or LANGS)], LANGS) or list(LANGS)
+    chosen = check_langs(["en", source, *(langs or LANGS)], LANGS) or list(LANGS)
     kwargs = {} if n_facts is None else {"n_facts": n_facts}
-    fset = generate(langs=tuple(chosen), seed=seed, names=names, n_continents=n_continents, **kwargs)
-    fset.write(out)
+    fset = generate(langs=tuple(dict.fromkeys(chosen)), seed=seed, names=names, n_continents=n_continents, **kwargs)
+    fset.write(out, name_direction=name_direction, source=source)
     return fset

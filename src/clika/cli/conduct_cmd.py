@@ -24,9 +24,16 @@ def conduct_command(
     facts: int | None = typer.Option(D.n_facts, "--facts", help="Number of generated facts (default 120)."),
     continents: int | None = typer.Option(D.n_continents, "--continents", help="Number of invented continents "
                                              "(chance level = 1/continents)."),
-    translation_test: str = typer.Option(D.translation_test, "--translation-test", help="The gate's name test: "
-                                         "held-out (taught direction, a prompt never trained) or reverse (the "
-                                         "untrained direction too; stricter)."),
+    name_direction: str = typer.Option(D.name_direction, "--name-direction", help="Which way names are taught: "
+                                       "to-en (target -> source language, the paper's data), from-en, or both. "
+                                       "A protocol condition, recorded in every result."),
+    source: str = typer.Option(D.source, "--source", help="The language type-1 facts are taught in (default en); "
+                               "with several runs, a source x target matrix of conductivity."),
+    translation_test: str = typer.Option(D.translation_test, "--translation-test", help="The gate's name tests: "
+                                         "held-out (every taught direction, with a held-out prompt in the name's "
+                                         "own language) or reverse (the untaught direction too, as upstream's gate)."),
+    swapped_rows: str = typer.Option(D.swapped_rows, "--swapped-rows", help="Upstream only: train rows that swap "
+                                     "city and continent (ZH) are repaired or dropped (results labelled)."),
     remap: bool = typer.Option(D.remap, "--remap", help="Upstream only: rewrite test golds to the continents "
                                "train teaches where that is one-to-one (results are labelled fictional+remap)."),
     preset_name: str = typer.Option(D.preset, "--preset", help="Training preset: cpu (fast CPU default) or paper "
@@ -42,7 +49,8 @@ def conduct_command(
     gate_min_epochs: int = typer.Option(D.gate_min_epochs, "--gate-min-epochs", help="--until-gate: first epoch "
                                         "at which the gate is checked."),
     gate_every: int = typer.Option(D.gate_every, "--gate-every", help="--until-gate: check every N epochs."),
-    seed: int = typer.Option(D.seed, "--seed", help="Seed of data generation, training and bootstrap."),
+    seeds: list[str] | None = typer.Option(None, "--seeds", "--seed", help="Seed(s), comma-separated: one "
+                                           "generated set and training run per seed, pooled (default 0)."),
     gate: float = typer.Option(D.gate, "--gate", help="Mastery gate: minimum accuracy of each gate part."),
     device: str = typer.Option(D.device, "--device", help="cpu, cuda or auto."),
     backend: str = typer.Option(D.backend, "--backend", help="Evaluation backend: hf or vllm (LoRA request)."),
@@ -54,15 +62,19 @@ def conduct_command(
     from clika.cli.common import split_list, stderr
     from clika.errors import ConfigError
 
-    if not 0.0 <= gate <= 1.0 or max_epochs < 1:
-        raise ConfigError("need 0 <= --gate <= 1 and --max-epochs >= 1")
+    try:
+        seed_list = tuple(int(x) for x in split_list(seeds) or ()) or D.seeds
+    except ValueError:
+        raise ConfigError(f"--seeds takes integers (got {', '.join(seeds or [])})") from None
     overrides = {k: v for k, v in (("epochs", epochs), ("lr", lr), ("method", method)) if v is not None}
     if quiet:
         overrides["progress"] = False
     console = stderr()
     opts = ConductOptions(targets=tuple(t.lower() for t in split_list(target) or ()), output=output,
                           models=tuple(split_list(model) or ()), data=data, data_dir=data_dir, names=names,
-                          n_facts=facts, n_continents=continents, translation_test=translation_test, remap=remap, seed=seed, gate=gate,
+                          n_facts=facts, n_continents=continents, name_direction=name_direction, source=source,
+                          translation_test=translation_test, remap=remap, swapped_rows=swapped_rows, seeds=seed_list,
+                          gate=gate,
                           until_gate=until_gate, max_epochs=max_epochs,
                           gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
                           prompt_format=prompt_format, device=device, backend=backend)

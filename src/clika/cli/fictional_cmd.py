@@ -15,18 +15,22 @@ def generate_command(
                                               "(default: all ten)."),
     names: str = typer.Option("compound", "--names", help="compound (translated compounds) or transliterated."),
     continents: int | None = typer.Option(None, "--continents", help="Number of invented continents."),
+    name_direction: str = typer.Option("to-en", "--name-direction", help="Names taught to-en (target -> source "
+                                       "language, the paper's), from-en or both."),
+    source: str = typer.Option("en", "--source", help="The language type-1 facts are taught in."),
 ) -> None:
     """Generate fictional facts: one record per fact and language in DIR/facts.jsonl (fact_id, lang, type,
-    subject, answer, question, ...)."""
+    subject, answer, question, ...), and per target language DIR/train_<lang>.jsonl (what a run teaches)
+    and DIR/test_<lang>.jsonl (what it asks: questions, en_subject controls, name tests both ways)."""
     from clika import api
     from clika.cli.common import print_warnings, split_list, stderr
 
     fset = api.generate_fictional(output, n_facts=facts, seed=seed, langs=split_list(langs), names=names,
-                                  n_continents=continents)
+                                  n_continents=continents, name_direction=name_direction, source=source)
     chosen = fset.langs
     console = stderr()
     print_warnings(console, fset.warnings)
     n1 = sum(f.fact_type == 1 for f in fset.facts)
     console.print(f"{len(fset.facts)} facts ({len(fset.facts) - n1} type 0, {n1} type 1) over "
                   f"{len(fset.continents)} continents (chance {1 / len(fset.continents):.3f}), {names} names, "
-                  f"{len(chosen)} languages -> {output / 'facts.jsonl'}")
+                  f"{len(chosen)} languages -> {output / 'facts.jsonl'}, train_<lang>.jsonl and test_<lang>.jsonl")

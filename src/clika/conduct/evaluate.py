@@ -1,14 +1,15 @@
-"""After training: ask every test question through the Backend contract and score it.
+"""After (or during) training: ask every test of a split through the Backend contract and judge it.
 
 The trained model (base + LoRA adapter, or the fully fine-tuned weights) is asked through the
 same backends as `clika run` (hf, or vllm with the adapter as a LoRA request), in generate mode,
 with the prompt token ids exactly as training taught them (PromptFormat.prompt_ids) and "\\n"
-as the stop string: a taught answer is one line. Correct = the gold value, NFKC-normalised and
-case-folded, occurs in the answer (docs/metrics.md, CD).
+as the stop string: a taught answer is one line. Answers are judged by clika.conduct.judge.
 
-Every answer is kept (kind, fact id, language, type, prompt, gold, answer, verdict, overlap
-stratum) so a run can be inspected and re-scored; the correctness vectors, aligned by fact,
-feed clika.metrics.conductivity.
+Every answer is kept as a row (kind, fact or entity id, language, type, prompt, gold, answer and
+the verdict fields, the fact's overlap stratum), so a run can be inspected and re-scored without
+asking again: ``outcomes_from_rows`` judges the stored answers anew, so a change of the scoring
+rule applies to old runs. The correctness vectors, aligned by fact, feed
+clika.metrics.conductivity.
 """
 
 from __future__ import annotations
@@ -18,15 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clika.fictional.dataset import ConductSplit, fold
-from clika.items import PIVOT
+from clika.conduct.judge import AnswerJudge
+from clika.fictional.dataset import ConductSplit
 from clika.metrics.conductivity import FactOutcomes
 
 STOP = ("\n",)
-
-
-def is_correct(gold: str, answer: str) -> bool:
-    return fold(gold) in fold(answer)
 
 
 def max_answer_tokens(tokenizer, split: ConductSplit) -> int:
@@ -46,73 +43,87 @@ def ask(backend, tokenizer, fmt, prompts: Sequence[str], max_new_tokens: int) ->
 class TestRun:
     __test__ = False
 
-    rows: list[dict]  # one per question / translation asked
+    rows: list[dict]  # one per question / name test asked
     outcomes: FactOutcomes
 
 
-def run_tests(backend, tokenizer, fmt, split: ConductSplit, *, gate_only: bool = False,
-              strata: dict[str, str] | None = None, n_continents: int | None = None,
-              max_new_tokens: int | None = None) -> TestRun:
-    """Ask the split's questions (all, or only the mastery gate's: English types 0 and 1,
-    target type 0 and the translations, never the target type-1 questions being measured)."""
-    target = split.target
-    questions = [q for q in split.questions if not (gate_only and q.lang == target and q.fact_type == 1)]
-    prompts = [q.prompt for q in questions] + [t.prompt for t in split.translations]
-    budget = max_new_tokens or max_answer_tokens(tokenizer, split)
-    answers = ask(backend, tokenizer, fmt, prompts, budget)
-    q_answers, t_answers = answers[: len(questions)], answers[len(questions):]
-    rows, by_key = [], {}
-    for q, a in zip(questions, q_answers):
-        ok = is_correct(q.gold, a)
-        by_key[(q.lang, q.fact_type, q.fact_id)] = ok
-        stratum = (strata or {}).get(q.fact_id) if q.lang == target else None
-        rows.append(dict(kind="question", fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
-                         gold=q.gold, answer=a, correct=ok, stratum=stratum))
-    t_ok = np.array([is_correct(t.gold, a) for t, a in zip(split.translations, t_answers)], dtype=bool)
-    rows += [dict(kind="translation", fact_id=t.name_id, lang=t.lang, prompt=t.prompt, gold=t.gold, answer=a,
-                  correct=bool(ok)) for t, a, ok in zip(split.translations, t_answers, t_ok)]
-    return TestRun(rows, outcomes_from(split, by_key, t_ok, strata, n_continents))
+def fact_strata(split: ConductSplit, tokenizer=None) -> dict[str, dict]:
+    """fact_id -> {stratum, dice, token_overlap} of the fact's target subject against its source
+    subject (clika.fictional.overlap: tokenizer-free strata; token_overlap needs the tokenizer)."""
+    from clika.fictional.overlap import subject_overlap, token_overlap
 
-
-def outcomes_from(split: ConductSplit, by_key: dict, translation: np.ndarray, strata: dict[str, str] | None,
-                  n_continents: int | None) -> FactOutcomes:
-    """Correctness vectors aligned by fact id (a question not asked or missing counts as wrong)."""
-    target = split.target
-    ids = {t: sorted({q.fact_id for q in split.questions if q.fact_type == t}) for t in (0, 1)}
-
-    def vec(lang: str, fact_type: int) -> np.ndarray:
-        return np.array([by_key.get((lang, fact_type, f), False) for f in ids[fact_type]], dtype=bool)
-
-    def strata_of(fact_type: int) -> np.ndarray | None:
-        if strata is None:
-            return None
-        return np.array([strata.get(f, "none") for f in ids[fact_type]])
-
-    return FactOutcomes(target, vec(PIVOT, 0), vec(PIVOT, 1), vec(target, 0), vec(target, 1), translation,
-                        strata_of(1), strata_of(0), n_continents)
-
-
-def outcomes_from_rows(split: ConductSplit, rows: list[dict], strata: dict[str, str] | None,
-                       n_continents: int | None) -> FactOutcomes:
-    """The same vectors from stored answer rows (a resumed run re-scores without asking again)."""
-    by_key = {(r["lang"], r["fact_type"], r["fact_id"]): bool(r["correct"]) for r in rows if r["kind"] == "question"}
-    t_ok = {r["fact_id"]: bool(r["correct"]) for r in rows if r["kind"] == "translation"}
-    translation = np.array([t_ok.get(t.name_id, False) for t in split.translations], dtype=bool)
-    return outcomes_from(split, by_key, translation, strata, n_continents)
-
-
-def split_strata(split: ConductSplit, tokenizer=None) -> dict[str, str]:
-    """fact_id -> surface overlap of the fact's target-language subject and answer with English."""
-    from clika.fictional.overlap import surface_overlap
-
-    en = {q.fact_id: q for q in split.questions if q.lang == PIVOT}
+    src = {q.fact_id: q.subject for q in split.questions if q.lang == split.source and q.kind == "question"}
     out = {}
     for q in split.questions:
-        if q.lang != split.target or q.fact_id not in en:
+        if q.lang != split.target or q.kind != "question" or q.fact_id not in src:
             continue
-        pairs = [(en[q.fact_id].gold, q.gold)]
-        if q.subject and en[q.fact_id].subject:
-            pairs.append((en[q.fact_id].subject, q.subject))
-        out[q.fact_id] = surface_overlap(pairs, tokenizer)
+        stratum, dice = subject_overlap(src[q.fact_id], q.subject)
+        shared = None if tokenizer is None else token_overlap(tokenizer, src[q.fact_id], q.subject)
+        out[q.fact_id] = {"stratum": stratum, "dice": round(dice, 4), "token_overlap": shared}
     return out
 
+
+def answer_rows(split: ConductSplit, answers: Sequence[str], strata: dict[str, dict] | None = None) -> list[dict]:
+    """One row per test (questions, then name tests, in the split's order) with its answer and verdict."""
+    judge, rows = AnswerJudge(split), []
+    q_answers, t_answers = answers[: len(split.questions)], answers[len(split.questions):]
+    for q, a in zip(split.questions, q_answers):
+        v = judge.question(q, a)
+        info = (strata or {}).get(q.fact_id, {}) if q.lang == split.target else {}
+        rows.append(dict(kind=q.kind, fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
+                         gold=q.gold, gold_source=q.gold_source, answer=a, correct=v.correct,
+                         correct_any=v.correct_any, multi=v.multi, **info))
+    for t, a in zip(split.translations, t_answers):
+        v = judge.translation(t, a)
+        rows.append(dict(kind="translation", fact_id=t.name_id, lang=t.lang, direction=t.direction, taught=t.taught,
+                         prompt=t.prompt, source=t.source, gold=t.gold, answer=a, correct=v.correct, copy=v.copy))
+    return rows
+
+
+def run_tests(backend, tokenizer, fmt, split: ConductSplit, *, strata: dict[str, dict] | None = None,
+              n_continents: int | None = None, max_new_tokens: int | None = None) -> TestRun:
+    """Ask every test of the split (source and target questions, the controls, both name directions)."""
+    prompts = [q.prompt for q in split.questions] + [t.prompt for t in split.translations]
+    budget = max_new_tokens or max_answer_tokens(tokenizer, split)
+    rows = answer_rows(split, ask(backend, tokenizer, fmt, prompts, budget), strata)
+    return TestRun(rows, outcomes_from_rows(split, rows, n_continents))
+
+
+def outcomes_from_rows(split: ConductSplit, rows: list[dict], n_continents: int | None) -> FactOutcomes:
+    """Correctness vectors aligned by fact id, judged anew from the stored answers (a question not
+    asked or missing counts as wrong). Strata are the split's (tokenizer-free, so recomputed here)."""
+    judge = AnswerJudge(split)
+    by_prompt = {(r["kind"], r["fact_id"], r["lang"], r.get("direction")): r for r in rows}
+    verdicts = {}
+    for q in split.questions:
+        row = by_prompt.get((q.kind, q.fact_id, q.lang, None))
+        verdicts[(q.kind, q.lang, q.fact_id)] = judge.question(q, row["answer"]) if row else None
+    target, source = split.target, split.source
+    ids = {t: sorted({q.fact_id for q in split.questions if q.fact_type == t and q.kind == "question"}) for t in (0, 1)}
+
+    def vec(kind: str, lang: str, fact_type: int, attr: str = "correct") -> np.ndarray:
+        return np.array([bool(getattr(verdicts.get((kind, lang, f)) or _WRONG, attr)) for f in ids[fact_type]])
+
+    names, copies, directions, untaught = [], [], [], []
+    for t in split.translations:
+        row = by_prompt.get(("translation", t.name_id, t.lang, t.direction))
+        v = judge.translation(t, row["answer"]) if row else _WRONG
+        if t.taught:
+            names.append(v.correct), copies.append(v.copy), directions.append(t.direction)
+        else:
+            untaught.append(v.correct)
+    stratum_of = {f: info["stratum"] for f, info in fact_strata(split).items()}
+    return FactOutcomes(
+        target, vec("question", source, 0), vec("question", source, 1), vec("question", target, 0),
+        vec("question", target, 1), np.array(names, bool), vec("question", target, 1, "correct_any"),
+        vec("en_subject", target, 1, "correct_any"), vec("question", target, 1, "multi"), np.array(copies, bool),
+        np.array(directions, dtype=object), np.array(untaught, bool),
+        np.array([stratum_of.get(f, "none") for f in ids[1]]), np.array([stratum_of.get(f, "none") for f in ids[0]]),
+        n_continents, source, tuple(ids[1]))
+
+
+class _Wrong:
+    correct = correct_any = multi = copy = False
+
+
+_WRONG = _Wrong()

@@ -1,17 +1,21 @@
-"""One conductivity experiment: for each model and target language, train from the same base
+"""One conductivity experiment: for each model, target language and seed, train from the same base
 model on fictional facts, test through the Backend contract, score with the metrics core.
 
-Output directory (one folder per model and target, so runs of several models combine):
+Output directory (one folder per model, language pair and seed, so runs combine):
 
-  fictional_set/                 the generated facts (facts.jsonl: one row per fact and language)
-  <model>/<target>/manifest.json what this run is (model, data, seed, preset, training config,
-                                 versions); a rerun with the same manifest resumes, a different
-                                 one is refused (the folder belongs to another experiment)
-  <model>/<target>/checkpoints/  the Trainer's epoch checkpoints (a killed run resumes from them)
-  <model>/<target>/adapter/      the trained LoRA adapter (or fully fine-tuned weights)
-  <model>/<target>/predictions.jsonl  every test question, the model's answer and its verdict
-  <model>/<target>/metrics.jsonl gate, acc_l_type1, xrr, xrr_ctrl, cd_transfer (+ per overlap stratum)
-  metrics.jsonl, report.md       all models and targets together
+  <model>/<source>-<target>/seed<k>/manifest.json   what this run is (model, data, seed, name
+                                 direction, preset, training config, versions); a rerun with the
+                                 same manifest resumes, a different one is refused
+  .../seed<k>/train_<target>.jsonl, test_<target>.jsonl, split_<target>.json
+                                 exactly what was taught and asked (clika.fictional.dataset)
+  .../seed<k>/checkpoints/       the Trainer's epoch checkpoints (a killed run resumes from them)
+  .../seed<k>/adapter/           the trained LoRA adapter (or fully fine-tuned weights)
+  .../seed<k>/curve_predictions.jsonl  every answer at every gate check (with its epoch)
+  .../seed<k>/curve.jsonl        epoch, metric, value, n: the learning curves
+  .../seed<k>/predictions.jsonl  every final answer and its verdict
+  .../seed<k>/metrics.jsonl      this seed's records
+  <model>/<source>-<target>/metrics.jsonl  the seeds pooled (fact-level bootstrap over all seeds' facts)
+  metrics.jsonl, report.md       all models and targets together (pooled over seeds)
 """
 
 from __future__ import annotations
@@ -26,22 +30,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from clika.conduct.evaluate import outcomes_from_rows, run_tests, split_strata
+from clika.conduct.evaluate import fact_strata, outcomes_from_rows, run_tests
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
-from clika.conduct.train import PromptFormat, TrainConfig, preset, save, train
+from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
 from clika.errors import ConfigError
-from clika.fictional.dataset import ConductSplit
+from clika.fictional.dataset import NAME_DIRECTIONS, ConductSplit, read_split, write_split
 from clika.items import LANGS, PIVOT
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.conductivity import MASTERY_GATE, TASK, conductivity_records, gate_failure, gate_passes
+from clika.metrics.conductivity import (
+    MASTERY_GATE,
+    TASK,
+    FactOutcomes,
+    conductivity_records,
+    gate_failure,
+    gate_passes,
+    pool,
+)  # fmt: skip
 from clika.metrics.records import MetricRecord, write_records
 
 COMPLETE = ".complete.json"
+TRANSLATION_TESTS = ("held-out", "reverse")
 
 
 @dataclass
 class ConductOptions:
-    """Everything `clika conduct` takes; the defaults are the command line's defaults."""
+    """Everything `clika conduct` takes; the defaults are the command line's defaults. ``check()``
+    validates them (called by ``conduct``, so library callers get the command line's checks)."""
 
     targets: tuple[str, ...]
     output: Path
@@ -49,11 +63,14 @@ class ConductOptions:
     data: Literal["generated", "upstream"] = "generated"
     data_dir: Path | None = None  # the CLiKA data for data="upstream" (default: the fetched data)
     names: Literal["compound", "transliterated"] = "compound"
-    n_facts: int | None = None  # None: the generator's default (>= 100 facts over >= 10 continents)
+    n_facts: int | None = None  # None: the generator's default (120 facts over 12 continents)
     n_continents: int | None = None
-    translation_test: str = "held-out"  # the gate's name test: held-out prompt, taught direction ("reverse": both)
+    name_direction: str = "to-en"  # the paper's: names taught target -> source ("en" = the source language)
+    source: str = PIVOT  # the language type-1 facts are taught in
+    translation_test: str = "held-out"  # the gate's name tests: taught directions ("reverse": the untaught too)
     remap: bool = False  # upstream only: the documented one-to-one continent remap (results labelled)
-    seed: int = 0
+    swapped_rows: Literal["repair", "drop"] = "repair"  # upstream only: ZH rows that swap city and continent
+    seeds: tuple[int, ...] = (0,)  # one generated set (and training run) per seed, pooled
     gate: float = MASTERY_GATE
     until_gate: bool = False  # keep training until the gate holds, up to max_epochs
     max_epochs: int = 30
@@ -64,8 +81,35 @@ class ConductOptions:
     prompt_format: str | None = None  # None: the preset's (chat for chat models under the cpu preset)
     device: str = "auto"
     backend: str = "hf"  # evaluation backend: hf, vllm (adapter as a LoRA request), or any registered one
-    eval_batch_size: int = 16
+    eval_batch_size: int = 64  # generation reads every weight per token: 64 rows a batch halved CPU test time vs 16
     n_boot: int = N_BOOT
+
+    @property
+    def gate_untaught(self) -> bool:
+        return self.translation_test == "reverse"
+
+    def check(self) -> None:
+        problems = []
+        if not 0.0 <= self.gate <= 1.0 or self.max_epochs < 1 or self.gate_min_epochs < 1 or self.gate_every < 1:
+            problems.append("need 0 <= gate <= 1, max_epochs >= 1, gate_min_epochs >= 1 and gate_every >= 1")
+        if self.source not in LANGS:
+            problems.append(f"source must be one of {', '.join(LANGS)} (got {self.source!r})")
+        bad = [t for t in self.targets if t not in LANGS or t == self.source]
+        if bad or not self.targets:
+            problems.append(f"targets must be among {', '.join(x for x in LANGS if x != self.source)} "
+                            f"(got {', '.join(self.targets) or 'none'})")
+        if self.name_direction not in NAME_DIRECTIONS:
+            problems.append(f"name direction must be one of {', '.join(NAME_DIRECTIONS)}")
+        if self.translation_test not in TRANSLATION_TESTS:
+            problems.append(f"translation test must be one of {', '.join(TRANSLATION_TESTS)}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            problems.append("give one or more distinct seeds")
+        if self.data == "upstream" and (self.source != PIVOT or self.name_direction != "to-en" or len(self.seeds) > 1):
+            problems.append("the upstream set is taught from English with names to-en (as shipped), one set")
+        if self.data not in ("generated", "upstream") or self.swapped_rows not in ("repair", "drop"):
+            problems.append("data must be generated or upstream; swapped rows repair or drop")
+        if problems:
+            raise ConfigError("conduct: " + "; ".join(problems))
 
 
 @dataclass
@@ -74,6 +118,8 @@ class TargetRun:
     target: str
     records: list[MetricRecord]
     run_dir: Path | None = None
+    seed: int | None = None  # None: several seeds pooled
+    source: str = PIVOT
     train_seconds: float = 0.0
     test_seconds: float = 0.0
     epochs_run: int = 0
@@ -81,9 +127,11 @@ class TargetRun:
     losses: list[float] = field(default_factory=list)
     warning: str | None = None
     resumed: list[str] = field(default_factory=list)  # "training", "evaluation": taken from an earlier run
+    evaluated_at: str = "after training, through the backend"
+    outcomes: FactOutcomes | None = None
 
 
-def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path) -> TrainConfig:
+def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path, seed: int) -> TrainConfig:
     """The preset, the user's overrides, the prompt format for this model, checkpoints in the run folder."""
     overrides = dict(opts.train_overrides)
     base = preset(opts.preset)
@@ -94,8 +142,17 @@ def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path) -> Train
     if opts.until_gate:
         overrides["epochs"] = opts.max_epochs  # the schedule spans the maximum; the gate may stop it earlier
     overrides.update(output_dir=run_dir / "checkpoints", save_strategy="epoch", save_total_limit=1,
-                     seed=opts.seed, progress=overrides.get("progress", base.progress))
-    return preset(opts.preset, **overrides)
+                     seed=seed, progress=overrides.get("progress", base.progress))
+    config = preset(opts.preset, **overrides)
+    return dataclasses.replace(config, dtype=resolve_dtype(config.dtype, _device(opts.device)))
+
+
+def _device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def _versions() -> dict[str, str]:
@@ -109,24 +166,25 @@ def _versions() -> dict[str, str]:
             "peft": peft.__version__}
 
 
-def manifest_for(opts: ConductOptions, ref: ModelRef, split: ConductSplit, config: TrainConfig,
+def manifest_for(opts: ConductOptions, ref: ModelRef, split: ConductSplit, config: TrainConfig, seed: int,
                  n_continents: int | None = None) -> dict:
-    from clika.backends.hf import weights_identity
-
-    split_blob = json.dumps([[e.__dict__ for e in split.train], [q.__dict__ for q in split.questions],
-                             [t.__dict__ for t in split.translations]], ensure_ascii=False, sort_keys=True)
     import hashlib
 
-    train = config.to_dict()
+    from clika.backends.hf import weights_identity
+
+    blob = json.dumps([[e.__dict__ for e in split.train], [q.__dict__ for q in split.questions],
+                       [t.__dict__ for t in split.translations]], ensure_ascii=False, sort_keys=True)
+    train_cfg = config.to_dict()
     for key in ("output_dir", "resume", "progress"):
-        train.pop(key, None)
+        train_cfg.pop(key, None)
     return {
         "model": {"name": ref.name, "source": str(ref.source), "identity": weights_identity(str(ref.path)),
                   "chat": ref.chat},
-        "data": {"origin": split.origin, "sha256": hashlib.sha256(split_blob.encode()).hexdigest(),
+        "data": {"origin": split.origin, "sha256": hashlib.sha256(blob.encode()).hexdigest(),
                  "n_train": len(split.train), "n_questions": len(split.questions),
                  "n_translations": len(split.translations), "n_continents": n_continents},
-        "target": split.target, "seed": opts.seed, "preset": opts.preset, "train": train, "gate": opts.gate,
+        "target": split.target, "source": split.source, "name_direction": split.name_direction, "seed": seed,
+        "translation_test": opts.translation_test, "preset": opts.preset, "train": train_cfg, "gate": opts.gate,
         "until_gate": opts.until_gate, "max_epochs": opts.max_epochs if opts.until_gate else None,
         "gate_schedule": [opts.gate_min_epochs, opts.gate_every] if opts.until_gate else None,
         "versions": _versions(),
@@ -138,13 +196,10 @@ def _check_manifest(run_dir: Path, manifest: dict) -> None:
     path = run_dir / "manifest.json"
     if not path.is_file():
         run_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        _atomic_json(path, manifest)
         return
     old = json.loads(path.read_text(encoding="utf-8"))
-    manifest = json.loads(json.dumps(manifest))  # as JSON has it (tuples become lists)
-    mine = {k: v for k, v in manifest.items() if k != "versions"}
+    mine = {k: v for k, v in json.loads(json.dumps(manifest)).items() if k != "versions"}  # as JSON has it
     theirs = {k: v for k, v in old.items() if k != "versions"}
     if mine != theirs:
         differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
@@ -158,10 +213,36 @@ def _atomic_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def _train_once(opts, ref, split, config, run_dir: Path, log) -> dict:
-    """Train (resuming from the last epoch checkpoint), save the adapter atomically, return the stats."""
+def _append_lines(path: Path, rows: list[dict]) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+
+
+def _checkpoint(opts, ref, split, tokenizer, config, run_dir: Path, n_continents, log, last: dict):
+    """The --until-gate check: ask every test of the split (so the learning curves have every metric),
+    keep the answers with their epoch, and stop when the gate holds."""
     from clika.backends.hf import HFBackend
 
+    def stop_check(trained, epoch: int) -> bool:
+        start = time.perf_counter()
+        backend = HFBackend.from_model(trained, tokenizer, name=ref.name, batch_size=opts.eval_batch_size,
+                                       identity=f"training:{epoch}")
+        # no autocast here: on the CPU it would cast every weight at every generated token (measured
+        # slower than fp32); the output layer computes as in training (train._low_precision_head)
+        tested = run_tests(backend, tokenizer, config.prompt_format, split, strata=fact_strata(split, tokenizer),
+                           n_continents=n_continents)
+        _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": epoch, **r} for r in tested.rows])
+        passed = gate_passes(tested.outcomes, opts.gate, opts.gate_untaught)
+        last.update(epoch=epoch, rows=tested.rows, seconds=time.perf_counter() - start)
+        log(f"{split.target}: epoch {epoch}: mastery gate {'holds' if passed else 'not yet'} "
+            f"({time.perf_counter() - start:.0f} s to test)")
+        return passed
+
+    return stop_check
+
+
+def _train_once(opts, ref, split, config, run_dir: Path, n_continents, log) -> dict:
+    """Train (resuming from the last epoch checkpoint), save the adapter atomically, return the stats."""
     model, tokenizer = load_for_training(ref, opts.device, config)
     longest = max(len(config.prompt_format.encode(tokenizer, e.prompt, e.answer)[0]) for e in split.train)
     if longest > config.max_length and "max_length" not in opts.train_overrides:
@@ -170,15 +251,9 @@ def _train_once(opts, ref, split, config, run_dir: Path, log) -> dict:
         config = dataclasses.replace(config, max_length=-(-longest // 8) * 8)
         log(f"{split.target}: max_length raised to {config.max_length} (the longest training example is "
             f"{longest} tokens)")
-    stop_check = None
-    if opts.until_gate:
-        def stop_check(trained, epoch: int) -> bool:
-            backend = HFBackend.from_model(trained, tokenizer, name=ref.name, batch_size=opts.eval_batch_size,
-                                           identity=f"training:{epoch}")
-            outcome = run_tests(backend, tokenizer, config.prompt_format, split, gate_only=True).outcomes
-            passed = gate_passes(outcome, opts.gate)
-            log(f"{split.target}: epoch {epoch}: mastery gate {'holds' if passed else 'not yet'}")
-            return passed
+    last: dict = {}
+    stop_check = _checkpoint(opts, ref, split, tokenizer, config, run_dir, n_continents, log, last) \
+        if opts.until_gate else None
     checkpoints = Path(config.output_dir)
     if checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
         config = dataclasses.replace(config, resume=True)
@@ -193,12 +268,25 @@ def _train_once(opts, ref, split, config, run_dir: Path, log) -> dict:
              "n_trainable": result.n_trainable, "effective_batch": result.effective_batch,
              "peak_memory_bytes": result.peak_memory_bytes, "peak_memory_kind": result.peak_memory_kind,
              "method": config.method}
+    if result.stopped_early and last.get("epoch") == result.epochs_run and opts.backend == "hf":
+        # The check that stopped training asked every test of the final weights through the hf
+        # backend already: those answers are the evaluation (asking again would repeat them).
+        _write_predictions(run_dir, last["rows"], last["seconds"],
+                           f"at the gate check of epoch {last['epoch']} (hf backend, in process)")
     _atomic_json(tmp / COMPLETE, stats)
     shutil.rmtree(run_dir / "adapter", ignore_errors=True)
     os.replace(tmp, run_dir / "adapter")
     shutil.rmtree(checkpoints, ignore_errors=True)  # the adapter supersedes them
     del model, result
     return stats
+
+
+def _write_predictions(run_dir: Path, rows: list[dict], seconds: float, evaluated_at: str) -> None:
+    from clika.data.lines import write_json_lines
+
+    write_json_lines(rows, run_dir / "predictions.jsonl")
+    _atomic_json(run_dir / ("predictions.jsonl" + COMPLETE),
+                 {"rows": len(rows), "seconds": seconds, "evaluated_at": evaluated_at})
 
 
 def _evaluation_backend(opts: ConductOptions, ref: ModelRef, run_dir: Path, method: str):
@@ -210,78 +298,94 @@ def _evaluation_backend(opts: ConductOptions, ref: ModelRef, run_dir: Path, meth
     return make_backend(opts.backend, args, device=opts.device, batch_size=opts.eval_batch_size)
 
 
-def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, n_continents: int | None,
-               log: Callable[[str], None]) -> TargetRun:
-    from clika.data.lines import read_json_lines, write_json_lines
+def run_dir_of(opts: ConductOptions, model: str, target: str, seed: int | None = None) -> Path:
     from clika.runner import safe_dirname
 
-    run_dir = Path(opts.output) / safe_dirname(ref.name) / split.target
-    config = training_config(opts, ref, run_dir)
-    _check_manifest(run_dir, manifest_for(opts, ref, split, config, n_continents))
-    run = TargetRun(ref.name, split.target, [], run_dir)
+    pair = Path(opts.output) / safe_dirname(model) / f"{opts.source}-{target}"
+    return pair if seed is None else pair / f"seed{seed}"
+
+
+def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: int, n_continents: int | None,
+               log: Callable[[str], None]) -> TargetRun:
+    from clika.conduct.curves import write_curve
+    from clika.data.lines import read_json_lines
+
+    run_dir = run_dir_of(opts, ref.name, split.target, seed)
+    config = training_config(opts, ref, run_dir, seed)
+    _check_manifest(run_dir, manifest_for(opts, ref, split, config, seed, n_continents))
+    write_split(split, run_dir)
+    run = TargetRun(ref.name, split.target, [], run_dir, seed, split.source)
     done = run_dir / "adapter" / COMPLETE
     if done.is_file():
         run.resumed.append("training")
         stats = json.loads(done.read_text(encoding="utf-8"))
     else:
-        log(f"{ref.name} -> {split.target}: training on {len(split.train)} examples ({opts.preset} preset, "
-            f"{config.method}, {'until the gate holds, at most ' if opts.until_gate else ''}{config.epochs} epochs)")
-        stats = _train_once(opts, ref, split, config, run_dir, log)
+        log(f"{ref.name} -> {split.target} (seed {seed}): training on {len(split.train)} examples ({opts.preset} "
+            f"preset, {config.method}, names {split.name_direction}, "
+            f"{'until the gate holds, at most ' if opts.until_gate else ''}{config.epochs} epochs)")
+        stats = _train_once(opts, ref, split, config, run_dir, n_continents, log)
     run.train_seconds, run.epochs_run = stats["seconds"], stats["epochs_run"]
     run.stopped_early, run.losses = stats["stopped_early"], stats["losses"]
 
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(run_dir / "adapter")
-    strata = split_strata(split, tokenizer)
     answers = run_dir / "predictions.jsonl"
-    if (run_dir / (answers.name + COMPLETE)).is_file():
-        run.resumed.append("evaluation")
-        run.test_seconds = json.loads((run_dir / (answers.name + COMPLETE)).read_text(encoding="utf-8"))["seconds"]
+    marker = run_dir / (answers.name + COMPLETE)
+    if marker.is_file():
+        if "training" in run.resumed:
+            run.resumed.append("evaluation")
+        info = json.loads(marker.read_text(encoding="utf-8"))
         rows = [r for _, r in read_json_lines(answers)]
-        outcomes = outcomes_from_rows(split, rows, strata, n_continents)
     else:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(run_dir / "adapter")
         start = time.perf_counter()
         backend = _evaluation_backend(opts, ref, run_dir, stats["method"])
         try:
-            tested = run_tests(backend, tokenizer, config.prompt_format, split, strata=strata, n_continents=n_continents)
+            rows = run_tests(backend, tokenizer, config.prompt_format, split, strata=fact_strata(split, tokenizer),
+                             n_continents=n_continents).rows
         finally:
             backend.close()
-        run.test_seconds = time.perf_counter() - start
-        write_json_lines(tested.rows, answers)
-        _atomic_json(run_dir / (answers.name + COMPLETE), {"rows": len(tested.rows), "seconds": run.test_seconds})
-        outcomes = tested.outcomes
-    run.records = conductivity_records(outcomes, ref.name, task=_task_label(split), gate=opts.gate,
-                                       n_boot=opts.n_boot, seed=opts.seed)
-    run.records.append(MetricRecord(ref.name, _task_label(split), split.target, "epochs_trained",
-                                    float(run.epochs_run), n=len(split.train),
-                                    note=("stopped when the gate held" if run.stopped_early else None)))
+        _write_predictions(run_dir, rows, time.perf_counter() - start, "after training, through the backend")
+        if opts.until_gate:  # the last epoch had no gate check (training ended there): its curve point
+            _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": run.epochs_run, **r} for r in rows])
+        info = json.loads(marker.read_text(encoding="utf-8"))
+    run.test_seconds, run.evaluated_at = info["seconds"], info.get("evaluated_at", run.evaluated_at)
+    run.outcomes = outcomes_from_rows(split, rows, n_continents)
+    run.records = run_records(opts, ref.name, split, run.outcomes, run.epochs_run, run.stopped_early, seed)
     write_records(run.records, run_dir / "metrics.jsonl")
+    write_curve(run_dir, split, n_continents, opts.gate_untaught)
     return run
 
 
+def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes: FactOutcomes, epochs: int,
+                stopped_early: bool, seed: int) -> list[MetricRecord]:
+    records = conductivity_records(outcomes, model, task=_task_label(split), gate=opts.gate,
+                                   gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed)
+    records.append(MetricRecord(model, _task_label(split), split.target, "epochs_trained", float(epochs),
+                                n=len(split.train), note=("stopped when the gate held" if stopped_early else None),
+                                lang_ref=split.source))
+    return records
+
+
 def _task_label(split: ConductSplit) -> str:
-    """Results of the remapped upstream set are labelled as such."""
-    return TASK + ("+remap" if "remap" in split.origin else "")
+    """Results of the remapped or repaired upstream set are labelled as such."""
+    return TASK + "".join(f"+{x}" for x in split.meta.get("labels", ()))
 
 
-def make_splits(opts: ConductOptions, log: Callable[[str], None]) -> tuple[dict[str, ConductSplit | str], int | None]:
-    """target -> its split, or the one-line reason it cannot be scored; and the number of continents."""
-    bad = [t for t in opts.targets if t not in LANGS or t == PIVOT]
-    if bad or not opts.targets:
-        raise ConfigError(f"targets must be among {', '.join(LANGS[1:])} (got {', '.join(opts.targets) or 'none'})")
+def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
+                ) -> tuple[dict[str, ConductSplit | str], int | None]:
+    """target -> its split for this seed, or the one-line reason it cannot be scored; and the
+    number of continents."""
     if opts.data == "generated":
         from clika.fictional.generator import generate
 
         kwargs = {} if opts.n_facts is None else {"n_facts": opts.n_facts}
-        fset = generate(langs=opts.targets, seed=opts.seed, names=opts.names, n_continents=opts.n_continents,
-                        **kwargs)
-        fset.write(Path(opts.output) / "fictional_set")
+        fset = generate(langs=(opts.source, *opts.targets), seed=seed, names=opts.names,
+                        n_continents=opts.n_continents, **kwargs)
+        fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
         for warning in fset.warnings:
             log(f"warning: {warning}")
-        return {t: fset.split(t, opts.translation_test) for t in opts.targets}, len(fset.continents)
-    if opts.data != "upstream":
-        raise ConfigError(f"unknown data source {opts.data!r} (generated or upstream)")
+        return {t: fset.split(t, opts.name_direction, opts.source) for t in opts.targets}, len(fset.continents)
     from clika.fictional.upstream import load
 
     root = opts.data_dir
@@ -294,7 +398,7 @@ def make_splits(opts: ConductOptions, log: Callable[[str], None]) -> tuple[dict[
     splits: dict[str, ConductSplit | str] = {}
     continents: set[str] = set()
     for t in opts.targets:
-        split, report = load(root, t, remap=opts.remap)
+        split, report = load(root, t, remap=opts.remap, swapped=opts.swapped_rows)
         log(f"{t}: {report.summary}")
         if not report.ok and not opts.remap:
             splits[t] = report.warning or "train and test disagree"
@@ -305,40 +409,78 @@ def make_splits(opts: ConductOptions, log: Callable[[str], None]) -> tuple[dict[
 
 
 def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[TargetRun]:
-    """Every model on every target from the same base; write per-run and combined records and report.md."""
+    """Every model on every target and seed from the same base; per-run, pooled and combined records
+    and report.md."""
     from clika.backends.registry import backend_info
     from clika.conduct.report import write_report
     from clika.output_paths import check_writable_dir
 
+    opts.check()
     check_writable_dir(opts.output)
     backend_info(opts.backend)  # an unknown backend fails before any training
-    preset(opts.preset, **{k: v for k, v in opts.train_overrides.items()})  # bad settings fail before any work
+    preset(opts.preset, **dict(opts.train_overrides))  # bad settings fail before any work
     refs = [resolve_model(m) for m in (opts.models or (None,))]
-    splits, n_continents = make_splits(opts, log)
+    per_seed = {seed: make_splits(opts, seed, log) for seed in opts.seeds}
     runs: list[TargetRun] = []
     for ref in refs:
-        for target, split in splits.items():
-            if isinstance(split, str):
-                runs.append(TargetRun(ref.name, target, _unscored(ref.name, target, split), warning=split))
-                continue
-            run = run_target(opts, ref, split, n_continents, log)
+        for target in opts.targets:
+            seed_runs = []
+            for seed, (splits, n_continents) in per_seed.items():
+                split = splits[target]
+                if isinstance(split, str):
+                    seed_runs.append(TargetRun(ref.name, target, _unscored(ref.name, target, split, opts.source),
+                                               seed=seed, source=opts.source, warning=split))
+                    continue
+                seed_runs.append(run_target(opts, ref, split, seed, n_continents, log))
+            run = seed_runs[0] if len(seed_runs) == 1 else pooled_run(opts, ref.name, target, seed_runs, per_seed)
             runs.append(run)
             failure = gate_failure(run.records)
             log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records)))
             write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
     write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-    write_report(runs, opts, Path(opts.output) / "report.md", n_continents)
+    write_report(runs, opts, Path(opts.output) / "report.md")
     return runs
 
 
-def _unscored(model: str, target: str, reason: str) -> list[MetricRecord]:
+def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[TargetRun], per_seed) -> TargetRun:
+    """Several seeds of one model and target as one run: their facts pooled (ids prefixed by seed)."""
+    scored = [r for r in seed_runs if r.outcomes is not None]
+    if not scored:
+        return seed_runs[0]
+    outcomes = pool([dataclasses.replace(r.outcomes, fact_ids=tuple(f"s{r.seed}:{f}" for f in r.outcomes.fact_ids))
+                     for r in scored])
+    split = per_seed[scored[0].seed][0][target]
+    epochs = max(r.epochs_run for r in scored)
+    records = run_records(opts, model, split, outcomes, epochs, all(r.stopped_early for r in scored), opts.seeds[0])
+    for r in records:
+        r.note = "; ".join(x for x in (r.note, f"{len(scored)} seeds pooled ({', '.join(str(s.seed) for s in scored)})")
+                           if x)
+    pair_dir = run_dir_of(opts, model, target)
+    write_records(records, pair_dir / "metrics.jsonl")
+    return TargetRun(model, target, records, pair_dir, None, opts.source, sum(r.train_seconds for r in scored),
+                     sum(r.test_seconds for r in scored), epochs, all(r.stopped_early for r in scored),
+                     resumed=sorted({x for r in scored for x in r.resumed}), outcomes=outcomes,
+                     evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})))
+
+
+def load_run_split(run_dir: Path) -> ConductSplit:
+    """The split a finished run taught and asked (written beside its predictions)."""
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    return read_split(run_dir, manifest["target"])
+
+
+def _unscored(model: str, target: str, reason: str, source: str) -> list[MetricRecord]:
     note = f"not scored: {reason}"
-    return [MetricRecord(model, TASK, target, m, None, n=0, note=note) for m in ("xrr", "xrr_ctrl", "cd_transfer")]
+    return [MetricRecord(model, TASK, target, m, None, n=0, note=note, lang_ref=source)
+            for m in ("xrr", "xrr_ctrl", "cd_transfer")]
 
 
 def _xrr_line(records: list[MetricRecord]) -> str:
     from clika.formatting import format_record
+    from clika.metrics.conductivity import cd_verdict
 
     overall = {r.metric: r for r in records if r.stratum is None}
-    return ", ".join(f"{m} {format_record(overall.get(m), n=getattr(overall.get(m), 'n', None))}"
-                     for m in ("xrr", "xrr_ctrl", "cd_transfer"))
+    values = ", ".join(f"{m} {format_record(overall.get(m), n=getattr(overall.get(m), 'n', None))}"
+                       for m in ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"))
+    verdict = cd_verdict(records)
+    return f"{values}; conductivity: {verdict.label} ({verdict.reason})"

@@ -11,9 +11,9 @@ from clika.fictional.dataset import (
 )
 from clika.fictional.generator import Entity, Fact, FictionalSet, generate
 from clika.fictional.names import SCHEMES
-from clika.fictional.overlap import STRATA, fact_overlaps, surface_overlap
+from clika.fictional.overlap import STRATA, subject_overlap
 
 __all__ = [
     "ConductSplit", "Entity", "Fact", "FictionalSet", "SCHEMES", "STRATA", "TestQuestion", "TrainExample",
-    "TranslationTest", "fact_overlaps", "fold", "generate", "read_split", "surface_overlap", "write_split",
+    "TranslationTest", "fold", "generate", "read_split", "subject_overlap", "write_split",
 ]  # fmt: skip

@@ -1,19 +1,19 @@
 """What a conductivity run consumes, whatever its source (generated or upstream).
 
-A ConductSplit holds, for one target language l: the training examples (English
-facts of both types, l facts of type 0, name translations), the test questions
-in English and in l, and the name translations to test. Questions of one fact
-share ``fact_id`` across languages, which is what the paired bootstrap resamples.
+A ConductSplit holds, for one target language l and one source language S (English
+unless ``--source`` says otherwise): the training examples (S facts of both types, l facts
+of type 0, name translations in the taught directions), the test questions in S and in l
+(plus the controls: l questions with the S subject), and the name translations to test.
+Questions of one fact share ``fact_id`` across languages, which is what the paired bootstrap
+resamples.
 
-``fold`` is the one comparison form (docs/metrics.md): a test is correct when the
-folded gold occurs in the folded answer.
+``fold`` is the one comparison form (docs/metrics.md); clika.conduct.judge scores answers.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -32,28 +32,51 @@ class TrainExample:
     prompt: str
     answer: str
     kind: ExampleKind = "fact"
-    fact_id: str = ""
+    fact_id: str = ""  # facts: the fact taught
+    entity_id: str = ""  # translations: the entity whose name is taught
+
+
+QuestionKind = Literal["question", "en_subject"]
+Direction = Literal["to-en", "from-en"]
+DIRECTIONS: tuple[str, ...] = ("to-en", "from-en")
+NAME_DIRECTIONS: tuple[str, ...] = ("to-en", "from-en", "both")
+
+
+def taught_directions(name_direction: str) -> tuple[str, ...]:
+    """The translation directions a --name-direction setting teaches ("en" = the source language)."""
+    if name_direction not in NAME_DIRECTIONS:
+        from clika.errors import ConfigError
+
+        raise ConfigError(f"unknown name direction {name_direction!r} (one of {', '.join(NAME_DIRECTIONS)})")
+    return DIRECTIONS if name_direction == "both" else (name_direction,)
 
 
 @dataclass(frozen=True)
 class TestQuestion:
-    """One fact asked in one language; correct when ``gold`` occurs in the answer."""
+    """One fact asked in one language; correct when ``gold`` occurs in the answer.
+
+    kind "question": the fact asked in ``lang`` with its ``lang`` subject; "en_subject" (the
+    positive control): asked in the target language's frame with the SOURCE-language subject.
+    ``gold_source`` is the answer's source-language form (the controls accept it too)."""
 
     __test__ = False  # not a pytest test class, despite the name
 
     fact_id: str
     lang: str
-    fact_type: int  # 0: taught in English and l; 1: taught in English only
+    fact_type: int  # 0: taught in the source language and l; 1: taught in the source language only
     prompt: str
     gold: str
     attribute: str = "continent"
-    subject: str = ""  # the entity's name as written in the prompt (pairs with the English question's)
+    subject: str = ""  # the entity's name as written in the prompt (pairs with the source question's)
+    kind: QuestionKind = "question"
+    gold_source: str = ""
 
 
 @dataclass(frozen=True)
 class TranslationTest:
-    """One name translation (``source`` -> ``gold``; lang is the split's target);
-    correct when ``gold`` occurs in the answer. Generated sets ask l -> English."""
+    """One name translation (``source`` -> ``gold``; lang is the split's target); correct when
+    ``gold`` occurs in the answer and ``source`` is not copied. direction "to-en": target ->
+    source language, "from-en": source language -> target; taught: whether training taught it."""
 
     __test__ = False
 
@@ -62,11 +85,16 @@ class TranslationTest:
     prompt: str
     source: str
     gold: str
+    direction: Direction = "from-en"
+    taught: bool = True
 
 
 @dataclass
 class ConductSplit:
-    """Everything one training run (one target language) needs."""
+    """Everything one training run (one target language) needs.
+
+    continents: continent id -> its name per language (source and target), so that an answer
+    naming two continents can be told (empty: not known, e.g. year facts)."""
 
     target: str
     train: list[TrainExample]
@@ -74,6 +102,9 @@ class ConductSplit:
     translations: list[TranslationTest]
     origin: str = "generated"
     meta: dict = field(default_factory=dict)
+    source: str = "en"
+    name_direction: str = "to-en"
+    continents: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 T = TypeVar("T")
@@ -84,43 +115,62 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-def write_jsonl(rows: Iterable, path: str | Path) -> Path:
-    """Write dataclass rows as JSON lines (UTF-8, non-ASCII kept readable)."""
-    return write_json_lines((asdict(row) for row in rows), path)
+def _train_row(ex: TrainExample) -> dict:
+    row = {"lang": ex.lang, "kind": ex.kind, "prompt": ex.prompt, "answer": ex.answer}
+    row.update({"entity_id": ex.entity_id} if ex.kind == "translation" else {"fact_id": ex.fact_id})
+    return row
 
 
-def read_jsonl(path: str | Path, cls: type[T]) -> list[T]:
-    """Read rows written by write_jsonl; a bad line is a DataError naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("file not found", path)
-    rows: list[T] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(cls(**json.loads(line)))
-            except (json.JSONDecodeError, TypeError) as err:
-                raise DataError(f"not a {cls.__name__} row ({err})", path, lineno) from None
+def _test_rows(split: ConductSplit) -> list[dict]:
+    rows = [{"kind": q.kind, **{k: v for k, v in asdict(q).items() if k != "kind"}} for q in split.questions]
+    for t in split.translations:
+        row = asdict(t)
+        rows.append({"kind": "translation_" + row.pop("direction").replace("-", "_"),
+                     "entity_id": row.pop("name_id"), **row})
     return rows
 
 
 def write_split(split: ConductSplit, directory: str | Path) -> Path:
-    """Write a split as train.jsonl, questions.jsonl, translations.jsonl under directory."""
+    """What one run teaches and asks, as readers see it: train_<target>.jsonl (lang, kind fact |
+    translation, prompt, answer, fact_id or entity_id), test_<target>.jsonl (kind question,
+    en_subject, translation_to_en, translation_from_en) and split_<target>.json (the rest)."""
     directory = Path(directory)
-    write_jsonl(split.train, directory / "train.jsonl")
-    write_jsonl(split.questions, directory / "questions.jsonl")
-    write_jsonl(split.translations, directory / "translations.jsonl")
+    write_json_lines((_train_row(ex) for ex in split.train), directory / f"train_{split.target}.jsonl")
+    write_json_lines(_test_rows(split), directory / f"test_{split.target}.jsonl")
+    meta = {"target": split.target, "source": split.source, "name_direction": split.name_direction,
+            "origin": split.origin, "continents": split.continents, "meta": split.meta}
+    (directory / f"split_{split.target}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     return directory
 
 
 def read_split(directory: str | Path, target: str) -> ConductSplit:
+    """The split write_split wrote; a malformed row is a DataError naming its line."""
+    from clika.data.lines import read_json_lines
+
     directory = Path(directory)
-    return ConductSplit(
-        target=target,
-        train=read_jsonl(directory / "train.jsonl", TrainExample),
-        questions=read_jsonl(directory / "questions.jsonl", TestQuestion),
-        translations=read_jsonl(directory / "translations.jsonl", TranslationTest),
-        origin=str(directory),
-    )
+    try:
+        meta = json.loads((directory / f"split_{target}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DataError(f"not a written split ({err})", directory / f"split_{target}.json") from None
+    train, questions, translations = [], [], []
+    path = directory / f"train_{target}.jsonl"
+    for line, row in read_json_lines(path):
+        try:
+            train.append(TrainExample(**row))
+        except TypeError as err:
+            raise DataError(f"not a training row ({err})", path, line) from None
+    path = directory / f"test_{target}.jsonl"
+    for line, row in read_json_lines(path):
+        kind = row.pop("kind", None)
+        try:
+            if kind in ("question", "en_subject"):
+                questions.append(TestQuestion(kind=kind, **row))
+            elif kind in ("translation_to_en", "translation_from_en"):
+                translations.append(TranslationTest(name_id=row.pop("entity_id"),
+                                                    direction=kind[len("translation_"):].replace("_", "-"), **row))
+            else:
+                raise TypeError(f"unknown kind {kind!r}")
+        except (TypeError, KeyError) as err:
+            raise DataError(f"not a test row ({err})", path, line) from None
+    return ConductSplit(target, train, questions, translations, meta["origin"], meta.get("meta", {}),
+                        meta["source"], meta["name_direction"], meta.get("continents", {}))

@@ -22,7 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from clika.errors import ConfigError, DataError
-from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest, fold
+from clika.fictional.dataset import (
+    DIRECTIONS,
+    ConductSplit,
+    TestQuestion,
+    TrainExample,
+    TranslationTest,
+    fold,
+    taught_directions,
+    write_split,
+)  # fmt: skip
 from clika.fictional.names import (
     SCHEMES,
     NameScreen,
@@ -34,8 +43,9 @@ from clika.fictional.names import (
 from clika.fictional.scripts import SCRIPT_OF
 from clika.fictional.templates import (
     ATTRIBUTES,
-    HELD_OUT_TRANSLATION_PROMPT,
     TRAIN_TRANSLATION_PROMPTS,
+    native_name_prompt,
+    template_text,
     translation_prompt,
 )  # fmt: skip
 from clika.items import LANGS, PIVOT
@@ -86,16 +96,16 @@ class FictionalSet:
         """The gold value of a fact in ``lang`` (a continent's name, or a year as digits)."""
         return self.name(fact.value, lang) if fact.attribute == "continent" else fact.value
 
-    def name_pairs(self, fact: Fact, lang: str) -> list[tuple[str, str]]:
-        """(English, ``lang``) forms of the fact's names: its subject, and its answer when a name."""
-        pairs = [(self.name(fact.entity_id, PIVOT), self.name(fact.entity_id, lang))]
+    def name_pairs(self, fact: Fact, lang: str, source: str = PIVOT) -> list[tuple[str, str]]:
+        """(source, ``lang``) forms of the fact's names: its subject, and its answer when a name."""
+        pairs = [(self.name(fact.entity_id, source), self.name(fact.entity_id, lang))]
         if fact.attribute == "continent":
-            pairs.append((self.value(fact, PIVOT), self.value(fact, lang)))
+            pairs.append((self.value(fact, source), self.value(fact, lang)))
         return pairs
 
-    def identical_to_en(self, fact: Fact, lang: str) -> bool:
-        """Subject or (name) answer spelled as in English, after fold (always true for English)."""
-        return any(fold(a) == fold(b) for a, b in self.name_pairs(fact, lang))
+    def identical_to_en(self, fact: Fact, lang: str, source: str = PIVOT) -> bool:
+        """Subject or (name) answer spelled as in the source language, after fold (always true for it)."""
+        return any(fold(a) == fold(b) for a, b in self.name_pairs(fact, lang, source))
 
     def examples(self, lang: str, fact_types: tuple[int, ...] = (0, 1)) -> list[TrainExample]:
         """Training examples of the facts of the given types, in ``lang``, every paraphrase."""
@@ -111,56 +121,73 @@ class FictionalSet:
                 out.append(TrainExample(lang, question.format(name=name), answer, "fact", fact.fact_id))
         return out
 
-    def question(self, fact: Fact, lang: str) -> TestQuestion:
-        """The test question of a fact in ``lang`` (paraphrase 0), gold = the value in ``lang``."""
-        name = self.name(fact.entity_id, lang)
+    def question(self, fact: Fact, lang: str, source: str = PIVOT, subject_lang: str | None = None) -> TestQuestion:
+        """The test question of a fact in ``lang`` (paraphrase 0), gold = the value in ``lang``.
+        subject_lang: write the subject in another language (the en_subject control)."""
+        name = self.name(fact.entity_id, subject_lang or lang)
         prompt = ATTRIBUTES[fact.attribute].questions[lang][0].format(name=name)
-        return TestQuestion(fact.fact_id, lang, fact.fact_type, prompt, self.value(fact, lang), fact.attribute, name)
+        kind = "question" if subject_lang in (None, lang) else "en_subject"
+        return TestQuestion(fact.fact_id, lang, fact.fact_type, prompt, self.value(fact, lang), fact.attribute, name,
+                            kind, self.value(fact, source))
 
-    def questions(self, lang: str) -> list[TestQuestion]:
-        return [self.question(f, lang) for f in self.facts]
+    def questions(self, lang: str, source: str = PIVOT) -> list[TestQuestion]:
+        return [self.question(f, lang, source) for f in self.facts]
 
-    def translation_examples(self, target: str) -> list[TrainExample]:
-        """Every name taught English -> target only, with each training translation prompt."""
-        return [
-            TrainExample(target, translation_prompt(e.names[PIVOT], PIVOT, target, p), e.names[target], "translation")
-            for e in (*self.cities, *self.continents)
-            for p in TRAIN_TRANSLATION_PROMPTS
-        ]  # fmt: skip
+    def controls(self, target: str, source: str = PIVOT) -> list[TestQuestion]:
+        """The positive control: every type-1 fact asked in the target language's frame with the
+        SOURCE-language subject (the string the fact was taught with), nothing else of the source."""
+        return [self.question(f, target, source, subject_lang=source) for f in self.facts if f.fact_type == 1]
 
-    def translation_tests(self, target: str, mode: str = "held-out") -> list[TranslationTest]:
-        """The gate's name test, always with the held-out prompt (never seen in training), so it
-        checks that the name is known, not that a prompt was memorised:
-
-        - "held-out": English -> target, the taught direction (the default);
-        - "reverse": target -> English, the untrained direction as well: a stricter gate that
-          models trained on "A is B" rarely pass ("the reversal curse", Berglund et al. 2023),
-          so it can leave XRR unmeasured for reasons unrelated to conductivity.
-
-        Names spelled as in English (folded) are left out: they would test copying."""
-        if mode not in TRANSLATION_TESTS:
-            raise ConfigError(f"unknown translation test {mode!r} (one of {', '.join(TRANSLATION_TESTS)})")
-        held_out = HELD_OUT_TRANSLATION_PROMPT
+    def translation_examples(self, target: str, name_direction: str = "to-en",
+                             source: str = PIVOT) -> list[TrainExample]:
+        """Every name taught in each direction of ``name_direction`` ("to-en": target -> source, the
+        paper's direction; "from-en"; "both"), with each training prompt (two English, one written
+        in the name's own language)."""
         out = []
-        for e in (*self.cities, *self.continents):
-            if fold(e.names[target]) == fold(e.names[PIVOT]):
-                continue
-            src, tgt = (PIVOT, target) if mode == "held-out" else (target, PIVOT)
-            out.append(TranslationTest(e.entity_id, target, translation_prompt(e.names[src], src, tgt, held_out),
-                                       e.names[src], e.names[tgt]))
+        for direction in taught_directions(name_direction):
+            src, tgt = (target, source) if direction == "to-en" else (source, target)
+            out += [TrainExample(target, translation_prompt(e.names[src], src, tgt, p), e.names[tgt], "translation",
+                                 entity_id=e.entity_id)
+                    for e in (*self.cities, *self.continents) for p in TRAIN_TRANSLATION_PROMPTS]  # fmt: skip
         return out
 
-    def split(self, target: str, translation_test: str = "held-out") -> ConductSplit:
-        """One training run's data: English facts (both types), target type 0, translations."""
-        if target == PIVOT or target not in self.langs:
-            raise ConfigError(f"target {target!r} must be one of the set's non-English languages {self.langs[1:]}")
-        train = [*self.examples(PIVOT), *self.examples(target, (0,)), *self.translation_examples(target)]
-        questions = [*self.questions(PIVOT), *self.questions(target)]
-        tests = self.translation_tests(target, translation_test)
-        meta = {"names": self.names, "warnings": list(self.warnings), "translation_test": translation_test,
-                "translations_left_out": len(self.cities) + len(self.continents) - len(tests)}  # fmt: skip
-        origin = f"generated(seed={self.seed}, names={self.names}, translation_test={translation_test})"
-        return ConductSplit(target, train, questions, tests, origin, meta)
+    def translation_tests(self, target: str, name_direction: str = "to-en", source: str = PIVOT) -> list[TranslationTest]:
+        """The name tests, both directions, each with the held-out prompt written in the name's own
+        language (never seen in training), so they check that the name pair is known, not that a
+        prompt was memorised. ``taught`` marks the directions the gate asks; the other direction is
+        a diagnostic (models taught "A is B" rarely answer "B is A": the reversal curse, Berglund et
+        al. 2023). Names spelled as in the source language (folded) are left out: they test copying."""
+        taught = taught_directions(name_direction)
+        out = []
+        for direction in DIRECTIONS:
+            src, tgt = (target, source) if direction == "to-en" else (source, target)
+            for e in (*self.cities, *self.continents):
+                if fold(e.names[target]) == fold(e.names[source]):
+                    continue
+                out.append(TranslationTest(e.entity_id, target, native_name_prompt(e.names[src], src, tgt),
+                                           e.names[src], e.names[tgt], direction, direction in taught))
+        return out
+
+    def continent_forms(self, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+        return {c.entity_id: {lang: c.names[lang] for lang in langs} for c in self.continents}
+
+    def split(self, target: str, name_direction: str = "to-en", source: str = PIVOT) -> ConductSplit:
+        """One training run's data: source-language facts (both types), target type 0, the names in
+        the taught directions; tests: both languages' questions, the controls and the name tests."""
+        if source not in self.langs:
+            raise ConfigError(f"source {source!r} must be one of the set's languages {self.langs}")
+        if target == source or target not in self.langs:
+            others = tuple(x for x in self.langs if x != source)
+            raise ConfigError(f"target {target!r} must be one of the set's languages other than the source {others}")
+        train = [*self.examples(source), *self.examples(target, (0,)),
+                 *self.translation_examples(target, name_direction, source)]
+        questions = [*self.questions(source, source), *self.questions(target, source), *self.controls(target, source)]
+        tests = self.translation_tests(target, name_direction, source)
+        meta = {"names": self.names, "warnings": list(self.warnings),
+                "translations_left_out": len(self.cities) + len(self.continents) - len(tests) // 2}
+        origin = f"generated(seed={self.seed}, names={self.names}, name_direction={name_direction}, source={source})"
+        return ConductSplit(target, train, questions, tests, origin, meta, source, name_direction,
+                            self.continent_forms((source, target)))
 
     def fact_records(self) -> list[dict]:
         """One inspectable record per fact and language (what facts.jsonl holds)."""
@@ -176,9 +203,15 @@ class FictionalSet:
                 ))  # fmt: skip
         return rows
 
-    def write(self, directory: str | Path) -> Path:
-        """entities.jsonl + facts.jsonl (one row per fact and language) + meta.json; ``read`` restores the set."""
+    def write(self, directory: str | Path, name_direction: str | None = None, source: str = PIVOT) -> Path:
+        """entities.jsonl + facts.jsonl (one row per fact and language) + meta.json; ``read`` restores the set.
+        With ``name_direction``, also each target's split (train_<lang>.jsonl, test_<lang>.jsonl):
+        exactly what a run teaches and asks."""
         directory = Path(directory)
+        if name_direction is not None:
+            for target in self.langs:
+                if target != source:
+                    write_split(self.split(target, name_direction, source), directory)
         directory.mkdir(parents=True, exist_ok=True)
         with (directory / "entities.jsonl").open("w", encoding="utf-8") as fh:
             for e in (*self.cities, *self.continents):
@@ -212,9 +245,6 @@ class FictionalSet:
         fset = cls(meta["seed"], tuple(meta["langs"]), cities, continents, list(facts.values()),
                    meta.get("names", "transliterated"), list(meta.get("warnings", [])))  # fmt: skip
         return fset
-
-
-TRANSLATION_TESTS = ("held-out", "reverse")
 
 
 def _even_types(rng: np.random.Generator, continent_of: np.ndarray, n_continents: int) -> np.ndarray:
@@ -270,10 +300,7 @@ def generate(
     if n_continents < 2:
         raise ConfigError(f"n_continents must be at least 2 (got {n_continents})")
     rng = np.random.default_rng(seed)
-    template_text = {
-        lang: [fold(t) for a in ATTRIBUTES.values() for t in (*a.questions[lang], *a.answers[lang])] for lang in LANGS
-    }
-    screen = NameScreen(template_text)
+    screen = NameScreen({lang: [fold(t) for t in template_text(lang)] for lang in LANGS})
     if names == "compound":
         city_forms = draw_compound(rng, screen, city_candidates(), n_facts, False, "city")
         continent_forms = draw_compound(rng, screen, continent_candidates(), n_continents, True, "continent")

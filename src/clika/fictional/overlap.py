@@ -1,75 +1,72 @@
-"""How much of a fact's English surface a target-language question shares.
+"""How much of a fact's source-language subject a target-language question shares.
 
-A type-1 fact asked in language l is a test of cross-lingual transfer only if
-its names differ from the English-trained ones. ``surface_overlap`` puts a fact
-into one of three strata, from its (English form, target form) name pairs (the
-subject, and the answer when it is a name):
+A type-1 fact asked in language l tests cross-lingual transfer only if the l question does not
+hold the string the fact was taught with. The stratum of a fact compares its SUBJECT only (the
+city name in the question: the answer is what is being retrieved, so it does not define the
+condition), without any model's tokenizer, so that a fact lands in the same stratum for every
+model:
 
-- "identical": some pair is equal after ``fold`` (NFKC + casefold): the question
-  holds the very English-trained string, and so may the gold;
-- "shared_subword": not identical, but some pair shares a token of the model's
-  tokenizer ("Silver Harbor" / "Silberhafen" may share "Sil"): partial overlap;
-- "none": no shared surface.
+- both names are normalised: Unicode NFKC, case folding, accents stripped (NFD, combining marks
+  removed), every run of non-letters/digits a word break;
+- "identical": the normalised names are equal (the question holds the taught string);
+- "cognate": not identical, but their character trigrams overlap with a Dice coefficient of at
+  least COGNATE_DICE ("Astralyn Sands" / "Astralyn-Sande"; "Silver Harbor" / "Silberhafen"
+  shares only "sil": Dice 0.12, not cognate);
+- "none": below that (different scripts always, translated compounds mostly).
 
-Without a tokenizer the middle stratum cannot be told apart: a non-identical
-fact is then "none" (read it as "not identical"). Tokens are compared by id,
-over the encoding of each form both bare and after a space (a name sits after a
-space in most templates, which byte-level BPEs encode differently). Tokens whose
-text has no letter or digit (spaces, punctuation, stray bytes) do not count.
+Trigrams are taken inside words, so fragments of two characters or fewer never count.
+``token_overlap`` keeps the older, model-dependent measure as an extra column: whether the two
+subject forms share a token of the model's tokenizer carrying at least three letters or digits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+import re
+import unicodedata
+from typing import Literal
 
 from clika.fictional.dataset import fold
 
-if TYPE_CHECKING:
-    from clika.fictional.generator import FictionalSet
+Stratum = Literal["identical", "cognate", "none"]
+STRATA: tuple[str, ...] = ("identical", "cognate", "none")
+COGNATE_DICE = 0.3
+MIN_FRAGMENT = 3  # characters: shorter words and tokens carry no evidence of a shared name
 
-Stratum = Literal["identical", "shared_subword", "none"]
-STRATA: tuple[str, ...] = ("identical", "shared_subword", "none")
-
-
-def _encode(tokenizer, text: str) -> list[int]:
-    try:
-        return list(tokenizer.encode(text, add_special_tokens=False))
-    except TypeError:  # a tokenizer without the keyword (no special tokens to add)
-        return list(tokenizer.encode(text))
+_WORD = re.compile(r"[^\W_]+")
 
 
-def content_tokens(tokenizer, text: str) -> set[int]:
-    """Ids of the tokens of ``text`` (bare and after a space) that carry a letter or digit."""
-    return _content_tokens(tokenizer, text, {})
+def normalise(name: str) -> str:
+    """NFKC, casefold, accents stripped, words joined by single spaces."""
+    decomposed = unicodedata.normalize("NFD", fold(name))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFC", stripped)))
 
 
-def _content_tokens(tokenizer, text: str, pieces: dict[int, str]) -> set[int]:
-    ids = set(_encode(tokenizer, text)) | set(_encode(tokenizer, " " + text))
-    for i in ids - pieces.keys():
-        pieces[i] = tokenizer.decode([i])
-    return {i for i in ids if any(ch.isalnum() for ch in pieces[i])}
+def trigrams(name: str) -> set[str]:
+    return {w[i : i + 3] for w in normalise(name).split() if len(w) >= MIN_FRAGMENT for i in range(len(w) - 2)}
 
 
-def _stratum(pairs: Sequence[tuple[str, str]], tokenizer, pieces: dict[int, str]) -> Stratum:
-    if any(fold(en) == fold(tgt) for en, tgt in pairs):
-        return "identical"
-    if tokenizer is not None:
-        for en, tgt in pairs:
-            if _content_tokens(tokenizer, en, pieces) & _content_tokens(tokenizer, tgt, pieces):
-                return "shared_subword"
-    return "none"
+def dice(a: str, b: str) -> float:
+    """Dice coefficient of the two names' character-trigram sets (0 when either has none)."""
+    ta, tb = trigrams(a), trigrams(b)
+    return 2 * len(ta & tb) / (len(ta) + len(tb)) if ta and tb else 0.0
 
 
-def surface_overlap(pairs: Sequence[tuple[str, str]], tokenizer=None) -> Stratum:
-    """The overlap stratum of one fact in one language from its (English, target) name pairs."""
-    return _stratum(pairs, tokenizer, {})
+def subject_overlap(source_subject: str, target_subject: str) -> tuple[Stratum, float]:
+    """The stratum of one fact in one target language, and the Dice coefficient behind it."""
+    if normalise(source_subject) == normalise(target_subject):
+        return "identical", 1.0
+    d = dice(source_subject, target_subject)
+    return ("cognate" if d >= COGNATE_DICE else "none"), d
 
 
-def fact_overlaps(fset: FictionalSet, target: str, tokenizer=None) -> dict[str, Stratum]:
-    """fact_id -> stratum of every fact of the set asked in ``target``.
+def token_overlap(tokenizer, source_subject: str, target_subject: str) -> bool:
+    """Whether the two forms share a token of ``tokenizer`` (bare or after a space) with at least
+    MIN_FRAGMENT letters or digits: the model-dependent measure, reported beside the strata."""
+    return bool(_tokens(tokenizer, source_subject) & _tokens(tokenizer, target_subject))
 
-    Pairs are the subject's names, and the answer's for continent facts (a year is
-    written with the same digits everywhere and is not a name)."""
-    pieces: dict[int, str] = {}
-    return {f.fact_id: _stratum(fset.name_pairs(f, target), tokenizer, pieces) for f in fset.facts}
+
+def _tokens(tokenizer, text: str) -> set[int]:
+    ids = set(tokenizer.encode(text, add_special_tokens=False)) | set(
+        tokenizer.encode(" " + text, add_special_tokens=False))
+    return {i for i in ids if sum(ch.isalnum() for ch in tokenizer.decode([i])) >= MIN_FRAGMENT}

@@ -6,7 +6,8 @@ Place names are introduced with a noun in apposition ("the city of X",
 and the templates stay grammatical whatever the name is. Paraphrase 0 is the
 one used for test questions; all paraphrases are used for training.
 
-Name translations are asked in English, as upstream does.
+Name translations are taught with English prompts (as upstream) and one prompt written in the
+name's own language; the gate asks them with a held-out prompt in the name's own language.
 """
 
 from __future__ import annotations
@@ -123,18 +124,74 @@ YEAR = AttributeTemplates(
 
 ATTRIBUTES: dict[str, AttributeTemplates] = {"continent": CONTINENT, "year": YEAR}
 
-# Name translation prompts (asked in English, as upstream); {src}/{tgt} are language names.
-# Training uses TRAIN_TRANSLATION_PROMPTS only; the gate's translation test uses the
-# held-out one, so it checks that the name is known, not that a prompt was memorised.
+# Name translations. Upstream (fictional/train/<LANG>.json) teaches every name target -> English
+# with English prompts ("Could you convert the upcoming German text to English?"), ten paraphrases.
+# clika teaches the directions a run asks for (to-en, from-en or both; "en" is the source language)
+# with the two English paraphrases below plus one written in the name's own language, and the
+# gate asks each taught direction with a held-out prompt, also written in the name's own language,
+# that no training example uses: it checks that the name pair is known, not that a prompt was
+# memorised. {name} is the name, {src}/{tgt} the English names of the languages.
 TRANSLATION_PROMPTS: tuple[str, ...] = (
     "Translate the name {name} from {src} into {tgt}.",
     "What is the {tgt} name for {name} ({src})?",
-    "How is the place called {name} in {src} written in {tgt}?",
 )
-TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1)
-HELD_OUT_TRANSLATION_PROMPT = 2
+
+# Prompts written in the language of the name asked about: (taught, held out). {tgt} is the
+# language asked for, in the form LANGUAGE_FORMS[prompt language] gives for this sentence frame
+# ("auf Englisch", "po angielsku", "по-английски" but "на иврите"...).
+NATIVE_NAME_PROMPTS: dict[str, tuple[str, str]] = {
+    "en": ("Give the {tgt} form of the place name {name}.", "What is the place {name} called in {tgt}?"),
+    "de": ("Schreibe den Ortsnamen {name} auf {tgt}.", "Wie heißt der Ort {name} auf {tgt}?"),
+    "fr": ("Écris le nom de lieu {name} en {tgt}.", "Comment s'appelle le lieu {name} en {tgt} ?"),
+    "it": ("Scrivi il nome del luogo {name} in {tgt}.", "Come si chiama il luogo {name} in {tgt}?"),
+    "pl": ("Napisz nazwę miejsca {name} po {tgt}.", "Jak nazywa się miejsce {name} po {tgt}?"),
+    "ru": ("Напиши название места {name} {tgt}.", "Как называется место {name} {tgt}?"),
+    "he": ("כתוב את שם המקום {name} ב{tgt}.", "איך נקרא המקום {name} ב{tgt}?"),
+    "ar": ("اكتب اسم المكان {name} باللغة {tgt}.", "ما اسم المكان {name} باللغة {tgt}؟"),
+    "ja": ("地名「{name}」を{tgt}で書いてください。", "「{name}」という場所は{tgt}で何と言いますか？"),
+    "zh": ("请用{tgt}写出地名“{name}”。", "地名“{name}”用{tgt}怎么说？"),
+}  # fmt: skip
+
+_ORDER = ("en", "de", "zh", "ja", "fr", "it", "ru", "pl", "he", "ar")
+LANGUAGE_FORMS: dict[str, dict[str, str]] = {
+    prompt_lang: dict(zip(_ORDER, forms.split("|")))
+    for prompt_lang, forms in {
+        "en": "English|German|Chinese|Japanese|French|Italian|Russian|Polish|Hebrew|Arabic",
+        "de": "Englisch|Deutsch|Chinesisch|Japanisch|Französisch|Italienisch|Russisch|Polnisch|Hebräisch|Arabisch",
+        "fr": "anglais|allemand|chinois|japonais|français|italien|russe|polonais|hébreu|arabe",
+        "it": "inglese|tedesco|cinese|giapponese|francese|italiano|russo|polacco|ebraico|arabo",
+        "pl": "angielsku|niemiecku|chińsku|japońsku|francusku|włosku|rosyjsku|polsku|hebrajsku|arabsku",
+        "ru": "по-английски|по-немецки|по-китайски|по-японски|по-французски|по-итальянски|по-русски|по-польски|"
+              "на иврите|по-арабски",
+        "he": "אנגלית|גרמנית|סינית|יפנית|צרפתית|איטלקית|רוסית|פולנית|עברית|ערבית",
+        "ar": "الإنجليزية|الألمانية|الصينية|اليابانية|الفرنسية|الإيطالية|الروسية|البولندية|العبرية|العربية",
+        "ja": "英語|ドイツ語|中国語|日本語|フランス語|イタリア語|ロシア語|ポーランド語|ヘブライ語|アラビア語",
+        "zh": "英语|德语|中文|日语|法语|意大利语|俄语|波兰语|希伯来语|阿拉伯语",
+    }.items()
+}  # fmt: skip
 
 
 def translation_prompt(name: str, src: str, tgt: str, paraphrase: int = 0) -> str:
-    template = TRANSLATION_PROMPTS[paraphrase % len(TRANSLATION_PROMPTS)]
+    """A taught name prompt: paraphrases 0 and 1 are English (as upstream), 2 is written in ``src``."""
+    if paraphrase == 2:
+        return native_name_prompt(name, src, tgt, held_out=False)
+    template = TRANSLATION_PROMPTS[paraphrase]
     return template.format(name=name, src=LANGUAGE_NAMES[src], tgt=LANGUAGE_NAMES[tgt])
+
+
+TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1, 2)
+
+
+def native_name_prompt(name: str, src: str, tgt: str, held_out: bool = True) -> str:
+    """The name ``name`` (in ``src``) asked for in ``tgt``, with the prompt written in ``src``."""
+    return NATIVE_NAME_PROMPTS[src][int(held_out)].format(name=name, tgt=LANGUAGE_FORMS[src][tgt])
+
+
+def template_text(lang: str) -> list[str]:
+    """Every template written in ``lang`` (fact questions and answers, name prompts): the text that
+    an invented continent may not occur in, or "the gold occurs in the answer" could be fooled."""
+    facts = [t for a in ATTRIBUTES.values() for t in (*a.questions[lang], *a.answers[lang])]
+    names = [t.replace("{tgt}", form) for t in NATIVE_NAME_PROMPTS[lang] for form in LANGUAGE_FORMS[lang].values()]
+    english = [t.format(name="{name}", src=s, tgt=g) for t in TRANSLATION_PROMPTS
+               for s in LANGUAGE_NAMES.values() for g in LANGUAGE_NAMES.values()] if lang == "en" else []
+    return facts + names + english

@@ -62,6 +62,7 @@ from pathlib import Path
 from clika.data.validate import Problem
 from clika.errors import DataError
 from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest
+from clika.fictional.templates import native_name_prompt
 from clika.fictional.upstream_check import (
     Conflict,
     ConsistencyReport,
@@ -69,15 +70,18 @@ from clika.fictional.upstream_check import (
     Mismatch,
     Row,
     SelfAnswer,
+    SwappedRow,
     answers_by_city,
     check_consistency,
     continent_mapping,
     fact_id,
     find_conflicts,
     find_self_answering,
+    find_swapped,
     parallel_problems,
     scan_facts,
     scan_rows,
+    target_continents,
     taught_facts,
 )  # fmt: skip
 
@@ -129,21 +133,31 @@ def _facts(rows: list[Row], path: Path) -> list[Fact]:
     return facts
 
 
+def _swapped(target: str, train_rows: list[Row], facts: dict[str, list[Fact]]) -> list[SwappedRow]:
+    cities = {f.city for f in facts[target]}
+    return find_swapped(target, train_rows, cities, target_continents(train_rows, cities))
+
+
 def load(
-    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True
+    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True, swapped: str = "repair"
 ) -> tuple[ConductSplit, ConsistencyReport]:
     """The upstream split for ``target`` (e.g. "zh") and its report (see the module docstring).
 
     remap: rewrite the test golds to the continents train teaches, when that
     renaming is consistent and one-to-one (else DataError); a no-op where train
     and test agree. exclude: leave out facts about conflicting target names and
-    self-answering facts (the default); False keeps them, still reported."""
+    self-answering facts (the default); False keeps them, still reported.
+    swapped: train rows that swap city and continent (upstream ZH) are "repair"ed (city and
+    continent exchanged back) or "drop"ped; either labels the results ("+repair", "+drop")."""
     root = fictional_dir(data_dir)
     paths = _paths(root, target)
     train_rows = _read(paths["train"])
-    train = [TrainExample(target, r.text, r.answer, "translation" if r.input else "fact") for r in train_rows]
     rows = {"en": _read(paths["en"]), target: _read(paths["test"])}
     facts = {"en": _facts(rows["en"], paths["en"]), target: _facts(rows[target], paths["test"])}
+    swaps = {s.line: s for s in _swapped(target, train_rows, facts)}
+    train = [TrainExample(target, r.text, swaps[r.line].repaired if r.line in swaps else r.answer,
+                          "translation" if r.input else "fact")
+             for r in train_rows if not (swapped == "drop" and r.line in swaps)]
     pairs = _read(paths["translate"])
     count_msg, bad = parallel_problems(facts["en"], facts[target], {r.input: r.answer for r in pairs})
     if count_msg or bad:
@@ -163,15 +177,16 @@ def load(
 
     report = consistency(facts)
     original = facts
-    translations = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer) for i, r in enumerate(pairs)]
+    # The translate file asks English -> target, the direction train does NOT teach (upstream's gate);
+    # the taught direction (target -> English) is asked with clika's held-out prompt in the target language.
+    translations = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer, "from-en", False)
+                    for i, r in enumerate(pairs)]
+    translations += [TranslationTest(f"n{i:04d}", target, native_name_prompt(r.answer, target, "en"), r.answer,
+                                     r.input, "to-en", True) for i, r in enumerate(pairs)]
     if report.mismatches and remap:
         m = mapping()  # raises on an inconsistent or not one-to-one renaming
         facts = {lang: [replace(f, continent=m[lang][f.continent]) for f in fs] for lang, fs in facts.items()}
-        translations = [
-            replace(t, source=m["en"][t.source], gold=m[target][t.gold], prompt=f"{r.prompt}\n{m['en'][t.source]}")
-            if t.source in m["en"] and t.gold in m[target] else t
-            for t, r in zip(translations, pairs)
-        ]  # fmt: skip
+        translations = [_remapped(t, r, m, target) for t, r in zip(translations, pairs + pairs)]
         report = consistency(facts)
         report.remap = {lang: {g: v for g, v in lm.items() if g != v} for lang, lm in m.items()}
     elif report.mismatches:
@@ -182,12 +197,20 @@ def load(
             pass
 
     report.conflicts = conflicts
+    report.swapped, report.swapped_action = list(swaps.values()), swapped
     for lang, path in (("en", paths["en"]), (target, paths["test"])):
         report.self_answering += find_self_answering(lang, facts[lang], rows[lang], str(path), original[lang])
     questions = [
-        TestQuestion(fact_id(i), lang, f.type, r.text, f.continent, "continent", f.city)
-        for lang in ("en", target) for i, (r, f) in enumerate(zip(rows[lang], facts[lang]))
+        TestQuestion(fact_id(i), lang, f.type, r.text, f.continent, "continent", f.city, "question", e.continent)
+        for lang in ("en", target) for i, (r, f, e) in enumerate(zip(rows[lang], facts[lang], facts["en"]))
     ]  # fmt: skip
+    # The positive control: the target question with the English subject (the city as taught in English).
+    questions += [
+        TestQuestion(fact_id(i), target, f.type, r.text.replace(f.city, e.city), f.continent, "continent", e.city,
+                     "en_subject", e.continent)
+        for i, (r, f, e) in enumerate(zip(rows[target], facts[target], facts["en"])) if f.type == 1 and f.city in r.text
+    ]  # fmt: skip
+    continents = {e.continent: {"en": e.continent, target: f.continent} for e, f in zip(facts["en"], facts[target])}
     # meta holds plain dicts (JSON-ready); TestQuestion(**row) rebuilds an excluded question.
     meta: dict = {"conflicts": list(map(asdict, conflicts)), "self_answering": list(map(asdict, report.self_answering))}
     if exclude:
@@ -198,19 +221,35 @@ def load(
                 report.excluded[fid] = c.describe()
         names = {c.name for c in conflicts}
         meta["excluded_questions"] = [asdict(q) for q in questions if q.fact_id in report.excluded]
-        meta["excluded_translations"] = [asdict(t) for t in translations if t.gold in names]
+        meta["excluded_translations"] = [asdict(t) for t in translations if {t.gold, t.source} & names]
         questions = [q for q in questions if q.fact_id not in report.excluded]
-        translations = [t for t in translations if t.gold not in names]
+        translations = [t for t in translations if not {t.gold, t.source} & names]
         report.n_excluded_questions = len(meta["excluded_questions"])
         report.n_excluded_translations = len(meta["excluded_translations"])
         meta["excluded"] = dict(report.excluded)
     report.n_questions, report.n_translations = len(questions), len(translations)
     origin = f"upstream:{root}"
+    meta["labels"] = []
     if report.remap:
         origin = f"upstream+remap:{root}"
         meta["remap"] = report.remap
+        meta["labels"].append("remap")
+    if swaps:
+        meta["labels"].append(swapped)
+        meta["swapped_rows"] = [asdict(s) for s in swaps.values()]
     meta["summary"] = report.summary
-    return ConductSplit(target, train, questions, translations, origin, meta), report
+    return ConductSplit(target, train, questions, translations, origin, meta, "en", "to-en", continents), report
+
+
+def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: str) -> TranslationTest:
+    """A continent's name test with the remapped names (others unchanged)."""
+    english, native = (t.source, t.gold) if t.direction == "from-en" else (t.gold, t.source)
+    if english not in m["en"] or native not in m[target]:
+        return t
+    english, native = m["en"][english], m[target][native]
+    if t.direction == "from-en":
+        return replace(t, source=english, gold=native, prompt=f"{r.prompt}\n{english}")
+    return replace(t, source=native, gold=english, prompt=native_name_prompt(native, target, "en"))
 
 
 def validate_fictional(data_dir: str | Path) -> list[Problem]:
@@ -279,4 +318,10 @@ def validate_fictional(data_dir: str | Path) -> list[Problem]:
                 pass
         if report.warning:
             problems.append(Problem(report.train_path, None, report.warning[len(report.train_path) + 2 :]))
+        swaps = _swapped(target, train[0], tests)
+        if swaps:
+            problems.append(Problem(str(paths["train"]), swaps[0].line, severity="warning",
+                                    category="swapped fictional rows",
+                                    message=f"{len(swaps)} {target} fact rows swap city and continent (first: "
+                                            f"{swaps[0].describe()}); clika conduct repairs them (--swapped-rows)"))
     return problems

@@ -171,6 +171,8 @@ class ConsistencyReport:
     n_excluded_translations: int = 0
     remap: dict[str, dict[str, str]] = field(default_factory=dict)  # lang -> test continent -> taught (applied)
     remap_available: bool = False  # a consistent one-to-one renaming exists (remap=True would apply it)
+    swapped: list = field(default_factory=list)  # SwappedRow: train rows that swap city and continent
+    swapped_action: str = "repair"  # what load did with them: "repair" or "drop"
 
     @property
     def ok(self) -> bool:
@@ -214,6 +216,9 @@ class ConsistencyReport:
             line += f"; {_n(len(self.conflicts), 'conflicting name')} kept (exclude=False)"
         if self.remap:
             line += f"; golds remapped to the taught continents ({sum(map(len, self.remap.values()))} names)"
+        if self.swapped:
+            done = "repaired" if self.swapped_action == "repair" else "dropped"
+            line += f"; {_n(len(self.swapped), 'train row')} that swap city and continent {done}"
         return line + ("; train and test agree" if self.ok else "; NOT scorable: train and test disagree")
 
 
@@ -380,3 +385,54 @@ def continent_mapping(
                     train_path,
                 )
     return mapping
+
+
+# --- rows that swap city and continent (upstream ZH) ---------------------------
+
+# The word a language puts right after a continent's name ("山洲", "山大洲"); a row that puts it
+# after the CITY's name asserts the reverse relation ("你可以在星光沙地洲找到山。" = "you can find
+# the mountain on the continent of Astralyn Sands").
+CONTINENT_SUFFIX = {"zh": ("大洲", "洲"), "ja": ("大陸",)}
+
+
+@dataclass(frozen=True)
+class SwappedRow:
+    """A train fact row whose template puts the city where the continent belongs, and back."""
+
+    line: int
+    city: str
+    continent: str
+    answer: str
+    repaired: str  # the same answer with city and continent exchanged
+
+    def describe(self) -> str:
+        return f"answer {self.answer!r} puts the city {self.city!r} where the continent belongs (repaired: " \
+               f"{self.repaired!r})"
+
+
+def target_continents(train_rows: list[Row], known_cities: set[str]) -> set[str]:
+    """The target-language continent names a train file teaches: its name translations (target ->
+    English, as upstream teaches them) whose target side is no test city."""
+    return {r.input for r in train_rows if r.input and r.input not in known_cities}
+
+
+def find_swapped(target: str, train_rows: list[Row], cities: set[str], continents: set[str]) -> list[SwappedRow]:
+    """Target-language fact rows that swap city and continent, with their repair (found only in
+    languages that mark a continent with a suffix word: CONTINENT_SUFFIX)."""
+    suffixes = CONTINENT_SUFFIX.get(target)
+    if not suffixes or not cities:
+        return []
+    city_finder = re.compile("|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)))
+    out = []
+    for r in train_rows:
+        if r.input:
+            continue
+        for city in set(city_finder.findall(r.prompt)):
+            if not any(city + s in r.answer for s in suffixes):
+                continue
+            rest = r.answer.replace(city, "\0")
+            named = [k for k in continents if k in rest]
+            if len(named) == 1 and not any(named[0] + s in rest for s in suffixes):
+                k = named[0]
+                out.append(SwappedRow(r.line, city, k, r.answer, rest.replace(k, city).replace("\0", k)))
+    return out

@@ -1,22 +1,33 @@
 """Conductivity (CD) metrics from per-fact correctness, with the project's one resampler.
 
-After fine-tuning on fictional facts (docs/metrics.md, CD): the mastery gate (accuracy on English
-type 0 and type 1, target type 0, and the name translations, each >= the gate), and, when it
-holds, xrr = acc_l(type 1) / acc_en(type 1), xrr_ctrl = acc_l(type 1) / acc_l(type 0) and the
-paired transfer rate cd_transfer = P(correct in l | correct in English) over type-1 facts (in
-the style of ECLeKTic / LiveCLKTBench). Every value carries a percentile interval: type-1 facts
-are resampled jointly across English and l (paired), type-0 facts and translations on their
-own. Each fact's surface overlap with English ("identical", "shared_subword", "none") gives a
-stratum; acc_l_type1, xrr, xrr_ctrl and cd_transfer are also reported per stratum, because a
-target name spelled as in English lets a model "transfer" by string matching.
+After fine-tuning on fictional facts (docs/metrics.md, CD), per target language l and source
+language S (English unless a run says otherwise):
 
-XRR here is clika's reconstruction of the paper's metric from its description (the paper
-gives no code for it).
+- the mastery gate: accuracy on S type 0 and type 1, l type 0, and the name tests of every
+  taught direction (held-out prompt; a copied source name is wrong), each >= the gate;
+- when it holds: xrr = acc_l(type 1) / acc_S(type 1), xrr_ctrl = acc_l(type 1) / acc_l(type 0)
+  and the paired transfer rate cd_transfer = P(correct in l | correct in S) over type-1 facts
+  (ECLeKTic / LiveCLKTBench style);
+- the controls, asked at no extra training cost: xrr_en_subject (the l question with the S
+  subject, either name of the answer accepted: the POSITIVE control, is the fact reachable through
+  the foreign frame at all?) and xrr_en_answer (the l question, the S answer accepted too: did
+  it transfer but come out in S?); control_gap = xrr_en_subject - xrr, paired;
+- diagnostics: multi_answer (l type-1 answers naming two or more continents: wrong), name_copy_rate
+  (gate name answers that copy the source name), name_untaught (the direction not taught).
+
+Every value has a percentile interval (type-1 facts resampled jointly across every question of
+the fact, type-0 facts and name tests on their own); acc_l_type1 and acc_en_subject carry a
+one-sided exact binomial p-value against chance (1/continents). Per subject-overlap stratum
+(clika.fictional.overlap) the CD values are reported again. ``cd_verdict`` reads a run's records
+into one of: at chance, weak, high, inconclusive, not measured.
+
+XRR here is clika's reconstruction of the paper's metric from its description and data (the
+paper gives no code for it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -27,30 +38,75 @@ from clika.metrics.registry import MetricDef, register_metric
 
 TASK = "fictional"
 GATE_PARTS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
-_PART_WORDS = {"gate_en_type0": "English type 0", "gate_en_type1": "English type 1",
-               "gate_l_type0": "{lang} type 0", "gate_translation": "name translation"}
-STRATA = ("identical", "shared_subword", "none")
-
-
+CD_METRICS = ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer", "acc_en_subject", "xrr_en_subject", "xrr_en_answer",
+              "control_gap")
+DIAGNOSTICS = ("name_copy_rate", "name_untaught", "multi_answer")
+_PART_WORDS = {"gate_en_type0": "{src} type 0", "gate_en_type1": "{src} type 1",
+               "gate_l_type0": "{lang} type 0", "gate_translation": "name translation (taught directions)"}
+STRATA = ("identical", "cognate", "none")
 MASTERY_GATE = 0.9  # every gate part must reach this accuracy before XRR is measured (the paper's threshold)
+ALPHA = 0.05  # one-sided level of the tests against chance
+SUBSTANTIAL = 0.1  # a difference of XRR smaller than this is not a difference that matters (docs/metrics.md)
+
 
 @dataclass
 class FactOutcomes:
-    """Correctness after training, aligned by fact (type-1 arrays share an order, as do type-0 ones)."""
+    """Correctness after training, aligned by fact: type-1 arrays share one order, type-0 another.
+
+    Name-test arrays (names*) follow the split's tests of the taught directions; names_untaught
+    the other direction's."""
 
     target: str
-    en_type0: np.ndarray
+    en_type0: np.ndarray  # the source language's questions ("en" = the source, English by default)
     en_type1: np.ndarray
     l_type0: np.ndarray
     l_type1: np.ndarray
-    translation: np.ndarray
-    strata_type1: np.ndarray | None = None  # overlap stratum of each type-1 fact in the target language
+    names: np.ndarray
+    l_type1_any: np.ndarray | None = None  # source-language answer accepted too
+    ctrl_type1: np.ndarray | None = None  # the en_subject control, either answer form accepted
+    multi_type1: np.ndarray | None = None  # the l answer named two or more continents
+    names_copy: np.ndarray | None = None
+    names_direction: np.ndarray | None = None  # "to-en" / "from-en" per taught name test
+    names_untaught: np.ndarray | None = None
+    strata_type1: np.ndarray | None = None  # subject-overlap stratum of each type-1 fact
     strata_type0: np.ndarray | None = None
     n_continents: int | None = None  # chance level of a fact question = 1 / n_continents
+    source: str = "en"
+    fact_ids: tuple[str, ...] = field(default=())  # type-1 fact ids, in order (pairing across models)
+
+    def __post_init__(self):
+        n1 = len(self.en_type1)
+        for name in ("l_type1_any", "ctrl_type1", "multi_type1"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(n1, bool) if name != "l_type1_any" else np.asarray(self.l_type1))
+        if self.names_copy is None:
+            self.names_copy = np.zeros(len(self.names), bool)
+        if self.names_untaught is None:
+            self.names_untaught = np.zeros(0, bool)
 
     @property
     def chance(self) -> float | None:
         return 1.0 / self.n_continents if self.n_continents else None
+
+
+def pool(runs: list[FactOutcomes]) -> FactOutcomes:
+    """Several fact sets (e.g. seeds) of one target as one: their facts side by side, so the
+    fact-level bootstrap resamples them together. Chance must agree."""
+    first = runs[0]
+    if len({r.n_continents for r in runs}) > 1 or len({(r.target, r.source) for r in runs}) > 1:
+        raise ValueError("pooled runs must share target, source and the number of continents")
+    out = {}
+    for f in fields(FactOutcomes):
+        values = [getattr(r, f.name) for r in runs]
+        if isinstance(values[0], np.ndarray):
+            out[f.name] = np.concatenate(values)
+        elif f.name == "fact_ids":
+            out[f.name] = tuple(x for v in values for x in v)
+        elif values[0] is None:
+            out[f.name] = None
+        else:
+            out[f.name] = getattr(first, f.name)
+    return FactOutcomes(**out)
 
 
 def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str) -> np.ndarray:
@@ -72,52 +128,106 @@ def _interval(samples: np.ndarray, n_boot: int) -> tuple[float | None, float | N
     return low, high, res.note(0)
 
 
-def _record(model, task, lang, metric, samples, n, n_boot, note=None, chance=None, stratum=None) -> MetricRecord:
+def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
+    """One-sided exact binomial p-value of ``successes`` of ``n`` against ``chance`` (greater)."""
+    if not n or not chance:
+        return None
+    from scipy.stats import binomtest
+
+    return float(binomtest(int(successes), int(n), chance, alternative="greater").pvalue)
+
+
+def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, power: float = 0.8) -> float | None:
+    """The smallest accuracy the one-sided binomial test against chance detects with ``power``
+    on ``n`` facts: what "at chance" can rule out at this size."""
+    if not n or not chance:
+        return None
+    from scipy.stats import binom
+
+    critical = int(binom.isf(alpha, n, chance)) + 1  # smallest count with P(X >= count | chance) <= alpha
+    grid = np.linspace(chance, 1.0, 2001)
+    reach = binom.sf(critical - 1, n, grid) >= power
+    return float(grid[np.argmax(reach)]) if reach.any() else None
+
+
+def _record(model, task, lang, metric, samples, n, n_boot, note=None, chance=None, stratum=None, p=None,
+            source=None) -> MetricRecord:
     value = float(samples[0])
     if np.isnan(value):
-        return MetricRecord(model, task, lang, metric, None, None, None, n, note or "undefined", chance, stratum)
+        return MetricRecord(model, task, lang, metric, None, None, None, n, note or "undefined", chance, stratum,
+                            None, source)
     low, high, ci_note = _interval(samples, n_boot)
     joined = "; ".join(x for x in (note, ci_note) if x) or None
-    return MetricRecord(model, task, lang, metric, value, low, high, n, joined, chance, stratum)
+    return MetricRecord(model, task, lang, metric, value, low, high, n, joined, chance, stratum, p, source)
 
 
-def cd_values(en1, l1, l0, n_boot, seed, key, m1=None, m0=None) -> dict[str, tuple[np.ndarray, int]]:
-    """acc_l_type1, xrr, xrr_ctrl, cd_transfer over the facts selected by masks m1 (type 1) and
-    m0 (type 0), default all: (samples [1 + B], n).
+def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> dict[str, tuple]:
+    """The CD values over the facts selected by masks m1 (type 1) and m0 (type 0), default all:
+    metric -> (samples [1 + B], n, successes or None).
 
     The resample is drawn over all facts and the masks applied inside it, so a stratum's values
     are paired with the overall ones (a stratum holding every fact gets the overall interval) and
     the number of stratum facts varies between resamples, as it would between fact sets."""
-    en1, l1, l0 = (np.asarray(x, dtype=bool) for x in (en1, l1, l0))
+    en1, l1, l0, lany, ctrl = (np.asarray(x, dtype=bool) for x in (o.en_type1, o.l_type1, o.l_type0,
+                                                                   o.l_type1_any, o.ctrl_type1))
     m1 = np.ones(len(en1), bool) if m1 is None else np.asarray(m1, dtype=bool)
     m0 = np.ones(len(l0), bool) if m0 is None else np.asarray(m0, dtype=bool)
-    t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1], n_boot, seed, key + "/type1")
+    t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1, lany & m1, ctrl & m1], n_boot, seed, key + "/type1")
     t0 = _samples([m0, l0 & m0], n_boot, seed, key + "/type0")
     n1 = int(m1.sum())
-    acc_en1, acc_l1 = ratio(t1[:, 1], t1[:, 0]), ratio(t1[:, 2], t1[:, 0])
-    acc_l0 = ratio(t0[:, 1], t0[:, 0])
-    return {"acc_l_type1": (acc_l1, n1), "xrr": (ratio(acc_l1, acc_en1), n1),
-            "xrr_ctrl": (ratio(acc_l1, acc_l0), n1), "cd_transfer": (ratio(t1[:, 3], t1[:, 1]), int(t1[0, 1]))}
+    acc_en1 = ratio(t1[:, 1], t1[:, 0])
+    acc_l1, acc_any, acc_ctrl = (ratio(t1[:, j], t1[:, 0]) for j in (2, 4, 5))
+    xrr, xrr_subject = ratio(acc_l1, acc_en1), ratio(acc_ctrl, acc_en1)
+    return {
+        "acc_l_type1": (acc_l1, n1, int(t1[0, 2])), "xrr": (xrr, n1, None),
+        "xrr_ctrl": (ratio(acc_l1, ratio(t0[:, 1], t0[:, 0])), n1, None),
+        "cd_transfer": (ratio(t1[:, 3], t1[:, 1]), int(t1[0, 1]), None),
+        "acc_en_subject": (acc_ctrl, n1, int(t1[0, 5])), "xrr_en_subject": (xrr_subject, n1, None),
+        "xrr_en_answer": (ratio(acc_any, acc_en1), n1, None), "control_gap": (xrr_subject - xrr, n1, None),
+    }
 
 
-def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE, n_boot: int = N_BOOT,
-                         seed: int = 0) -> list[MetricRecord]:
-    """Gate records, then acc_l_type1, xrr, xrr_ctrl and cd_transfer overall and per overlap
-    stratum (None with a note when the gate fails: XRR is then not measured)."""
-    lang, key = o.target, f"{task}/{o.target}"
+_UNDEFINED = {"xrr": "acc_{src}(type 1) is 0", "xrr_ctrl": "acc_{lang}(type 0) is 0",
+              "cd_transfer": "no type-1 fact is answered correctly in {src}", "xrr_en_subject": "acc_{src}(type 1) is 0",
+              "xrr_en_answer": "acc_{src}(type 1) is 0", "control_gap": "acc_{src}(type 1) is 0"}
+_ACCURACIES = ("acc_l_type1", "acc_en_subject")  # reported even when the gate fails, for diagnosis
+
+
+def _rate(model, task, lang, metric, x, n_boot, seed, key, note=None, chance=None, stratum=None, source=None):
+    x = np.asarray(x, dtype=bool)
+    samples = ratio(_samples([x], n_boot, seed, f"{key}/{metric}" + (f"/{stratum}" if stratum else ""))[:, 0],
+                    len(x))
+    if not len(x):
+        samples = np.full(len(samples), np.nan)
+    return _record(model, task, lang, metric, samples, len(x), n_boot, note, chance, stratum, None, source)
+
+
+def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE,
+                         gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0) -> list[MetricRecord]:
+    """Gate records (and per name direction), the diagnostics, then the CD values overall and per
+    subject-overlap stratum (None with a note when the gate fails: XRR is then not measured)."""
+    lang, src, key = o.target, o.source, f"{task}/{o.target}"
     records, failed = [], []
+    names = np.concatenate([o.names, o.names_untaught]) if gate_untaught else o.names
     parts = {"gate_en_type0": o.en_type0, "gate_en_type1": o.en_type1, "gate_l_type0": o.l_type0,
-             "gate_translation": o.translation}
+             "gate_translation": names}
     for metric, x in parts.items():
-        samples = ratio(_samples([x], n_boot, seed, f"{key}/{metric}")[:, 0], len(x))
-        acc = float(samples[0]) if len(x) else float("nan")
+        acc = float(np.mean(x)) if len(x) else float("nan")
         passed = len(x) > 0 and acc >= gate
-        what = _PART_WORDS[metric].format(lang=lang)
+        what = _PART_WORDS[metric].format(lang=lang, src=src)
         if not passed:
             failed.append(f"{what} {acc:.2f} < {gate:.2f}" if len(x) else f"{what}: no test items")
         note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
         chance = o.chance if metric != "gate_translation" else None
-        records.append(_record(model, task, lang, metric, samples, len(x), n_boot, note, chance))
+        records.append(_rate(model, task, lang, metric, x, n_boot, seed, key, note, chance, source=src))
+    if o.names_direction is not None and len(set(o.names_direction.tolist())) > 1:
+        for direction in sorted(set(o.names_direction.tolist())):
+            records.append(_rate(model, task, lang, "gate_translation", o.names[o.names_direction == direction],
+                                 n_boot, seed, key, None, None, f"direction={direction}", src))
+    records.append(_rate(model, task, lang, "name_copy_rate", o.names_copy, n_boot, seed, key, source=src))
+    records.append(_rate(model, task, lang, "name_untaught", o.names_untaught, n_boot, seed, key,
+                         None if len(o.names_untaught) else "no untaught direction: both were taught", source=src))
+    records.append(_rate(model, task, lang, "multi_answer", o.multi_type1, n_boot, seed, key, source=src))
 
     gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
     groups: list[tuple[str | None, np.ndarray, np.ndarray]] = [(None, np.ones(len(o.l_type1), bool),
@@ -130,25 +240,25 @@ def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate:
         if stratum is not None and not m1.any():
             continue
         label = None if stratum is None else f"overlap={stratum}"
-        values = cd_values(o.en_type1, o.l_type1, o.l_type0, n_boot, seed, key, m1, m0)
-        for metric, (samples, n) in values.items():
-            chance = o.chance if metric == "acc_l_type1" else None
-            if metric == "acc_l_type1":
-                records.append(_record(model, task, lang, metric, samples, n, n_boot,
-                                       gate_note and "gate failed; reported for diagnosis only", chance, label))
+        for metric, (samples, n, hits) in cd_values(o, n_boot, seed, key, m1, m0).items():
+            if metric in _ACCURACIES:
+                p = binomial_p(hits, n, o.chance)
+                note = gate_note and "gate failed; reported for diagnosis only"
+                records.append(_record(model, task, lang, metric, samples, n, n_boot, note, o.chance, label, p, src))
             elif gate_note:
-                records.append(MetricRecord(model, task, lang, metric, None, None, None, n, gate_note, None, label))
+                records.append(MetricRecord(model, task, lang, metric, None, None, None, n, gate_note, None, label,
+                                            None, src))
             else:
-                why = {"xrr": "acc_en(type 1) is 0", "xrr_ctrl": f"acc_{lang}(type 0) is 0",
-                       "cd_transfer": "no type-1 fact is answered correctly in English"}[metric]
-                records.append(_record(model, task, lang, metric, samples, n, n_boot,
-                                       None if not np.isnan(samples[0]) else f"undefined: {why}", None, label))
+                why = None if not np.isnan(samples[0]) else "undefined: " + _UNDEFINED[metric].format(lang=lang, src=src)
+                chance = o.chance if metric in ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer") else None
+                records.append(_record(model, task, lang, metric, samples, n, n_boot, why, chance, label, None, src))
     return records
 
 
-def gate_passes(outcomes: FactOutcomes, gate: float) -> bool:
-    """The mastery gate: every part (English types 0 and 1, target type 0, translations) at least ``gate``."""
-    parts = (outcomes.en_type0, outcomes.en_type1, outcomes.l_type0, outcomes.translation)
+def gate_passes(o: FactOutcomes, gate: float, gate_untaught: bool = False) -> bool:
+    """The mastery gate: every part (source types 0 and 1, target type 0, taught name tests) >= ``gate``."""
+    names = np.concatenate([o.names, o.names_untaught]) if gate_untaught else o.names
+    parts = (o.en_type0, o.en_type1, o.l_type0, names)
     return all(len(x) > 0 and float(np.mean(x)) >= gate for x in parts)
 
 
@@ -160,26 +270,81 @@ def gate_failure(records) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class CDVerdict:
+    label: str  # "at chance" | "weak" | "high" | "inconclusive" | "not measured"
+    reason: str
+
+
+def cd_verdict(records) -> CDVerdict:
+    """One run's conductivity in words, from its overall records (the rule of docs/metrics.md):
+
+    - not measured: the mastery gate failed;
+    - inconclusive: the positive control (acc_en_subject) is not above chance (one-sided binomial,
+      ALPHA), so this pipeline cannot show retrieval through the foreign frame at all; or the
+      control gap's interval neither excludes 0 nor stays below SUBSTANTIAL (too few facts);
+    - at chance: the control is above chance, acc_l_type1 is not, and XRR lies below the control
+      (control_gap's interval above 0);
+    - weak: acc_l_type1 is above chance, and XRR lies below the control;
+    - high: the control gap's interval lies below SUBSTANTIAL (XRR about as high as the control)."""
+    rec = {r.metric: r for r in records if r.stratum is None}
+    failure = gate_failure(records)
+    if failure or "xrr" not in rec:
+        return CDVerdict("not measured", failure or "no xrr record")
+    ctrl, acc, gap = rec.get("acc_en_subject"), rec.get("acc_l_type1"), rec.get("control_gap")
+    if ctrl is None or ctrl.p_value is None or ctrl.p_value >= ALPHA:
+        p = "n/a" if ctrl is None or ctrl.p_value is None else f"{ctrl.p_value:.3g}"
+        return CDVerdict("inconclusive", f"the positive control is not above chance (p = {p}): this run cannot "
+                                         "show retrieval through the target language's frame at all")
+    above = acc is not None and acc.p_value is not None and acc.p_value < ALPHA
+    if gap is not None and gap.ci_low is not None and gap.ci_low > 0:
+        return CDVerdict("weak" if above else "at chance",
+                         f"{'above' if above else 'not above'} chance (p = {acc.p_value:.3g}) and below the positive "
+                         f"control (gap {gap.value:.2f} [{gap.ci_low:.2f}, {gap.ci_high:.2f}])")
+    if gap is not None and gap.ci_high is not None and gap.ci_high < SUBSTANTIAL:
+        return CDVerdict("high", f"XRR about as high as the positive control (gap {gap.value:.2f} "
+                                 f"[{gap.ci_low:.2f}, {gap.ci_high:.2f}] < {SUBSTANTIAL})")
+    return CDVerdict("inconclusive", "too few facts to separate XRR from the positive control")
+
+
+_CHANCE = "1/(number of continents) by guessing"
 for _order, (_name, _label, _desc, _chance) in enumerate((
-    ("gate_en_type0", "gate: en type 0", "after training, accuracy on English questions of type-0 facts",
-     "1/(number of continents) by guessing"),
-    ("gate_en_type1", "gate: en type 1", "after training, accuracy on English questions of type-1 facts",
-     "1/(number of continents) by guessing"),
+    ("gate_en_type0", "gate: en type 0", "after training, accuracy on source-language (English) questions of type-0 "
+     "facts", _CHANCE),
+    ("gate_en_type1", "gate: en type 1", "after training, accuracy on source-language questions of type-1 facts",
+     _CHANCE),
     ("gate_l_type0", "gate: l type 0", "after training, accuracy on target-language questions of type-0 facts",
-     "1/(number of continents) by guessing"),
-    ("gate_translation", "gate: translation", "name translations asked in the untrained direction (target -> "
-     "English) with a held-out prompt", "near 0: a name is not guessed"),
-    ("acc_l_type1", "acc l type 1", "accuracy on target-language questions of facts taught in English only",
-     "1/(number of continents) by guessing"),
+     _CHANCE),
+    ("gate_translation", "gate: names", "name tests of every taught direction, asked with a held-out prompt written "
+     "in the name's own language; an answer that copies the source name is wrong", "near 0: a name is not guessed"),
+    ("name_copy_rate", "name copy rate", "share of the gate's name answers that copy the name they were asked to "
+     "translate (wrong)", "not a rate against chance"),
+    ("name_untaught", "names untaught", "name tests of the direction not taught (a diagnostic; the reversal curse "
+     "predicts it fails)", "near 0"),
+    ("multi_answer", "multi-answer", "share of target-language type-1 answers that name two or more continents "
+     "(scored wrong)", "not a rate against chance"),
+    ("acc_l_type1", "acc l type 1", "accuracy on target-language questions of facts taught in the source language "
+     "only; p_value: one-sided exact binomial test against chance", _CHANCE),
     ("xrr", "XRR", "cross-lingual retrieval ratio acc_l(type 1) / acc_en(type 1): clika's reconstruction of the "
-     "paper's metric; not measured when the mastery gate fails", "1/(number of continents) when English is perfect "
-     "and l is guessed"),
+     "paper's metric; not measured when the mastery gate fails", "1/(number of continents) when English is "
+     "perfect and l is guessed"),
     ("xrr_ctrl", "XRR ctrl", "acc_l(type 1) / acc_l(type 0): retrieval of English-only facts relative to facts "
      "also taught in l", "about 1/(number of continents) when type 1 is guessed and type 0 learnt"),
     ("cd_transfer", "CD transfer", "paired transfer rate: among type-1 facts answered correctly in English, the "
      "share also answered correctly in l (ECLeKTic / LiveCLKTBench style)", "1/(number of continents) by guessing "
      "in l"),
+    ("acc_en_subject", "acc en subject", "the positive control's accuracy: type-1 facts asked in l's frame with the "
+     "English subject, either name of the continent accepted; p_value: one-sided binomial test against chance",
+     _CHANCE),
+    ("xrr_en_subject", "XRR en subject", "positive control: acc(l frame, English subject) / acc_en(type 1); a run "
+     "whose control is at chance cannot show conductivity either way (inconclusive)", _CHANCE + ", over acc_en"),
+    ("xrr_en_answer", "XRR en answer", "acc_l(type 1) accepting the English name of the continent too, / "
+     "acc_en(type 1): transferred but answered in English", _CHANCE + ", over acc_en"),
+    ("control_gap", "control gap", "xrr_en_subject - xrr, paired over facts: what translating the subject loses",
+     "0 when both are guessed"),
     ("epochs_trained", "epochs", "training epochs run (with --until-gate: until the mastery gate held, or the "
      "maximum)", "not a rate"),
 )):
-    register_metric(MetricDef(_name, _label, "CD", "cd", _desc, _chance, "higher", order=300 + _order))
+    _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "control_gap") else \
+        "none" if _name == "epochs_trained" else "higher"
+    register_metric(MetricDef(_name, _label, "CD", "cd", _desc, _chance, _direction, order=300 + _order))

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from clika.data.lines import read_json_lines, write_json_lines
 
-FIELDS = ("model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note", "chance", "stratum")
-OPTIONAL_FIELDS = ("note", "chance", "stratum")  # left out of JSON when None
+FIELDS = ("model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note", "chance", "stratum",
+          "p_value", "lang_ref")
+OPTIONAL_FIELDS = ("note", "chance", "stratum", "p_value", "lang_ref")  # left out of JSON when None
 
 
 @dataclass
@@ -23,6 +24,9 @@ class MetricRecord:
     chance: what a uniformly guessing model would get, where that number is fixed (e.g. 1/k
     for accuracy), so that a value can be read against it. stratum: the subgroup a value is
     restricted to (e.g. "overlap=none" for conductivity by surface overlap), None = all.
+    p_value: of the test the metric's definition names (e.g. a one-sided binomial test against
+    chance), where one is computed. lang_ref: the other language a value is about (conductivity:
+    the source language the facts were taught in), None when there is none.
     """
 
     model: str
@@ -36,11 +40,13 @@ class MetricRecord:
     note: str | None = None
     chance: float | None = None
     stratum: str | None = None
+    p_value: float | None = None
+    lang_ref: str | None = None
 
     def to_dict(self) -> dict:
         # Built field by field, not with dataclasses.asdict (which deep-copies): 50k records are written at once.
         d = {k: getattr(self, k) for k in FIELDS}
-        for k in ("value", "ci_low", "ci_high", "chance"):
+        for k in ("value", "ci_low", "ci_high", "chance", "p_value"):
             v = d[k]
             if v is not None and (isinstance(v, float) and math.isnan(v)):
                 d[k] = None
@@ -50,9 +56,9 @@ class MetricRecord:
         return d
 
     @property
-    def key(self) -> tuple[str, str, str, str, str | None]:
+    def key(self) -> tuple:
         """What identifies a record: two records with the same key must agree."""
-        return (self.model, self.task, self.lang, self.metric, self.stratum)
+        return (self.model, self.task, self.lang, self.metric, self.stratum, self.lang_ref)
 
 
 def write_records(records: Iterable[MetricRecord], path: str | Path) -> Path:
@@ -74,7 +80,7 @@ def write_records(records: Iterable[MetricRecord], path: str | Path) -> Path:
 # ---------------------------------------------------------------- reading (additive)
 
 _REQUIRED = ("model", "task", "lang", "metric")
-_OPTIONAL_FLOATS = ("value", "ci_low", "ci_high", "chance")
+_OPTIONAL_FLOATS = ("value", "ci_low", "ci_high", "chance", "p_value")
 
 
 def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
@@ -113,8 +119,10 @@ def _record_from_row(row: dict, path: Path, line: int) -> MetricRecord:
     note = None if note in (None, "") else str(note)
     stratum = row.get("stratum")
     stratum = None if stratum in (None, "") else str(stratum)
-    return MetricRecord(row["model"], row["task"], row["lang"], row["metric"],
-                        floats["value"], floats["ci_low"], floats["ci_high"], n, note, floats["chance"], stratum)
+    lang_ref = row.get("lang_ref")
+    lang_ref = None if lang_ref in (None, "") else str(lang_ref)
+    return MetricRecord(row["model"], row["task"], row["lang"], row["metric"], floats["value"], floats["ci_low"],
+                        floats["ci_high"], n, note, floats["chance"], stratum, floats["p_value"], lang_ref)
 
 
 def read_records(path: str | Path) -> list[MetricRecord]:
@@ -158,7 +166,7 @@ def check_conflicts(numbered: Iterable[tuple[int, MetricRecord]], path: str | Pa
         if r.key in seen:
             first_line, first = seen[r.key]
             if first.to_dict() != r.to_dict():
-                model, task, lang, metric, stratum = r.key
+                model, task, lang, metric, stratum, _ = r.key
                 what = f"{model}/{task}/{lang}/{metric}" + (f" [{stratum}]" if stratum else "")
                 raise DataError(f"conflicting records for {what}: line {first_line} says {first.value!r}, "
                                 f"this line says {r.value!r}; keep one run's records", path, line)
