@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from clika.conduct.distributed import barrier, is_main_process
 from clika.conduct.evaluate import outcomes_from_rows, run_tests, split_strata
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, save, train
@@ -137,6 +138,8 @@ def _check_manifest(run_dir: Path, manifest: dict) -> None:
     """A run folder holds one experiment: resume the same one, refuse another."""
     path = run_dir / "manifest.json"
     if not path.is_file():
+        if not is_main_process():  # multi-process: rank 0 writes it (atomically); the others train alongside
+            return
         run_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -185,14 +188,19 @@ def _train_once(opts, ref, split, config, run_dir: Path, log) -> dict:
         log(f"{split.target}: resuming training from {checkpoints}")
     result = train(model, tokenizer, split.train, config, stop_check=stop_check, check_every=opts.gate_every,
                    min_epochs=opts.gate_min_epochs)
-    tmp = run_dir / "adapter.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(result.model, tokenizer, tmp)
     stats = {"epochs_run": result.epochs_run, "stopped_early": result.stopped_early, "seconds": result.seconds,
              "tokens_per_second": result.tokens_per_second, "losses": result.losses, "steps": result.steps,
              "n_trainable": result.n_trainable, "effective_batch": result.effective_batch,
              "peak_memory_bytes": result.peak_memory_bytes, "peak_memory_kind": result.peak_memory_kind,
              "method": config.method}
+    # Multi-process: every rank has finished (and written its part of the last checkpoint) before
+    # rank 0 replaces the checkpoints with the adapter; the other ranks write nothing.
+    barrier()
+    if not is_main_process():
+        return stats
+    tmp = run_dir / "adapter.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    save(result.model, tokenizer, tmp)
     _atomic_json(tmp / COMPLETE, stats)
     shutil.rmtree(run_dir / "adapter", ignore_errors=True)
     os.replace(tmp, run_dir / "adapter")
@@ -229,6 +237,8 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, n_conti
         stats = _train_once(opts, ref, split, config, run_dir, log)
     run.train_seconds, run.epochs_run = stats["seconds"], stats["epochs_run"]
     run.stopped_early, run.losses = stats["stopped_early"], stats["losses"]
+    if not is_main_process():  # multi-process: rank 0 alone tests the trained model and writes the results
+        return run
 
     from transformers import AutoTokenizer
 
@@ -276,7 +286,8 @@ def make_splits(opts: ConductOptions, log: Callable[[str], None]) -> tuple[dict[
         kwargs = {} if opts.n_facts is None else {"n_facts": opts.n_facts}
         fset = generate(langs=opts.targets, seed=opts.seed, names=opts.names, n_continents=opts.n_continents,
                         **kwargs)
-        fset.write(Path(opts.output) / "fictional_set")
+        if is_main_process():
+            fset.write(Path(opts.output) / "fictional_set")
         for warning in fset.warnings:
             log(f"warning: {warning}")
         return {t: fset.split(t, opts.translation_test) for t in opts.targets}, len(fset.continents)
@@ -310,7 +321,8 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
     from clika.conduct.report import write_report
     from clika.output_paths import check_writable_dir
 
-    check_writable_dir(opts.output)
+    if is_main_process():
+        check_writable_dir(opts.output)
     backend_info(opts.backend)  # an unknown backend fails before any training
     preset(opts.preset, **{k: v for k, v in opts.train_overrides.items()})  # bad settings fail before any work
     refs = [resolve_model(m) for m in (opts.models or (None,))]
@@ -323,11 +335,14 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
                 continue
             run = run_target(opts, ref, split, n_continents, log)
             runs.append(run)
+            if not is_main_process():
+                continue
             failure = gate_failure(run.records)
             log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records)))
             write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-    write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-    write_report(runs, opts, Path(opts.output) / "report.md", n_continents)
+    if is_main_process():
+        write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
+        write_report(runs, opts, Path(opts.output) / "report.md", n_continents)
     return runs
 
 
