@@ -75,6 +75,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, help="the JSON file to write")
     p.add_argument("--prepare", type=Path, metavar="DIR", help="write DIR/x_csqa_en.jsonl, DIR/tok and "
                    "DIR/workload.json for a machine without the data, then stop")
+    p.add_argument("--dtype", choices=("auto", "bfloat16", "float32"), default="auto",
+                   help="weights: auto = bfloat16 on CUDA, float32 on CPU; training autocasts to bf16 with bf16 weights")
     p.add_argument("--threads", type=int, help="torch threads on CPU (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     return p.parse_args(argv)
@@ -129,12 +131,14 @@ def versions() -> dict:
             "accelerate": accelerate.__version__, "clika": __version__, "clika_commit": commit}
 
 
-def build_model(shape: str, tokenizer, device, seed: int):
-    """A Llama of ``shape`` with random weights, built directly on ``device`` (bf16 on CUDA, fp32 on CPU)."""
+def build_model(shape: str, tokenizer, device, seed: int, dtype_name: str = "auto"):
+    """A Llama of ``shape`` with random weights, built directly on ``device`` (auto: bf16 on CUDA, fp32 on CPU)."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    if dtype_name == "auto":
+        dtype_name = "bfloat16" if device.type == "cuda" else "float32"
+    dtype = getattr(torch, dtype_name)
     config = LlamaConfig(**SHAPES[shape], vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     torch.manual_seed(seed)
@@ -231,13 +235,16 @@ def train_and_test(model, tokenizer, args, device, max_new_tokens: int) -> tuple
     """The paper preset's LoRA training on a generated set, then its test questions through the hf backend."""
     from clika.backends.hf import HFBackend
     from clika.conduct.evaluate import run_tests
+    from clika.conduct.run import ConductOptions
     from clika.conduct.train import preset, train
     from clika.fictional.generator import generate
 
     split = generate(args.train_facts, (args.target,), seed=args.seed).split(args.target)
+    import torch
+
     overrides = {"epochs": args.train_epochs, "progress": False, "seed": args.seed}
-    if device.type == "cpu":  # the preset's bf16 is a GPU setting: CPUs without AMX emulate it, slowly
-        overrides["dtype"] = "fp32"
+    if model.dtype != torch.bfloat16:  # fp32 weights (the CPU default): no bf16 autocast, which CPUs
+        overrides["dtype"] = "fp32"   # without AMX emulate slowly; with bf16 weights the preset's bf16
     config = preset("paper", **overrides)
     result = train(model, tokenizer, split.train, config)
     training = {"examples": result.n_examples, "epochs": result.epochs_run, "steps": result.steps,
@@ -246,7 +253,8 @@ def train_and_test(model, tokenizer, args, device, max_new_tokens: int) -> tuple
                 "tokens": round(result.tokens_per_second * result.seconds),
                 "peak_memory_bytes": result.peak_memory_bytes, "peak_memory_kind": result.peak_memory_kind}
     merged = result.model.merge_and_unload()  # as clika conduct tests it: the adapter merged
-    backend = HFBackend.from_model(merged, tokenizer, name=BACKEND_NAME, identity=f"{BACKEND_NAME}:trained")
+    backend = HFBackend.from_model(merged, tokenizer, name=BACKEND_NAME, identity=f"{BACKEND_NAME}:trained",
+                                   batch_size=ConductOptions.eval_batch_size)  # as clika conduct asks
     with Phase(device) as phase:
         tested = run_tests(backend, tokenizer, config.prompt_format, split, max_new_tokens=max_new_tokens)
     n = len(tested.rows)
@@ -365,7 +373,7 @@ def run(args) -> int:
             raise ConfigError("no workload.json: pass --workload, or --data from --prepare", workload_path)
         workload = gpu_prepare.load_workload(workload_path, identity)
         identity["name"] = workload["tokenizer"]["name"]  # the prepared folder's source
-    model, shape_info = build_model(shape, tokenizer, device, args.seed)
+    model, shape_info = build_model(shape, tokenizer, device, args.seed, args.dtype)
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "device": device_info(device),
               "versions": versions(), "shape": shape_info,
               "tokenizer": {**identity, "note": "token counts and the vocabulary size depend on this tokenizer"},
