@@ -70,13 +70,13 @@ def naive_letter(backend, requests, batch_size: int) -> list[int]:
     return choices
 
 
-def paper_way(backend, prompts: list[str], max_new_tokens: int) -> list[str]:
+def paper_way(backend, prompts: list[str], max_new_tokens: int, num_beams: int = 2) -> list[str]:
     """Upstream CLiKA: beam search with 2 beams, one item at a time."""
     tok, out = backend.tokenizer, []
     with torch.inference_mode():
         for prompt in prompts:
-            ids = tok(prompt, return_tensors="pt")
-            new = backend.model.generate(**ids, num_beams=2, do_sample=False, max_new_tokens=max_new_tokens,
+            ids = tok(prompt, return_tensors="pt").to(backend.model.device)
+            new = backend.model.generate(**ids, num_beams=num_beams, do_sample=False, max_new_tokens=max_new_tokens,
                                          pad_token_id=tok.pad_token_id or tok.eos_token_id)
             out.append(tok.decode(new[0, ids.input_ids.shape[1]:], skip_special_tokens=True))
     return out

@@ -79,4 +79,7 @@ def conduct_command(
                           gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
                           prompt_format=prompt_format, device=device, backend=backend)
     api.conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
-    console.print(f"wrote {output / 'metrics.jsonl'} and {output / 'report.md'}", markup=False, highlight=False)
+    from clika.conduct.distributed import is_main_process
+
+    if is_main_process():  # under torchrun the other processes train alongside and write nothing
+        console.print(f"wrote {output / 'metrics.jsonl'} and {output / 'report.md'}", markup=False, highlight=False)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from clika.conduct.distributed import barrier, is_main_process
 from clika.conduct.evaluate import fact_strata, outcomes_from_rows, run_tests
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
@@ -195,6 +196,8 @@ def _check_manifest(run_dir: Path, manifest: dict) -> None:
     """A run folder holds one experiment: resume the same one, refuse another."""
     path = run_dir / "manifest.json"
     if not path.is_file():
+        if not is_main_process():  # multi-process: rank 0 writes it (atomically); the others train alongside
+            return
         run_dir.mkdir(parents=True, exist_ok=True)
         _atomic_json(path, manifest)
         return
@@ -231,7 +234,8 @@ def _checkpoint(opts, ref, split, tokenizer, config, run_dir: Path, n_continents
         # slower than fp32); the output layer computes as in training (train._low_precision_head)
         tested = run_tests(backend, tokenizer, config.prompt_format, split, strata=fact_strata(split, tokenizer),
                            n_continents=n_continents)
-        _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": epoch, **r} for r in tested.rows])
+        if is_main_process():  # every rank checks (the Trainer broadcasts rank 0's decision); one writes
+            _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": epoch, **r} for r in tested.rows])
         passed = gate_passes(tested.outcomes, opts.gate, opts.gate_untaught)
         last.update(epoch=epoch, rows=tested.rows, seconds=time.perf_counter() - start)
         log(f"{split.target}: epoch {epoch}: mastery gate {'holds' if passed else 'not yet'} "
@@ -260,14 +264,19 @@ def _train_once(opts, ref, split, config, run_dir: Path, n_continents, log) -> d
         log(f"{split.target}: resuming training from {checkpoints}")
     result = train(model, tokenizer, split.train, config, stop_check=stop_check, check_every=opts.gate_every,
                    min_epochs=opts.gate_min_epochs)
-    tmp = run_dir / "adapter.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    save(result.model, tokenizer, tmp)
     stats = {"epochs_run": result.epochs_run, "stopped_early": result.stopped_early, "seconds": result.seconds,
              "tokens_per_second": result.tokens_per_second, "losses": result.losses, "steps": result.steps,
              "n_trainable": result.n_trainable, "effective_batch": result.effective_batch,
              "peak_memory_bytes": result.peak_memory_bytes, "peak_memory_kind": result.peak_memory_kind,
              "method": config.method}
+    # Multi-process: every rank has finished (and written its part of the last checkpoint) before
+    # rank 0 replaces the checkpoints with the adapter; the other ranks write nothing.
+    barrier()
+    if not is_main_process():
+        return stats
+    tmp = run_dir / "adapter.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    save(result.model, tokenizer, tmp)
     if result.stopped_early and last.get("epoch") == result.epochs_run and opts.backend == "hf":
         # The check that stopped training asked every test of the final weights through the hf
         # backend already: those answers are the evaluation (asking again would repeat them).
@@ -313,7 +322,8 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: i
     run_dir = run_dir_of(opts, ref.name, split.target, seed)
     config = training_config(opts, ref, run_dir, seed)
     _check_manifest(run_dir, manifest_for(opts, ref, split, config, seed, n_continents))
-    write_split(split, run_dir)
+    if is_main_process():
+        write_split(split, run_dir)
     run = TargetRun(ref.name, split.target, [], run_dir, seed, split.source)
     done = run_dir / "adapter" / COMPLETE
     if done.is_file():
@@ -326,6 +336,8 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: i
         stats = _train_once(opts, ref, split, config, run_dir, n_continents, log)
     run.train_seconds, run.epochs_run = stats["seconds"], stats["epochs_run"]
     run.stopped_early, run.losses = stats["stopped_early"], stats["losses"]
+    if not is_main_process():  # multi-process: rank 0 alone tests the trained model and writes the results
+        return run
 
     answers = run_dir / "predictions.jsonl"
     marker = run_dir / (answers.name + COMPLETE)
@@ -382,7 +394,8 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
         kwargs = {} if opts.n_facts is None else {"n_facts": opts.n_facts}
         fset = generate(langs=(opts.source, *opts.targets), seed=seed, names=opts.names,
                         n_continents=opts.n_continents, **kwargs)
-        fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
+        if is_main_process():
+            fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
         for warning in fset.warnings:
             log(f"warning: {warning}")
         return {t: fset.split(t, opts.name_direction, opts.source) for t in opts.targets}, len(fset.continents)
@@ -416,7 +429,8 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
     from clika.output_paths import check_writable_dir
 
     opts.check()
-    check_writable_dir(opts.output)
+    if is_main_process():
+        check_writable_dir(opts.output)
     backend_info(opts.backend)  # an unknown backend fails before any training
     preset(opts.preset, **dict(opts.train_overrides))  # bad settings fail before any work
     refs = [resolve_model(m) for m in (opts.models or (None,))]
@@ -432,13 +446,17 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
                                                seed=seed, source=opts.source, warning=split))
                     continue
                 seed_runs.append(run_target(opts, ref, split, seed, n_continents, log))
-            run = seed_runs[0] if len(seed_runs) == 1 else pooled_run(opts, ref.name, target, seed_runs, per_seed)
+            several = len(seed_runs) > 1 and is_main_process()
+            run = pooled_run(opts, ref.name, target, seed_runs, per_seed) if several else seed_runs[0]
             runs.append(run)
+            if not is_main_process():
+                continue
             failure = gate_failure(run.records)
             log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records)))
             write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-    write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-    write_report(runs, opts, Path(opts.output) / "report.md")
+    if is_main_process():
+        write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
+        write_report(runs, opts, Path(opts.output) / "report.md")
     return runs
 
 

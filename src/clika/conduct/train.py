@@ -42,14 +42,23 @@ Nothing is hand-written: run the caller under ``accelerate launch`` or
 ``torchrun`` and the Trainer trains with DDP; the effective batch is
 ``batch_size x gradient_accumulation_steps x world size``. ``stop_check``
 runs on every process and rank 0's answer is broadcast, so all ranks stop at
-the same epoch. Several GPUs visible to one plain process (which the Trainer
-would drive with ``nn.DataParallel``) is refused with a one-line error.
+the same epoch. ``clika conduct`` writes (fictional set, manifest, adapter,
+predictions, metrics, report) and tests the trained model on rank 0 only
+(``conduct/distributed.py``). Several GPUs visible to one plain process (which
+the Trainer would drive with ``nn.DataParallel``) is refused with a one-line
+error.
 
 What is and isn't tested here: the test suite runs on CPU only (2 cores, no
 GPU): fp32 and bf16 autocast on CPU, LoRA and full fine-tuning, gradient
-accumulation, schedules, checkpoints and resuming, the stop check. Not tested:
-CUDA (fp16 with a grad scaler, bf16 on Ampere+, peak CUDA memory), DDP under
-``accelerate launch``/``torchrun`` and the broadcast of the stop decision.
+accumulation, schedules, checkpoints and resuming, the stop check, and DDP:
+``clika conduct --until-gate`` under ``torchrun --nproc_per_node 2`` with the
+gloo backend (tests/conduct/test_conduct_distributed.py): both ranks stop at
+the same epoch (the broadcast), only rank 0 writes, and with half the batch per
+process the run matches one process's (same steps; epoch losses within 1e-3,
+the same answers and metrics). Not tested: CUDA (fp16 with a grad scaler, bf16
+on Ampere+, peak CUDA memory), NCCL, several machines, ``accelerate launch``
+(``accelerate launch --cpu --num_processes 2`` starts one process: accelerate
+runs several CPU processes only from a MULTI_CPU config, through mpirun).
 """
 
 from __future__ import annotations
@@ -229,6 +238,7 @@ class TrainConfig:
     save_total_limit: int | None = None
     resume: bool | str | Path = False
     gradient_checkpointing: bool = False
+    group_by_length: bool = True  # batches of similar length (less padding); False: the Trainer's random batches
     progress: bool = True
 
     def __post_init__(self):
@@ -564,8 +574,8 @@ def _build_trainer(model, tokenizer, rows: list[dict], config: TrainConfig, out:
     names = {f.name for f in fields(TrainingArguments)}
     checkpointing = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
     # batches of similar lengths (transformers 5.2x: train_sampling_strategy; earlier: group_by_length)
-    grouping = {"train_sampling_strategy": "group_by_length"} if "train_sampling_strategy" in names else \
-        {"group_by_length": True}
+    grouping = {} if not config.group_by_length else {"train_sampling_strategy": "group_by_length"} \
+        if "train_sampling_strategy" in names else {"group_by_length": True}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     try:
         args = TrainingArguments(
