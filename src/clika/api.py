@@ -222,8 +222,8 @@ def _cd(dirs, registry, n_boot: int, seed: int):
         return [], []
     from clika.analysis.conductivity import cd_findings, load_runs
 
-    runs, notes = load_runs([Path(d) for d in dirs], n_boot=n_boot, seed=seed)
-    return cd_findings(runs, registry), notes
+    runs, notes = load_runs([Path(d) for d in dirs])
+    return cd_findings(runs, registry, n_boot, seed), notes
 
 
 def _write_cd_only(cd, out: Path) -> dict[str, Path]:
@@ -238,7 +238,7 @@ def _write_cd_only(cd, out: Path) -> dict[str, Path]:
 class FindingsOptions:
     """What `clika findings` takes; output is the Markdown file to (re)write."""
 
-    predictions: str | Path
+    predictions: str | Path | None = None  # None: the CD claims only (conduct_dirs)
     output: str | Path = "docs/findings.md"
     layout: str = "clika-repo"
     registry: str | Path | None = None
@@ -257,9 +257,17 @@ def findings(options: FindingsOptions):
     o = options
     out = check_output_file(o.output, (".md",))
     registry = load_registry(Path(o.registry) if o.registry else None)
+    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
+    if o.predictions is None:
+        if not o.conduct_dirs:
+            raise ConfigError("nothing to test: give --predictions DIR (PF/CT claims) and/or --conduct DIR (CD)")
+        from clika.analysis.conductivity import cd_findings_markdown
+
+        notes = "".join(f"- {n}\n" for n in cd_notes)
+        out.write_text("# Findings\n\n" + notes + ("\n" if notes else "") + cd_findings_markdown(cd), encoding="utf-8")
+        return None, out
     preds, warnings = _read_sources([], o.predictions, o.layout, None, None)
     result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed)
-    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes))
     if cd:
         from clika.analysis.conductivity import cd_findings_markdown

@@ -1,20 +1,25 @@
 """CD across models: the paper's conductivity claims, tested on whatever `clika conduct` results exist.
 
-A conduct output folder holds one run per model and target (<model>/<target>/manifest.json and
-predictions.jsonl, every answer with its verdict). From the answers each run's correctness
-vectors are rebuilt and its acc_l(type 1), xrr and cd_transfer resampled with the metrics core's
-resampler (clika.metrics.conductivity): runs of several models on the same fictional set draw
-the same facts in every resample, so their differences are paired.
+A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over
+seeds where there were several) and, per model, language pair and seed, the run itself
+(manifest.json, the split it taught and asked, predictions.jsonl). A run's verdict comes from its
+records (clika.metrics.conductivity.cd_verdict: at chance, weak, high, inconclusive, not
+measured). Differences between models need the facts paired: they come from each run's per-fact
+outcomes (clika.conduct.evaluate.outcomes_from_rows, the one scoring path), resampled with the
+metrics core's resampler, so runs of several models on the same fictional facts draw the same
+facts in every resample.
 
 Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially
-improves cross-lingual knowledge conductivity"):
-- cd_low: conductivity stays far from parity for every model (each measured XRR's 95% CI lies
-  below PARITY_BELOW);
-- cd_not_improved: a mixed-multilingual-pretrained model does not conduct substantially better
-  than an English-dominant one, nor an instruction-tuned model than its base (no difference of
-  XRR has a 95% CI above SUBSTANTIAL).
-A run whose mastery gate failed has no XRR: it is listed, not used, and a claim with no measured
-run is "not testable".
+improves cross-lingual knowledge conductivity"), with three verdicts each:
+- cd_low: conductivity is low for every model: supported when every measured run's verdict is
+  "at chance" or "weak" (its positive control above chance, its XRR below the control);
+  not supported when one is "high"; inconclusive when a run's positive control is at chance or
+  its interval is too wide; not testable without a measured run;
+- cd_not_improved: a mixed-multilingual model does not conduct substantially better than an
+  English-dominant one, nor an instruction-tuned model than its base: supported when every paired
+  XRR difference has a 95% CI below SUBSTANTIAL (a gain that matters is excluded), not supported
+  when one lies above it, inconclusive otherwise (an interval that merely touches zero is not
+  evidence of no gain).
 """
 
 from __future__ import annotations
@@ -25,66 +30,67 @@ from pathlib import Path
 
 import numpy as np
 
-from clika.analysis.findings import PARITY_BELOW
 from clika.analysis.registry import FamilyRegistry
 from clika.data.lines import read_json_lines
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
-from clika.metrics.conductivity import FactOutcomes, cd_values, gate_passes
+from clika.metrics.conductivity import SUBSTANTIAL, FactOutcomes, cd_values, cd_verdict, pool
+from clika.metrics.records import MetricRecord, read_records
 
-SUBSTANTIAL = 0.1
+LOW = ("at chance", "weak")
 
 
 @dataclass
 class CDRun:
     model: str
     target: str
+    source: str
     task: str
-    outcomes: FactOutcomes
-    gate_passed: bool
-    samples: dict[str, np.ndarray]  # metric -> [1 + B] (point, resamples)
-    fact_ids: tuple[str, ...]  # type-1 facts, in the resampled order (pairing needs equal ids)
-    path: Path
+    records: list[MetricRecord]  # overall and per stratum, pooled over seeds
+    outcomes: FactOutcomes | None  # pooled per-fact outcomes (None when no finished run is found)
+    verdict: str
+    reason: str
 
 
-def _outcomes(rows: list[dict], target: str, n_continents: int | None) -> tuple[FactOutcomes, tuple[str, ...]]:
-    q = [r for r in rows if r.get("kind") == "question"]
-    ids = {t: sorted({r["fact_id"] for r in q if r["fact_type"] == t}) for t in (0, 1)}
-    ok = {(r["lang"], r["fact_type"], r["fact_id"]): bool(r["correct"]) for r in q}
-    strata = {r["fact_id"]: r.get("stratum") or "none" for r in q if r["lang"] == target}
+def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
+    from clika.conduct.evaluate import outcomes_from_rows
+    from clika.conduct.run import load_run_split
 
-    def vec(lang, t):
-        return np.array([ok.get((lang, t, f), False) for f in ids[t]], dtype=bool)
+    answers = run_dir / "predictions.jsonl"
+    if not (run_dir / (answers.name + ".complete.json")).is_file():
+        return None
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    split = load_run_split(run_dir)
+    outcomes = outcomes_from_rows(split, [r for _, r in read_json_lines(answers)], manifest["data"]["n_continents"])
+    seed = manifest.get("seed", 0)
+    outcomes.fact_ids = tuple(f"s{seed}:{f}" for f in outcomes.fact_ids)
+    return manifest, outcomes
 
-    translation = np.array([bool(r["correct"]) for r in rows if r.get("kind") == "translation"], dtype=bool)
-    o = FactOutcomes(target, vec("en", 0), vec("en", 1), vec(target, 0), vec(target, 1), translation,
-                     np.array([strata.get(f, "none") for f in ids[1]]), np.array([strata.get(f, "none") for f in ids[0]]),
-                     n_continents)
-    return o, tuple(ids[1])
 
-
-def load_runs(folders: list[Path], *, n_boot: int = N_BOOT, seed: int = 0) -> tuple[list[CDRun], list[str]]:
-    """Every finished run under the given `clika conduct` output folders."""
+def load_runs(folders: list[Path]) -> tuple[list[CDRun], list[str]]:
+    """Every model and target of the given `clika conduct` output folders, with its records (the
+    folder's metrics.jsonl) and its pooled per-fact outcomes (its finished runs)."""
     runs, notes = [], []
     for folder in folders:
-        manifests = sorted(Path(folder).glob("*/*/manifest.json"))
-        if not manifests:
-            raise DataError("not a `clika conduct` output folder (no <model>/<target>/manifest.json)", folder)
-        for path in manifests:
-            run_dir = path.parent
-            answers = run_dir / "predictions.jsonl"
-            if not (run_dir / (answers.name + ".complete.json")).is_file():
-                notes.append(f"{run_dir}: unfinished run left out")
+        folder = Path(folder)
+        if not (folder / "metrics.jsonl").is_file():
+            raise DataError("not a `clika conduct` output folder (no metrics.jsonl)", folder)
+        records = read_records(folder / "metrics.jsonl")
+        outcomes: dict[tuple, list[FactOutcomes]] = {}
+        for manifest_path in sorted(folder.glob("*/*/seed*/manifest.json")):
+            got = _run_outcomes(manifest_path.parent)
+            if got is None:
+                notes.append(f"{manifest_path.parent}: unfinished run left out")
                 continue
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            target, model = manifest["target"], manifest["model"]["name"]
-            gate = float(manifest.get("gate", 0.9))
-            o, fact_ids = _outcomes([r for _, r in read_json_lines(answers)], target,
-                                    manifest["data"].get("n_continents"))
-            task = "fictional+remap" if "remap" in manifest["data"]["origin"] else "fictional"
-            values = cd_values(o.en_type1, o.l_type1, o.l_type0, n_boot, seed, f"{task}/{target}")
-            runs.append(CDRun(model, target, task, o, gate_passes(o, gate), {m: s for m, (s, _) in values.items()},
-                              fact_ids, run_dir))
+            manifest, o = got
+            outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(o)
+        keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task) for r in records if r.metric == "xrr"})
+        for model, target, source, task in keys:
+            mine = [r for r in records if (r.model, r.lang, r.task) == (model, target, task)]
+            verdict = cd_verdict(mine)
+            found = outcomes.get((model, target))
+            runs.append(CDRun(model, target, source, task, mine, pool(found) if found else None, verdict.label,
+                              verdict.reason))
     return runs, notes
 
 
@@ -96,92 +102,110 @@ class CDEvidence:
     ci_high: float | None
     p_value: float | None
     n: int
+    verdict: str = ""
 
 
 @dataclass
 class CDFinding:
     key: str
     claim: str
-    verdict: str
+    verdict: str  # supported | not supported | inconclusive | not testable
     summary: str
     rule: str
     evidence: list[CDEvidence] = field(default_factory=list)
-
-
-def _ci(samples: np.ndarray) -> tuple[float | None, float | None]:
-    lo, hi = percentile_ci(samples[1:])
-    return (None, None) if np.isnan(lo) else (float(lo), float(hi))
 
 
 def _num(x) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _group_delta(a: list[CDRun], b: list[CDRun], metric: str) -> tuple[np.ndarray, int] | None:
-    """Mean over shared targets of (b - a), resample by resample; None without a paired target."""
+def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int) -> tuple[np.ndarray, int] | None:
+    """Mean over shared targets of XRR(b) - XRR(a), resample by resample, over the same facts; None
+    without a paired target."""
     diffs = []
     for rb in b:
         for ra in a:
-            if ra.target == rb.target and ra.task == rb.task and ra.fact_ids == rb.fact_ids:
-                diffs.append(rb.samples[metric] - ra.samples[metric])
+            same = (ra.target, ra.source, ra.task) == (rb.target, rb.source, rb.task)
+            if same and ra.outcomes is not None and rb.outcomes is not None and \
+                    ra.outcomes.fact_ids == rb.outcomes.fact_ids:
+                key = f"{ra.task}/{ra.target}"
+                xa = cd_values(ra.outcomes, n_boot, seed, key)["xrr"][0]
+                xb = cd_values(rb.outcomes, n_boot, seed, key)["xrr"][0]
+                diffs.append(xb - xa)
     if not diffs:
         return None
     with np.errstate(invalid="ignore"):
         return np.mean(np.stack(diffs), axis=0), len(diffs)
 
 
-def cd_findings(runs: list[CDRun], registry: FamilyRegistry) -> list[CDFinding]:
-    measured = [r for r in runs if r.gate_passed]
-    unmeasured = [f"{r.model} -> {r.target}" for r in runs if not r.gate_passed]
-    ev, low = [], 0
-    for r in measured:
-        lo, hi = _ci(r.samples["xrr"])
-        low += hi is not None and hi < PARITY_BELOW
-        ev.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.task})", _num(r.samples["xrr"][0]), lo, hi, None,
-                             len(r.fact_ids)))
+def _low_finding(runs: list[CDRun]) -> CDFinding:
+    measured = [r for r in runs if r.verdict != "not measured"]
+    evidence = []
+    for r in runs:
+        x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr")
+        evidence.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.task}): {r.reason}", x and x.value,
+                                   x and x.ci_low, x and x.ci_high, None, x.n if x else 0, r.verdict))
+    labels = [r.verdict for r in measured]
+    verdict = "not testable" if not measured else "not supported" if "high" in labels else \
+        "supported" if all(v in LOW for v in labels) else "inconclusive"
+    counts = ", ".join(f"{labels.count(v)} {v}" for v in ("at chance", "weak", "high", "inconclusive") if v in labels)
+    unmeasured = [f"{r.model} -> {r.target}" for r in runs if r.verdict == "not measured"]
     tail = f"; gate failed (not measured): {', '.join(unmeasured)}" if unmeasured else ""
-    first = CDFinding(
-        "cd_low", "Cross-lingual knowledge conductivity is low for every model (XRR far below 1).",
-        "not testable" if not measured else ("supported" if low == len(measured) else
-                                             "partly supported" if low else "not supported"),
-        f"{low} of {len(measured)} measured runs have an XRR whose 95% CI lies below {PARITY_BELOW}{tail}",
-        f"each measured run's XRR 95% CI (paired bootstrap over type-1 facts) lies below {PARITY_BELOW}", ev)
+    return CDFinding(
+        "cd_low", "Cross-lingual knowledge conductivity is low for every model.", verdict,
+        f"{len(measured)} measured runs: {counts or 'none'}{tail}",
+        "each measured run's verdict (docs/metrics.md): 'at chance' or 'weak' = low (the positive control is "
+        "above chance and XRR lies below it); 'high' = XRR about as high as the control; 'inconclusive' = the "
+        "control is at chance or the interval too wide", evidence)
 
-    def strategy(r: CDRun) -> tuple[str | None, str | None]:
-        e = registry.get(r.model)
-        return (e.strategy if e else None), registry.pretraining_of(r.model)
 
-    mixed = [r for r in measured if strategy(r)[1] == "mixed_multilingual"]
-    english = [r for r in measured if strategy(r)[1] == "english_dominant"]
-    comparisons = []
-    if mixed and english:
-        comparisons.append(("mixed multilingual minus English-dominant pretraining", english, mixed))
+def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed: int) -> CDFinding:
+    measured = [r for r in runs if r.verdict not in ("not measured",)]
+
+    def pretraining(r: CDRun) -> str | None:
+        return registry.pretraining_of(r.model)
+
+    mixed = [r for r in measured if pretraining(r) == "mixed_multilingual"]
+    english = [r for r in measured if pretraining(r) == "english_dominant"]
+    comparisons = [("mixed multilingual minus English-dominant pretraining", english, mixed)] if mixed and english \
+        else []
     for r in measured:  # instruction tuning: derived minus its own base, where both were run
         e = registry.get(r.model)
         if e and e.base and e.strategy.startswith("instruction_tuning"):
             base = [x for x in measured if registry.resolve(x.model) == e.base]
             if base:
                 comparisons.append((f"{r.model} minus its base {e.base} ({e.strategy})", base, [r]))
-    ev2, substantial = [], 0
+    evidence, labels = [], []
     for label, a, b in comparisons:
-        got = _group_delta(a, b, "xrr")
+        got = _group_delta(a, b, n_boot, seed)
         if got is None:
             continue
         samples, n = got
-        lo, hi = _ci(samples)
-        substantial += lo is not None and lo > SUBSTANTIAL
-        ev2.append(CDEvidence(f"XRR: {label}", _num(samples[0]), lo, hi, _num(p_value_vs_zero(samples[1:])), n))
-    verdict = "not testable" if not ev2 else ("supported" if substantial == 0 else "not supported")
-    second = CDFinding(
+        lo, hi = percentile_ci(samples[1:])
+        lo, hi = _num(lo), _num(hi)
+        controls_ok = all(r.verdict != "inconclusive" for r in (*a, *b))
+        v = "inconclusive" if not controls_ok or lo is None else "no substantial gain" if hi < SUBSTANTIAL \
+            else "substantial gain" if lo > SUBSTANTIAL else "inconclusive"
+        labels.append(v)
+        evidence.append(CDEvidence(f"XRR: {label}", _num(samples[0]), lo, hi, _num(p_value_vs_zero(samples[1:])), n,
+                                   v))
+    verdict = "not testable" if not labels else "not supported" if "substantial gain" in labels else \
+        "supported" if all(v == "no substantial gain" for v in labels) else "inconclusive"
+    summary = (f"{labels.count('no substantial gain')} of {len(labels)} comparisons exclude a gain of "
+               f"{SUBSTANTIAL} or more; {labels.count('substantial gain')} show one" if labels else
+               "no measured run has a registry counterpart (a model of the other pretraining mix, or the base of "
+               "an instruction-tuned model) on the same facts")
+    return CDFinding(
         "cd_not_improved",
         "Neither multilingual pretraining nor instruction tuning substantially improves conductivity.",
-        verdict, (f"{substantial} of {len(ev2)} comparisons show an XRR gain whose 95% CI lies above {SUBSTANTIAL}"
-                  if ev2 else "no measured run has a registry counterpart (a model of the other pretraining mix, "
-                  "or the base of an instruction-tuned model)") + tail,
-        f"paired differences of XRR (same fictional facts, same resamples) between mixed-multilingual and "
-        f"English-dominant models and between instruction-tuned models and their bases; 'substantial' = a 95% CI "
-        f"above {SUBSTANTIAL}", ev2)
-    return [first, second]
+        verdict, summary,
+        f"paired differences of XRR (same fictional facts, same resamples); a gain that matters is {SUBSTANTIAL} or "
+        f"more: 'no substantial gain' needs the whole 95% CI below it, 'substantial gain' the whole CI above it; "
+        f"a comparison with a model whose positive control is at chance is inconclusive", evidence)
+
+
+def cd_findings(runs: list[CDRun], registry: FamilyRegistry, n_boot: int = N_BOOT, seed: int = 0) -> list[CDFinding]:
+    return [_low_finding(runs), _gain_finding(runs, registry, n_boot, seed)]
 
 
 def cd_findings_markdown(findings: list[CDFinding]) -> str:
@@ -190,9 +214,9 @@ def cd_findings_markdown(findings: list[CDFinding]) -> str:
     lines = ["## Conductivity (CD), from `clika conduct` results", ""]
     for f in findings:
         lines += [f"### {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}.", "", f"Rule: {f.rule}.", "",
-                  "| evidence | value | 95% CI | p vs. 0 | n facts |", "| --- | ---: | --- | ---: | ---: |"]
+                  "| evidence | value | 95% CI | p vs. 0 | n facts | reading |", "| --- | ---: | --- | ---: | ---: | --- |"]
         for e in f.evidence:
             lines.append(f"| {e.label} | {format_number(e.value)} | {format_interval(e.ci_low, e.ci_high, '.3f')} | "
-                         f"{format_number(e.p_value, '.3g')} | {e.n} |")
+                         f"{format_number(e.p_value, '.3g')} | {e.n} | {e.verdict} |")
         lines.append("")
     return "\n".join(lines)
