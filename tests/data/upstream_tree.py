@@ -92,3 +92,43 @@ def build_whole_tree(shared: Path, dest: Path) -> dict[str, int]:
             out.write_bytes(b"")
             made["placeholders"] += 1
     return made
+
+
+def build_tree(shared: Path, dest: Path, models: list[str], tasks: list[str]) -> Path:
+    """The upstream layout of ``tasks`` with the item files, the model-input files and the
+    predictions of ``models``, all linked from the shared data."""
+    for task in tasks:
+        for entry in sorted((shared / task).iterdir()):
+            if entry.is_file():
+                link(dest / task / entry.name, entry)
+                continue
+            for f in sorted(entry.iterdir()):
+                run = upstream_run_name(f.name)
+                if run is None or run in models:
+                    link(dest / task / entry.name / f.name, f)
+    return dest
+
+
+def add_awkward_shapes(shared: Path, dest: Path, *, model: str, cut: str) -> dict[str, Path]:
+    """Every shape a researcher meets in a real checkout, added to a tree from build_tree (x_geo):
+    a plain-text _res_visual dump, a one-language variant without uuid, ``cut``'s English file cut
+    to 150 of its 200 lines, names outside the known shapes, a clika predictions.jsonl, and an
+    extra language folder (x_geo/es: German items and answers under another name)."""
+    geo = dest / "x_geo"
+    main = f"{model}{UPSTREAM_SUFFIX}"
+    made = {
+        "visual": plain_text(geo / "en" / "chatgpt_res_visual.jsonl"),
+        "without_uuid": without_uuid(geo / "en" / f"{model}_res_without_uuid.jsonl", shared / "x_geo" / "en" / main),
+        "gpt4": write_lines(geo / "en" / "gpt4-results.jsonl", read_lines(shared / "x_geo" / "en" / main)),
+        "v2": write_lines(geo / "de" / f"{model}_res_v2.json", read_lines(shared / "x_geo" / "de" / main)),
+        "upper": write_lines(geo / "fr" / main.upper(), read_lines(shared / "x_geo" / "fr" / main)),
+        "clika": write_lines(geo / "en" / "predictions.jsonl", [{
+            "model": "m", "task": "x_geo", "lang": "en", "item_id": "0", "prediction": 1, "gold": 1, "n_options": 4}]),
+    }
+    cut_file = geo / "en" / f"{cut}{UPSTREAM_SUFFIX}"
+    cut_file.unlink()
+    made["truncated"] = write_lines(cut_file, read_lines(shared / "x_geo" / "en" / cut_file.name)[:150])
+    link(geo / "es" / "es_geo_data.jsonl", shared / "x_geo" / "de" / "de_geo_data.jsonl")
+    for f in sorted((geo / "de").glob(f"*{UPSTREAM_SUFFIX}")):
+        made.setdefault("es", link(geo / "es" / f.name, f))
+    return made

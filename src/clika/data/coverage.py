@@ -177,7 +177,8 @@ class Coverage:
         out = [("info", line)]
         by_reason = Counter(f.reason for f in skipped)
         for chosen in (False, True):
-            reasons = {r: n for r, n in by_reason.items() if (r in CHOSEN_SKIPS) == chosen}
+            order = [*SKIP_REASONS, *sorted(set(by_reason) - set(SKIP_REASONS), key=str)]
+            reasons = {r: by_reason[r] for r in order if by_reason.get(r) and (r in CHOSEN_SKIPS) == chosen}
             if reasons:
                 text = "; ".join(f"{n} {SKIP_REASONS.get(r or '', r)}" for r, n in reasons.items())
                 n = sum(reasons.values())

@@ -89,7 +89,10 @@ def _naming_detail(name: str) -> str:
     """Why a name is not read, with the spelling that would be read when only case or suffix differ."""
     match = _RUN_FILE_ANY_CASE.fullmatch(name)
     if match is not None:
-        fixed = f"{match['model']}_res{match['variant'] or ''}.jsonl"
+        variant = match["variant"] or ""
+        if variant.lower() == f"_{MAIN_VARIANT}":
+            variant = variant.lower()
+        fixed = f"{match['model']}_res{variant}.jsonl"
         if upstream_run_name(fixed):
             return f"{NAMING} (names are case-sensitive and end in .jsonl: {fixed} would be read)"
     return NAMING
