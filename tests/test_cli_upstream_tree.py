@@ -22,7 +22,10 @@ CLIKA = str(Path(sys.executable).with_name("clika"))
 MODELS = ["llama2_7b", "llama2_7b_chat", "bloom_7b1", "bloomz_7b1"]
 CUT = "llama2_13b"  # complete, but its English x_geo file is cut to 150 of 200 lines
 TASKS = ["x_geo", "x_name"]
-VARIANT = "llama2_7b@without_uuid"
+VARIANT = "llama2_7b@without_uuid"  # x_geo in English only
+ZH_ONLY = "llama2_7b@fixed_en_prompt"  # x_geo in Chinese only: no pivot at all
+PARTIAL = {VARIANT: "x_geo: en only, 1 of 10 languages; no x_name",
+           ZH_ONLY: "x_geo: zh only, 1 of 10 languages; no x_name"}
 N_BOOT = "50"
 
 
@@ -59,8 +62,8 @@ def test_the_tree_scores_with_exit_0_and_every_skip_is_said(scored):
             "1 a clika predictions file (read it with --layout clika); 5 language outside the task's languages "
             "(name it in --langs to read it)") in err
     assert "complete: 5 models × 2 tasks (x_geo, x_name) × 10 languages" in err
-    assert f"partial, left out of overall values, ranks and claim pools: 1 model: {VARIANT} (x_geo: en only, 1 of " \
-           "10 languages; no x_name)" in err
+    assert (f"partial, left out of overall values, ranks and claim pools: 2 models: {ZH_ONLY} ({PARTIAL[ZH_ONLY]}), "
+            f"{VARIANT} ({PARTIAL[VARIANT]})") in err
     assert f"items missing against the item files in 1 file: x_geo/en/{CUT}{UPSTREAM_SUFFIX}: 150 of 200 items" in err
 
 
@@ -78,12 +81,12 @@ def test_coverage_json_lists_every_file_with_its_reason(scored, trees):
     assert sorted(p for p, f in skipped.items() if f["reason"] == "other_language") == \
         sorted(f"x_geo/es/{m}{UPSTREAM_SUFFIX}" for m in MODELS + [CUT])
     assert cov["complete_models"] == sorted(MODELS + [CUT])
-    assert cov["partial_models"] == {VARIANT: "x_geo: en only, 1 of 10 languages; no x_name"}
+    assert cov["partial_models"] == PARTIAL
     assert cov["models"][VARIANT]["tasks"]["x_geo"]["missing_langs"] == ["zh", "ja", "fr", "de", "it", "ru", "pl",
                                                                          "he", "ar"]
     assert [(t["path"], t["n"], t["n_items"]) for t in cov["truncated"]] == [(rel["truncated"], 150, 200)]
     read = [f for f in cov["files"] if f["status"] == "read"]
-    assert len(read) == len(MODELS + [CUT]) * 2 * 10 + 1  # every model, task and language, and the variant
+    assert len(read) == len(MODELS + [CUT]) * 2 * 10 + 2  # every model, task and language, and the variants
 
 
 def test_the_complete_models_numbers_are_those_of_the_clean_tree(scored):
@@ -112,7 +115,7 @@ def test_redirected_tables_keep_every_column_and_full_names(scored):
                                 "unparseable", "en", "flags"]
     assert all(len(cell) >= 3 for cell in lines[2].split())  # every column at least as wide as its dashes
     names = {line.split()[0] for line in lines[3:] if line.split() and line.split()[1] in TASKS}
-    assert names == set(MODELS + [CUT, VARIANT])
+    assert names == set(MODELS + [CUT, VARIANT, ZH_ONLY])
 
 
 @pytest.mark.parametrize("fmt, sep", [("tsv", "\t"), ("csv", ",")])
@@ -129,7 +132,7 @@ def test_format_tsv_and_csv_are_header_and_rows(trees, tmp_path, fmt, sep):
 def test_the_leaderboard_overall_is_the_mean_of_complete_task_rows_and_partial_is_unranked(scored, tmp_path):
     done = clika("report", scored["dirty"][1], "-o", tmp_path / "rep")
     assert done.returncode == 0, done.stderr
-    assert f"partial, left out of overall values, ranks and claim pools: 1 model: {VARIANT}" in done.stderr
+    assert f"partial, left out of overall values, ranks and claim pools: 2 models: {ZH_ONLY}" in done.stderr
     assert "150 of 200 items" in done.stderr  # the files read come from score's coverage.json beside the records
     rows = list(csv.DictReader((tmp_path / "rep" / "leaderboard.csv").open(encoding="utf-8")))
     by = {(r["model"], r["task"]): r for r in rows}
@@ -141,11 +144,12 @@ def test_the_leaderboard_overall_is_the_mean_of_complete_task_rows_and_partial_i
     partial = by[(VARIANT, "overall")]
     assert (partial["accuracy_en"], partial["ra"], partial["rank"]) == ("", "", "")
     assert partial["note"].startswith("partial (x_geo: 9 of 10 languages missing")
-    assert by[(VARIANT, "x_geo")]["rank"] == "" and "partial" in by[(VARIANT, "x_geo")]["flags"]
+    for variant in PARTIAL:  # listed, flagged, unranked; the one without English too
+        assert by[(variant, "x_geo")]["rank"] == "" and "partial" in by[(variant, "x_geo")]["flags"]
+        assert by[(variant, "overall")]["rank"] == "" and by[(variant, "overall")]["en_co"] == ""
     ranked = sorted(int(r["rank"]) for r in rows if r["task"] == "overall" and r["rank"])
     assert ranked and ranked[0] == 1
-    assert json.loads((tmp_path / "rep" / "coverage.json").read_text(encoding="utf-8"))["partial_models"] == {
-        VARIANT: "x_geo: en only, 1 of 10 languages; no x_name"}
+    assert json.loads((tmp_path / "rep" / "coverage.json").read_text(encoding="utf-8"))["partial_models"] == PARTIAL
 
 
 def test_findings_count_complete_models_and_leave_the_partial_variant_out(trees, tmp_path):
@@ -153,7 +157,7 @@ def test_findings_count_complete_models_and_leave_the_partial_variant_out(trees,
     done = clika("findings", "--predictions", dirty, "--n-boot", N_BOOT, "-o", tmp_path / "findings.md")
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "findings.md").read_text(encoding="utf-8")
-    assert f"of 5 models with complete coverage (partial, left out: {VARIANT}) on x_geo, x_name" in text
+    assert f"of 5 models with complete coverage (partial, left out: {ZH_ONLY}, {VARIANT}) on x_geo, x_name" in text
     assert "all 5 models with complete coverage" in text
     assert (tmp_path / "findings.coverage.json").is_file()
 
@@ -197,7 +201,7 @@ def test_compare_pairs_a_partial_variant_but_leaves_it_out_of_the_pools(trees, t
     rows = [json.loads(line) for line in (tmp_path / "cmp" / "comparisons.jsonl").read_text().splitlines()]
     assert {r["lang"] for r in rows} == {"en"} and rows  # compared where both have predictions
     cov = json.loads((tmp_path / "cmp" / "coverage.json").read_text(encoding="utf-8"))
-    assert cov["partial_models"] == {VARIANT: "x_geo: en only, 1 of 10 languages"}
+    assert cov["partial_models"] == {v: what.split(";")[0] for v, what in PARTIAL.items()}
     assert "llama2_7b@without_uuid minus llama2_7b" in done.stdout  # the pair's table, plain (redirected)
 
 

@@ -111,7 +111,8 @@ def build_tree(shared: Path, dest: Path, models: list[str], tasks: list[str]) ->
 
 def add_awkward_shapes(shared: Path, dest: Path, *, model: str, cut: str) -> dict[str, Path]:
     """Every shape a researcher meets in a real checkout, added to a tree from build_tree (x_geo):
-    a plain-text _res_visual dump, a one-language variant without uuid, ``cut``'s English file cut
+    a plain-text _res_visual dump, one-language variants (English without uuid, Chinese only, so
+    without the pivot), ``cut``'s English file cut
     to 150 of its 200 lines, names outside the known shapes, a clika predictions.jsonl, and an
     extra language folder (x_geo/es: German items and answers under another name)."""
     geo = dest / "x_geo"
@@ -119,6 +120,7 @@ def add_awkward_shapes(shared: Path, dest: Path, *, model: str, cut: str) -> dic
     made = {
         "visual": plain_text(geo / "en" / "chatgpt_res_visual.jsonl"),
         "without_uuid": without_uuid(geo / "en" / f"{model}_res_without_uuid.jsonl", shared / "x_geo" / "en" / main),
+        "zh_only": link(geo / "zh" / f"{model}_res_fixed_en_prompt.jsonl", shared / "x_geo" / "zh" / main),
         "gpt4": write_lines(geo / "en" / "gpt4-results.jsonl", read_lines(shared / "x_geo" / "en" / main)),
         "v2": write_lines(geo / "de" / f"{model}_res_v2.json", read_lines(shared / "x_geo" / "de" / main)),
         "upper": write_lines(geo / "fr" / main.upper(), read_lines(shared / "x_geo" / "fr" / main)),

@@ -321,9 +321,9 @@ def predictions_of(records: list[tuple[int, dict[str, Any]]], path: Path, model:
     preds, mismatch = _by_uuid(records, path, model, task, lang, n_options, gold_of, origins or {})
     if mismatch is not None:
         count, (line, uuid, label, item_gold) = mismatch
-        where = "is not an item of it" if item_gold is None else f"has gold {LETTERS[item_gold]!r} there"
+        where = "no item of it has this uuid" if item_gold is None else f"its gold is {LETTERS[item_gold]!r}"
         text = (f"{count} of {len(preds)} labels disagree with the item file {item_name} "
-                f"(first: line {line}, uuid {uuid!r} has label {label!r} but {where})")
+                f"(first: line {line}, uuid {uuid!r}: label {label!r}, {where})")
         if not trust_labels:
             raise ItemMismatch(f"{text}; fix the file, or pass --trust-labels to score with its labels", path)
         warnings.append(f"{path}: {text}; scored with the file's labels (--trust-labels)")

@@ -88,10 +88,11 @@ class LeaderboardRow:
 
 
 def _tasks(records: Sequence[MetricRecord], pivot: str) -> dict[str, list[str]]:
-    """model -> its tasks (those with an accuracy record in the pivot), first-seen order."""
+    """model -> its tasks (those with an accuracy record, in the pivot or, for a partial run without
+    it, in any language), first-seen order."""
     out: dict[str, dict[str, None]] = {}
     for r in records:
-        if r.metric == "accuracy" and r.lang == pivot:
+        if r.metric == "accuracy" and r.stratum is None and r.lang != "avg":
             out.setdefault(r.model, {})[r.task] = None
     return {m: list(t) for m, t in out.items()}
 
