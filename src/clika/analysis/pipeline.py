@@ -123,8 +123,10 @@ FINDINGS_COMMAND = "clika findings --predictions ../shared/clika-data --output d
 def findings_header(result: AnalysisResult, n_predictions: int, notes: list[str]) -> str:
     """The header of a findings document: what it was made from, and how to remake it."""
     n_models = len(result.claim_models)
-    partial = sorted(result.coverage.partial_models() if result.coverage is not None
-                     else {m for m, _ in result.partial} - set(result.claim_models))
+    everyone = {m for s in result.stats.values() for m in s.models}
+    if result.coverage is not None:  # also the runs left out before the statistics (no English at all)
+        everyone |= set(result.coverage.tasks_by_model())
+    partial = sorted(everyone - set(result.claim_models))
     left_out = f" (partial, left out: {', '.join(partial)})" if partial else ""
     return "\n".join([
         "# Findings: cross-lingual knowledge alignment claims, tested on the shared predictions", "",

@@ -189,9 +189,9 @@ class Coverage:
                     for f in skipped]
         complete = self.complete_models()
         if complete:
-            n_langs = sorted({len(self.expected[t]) for t in self.tasks})
+            n_langs = sorted({len(self.expected.get(t, ())) for t in self.tasks})
             langs = f"{n_langs[0]} languages" if len(n_langs) == 1 else \
-                ", ".join(f"{t} {len(self.expected[t])}" for t in self.tasks) + " languages"
+                ", ".join(f"{t} {len(self.expected.get(t, ()))}" for t in self.tasks) + " languages"
             out.append(("info", f"complete: {_plural(len(complete), 'model')} × {_plural(len(self.tasks), 'task')} "
                                 f"({', '.join(self.tasks)}) × {langs}"))
         partial = self.partial_models()
