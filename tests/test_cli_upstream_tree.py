@@ -213,3 +213,33 @@ def test_an_extra_language_is_read_when_langs_names_it(trees, tmp_path):
     acc = {r.lang: r for r in read_records(tmp_path / "m.jsonl") if r.metric == "accuracy"}
     assert set(acc) == {"en", "de", "es"} and acc["es"].value == acc["de"].value  # es holds de's answers here
     assert "language outside" not in done.stderr
+
+
+@pytest.mark.slow
+def test_the_whole_upstream_tree_scores_and_only_complete_models_get_an_overall_value(shared_data, tmp_path):
+    """A stand-in for every file of the pinned commit (tests/data/upstream_tree.py: the 40 shared models
+    as they are, the other 6 and the variants under their upstream names with stand-in answers)."""
+    from tests.data.upstream_tree import build_whole_tree, tree_paths
+
+    tree = tmp_path / "CLiKA"
+    build_whole_tree(shared_data, tree)
+    n_res = sum("_res" in p.rsplit("/", 1)[-1] and p.endswith(".jsonl") for p in tree_paths(shared_data))
+    done = clika("score", "--predictions", tree, "--n-boot", "0", "-o", tmp_path / "all.jsonl")
+    assert done.returncode == 0, done.stderr
+    cov = json.loads((tmp_path / "all.coverage.json").read_text(encoding="utf-8"))
+    assert cov["files_read"] + cov["files_skipped"]["not_json_lines"] == n_res == 1851
+    assert len(cov["complete_models"]) == 46 and sorted(cov["partial_models"]) == [
+        "chatgpt@fixed_en_prompt", "chatgpt@without_uuid"]
+    report = clika("report", tmp_path / "all.jsonl", "-o", tmp_path / "rep")
+    assert report.returncode == 0, report.stderr
+    rows = list(csv.DictReader((tmp_path / "rep" / "leaderboard.csv").open(encoding="utf-8")))
+    by = {(r["model"], r["task"]): r for r in rows}
+    for model in cov["complete_models"]:
+        tasks = [t for (m, t) in by if m == model and t != "overall"]
+        assert len(tasks) == 4
+        for col in ("accuracy_en", "ra", "en_co"):
+            mean = sum(float(by[(model, t)][col]) for t in tasks) / 4
+            assert float(by[(model, "overall")][col]) == pytest.approx(mean, rel=1e-5), (model, col)
+    for variant in cov["partial_models"]:
+        assert by[(variant, "overall")]["en_co"] == "" and by[(variant, "overall")]["rank"] == ""
+        assert by[(variant, "x_csqa")]["rank"] == "" and "partial" in by[(variant, "x_csqa")]["flags"]
