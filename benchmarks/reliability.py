@@ -13,7 +13,10 @@ Scenarios (the same machinery as tests/robustness/):
   line, keep whole chunks, and the rerun must complete with the same answers).
 - bad inputs: fuzzed broken files for every loader (mutated records,
   truncated lines, latin-1, UTF-16, random bytes), plus a few through the CLI.
-  Clean = a one-line ClikaError naming the file (CLI: exit 1, one stderr line).
+  Clean = a one-line ClikaError naming the file (CLI: exit 1, one stderr line); in
+  an upstream tree a broken prediction file is instead skipped with a report naming
+  the file and its first bad line (tests/robustness/formats.py turns that report into
+  the error counted here).
 Predictions lost / duplicated are counted over every kill and fault scenario.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -128,3 +129,26 @@ def test_malformed_prediction_line_names_file_and_line(tmp_path):
     done = run("score", "--predictions", str(bad), "--layout", "clika", "--out", str(tmp_path / "o.jsonl"))
     assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
     assert f"{bad}:2" in done.stderr
+
+
+def test_unparseable_answers_are_a_column_and_a_flag_and_unrank_the_row(tmp_path):
+    """76% of the English answers unreadable (cut off mid-sentence): RA above 1 means nothing, and the
+    table and the leaderboard say so where the number is read."""
+    rows = [{"model": "cut_off", "task": "x_geo", "lang": "en", "item_id": str(i), "gold": 0, "n_options": 4,
+             "prediction": None if i < 76 else 0} for i in range(100)]
+    rows += [{"model": "cut_off", "task": "x_geo", "lang": "zh", "item_id": str(i), "gold": 0, "n_options": 4,
+              "prediction": 0 if i % 2 else 1} for i in range(100)]
+    preds = tmp_path / "predictions.jsonl"
+    preds.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = run("score", "--predictions", str(preds), "--layout", "clika", "--n-boot", "0",
+               "--out", str(tmp_path / "m.jsonl"))
+    assert done.returncode == 0, done.stderr
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("cut_off")]
+    ra = next(r for r in read_records(tmp_path / "m.jsonl") if r.metric == "ra" and r.lang == "avg")
+    assert ra.value == pytest.approx(0.5 / 0.24)
+    assert f"{ra.value:.3f}" in row and " 76% " in row and "unparseable 1/2 langs" in row
+    report = run("report", str(tmp_path / "m.jsonl"), "-o", str(tmp_path / "rep"))
+    assert report.returncode == 0, report.stderr
+    board = list(csv.DictReader((tmp_path / "rep" / "leaderboard.csv").open(encoding="utf-8")))
+    x_geo = next(r for r in board if r["task"] == "x_geo")
+    assert x_geo["rank"] == "" and "more than 20% of the English answers unparseable" in x_geo["note"]

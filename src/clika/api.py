@@ -63,9 +63,11 @@ class ScoreOptions:
     extract: str = "first-char"
     n_boot: int = N_BOOT
     seed: int = 0
-    output: str | Path | None = None  # a .jsonl or .csv file of tidy records
+    output: str | Path | None = None  # a .jsonl or .csv file of tidy records; <stem>.coverage.json beside it
     pivot: str = PIVOT
     pairwise: bool = True
+    exclude: Sequence[str] = ()  # globs of files to leave out (path relative to source, or name)
+    trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
 
 @dataclass
@@ -79,6 +81,8 @@ class ScoreResult:
     output: Path | None = None
     n_predictions: int = 0
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, compute, write
+    coverage: object = None  # clika.data.coverage.Coverage: what was read, skipped, complete, partial
+    coverage_path: Path | None = None
 
     def to_frame(self):
         """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
@@ -93,16 +97,23 @@ def check_layout(layout: str) -> None:
 
 
 def read_predictions_checked(source: str | Path, layout: str, *, models=None, tasks=None, langs=None,
-                             extract: str = "first-char", pivot: str = PIVOT):
-    """Predictions of a source, with every filter checked against what the source holds."""
+                             extract: str = "first-char", pivot: str = PIVOT, exclude: Sequence[str] = (),
+                             trust_labels: bool = False):
+    """Predictions of a source, with every filter checked against what the source holds, and
+    the coverage of the read (``read.coverage``, clika.data.coverage.Coverage)."""
+    from clika.data.coverage import Coverage
     from clika.data.predictions_io import read_predictions
     from clika.items import check_langs
 
     check_layout(layout)
     wanted = check_langs(langs, _langs_of(source, layout, models, tasks), pivot=pivot) if langs else None
-    read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=wanted, extract=extract)
+    read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=wanted, extract=extract,
+                            exclude=exclude, trust_labels=trust_labels)
     if not read.predictions:
-        raise DataError("no predictions found for this selection of models, tasks and languages", source)
+        skipped = [f for f in read.files if f.status == "skipped"]
+        why = f"; {len(skipped)} file(s) skipped, e.g. {skipped[0].path}: {skipped[0].detail}" if skipped else ""
+        raise DataError(f"no predictions found for this selection of models, tasks and languages{why}", source)
+    read.coverage = Coverage.of(read, source, layout, wanted)
     return read
 
 
@@ -140,21 +151,26 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     if progress is not None:
         progress("read", 0, 1)
     read = read_predictions_checked(o.source, o.layout, models=o.models, tasks=o.tasks, langs=o.langs,
-                                    extract=o.extract, pivot=o.pivot)
+                                    extract=o.extract, pivot=o.pivot, exclude=o.exclude, trust_labels=o.trust_labels)
+    coverage = read.coverage
     timings["read"] = time.perf_counter() - start
 
     start = time.perf_counter()
     on_group = (lambda done, total: progress("compute", done, total)) if progress is not None else None
     records = compute_metrics(read.predictions, pivot=o.pivot, n_boot=o.n_boot, seed=o.seed, pairwise=o.pairwise,
-                              progress=on_group)
+                              progress=on_group, expected_langs=coverage.expected, item_counts=coverage.item_counts)
     timings["compute"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    cov_path = None
     if out_path is not None:
+        from clika.data.coverage import coverage_path
+
         write_records(records, out_path)
+        cov_path = coverage.write(coverage_path(out_path))
     timings["write"] = time.perf_counter() - start
     return ScoreResult(records, dict(read.extraction_changes), list(read.warnings), out_path,
-                       len(read.predictions), timings)
+                       len(read.predictions), timings, coverage, cov_path)
 
 
 # ---------------------------------------------------------------- compare and findings
@@ -174,6 +190,8 @@ class CompareOptions:
     n_boot: int = N_BOOT
     seed: int = 0
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
+    exclude: Sequence[str] = ()  # globs of prediction files to leave out
+    trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
 
 @dataclass
@@ -183,18 +201,24 @@ class CompareResult:
     warnings: list[str]
     n_predictions: int
     cd_findings: list = field(default_factory=list)  # clika.analysis.conductivity.CDFinding
+    coverage: object = None  # clika.data.coverage.Coverage of the predictions read (None: CD only)
 
 
-def _read_sources(results_dirs, predictions, layout, tasks, langs):
+def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), trust_labels=False):
+    """(predictions, warnings, coverage) of the run folders and the --predictions folder, read together."""
+    from clika.data.coverage import Coverage
+
     sources = [(d, "clika") for d in results_dirs] + ([(predictions, layout)] if predictions else [])
     if not sources:
         raise ConfigError("nothing to compare: give RESULTS_DIR folders, --predictions DIR or --conduct DIR")
-    preds, warnings = [], []
+    preds, warnings, coverages = [], [], []
     for source, source_layout in sources:
-        got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs)
+        got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs, exclude=exclude,
+                                       trust_labels=trust_labels)
         preds += got.predictions
         warnings += [f"{source}: {w}" for w in got.warnings]
-    return preds, warnings
+        coverages.append(got.coverage)
+    return preds, warnings, Coverage.merge(coverages)
 
 
 def compare(options: CompareOptions) -> CompareResult:
@@ -209,11 +233,13 @@ def compare(options: CompareOptions) -> CompareResult:
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     if not o.results_dirs and not o.predictions and o.conduct_dirs:
         return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
-    preds, warnings = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs)
+    preds, warnings, coverage = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs,
+                                              o.exclude, o.trust_labels)
     result = analyse(preds, registry, pairs=list(o.pairs) if o.pairs else None, tasks=o.tasks, langs=o.langs,
-                     n_boot=o.n_boot, seed=o.seed)
+                     n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected)
     paths = write_outputs(result, out, cd_findings=cd)
-    return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd)
+    paths["coverage.json"] = coverage.write(out / "coverage.json")
+    return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, coverage)
 
 
 def _cd(dirs, registry, n_boot: int, seed: int):
@@ -245,10 +271,20 @@ class FindingsOptions:
     n_boot: int = N_BOOT
     seed: int = 0
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
+    exclude: Sequence[str] = ()  # globs of prediction files to leave out
+    trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
 
-def findings(options: FindingsOptions):
-    """Regenerate the findings document; returns (AnalysisResult, path)."""
+@dataclass
+class FindingsResult:
+    analysis: object | None  # clika.analysis.pipeline.AnalysisResult (None: CD claims only); .coverage: what was read
+    path: Path
+    cd_findings: list = field(default_factory=list)  # clika.analysis.conductivity.CDFinding
+    notes: list[str] = field(default_factory=list)
+
+
+def findings(options: FindingsOptions) -> FindingsResult:
+    """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
     from clika.analysis.findings import findings_markdown
     from clika.analysis.pipeline import analyse, findings_header
     from clika.analysis.registry import load_registry
@@ -265,16 +301,20 @@ def findings(options: FindingsOptions):
 
         notes = "".join(f"- {n}\n" for n in cd_notes)
         out.write_text("# Findings\n\n" + notes + ("\n" if notes else "") + cd_findings_markdown(cd), encoding="utf-8")
-        return None, out
-    preds, warnings = _read_sources([], o.predictions, o.layout, None, None)
-    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed)
+        return FindingsResult(None, out, cd, cd_notes)
+    preds, warnings, coverage = _read_sources([], o.predictions, o.layout, None, None, o.exclude, o.trust_labels)
+    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected)
+    result.coverage = coverage
     text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes))
     if cd:
         from clika.analysis.conductivity import cd_findings_markdown
 
         text += "\n" + cd_findings_markdown(cd)
     out.write_text(text, encoding="utf-8")
-    return result, out
+    from clika.data.coverage import coverage_path
+
+    coverage.write(coverage_path(out))
+    return FindingsResult(result, out, cd, cd_notes)
 
 
 # ---------------------------------------------------------------- report
@@ -295,14 +335,17 @@ class ReportOptions:
 
 
 def report(options: ReportOptions) -> dict[str, Path]:
-    """report.md + CSV tables + leaderboard.csv (+ report.html): the library side of `clika report`."""
+    """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
+    `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
     from clika.output_paths import check_writable_dir
+    from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
     from clika.report.tables import load_results, write_report
 
     o = options
     out = check_writable_dir(o.output)
     records = load_results(o.results)
+    coverage = records_coverage(records, o.results)
     placed, yours, reference = records, None, None
     if o.reference is not None:
         from clika.report.reference import with_reference
@@ -319,6 +362,7 @@ def report(options: ReportOptions) -> dict[str, Path]:
         from clika.report.html import write_html_report
 
         written["html"] = Path(write_html_report(placed, out, yours=yours, reference=reference, **extra))
+    written["coverage"] = coverage.write(out / "coverage.json")
     return written
 
 

@@ -20,6 +20,14 @@ def test_registry_covers_every_upstream_model(shared_data: Path):
     assert all(reg.get(m).strategy in STRATEGIES for m in models)
 
 
+def test_the_llama2_70b_pair_is_published_upstream_and_registered(shared_data: Path):
+    """upstream-tree.tsv lists the pinned commit's files: llama2_70b and llama2_70b_chat are both there."""
+    tree = (shared_data / "upstream-tree.tsv").read_text(encoding="utf-8")
+    published = {line.rsplit("/", 1)[-1][: -len(SUFFIX)] for line in tree.splitlines() if line.endswith(SUFFIX)}
+    assert {"llama2_70b", "llama2_70b_chat"} <= published
+    assert ("llama2_70b", "llama2_70b_chat", "instruction_tuning_en") in load_registry().pairs()
+
+
 def test_known_lineages():
     reg = load_registry()
     assert ("llama_7b", "chinese_llama_7b", "continued_pretraining") in reg.pairs("continued_pretraining")

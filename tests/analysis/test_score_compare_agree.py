@@ -105,4 +105,4 @@ def test_compare_and_findings_on_a_tiny_file_where_english_is_right_once(tmp_pat
                 "--output", tmp_path / "findings.md")
     assert found.returncode == 0, found.stderr
     text = (tmp_path / "findings.md").read_text(encoding="utf-8")
-    assert "**Verdict:" in text and f"{2 * 2 * len(gold)} predictions of 2 models on x_geo" in text
+    assert "**Verdict:" in text and f"{2 * 2 * len(gold)} predictions of 2 models with complete coverage on x_geo" in text

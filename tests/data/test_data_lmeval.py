@@ -105,7 +105,9 @@ def test_multiple_choice_and_generated_samples_are_read(lm_eval_output: Path):
     # first-char rule: "D. 1932" -> D; "Answer: B" -> A (the "A" of "Answer"); "I am..." -> none
     assert [(p.item_id, p.choice, p.gold, p.raw) for p in name] == [
         ("0", 3, 3, "D. 1932"), ("1", 0, 1, "Answer: B"), ("2", None, 0, "I am not sure")]
-    assert any("hellaswag" in w for w in res.warnings)
+    # a task it cannot place is skipped with its reason, never silently
+    assert [(f.reason, "hellaswag" in (f.detail or "")) for f in res.files if f.status == "skipped"] == \
+        [("unknown_name", True)]
     assert not any("disagrees" in w for w in res.warnings)  # our argmax agrees with lm-eval's acc
 
 

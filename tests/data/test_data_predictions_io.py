@@ -82,7 +82,9 @@ def _upstream_tree(tmp_path: Path, lines: list[str]) -> Path:
     folder = tmp_path / "x_geo" / "en"
     folder.mkdir(parents=True)
     (folder / "m1_res_bf16_add_simple_example.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / "en_geo_data.jsonl").write_text("", encoding="utf-8")  # items file: not predictions
+    items = [{"id": i, "questions": f"q{i}", "answers": ["a", "b", "c", "d"], "label": gold, "original_lang": "en"}
+             for i, gold in enumerate([1, 2])]  # the item file beside them: not predictions
+    (folder / "en_geo_data.jsonl").write_text("".join(json.dumps(r) + "\n" for r in items), encoding="utf-8")
     return folder / "m1_res_bf16_add_simple_example.jsonl"
 
 
@@ -101,19 +103,35 @@ GOOD = '{"id": 0, "res": "B.", "label": "B", "uuid": 0}'
         ('[1, 2]', "expected a JSON object"),
     ],
 )
-def test_malformed_upstream_line_names_file_and_line(tmp_path: Path, bad, message):
+def test_malformed_upstream_line_skips_the_file_naming_file_and_line(tmp_path: Path, bad, message):
+    """In a tree, a file with a malformed line is skipped (its model becomes partial) and the skip
+    names the line; the same file named on its own is an error naming file and line."""
+    from clika.data.predictions_io import read_upstream_file
+
     path = _upstream_tree(tmp_path, [GOOD, "", bad])
+    res = read_predictions(tmp_path, "clika-repo")
+    assert res.predictions == []
+    [skip] = [f for f in res.files if f.status == "skipped"]
+    assert (skip.path, skip.reason, skip.line) == ("x_geo/en/m1_res_bf16_add_simple_example.jsonl", "malformed", 3)
+    assert message in skip.detail
     with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
+        read_upstream_file(path, "m1", "x_geo", "en", 4)
     assert str(err.value).startswith(f"{path}:3: ") and message in str(err.value)
+
+
+def test_a_plain_text_file_is_skipped_as_not_json_lines(tmp_path: Path):
+    path = _upstream_tree(tmp_path, ["Question: where is Alexandria?", "Answer: B"])
+    res = read_predictions(tmp_path, "clika-repo")
+    [skip] = [f for f in res.files if f.status == "skipped"]
+    assert (skip.path, skip.reason, skip.line) == (path.relative_to(tmp_path).as_posix(), "not_json_lines", 1)
+    assert skip.detail.startswith("invalid JSON")
 
 
 def test_invalid_utf8_names_the_line(tmp_path: Path):
     path = _upstream_tree(tmp_path, [GOOD])
     path.write_bytes(path.read_bytes() + b'{"id": 1, "res": "\xff\xfe", "label": "A", "uuid": 1}\n')
-    with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
-    assert str(err.value).startswith(f"{path}:2: invalid UTF-8")
+    [skip] = [f for f in read_predictions(tmp_path, "clika-repo").files if f.status == "skipped"]
+    assert (skip.reason, skip.line) == ("malformed", 2) and skip.detail.startswith("invalid UTF-8")
 
 
 def test_null_res_is_an_unparseable_answer(tmp_path: Path):

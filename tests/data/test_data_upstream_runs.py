@@ -154,14 +154,29 @@ def test_variants_are_separate_runs_and_filters_match_names_exactly(tmp_path: Pa
     assert [(p.model, p.lang, p.choice) for p in plain.predictions] == [("llama2_7b", "de", c) for c in (1, 0, 3)]
 
 
-def test_an_unparseable_res_name_is_a_warning_not_a_silent_skip(tmp_path: Path):
+def _skips(res: PredictionReadResult) -> list[tuple]:
+    """(path, reason, line, detail) of every file the reader skipped."""
+    return [(f.path, f.reason, f.line, f.detail) for f in res.files if f.status == "skipped"]
+
+
+def test_an_unparseable_res_name_is_a_reported_skip_not_a_silent_one(tmp_path: Path):
     folder = _lang_dir(tmp_path, "x_geo", "en")
     _write(folder / f"m{MAIN}", _preds("BAD", GEO_GOLD, [0, 1, 2]))
-    odd = _write(folder / "m_results.jsonl", _preds("BAD", GEO_GOLD, [0, 1, 2]))
-    reserved = _write(folder / "a@b_res.jsonl", _preds("BAD", GEO_GOLD, [0, 1, 2]))
+    _write(folder / "m_results.jsonl", _preds("BAD", GEO_GOLD, [0, 1, 2]))
+    _write(folder / "a@b_res.jsonl", _preds("BAD", GEO_GOLD, [0, 1, 2]))
+    _write(folder / "M_RES.JSONL", _preds("BAD", GEO_GOLD, [0, 1, 2]))
+    _write(folder / "m_res_v2.json", _preds("BAD", GEO_GOLD, [0, 1, 2]))
     res = read_predictions(tmp_path, "clika-repo")
     assert {p.model for p in res.predictions} == {"m"}
-    assert res.warnings == [f"skipped {reserved}: {NAMING}", f"skipped {odd}: {NAMING}"]
+    assert res.warnings == []
+    assert _skips(res) == [
+        ("x_geo/en/M_RES.JSONL", "unknown_name", None,
+         f"{NAMING} (names are case-sensitive and end in .jsonl: M_res.jsonl would be read)"),
+        ("x_geo/en/a@b_res.jsonl", "unknown_name", None, NAMING),
+        ("x_geo/en/m_res_v2.json", "unknown_name", None,
+         f"{NAMING} (names are case-sensitive and end in .jsonl: m_res_v2.jsonl would be read)"),
+        ("x_geo/en/m_results.jsonl", "unknown_name", None, NAMING),
+    ]
 
 
 # --- uuid: integer, string, absent, mixed ---------------------------------------------
@@ -226,27 +241,35 @@ def test_without_uuid_an_id_that_does_not_follow_the_items_is_an_error(tmp_path:
     with pytest.raises(DataError) as err:
         read_predictions(tmp_path, "clika-repo")
     assert str(err.value) == f"{path}:3: field 'id' must be an item position 0-2 in test.jsonl, got 7"
+    # a record without any item name is malformed: the file is skipped with its line, the read goes on
     recs = _preds("ABA", COPA_GOLD, None)
     del recs[0]["id"]
     _write(path, recs)
-    with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
-    assert str(err.value) == f"{path}:1: missing fields 'uuid' and 'id' (one of them names the item)"
+    res = read_predictions(tmp_path, "clika-repo")
+    assert res.predictions == [] and _skips(res) == [
+        ("x_copa/en/m_res_without_uuid.jsonl", "malformed", 1, "missing fields 'uuid' and 'id' (one of them names "
+                                                               "the item)")]
 
 
-def test_uuid_on_some_lines_only_is_a_one_line_error(tmp_path: Path):
+def test_uuid_on_some_lines_only_skips_the_file_naming_the_line(tmp_path: Path):
     folder = _lang_dir(tmp_path, "x_geo", "en")
     recs = _preds("BAD", GEO_GOLD, [0, 1, 2])
     del recs[2]["uuid"]
     path = _write(folder / f"m{MAIN}", recs)
-    with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
-    assert str(err.value) == f"{path}:3: no field 'uuid', but line 1 has one (give 'uuid' on every line or on none)"
+    _write(folder / f"n{MAIN}", _preds("BAD", GEO_GOLD, [0, 1, 2]))
+    res = read_predictions(tmp_path, "clika-repo")
+    assert {p.model for p in res.predictions} == {"n"}
+    assert _skips(res) == [(f"x_geo/en/m{MAIN}", "malformed", 3,
+                            "no field 'uuid', but line 1 has one (give 'uuid' on every line or on none)")]
     recs = _preds("BAD", GEO_GOLD, [0, 1, 2])
     del recs[0]["uuid"]
     _write(path, recs)
+    assert _skips(read_predictions(tmp_path, "clika-repo")) == [
+        (f"x_geo/en/m{MAIN}", "malformed", 2, "field 'uuid' is here but not on line 1 (give 'uuid' on every line "
+                                              "or on none)")]
+    # a file named on its own is read or refused, never skipped
     with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
+        read_upstream_file(path, "m", "x_geo", "en", 4)
     assert str(err.value) == (f"{path}:2: field 'uuid' is here but not on line 1 "
                               "(give 'uuid' on every line or on none)")
 
@@ -259,8 +282,8 @@ def test_without_uuid_and_without_an_item_file_names_the_prediction_file(tmp_pat
         read_predictions(tmp_path, "clika-repo")
     text = str(err.value)
     assert err.value.path == str(path) and err.value.line == 1 and "\n" not in text
-    assert text.startswith(f"{path}:1: no field 'uuid', so 'id' must be aligned through the item file, but: ")
-    assert "no item file matching 'test.jsonl'" in text
+    assert text == (f"{path}:1: no field 'uuid', so 'id' must be aligned through the item file, but there is no "
+                    "item file matching 'test.jsonl' beside it")
 
 
 def test_factual_predictions_without_item_files_score_but_say_home_transfer_is_missing(tmp_path: Path):
@@ -305,14 +328,19 @@ def test_two_files_for_one_model_stop_with_both_named(tmp_path: Path):
 
 
 @pytest.mark.parametrize("content", ["", "\n\n  \n"])
-def test_an_empty_prediction_file_is_an_error(tmp_path: Path, content: str):
+def test_an_empty_prediction_file_is_skipped_and_its_model_is_partial(tmp_path: Path, content: str):
+    from clika.data.coverage import Coverage
+
     en = _lang_dir(tmp_path, "x_geo", "en")
     _write(en / f"m{MAIN}", _preds("BAD", GEO_GOLD, [0, 1, 2]))
     he = _lang_dir(tmp_path, "x_geo", "he")
     path = he / f"m{MAIN}"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(DataError) as err:
-        read_predictions(tmp_path, "clika-repo")
+    res = read_predictions(tmp_path, "clika-repo")
+    assert _skips(res) == [(f"x_geo/he/m{MAIN}", "empty", None, "empty (no records)")]
+    assert Coverage.of(res, tmp_path, "clika-repo").partial() == {("m", "x_geo"): ("he",)}
+    with pytest.raises(DataError) as err:  # named on its own, it is an error
+        read_upstream_file(path, "m", "x_geo", "he", 4)
     assert str(err.value) == f"{path}: empty prediction file (no records); remove it or fill it"
 
 

@@ -141,9 +141,17 @@ def upstream_pred_record(draw: Any, index: int) -> tuple[dict[str, Any], Predict
 
 
 def _load_upstream_preds(root: Path) -> list[Any]:
+    """In an upstream tree a broken prediction file is skipped with its reason and first bad line
+    (its model is then partial), not raised: the skip, with the file and line it names, is turned
+    into the error the fuzz checks expect."""
     from clika.data.predictions_io import read_predictions
+    from clika.errors import DataError
 
-    return read_predictions(root, "clika-repo").predictions
+    read = read_predictions(root, "clika-repo")
+    for f in read.files:
+        if f.status == "skipped":
+            raise DataError(f"skipped ({f.reason}): {f.detail}", root / f.path, f.line)
+    return read.predictions
 
 
 def lmeval_record(draw: Any, index: int) -> tuple[dict[str, Any], Prediction]:

@@ -7,6 +7,7 @@ and a claim the data cannot test (no pair of that kind present) says so instead 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +156,8 @@ def far_from_parity(stats, pivot) -> Finding:
     ev, hits, total = [], 0, 0
     for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
         p = pool(*_model_rows(stats, everyone, metric, {}))
-        ev.append(Evidence(f"mean {name}, all {len(everyone)} models, non-{pivot} languages", p, False))
+        ev.append(Evidence(f"mean {name}, all {len(everyone)} models with complete coverage, non-{pivot} languages",
+                           p, False))
         total += p.mean is not None
         hits += p.ci_high is not None and p.ci_high < PARITY_BELOW
         for task, s in sorted(stats.items()):
@@ -188,13 +190,16 @@ def natural_transfer(stats, deltas) -> Finding:
                    "conductivity of naturally acquired knowledge, not XRR", ev)
 
 
-def restrict_models(stats: dict[str, TaskStats], models: set[str]) -> dict[str, TaskStats]:
-    """The same statistics over a subset of the models (for claims restricted to selected pairs)."""
+def restrict_models(stats: dict[str, TaskStats],
+                    models: set[str] | Callable[[str, str], bool]) -> dict[str, TaskStats]:
+    """The same statistics over a subset of the models (a set, or keep(model, task): e.g. the selected
+    pairs' models, or the models x tasks with complete coverage)."""
     from dataclasses import replace
 
+    keeps = models if callable(models) else (lambda model, task: model in models)
     out = {}
     for task, s in stats.items():
-        keep = [i for i, m in enumerate(s.models) if m in models]
+        keep = [i for i, m in enumerate(s.models) if keeps(m, task)]
         if keep:
             out[task] = replace(s, models=[s.models[i] for i in keep],
                                 per_model={s.models[i]: s.per_model[s.models[i]] for i in keep},

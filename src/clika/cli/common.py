@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from clika.cli.tables import stdout
+
+__all__ = ["split_list", "stderr", "stdout", "print_warnings", "print_coverage", "RunProgress", "task_table"]
+
 
 def split_list(values: str | Sequence[str] | None) -> list[str] | None:
     """"a,b" or ["a,b", "c"] -> ["a", "b", "c"]; None or empty -> None (= all)."""
@@ -21,15 +25,29 @@ def stderr():
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def stdout():
-    from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+
+EXCLUDE_HELP = ("Leave out files matching this glob (on the path relative to the predictions folder, or the "
+                "file name); repeatable. Excluded files are listed in coverage.json.")
+TRUST_HELP = ("Score with the prediction files' gold labels where they disagree with the item files beside them "
+              "(otherwise an error naming the file, the count and the first disagreement).")
 
 
 def print_warnings(console, warnings: Iterable[str]) -> None:
     for line in warnings:
         console.print(f"[yellow]warning:[/yellow] {line}", markup=True, highlight=False, soft_wrap=True)
+
+
+def print_coverage(console, coverage, verbose: bool = False) -> None:
+    """What a command read (clika.data.coverage.Coverage.summary): files read and skipped by reason,
+    complete and partial models, items missing against the item files."""
+    if coverage is None:
+        return
+    for level, line in coverage.summary(verbose):
+        if level == "warning":
+            print_warnings(console, [line])
+        else:
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 class RunProgress:
@@ -65,8 +83,7 @@ class RunProgress:
 
 def task_table(records, model: str, task: str, template: str | None = None):
     """Languages as rows: n, accuracy, RA and en-CO with their 95% intervals; chance in the title."""
-    from rich.table import Table
-
+    from clika.cli.tables import TextTable
     from clika.formatting import format_record
     from clika.items import lang_order_key
 
@@ -79,12 +96,10 @@ def task_table(records, model: str, task: str, template: str | None = None):
     chance = next((r.chance for (lang, m), r in cells.items() if m == "accuracy" and r.chance), None)
     chance_text = f"; chance accuracy {chance:.2f}" if chance else ""
     how = f" ({template} prompt)" if template else ""
-    table = Table(title=f"{model} · {task}{how}: PF (accuracy, RA) and CT (en-CO), 95% bootstrap intervals"
-                        f"{chance_text}")
-    for header in ("lang", "n", "accuracy", "RA", "en-CO"):
-        table.add_column(header, justify="left" if header == "lang" else "right")
+    table = TextTable(f"{model} · {task}{how}: PF (accuracy, RA) and CT (en-CO), 95% bootstrap intervals{chance_text}",
+                      ["lang", "n", "accuracy", "RA", "en-CO"])
     for lang in langs:
         acc = cells.get((lang, "accuracy"))
         n = getattr(acc, "n", None) or getattr(cells.get((lang, "ra")), "n", "")
-        table.add_row(lang, str(n), *(format_record(cells.get((lang, m))) for m in wanted))
+        table.rows.append([lang, str(n), *(format_record(cells.get((lang, m))) for m in wanted)])
     return table

@@ -7,6 +7,10 @@ from pathlib import Path
 import typer
 
 from clika.api import CompareOptions, FindingsOptions
+from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
+from clika.cli.tables import FORMAT_HELP, TextTable
+
+VERBOSE_HELP = "List every skipped file, partial model and truncated file."
 
 
 def compare_command(
@@ -26,21 +30,26 @@ def compare_command(
     seed: int = typer.Option(CompareOptions.seed, "--seed", help="Bootstrap seed."),
     conduct: list[Path] | None = typer.Option(None, "--conduct", help="`clika conduct` output folder(s): test "
                                                  "the conductivity claims on them too."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
+    trust_labels: bool = typer.Option(CompareOptions.trust_labels, "--trust-labels", help=TRUST_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
 ) -> None:
     """Paired comparisons (delta, 95% CI, p) of model pairs per task and language, and the findings."""
     from clika import api
-    from clika.cli.common import print_warnings, split_list, stderr
+    from clika.cli.common import print_coverage, print_warnings, split_list, stderr
+    from clika.cli.tables import check_format, print_table
 
     console = stderr()
+    check_format(fmt)
     result = api.compare(CompareOptions(output, list(results_dirs or []), predictions, layout, split_list(pair),
                                         registry, split_list(tasks), split_list(langs), n_boot, seed,
-                                        list(conduct or [])))
+                                        list(conduct or []), tuple(exclude or ()), trust_labels))
     print_warnings(console, result.warnings)
+    print_coverage(console, result.coverage, verbose)
     if pair and result.analysis:
-        from clika.cli.common import stdout
-
         for a, b, strategy in result.analysis.pairs:
-            stdout().print(pair_table(result.analysis.comparisons, a, b, strategy))
+            print_table(pair_table(result.analysis.comparisons, a, b, strategy), fmt)
     findings = (result.analysis.findings if result.analysis else []) + result.cd_findings
     for f in findings:
         console.print(f"{f.verdict}: {f.claim}")
@@ -50,7 +59,8 @@ def compare_command(
 
 
 def findings_command(
-    predictions: Path = typer.Option(..., "--predictions", help="Folder of predictions (upstream layout by default)."),
+    predictions: Path | None = typer.Option(None, "--predictions", help="Folder of predictions (upstream layout by "
+                                            "default): the PF/CT claims."),
     output: Path = typer.Option(Path(FindingsOptions.output), "--output", "-o", help="The Markdown file to (re)write."),
     layout: str = typer.Option(FindingsOptions.layout, "--layout", help="clika-repo, lm-eval or clika."),
     registry: Path | None = typer.Option(None, "--registry", help="YAML that extends/overrides the family "
@@ -59,37 +69,44 @@ def findings_command(
     seed: int = typer.Option(FindingsOptions.seed, "--seed", help="Bootstrap seed."),
     conduct: list[Path] | None = typer.Option(None, "--conduct", help="`clika conduct` output folder(s): add "
                                                  "the conductivity claims."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
+    trust_labels: bool = typer.Option(FindingsOptions.trust_labels, "--trust-labels", help=TRUST_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
-    """Regenerate the findings document: which claims of Gao et al. (2024) the predictions support."""
+    """Regenerate the findings document: which claims of Gao et al. (2024) the predictions (PF/CT) and
+    `clika conduct` results (CD) support."""
     from clika import api
-    from clika.cli.common import stderr
+    from clika.cli.common import print_coverage, stderr
 
     console = stderr()
-    result, path = api.findings(FindingsOptions(predictions, output, layout, registry, n_boot, seed,
-                                                list(conduct or [])))
-    for f in result.findings:
-        console.print(f"{f.verdict}: {f.claim}")
-    console.print(f"wrote {path}")
+    result = api.findings(FindingsOptions(predictions, output, layout, registry, n_boot, seed,
+                                          list(conduct or []), tuple(exclude or ()), trust_labels))
+    if result.analysis is not None:
+        print_coverage(console, result.analysis.coverage, verbose)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    for f in [*(result.analysis.findings if result.analysis else []), *result.cd_findings]:
+        console.print(f"{f.verdict}: {f.claim}", markup=False, highlight=False)
+    console.print(f"wrote {result.path}", markup=False, highlight=False)
 
 
-def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None):
+def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None) -> TextTable:
     """One requested pair: per task, language and metric, both models' values and the delta, with
     95% intervals and p-values (McNemar for accuracy, bootstrap for RA and en-CO)."""
-    from rich.table import Table
-
     from clika.formatting import format_number, format_value
     from clika.metrics.catalog import label
 
     title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, 95% CIs"
-    table = Table(title=title, caption="p: exact McNemar test (accuracy), two-sided bootstrap (RA, en-CO); "
-                                       "* = the delta's CI excludes 0")
-    for header in ("task", "lang", "metric", "n", "A", "B", "delta", "p"):
-        table.add_column(header, justify="left" if header in ("task", "lang", "metric") else "right")
+    table = TextTable(title, ["task", "lang", "metric", "n", "A", "B", "delta", "p"], align="lllrrrrr",
+                      caption="p: exact McNemar test (accuracy), two-sided bootstrap (RA, en-CO); "
+                              "* = the delta's CI excludes 0")
     for c in comparisons:
         if (c.model_a, c.model_b) != (model_a, model_b):
             continue
         mark = "*" if c.ci_low is not None and (c.ci_low > 0 or c.ci_high < 0) else ""
-        table.add_row(c.task, c.lang, label(c.metric), str(c.n), format_value(c.value_a, c.a_ci_low, c.a_ci_high),
-                      format_value(c.value_b, c.b_ci_low, c.b_ci_high),
-                      format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark, format_number(c.p_value, ".3g"))
+        table.rows.append([c.task, c.lang, label(c.metric), str(c.n),
+                           format_value(c.value_a, c.a_ci_low, c.a_ci_high),
+                           format_value(c.value_b, c.b_ci_low, c.b_ci_high),
+                           format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark,
+                           format_number(c.p_value, ".3g")])
     return table

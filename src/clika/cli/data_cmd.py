@@ -17,26 +17,22 @@ IncludeOpt = Annotated[list[str] | None, typer.Option("--include-path", help="Fo
 
 def _print_counts(items, title: str) -> None:
     from rich.console import Console
-    from rich.table import Table
 
+    from clika.cli.tables import TextTable, print_table
     from clika.data.validate import count_table
 
     tasks, langs, counts = count_table(items)
-    table = Table()
-    table.add_column("task", no_wrap=True)
-    for lang in langs:
-        table.add_column(lang, justify="right", no_wrap=True)
-    table.add_column("total", justify="right", no_wrap=True)
+    table = TextTable("", ["task", *langs, "total"])
     for task in tasks:
         row = [counts.get((task, lang), 0) for lang in langs]
-        table.add_row(task, *(str(n) if n else "-" for n in row), str(sum(row)))
+        table.rows.append([task, *(str(n) if n else "-" for n in row), str(sum(row))])
     # Width for every cell in full: a truncated count ("10…") would be a wrong number.
     needed = 12 + max((len(t) for t in tasks), default=4) + 8 * (len(langs) + 1)
     console = Console()
     if console.width < needed:
         console = Console(width=needed)
     typer.echo(title)  # plain, so that a long path is never wrapped into the table
-    console.print(table)
+    print_table(table, console=console)
 
 
 def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None,

@@ -18,12 +18,16 @@ def report_command(
     reference: str | None = typer.Option(None, "--reference", help="Place your models among reference results: "
                                             "'published' (the 40 models of the CLiKA paper) or a metrics "
                                             ".jsonl/.csv file; used by leaderboard.csv and the HTML report."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every skipped file, partial model and "
+                                 "truncated file of the read that made the records."),
 ) -> None:
     """Write RA and en-CO tables per model, language and task, with intervals and diagnostic flags."""
     from clika import api
-    from clika.cli.common import stdout
+    from clika.cli.common import print_coverage, stderr, stdout
+    from clika.data.coverage import Coverage
 
     written = api.report(ReportOptions(results, output, html, comparisons, reference))
+    print_coverage(stderr(), Coverage.read(written["coverage"]), verbose)
     console = stdout()
     console.print(f"report written to {output}:")
     for name, path in written.items():

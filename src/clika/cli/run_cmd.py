@@ -56,6 +56,7 @@ def run_command(
     """Evaluate a model: PF (accuracy, RA) and CT (en-CO) per task and language."""
     from clika import api
     from clika.cli.common import RunProgress, print_warnings, split_list, stderr, stdout, task_table
+    from clika.cli.tables import print_table
 
     err = stderr()
     opts = RunOptions(model=model, model_args=model_args, tasks=split_list(tasks), langs=split_list(langs),
@@ -70,7 +71,7 @@ def run_command(
         progress.close()
     out = stdout()
     for task in dict.fromkeys(t for t, _ in result.units):
-        out.print(task_table(result.records, result.model, task, result.templates.get(task)))
+        print_table(task_table(result.records, result.model, task, result.templates.get(task)), console=out)
     print_warnings(out, result.warnings)
     err.print(f"{result.n_scored} items scored, {result.n_resumed} already done (from {result.store_path}); "
               f"wrote {result.predictions_path} and {result.metrics_path}")

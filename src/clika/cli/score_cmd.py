@@ -7,13 +7,17 @@ from pathlib import Path
 import typer
 
 from clika.api import ScoreOptions
+from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
+from clika.cli.tables import FORMAT_HELP, TextTable
+from clika.metrics.diagnostics import UNPARSEABLE_FLAG
 
 D = ScoreOptions
 
 
 def score_command(
     predictions: Path = typer.Option(..., "--predictions", help="Folder (or file) holding the predictions."),
-    output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl or .csv (tidy records)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Output file: .jsonl or .csv (tidy records); "
+                                "<stem>.coverage.json is written beside it."),
     layout: str = typer.Option(D.layout, "--layout", help="clika-repo (the upstream layout), lm-eval (--log_samples "
                                "output) or clika (predictions.jsonl)."),
     models: list[str] | None = typer.Option(None, "--models", help="Only these models, comma-separated; a run "
@@ -23,16 +27,24 @@ def score_command(
     extract: str = typer.Option(D.extract, "--extract", help="first-char (the upstream rule) or smart."),
     n_boot: int = typer.Option(D.n_boot, "--n-boot", help="Bootstrap resamples for the 95% intervals (0: none)."),
     seed: int = typer.Option(D.seed, "--seed", help="Bootstrap seed: the same inputs give the same intervals."),
+    exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
+    trust_labels: bool = typer.Option(D.trust_labels, "--trust-labels", help=TRUST_HELP),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every skipped file, partial model and "
+                                 "truncated file."),
+    fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
 ) -> None:
     """Compute PF (accuracy, RA) and CT (en-CO, co, agreement) metrics with bootstrap intervals."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from clika import api
-    from clika.cli.common import print_warnings, split_list, stderr, stdout
+    from clika.cli.common import print_coverage, print_warnings, split_list, stderr
+    from clika.cli.tables import check_format, print_table
 
     console = stderr()
+    check_format(fmt)
     opts = ScoreOptions(predictions, layout=layout, models=split_list(models), tasks=split_list(tasks),
-                        langs=split_list(langs), extract=extract, n_boot=n_boot, seed=seed, output=output)
+                        langs=split_list(langs), extract=extract, n_boot=n_boot, seed=seed, output=output,
+                        exclude=tuple(exclude or ()), trust_labels=trust_labels)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
@@ -48,42 +60,53 @@ def score_command(
 
         result = api.score(opts, progress=progress)
 
-    stdout().print(summary_table(result.records))
+    print_table(summary_table(result.records), fmt)
     print_warnings(console, result.warnings)
+    print_coverage(console, result.coverage, verbose)
     if extract == "smart":
         changed = sum(result.extraction_changes.values())
         console.print(f"smart extraction changed {changed} of {result.n_predictions} answers "
                       f"(vs the upstream first-character rule)")
-    console.print(f"wrote {len(result.records)} records to {result.output} "
-                  f"(read {result.timings['read']:.1f}s, compute {result.timings['compute']:.1f}s)")
+    console.print(f"wrote {len(result.records)} records to {result.output} and what was read to "
+                  f"{result.coverage_path} (read {result.timings['read']:.1f}s, compute {result.timings['compute']:.1f}s)")
 
 
-def summary_table(records):
-    """model x task: n, accuracy in en (chance), mean RA, mean en-CO (with intervals), flags."""
-    from rich.table import Table
+CAPTION = (f"n: English items (of the item file's where fewer were read); unparseable en: share of English answers "
+           f"that could not be read (counted wrong). flags: partial = languages of the task without predictions "
+           f"(unranked, no overall); dominant = one option chosen far more often than it is right (overlap comes "
+           f"for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers unreadable; missing = items "
+           f"without a prediction")
 
+
+def summary_table(records) -> TextTable:
+    """model x task: n, accuracy in en (chance), mean RA, mean en-CO (with intervals), unparseable share, flags."""
     from clika.formatting import format_record
-    from clika.items import PIVOT
+    from clika.items import PIVOT, ordered_langs
+    from clika.report.flags import FlagIndex
 
-    wanted = {("accuracy", PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co"}
+    wanted = {("accuracy", PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co",
+              ("unparseable_rate", PIVOT): "unparseable", ("missing_items", PIVOT): "missing"}
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    dominated: dict[tuple[str, str], int] = {}
     for r in records:
         key = wanted.get((r.metric, r.lang))
-        if key is not None:
+        if key is not None and r.stratum is None:
             rows.setdefault((r.model, r.task), {})[key] = r
-        elif r.metric == "dominant_option_flag" and r.value:
-            dominated[(r.model, r.task)] = dominated.get((r.model, r.task), 0) + 1
-    table = Table(title="CLiKA scores (95% bootstrap intervals)",
-                  caption="dominant: languages (of the task's) where one option is chosen far more often "
-                          "than it is right (overlap comes for free)")
-    for header in ("model", "task", "n", "accuracy en", "chance", "mean RA", "mean en-CO", "dominant"):
-        table.add_column(header, justify="left" if header in ("model", "task") else "right", no_wrap=True)
+    flags = FlagIndex(records)
+    table = TextTable("CLiKA scores (95% bootstrap intervals)",
+                      ["model", "task", "n", "accuracy en", "chance", "mean RA", "mean en-CO", "unparseable en",
+                       "flags"], align="llrrrrrrl", caption=CAPTION)
     for (model, task), found in rows.items():
-        acc = found.get("acc_en")
-        n_dominated = dominated.get((model, task), 0)
-        table.add_row(model, task, str(getattr(acc, "n", "")), format_record(acc),
-                      f"{acc.chance:.2f}" if getattr(acc, "chance", None) else "",
-                      format_record(found.get("ra")), format_record(found.get("en_co")),
-                      f"{n_dominated} lang(s)" if n_dominated else "")
+        acc, unparseable, missing = found.get("acc_en"), found.get("unparseable"), found.get("missing")
+        n = str(getattr(acc, "n", 0))
+        if missing is not None and missing.value and missing.n:
+            n += f"/{missing.n}"  # fewer English items than the task has
+        langs = ordered_langs(flags.langs.get((model, task), ()))
+        counts = {"dominant": sum(flags.has(model, task, lang, "dominant") for lang in langs),
+                  "unparseable": sum(flags.unparseable_high(model, task, lang) for lang in langs),
+                  "missing": sum(flags.has(model, task, lang, "missing") for lang in langs)}
+        marks = [flags.partial_text(model, task)] + [f"{k} {c}/{len(langs)} langs" for k, c in counts.items() if c]
+        table.rows.append([model, task, n, format_record(acc), f"{acc.chance:.2f}" if getattr(acc, "chance", None)
+                           else "", format_record(found.get("ra")), format_record(found.get("en_co")),
+                           f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else "",
+                           "; ".join(m for m in marks if m)])
     return table

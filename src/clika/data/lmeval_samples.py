@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from clika.data.answers import extract_choice, first_char_choice
 from clika.data.lines import read_json_lines
-from clika.data.read_result import PredictionReadResult, ReadFilter
+from clika.data.read_result import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
 from clika.errors import ConfigError, DataError
 from clika.items import LETTERS
 from clika.predictions import Prediction
@@ -133,29 +133,35 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
     return Prediction(model, task, lang, item_id, choice, gold, n, raw), first_char_choice(raw, n)
 
 
-def _latest_samples(folder: Path, warnings: list[str]) -> dict[str, Path]:
-    """lm-eval task name -> its newest samples file in one model folder."""
+def _latest_samples(folder: Path, source: Path, exclude: Sequence[str],
+                    result: PredictionReadResult) -> dict[str, Path]:
+    """lm-eval task name -> its newest samples file in one model folder (the others: skips in result)."""
     latest: dict[str, tuple[str, Path]] = {}
     for path in sorted(folder.glob("samples_*.jsonl")):
+        rel = relative(path, source)
         m = _SAMPLES_RE.match(path.name)
+        if excluded(rel, exclude):
+            result.skip(rel, "excluded")
+            continue
         if not m:
-            warnings.append(f"skipped {path}: not named samples_<task>_<date>.jsonl")
+            result.skip(rel, "unknown_name", "not named samples_<task>_<date>.jsonl")
             continue
         name, date = m.group("task"), m.group("date")
         if name in latest:
             older = min((latest[name], (date, path)))[1]
-            warnings.append(f"skipped {older}: a newer samples file for {name} is in the same folder")
+            result.skip(relative(older, source), "newer_file", f"a newer samples file for {name} is in the same folder")
         if name not in latest or date > latest[name][0]:
             latest[name] = (date, path)
     return {name: p for name, (_, p) in latest.items()}
 
 
 def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
-                 task_map: Mapping[str, tuple[str, str]] | None) -> PredictionReadResult:
+                 task_map: Mapping[str, tuple[str, str]] | None, exclude: Sequence[str] = ()) -> PredictionReadResult:
     """All predictions of an lm-eval output folder (or one model folder, or one file).
 
     keep: a ReadFilter (a models/tasks value the output does not have is then a
     ConfigError listing what it has), or a plain keep(model=, task=, lang=) function.
+    exclude: globs of samples files to leave out (listed as skipped in result.files).
     """
     result = PredictionReadResult([])
     if source.is_file():
@@ -165,7 +171,7 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
         folders = sorted({f.parent for f in source.rglob("samples_*.jsonl")})
         if not folders:
             raise ConfigError("no lm-eval samples_*.jsonl files here (run lm-eval with --log_samples)", source)
-        tasks_by_folder = {folder: _latest_samples(folder, result.warnings) for folder in folders}
+        tasks_by_folder = {folder: _latest_samples(folder, source, exclude, result) for folder in folders}
     # What is there, from folder and file names only: (model, task, lang, samples file).
     found: list[tuple[str, str, str, Path]] = []
     for folder, files in tasks_by_folder.items():
@@ -173,8 +179,8 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
         for name, path in sorted(files.items()):
             task_lang = split_task_name(name, task_map)
             if task_lang is None:
-                result.warnings.append(f"skipped {path}: cannot tell task and language from lm-eval task {name!r}; "
-                                       "name it <task>_<lang> or pass a task map")
+                result.skip(relative(path, source), "unknown_name", f"cannot tell task and language from lm-eval "
+                            f"task {name!r}; name it <task>_<lang> or pass a task map", model=model)
                 continue
             found.append((model, *task_lang, path))
     if isinstance(keep, ReadFilter):
@@ -182,7 +188,10 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
         keep = keep.keep
     for model, task, lang, path in found:
         if keep(model=model, task=task, lang=lang):
+            before = len(result.predictions)
             _read_samples_file(path, model, task, lang, extract, result)
+            result.files.append(FileEntry(relative(path, source), "read", model=model, task=task, lang=lang,
+                                          n=len(result.predictions) - before))
     return result
 
 

@@ -7,11 +7,52 @@ cycle. ``clika.data.predictions_io`` re-exports ``PredictionReadResult``.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from clika.errors import ConfigError
 from clika.predictions import Prediction
+
+# Why a file was not read (FileEntry.reason), in the words the coverage summary uses.
+SKIP_REASONS: dict[str, str] = {
+    "not_json_lines": "not JSON lines (e.g. a plain-text dump)",
+    "malformed": "a malformed record",
+    "empty": "empty (no records)",
+    "unknown_name": "name outside the known shapes",
+    "clika_predictions": "a clika predictions file (read it with --layout clika)",
+    "other_language": "language outside the task's languages (name it in --langs to read it)",
+    "outside_layout": "not in a language folder of its task",
+    "excluded": "matched --exclude",
+    "newer_file": "a newer file for the same task is beside it",
+}
+# Reasons that are the user's own choice: reported, but not as warnings.
+CHOSEN_SKIPS = ("excluded",)
+
+
+@dataclass
+class FileEntry:
+    """One file the reader looked at: read (with what it held), skipped (with why), or not predictions.
+
+    status: "read" | "skipped" | "other" (item files, model inputs, upstream scripts: not predictions).
+    path: relative to the source folder (posix), or the file's own path when the source is a file.
+    """
+
+    path: str
+    status: str
+    reason: str | None = None  # skipped: a SKIP_REASONS key
+    detail: str | None = None  # skipped: why, in one line
+    line: int | None = None  # skipped: the first bad line, where there is one
+    model: str | None = None
+    task: str | None = None
+    lang: str | None = None
+    n: int | None = None  # read: predictions in the file
+    n_items: int | None = None  # read: items in the item file beside it (None: no item file)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass
@@ -20,13 +61,39 @@ class PredictionReadResult:
 
     extraction_changes: (model, task, lang) -> number of answers where the smart
         extractor chose differently from the first-character rule (extract="smart" only).
-    warnings: things the reader did that a user should know about (files skipped,
-        items aligned by position...), one line each.
+    warnings: things the reader did that a user should know about (items aligned by
+        position, labels trusted against the item file...), one line each.
+    files: every file looked at, read or skipped with its reason (clika.data.coverage
+        summarises them).
+    expected_langs: task -> the languages a model needs for complete coverage of it, where
+        the layout defines them (the upstream layout: the task's languages with an item file
+        or predictions); None: the languages read (clika.data.coverage).
     """
 
     predictions: list[Prediction]
     extraction_changes: dict[tuple[str, str, str], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    files: list[FileEntry] = field(default_factory=list)
+    expected_langs: dict[str, tuple[str, ...]] | None = None
+    coverage: Any = None  # clika.data.coverage.Coverage of this read, where the caller built it (clika.api)
+
+    def skip(self, path: str, reason: str, detail: str | None = None, line: int | None = None, **where) -> None:
+        self.files.append(FileEntry(path, "skipped", reason, detail or SKIP_REASONS[reason], line, **where))
+
+
+def excluded(rel_path: str, patterns: Sequence[str]) -> bool:
+    """Whether --exclude GLOB matches a file: its path relative to the source folder, or its name."""
+    name = rel_path.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatchcase(rel_path, p) or fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def relative(path: Path, root: Path) -> str:
+    """path relative to root, posix; the path itself when it is not under root (a file source)."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return str(path)
+    return rel.as_posix() if rel.parts else path.name
 
 
 def _as_set(values: Sequence[str] | None) -> frozenset[str] | None:

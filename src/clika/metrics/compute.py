@@ -17,7 +17,7 @@ models uses the items both have (clika.analysis.stats).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -54,11 +54,16 @@ class MetricColumn:
 
 
 def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0,
-                    pairwise: bool = True, progress: ProgressFn | None = None) -> list[MetricRecord]:
+                    pairwise: bool = True, progress: ProgressFn | None = None,
+                    expected_langs: Mapping[str, Sequence[str]] | None = None,
+                    item_counts: Mapping[tuple[str, str], int] | None = None) -> list[MetricRecord]:
     """All metric records for the given predictions (docs/metrics.md; the registered metrics).
 
     pairwise=False skips the "l1-l2" records (co, co_adj, agreement for every pair),
-    keeping everything relative to the pivot.
+    keeping everything relative to the pivot. expected_langs (task -> languages, from
+    clika.data.coverage): a language a model lacks gets a missing_items record with all
+    items missing (the model is partial on the task). item_counts ((task, lang) -> items
+    in the item file): missing items are counted against it.
     """
     matrices = build_matrices(list(predictions))
     records: list[MetricRecord] = []
@@ -67,7 +72,8 @@ def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = 
         records.extend(columns_to_records(m, columns, n_boot))
         if m.origin is not None:
             records.extend(home_transfer_records(m, m.origin, n_boot=n_boot, seed=seed))
-        records.extend(diagnostic_records(m))
+        absent = [lang for lang in (expected_langs or {}).get(m.task, ()) if lang not in m.langs]
+        records.extend(diagnostic_records(m, item_counts, absent))
         if progress is not None:
             progress(done, len(matrices))
     return records

@@ -13,11 +13,17 @@
   because "A" is gold on 45% of them), and a guesser or a perfect model is never flagged by
   construction. On the 40 published models this flags 583 of 1,600 cells (the 50% rule
   flagged 698), every language of polylm_multialpaca_13b on x_name among them;
-- missing_items: items of the task that have no prediction in this language.
+- missing_items: items of the task that have no prediction in this language, counted against
+  the item file where the reader had one (a file cut to 150 of 200 lines: 50); a language the
+  task expects but the model lacks gets a record with all its items missing (value = n): the
+  model is partial on the task (clika.data.coverage);
+- unparseable share above UNPARSEABLE_FLAG: flagged wherever the number is shown (the terminal
+  table, the leaderboard), like a dominant option; in English it leaves the row unranked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +36,7 @@ from clika.metrics.registry import MetricDef, register_metric
 DOMINANCE_ALPHA = 0.01  # family-wise over the k options of one cell
 DOMINANCE_HALFWAY = 0.5  # the chosen share must reach p0 + 0.5 * (1 - p0)
 UNPARSEABLE_WARN = 0.05  # warn when more than 5% of a language's answers are unparseable
+UNPARSEABLE_FLAG = 0.20  # flag (and, in the pivot, leave unranked) above 20%: the number says little
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,20 @@ def diagnose(m: PredictionMatrix) -> list[LangDiagnostics]:
     return out
 
 
-def diagnostic_records(m: PredictionMatrix) -> list[MetricRecord]:
+def unparseable_flagged(rate: float | None) -> bool:
+    return rate is not None and rate > UNPARSEABLE_FLAG
+
+
+def diagnostic_records(m: PredictionMatrix, item_counts: Mapping[tuple[str, str], int] | None = None,
+                       absent: Sequence[str] = ()) -> list[MetricRecord]:
+    """The diagnostics of every language of m; item_counts: (task, lang) -> items in the item file
+    (missing items are counted against it); absent: languages the task expects that m lacks."""
     records = []
+    n_items = len(m.item_ids)
+
+    def total(lang: str) -> int:
+        return max(n_items, (item_counts or {}).get((m.task, lang), 0))
+
     for d in diagnose(m):
         def rec(metric: str, value: float | None, note: str | None = None, d=d) -> MetricRecord:
             return MetricRecord(m.model, m.task, d.lang, metric, value, n=d.n,
@@ -115,7 +134,12 @@ def diagnostic_records(m: PredictionMatrix) -> list[MetricRecord]:
                      "test, on over half of the items its fair share leaves); overlap metrics are inflated by it"
                      ) if d.dominant else None
         records.append(rec("dominant_option_flag", float(d.dominant) if d.n else None, flag_note))
-        records.append(MetricRecord(m.model, m.task, d.lang, "missing_items", float(d.missing), n=d.n + d.missing))
+        records.append(MetricRecord(m.model, m.task, d.lang, "missing_items", float(total(d.lang) - d.n),
+                                    n=total(d.lang)))
+    for lang in absent:
+        records.append(MetricRecord(m.model, m.task, lang, "missing_items", float(total(lang)), n=total(lang),
+                                    note=f"no predictions in {lang}: {m.model} is partial on {m.task} (left out of "
+                                         "overall values, ranks and claim pools)"))
     return records
 
 
@@ -155,7 +179,8 @@ for _defn in (
               "at least p0 + (1 - p0)/2 of the items: overlap metrics (en-CO, agreement) are then inflated",
               "a uniform guesser is flagged in at most 1% of cells (the test's level)", "lower", order=203),
     MetricDef("missing_items", "missing items", "diagnostic", "diagnostic",
-              "items of the task without a prediction in this language (left out of its pairs)", "0", "lower",
-              order=204),
+              "items of the task (of its item file, where there is one) without a prediction in this language "
+              "(left out of its pairs); all of them when the model has no predictions in a language the task "
+              "expects: the model is then partial on the task", "0", "lower", order=204),
 ):
     register_metric(_defn)

@@ -13,6 +13,9 @@ Kinds (KINDS gives each a badge and a sentence):
 - undefined: a per-language metric has no value (the note says why);
 - interval: the bootstrap interval is withheld or rests on part of the resamples;
 - missing: items of the task have no prediction in this language;
+- partial: a language the task expects has no prediction at all (a missing_items record with
+  every item missing): the model is partial on the task and left out of overall values, ranks
+  and claim pools (clika.data.coverage);
 - left_out: items were left out of a pair with the pivot (missing in one of the two).
 """
 
@@ -21,11 +24,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from clika.formatting import format_value
-from clika.items import PIVOT, lang_order_key
+from clika.items import PIVOT, lang_order_key, ordered_langs
 from clika.metrics.catalog import label, metrics_of
-from clika.metrics.diagnostics import UNPARSEABLE_WARN
+from clika.metrics.diagnostics import UNPARSEABLE_WARN, unparseable_flagged
 from clika.metrics.records import MetricRecord
 
 KINDS: dict[str, tuple[str, str]] = {
@@ -35,6 +39,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "undefined": ("undefined", "a metric has no value here (division by zero or too few items)"),
     "interval": ("interval", "the 95% interval is withheld or rests on part of the resamples"),
     "missing": ("missing items", "items of the task have no prediction in this language"),
+    "partial": ("partial", "a language the task expects has no predictions: left out of overall values, ranks "
+                           "and claim pools"),
     "left_out": ("left out", "items missing in one language were left out of the pair with English"),
 }
 # Kinds that make a cell of the RA / en-CO heatmaps unreliable (drawn hatched there).
@@ -69,6 +75,8 @@ def _flags_of(r: MetricRecord, value_metrics: set[str], pivot: str) -> list[Flag
         out.append(flag("dominant", (r.note or "dominant option").split(": chosen significantly", 1)[0]))
     elif r.metric == "unparseable_rate" and r.value is not None and r.value > UNPARSEABLE_WARN:
         out.append(flag("unparseable", f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
+    elif r.metric == "missing_items" and r.value and r.n and r.value >= r.n:
+        out.append(flag("partial", f"no predictions in {r.lang}: partial on {r.task}"))
     elif r.metric == "missing_items" and r.value:
         out.append(flag("missing", f"{int(r.value)} of {r.n} items have no prediction"))
     elif r.metric in value_metrics:
@@ -106,9 +114,17 @@ class FlagIndex:
         for f in self.flags:
             self.by_cell[(f.model, f.task, f.lang)].append(f)
         self.langs: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.unparseable: dict[tuple[str, str, str], float] = {}
         for r in records:
             if r.metric in ("accuracy", "dominant_option_flag"):
                 self.langs[(r.model, r.task)].add(r.lang)
+            elif r.metric == "unparseable_rate" and r.value is not None:
+                self.unparseable[(r.model, r.task, r.lang)] = r.value
+        # (model, task) -> the expected languages it has no predictions in
+        self.partial: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for f in self.flags:
+            if f.kind == "partial":
+                self.partial[(f.model, f.task)].append(f.lang)
 
     def cell(self, model: str, task: str, lang: str) -> list[Flag]:
         return self.by_cell.get((model, task, lang), [])
@@ -118,6 +134,18 @@ class FlagIndex:
 
     def at_chance(self, model: str, task: str) -> bool:
         return self.has(model, task, self.pivot, "chance")
+
+    def unparseable_high(self, model: str, task: str, lang: str) -> bool:
+        """More than UNPARSEABLE_FLAG of the answers in lang could not be read."""
+        return unparseable_flagged(self.unparseable.get((model, task, lang)))
+
+    def partial_text(self, model: str, task: str) -> str:
+        """'partial: 9 of 10 languages missing (zh ja ...)' for a partial (model, task), else ''."""
+        absent = self.partial.get((model, task))
+        if not absent:
+            return ""
+        n = len(absent) + len(self.langs.get((model, task), ()))
+        return f"partial: {len(absent)} of {n} languages missing ({' '.join(absent)})"
 
     def inflated(self, model: str, task: str, lang: str) -> bool:
         """A pivot-relative value of lang (RA, en-CO) rests on a flagged language (lang or the pivot)."""
@@ -138,6 +166,9 @@ class FlagIndex:
             if n:
                 unit = "languages" if len(tasks) == 1 else "(task, language) cells"
                 parts.append(f"{words} in {n}/{cells} {unit}" if parts == [] else f"{words} in {n}/{cells}")
+        partial = sorted({f.task for f in flags if f.kind == "partial"})
+        if partial:
+            parts.insert(0, self.partial_text(model, partial[0]) if len(tasks) == 1 else f"partial on {', '.join(partial)}")
         chance = sorted({f.task for f in flags if f.kind == "chance"})
         if chance:
             parts.append("English at chance" + (f" on {', '.join(chance)}" if len(tasks) > 1 else ""))
@@ -146,3 +177,27 @@ class FlagIndex:
             if metrics:
                 parts.append(f"{KINDS[kind][0]}: {', '.join(metrics)}")
         return "; ".join(parts)
+
+
+def records_coverage(records: Sequence[MetricRecord], source: str | Path, pivot: str = PIVOT):
+    """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x
+    languages from the accuracy records, partial ones from their all-missing missing_items records,
+    and the files read from the <stem>.coverage.json that `clika score` wrote beside them, if any."""
+    from clika.data.coverage import Coverage, coverage_path
+
+    source = Path(source)
+    cov = Coverage(str(source), "records")
+    for r in records:
+        if r.metric == "accuracy" and r.stratum is None and r.lang != "avg":
+            cov.counts[(r.model, r.task, r.lang)] = r.n
+    flags = FlagIndex(records, pivot)
+    expected: dict[str, set[str]] = defaultdict(set)
+    for _, task, lang in cov.counts:
+        expected[task].add(lang)
+    for (_, task), absent in flags.partial.items():
+        expected[task].update(absent)
+    cov.expected = {task: tuple(ordered_langs(langs)) for task, langs in expected.items()}
+    beside = coverage_path(source / "metrics.jsonl" if source.is_dir() else source)
+    if beside.is_file():
+        cov.files = Coverage.read(beside).files
+    return cov

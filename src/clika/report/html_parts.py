@@ -27,7 +27,7 @@ nav a{margin-right:.8rem} .muted{color:#666} .verdict{font-weight:bold}
  background:#eee;border:1px solid #bbb;white-space:nowrap;cursor:help}
 .b-dominant{background:#fde2c8;border-color:#e08a3c} .b-chance{background:#f8d0d0;border-color:#c44}
 .b-unparseable{background:#fff3b0;border-color:#c9a800} .b-undefined,.b-interval{background:#e6e6f5;border-color:#88a}
-.b-yours{background:#d4f0d4;border-color:#3a3;font-weight:bold}
+.b-yours{background:#d4f0d4;border-color:#3a3;font-weight:bold} .b-partial{background:#e0e0e0;border-color:#666}
 tr.yours td{background:#f0fbf0} tr.unranked td{color:#555}
 .tabbar{margin:.6rem 0 .2rem} .tabbar button{font:inherit;padding:.25rem .8rem;border:1px solid #bbb;background:#f6f6f6;
  cursor:pointer;border-radius:.3rem .3rem 0 0} .tabbar button.on{background:#fff;border-bottom-color:#fff;font-weight:bold}

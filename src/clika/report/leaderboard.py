@@ -8,15 +8,21 @@ ra, en_co (each with _ci_low/_ci_high), n, rank, flags, plus chance (1/k), sourc
   the means over the non-English languages, with their bootstrap intervals.
 - n is the number of English items (summed over the tasks in the overall row).
 - rank (RANK_KEY): within a task, rows are ordered by en-CO (higher first), ties by RA. A row
-  is listed but not ranked when en-CO is undefined, when English accuracy is not above chance
-  (its 95% interval reaches 1/k: RA and en-CO then compare a language with a guesser, and a
-  model that always answers "A" reaches RA = en-CO = 1), or when English has a dominant option
-  (every en-CO pairs a language with English, so all of them are inflated).
-- overall (OVERALL_RULE): the unweighted mean of the model's task values over the tasks every
-  model of the leaderboard has, so that overall values compare like with like. Its intervals
-  are left empty: each task's interval comes from its own resamples of its own items, and the
-  records do not carry the replicates a valid interval of the mean would need. The overall row
-  is ranked by the same key, and only when every one of its task rows is ranked.
+  is listed but not ranked when the model is partial on the task (a language the task expects
+  has no predictions: its means are over fewer languages), when en-CO is undefined, when English
+  accuracy is not above chance (its 95% interval reaches 1/k: RA and en-CO then compare a
+  language with a guesser, and a model that always answers "A" reaches RA = en-CO = 1), when
+  English has a dominant option (every en-CO pairs a language with English, so all of them are
+  inflated), or when more than UNPARSEABLE_FLAG of the English answers are unparseable (RA
+  divides by an accuracy that unreadable answers pulled down).
+- overall (OVERALL_RULE): the unweighted mean of the model's task values over every task of the
+  leaderboard, for complete models only (every task, in all its languages:
+  clika.data.coverage); a partial model or variant keeps its task rows and gets an overall row
+  with no value that says what it lacks, so overall values compare like with like and a
+  one-language variant never shrinks everyone's mean. Its intervals are left empty: each task's
+  interval comes from its own resamples of its own items, and the records do not carry the
+  replicates a valid interval of the mean would need. The overall row is ranked by the same key,
+  and only when every one of its task rows is ranked.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clika.data.coverage import complete_models
 from clika.items import PIVOT
+from clika.metrics.diagnostics import UNPARSEABLE_FLAG
 from clika.metrics.records import MetricRecord
 from clika.report.flags import Flag, FlagIndex
 
@@ -35,14 +43,16 @@ VALUE_COLUMNS = ("accuracy_en", "ra", "en_co")
 CSV_COLUMNS = ("model", "task", *(f"{c}{s}" for c in VALUE_COLUMNS for s in ("", "_ci_low", "_ci_high")),
                "n", "rank", "flags", "chance", "source", "note")
 RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first; ties by RA. Listed but not "
-            "ranked: rows whose English accuracy is not above chance (95% interval reaching 1/k; RA and en-CO then "
-            "compare with a guesser, and a model answering one option always gets RA = en-CO = 1), rows with a "
-            "dominant option in English (every en-CO pairs with English, so all are inflated) and rows with "
-            "en-CO undefined.")
-OVERALL_RULE = ("Overall: the unweighted mean of the task values over the tasks every model here has ({tasks}); "
-                "no interval is given (each task's interval comes from its own item resamples, and the records "
-                "do not hold the replicates a valid interval of the mean needs). Ranked only when every task "
-                "row is ranked.")
+            "ranked: partial rows (a language of the task has no predictions), rows whose English accuracy is not "
+            "above chance (95% interval reaching 1/k; RA and en-CO then compare with a guesser, and a model "
+            "answering one option always gets RA = en-CO = 1), rows with a dominant option in English (every "
+            f"en-CO pairs with English, so all are inflated), rows with more than {UNPARSEABLE_FLAG:.0%} of the "
+            "English answers unparseable and rows with en-CO undefined.")
+OVERALL_RULE = ("Overall: the unweighted mean of the task values over every task here ({tasks}), for complete "
+                "models only (every task in all its languages); a partial model or variant has no overall value "
+                "and no rank. No interval is given (each task's interval comes from its own item resamples, and "
+                "the records do not hold the replicates a valid interval of the mean needs). Ranked only when "
+                "every task row is ranked.")
 
 
 @dataclass
@@ -78,20 +88,22 @@ class LeaderboardRow:
 
 
 def _tasks(records: Sequence[MetricRecord], pivot: str) -> dict[str, list[str]]:
-    """model -> its tasks (those with an accuracy record in the pivot), first-seen order."""
+    """model -> its tasks (those with an accuracy record, in the pivot or, for a partial run without
+    it, in any language), first-seen order."""
     out: dict[str, dict[str, None]] = {}
     for r in records:
-        if r.metric == "accuracy" and r.lang == pivot:
+        if r.metric == "accuracy" and r.stratum is None and r.lang != "avg":
             out.setdefault(r.model, {})[r.task] = None
     return {m: list(t) for m, t in out.items()}
 
 
-def common_tasks(records: Sequence[MetricRecord], pivot: str = PIVOT) -> list[str]:
-    """The tasks every model has (sorted): what the overall rows average over."""
+def common_tasks(records: Sequence[MetricRecord], pivot: str = PIVOT, flags: FlagIndex | None = None) -> list[str]:
+    """What the overall rows average over: every task of the records (sorted), when at least one
+    model is complete on all of them; else none."""
     by_model = _tasks(records, pivot)
-    if not by_model:
-        return []
-    return sorted(set.intersection(*(set(t) for t in by_model.values())))
+    tasks = sorted({t for ts in by_model.values() for t in ts})
+    flags = flags or FlagIndex(records, pivot)
+    return tasks if complete_models(by_model, flags.partial, tasks) else []
 
 
 ROW_METRICS = ("accuracy", "ra", "en_co")
@@ -115,9 +127,13 @@ def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str) 
                 row.n, row.chance = r.n, r.chance
     row.flag_list = [f for f in flags.of(model, task) if _qualifies_row(f)]
     row.flags = flags.summary(model, [task])
-    reasons = [why for why, bad in (("en-CO undefined", row.en_co is None),
+    partial = flags.partial_text(model, task)
+    reasons = [why for why, bad in ((partial, bool(partial)),
+                                    ("en-CO undefined", row.en_co is None),
                                     ("English accuracy not above chance", flags.at_chance(model, task)),
-                                    ("dominant option in English", flags.has(model, task, pivot, "dominant")))
+                                    ("dominant option in English", flags.has(model, task, pivot, "dominant")),
+                                    (f"more than {UNPARSEABLE_FLAG:.0%} of the English answers unparseable",
+                                     flags.unparseable_high(model, task, pivot)))
                if bad]
     row.rankable = not reasons
     row.unranked_because = ("not ranked: " + ", ".join(reasons)) if reasons else ""
@@ -131,6 +147,21 @@ def _mean(values: list[float | None]) -> float | None:
     if not values or any(v is None for v in values):
         return None
     return sum(values) / len(values)
+
+
+def _partial_overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str,
+                         tasks: list[str]) -> LeaderboardRow:
+    """The overall row of a model that lacks a task or a language of one: listed, no value, no rank."""
+    have = {r.task for r in task_rows}
+    lacking = [flags.partial_text(model, t).replace("partial: ", f"{t}: ") for t in tasks if (model, t) in flags.partial]
+    lacking += [f"no {t}" for t in tasks if t not in have]
+    row = LeaderboardRow(model, OVERALL, n=sum(r.n for r in task_rows))
+    row.flag_list = [f for r in task_rows for f in r.flag_list]
+    row.flags = flags.summary(model, [r.task for r in task_rows])
+    row.n_cells = sum(r.n_cells for r in task_rows)
+    row.unranked_because = "not ranked: partial"
+    row.note = f"partial ({'; '.join(lacking)}): no overall value; its task rows are listed"
+    return row
 
 
 def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, tasks: list[str]) -> LeaderboardRow:
@@ -188,10 +219,13 @@ def build_leaderboard(records: Sequence[MetricRecord], *, yours: set[str] | None
             row = _task_row(index, flags, model, task, pivot)
             by_task.setdefault(task, []).append(row)
             per_model.setdefault(model, []).append(row)
-    shared = common_tasks(records, pivot)
-    out = {task: rank_rows(by_task[task]) for task in sorted(by_task)}
-    if shared:
-        out = {OVERALL: rank_rows([_overall_row(per_model[m], flags, m, shared) for m in tasks_of]), **out}
+    all_tasks = sorted(by_task)
+    complete = set(complete_models(tasks_of, flags.partial, all_tasks))
+    out = {task: rank_rows(by_task[task]) for task in all_tasks}
+    if complete:
+        out = {OVERALL: rank_rows([_overall_row(per_model[m], flags, m, all_tasks) if m in complete
+                                   else _partial_overall_row(per_model[m], flags, m, all_tasks) for m in tasks_of]),
+               **out}
     if yours is not None:
         for rows in out.values():
             for r in rows:
