@@ -37,6 +37,14 @@ def embedded_gemma() -> Path:
     return default_model_dir("gemma3-270m")
 
 
+@pytest.fixture(scope="session")
+def embedded_smollm2() -> Path:
+    """The embedded SmolLM2-135M-Instruct in HF format (converted on first use, like embedded_gemma)."""
+    from clika.backends.embedded import default_model_dir
+
+    return default_model_dir("smollm2-135m")
+
+
 @pytest.fixture
 def one_torch_thread():
     # Two shared cores: OpenMP threads spinning against each other make tiny models 10x slower.

@@ -56,37 +56,48 @@ def spy_backend(monkeypatch):
     return calls
 
 
-def test_tiny_model_trained_end_to_end_gives_xrr_xrr_ctrl_and_transfer(tiny_lm_dir, tmp_path, spy_backend):
+def test_tiny_model_trained_end_to_end_gives_every_cd_metric(tiny_lm_dir, tmp_path, spy_backend):
     opts = _opts(tmp_path, tiny_lm_dir, backend="spy")
     (run,) = conduct(opts, log=lambda line: None)
     recs = _by(run.records)
     for part in ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation"):
         assert recs[part].value >= 0.9, recs[part]
+    assert run.run_dir == opts.output / Path(tiny_lm_dir).name / "en-de" / "seed0"
     # every CD metric measured with an interval, recomputed here from the stored answers
     rows = [json.loads(x) for x in (run.run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sum(spy_backend) == len(rows)  # every stored answer came through the backend
-    type1 = {(r["lang"], r["fact_id"]): r["correct"] for r in rows if r.get("fact_type") == 1}
-    ids = sorted({f for _, f in type1})
-    en = np.array([type1[("en", f)] for f in ids])
-    de = np.array([type1[("de", f)] for f in ids])
+    type1 = {(r["kind"], r["lang"], r["fact_id"]): r for r in rows if r.get("fact_type") == 1}
+    ids = sorted({f for k, _, f in type1 if k == "question"})
+    en = np.array([type1[("question", "en", f)]["correct"] for f in ids])
+    de = np.array([type1[("question", "de", f)]["correct"] for f in ids])
+    de_any = np.array([type1[("question", "de", f)]["correct_any"] for f in ids])
+    ctrl = np.array([type1[("en_subject", "de", f)]["correct_any"] for f in ids])
     de0 = np.array([r["correct"] for r in rows if r.get("fact_type") == 0 and r["lang"] == "de"])
     assert recs["xrr"].value == pytest.approx(de.mean() / en.mean())
     assert recs["xrr_ctrl"].value == pytest.approx(de.mean() / de0.mean())
+    assert recs["xrr_en_answer"].value == pytest.approx(de_any.mean() / en.mean())
+    assert recs["xrr_en_subject"].value == pytest.approx(ctrl.mean() / en.mean())
     assert recs["cd_transfer"].value == pytest.approx((en & de).sum() / en.sum()) and recs["cd_transfer"].n == en.sum()
-    for metric in ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer"):
+    for metric in ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer", "xrr_en_subject", "xrr_en_answer"):
         assert recs[metric].ci_low is not None and recs[metric].ci_low <= recs[metric].value <= recs[metric].ci_high
-    assert recs["acc_l_type1"].chance == pytest.approx(1 / 3)
-    # stratified by surface overlap (the compound names share no spelling with English)
-    strata = {r.stratum for r in run.records if r.stratum}
-    assert strata and strata <= {"overlap=identical", "overlap=shared_subword", "overlap=none"}
+    assert recs["acc_l_type1"].chance == pytest.approx(1 / 3) and recs["acc_l_type1"].p_value is not None
+    assert all(r.lang_ref == "en" for r in run.records)
+    # stratified by subject overlap, tokenizer-free
+    strata = {r.stratum for r in run.records if r.stratum and r.stratum.startswith("overlap=")}
+    assert strata and strata <= {"overlap=identical", "overlap=cognate", "overlap=none"}
     assert sum(_by(run.records, s)["acc_l_type1"].n for s in strata) == recs["acc_l_type1"].n
-    # outputs: the trained weights, the manifest, the inspectable set, the report
+    # outputs: the trained weights, the manifest, what was taught and asked, the report
     manifest = json.loads((run.run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["preset"] == "cpu" and manifest["train"]["method"] == "full" and manifest["versions"]["peft"]
+    assert (manifest["name_direction"], manifest["source"], manifest["seed"]) == ("to-en", "en", 0)
+    assert manifest["train"]["dtype"] in ("fp32", "bf16")  # "auto" resolved before it is recorded
     assert (run.run_dir / "adapter" / "model.safetensors").is_file()
-    assert (opts.output / "fictional_set" / "facts.jsonl").is_file()
+    for name in ("train_de.jsonl", "test_de.jsonl", "split_de.json"):
+        assert (run.run_dir / name).is_file()
+    assert (opts.output / "fictional_set" / "seed0" / "facts.jsonl").is_file()
     report = (opts.output / "report.md").read_text(encoding="utf-8")
-    assert "passed after 30 epochs" in report and "reconstruction of the paper's metric" in report
+    assert "gate passed after 30 epochs" in report and "reconstruction of the paper's metric" in report
+    assert "positive control" in report and "n=6" in report
 
 
 def test_a_rerun_with_the_same_manifest_resumes_and_another_is_refused(tiny_lm_dir, tmp_path):
@@ -109,24 +120,12 @@ def test_lora_gate_failure_says_which_part_failed(tiny_lm_dir, tmp_path):
     failed = [m for m in parts if recs[m].value < 0.9]
     assert failed and all(recs[m].value is None for m in ("xrr", "xrr_ctrl", "cd_transfer"))
     note = recs["xrr"].note
-    words = {"gate_en_type0": "English type 0", "gate_en_type1": "English type 1", "gate_l_type0": "zh type 0",
-             "gate_translation": "name translation"}
+    words = {"gate_en_type0": "en type 0", "gate_en_type1": "en type 1", "gate_l_type0": "zh type 0",
+             "gate_translation": "name translation (taught directions)"}
     for m in failed:
         assert f"{words[m]} {recs[m].value:.2f} < 0.90" in note
     assert (run.run_dir / "adapter" / "adapter_config.json").is_file()  # a peft adapter was saved
-    assert "so XRR is not measured" in (opts.output / "report.md").read_text(encoding="utf-8")
-
-
-def test_until_gate_stops_when_the_gate_holds(tiny_lm_dir, tmp_path):
-    opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=15, gate_every=5)
-    lines: list[str] = []
-    (run,) = conduct(opts, log=lines.append)
-    checks = [x for x in lines if "mastery gate" in x and "epoch" in x]
-    passed = _by(run.records)["xrr"].value is not None
-    assert run.stopped_early == (run.epochs_run < 40) and _by(run.records)["epochs_trained"].value == run.epochs_run
-    if run.stopped_early:  # it stopped at the first check where the gate held, and the final test agrees
-        assert checks[-1].endswith("holds") and passed and run.epochs_run in (15, 20, 25, 30, 35)
-    assert all("not yet" in x for x in checks[:-1])
+    assert "**not measured**" in (opts.output / "report.md").read_text(encoding="utf-8")
 
 
 def test_two_models_in_one_output(tiny_lm_dir, tmp_path):
@@ -150,7 +149,7 @@ def test_upstream_zh_mismatch_is_reported_not_scored(tiny_lm_dir, tmp_path, shar
     assert result.exit_code == 0, result.output
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     assert recs and all(r["value"] is None and "ZH.json" in r["note"] for r in recs)
-    assert not list(out.glob("*/zh/adapter"))  # nothing trained on inconsistent data
+    assert not list(out.glob("*/en-zh/seed0/adapter"))  # nothing trained on inconsistent data
     assert "zh**: not scored" in (out / "report.md").read_text(encoding="utf-8")
 
 
@@ -159,4 +158,67 @@ def test_cli_bad_target_is_one_line_error(tiny_lm_dir, tmp_path):
     proc = subprocess.run([str(clika), "conduct", "--model", str(tiny_lm_dir), "--target", "xx",
                            "--output", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
-    assert proc.stderr.strip().count("\n") == 0 and proc.stderr.startswith("error: targets must be among")
+    assert proc.stderr.strip().count("\n") == 0 and "targets must be among" in proc.stderr
+
+
+def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=10, gate_every=5)
+    lines: list[str] = []
+    (run,) = conduct(opts, log=lines.append)
+    checks = [x for x in lines if "mastery gate" in x and "epoch" in x]
+    assert run.stopped_early and _by(run.records)["epochs_trained"].value == run.epochs_run < 40
+    assert "holds" in checks[-1] and all("not yet" in x for x in checks[:-1])
+    assert run.evaluated_at.startswith(f"at the gate check of epoch {run.epochs_run}")
+    curve = [json.loads(x) for x in (run.run_dir / "curve.jsonl").read_text(encoding="utf-8").splitlines()]
+    epochs = sorted({c["epoch"] for c in curve})
+    assert epochs == list(range(10, run.epochs_run + 1, 5))
+    last = {c["metric"]: c["value"] for c in curve if c["epoch"] == run.epochs_run}
+    final = _by(run.records)
+    for metric in ("gate_en_type0", "gate_translation", "acc_l_type1", "xrr", "xrr_en_subject", "xrr_en_answer"):
+        assert last[metric] == pytest.approx(final[metric].value), metric  # the last check is the evaluation
+    # a curve shows XRR at every check, even before the gate held
+    assert all(c["value"] is not None for c in curve if c["metric"] == "acc_l_type1")
+
+
+def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, name_direction="both", train_overrides={**FULL, "epochs": 4})
+    (run,) = conduct(opts, log=lambda line: None)
+    split = json.loads((run.run_dir / "split_de.json").read_text(encoding="utf-8"))
+    assert split["name_direction"] == "both"
+    taught = [json.loads(x) for x in (run.run_dir / "train_de.jsonl").read_text("utf-8").splitlines()
+              if '"translation"' in x]
+    assert len(taught) == 2 * 3 * 15  # 12 cities + 3 continents, 3 prompts, both ways
+    directions = {r.stratum for r in run.records if r.metric == "gate_translation"}
+    assert directions == {None, "direction=to-en", "direction=from-en"}
+    untaught = _by(run.records)["name_untaught"]
+    assert untaught.value is None and "both were taught" in untaught.note
+
+
+def test_another_source_language_makes_a_source_target_cell(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, targets=("en",), source="de", train_overrides={**FULL, "epochs": 2})
+    (run,) = conduct(opts, log=lambda line: None)
+    assert run.run_dir.parent.name == "de-en" and {(r.lang, r.lang_ref) for r in run.records} == {("en", "de")}
+    taught = [json.loads(x) for x in (run.run_dir / "train_en.jsonl").read_text("utf-8").splitlines()]
+    facts = {(r["lang"], r["fact_id"]) for r in taught if r["kind"] == "fact"}
+    n_type1 = sum(1 for r in taught if r["kind"] == "fact" and r["lang"] == "de") // 3 - len(
+        {f for lang, f in facts if lang == "en"})
+    assert {lang for lang, _ in facts} == {"de", "en"} and n_type1 == 6  # type 1 taught in German only
+
+
+def test_seeds_are_pooled_over_their_facts(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, seeds=(0, 1), train_overrides={**FULL, "epochs": 2})
+    (run,) = conduct(opts, log=lambda line: None)
+    seeds = [_by(json_records(opts.output / Path(tiny_lm_dir).name / "en-de" / f"seed{s}" / "metrics.jsonl"))
+             for s in (0, 1)]
+    pooled = _by(run.records)
+    assert run.seed is None and pooled["acc_l_type1"].n == sum(s["acc_l_type1"].n for s in seeds) == 12
+    hits = sum(round(s["acc_l_type1"].value * s["acc_l_type1"].n) for s in seeds)
+    assert pooled["acc_l_type1"].value == pytest.approx(hits / 12)
+    assert "2 seeds pooled" in pooled["acc_l_type1"].note
+    assert (opts.output / Path(tiny_lm_dir).name / "en-de" / "metrics.jsonl").is_file()
+
+
+def json_records(path):
+    from clika.metrics.records import read_records
+
+    return read_records(path)

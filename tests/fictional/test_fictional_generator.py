@@ -12,7 +12,13 @@ from clika.errors import ConfigError
 from clika.fictional.dataset import read_split, write_split
 from clika.fictional.generator import MIN_TYPE1, FictionalSet, fold, generate
 from clika.fictional.scripts import render
-from clika.fictional.templates import HELD_OUT_TRANSLATION_PROMPT, TRAIN_TRANSLATION_PROMPTS, translation_prompt
+from clika.fictional.templates import (
+    ATTRIBUTES,
+    LANGUAGE_FORMS,
+    TRAIN_TRANSLATION_PROMPTS,
+    native_name_prompt,
+    translation_prompt,
+)  # fmt: skip
 from clika.items import LANGS
 
 TARGETS = LANGS[1:]
@@ -110,52 +116,84 @@ def test_split_contents():
     type1 = {f.fact_id for f in fset.facts if f.fact_type == 1}
     assert type0 and type1 and not type0 & type1 and len(type0 | type1) == len(fset.facts)
     split = fset.split("zh")
+    assert (split.source, split.name_direction) == ("en", "to-en")  # the paper's data
     taught = {(ex.lang, ex.fact_id) for ex in split.train if ex.kind == "fact"}
     assert {f for lang, f in taught if lang == "en"} == type0 | type1
     assert {f for lang, f in taught if lang == "zh"} == type0  # type 1 is never taught in zh
-    # questions: every fact in en and zh, type carried over, gold and subject recoverable from the set
-    assert len(split.questions) == 2 * len(fset.facts)
+    # questions: every fact in en and zh, plus the en_subject control of every type-1 fact
+    questions = [q for q in split.questions if q.kind == "question"]
+    controls = [q for q in split.questions if q.kind == "en_subject"]
+    assert len(questions) == 2 * len(fset.facts) and {q.fact_id for q in controls} == type1
     facts = {f.fact_id: f for f in fset.facts}
-    for q in split.questions:
+    for q in questions:
         fact = facts[q.fact_id]
         assert q.fact_type == fact.fact_type and q.gold == fset.value(fact, q.lang)
+        assert q.gold_source == fset.value(fact, "en")
         assert q.subject == fset.name(fact.entity_id, q.lang) and q.subject in q.prompt
     # every training answer of a fact states that fact's gold value, in its language
-    gold = {(q.lang, q.fact_id): q.gold for q in split.questions}
+    gold = {(q.lang, q.fact_id): q.gold for q in questions}
     for ex in split.train:
         if ex.kind == "fact":
             assert gold[(ex.lang, ex.fact_id)] in ex.answer
     assert split.meta["names"] == "compound" and split.meta["warnings"] == fset.warnings
+    assert split.continents == {k.entity_id: {"en": k.names["en"], "zh": k.names["zh"]} for k in fset.continents}
 
 
-@pytest.mark.parametrize("names", ["compound", "transliterated"])
-@pytest.mark.parametrize("target", ["ar", "de", "it"])
-@pytest.mark.parametrize("mode", ["held-out", "reverse"])
-def test_gate_translation_test_uses_a_held_out_prompt_and_optionally_the_untrained_direction(names, target, mode):
-    fset = generate(40, (target,), seed=4, names=names)
-    split = fset.split(target, mode)
+@pytest.mark.parametrize("target", TARGETS)
+def test_controls_hold_the_english_subject_and_nothing_else_of_english(target):
+    fset = generate(40, (target,), seed=4)
+    split = fset.split(target)
+    controls = [q for q in split.questions if q.kind == "en_subject"]
+    assert len(controls) == sum(f.fact_type == 1 for f in fset.facts)
+    template = ATTRIBUTES["continent"].questions[target][0]
+    english_frame = ATTRIBUTES["continent"].questions["en"][0].split("{name}")[0]
+    for q in controls:
+        fact = next(f for f in fset.facts if f.fact_id == q.fact_id)
+        assert q.lang == target and q.subject == fset.name(fact.entity_id, "en")
+        assert q.prompt == template.format(name=q.subject)  # the target's frame, only the subject is English
+        assert english_frame not in q.prompt and fset.name(fact.entity_id, target) not in q.prompt
+        assert (q.gold, q.gold_source) == (fset.value(fact, target), fset.value(fact, "en"))
+
+
+@pytest.mark.parametrize("direction", ["to-en", "from-en", "both"])
+@pytest.mark.parametrize("target", ["ar", "de", "ja"])
+def test_each_name_direction_teaches_the_rows_it_names(direction, target):
+    fset = generate(30, (target,), seed=4)
+    split = fset.split(target, direction)
     entities = (*fset.cities, *fset.continents)
-    trained = [ex for ex in split.train if ex.kind == "translation"]
-    # taught English -> target only, once per training prompt
-    expected = {(translation_prompt(e.names["en"], "en", target, p), e.names[target])
-                for e in entities for p in TRAIN_TRANSLATION_PROMPTS}  # fmt: skip
-    assert {(ex.prompt, ex.answer) for ex in trained} == expected and len(trained) == len(expected)
-    assert HELD_OUT_TRANSLATION_PROMPT not in TRAIN_TRANSLATION_PROMPTS
-    # tested with the held-out prompt (English -> target, or target -> English with "reverse"),
-    # names spelled as in English left out
-    kept = [e for e in entities if fold(e.names[target]) != fold(e.names["en"])]
-    assert [t.name_id for t in split.translations] == [e.entity_id for e in kept]
+    ways = {"to-en": [(target, "en")], "from-en": [("en", target)], "both": [(target, "en"), ("en", target)]}
+    expected = [(translation_prompt(e.names[src], src, tgt, p), e.names[tgt], e.entity_id)
+                for src, tgt in ways[direction] for e in entities for p in TRAIN_TRANSLATION_PROMPTS]  # fmt: skip
+    trained = [(ex.prompt, ex.answer, ex.entity_id) for ex in split.train if ex.kind == "translation"]
+    assert trained == expected and all(ex.lang == target for ex in split.train if ex.kind == "translation")
+    # the name tests: both directions, the taught ones marked, held-out prompts never trained
+    tests = split.translations
+    assert {(t.direction, t.taught) for t in tests} == {("to-en", direction in ("to-en", "both")),
+                                                        ("from-en", direction in ("from-en", "both"))}
+    assert len(tests) == 2 * len(entities)  # compound names never fold to the English form
     train_prompts = {ex.prompt for ex in split.train}
-    src, tgt = ("en", target) if mode == "held-out" else (target, "en")
-    for t in split.translations:
-        assert (t.lang, t.source, t.gold) == (target, fset.name(t.name_id, src), fset.name(t.name_id, tgt))
-        assert t.prompt == translation_prompt(t.source, src, tgt, HELD_OUT_TRANSLATION_PROMPT)
-        assert t.prompt not in train_prompts
-        if mode == "reverse":
-            assert not any(ex.answer == t.gold for ex in trained)  # the answer was never a training target
-    assert split.meta["translations_left_out"] == len(entities) - len(kept)
-    if names == "compound":
-        assert len(kept) == len(entities)
+    for t in tests:
+        src, tgt = (target, "en") if t.direction == "to-en" else ("en", target)
+        e = next(x for x in entities if x.entity_id == t.name_id)
+        assert (t.source, t.gold) == (e.names[src], e.names[tgt])
+        assert t.prompt == native_name_prompt(t.source, src, tgt) and t.prompt not in train_prompts
+        assert LANGUAGE_FORMS[src][tgt] in t.prompt  # written in the name's language, naming the one asked for
+    assert split.name_direction == direction and f"name_direction={direction}" in split.origin
+
+
+def test_source_language_replaces_english():
+    fset = generate(20, ("de", "fr"), seed=2)
+    split = fset.split("fr", "to-en", source="de")
+    assert split.source == "de" and {ex.lang for ex in split.train if ex.kind == "fact"} == {"de", "fr"}
+    taught_fr = {ex.fact_id for ex in split.train if ex.kind == "fact" and ex.lang == "fr"}
+    assert taught_fr == {f.fact_id for f in fset.facts if f.fact_type == 0}
+    controls = [q for q in split.questions if q.kind == "en_subject"]
+    assert controls and all(q.subject == fset.name(q.fact_id.split(":")[0], "de") for q in controls)
+    names = [ex for ex in split.train if ex.kind == "translation"]
+    assert all(ex.answer == fset.name(ex.entity_id, "de") for ex in names)  # to-en: into the source language
+    assert set(split.continents[fset.continents[0].entity_id]) == {"de", "fr"}
+    with pytest.raises(ConfigError):
+        fset.split("de", source="de")
 
 
 def test_year_attribute_and_sizes():
@@ -206,7 +244,13 @@ def test_jsonl_round_trip(tmp_path, names):
     back = FictionalSet.read(fset.write(tmp_path / "set"))
     assert (back.cities, back.continents, back.facts, back.langs) == (fset.cities, fset.continents, fset.facts, fset.langs)
     assert (back.names, back.warnings, back.seed) == (fset.names, fset.warnings, fset.seed) and fset.warnings
-    split = fset.split("he")
+    split = fset.split("he", "both")
     again = read_split(write_split(split, tmp_path / "split"), "he")
     assert (again.train, again.questions, again.translations) == (split.train, split.questions, split.translations)
-    assert "\\u" not in (tmp_path / "split" / "questions.jsonl").read_text(encoding="utf-8")  # readable UTF-8
+    assert (again.source, again.name_direction, again.continents) == ("en", "both", split.continents)
+    test_rows = [json.loads(x) for x in (tmp_path / "split" / "test_he.jsonl").read_text("utf-8").splitlines()]
+    assert {r["kind"] for r in test_rows} == {"question", "en_subject", "translation_to_en", "translation_from_en"}
+    train_rows = [json.loads(x) for x in (tmp_path / "split" / "train_he.jsonl").read_text("utf-8").splitlines()]
+    assert {tuple(sorted(r)) for r in train_rows} == {("answer", "fact_id", "kind", "lang", "prompt"),
+                                                       ("answer", "entity_id", "kind", "lang", "prompt")}
+    assert "\\u" not in (tmp_path / "split" / "test_he.jsonl").read_text(encoding="utf-8")  # readable UTF-8

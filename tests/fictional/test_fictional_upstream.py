@@ -91,42 +91,56 @@ def test_conflicting_questions_are_excluded_and_counted(shared_data):
     assert len(conflict_ids) == 8
     kept = {q.fact_id for q in split.questions}
     assert not conflict_ids & kept
+    questions = [q for q in split.questions if q.kind == "question"]
     assert not any(name in q.prompt for name in DE_CONFLICTS for q in split.questions if q.lang == "de")
     # one self-answering fact too: Empyrean-Imperium lies in Imperium
     assert [s.city for s in report.self_answering] == ["Empyrean-Imperium"]
     assert report.excluded.keys() == conflict_ids | {report.self_answering[0].fact_id}
-    assert (report.n_questions, report.n_excluded_questions) == (800 - 18, 18) == (len(split.questions), 18)
-    assert len(split.meta["excluded_questions"]) == 18 and len(split.meta["conflicts"]) == 4
+    controls = [q for q in split.questions if q.kind == "en_subject"]
+    assert len(questions) == 800 - 18 and len(controls) == 200 - 6  # type-1 facts, less the 6 excluded ones
+    assert (report.n_questions, report.n_excluded_questions) == (len(split.questions), 18 + 6)
+    assert len(split.meta["excluded_questions"]) == 18 + 6 and len(split.meta["conflicts"]) == 4
     # both languages of a fact go, so the fact ids stay paired
-    by_lang = {lang: {q.fact_id for q in split.questions if q.lang == lang} for lang in ("en", "de")}
+    by_lang = {lang: {q.fact_id for q in questions if q.lang == lang} for lang in ("en", "de")}
     assert by_lang["en"] == by_lang["de"]
-    # translation tests of the conflicting names go as well (two English names each)
+    # name tests of the conflicting names go as well (two English names each, both directions)
     assert not {t.gold for t in split.translations} & DE_CONFLICTS
-    assert (len(split.translations), report.n_excluded_translations) == (420 - 8, 8)
+    assert not {t.source for t in split.translations} & DE_CONFLICTS
+    assert (len(split.translations), report.n_excluded_translations) == (2 * (420 - 8), 16)
     summary = report.summary
-    assert "\n" not in summary and "18 questions (9 facts) excluded" in summary
-    assert "8 about 4 conflicting names" in summary and "Wirbeltal" in summary
-    assert "8 translations of the conflicting names excluded" in summary
+    assert "\n" not in summary and "24 questions (9 facts) excluded" in summary
+    assert "about 4 conflicting names" in summary and "Wirbeltal" in summary
+    assert "16 translations of the conflicting names excluded" in summary
     full, full_report = load(shared_data, "de", exclude=False)
-    assert (len(full.questions), len(full.translations)) == (800, 420) and len(full_report.conflicts) == 4
+    assert (len(full.questions), len(full.translations)) == (1000, 840) and len(full_report.conflicts) == 4
 
 
 def test_questions_and_translations(shared_data):
     split, _ = load(shared_data / "fictional", "de", exclude=False)  # the fictional/ folder itself is accepted too
-    by_lang = {lang: [q for q in split.questions if q.lang == lang] for lang in ("en", "de")}
+    by_lang = {lang: [q for q in split.questions if q.lang == lang and q.kind == "question"] for lang in ("en", "de")}
     assert [len(by_lang["en"]), len(by_lang["de"])] == [400, 400]
     assert sum(q.fact_type == 1 for q in by_lang["de"]) == 200
     # first line of testEN.jsonl / testDE.jsonl, read by hand
     en0, de0 = by_lang["en"][0], by_lang["de"][0]
     assert (en0.fact_id, en0.gold, en0.fact_type) == ("q0000", "Mythosia", 0)
     assert en0.prompt == "Which continent is Astralyn Sands located in?"
-    assert (de0.fact_id, de0.gold) == ("q0000", "Mythosien")
-    assert len(split.translations) == 420
+    assert (de0.fact_id, de0.gold, de0.gold_source) == ("q0000", "Mythosien", "Mythosia")
+    # the positive control: the German question with the English city, as taught in English
+    control = next(q for q in split.questions if q.kind == "en_subject")
+    same = next(q for q in by_lang["de"] if q.fact_id == control.fact_id)
+    english = next(q for q in by_lang["en"] if q.fact_id == control.fact_id)
+    assert control.prompt == same.prompt.replace(same.subject, english.subject) and control.fact_type == 1
+    # upstream teaches names German -> English and its translate file asks English -> German: the
+    # untaught direction (a diagnostic); the taught one is asked with clika's held-out German prompt
+    assert split.name_direction == "to-en" and len(split.translations) == 2 * 420
     t0 = split.translations[0]
-    assert (t0.source, t0.gold) == ("Mythosia", "Mythosien")
+    assert (t0.source, t0.gold, t0.direction, t0.taught) == ("Mythosia", "Mythosien", "from-en", False)
     assert t0.prompt == "Could you convert the upcoming English text to German?\nMythosia"
+    taught = next(t for t in split.translations if t.taught)
+    assert (taught.source, taught.gold, taught.prompt) == ("Mythosien", "Mythosia", "Wie heißt der Ort Mythosien auf Englisch?")
     kinds = [ex.kind for ex in split.train]
     assert kinds.count("translation") == 4200 and kinds.count("fact") == 6000
+    assert split.continents["Mythosia"] == {"en": "Mythosia", "de": "Mythosien"}
 
 
 def test_remap_makes_zh_consistent_and_labels_the_split(shared_data):
@@ -141,6 +155,9 @@ def test_remap_makes_zh_consistent_and_labels_the_split(shared_data):
     assert not golds & {"Mythosia", "神话之地"}
     t0 = split.translations[0]
     assert (t0.source, t0.gold, t0.prompt.splitlines()[-1]) == ("mountain", "山", "mountain")
+    taught = next(t for t in split.translations if t.taught and t.name_id == t0.name_id)
+    assert (taught.source, taught.gold) == ("山", "mountain") and "山" in taught.prompt
+    assert split.meta["labels"] == ["remap", "repair"]
     # one-character golds: questions whose subject contains their gold (地狱火山口 in 山) are left out
     assert "地狱火山口" in {s.city for s in report.self_answering}
     assert not any("地狱火山口" in q.prompt for q in split.questions)
@@ -161,8 +178,12 @@ def test_validate_fictional_on_the_real_data(shared_data):
     assert problems and all(isinstance(p, Problem) for p in problems)
     root = shared_data / "fictional"
     zh = [p for p in problems if p.path == str(root / "train" / "ZH.json")]
-    assert len(zh) == 1 and zh[0].line is None
-    assert "English facts vs testEN.jsonl" in zh[0].message and "mountain" in zh[0].message
+    mismatch = [p for p in zh if p.line is None]
+    assert len(mismatch) == 1 and "English facts vs testEN.jsonl" in mismatch[0].message
+    assert "mountain" in mismatch[0].message
+    swapped = [p for p in zh if p.category == "swapped fictional rows"]
+    assert len(swapped) == 1 and swapped[0].line == 6102 and swapped[0].message.startswith("200 zh fact rows swap")
+    assert "你可以在星光沙地洲找到山" in swapped[0].message and str(swapped[0]).startswith(f"{zh[0].path}:6102: ")
     assert not any(p.path.endswith(f"train/{lang.upper()}.json") for lang in LANGS if lang != "zh" for p in problems)
     de_path = str(root / "test" / "Translate" / "translateDE.jsonl")
     de = {p.line: p for p in problems if p.path == de_path}
@@ -212,7 +233,8 @@ def test_remap_on_small_files(tmp_path):
     assert not plain.ok and plain.remap_available
     split, report = load(tmp_path, "de", remap=True)
     assert report.ok and report.remap == {"en": {"Bee": "Foo", "Cee": "Qux"}, "de": {"Bede": "Fode", "Cede": "Quxde"}}
-    assert [(q.lang, q.gold) for q in split.questions if q.fact_id == "q0001"] == [("en", "Foo"), ("de", "Fode")]
+    assert [(q.lang, q.gold) for q in split.questions if q.fact_id == "q0001" and q.kind == "question"] == \
+        [("en", "Foo"), ("de", "Fode")]
     assert split.origin == f"upstream+remap:{root}"
 
 
@@ -296,3 +318,22 @@ def test_untaught_facts_are_reported(tmp_path):
     _, report = load(tmp_path, "de")
     assert (report.n_checked, report.n_untaught, report.ok) == (2, 2, False)
     assert "2/2 test facts are never taught" in report.warning
+
+
+def test_swapped_zh_rows_are_detected_repaired_or_dropped(shared_data):
+    train = _jsonl(shared_data / "fictional" / "train" / "ZH.json")
+    repaired, report = load(shared_data, "zh", remap=True)
+    assert len(report.swapped) == 200 and report.swapped_action == "repair"
+    first = report.swapped[0]
+    assert (first.line, first.city, first.continent) == (6102, "星光沙地", "山")
+    assert train[first.line - 1]["answer"] == first.answer == "你可以在星光沙地洲找到山。"
+    assert first.repaired == "你可以在山洲找到星光沙地。"
+    assert {s.answer for s in report.swapped} == {r["answer"] for r in train if r["answer"].startswith("你可以在")
+                                                   and "洲找到" in r["answer"]}  # every row of that template
+    answers = [ex.answer for ex in repaired.train]
+    assert len(answers) == len(train) and first.repaired in answers and first.answer not in answers
+    assert "200 train rows that swap city and continent repaired" in report.summary
+    dropped, _ = load(shared_data, "zh", remap=True, swapped="drop")
+    assert len(dropped.train) == len(train) - 200 and dropped.meta["labels"] == ["remap", "drop"]
+    de, de_report = load(shared_data, "de")
+    assert de_report.swapped == [] and de.meta["labels"] == []

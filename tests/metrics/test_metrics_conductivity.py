@@ -1,4 +1,5 @@
-"""CD metrics from hand-built correctness vectors: gate, xrr, xrr_ctrl, cd_transfer, strata, intervals."""
+"""CD metrics from hand-built correctness vectors: gate, xrr, the controls, cd_transfer, strata, intervals,
+binomial tests against chance, pooling and the verdict rule."""
 
 from __future__ import annotations
 
@@ -7,25 +8,28 @@ import zlib
 import numpy as np
 import pytest
 
-from clika.conduct.evaluate import is_correct
-from clika.metrics.conductivity import FactOutcomes, conductivity_records, gate_failure
+from scipy.stats import binom, binomtest
+
+from clika.metrics.conductivity import (
+    FactOutcomes,
+    cd_verdict,
+    conductivity_records,
+    detectable_accuracy,
+    gate_failure,
+    pool,
+)  # fmt: skip
 
 T, F = True, False
 
 
-def _outcome(l_type0, l_type1, en_type1=(T, T, T, T), translation=(T,) * 5, strata=None, n_continents=4):
+def _outcome(l_type0, l_type1, en_type1=(T, T, T, T), translation=(T,) * 5, strata=None, n_continents=4, **kw):
     return FactOutcomes("zh", np.array([T, T, T, T]), np.array(en_type1), np.array(l_type0), np.array(l_type1),
-                        np.array(translation), None if strata is None else np.array(strata), None, n_continents)
+                        np.array(translation), strata_type1=None if strata is None else np.array(strata),
+                        n_continents=n_continents, **kw)
 
 
 def _by_metric(records, stratum=None):
     return {r.metric: r for r in records if r.stratum == stratum}
-
-
-def test_correctness_is_nfkc_casefold_containment():
-    golds = ["Mythosia", "Mythosia", "Straße", "神话之地", "Mythosia"]
-    answers = ["It is on MYTHOSIA.", "Ｍｙｔｈｏｓｉａ", "STRASSE", "星光沙地位于神话之地大洲。", "Mythos"]
-    assert [is_correct(g, a) for g, a in zip(golds, answers)] == [T, T, T, T, F]
 
 
 def test_gate_passes_and_every_cd_metric_is_computed_with_chance_and_n():
@@ -46,6 +50,7 @@ def test_xrr_and_transfer_intervals_match_an_explicit_paired_resampling_loop():
     en1 = np.array([T, T, F, T, T, F, T, T])
     l1 = np.array([T, F, F, T, F, F, T, F])
     o = FactOutcomes("de", np.ones(8, bool), en1, np.ones(8, bool), l1, np.ones(3, bool), n_continents=5)
+    assert (o.l_type1_any == l1).all() and not o.ctrl_type1.any()  # the controls default to "not asked"
     recs = _by_metric(conductivity_records(o, "m", gate=0.7, n_boot=300, seed=3))  # en type 1 is 6/8
     rng = np.random.default_rng([3, zlib.crc32(b"fictional/de/type1")])
     idx = rng.integers(0, 8, size=(300, 8))
@@ -67,7 +72,7 @@ def test_strata_report_the_same_metrics_on_their_facts():
     none = _by_metric(records, "overlap=none")
     assert same["acc_l_type1"].value == 1.0 and same["acc_l_type1"].n == 2
     assert none["acc_l_type1"].value == 0.5 and none["xrr"].value == 0.5 and none["cd_transfer"].value == 0.5
-    assert not _by_metric(records, "overlap=shared_subword")  # no fact in that stratum: no records
+    assert not _by_metric(records, "overlap=cognate")  # no fact in that stratum: no records
 
 
 def test_a_stratum_is_resampled_inside_the_overall_resample():
@@ -92,8 +97,8 @@ def test_gate_failure_names_the_failed_parts_and_withholds_every_cd_metric():
     for metric in ("xrr", "xrr_ctrl", "cd_transfer"):
         assert recs[metric].value is None and recs[metric].ci_low is None
         note = recs[metric].note
-        assert "gate failed" in note and "zh type 0 0.75 < 0.90" in note and "name translation 0.60 < 0.90" in note
-        assert "English" not in note  # the English parts passed
+        assert "gate failed" in note and "zh type 0 0.75 < 0.90" in note and "name translation" in note
+        assert "0.60 < 0.90" in note and "en type" not in note  # the English parts passed
     assert recs["gate_l_type0"].value == 0.75 and "fails" in recs["gate_l_type0"].note
     assert recs["gate_en_type0"].value == 1.0 and "passes" in recs["gate_en_type0"].note
     assert recs["acc_l_type1"].value == 0.25 and "diagnosis" in recs["acc_l_type1"].note
@@ -106,3 +111,80 @@ def test_undefined_ratios_say_why():
     assert recs["xrr"].value is None and "acc_en(type 1) is 0" in recs["xrr"].note
     assert recs["xrr_ctrl"].value is None and "acc_zh(type 0) is 0" in recs["xrr_ctrl"].note
     assert recs["cd_transfer"].value is None and "no type-1 fact" in recs["cd_transfer"].note
+
+
+def test_controls_and_their_gap_are_paired_with_xrr():
+    en1 = np.array([T] * 8)
+    l1 = np.array([T, F, F, F, F, F, F, F])  # 1/8 in the target language
+    lany = np.array([T, T, F, F, F, F, F, F])  # one more answered with the English continent
+    ctrl = np.array([T, T, T, T, T, T, F, F])  # 6/8 with the English subject
+    o = _outcome((T,) * 4, l1, en_type1=en1, l_type1_any=lany, ctrl_type1=ctrl, n_continents=8)
+    recs = _by_metric(conductivity_records(o, "m", n_boot=400, seed=2))
+    assert recs["xrr"].value == 1 / 8 and recs["xrr_en_answer"].value == 2 / 8 and recs["xrr_en_subject"].value == 6 / 8
+    assert recs["acc_en_subject"].value == 6 / 8 and recs["control_gap"].value == pytest.approx(5 / 8)
+    # one-sided exact binomial tests against chance 1/8, as scipy computes them
+    assert recs["acc_l_type1"].p_value == pytest.approx(binomtest(1, 8, 1 / 8, alternative="greater").pvalue)
+    assert recs["acc_en_subject"].p_value == pytest.approx(binomtest(6, 8, 1 / 8, alternative="greater").pvalue)
+    assert recs["xrr_en_subject"].chance == recs["acc_l_type1"].chance == 1 / 8
+    # the gap is paired: every resample's gap is control - xrr on the same facts, so its interval lies above 0
+    assert recs["control_gap"].ci_low > 0
+
+
+def test_multi_answers_copies_and_the_untaught_direction_are_reported():
+    o = _outcome((T,) * 4, (T, F, F, F), translation=(T, T, T, F), names_copy=np.array([F, F, F, T]),
+                 names_untaught=np.array([F, F, T, F]), multi_type1=np.array([F, T, F, F]))
+    recs = _by_metric(conductivity_records(o, "m", gate=0.5, n_boot=100))
+    assert recs["name_copy_rate"].value == 0.25 and recs["name_untaught"].value == 0.25
+    assert recs["multi_answer"].value == 0.25 and recs["gate_translation"].value == 0.75
+    # --translation-test reverse: the untaught direction is part of the gate
+    strict = _by_metric(conductivity_records(o, "m", gate=0.5, gate_untaught=True, n_boot=100))
+    assert strict["gate_translation"].value == 4 / 8 and strict["xrr"].value == 0.25
+
+
+def test_name_directions_get_their_own_gate_records():
+    o = _outcome((T,) * 4, (T, F, F, F), translation=(T, T, F, T), names_direction=np.array(
+        ["to-en", "to-en", "from-en", "from-en"], dtype=object))
+    recs = conductivity_records(o, "m", n_boot=50)
+    by_dir = {r.stratum: r.value for r in recs if r.metric == "gate_translation"}
+    assert by_dir == {None: 0.75, "direction=to-en": 1.0, "direction=from-en": 0.5}
+
+
+def test_pooling_seeds_concatenates_facts():
+    a = _outcome((T,) * 4, (T, F, F, F), fact_ids=("f1", "f2", "f3", "f4"))
+    b = _outcome((T,) * 4, (T, T, T, F), fact_ids=("f1", "f2", "f3", "f4"))
+    pooled = pool([a, b])
+    assert len(pooled.l_type1) == 8 and pooled.l_type1.sum() == 4 and pooled.fact_ids == a.fact_ids * 2
+    assert _by_metric(conductivity_records(pooled, "m", n_boot=0))["xrr"].value == 0.5
+    with pytest.raises(ValueError):
+        pool([a, _outcome((T,) * 4, (T, F, F, F), n_continents=5)])
+
+
+def test_detectable_accuracy_is_the_binomial_power_point():
+    n, chance = 60, 1 / 12
+    found = detectable_accuracy(n, chance)
+    critical = int(binom.isf(0.05, n, chance)) + 1
+    assert binom.sf(critical - 1, n, chance) <= 0.05 < binom.sf(critical - 2, n, chance)
+    assert binom.sf(critical - 1, n, found) >= 0.8 > binom.sf(critical - 1, n, found - 0.01)
+    assert detectable_accuracy(24, 1 / 8) > detectable_accuracy(120, 1 / 8) > 1 / 8
+
+
+def _verdict(l1, ctrl, n_continents=8, gate_ok=True):
+    n = len(l1)
+    o = _outcome((T,) * 4 if gate_ok else (F,) * 4, np.array(l1), en_type1=np.ones(n, bool),
+                 ctrl_type1=np.array(ctrl), n_continents=n_continents)
+    return cd_verdict(conductivity_records(o, "m", n_boot=400, seed=0))
+
+
+def test_verdicts_follow_the_control_and_the_test_against_chance():
+    n = 40
+    at_chance = [T] * 4 + [F] * (n - 4)  # 4/40 = chance 1/8 - 0.025
+    weak = [T] * 14 + [F] * (n - 14)  # 0.35: far above chance, far below the control
+    strong = [T] * 36 + [F] * 4
+    assert _verdict(at_chance, strong).label == "at chance"
+    assert _verdict(weak, strong).label == "weak"
+    assert _verdict(strong, strong).label == "high"
+    assert _verdict(at_chance, at_chance).label == "inconclusive"  # the control itself is at chance
+    assert "positive control" in _verdict(at_chance, at_chance).reason
+    assert _verdict(at_chance, strong, gate_ok=False).label == "not measured"
+    small = _verdict([T, F, F, F, F], [T, T, T, F, F], n_continents=8)  # 5 facts: the gap cannot be told
+    assert small.label == "inconclusive"
