@@ -254,10 +254,11 @@ def _cd(dirs, registry, n_boot: int, seed: int):
 
 def _write_cd_only(cd, out: Path) -> dict[str, Path]:
     from clika.analysis.conductivity import cd_findings_markdown
+    from clika.analysis.pipeline import write_findings_json
 
     path = out / "findings.md"
     path.write_text("# Findings\n\n" + cd_findings_markdown(cd), encoding="utf-8")
-    return {"findings.md": path}
+    return {"findings.md": path, "findings.json": write_findings_json(out / "findings.json", cd_findings=cd)}
 
 
 @dataclass
@@ -405,11 +406,21 @@ def show(source: str | Path | None, tasks: Sequence[str] | None = None, langs: S
 
 
 def fetch(dest: str | Path | None = None, url: str | None = None, *, predictions: bool = False,
-          only: Sequence[str] | None = None, progress=None):
-    """Download the CLiKA data, checked against the shipped SHA-256 manifest: `clika data fetch`."""
+          only: Sequence[str] | None = None, progress=None, remember: bool = False):
+    """Download the CLiKA data, each file checked against the shipped manifest: `clika data fetch`.
+
+    ``remember``: once the fetch is complete, remember ``dest`` (clika.paths.remember_data_dir) so
+    that later commands find the data there without --data-dir or $CLIKA_DATA_DIR."""
+    from clika import paths
     from clika.data.fetch import fetch as _fetch
 
-    return _fetch(Path(dest) if dest else None, url, predictions=predictions, only=only, progress=progress)
+    result = _fetch(Path(dest) if dest else None, url, predictions=predictions, only=only, progress=progress)
+    if remember and dest and result.complete:
+        try:
+            paths.remember_data_dir(result.dest)
+        except OSError:
+            pass  # not remembered: the message built by data_location_message says where commands look instead
+    return result
 
 
 def generate_fictional(output: str | Path, *, n_facts: int | None = None, seed: int = 0,

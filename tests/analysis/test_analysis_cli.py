@@ -95,7 +95,8 @@ def test_report_html_includes_a_compare_folder(shared_data: Path, tmp_path: Path
     run = _clika("report", str(metrics), "--output", str(report), "--html", "--comparisons", str(cmp_dir))
     assert run.returncode == 0, run.stderr
     page = (report / "report.html").read_text(encoding="utf-8")
-    assert "llama2_7b_chat" in page and "Verdict" in page and "mcnemar" in page.lower()
+    assert "llama2_7b_chat" in page and "mcnemar" in page.lower()
+    assert 'title="verdict">' in page and "**Verdict" not in page and "<pre" not in page  # findings as HTML
 
     bad = _clika("report", str(metrics), "--output", str(report), "--html", "--comparisons", str(tmp_path))
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "comparisons.jsonl" in bad.stderr

@@ -4,6 +4,9 @@ It answers /v1/completions (top logprobs; echo + max_tokens=0 like vLLM's
 server) and /v1/chat/completions with hand-set log-probabilities, so expected
 numbers can be computed by hand from the rules written here. It can be told to
 fail (429, 500, a stall longer than the client timeout) to exercise retries.
+With ``llamacpp_shape = True``, /v1/completions answers as llama.cpp's server
+does: logprobs in the chat shape (content[0].top_logprobs, a list of {token,
+logprob}) and no echoed prompt log-probabilities.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class FakeServer:
         self.in_flight = 0
         self.peak = 0
         self.delay = 0.0
+        self.llamacpp_shape = False
         self.lock = threading.Lock()
         owner = self
 
@@ -81,6 +85,15 @@ class FakeServer:
 
     def completion(self, body: dict) -> dict:
         prompt = body["prompt"]
+        if self.llamacpp_shape:  # the shape of llama.cpp's /v1/completions; echo is ignored
+            lp = None
+            if body.get("logprobs") and body.get("max_tokens"):
+                top = [{"id": i, "token": t, "logprob": v, "bytes": list(t.encode())}
+                       for i, (t, v) in enumerate(NEXT[: body["logprobs"]])]
+                lp = {"content": [{"id": 0, "token": " A", "logprob": -0.5, "bytes": [32, 65], "top_logprobs": top}]}
+            return {"id": "cmpl-1", "object": "text_completion", "created": 0, "model": body["model"],
+                    "choices": [{"index": 0, "text": " A" if body.get("max_tokens") else "", "logprobs": lp,
+                                 "finish_reason": "length"}]}
         if body.get("echo") and body.get("max_tokens") == 0:
             tokens = echo_tokens(prompt)
             offsets = [sum(len(t) for t in tokens[:i]) for i in range(len(tokens))]

@@ -46,6 +46,21 @@ def test_letter_mode_reads_top_logprobs(server):
     be.close()
 
 
+def test_letter_mode_reads_the_chat_shape_of_llama_cpp_completions(server):
+    """llama.cpp's /v1/completions puts the top logprobs in choices[0].logprobs.content[0].top_logprobs."""
+    server.llamacpp_shape = True
+    be = backend(server, top_logprobs=6)
+    assert be.next_token_logprobs(REQS) == [[-0.5, -1.5, -2.0, -math.inf], [-0.5, -1.5]]
+    with pytest.raises(BackendError) as err:  # no echoed prompt logprobs: cloze cannot work, and says so
+        be.loglikelihoods([ChoiceRequest("Q: Capital of Japan?\n", "Answer:", (" Tokyo", " Kyoto"))])
+    text = str(err.value)
+    assert "\n" not in text and "cloze mode needs the prompt's log-probabilities" in text
+    assert "letter and generate modes work" in text
+    cloze = [b["prompt"] for _, b, _ in server.requests[2:]]
+    assert 1 <= len(cloze) == len(set(cloze)) <= 2  # no retries: the answer would not change
+    be.close()
+
+
 def test_cloze_mode_sums_the_continuation_tokens(server):
     be = backend(server)
     req = ChoiceRequest("Q: Capital of Japan?\n", "Answer:", (" Tokyo", " Kyoto city"))

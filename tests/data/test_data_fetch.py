@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,10 +30,12 @@ from clika.data import load_items
 from clika.data.fetch import (
     MARKER_NAME,
     STAGING_NAME,
-    UNVERIFIED,
     FetchEvent,
+    data_location_message,
+    describe_files,
     fetch,
     find_data_dir,
+    git_blob_id,
     load_manifest,
     missing_data_message,
     normalize_base_url,
@@ -43,6 +46,8 @@ from clika.items import LANGS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GEO = "x_geo/en/en_geo_data.jsonl"
+# llama2_7b's prediction files in ../shared/clika-data are byte-identical to upstream (most others dropped fields)
+PRED = "x_geo/en/llama2_7b_res_bf16_add_simple_example.jsonl"
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -148,21 +153,41 @@ def _assert_one_line(err: pytest.ExceptionInfo) -> str:
 # --------------------------------------------------------------------------- manifest
 
 
-def test_manifest_pins_the_shared_item_files(shared_data, manifest):
+def _upstream_tree(shared: Path) -> dict[str, tuple[str, int]]:
+    """path -> (git blob id, size) of every file of the upstream repository at the pinned commit."""
+    rows = [line.split("\t") for line in (shared / "upstream-tree.tsv").read_text(encoding="utf-8").splitlines()]
+    return {path: (blob, int(size)) for _mode, kind, blob, size, path in rows[1:] if kind == "blob"}
+
+
+def test_manifest_pins_every_upstream_data_file(shared_data, manifest):
     assert manifest.commit == "51059fe908ae2508740732056d8db3eba6c0f751"
     assert manifest.base_url == f"https://raw.githubusercontent.com/RiverGao/CLiKA/{manifest.commit}/"
+    tree = _upstream_tree(shared_data)
     groups = Counter(f.group for f in manifest.files)
-    assert groups["items"] == 41 and groups["fictional"] == 29 and groups["predictions"] > 1000
+    res_files = {p for p in tree if p.startswith("x_") and "_res" in p.rsplit("/", 1)[-1] and p.endswith(".jsonl")}
+    assert groups["items"] == 41 and groups["fictional"] == 29
+    assert {f.path for f in manifest.files if f.group == "predictions"} == res_files  # every _res file of the tree
     for entry in manifest.files:
-        local = shared_data / entry.path
-        assert local.is_file(), entry.path  # the paths are the repository's (same folder case)
-        if entry.group == "predictions":
-            assert entry.sha256 is None and entry.size is None
+        assert entry.path in tree, entry.path  # the paths are the repository's (same folder case)
+        if entry.group in ("predictions", "inputs"):
+            assert (entry.git_blob, entry.size) == tree[entry.path] and entry.sha256 is None
         else:
+            local = shared_data / entry.path
             assert entry.sha256 == _sha256(local) and entry.size == local.stat().st_size
-    raw = json.loads((REPO_ROOT / "src/clika/data/manifest.json").read_text(encoding="utf-8"))
-    assert raw["groups"]["predictions"]["verified"] is False
-    assert "UNVERIFIED" in raw["groups"]["predictions"]["note"]
+            assert git_blob_id(local) == tree[entry.path][0]  # the local item file is upstream's
+    assert git_blob_id(shared_data / PRED) == tree[PRED][0]  # the file the prediction fetch tests serve
+
+
+def test_describe_files_counts_models_variant_runs_and_bytes(manifest):
+    preds = [f for f in manifest.files if f.group == "predictions"]
+    text = describe_files(preds)
+    names = [re.fullmatch(r"(.+?)_res(?:_(.+))?\.jsonl", f.path.rsplit("/", 1)[-1]) for f in preds]
+    models = {m[1] for m in names}
+    variants = {(m[1], m[2]) for m in names if m[2] not in (None, "bf16_add_simple_example")}
+    assert text.startswith(f"{len(preds):,} files, {sum(f.size for f in preds) / 1e6:,.1f} MB")
+    assert f"of {len(models)} models and {len(variants)} variant runs: " in text
+    assert "chatgpt@visual (9 files)" in text and "plain-text dumps" in text
+    assert "\n" not in text
 
 
 def test_manifest_is_up_to_date(shared_data):
@@ -200,7 +225,25 @@ def test_no_data_means_a_one_line_hint(monkeypatch, tmp_path):
     assert find_data_dir() is None
     hint = missing_data_message()
     assert "run `clika data fetch` (or pass --data-dir)" in hint and "\n" not in hint
-    assert str(tmp_path / "nothing") in hint
+    assert f"{tmp_path / 'nothing'} ($CLIKA_DATA_DIR)" in hint
+
+
+def test_a_remembered_data_dir_is_used_unless_the_environment_says_otherwise(monkeypatch, tmp_path):
+    monkeypatch.delenv("CLIKA_DATA_DIR", raising=False)
+    monkeypatch.setenv("CLIKA_CACHE", str(tmp_path / "cache"))
+    assert paths.data_dir_choice() == paths.DataDir(tmp_path / "cache" / "data", "the default")
+    written = paths.remember_data_dir(tmp_path / "mine")
+    assert written == tmp_path / "cache" / "data-location.json"
+    assert paths.data_dir_choice() == paths.DataDir(tmp_path / "mine", f"remembered in {written}")
+    assert "remembered in" in data_location_message(tmp_path / "mine")
+    monkeypatch.setenv("CLIKA_DATA_DIR", str(tmp_path / "env"))
+    assert paths.data_dir() == tmp_path / "env"  # the environment wins
+    text = data_location_message(tmp_path / "mine")
+    assert f"later commands look in {tmp_path / 'env'} ($CLIKA_DATA_DIR)" in text
+    assert f"--data-dir {tmp_path / 'mine'}" in text and "\n" not in text
+    monkeypatch.delenv("CLIKA_DATA_DIR")
+    written.write_text("{not json")  # a broken file: the default applies
+    assert paths.data_dir() == tmp_path / "cache" / "data"
 
 
 def test_base_url_takes_a_trailing_slash_or_not():
@@ -220,7 +263,7 @@ def test_full_fetch_is_a_loadable_upstream_layout(full_server, manifest, tmp_pat
 
     assert result.complete and result.count == len(manifest.required) == 70
     assert sorted(result.downloaded) == sorted(f.path for f in manifest.required)
-    assert not result.skipped and not result.unverified and not result.replaced
+    assert not result.skipped and not result.replaced and set(result.checks.values()) == {"sha256"}
     assert is_upstream_root(dest) and find_data_dir(dest) == dest
     items = load_items(dest, tasks=["x_geo"])
     assert Counter(i.lang for i in items) == {lang: 200 for lang in LANGS}
@@ -321,38 +364,57 @@ def test_a_silent_server_times_out_with_a_one_line_error(tmp_path):
     assert text.startswith(url + GEO) and "timeout" in text
 
 
-def test_predictions_are_fetched_only_on_request_and_marked_unverified(shared_data, manifest, tmp_path):
-    rels = [f.path for f in manifest.files if f.path.startswith("x_geo/en/")]
-    preds = [r for r in rels if r != GEO]
-    assert len(preds) > 10
-    server = Server(_copy(shared_data, tmp_path / "served", rels))
+def test_prediction_files_are_fetched_on_request_and_verified_by_git_blob(shared_data, manifest, tmp_path):
+    inputs = "x_geo/en/generate_input.jsonl"
+    server = Server(_copy(shared_data, tmp_path / "served", [GEO, PRED, inputs]))
     try:
         dest = tmp_path / "data"
         plain = fetch(dest, server.url, only=["x_geo/en"])
-        assert plain.downloaded == [GEO] and plain.unverified == []
+        assert plain.downloaded == [GEO] and plain.checks == {GEO: "sha256"}
 
         with pytest.raises(ConfigError) as err:
-            fetch(dest, server.url, only=["x_geo/en/generate_input.jsonl"])
+            fetch(dest, server.url, only=[PRED])
         assert "predictions=True" in _assert_one_line(err)
 
         events: list[FetchEvent] = []
-        result = fetch(dest, server.url, only=["x_geo/en"], predictions=True, progress=events.append)
-        assert result.skipped == [GEO] and sorted(result.downloaded) == sorted(preds)
-        assert sorted(result.unverified) == sorted(preds)
-        assert result.status(preds[0]) == f"downloaded, {UNVERIFIED}"
+        result = fetch(dest, server.url, only=[GEO, PRED, inputs], predictions=True, progress=events.append)
+        assert result.skipped == [GEO] and sorted(result.downloaded) == sorted([PRED, inputs])
+        assert result.status(PRED) == "downloaded, verified (git blob)"
         assert result.status(GEO) == "skipped (already present), verified (sha256)"
-        assert f"{len(preds)} {UNVERIFIED}" in result.summary()
-        assert {e.path for e in events if e.kind == "done" and e.verified is False} == set(preds)
-        assert all((dest / p).read_bytes() == (shared_data / p).read_bytes() for p in preds)
+        assert "each verified (1 by sha256 and 2 by git blob)" in result.summary()
+        assert {e.path for e in events if e.kind == "done" and e.verified} == {PRED, inputs}
+        assert (dest / PRED).read_bytes() == (shared_data / PRED).read_bytes()
+        assert git_blob_id(dest / PRED) == next(f.git_blob for f in manifest.files if f.path == PRED)
 
-        again = fetch(dest, server.url, only=["x_geo/en"], predictions=True)
-        assert again.downloaded == [] and sorted(again.unverified) == sorted(preds)
+        (dest / PRED).write_bytes((dest / PRED).read_bytes() + b"\n")  # edited after the fetch: fetched again
+        again = fetch(dest, server.url, only=[PRED], predictions=True)
+        assert again.replaced == [PRED] and again.downloaded == [PRED]
+        assert fetch(dest, server.url, only=[PRED], predictions=True).skipped == [PRED]
     finally:
         server.close()
 
 
+def test_a_tampered_prediction_file_is_rejected_by_its_git_blob_id(shared_data, manifest, tmp_path):
+    served = _copy(shared_data, tmp_path / "served", [PRED]) / PRED
+    text = served.read_bytes()
+    served.write_bytes(text.replace(b'"A"', b'"B"', 1))  # one gold label changed, same size
+    assert len(served.read_bytes()) == len(text) and served.read_bytes() != text
+    server = Server(served.parents[2])
+    dest = tmp_path / "data"
+    try:
+        with pytest.raises(DataError) as err:
+            fetch(dest, server.url, only=[PRED], predictions=True)
+    finally:
+        server.close()
+    message = _assert_one_line(err)
+    expected = next(f.git_blob for f in manifest.files if f.path == PRED)
+    assert message.startswith(f"{PRED}: git blob mismatch: expected {expected}, got {git_blob_id(served)}")
+    assert "nothing was written" in message
+    assert _files_under(dest) == set()  # neither the file nor a staging leftover
+
+
 def test_a_broken_connection_keeps_nothing_even_without_a_hash(shared_data, manifest, tmp_path):
-    pred = "x_geo/en/llama2_7b_res_bf16_add_simple_example.jsonl"
+    pred = PRED
     server = Server(_copy(shared_data, tmp_path / "served", [pred]))
     server.httpd.truncate.add(pred)  # type: ignore[attr-defined]
     dest = tmp_path / "data"
@@ -414,32 +476,44 @@ def test_an_interrupted_fetch_leaves_nothing_half_written(geo_server, manifest, 
     assert len(fetch(dest, geo_server.url, only=["x_geo"]).downloaded) == 8
 
 
-def test_cli_fetch_then_run_and_data_show_find_the_data_without_data_dir(full_server, tmp_path, monkeypatch):
-    """`clika data fetch --url http://127.0.0.1:PORT/ --dest DIR`, then `clika run --tasks x_geo`
-    with no --data-dir reads the fetched items ($CLIKA_DATA_DIR names where they are)."""
+def test_cli_fetch_dest_is_remembered_by_run_and_data_show(full_server, tmp_path):
+    """`clika data fetch --url http://127.0.0.1:PORT/ --dest DIR`, then `clika run --tasks x_geo` and
+    `clika data show` with no --data-dir and no $CLIKA_DATA_DIR read the fetched data: the location is
+    remembered under $CLIKA_CACHE (`clika conduct --data upstream` asks the same find_data_dir)."""
 
     sys.path.insert(0, str(REPO_ROOT / "tests" / "backends"))
     from tiny_model import build_tiny_model
 
     clika = Path(sys.executable).parent / "clika"
     dest = tmp_path / "data"
-    env = {**os.environ, "CLIKA_DATA_DIR": str(dest), "NO_PROXY": "127.0.0.1,localhost"}
-    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+    env = {**os.environ, "CLIKA_CACHE": str(tmp_path / "cache"), "NO_PROXY": "127.0.0.1,localhost"}
+    for name in ("CLIKA_DATA_DIR", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         env.pop(name, None)
-    missing = subprocess.run([str(clika), "run", "--tasks", "x_geo"], capture_output=True, text=True, env=env,
-                             timeout=120, cwd=tmp_path)
+
+    def clika_run(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([str(clika), *args], capture_output=True, text=True, env=env, timeout=timeout,
+                              cwd=tmp_path)
+
+    missing = clika_run("run", "--tasks", "x_geo")
     assert missing.returncode == 1 and "run `clika data fetch`" in missing.stderr  # the hint says what to do
-    fetched = subprocess.run([str(clika), "data", "fetch", "--url", full_server.url, "--dest", str(dest)],
-                             capture_output=True, text=True, env=env, timeout=300)
+    assert f"{tmp_path / 'cache' / 'data'} (the default)" in missing.stderr
+    fetched = clika_run("data", "fetch", "--url", full_server.url, "--dest", str(dest))
     assert fetched.returncode == 0, fetched.stderr
-    assert "70 file(s)" in fetched.stderr and "70 downloaded" in fetched.stderr
+    assert "fetching 70 files" in fetched.stderr and "70 downloaded" in fetched.stderr
+    said = " ".join(fetched.stderr.split())  # rich may wrap the long line
+    assert f"the CLiKA data is ready in {dest}" in said
+    assert f"find it there (remembered in {tmp_path / 'cache' / 'data-location.json'}" in said
+
     tiny = build_tiny_model(tmp_path / "tiny")
-    run = subprocess.run([str(clika), "run", "--model-args", f"pretrained={tiny}", "--tasks", "x_geo", "--langs",
-                          "en,de", "--limit", "3", "--n-boot", "10", "-o", str(tmp_path / "out")],
-                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    run = clika_run("run", "--model-args", f"pretrained={tiny}", "--tasks", "x_geo", "--langs", "en,de",
+                    "--limit", "3", "--n-boot", "10", "-o", str(tmp_path / "out"))
     assert run.returncode == 0, run.stderr
     rows = [json.loads(x) for x in (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()]
     assert {(r["task"], r["lang"]) for r in rows} == {("x_geo", "en"), ("x_geo", "de")} and len(rows) == 6
-    shown = subprocess.run([str(clika), "data", "show", str(dest), "-t", "x_geo"], capture_output=True, text=True,
-                           env=env, timeout=120)
-    assert shown.returncode == 0 and "2000 items" in shown.stdout
+    shown = clika_run("data", "show", "-t", "x_geo", timeout=120)
+    assert shown.returncode == 0 and "2000 items" in shown.stdout, shown.stderr
+
+    elsewhere = {**env, "CLIKA_DATA_DIR": str(tmp_path / "empty")}  # the environment still wins
+    overridden = subprocess.run([str(clika), "data", "show", "-t", "x_geo"], capture_output=True, text=True,
+                                env=elsewhere, timeout=120)
+    assert overridden.returncode == 1 and f"{tmp_path / 'empty'} ($CLIKA_DATA_DIR)" in overridden.stderr

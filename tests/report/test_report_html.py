@@ -146,6 +146,57 @@ def test_family_view_has_deltas_with_significance(report, tmp_path):
     assert "clika compare" in bare and "--comparisons" in bare and '<table class="comparisons"' not in bare
 
 
+def _findings_html(html: str) -> str:
+    return html[html.index('<section id="findings-section">'):]
+
+
+def _assert_findings_are_html(section: str, findings) -> None:
+    """Headings, verdict badges and tables, one each per finding; no Markdown source anywhere."""
+    assert "##" not in section and "**" not in section and "| ---" not in section and "<pre" not in section
+    assert section.count('<span class="verdict v-') == len(findings) > 0
+    assert section.count('<table class="findings">') == sum(bool(f.evidence) for f in findings)
+    for f in findings:
+        assert f'<span class="verdict v-{f.verdict.replace(" ", "-")}" title="verdict">{escape(f.verdict)}</span>' \
+            in section
+        assert f">{escape(f.claim)}</h" in section
+        columns, rows, _ = f.table()
+        for evidence, *values in rows:  # the same cells as findings.md, one <td> each
+            assert f'<tr><td class="l">{escape(evidence)}</td>' + "".join(f"<td>{escape(v)}</td>" for v in values) \
+                + "</tr>" in section
+
+
+def test_findings_are_html_with_verdict_badges_and_tables(report):
+    html, result = report[3], report[2]
+    assert "<pre" not in html and "**Verdict" not in html
+    _assert_findings_are_html(_findings_html(html), result.findings)
+
+
+def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
+    """`clika report --html --comparisons CMP`: findings.json (written beside findings.md from the same
+    objects) becomes HTML; a folder with findings.md only gets a note, never Markdown in the page."""
+    from clika.analysis.conductivity import CDEvidence, CDFinding
+    from clika.analysis.pipeline import write_outputs
+
+    records, result = _inputs()
+    cd = [CDFinding("cd_low", "Conductivity is low.", "partly supported", "1 of 2 runs", "a CI below 0.9",
+                    [CDEvidence("XRR m -> de (x_geo)", 0.4, 0.3, 0.5, None, 60)])]
+    written = write_outputs(result, tmp_path / "cmp", cd_findings=cd)
+    assert "**Verdict: partly supported.**" in written["findings.md"].read_text(encoding="utf-8")
+    write_records(records, tmp_path / "run" / "metrics.jsonl")
+    options = api.ReportOptions(tmp_path / "run", tmp_path / "rep", html=True, comparisons=tmp_path / "cmp")
+    html = api.report(options)["html"].read_text(encoding="utf-8")
+    section = _findings_html(html)
+    _assert_findings_are_html(section, [*result.findings, *cd])
+    assert "Conductivity (CD), from <code>clika conduct</code> results</h3>" in section
+    assert '<td class="l">XRR m -&gt; de (x_geo)</td><td>0.400</td><td>[0.300, 0.500]</td>' in section
+
+    (tmp_path / "cmp" / "findings.json").unlink()
+    older = api.report(options)["html"].read_text(encoding="utf-8")
+    section = _findings_html(older)
+    assert "has no findings.json beside it" in section and "rerun clika compare" in section
+    assert "##" not in section and "<pre" not in section and "verdict v-" not in section
+
+
 def test_home_transfer_and_collapsed_model_sections(report):
     path, records, _, html = report
     assert any(r.metric == "home_transfer" and r.lang == "en>zh" for r in records)
@@ -250,6 +301,18 @@ def test_report_in_headless_chromium(report, tmp_path):
             "return [i.getBoundingClientRect().width / i.naturalWidth * Number(i.dataset.minTickPx), "
             "i.getBoundingClientRect().width / i.naturalWidth, Number(i.dataset.minTextPx)];")
         assert tick[0] >= 10 and tick[1] == pytest.approx(1.0) and tick[2] >= 10
+        # findings: rendered headings, coloured verdict badges and tables, no Markdown source as text
+        found = browser.execute_script(
+            "const s = document.getElementById('findings-section');"
+            "return [s.innerText, Array.from(s.querySelectorAll('span.verdict')).map(b => "
+            "[b.innerText, getComputedStyle(b).backgroundColor, getComputedStyle(b).display]), "
+            "s.querySelectorAll('table.findings tbody tr').length, s.querySelectorAll('h3').length];")
+        text, badges, n_rows, n_headings = found
+        findings = report[2].findings
+        assert "##" not in text and "**Verdict" not in text and "| ---" not in text
+        assert [b[0] for b in badges] == [f.verdict for f in findings]
+        assert all(b[1] not in ("rgba(0, 0, 0, 0)", "transparent") and b[2] == "inline-block" for b in badges)
+        assert n_rows == sum(len(f.evidence) for f in findings) and n_headings == len(findings)
     finally:
         browser.quit()
     from matplotlib.image import imread

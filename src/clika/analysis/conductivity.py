@@ -105,6 +105,9 @@ class CDEvidence:
     verdict: str = ""
 
 
+CD_EVIDENCE_COLUMNS = ("evidence", "value", "95% CI", "p vs. 0", "n facts", "reading")
+
+
 @dataclass
 class CDFinding:
     key: str
@@ -113,6 +116,25 @@ class CDFinding:
     summary: str
     rule: str
     evidence: list[CDEvidence] = field(default_factory=list)
+
+    def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
+        """The evidence table as findings.md and the HTML report print it: columns, rows of cells, footnotes."""
+        from clika.formatting import format_interval, format_number
+
+        rows = [(e.label, format_number(e.value), format_interval(e.ci_low, e.ci_high, ".3f"),
+                 format_number(e.p_value, ".3g"), str(e.n), e.verdict) for e in self.evidence]
+        return CD_EVIDENCE_COLUMNS, rows, []
+
+    def to_dict(self) -> dict:
+        """JSON-ready data (findings.json beside findings.md); from_dict reads it back."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CDFinding:
+        evidence = [CDEvidence(**e) for e in data["evidence"]]
+        return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence)
 
 
 def _num(x) -> float | None:
@@ -209,14 +231,11 @@ def cd_findings(runs: list[CDRun], registry: FamilyRegistry, n_boot: int = N_BOO
 
 
 def cd_findings_markdown(findings: list[CDFinding]) -> str:
-    from clika.formatting import format_interval, format_number
-
     lines = ["## Conductivity (CD), from `clika conduct` results", ""]
     for f in findings:
+        columns, rows, _ = f.table()
         lines += [f"### {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}.", "", f"Rule: {f.rule}.", "",
-                  "| evidence | value | 95% CI | p vs. 0 | n facts | reading |", "| --- | ---: | --- | ---: | ---: | --- |"]
-        for e in f.evidence:
-            lines.append(f"| {e.label} | {format_number(e.value)} | {format_interval(e.ci_low, e.ci_high, '.3f')} | "
-                         f"{format_number(e.p_value, '.3g')} | {e.n} | {e.verdict} |")
+                  "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
         lines.append("")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ and a claim the data cannot test (no pair of that kind present) says so instead 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -31,6 +31,10 @@ class Evidence:
     is_change: bool = True
 
 
+EVIDENCE_COLUMNS = ("evidence", "mean", "95% CI", "p vs. 0 (bootstrap)", "n values")
+WITHHELD_MARK = "withheld¹"
+
+
 @dataclass
 class Finding:
     key: str
@@ -39,6 +43,30 @@ class Finding:
     summary: str
     rule: str
     evidence: list[Evidence] = field(default_factory=list)
+
+    def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
+        """The evidence table as findings.md and the HTML report print it: column names, rows of
+        cells (text), footnotes."""
+        rows, withheld = [], False
+        for e in self.evidence:
+            v = e.value
+            if v.mean is None:
+                rows.append((e.label, "n/a", "", "", "0"))
+                continue
+            ci = format_interval(v.ci_low, v.ci_high) or WITHHELD_MARK
+            withheld = withheld or ci == WITHHELD_MARK
+            p = format_number(v.p_value, ".3g") if e.is_change else "—"
+            rows.append((e.label, f"{v.mean:.3f}", ci, p, str(v.n_values)))
+        return EVIDENCE_COLUMNS, rows, [f"¹ {WITHHELD}"] if withheld else []
+
+    def to_dict(self) -> dict:
+        """JSON-ready data (findings.json beside findings.md); from_dict reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Finding:
+        evidence = [Evidence(e["label"], Pooled(**e["value"]), e["is_change"]) for e in data["evidence"]]
+        return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence)
 
 
 def _fmt(p: Pooled) -> str:
@@ -234,21 +262,13 @@ WITHHELD = ("withheld: more than 5% of the bootstrap resamples are undefined (e.
 
 def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
     lines = [header.rstrip(), ""] if header else []
-    withheld = False
     for f in findings:
+        columns, rows, notes = f.table()
         lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", "",
-                  "| evidence | mean | 95% CI | p vs. 0 (bootstrap) | n values |", "| --- | ---: | --- | ---: | ---: |"]
-        for e in f.evidence:
-            v = e.value
-            if v.mean is None:
-                lines.append(f"| {e.label} | n/a | | | 0 |")
-            else:
-                p = format_number(v.p_value, ".3g") if e.is_change else "—"
-                ci = format_interval(v.ci_low, v.ci_high) or "withheld¹"
-                withheld = withheld or ci == "withheld¹"
-                lines.append(f"| {e.label} | {v.mean:.3f} | {ci} | {p} | {v.n_values} |")
+                  "| " + " | ".join(columns) + " |", "| --- | ---: | --- | ---: | ---: |"]
+        lines += [" ".join(["|"] + [f"{cell} |" if cell else "|" for cell in row]) for row in rows]
         lines.append("")
-        if withheld:
-            lines += [f"¹ {WITHHELD}", ""]
-            withheld = False
+        for note in notes:
+            lines += [note, ""]
     return "\n".join(lines)
+

@@ -93,13 +93,44 @@ def comparisons_markdown(result: AnalysisResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+FINDINGS_JSON_FORMAT = 1
+
+
+def write_findings_json(path: Path, findings=(), cd_findings=()) -> Path:
+    """findings.json: the same Finding / CDFinding objects findings.md is written from, as data, so the
+    HTML report renders them as HTML (read_findings_json reads them back)."""
+    import json
+
+    data = {"format": FINDINGS_JSON_FORMAT, "findings": [f.to_dict() for f in findings],
+            "cd_findings": [f.to_dict() for f in cd_findings]}
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_findings_json(path: Path) -> tuple[list[Finding], list]:
+    """(findings, CD findings) of a findings.json; a file it cannot read is a one-line DataError."""
+    import json
+
+    from clika.analysis.conductivity import CDFinding
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("format") != FINDINGS_JSON_FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {FINDINGS_JSON_FORMAT}")
+        return ([Finding.from_dict(f) for f in data["findings"]],
+                [CDFinding.from_dict(f) for f in data["cd_findings"]])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise DataError(f"unreadable findings file ({type(err).__name__}: {err}); rerun `clika compare`",
+                        path) from None
+
+
 def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: str = "",
                   cd_findings=()) -> dict[str, Path]:
     """comparisons.jsonl (tidy), comparisons.md, strategy_summary.csv, findings.md (with the CD claims
-    when conduct results were given)."""
+    when conduct results were given) and findings.json (the same findings as data)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: output_dir / name for name in
-             ("comparisons.jsonl", "comparisons.md", "strategy_summary.csv", "findings.md")}
+             ("comparisons.jsonl", "comparisons.md", "strategy_summary.csv", "findings.md", "findings.json")}
     write_json_lines((c.to_dict() for c in result.comparisons), paths["comparisons.jsonl"])
     paths["comparisons.md"].write_text(comparisons_markdown(result), encoding="utf-8")
     fields = list(StrategySummary.__dataclass_fields__)
@@ -114,6 +145,7 @@ def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: 
 
         text += "\n" + cd_findings_markdown(list(cd_findings))
     paths["findings.md"].write_text(text, encoding="utf-8")
+    write_findings_json(paths["findings.json"], result.findings, cd_findings)
     return paths
 
 

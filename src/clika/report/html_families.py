@@ -1,4 +1,4 @@
-"""The HTML report's family view (base -> derived deltas from `clika compare`), home transfer and findings."""
+"""The HTML report's family view (base -> derived deltas from `clika compare`) and home transfer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
 
-from clika.formatting import DASH, format_number, format_value
+from clika.formatting import DASH, format_number
 from clika.items import lang_order_key
 from clika.metrics.catalog import label
 from clika.metrics.records import MetricRecord
@@ -168,20 +168,4 @@ def home_transfer_section(records: Sequence[MetricRecord], models: Sequence[str]
                                "item's original language (x_geo, x_name items run with <code>clika run</code>).</p>")
     out.append(figs.img(home_transfer_overview(records, models, flags, yours), "home_transfer_overview",
                         "home transfer by model and query language"))
-    return "\n".join(out)
-
-
-def findings_section(findings) -> str:
-    out = ['<h2 id="findings">Findings</h2>']
-    if isinstance(findings, str):  # already-rendered Markdown: shown as text, never as markup
-        return "\n".join(out + [f"<pre>{escape(findings)}</pre>"])
-    for f in findings:
-        out.append(f'<h3>{escape(f.claim)}</h3><p><span class="verdict">Verdict: {escape(f.verdict)}</span>. '
-                   f'{escape(f.summary)}</p><p class="muted">Rule: {escape(f.rule)}.</p>')
-        out.append('<table class="findings"><tr><th class="l">evidence</th><th>mean [95% CI]</th><th>n values</th></tr>')
-        for e in f.evidence:
-            v = e.value
-            out.append(f'<tr><td class="l">{escape(e.label)}</td><td>{escape(format_value(v.mean, v.ci_low, v.ci_high))}'
-                       f"</td><td>{v.n_values}</td></tr>")
-        out.append("</table>")
     return "\n".join(out)

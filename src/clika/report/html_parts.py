@@ -35,7 +35,11 @@ tr.yours td{background:#f0fbf0} tr.unranked td{color:#555}
 table.metrics td,table.leaderboard td{white-space:nowrap} table.leaderboard td:last-child{white-space:normal}
 abbr.note{font-size:.7rem;color:#666;cursor:help}
 details.model{border:1px solid #ddd;border-radius:.3rem;margin:.3rem 0;padding:.2rem .6rem}
-details.model>summary{cursor:pointer} pre{white-space:pre-wrap;font-size:.85rem;background:#fafafa;padding:.6rem}
+details.model>summary{cursor:pointer}
+.verdict{display:inline-block;border-radius:.6rem;padding:0 .55rem;margin-right:.3rem;font-size:.85rem;border:1px solid}
+.v-supported{background:#d4f0d4;border-color:#3a3} .v-partly-supported{background:#fff3b0;border-color:#c9a800}
+.v-not-supported{background:#f8d0d0;border-color:#c44} .v-not-testable,.v-other{background:#eee;border-color:#999}
+article.finding{margin-bottom:1.6rem}
 """
 
 SCRIPT = """
