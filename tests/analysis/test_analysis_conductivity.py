@@ -1,5 +1,5 @@
-"""CD across models: conduct outputs (written here by hand, as `clika conduct` writes them) -> the
-paper's conductivity claims, with paired intervals."""
+"""CD across models: conduct outputs (written here with the functions `clika conduct` writes them with,
+from scripted answers instead of a trained model) -> the paper's conductivity claims."""
 
 from __future__ import annotations
 
@@ -12,68 +12,100 @@ from typer.testing import CliRunner
 from clika.analysis.conductivity import cd_findings, load_runs
 from clika.analysis.registry import load_registry
 from clika.cli import app
-from clika.metrics.conductivity import conductivity_records
+from clika.conduct.evaluate import answer_rows, outcomes_from_rows
+from clika.conduct.run import ConductOptions, run_records
+from clika.fictional.dataset import write_split
+from clika.fictional.generator import generate
+from clika.metrics.records import read_records, write_records
+
+N_FACTS, N_CONTINENTS = 80, 8  # 40 type-1 facts, chance 1/8
 
 
-def write_run(root: Path, model: str, target: str, en1, l1, *, gate_ok=True, n0=6) -> Path:
-    run = root / model / target
-    run.mkdir(parents=True)
-    manifest = {"model": {"name": model}, "target": target, "gate": 0.9,
-                "data": {"origin": "generated(seed=0)", "n_continents": 4}}
-    (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    rows = []
-    for i, (e, g) in enumerate(zip(en1, l1)):
-        rows += [dict(kind="question", fact_id=f"t1-{i}", lang="en", fact_type=1, correct=bool(e)),
-                 dict(kind="question", fact_id=f"t1-{i}", lang=target, fact_type=1, correct=bool(g), stratum="none")]
-    for i in range(n0):
-        rows += [dict(kind="question", fact_id=f"t0-{i}", lang="en", fact_type=0, correct=True),
-                 dict(kind="question", fact_id=f"t0-{i}", lang=target, fact_type=0, correct=gate_ok, stratum="none")]
-    rows += [dict(kind="translation", fact_id=f"n{i}", lang=target, correct=True) for i in range(4)]
-    (run / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    (run / "predictions.jsonl.complete.json").write_text("{}", encoding="utf-8")
-    return run
+def write_run(root: Path, model: str, target: str, l_right: int, ctrl_right: int, *, gate_ok=True) -> list:
+    """One finished run: every question answered right except the target's type-1 questions (the first
+    ``l_right`` right) and the controls (the first ``ctrl_right`` right); returns its records."""
+    fset = generate(N_FACTS, (target,), seed=0, n_continents=N_CONTINENTS)
+    split = fset.split(target)
+    wrong = next(iter(split.continents.values()))[target]
+    seen = {"question": 0, "en_subject": 0}
+    answers = []
+    for q in split.questions:
+        right = True
+        if q.lang == target and q.fact_type == 1:
+            right = seen[q.kind] < (l_right if q.kind == "question" else ctrl_right)
+            seen[q.kind] += 1
+        elif q.lang == target and not gate_ok:
+            right = False
+        answers.append(q.gold if right else ("Nowhere" if q.gold == wrong else wrong))
+    answers += [t.gold for t in split.translations]
+    run_dir = root / model / f"en-{target}" / "seed0"
+    run_dir.mkdir(parents=True)
+    manifest = {"model": {"name": model}, "target": target, "seed": 0, "data": {"n_continents": N_CONTINENTS}}
+    (run_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_split(split, run_dir)
+    rows = answer_rows(split, answers)
+    (run_dir / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (run_dir / "predictions.jsonl.complete.json").write_text("{}", encoding="utf-8")
+    outcomes = outcomes_from_rows(split, rows, N_CONTINENTS)
+    return run_records(ConductOptions(targets=(target,), output=root, n_boot=400), model, split, outcomes, 6, True, 0)
 
 
-EN = [1] * 10
-GEMMA_DE = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]  # xrr 0.3
-SMOL_DE = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # xrr 0.1
+def write_folder(root: Path, runs: list[tuple]) -> Path:
+    records = [r for args in runs for r in write_run(root, *args[:4], **(args[4] if len(args) > 4 else {}))]
+    write_records(records, root / "metrics.jsonl")
+    return root
 
 
-def test_runs_reproduce_the_conduct_records_and_claims_are_decided_by_their_rules(tmp_path):
-    write_run(tmp_path, "gemma3-270m", "de", EN, GEMMA_DE)
-    write_run(tmp_path, "smollm2-135m", "de", EN, SMOL_DE)
-    write_run(tmp_path, "smollm2-135m", "ru", EN, SMOL_DE, gate_ok=False)  # gate fails: listed, not used
-    runs, notes = load_runs([tmp_path], n_boot=400, seed=0)
+def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
+    write_folder(tmp_path, [("gemma3-270m", "de", 12, 36), ("smollm2-135m", "de", 4, 36),
+                            ("smollm2-135m", "ru", 4, 36, {"gate_ok": False})])
+    runs, notes = load_runs([tmp_path])
     assert notes == [] and len(runs) == 3
-    gemma = next(r for r in runs if r.model == "gemma3-270m")
-    # the same numbers clika conduct records: one implementation
-    recs = {r.metric: r for r in conductivity_records(gemma.outcomes, "gemma3-270m", n_boot=400) if r.stratum is None}
-    assert gemma.samples["xrr"][0] == pytest.approx(recs["xrr"].value) == pytest.approx(0.3)
-    low, gain = cd_findings(runs, load_registry())
-    assert low.verdict == "supported"  # both measured XRRs have a CI below 0.9
+    by = {(r.model, r.target): r for r in runs}
+    assert by[("gemma3-270m", "de")].verdict == "weak"  # 12/40 > chance, far below the control's 36/40
+    assert by[("smollm2-135m", "de")].verdict == "at chance"
+    assert by[("smollm2-135m", "ru")].verdict == "not measured"
+    # the records read back are the ones written (one implementation)
+    written = {r.metric: r for r in read_records(tmp_path / "metrics.jsonl")
+               if (r.model, r.lang, r.stratum) == ("gemma3-270m", "de", None)}
+    assert {r.metric: r.value for r in by[("gemma3-270m", "de")].records if r.stratum is None}["xrr"] == \
+        written["xrr"].value == pytest.approx(12 / 40)
+    low, gain = cd_findings(runs, load_registry(), n_boot=400)
+    assert low.verdict == "supported" and "1 weak" in low.summary and "1 at chance" in low.summary
     assert "smollm2-135m -> ru" in low.summary  # the failed gate is named
     (delta,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
-    assert delta.value == pytest.approx(0.3 - 0.1) and delta.n == 1
-    # paired: both runs draw the same facts, so every resample difference is (#gemma-only - #smol-only) / 10
-    assert delta.ci_low >= 0.0 and gain.verdict in ("supported", "not supported")
-    assert gain.verdict == ("not supported" if delta.ci_low > 0.1 else "supported")
+    assert delta.value == pytest.approx((12 - 4) / 40) and delta.n == 1
+    assert delta.ci_low > 0  # paired: the same facts in every resample
+    # a gain of 0.2 with an interval that neither excludes 0.1 nor lies above it: no verdict either way
+    assert gain.verdict in ("inconclusive", "not supported") and delta.verdict != "no substantial gain"
+
+
+def test_a_control_at_chance_makes_the_low_claim_inconclusive(tmp_path):
+    write_folder(tmp_path, [("gemma3-270m", "de", 4, 5)])
+    runs, _ = load_runs([tmp_path])
+    (low, _) = cd_findings(runs, load_registry(), n_boot=200)
+    assert runs[0].verdict == "inconclusive" and low.verdict == "inconclusive"
 
 
 def test_no_measured_run_makes_the_claims_not_testable(tmp_path):
-    write_run(tmp_path, "gemma3-270m", "de", EN, GEMMA_DE, gate_ok=False)
-    runs, _ = load_runs([tmp_path], n_boot=100)
-    assert [f.verdict for f in cd_findings(runs, load_registry())] == ["not testable", "not testable"]
+    write_folder(tmp_path, [("gemma3-270m", "de", 12, 36, {"gate_ok": False})])
+    runs, _ = load_runs([tmp_path])
+    assert [f.verdict for f in cd_findings(runs, load_registry(), n_boot=100)] == ["not testable", "not testable"]
 
 
 def test_compare_and_findings_take_conduct_folders(tmp_path, shared_data):
-    write_run(tmp_path / "cd", "gemma3-270m", "de", EN, GEMMA_DE)
-    write_run(tmp_path / "cd", "smollm2-135m", "de", EN, SMOL_DE)
+    write_folder(tmp_path / "cd", [("gemma3-270m", "de", 12, 36), ("smollm2-135m", "de", 4, 36)])
     runner = CliRunner()
     result = runner.invoke(app, ["compare", "--conduct", str(tmp_path / "cd"), "-o", str(tmp_path / "cmp"),
                                  "--n-boot", "100"])
     assert result.exit_code == 0, result.output
     text = (tmp_path / "cmp" / "findings.md").read_text(encoding="utf-8")
     assert "Conductivity (CD)" in text and "XRR gemma3-270m -> de" in text
+    # findings --conduct alone (no predictions): the CD claims only
+    out = tmp_path / "cd-findings.md"
+    result = runner.invoke(app, ["findings", "--conduct", str(tmp_path / "cd"), "-o", str(out), "--n-boot", "50"])
+    assert result.exit_code == 0, result.output
+    assert "## Conductivity (CD)" in out.read_text(encoding="utf-8") and "supported: Cross-lingual" in result.output
     out = tmp_path / "findings.md"
     result = runner.invoke(app, ["findings", "--predictions", str(shared_data), "--conduct", str(tmp_path / "cd"),
                                  "-o", str(out), "--n-boot", "50"])
