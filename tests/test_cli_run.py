@@ -69,6 +69,31 @@ def test_run_end_to_end_on_builtin_items(tiny_model: Path, tmp_path: Path):
         assert word in proc.stdout
     assert "30 items scored, 0 already done" in proc.stderr
     assert (out / "results.sqlite").is_file()
+    # lm-eval's results_<date>.json always; its samples files only with --log-samples
+    (results,) = out.glob("results_*.json")
+    assert set(json.loads(results.read_text(encoding="utf-8"))["results"]) == {
+        f"{t}_{lang}" for t in ("mini_basic", "mini_factual") for lang in ("en", "zh", "ar")}
+    assert not list(out.glob("samples_*"))
+
+
+def test_log_samples_then_score_lm_eval_gives_the_runs_metrics(tiny_model: Path, tmp_path: Path):
+    out = tmp_path / "run"
+    proc = clika("run", "--model_args", f"pretrained={tiny_model},dtype=float32", "--tasks", "mini_factual",
+                 "--langs", "en,de", "--limit", "4", "--n_boot", "30", "--log_samples", "--output_path", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name.rsplit("_", 1)[0] for p in out.glob("samples_*.jsonl")) == [
+        "samples_mini_factual_de", "samples_mini_factual_en"]
+    assert "(+ 2 lm-eval samples files beside it)" in proc.stderr
+    back = clika("score", "--predictions", str(out), "--layout", "lm-eval", "--n-boot", "30",
+                 "-o", str(tmp_path / "back.jsonl"))
+    assert back.returncode == 0, back.stderr
+
+    def key(r: dict) -> tuple:
+        return r["task"], r["lang"], r["metric"], r.get("stratum") or "", r.get("lang_ref") or ""
+
+    want = sorted(rows(out / "metrics.jsonl"), key=key)
+    assert sorted(rows(tmp_path / "back.jsonl"), key=key) == want
+    assert {r["metric"] for r in want} >= {"accuracy", "ra", "en_co"}
 
 
 @pytest.mark.slow

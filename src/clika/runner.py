@@ -67,6 +67,7 @@ class RunOptions:
     extract: str = DEFAULT_EXTRACT
     executor: str = "local"
     ray_address: str | None = None
+    log_samples: bool = False  # also write lm-eval's samples_<task>_<lang>_<date>.jsonl (lm-eval's --log_samples)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class EvaluateResult:
     units: list[tuple[str, str]] = field(default_factory=list)
     templates: dict[str, str] = field(default_factory=dict)  # task -> template used
     warnings: list[str] = field(default_factory=list)
+    lm_eval_paths: list[Path] = field(default_factory=list)  # results_<date>.json, then any samples files
 
     def to_frame(self):
         """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
@@ -260,7 +262,8 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     name = display_name(opts.model, args)
     out = Path(opts.output_dir) if opts.output_dir is not None else Path("runs") / safe_dirname(name)
     check_output_dir(out)
-    items = load_run_items(opts, tasks)
+    all_items = load_run_items(dataclasses.replace(opts, limit=None), tasks)
+    items = select_items(all_items, opts.limit)
     templates = check_templates(items, opts, tasks)
     chunk_size = opts.chunk_size or opts.batch_size * CHUNK_BATCHES
     executor, fingerprint_of = _make_executor(opts, args)
@@ -285,12 +288,36 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     try:
         predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
         metrics_path = write_records(records, out / "metrics.jsonl")
+        lm_eval_paths = _write_lm_eval(out, opts, args, name, templates, tasks, all_items, items, predictions, records)
     except OSError as err:  # disk full, file size limit: every prediction is already in the store
         raise ConfigError(f"cannot write results ({err.strerror or err}); the predictions are in the store: "
                           "free space and rerun the same command to write them", out) from None
     return EvaluateResult(name, fingerprint, records, predictions, out, predictions_path, metrics_path, path,
                           n_resumed=n_done, n_scored=n_scored, units=[(u.task, u.lang) for u in units],
-                          templates=templates, warnings=run_warnings(records, opts.mode))
+                          templates=templates, warnings=run_warnings(records, opts.mode), lm_eval_paths=lm_eval_paths)
+
+
+def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str, templates: dict[str, str], tasks,
+                   all_items: list[Item], items: list[Item], predictions: list[Prediction],
+                   records: list[MetricRecord]) -> list[Path]:
+    """The run in lm-evaluation-harness's layout (clika.data.lmeval_export): results_<date>.json, and
+    with --log-samples the samples files, from the same predictions and accuracy records."""
+    from clika.data.lmeval_export import LmEvalRun, write_lm_eval
+    from clika.prompts import PromptBuilder
+    from clika.scoring import GENERATE_MAX_NEW_TOKENS
+    from clika.store import scrub_secrets
+
+    units = set(_group(items))
+    accuracy = {(r.task, r.lang): (r.value, r.n) for r in records
+                if r.metric == "accuracy" and (r.task, r.lang) in units and r.stratum is None and r.lang_ref is None}
+    n_original = {unit: len(unit_items) for unit, unit_items in _group(all_items).items()}
+    run = LmEvalRun(backend=opts.model, model_name=name, model_args=scrub_secrets(args), mode=opts.mode,
+                    batch_size=opts.batch_size, device=opts.device, limit=opts.limit, extract=opts.extract,
+                    data=None if opts.data is None else str(opts.data), templates=templates, n_boot=opts.n_boot,
+                    seed=opts.seed, max_gen_toks=GENERATE_MAX_NEW_TOKENS if opts.mode == "generate" else 0)
+    builders = {t: PromptBuilder(t, tasks) for t in set(templates.values())}
+    request_for = (lambda item: builders[templates[item.task]].request(item, opts.mode)) if opts.log_samples else None
+    return write_lm_eval(out, run, items, predictions, accuracy, n_original, tasks, request_for)
 
 
 def check_output_dir(out: Path) -> None:

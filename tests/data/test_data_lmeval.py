@@ -137,3 +137,13 @@ def test_bad_samples_line_names_file_and_line(lm_eval_output: Path):
     with pytest.raises(DataError) as err:
         read_predictions(lm_eval_output, "lm-eval")
     assert str(err.value) == f"{path}:2: target '7' is out of range for 4 options"
+
+
+def test_a_nan_loglikelihood_is_no_answer(lm_eval_output: Path):
+    path = next((lm_eval_output / "EleutherAI__pythia-70m").glob("samples_clika_x_geo_zh_*.jsonl"))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[0])
+    rec["filtered_resps"][2][0] = "nan"  # np.argmax would choose the NaN option
+    path.write_text("\n".join([json.dumps(rec), *lines[1:]]) + "\n", encoding="utf-8")
+    geo = [p for p in read_predictions(lm_eval_output, "lm-eval").predictions if p.task == "x_geo"]
+    assert [p.choice for p in geo] == [None, 2, 0]

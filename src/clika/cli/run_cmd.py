@@ -2,7 +2,7 @@
 
 With no options: the embedded Gemma 3 270M on the built-in mini set, all ten languages.
 Options follow lm-evaluation-harness (--model, --model-args, --tasks, --limit,
---batch-size, --device, --include-path). Rerunning the same command resumes from the
+--batch-size, --device, --include-path, --log-samples). Rerunning the same command resumes from the
 results store.
 """
 
@@ -52,6 +52,9 @@ def run_command(
                                  "pip install 'clika[ray]')."),
     ray_address: str | None = typer.Option(D.ray_address, "--ray-address", help="Ray cluster to join, e.g. "
                                               "10.0.0.5:6379 (default with --executor ray: a local cluster)."),
+    log_samples: bool = typer.Option(D.log_samples, "--log-samples", "-s", help="Also write lm-evaluation-harness's "
+                                     "per-document samples_<task>_<lang>_<date>.jsonl beside its results_<date>.json "
+                                     "(read back with clika score --layout lm-eval)."),
 ) -> None:
     """Evaluate a model: PF (accuracy, RA) and CT (en-CO) per task and language."""
     from clika import api
@@ -63,7 +66,7 @@ def run_command(
                       data=data_dir, include_paths=split_list(include_path) or (), mode=mode, template=template,
                       limit=limit, batch_size=batch_size, device=device, output_dir=output, store_path=store,
                       n_boot=n_boot, seed=seed, chunk_size=chunk_size, extract=extract, executor=executor,
-                      ray_address=ray_address)
+                      ray_address=ray_address, log_samples=log_samples)
     progress = RunProgress(err)
     try:
         result = api.evaluate(opts, on_event=progress)
@@ -73,5 +76,8 @@ def run_command(
     for task in dict.fromkeys(t for t, _ in result.units):
         print_table(task_table(result.records, result.model, task, result.templates.get(task)), console=out)
     print_warnings(out, result.warnings)
+    written = [str(p) for p in (result.predictions_path, result.metrics_path, *result.lm_eval_paths[:1])]
+    samples = len(result.lm_eval_paths[1:])
     err.print(f"{result.n_scored} items scored, {result.n_resumed} already done (from {result.store_path}); "
-              f"wrote {result.predictions_path} and {result.metrics_path}")
+              f"wrote {', '.join(written[:-1])} and {written[-1]}"
+              + (f" (+ {samples} lm-eval samples files beside it)" if samples else ""))

@@ -44,6 +44,12 @@ class _Bad(Exception):
     pass
 
 
+def lm_eval_task_name(task: str, lang: str) -> str:
+    """The lm-eval task name of one clika task in one language ("x_geo", "de" -> "x_geo_de"),
+    what clika's lm-eval export writes and split_task_name reads back."""
+    return f"{task}_{lang}"
+
+
 def split_task_name(name: str, task_map: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str] | None:
     """"x_geo_zh" / "clika_x_geo_zh" -> ("x_geo", "zh"); None when not recognisable."""
     if task_map and name in task_map:
@@ -94,6 +100,13 @@ def _item_id(rec: dict[str, Any]) -> str:
     return str(doc_id)
 
 
+def _origin(doc: dict[str, Any]) -> dict[str, str]:
+    """The culture a fact comes from, where the document carries clika's item meta (clika's export)."""
+    meta = doc.get("meta")
+    origin = meta.get("original_lang") if isinstance(meta, dict) else None
+    return {"original_lang": origin} if isinstance(origin, str) and origin else {}
+
+
 def _is_loglikelihood(filtered: list[Any]) -> bool:
     return bool(filtered) and all(isinstance(r, list) and len(r) == 2 for r in filtered)
 
@@ -119,8 +132,11 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
             raise _Bad(f"{n} options scored but {task} has {spec.n_options}")
         conts = [a.get("arg_1") for a in arguments.values() if isinstance(a, dict)]
         gold = _gold(rec["target"], n, [c for c in conts if isinstance(c, str)] if len(conts) == n else None)
-        choice = int(np.argmax(lls))  # first maximum on ties, as lm-eval's acc
-        return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist())), None
+        # First maximum on ties, as lm-eval's acc; a NaN score is no answer (as clika's own scoring),
+        # where np.argmax would pick the NaN.
+        choice = None if np.isnan(lls).any() else int(np.argmax(lls))
+        return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist()),
+                          _origin(doc)), None
     if len(filtered) != 1 or not isinstance(filtered[0], str):
         raise _Bad("filtered_resps is neither option loglikelihoods nor one generated text")
     if task not in builtin_registry():
@@ -130,7 +146,7 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
     raw = filtered[0]
     gold = _gold(rec["target"], n, options)
     choice = extract_choice(raw, n, options, extract)
-    return Prediction(model, task, lang, item_id, choice, gold, n, raw), first_char_choice(raw, n)
+    return Prediction(model, task, lang, item_id, choice, gold, n, raw, extra=_origin(doc)), first_char_choice(raw, n)
 
 
 def _latest_samples(folder: Path, source: Path, exclude: Sequence[str],
