@@ -11,6 +11,7 @@ the caller through callbacks, warnings through the results: nothing here prints.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from clika.errors import ConfigError, DataError
 from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.records import MetricRecord
+from clika.metrics.records import Record
 from clika.runner import EvaluateResult, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
 
@@ -74,7 +75,7 @@ class ScoreOptions:
 class ScoreResult:
     """What `score` computed, and what the reader had to say about the input."""
 
-    records: list[MetricRecord]
+    records: list[Record]
     # (model, task, lang) -> answers the chosen extractor read differently from first-char
     extraction_changes: dict[tuple[str, str, str], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -136,7 +137,7 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     "compute"; writing is quick. Writes .jsonl or .csv when options.output is given.
     """
     from clika.metrics.compute import compute_metrics
-    from clika.metrics.records import write_records
+    from clika.metrics.records import write_records, write_resamples
     from clika.output_paths import check_output_file
     from clika.scoring import check_mode
 
@@ -157,8 +158,10 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
 
     start = time.perf_counter()
     on_group = (lambda done, total: progress("compute", done, total)) if progress is not None else None
+    resamples: dict = {}
     records = compute_metrics(read.predictions, pivot=o.pivot, n_boot=o.n_boot, seed=o.seed, pairwise=o.pairwise,
-                              progress=on_group, expected_langs=coverage.expected, item_counts=coverage.item_counts)
+                              progress=on_group, expected_langs=coverage.expected, item_counts=coverage.item_counts,
+                              resamples=resamples)
     timings["compute"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -167,6 +170,7 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
         from clika.data.coverage import coverage_path
 
         write_records(records, out_path)
+        write_resamples(resamples, records, out_path)
         cov_path = coverage.write(coverage_path(out_path))
     timings["write"] = time.perf_counter() - start
     return ScoreResult(records, dict(read.extraction_changes), list(read.warnings), out_path,
@@ -328,16 +332,29 @@ class ReportOptions:
     file: your models are placed among them in leaderboard.csv and the HTML report.
     """
 
-    results: str | Path
+    results: str | Path | Sequence[str | Path]  # one or more: PF/CT records and `clika conduct` outputs together
     output: str | Path
     html: bool = False
     comparisons: str | Path | None = None  # a `clika compare` output folder for the HTML report
     reference: str | Path | None = None
 
 
+def read_curves(folder: Path) -> dict:
+    """(model, source, target) -> curve.jsonl rows of the first seed of each `clika conduct` run under folder."""
+    from clika.data.lines import read_json_lines
+
+    out: dict = {}
+    for path in sorted(folder.glob("*/*/seed*/curve.jsonl")):
+        manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+        key = (manifest["model"]["name"], manifest.get("source", "en"), manifest["target"])
+        out.setdefault(key, [row for _, row in read_json_lines(path)])
+    return out
+
+
 def report(options: ReportOptions) -> dict[str, Path]:
     """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
     `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
+    from clika.metrics.records import read_resamples, resamples_path
     from clika.output_paths import check_writable_dir
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
@@ -345,8 +362,18 @@ def report(options: ReportOptions) -> dict[str, Path]:
 
     o = options
     out = check_writable_dir(o.output)
-    records = load_results(o.results)
-    coverage = records_coverage(records, o.results)
+    sources = [o.results] if isinstance(o.results, (str, Path)) else list(o.results)
+    records, resamples, curves = [], {}, {}
+    for source in sources:
+        loaded = load_results(source)
+        records += loaded
+        metrics_file = Path(source) / "metrics.jsonl" if Path(source).is_dir() else Path(source)
+        if resamples_path(metrics_file).is_file():
+            resamples.update(read_resamples(metrics_file))
+        if Path(source).is_dir():
+            curves.update(read_curves(Path(source)))
+    coverage = records_coverage([r for r in records if r.task in {x.task for x in records if x.metric == "accuracy"}],
+                                sources[0])
     placed, yours, reference = records, None, None
     if o.reference is not None:
         from clika.report.reference import with_reference
@@ -358,11 +385,13 @@ def report(options: ReportOptions) -> dict[str, Path]:
 
         extra = comparison_inputs(Path(o.comparisons))
     written = write_report(records, out)
-    written["leaderboard"] = write_leaderboard_csv(build_leaderboard(placed, yours=yours), out / "leaderboard.csv")
+    board = build_leaderboard(placed, yours=yours, resamples=resamples)
+    written["leaderboard"] = write_leaderboard_csv(board, out / "leaderboard.csv")
     if o.html:
         from clika.report.html import write_html_report
 
-        written["html"] = Path(write_html_report(placed, out, yours=yours, reference=reference, **extra))
+        written["html"] = Path(write_html_report(placed, out, yours=yours, reference=reference, resamples=resamples,
+                                                 curves=curves, **extra))
     written["coverage"] = coverage.write(out / "coverage.json")
     return written
 
@@ -390,10 +419,18 @@ def validate(source: str | Path, tasks: Sequence[str] | None = None, langs: Sequ
 # ---------------------------------------------------------------- conductivity
 
 def conduct(options, log: Callable[[str], None] = lambda line: None):
-    """Teach fictional facts and measure XRR (clika.conduct.run.ConductOptions): `clika conduct`."""
+    """Teach fictional facts and measure XRR (clika.conduct.run.ConductOptions): `clika conduct`.
+    Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.conductivity)."""
+    from clika.conduct.distributed import is_main_process
     from clika.conduct.run import conduct as _conduct
+    from clika.report.conductivity import cd_markdown, protocol_text
 
-    return _conduct(options, log)
+    runs = _conduct(options, log)
+    if is_main_process():
+        records = [r for run in runs for r in run.records]
+        text = "# Conductivity (CD)\n\n" + cd_markdown(records, protocol_text(options)).split("\n", 2)[2]
+        (Path(options.output) / "report.md").write_text(text, encoding="utf-8")
+    return runs
 
 
 def show(source: str | Path | None, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,

@@ -48,7 +48,7 @@ def format_value(value, low=None, high=None, *, spec: str = ".3f", ci_spec: str 
 
 
 def format_record(rec, **kwargs) -> str:
-    """A MetricRecord's value and interval ("—" for a missing or undefined record)."""
+    """A Record's value and interval ("—" for a missing or undefined record)."""
     if rec is None:
         return DASH
     return format_value(rec.value, rec.ci_low, rec.ci_high, **kwargs)

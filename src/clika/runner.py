@@ -25,7 +25,7 @@ from clika.errors import ConfigError
 from clika.executors import WorkUnit
 from clika.items import PIVOT, Item, check_langs
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.records import MetricRecord
+from clika.metrics.records import Record
 from clika.predictions import Prediction
 from clika.scoring import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 
@@ -91,7 +91,7 @@ class EvaluateResult:
 
     model: str
     fingerprint: str
-    records: list[MetricRecord]
+    records: list[Record]
     predictions: list[Prediction]
     output_dir: Path
     predictions_path: Path
@@ -252,7 +252,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     from clika.data.predictions_io import write_predictions_jsonl
     from clika.metrics.compute import compute_metrics
     from clika.metrics.diagnostics import run_warnings
-    from clika.metrics.records import write_records
+    from clika.metrics.records import write_records, write_resamples
     from clika.store import ResultsStore
     from clika.tasks import load_registry
 
@@ -284,10 +284,12 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     finally:
         executor.close()
 
-    records = compute_metrics(predictions, pivot=PIVOT, n_boot=opts.n_boot, seed=opts.seed)
+    resamples: dict = {}
+    records = compute_metrics(predictions, pivot=PIVOT, n_boot=opts.n_boot, seed=opts.seed, resamples=resamples)
     try:
         predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
         metrics_path = write_records(records, out / "metrics.jsonl")
+        write_resamples(resamples, records, metrics_path)
         lm_eval_paths = _write_lm_eval(out, opts, args, name, templates, tasks, all_items, items, predictions, records)
     except OSError as err:  # disk full, file size limit: every prediction is already in the store
         raise ConfigError(f"cannot write results ({err.strerror or err}); the predictions are in the store: "
@@ -299,7 +301,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
 
 def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str, templates: dict[str, str], tasks,
                    all_items: list[Item], items: list[Item], predictions: list[Prediction],
-                   records: list[MetricRecord]) -> list[Path]:
+                   records: list[Record]) -> list[Path]:
     """The run in lm-evaluation-harness's layout (clika.data.lmeval_export): results_<date>.json, and
     with --log-samples the samples files, from the same predictions and accuracy records."""
     from clika.data.lmeval_export import LmEvalRun, write_lm_eval
@@ -309,7 +311,7 @@ def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str,
 
     units = set(_group(items))
     accuracy = {(r.task, r.lang): (r.value, r.n) for r in records
-                if r.metric == "accuracy" and (r.task, r.lang) in units and r.stratum is None and r.lang_ref is None}
+                if r.metric == "accuracy" and (r.task, r.lang) in units and r.stratum is None and r.aggregate is None}
     n_original = {unit: len(unit_items) for unit, unit_items in _group(all_items).items()}
     run = LmEvalRun(backend=opts.model, model_name=name, model_args=scrub_secrets(args), mode=opts.mode,
                     batch_size=opts.batch_size, device=opts.device, limit=opts.limit, extract=opts.extract,

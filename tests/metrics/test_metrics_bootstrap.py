@@ -10,6 +10,7 @@ import pytest
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci, percentile_intervals, resample_weights
 from clika.metrics.compute import compute_metrics
 from clika.predictions import Prediction
+from tests.record_keys import by_where
 
 
 def two_lang_preds(n=100, seed=3):
@@ -26,7 +27,7 @@ def two_lang_preds(n=100, seed=3):
 
 
 def by_key(records):
-    return {(r.lang, r.metric): r for r in records}
+    return by_where(records)
 
 
 def test_same_inputs_same_interval_and_seed_matters():

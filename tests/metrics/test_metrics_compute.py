@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from clika.metrics import core
 from clika.metrics.compute import compute_metrics
 from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
+from tests.metrics import oracle as core
+from tests.record_keys import by_where, where
 
 LANGS3 = ("en", "zh", "fr")
 
@@ -31,7 +32,7 @@ def random_preds(n=60, seed=0, k=4, models=("m1", "m2"), drop=()):
 
 
 def by_key(records):
-    return {(r.model, r.task, r.lang, r.metric): r for r in records}
+    return by_where(records, model=True)
 
 
 def test_bulk_records_equal_the_per_metric_definitions():
@@ -93,7 +94,7 @@ def test_average_skips_undefined_languages_and_says_so():
 
 def test_pairwise_off_keeps_only_pivot_metrics():
     recs = compute_metrics(random_preds(models=("m1",)), n_boot=20, pairwise=False)
-    assert not [r for r in recs if "-" in r.lang]
+    assert not [r for r in recs if "-" in (where(r) or "")]
     assert {r.metric for r in recs} >= {"accuracy", "ra", "en_co", "en_co_adj", "unparseable_rate"}
 
 
@@ -118,12 +119,15 @@ def test_other_pivot():
 def test_every_record_is_tidy():
     for r in compute_metrics(random_preds(models=("m1",)), n_boot=20):
         d = r.to_dict()
-        assert set(d) <= {"model", "task", "lang", "metric", "value", "ci_low", "ci_high", "n", "note",
-                          "chance", "stratum"}
+        assert set(d) <= {"model", "task", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
+                          "ci_high", "p_value", "n", "chance", "flags", "note"}
         assert {"model", "task", "lang", "metric", "value", "n"} <= set(d)
-        # optional fields are left out of the JSON when None, never written as null
-        for optional in ("note", "chance", "stratum"):
+        # optional fields are left out of the JSON when None (flags when empty), never written as null
+        for optional in ("note", "chance", "stratum", "lang_ref", "aggregate", "p_value"):
             assert (optional in d) == (getattr(r, optional) is not None)
+        assert ("flags" in d) == bool(r.flags)
+        # identity is explicit: a pair has its other language in lang_ref, a mean its aggregate, never packed
+        assert r.lang is None or ("-" not in r.lang and ">" not in r.lang and r.lang != "avg")
         if r.metric == "accuracy":
             assert r.chance == pytest.approx(1 / 4)  # random_preds has 4 options
         if r.value is None:

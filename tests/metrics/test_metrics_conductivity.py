@@ -7,7 +7,6 @@ import zlib
 
 import numpy as np
 import pytest
-
 from scipy.stats import binom, binomtest
 
 from clika.metrics.conductivity import (

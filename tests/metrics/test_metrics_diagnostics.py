@@ -6,9 +6,20 @@ from math import comb
 
 import pytest
 
-from clika.metrics.diagnostics import diagnose, diagnostic_records, run_warnings
+from clika.metrics.diagnostics import diagnose, run_warnings
 from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
+
+
+def diagnostic_records(m, item_counts=None, absent=()):
+    """The diagnostics of one matrix, through the registry and the one estimate -> record step."""
+    from clika.metrics.catalog import all_metrics
+    from clika.metrics.compute import MatrixContext, estimates
+    from clika.metrics.estimate import to_records
+
+    names = {d.name for d in all_metrics() if d.level == "diagnostic"}
+    ctx = MatrixContext(item_counts=item_counts or {}, absent=absent)
+    return to_records(m.model, m.task, estimates(m, ctx, metric_names=names))
 
 
 def lang_preds(lang, choices, golds, k=4, model="m", task="t"):
@@ -63,7 +74,7 @@ def test_a_small_excess_in_a_small_sample_is_not_significant():
 
 def test_always_a_inflates_overlap_for_free():
     """Why the flag matters: two languages answering "A" throughout agree on every item."""
-    from clika.metrics import core
+    from tests.metrics import oracle as core
 
     golds = [0, 1, 2, 3] * 5  # 20 items, gold spread evenly
     (m,) = build_matrices(lang_preds("en", [0] * 20, golds) + lang_preds("zh", [0] * 20, golds))

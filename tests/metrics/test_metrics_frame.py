@@ -1,5 +1,5 @@
-"""Records as a DataFrame for notebooks: per-language rows, language pairs and averages never
-share a column; `import clika` alone gives load_results."""
+"""Records as a DataFrame for notebooks: one column per Record field, so per-language rows, language
+pairs and means never share a column; `import clika` alone gives load_results."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import pandas as pd
 
 from clika.metrics.compute import compute_metrics
-from clika.metrics.frame import records_frame, split_lang
-from clika.metrics.records import MetricRecord, write_records
+from clika.metrics.frame import records_frame
+from clika.metrics.records import Record, write_records
 from clika.predictions import Prediction
 
 
@@ -23,30 +23,26 @@ def _preds():
     return out
 
 
-def test_lang_is_split_into_lang_pair_and_aggregate_columns():
+def test_the_frame_has_a_column_per_record_field():
     frame = records_frame(compute_metrics(_preds(), n_boot=20))
     acc = frame[(frame.metric == "accuracy") & (frame.lang == "zh")].iloc[0]
-    assert pd.isna(acc.lang_a) and pd.isna(acc.lang_b) and pd.isna(acc["aggregate"]) and acc.label == "accuracy"
+    assert pd.isna(acc.lang_ref) and pd.isna(acc["aggregate"]) and acc.label == "accuracy"
     ra = frame[(frame.metric == "ra") & (frame.lang == "de")].iloc[0]
-    assert (ra.lang_a, ra.lang_b, ra.label) == ("en", "de", "RA")
-    pair = frame[(frame.metric == "co") & (frame.lang_a == "zh") & (frame.lang_b == "de")].iloc[0]
-    assert pd.isna(pair.lang)
+    assert (ra.lang_ref, ra.label) == ("en", "RA")
+    pair = frame[(frame.metric == "co") & (frame.lang == "zh") & (frame.lang_ref == "de")].iloc[0]
+    assert pd.isna(pair["aggregate"])
     avg = frame[(frame.metric == "en_co") & frame["aggregate"].notna()].iloc[0]
-    assert pd.isna(avg.lang) and avg["aggregate"] == "mean over non-pivot languages"
-    home = frame[(frame.metric == "home_transfer") & (frame.lang_a == "zh") & (frame.lang_b == "en")].iloc[0]
-    assert pd.isna(home.lang) and home.n == 3 - sum((i + 2) % 2 for i in range(3))  # zh items right in zh
-    per_query = frame[(frame.metric == "home_transfer") & (frame.lang == "en")].iloc[0]
-    assert per_query["aggregate"] == "mean over source languages"
-    assert set(frame.columns) >= {"lang", "lang_a", "lang_b", "aggregate", "chance", "stratum"}
-
-
-def test_unknown_metrics_keep_their_lang():
-    assert split_lang("my_metric", "de") == ("de", None, None, None)
-    assert split_lang("my_metric", "en-de") == (None, "en", "de", None)
+    assert pd.isna(avg.lang) and avg["aggregate"] == "mean" and avg.lang_ref == "en"
+    home = frame[(frame.metric == "home_transfer") & (frame.lang_ref == "zh") & (frame.lang == "en")].iloc[0]
+    assert pd.isna(home["aggregate"]) and home.n == 3 - sum((i + 2) % 2 for i in range(3))  # zh items right in zh
+    per_query = frame[(frame.metric == "home_transfer") & (frame.lang == "en") & frame["aggregate"].notna()].iloc[0]
+    assert pd.isna(per_query.lang_ref)  # the mean over the source languages of en
+    assert set(frame.columns) >= {"lang", "lang_ref", "aggregate", "chance", "stratum", "p_value", "flags"}
 
 
 def test_bare_import_clika_loads_results(tmp_path):
-    write_records([MetricRecord("m", "t", "en", "accuracy", 0.5, 0.4, 0.6, 10, chance=0.25)], tmp_path / "metrics.jsonl")
+    write_records([Record(model="m", task="t", metric="accuracy", lang="en", value=0.5, ci_low=0.4, ci_high=0.6, n=10,
+                          chance=0.25)], tmp_path / "metrics.jsonl")
     code = ("import clika, sys; f = clika.load_results(sys.argv[1]); "
             "print(f.loc[0, 'value'], f.loc[0, 'chance'], clika.__version__)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)

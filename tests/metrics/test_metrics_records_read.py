@@ -1,4 +1,5 @@
-"""read_records: round trip with write_records, and one-line errors naming file:line."""
+"""read_records: round trip with write_records, the migration of files of the old layout, and one-line
+errors naming file:line."""
 
 from __future__ import annotations
 
@@ -10,13 +11,42 @@ from pathlib import Path
 import pytest
 
 from clika.errors import DataError
-from clika.metrics.records import MetricRecord, read_records, write_records
+from clika.metrics.records import Record, read_records, write_records
 
 RECORDS = [
-    MetricRecord("m", "x_geo", "zh", "ra", 0.8, 0.7, 0.9, 200),
-    MetricRecord("m", "x_geo", "zh", "ra_adj", None, None, None, 200, "accuracy in en is 0: ra undefined"),
-    MetricRecord("m", "x_geo", "en-zh", "co", 0.5, None, None, 198, "2 item(s) left out (missing in en or zh)"),
+    Record(model="m", task="x_geo", metric="ra", lang="zh", lang_ref="en", value=0.8, ci_low=0.7, ci_high=0.9, n=200),
+    Record(model="m", task="x_geo", metric="ra_adj", lang="zh", lang_ref="en", n=200, flags=("undefined",),
+           note="accuracy in en is 0: ra undefined"),
+    Record(model="m", task="x_geo", metric="co", lang="en", lang_ref="zh", value=0.5, n=198, flags=("left_out",),
+           note="2 item(s) left out (missing in en or zh)"),
+    Record(model="m", task="x_geo", metric="en_co", lang_ref="en", aggregate="mean", value=0.4, ci_low=0.3,
+           ci_high=0.5, p_value=0.01, n=400, chance=1 / 7, note="mean over 2 non-en languages"),
 ]
+
+
+def test_files_of_the_old_layout_are_migrated_on_read(tmp_path):
+    """lang "avg" / "de-fr" / "S>L" and flags in notes (metrics.jsonl before lang_ref, aggregate and flags)."""
+    old = [
+        {"model": "m", "task": "x_geo", "lang": "avg", "metric": "ra", "value": 0.7, "ci_low": 0.6, "ci_high": 0.8,
+         "n": 400, "note": "mean over 2 non-en languages"},
+        {"model": "m", "task": "x_geo", "lang": "zh", "metric": "en_co", "value": 0.5, "n": 200,
+         "note": "interval from 960 of 1000 resamples (40 undefined)"},
+        {"model": "m", "task": "x_geo", "lang": "de-fr", "metric": "co", "value": 0.4, "n": 198,
+         "note": "2 item(s) left out (missing in de or fr)"},
+        {"model": "m", "task": "x_geo", "lang": "zh>de", "metric": "home_transfer", "value": 0.6, "n": 12},
+        {"model": "m", "task": "x_geo", "lang": "de", "metric": "home_transfer", "value": 0.5, "n": 20},
+        {"model": "m", "task": "x_geo", "lang": "de", "metric": "dominant_option_flag", "value": 1.0, "n": 200},
+        {"model": "m", "task": "x_geo", "lang": "en", "metric": "accuracy", "value": 0.26, "ci_low": 0.2,
+         "ci_high": 0.32, "n": 200, "chance": 0.25},
+        {"model": "m", "task": "fictional", "lang": "de", "metric": "xrr", "value": None, "n": 24,
+         "note": "not measured: the mastery gate failed (de type 0 0.50 < 0.90)"},
+    ]
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in old), encoding="utf-8")
+    got = [(r.lang, r.lang_ref, r.aggregate, r.flags) for r in read_records(path)]
+    assert got == [(None, "en", "mean", ()), ("zh", "en", None, ("interval",)), ("de", "fr", None, ("left_out",)),
+                   ("de", "zh", None, ()), ("de", None, "mean", ()), ("de", None, None, ("dominant",)),
+                   ("en", None, None, ("chance",)), ("de", "en", None, ("gate_failed",))]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
@@ -80,7 +110,7 @@ def test_conflicting_records_for_one_key_are_a_one_line_error_naming_the_line(tm
         read_records(path)
     text = str(err.value)
     assert text.startswith(f"{path}:3: ") and "\n" not in text
-    assert "m/x_geo/zh/ra" in text and "line 1" in text and "0.8" in text and "0.7" in text
+    assert "m/x_geo/ra (zh vs en)" in text and "line 1" in text and "0.8" in text and "0.7" in text
 
 
 def test_same_key_in_another_stratum_is_no_conflict(tmp_path):
@@ -110,7 +140,7 @@ def test_cli_report_on_conflicting_records_is_one_line_naming_the_line(tmp_path)
     assert len(err.splitlines()) == 1 and "Traceback" not in err, err
     first = RECORDS[0]
     assert err.startswith(f"error: {path}:{len(lines) + 1}: conflicting records for "
-                          f"{first.model}/{first.task}/{first.lang}/{first.metric}: line 1 says {first.value!r}, "
+                          f"{first.model}/{first.task}/{first.metric} ({first.where}): line 1 says {first.value!r}, "
                           f"this line says {changed['value']!r}"), err
     assert not (tmp_path / "rep" / "report.md").exists()
 

@@ -8,10 +8,16 @@ import zlib
 import numpy as np
 import pytest
 
-from clika.metrics.compute import compute_metrics
+from clika.metrics.compute import MatrixContext, compute_metrics
+from clika.metrics.estimate import to_records
 from clika.metrics.matrix import build_matrices
-from clika.metrics.transfer import home_transfer_records
+from clika.metrics.transfer import home_transfer
 from clika.predictions import Prediction
+from tests.record_keys import where
+
+
+def home_transfer_records(m, n_boot, seed):
+    return to_records(m.model, m.task, home_transfer(m, MatrixContext(n_boot=n_boot, seed=seed)))
 
 LANGS = ("en", "zh", "de", "ar")
 
@@ -27,7 +33,7 @@ def _data(seed: int = 5, n_items: int = 24):
 
 def test_values_and_n_equal_an_explicit_loop():
     preds, origin, correct = _data()
-    recs = {(r.lang, r.metric): r for r in compute_metrics(preds, n_boot=0) if r.metric == "home_transfer"}
+    recs = {(where(r), r.metric): r for r in compute_metrics(preds, n_boot=0) if r.metric == "home_transfer"}
     for s in ("en", "zh", "de"):
         native_right = [i for i, o in origin.items() if o == s and correct[(s, i)]]
         for q in LANGS:
@@ -47,7 +53,7 @@ def test_values_and_n_equal_an_explicit_loop():
 def test_no_native_item_right_is_null_with_a_note():
     preds = [Prediction("m", "x_name", lang, str(i), 1, 0, 4, extra={"original_lang": "zh"})
              for lang in ("en", "zh") for i in range(4)]  # every answer wrong
-    recs = {r.lang: r for r in compute_metrics(preds, n_boot=0) if r.metric == "home_transfer"}
+    recs = {where(r): r for r in compute_metrics(preds, n_boot=0) if r.metric == "home_transfer"}
     assert recs["zh>en"].value is None and recs["zh>en"].n == 0
     assert "no item native to zh is answered correctly in zh" in recs["zh>en"].note
 
@@ -55,7 +61,7 @@ def test_no_native_item_right_is_null_with_a_note():
 def test_intervals_equal_an_explicit_paired_resampling_loop():
     preds, origin, correct = _data(seed=9, n_items=60)
     (m,) = build_matrices(preds)
-    recs = {r.lang: r for r in home_transfer_records(m, m.origin, n_boot=300, seed=2)}
+    recs = {where(r): r for r in home_transfer_records(m, n_boot=300, seed=2)}
     ids = list(m.item_ids)  # the matrix's (sorted) item order is what the resampler draws from
     rng = np.random.default_rng([2, zlib.crc32(b"x_geo")])
     draws = rng.integers(0, len(ids), size=(300, len(ids)))

@@ -1,8 +1,10 @@
 """Paired comparisons of two models (B minus A) per (task, lang), and strategy-level summaries.
 
-accuracy: delta, paired-bootstrap 95% CI, exact McNemar p-value (two-sided binomial test on the
-discordant items). ra, en_co: delta, paired-bootstrap CI and the bootstrap p-value (2 x the smaller
-share of replicates on either side of 0). ra and en_co are not reported for the pivot language.
+Every metric the registry compares (a paired test in its definition) is compared: delta and its
+paired-bootstrap 95% CI, and the metric's paired test: "mcnemar" (a 0/1 outcome per item, e.g.
+accuracy): the exact McNemar p-value (two-sided binomial test on the discordant items);
+"bootstrap" (RA, en-CO, RankC): the bootstrap p-value (2 x the smaller share of replicates on
+either side of 0). Pivot-relative metrics are not reported for the pivot language.
 Each record also carries both models' own values and intervals, from the metrics core: the same
 numbers `clika score` gives for each model (on the items both have).
 """
@@ -15,11 +17,12 @@ import numpy as np
 from scipy.stats import binomtest
 
 from clika.analysis.registry import FamilyRegistry
-from clika.analysis.stats import METRICS, PairSamples, TaskStats, paired
+from clika.analysis.stats import PairSamples, TaskStats, metric_names, paired
 from clika.errors import ConfigError
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
+from clika.metrics.catalog import get_metric
 
-P_METHOD = {"accuracy": "mcnemar_exact", "ra": "bootstrap", "en_co": "bootstrap"}
+P_METHOD = {"mcnemar": "mcnemar_exact", "bootstrap": "bootstrap"}  # the registry's paired test -> its record name
 
 
 @dataclass
@@ -48,6 +51,11 @@ class Comparison:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict) -> Comparison:
+        """A comparisons.jsonl row as a Comparison (its fields, nothing else)."""
+        return cls(**{f: row.get(f) for f in cls.__dataclass_fields__})
 
 
 @dataclass
@@ -79,8 +87,8 @@ def _num(x: float) -> float | None:
 def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None,
                 pair: PairSamples | None = None) -> PairDeltas:
     pair = pair or paired(stats, model_a, model_b)
-    delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in METRICS}
-    boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in METRICS}  # [L, B]
+    delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in metric_names()}
+    boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in metric_names()}  # [L, B]
     return PairDeltas(model_a, model_b, strategy, stats.task, pair.langs, delta, boot)
 
 
@@ -90,16 +98,20 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
     pair = paired(stats, model_a, model_b)
     d = pair_deltas(stats, model_a, model_b, strategy, pair)
     out: list[Comparison] = []
-    for metric in METRICS:
+    for metric in metric_names():
+        test = get_metric(metric).paired_test
+        if np.isnan(d.delta[metric]).all() and np.isnan(pair.a.samples[metric][0]).all():
+            continue  # the metric has no value for these models (e.g. RankC without per-option scores)
         lo, hi = percentile_ci(d.boot[metric])
         p_boot = p_value_vs_zero(d.boot[metric])
         a_lo, a_hi = percentile_ci(pair.a.samples[metric][1:], axis=0)
         b_lo, b_hi = percentile_ci(pair.b.samples[metric][1:], axis=0)
         for li, lang in enumerate(d.langs):
-            if metric != "accuracy" and lang == stats.pivot:
-                continue  # ra and en_co are 1 by definition in the pivot language
+            if np.isnan(pair.a.samples[metric][0, li]) and np.isnan(pair.b.samples[metric][0, li]) and \
+                    lang == stats.pivot:
+                continue  # pivot-relative metrics have no value in the pivot language
             notes = [pair.note] if pair.note else []
-            if metric == "accuracy":
+            if test == "mcnemar":
                 ra_, rb_ = pair.a.matrix.langs.index(lang), pair.b.matrix.langs.index(lang)
                 b_only, a_only, p = mcnemar_exact(pair.a.matrix.correct[ra_], pair.b.matrix.correct[rb_])
                 notes.append(f"discordant items: {b_only} only B correct, {a_only} only A correct")
@@ -111,7 +123,7 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
                 notes.append("no interval: the delta is undefined in too many resamples")
             out.append(Comparison(
                 model_a, model_b, d.task, lang, metric, _num(d.delta[metric][li]), _num(lo[li]), _num(hi[li]),
-                _num(p), P_METHOD[metric], pair.n_items, _num(pair.a.samples[metric][0, li]),
+                _num(p), P_METHOD[test], pair.n_items, _num(pair.a.samples[metric][0, li]),
                 _num(pair.b.samples[metric][0, li]), strategy, "; ".join(notes) or None,
                 _num(a_lo[li]), _num(a_hi[li]), _num(b_lo[li]), _num(b_hi[li]),
             ))

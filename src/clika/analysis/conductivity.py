@@ -1,13 +1,12 @@
 """CD across models: the paper's conductivity claims, tested on whatever `clika conduct` results exist.
 
 A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over
-seeds where there were several) and, per model, language pair and seed, the run itself
-(manifest.json, the split it taught and asked, predictions.jsonl). A run's verdict comes from its
+seeds where there were several) and, per model, language pair and seed, the run's per-fact
+outcomes (outcomes.json: what clika conduct judged, by fact). A run's verdict comes from its
 records (clika.metrics.conductivity.cd_verdict: at chance, weak, high, inconclusive, not
-measured). Differences between models need the facts paired: they come from each run's per-fact
-outcomes (clika.conduct.evaluate.outcomes_from_rows, the one scoring path), resampled with the
-metrics core's resampler, so runs of several models on the same fictional facts draw the same
-facts in every resample.
+measured). Differences between models need the facts paired: they come from the outcomes,
+resampled with the metrics core's resampler, so runs of several models on the same fictional
+facts draw the same facts in every resample.
 
 Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially
 improves cross-lingual knowledge conductivity"), with three verdicts each:
@@ -31,11 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from clika.analysis.registry import FamilyRegistry
-from clika.data.lines import read_json_lines
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
 from clika.metrics.conductivity import SUBSTANTIAL, FactOutcomes, cd_values, cd_verdict, pool
-from clika.metrics.records import MetricRecord, read_records
+from clika.metrics.records import Record, read_records
 
 LOW = ("at chance", "weak")
 
@@ -46,22 +44,19 @@ class CDRun:
     target: str
     source: str
     task: str
-    records: list[MetricRecord]  # overall and per stratum, pooled over seeds
+    records: list[Record]  # overall and per stratum, pooled over seeds
     outcomes: FactOutcomes | None  # pooled per-fact outcomes (None when no finished run is found)
     verdict: str
     reason: str
 
 
 def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
-    from clika.conduct.evaluate import outcomes_from_rows
-    from clika.conduct.run import load_run_split
-
-    answers = run_dir / "predictions.jsonl"
-    if not (run_dir / (answers.name + ".complete.json")).is_file():
+    """A finished run's per-fact outcomes (outcomes.json, written by clika conduct), fact ids prefixed by seed."""
+    path = run_dir / "outcomes.json"
+    if not path.is_file():
         return None
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    split = load_run_split(run_dir)
-    outcomes = outcomes_from_rows(split, [r for _, r in read_json_lines(answers)], manifest["data"]["n_continents"])
+    outcomes = FactOutcomes.from_dict(json.loads(path.read_text(encoding="utf-8")))
     seed = manifest.get("seed", 0)
     outcomes.fact_ids = tuple(f"s{seed}:{f}" for f in outcomes.fact_ids)
     return manifest, outcomes

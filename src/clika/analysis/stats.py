@@ -1,8 +1,9 @@
 """Per-(model, task, lang) statistics with bootstrap replicates, shared by compare and findings.
 
-Every number comes from the metrics core (clika.metrics.compute.matrix_columns): the same
-formulae and the same resampler as `clika score` and `clika run`, so a model's accuracy, RA
-and en-CO and their intervals are identical in every command. The resamples of a task depend
+Every number comes from the metrics core (clika.metrics.compute.estimates): the same formulae and
+the same resampler as `clika score` and `clika run`, so a model's values and their intervals are
+identical in every command. The metrics are the registry's compared ones (those with a paired
+test: accuracy, RA, en-CO, RankC, ...). The resamples of a task depend
 only on the task and its items, so two models scored on the same items share them: the
 difference of their replicates is a paired difference. Two models whose item sets differ are
 compared on the items both have (the comparison says how many were left out), by the one
@@ -17,12 +18,16 @@ import numpy as np
 
 from clika.items import PIVOT, ordered_langs
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.compute import matrix_columns
+from clika.metrics.catalog import compared
+from clika.metrics.compute import MatrixContext, estimates
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
 
-METRICS = ("accuracy", "ra", "en_co")
+
+def metric_names() -> list[str]:
+    """The metrics compared between models: the registry's, in table order."""
+    return [d.name for d in compared()]
 
 
 @dataclass
@@ -39,12 +44,13 @@ class ModelSamples:
 
 
 def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) -> ModelSamples:
-    """accuracy (every language), ra and en_co (NaN in the pivot language) of one matrix."""
+    """Every compared metric of one matrix, per language (NaN where it has no value, e.g. RA in the pivot)."""
     langs = list(m.langs)
     rows = 1 + n_boot
-    out = {metric: np.full((rows, len(langs)), np.nan) for metric in METRICS}
-    for c in matrix_columns(m, pivot=pivot, n_boot=n_boot, seed=seed, pairwise=False):
-        if c.metric in out and c.lang in langs:
+    names = metric_names()
+    out = {metric: np.full((rows, len(langs)), np.nan) for metric in names}
+    for c in estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False, metric_names=set(names)):
+        if c.metric in out and c.lang in langs and c.aggregate is None:
             out[c.metric][:, langs.index(c.lang)] = c.samples
     return ModelSamples(m, langs, out)
 
@@ -76,7 +82,7 @@ def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: 
     langs = ordered_langs(lang for m in matrices for lang in m.langs)
     per_model = {m.model: model_samples(m, pivot=pivot, n_boot=n_boot, seed=seed) for m in matrices}
     values, boots = {}, {}
-    for metric in METRICS:
+    for metric in metric_names():
         arr = np.full((len(models), len(langs), 1 + n_boot), np.nan)
         for i, name in enumerate(models):
             ms = per_model[name]

@@ -16,7 +16,7 @@ import numpy as np
 
 from clika.analysis.compare import PairDeltas
 from clika.analysis.registry import FamilyRegistry
-from clika.analysis.stats import METRICS
+from clika.analysis.stats import metric_names
 from clika.items import PIVOT
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 
@@ -51,6 +51,16 @@ class StrategySummary:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict) -> StrategySummary:
+        """A row of strategy_summary.csv (all strings) as a StrategySummary."""
+        def num(key, kind=float):
+            return None if row.get(key) in (None, "") else kind(float(row[key]))
+
+        return cls(row["strategy"], row.get("target_lang") or None, row["metric"], row["scope"], row["task"],
+                   num("n_pairs", int), num("n_values", int), num("mean_delta"), num("ci_low"), num("ci_high"),
+                   num("p_value"), row.get("pairs", ""))
 
 
 def _f(x) -> float | None:
@@ -111,7 +121,10 @@ def _scope_rows(d: PairDeltas, metric: str, scope: str, target: str | None, pivo
 
 def scopes_for(target: str | None, metric: str) -> list[str]:
     scopes = ["target", "others", "target_minus_others"] if target else ["non_pivot"]
-    return scopes + (["pivot"] if metric == "accuracy" else [])
+    from clika.metrics.catalog import get_metric
+
+    defn = get_metric(metric)  # a per-language metric has a value in the pivot too; a pivot-relative one does not
+    return scopes + (["pivot"] if defn is not None and defn.scope == "lang" else [])
 
 
 def summarise_strategies(
@@ -127,7 +140,7 @@ def summarise_strategies(
     rows: list[StrategySummary] = []
     for (strategy, target), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         tasks = sorted({d.task for d in members})
-        for metric in METRICS:
+        for metric in metric_names():
             for scope in scopes_for(target, metric):
                 for task in [ALL_TASKS, *tasks]:
                     chosen = [d for d in members if task in (ALL_TASKS, d.task)]

@@ -1,8 +1,8 @@
 """Does a training strategy raise natural transfer (home_transfer), pair by pair?
 
 For every (base -> derived) pair on a task whose items carry their culture (x_geo, x_name), the
-change of the model's overall home_transfer ("avg": among items native to S answered correctly in
-S, the share also right in L, averaged over S and L) with a paired bootstrap interval: both models
+change of the model's overall home_transfer (its mean over every (S, L): among items native to S
+answered correctly in S, the share also right in L) with a paired bootstrap interval: both models
 on the items and languages they share, drawn by the metrics core's task-keyed resampler, so the
 difference is paired. Strategy means are taken resample by resample. home_transfer is a proxy for
 the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
@@ -16,7 +16,8 @@ import numpy as np
 
 from clika.analysis.stats import TaskStats
 from clika.analysis.strategy import Pooled, summarise
-from clika.metrics.transfer import home_transfer_columns
+from clika.metrics.compute import MatrixContext
+from clika.metrics.transfer import home_transfer
 
 STRATEGY_WORDS = {
     "continued_pretraining": "continued pretraining",
@@ -38,9 +39,9 @@ class TransferDelta:
 
 
 def _avg_samples(matrix, n_boot: int, seed: int) -> np.ndarray | None:
-    for lang, samples, _, _ in home_transfer_columns(matrix, matrix.origin, n_boot=n_boot, seed=seed):
-        if lang == "avg":
-            return samples
+    for k in home_transfer(matrix, MatrixContext(n_boot=n_boot, seed=seed)):
+        if k.lang is None and k.aggregate == "mean":
+            return k.samples
     return None
 
 

@@ -10,7 +10,8 @@ from clika.api import ReportOptions
 
 
 def report_command(
-    results: Path = typer.Argument(..., help="Metrics .jsonl/.csv file, or a folder containing metrics.jsonl."),
+    results: list[Path] = typer.Argument(..., help="Metrics .jsonl/.csv file(s), or folders containing metrics.jsonl "
+                                         "(e.g. `clika score` results and `clika conduct` outputs together)."),
     output: Path = typer.Option(..., "--output", "-o", help="Folder for report.md and the CSV tables."),
     html: bool = typer.Option(ReportOptions.html, "--html", help="Also write report.html (self-contained)."),
     comparisons: Path | None = typer.Option(None, "--comparisons", help="A `clika compare` output folder: its "
@@ -21,12 +22,13 @@ def report_command(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="List every skipped file, partial model and "
                                  "truncated file of the read that made the records."),
 ) -> None:
-    """Write RA and en-CO tables per model, language and task, with intervals and diagnostic flags."""
+    """Write the tables of every metric per model, language and task (and conductivity), with intervals and
+    diagnostic flags; leaderboard.csv; with --html the report of all three levels."""
     from clika import api
     from clika.cli.common import print_coverage, stderr, stdout
     from clika.data.coverage import Coverage
 
-    written = api.report(ReportOptions(results, output, html, comparisons, reference))
+    written = api.report(ReportOptions(list(results), output, html, comparisons, reference))
     print_coverage(stderr(), Coverage.read(written["coverage"]), verbose)
     console = stdout()
     console.print(f"report written to {output}:")

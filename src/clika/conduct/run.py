@@ -15,7 +15,9 @@ Output directory (one folder per model, language pair and seed, so runs combine)
   .../seed<k>/predictions.jsonl  every final answer and its verdict
   .../seed<k>/metrics.jsonl      this seed's records
   <model>/<source>-<target>/metrics.jsonl  the seeds pooled (fact-level bootstrap over all seeds' facts)
-  metrics.jsonl, report.md       all models and targets together (pooled over seeds)
+  metrics.jsonl, metrics.resamples.npz  all models and targets together (pooled over seeds), and
+                                 the XRR resamples the report's mean over targets needs
+  report.md                      written by clika.api.conduct (clika.report.conductivity)
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from clika.metrics.conductivity import (
     gate_passes,
     pool,
 )  # fmt: skip
-from clika.metrics.records import MetricRecord, write_records
+from clika.metrics.records import Record, write_records, write_resamples
 
 COMPLETE = ".complete.json"
 TRANSLATION_TESTS = ("held-out", "reverse")
@@ -117,7 +119,7 @@ class ConductOptions:
 class TargetRun:
     model: str
     target: str
-    records: list[MetricRecord]
+    records: list[Record]
     run_dir: Path | None = None
     seed: int | None = None  # None: several seeds pooled
     source: str = PIVOT
@@ -130,6 +132,7 @@ class TargetRun:
     resumed: list[str] = field(default_factory=list)  # "training", "evaluation": taken from an earlier run
     evaluated_at: str = "after training, through the backend"
     outcomes: FactOutcomes | None = None
+    resamples: dict = field(default_factory=dict)  # the records' resamples, for the report's mean over targets
 
 
 def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path, seed: int) -> TrainConfig:
@@ -363,19 +366,21 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: i
         info = json.loads(marker.read_text(encoding="utf-8"))
     run.test_seconds, run.evaluated_at = info["seconds"], info.get("evaluated_at", run.evaluated_at)
     run.outcomes = outcomes_from_rows(split, rows, n_continents)
-    run.records = run_records(opts, ref.name, split, run.outcomes, run.epochs_run, run.stopped_early, seed)
+    _atomic_json(run_dir / "outcomes.json", run.outcomes.to_dict())
+    run.records = run_records(opts, ref.name, split, run.outcomes, run.epochs_run, run.stopped_early, seed,
+                              run.resamples)
     write_records(run.records, run_dir / "metrics.jsonl")
     write_curve(run_dir, split, n_continents, opts.gate_untaught)
     return run
 
 
 def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes: FactOutcomes, epochs: int,
-                stopped_early: bool, seed: int) -> list[MetricRecord]:
+                stopped_early: bool, seed: int, resamples: dict | None = None) -> list[Record]:
     records = conductivity_records(outcomes, model, task=_task_label(split), gate=opts.gate,
-                                   gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed)
-    records.append(MetricRecord(model, _task_label(split), split.target, "epochs_trained", float(epochs),
-                                n=len(split.train), note=("stopped when the gate held" if stopped_early else None),
-                                lang_ref=split.source))
+                                   gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed, resamples=resamples)
+    records.append(Record(model=model, task=_task_label(split), metric="epochs_trained", lang=split.target,
+                          lang_ref=split.source, value=float(epochs), n=len(split.train),
+                          note="stopped when the gate held" if stopped_early else None))
     return records
 
 
@@ -423,9 +428,8 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
 
 def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[TargetRun]:
     """Every model on every target and seed from the same base; per-run, pooled and combined records
-    and report.md."""
+    (report.md is written by clika.api.conduct: rendering lives in clika.report)."""
     from clika.backends.registry import backend_info
-    from clika.conduct.report import write_report
     from clika.output_paths import check_writable_dir
 
     opts.check()
@@ -455,8 +459,9 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
             log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records)))
             write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
     if is_main_process():
-        write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-        write_report(runs, opts, Path(opts.output) / "report.md")
+        combined = write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
+        write_resamples({k: v for x in runs for k, v in x.resamples.items()}, [r for x in runs for r in x.records],
+                        combined)
     return runs
 
 
@@ -469,7 +474,9 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
                      for r in scored])
     split = per_seed[scored[0].seed][0][target]
     epochs = max(r.epochs_run for r in scored)
-    records = run_records(opts, model, split, outcomes, epochs, all(r.stopped_early for r in scored), opts.seeds[0])
+    resamples: dict = {}
+    records = run_records(opts, model, split, outcomes, epochs, all(r.stopped_early for r in scored), opts.seeds[0],
+                          resamples)
     for r in records:
         r.note = "; ".join(x for x in (r.note, f"{len(scored)} seeds pooled ({', '.join(str(s.seed) for s in scored)})")
                            if x)
@@ -478,7 +485,7 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
     return TargetRun(model, target, records, pair_dir, None, opts.source, sum(r.train_seconds for r in scored),
                      sum(r.test_seconds for r in scored), epochs, all(r.stopped_early for r in scored),
                      resumed=sorted({x for r in scored for x in r.resumed}), outcomes=outcomes,
-                     evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})))
+                     evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})), resamples=resamples)
 
 
 def load_run_split(run_dir: Path) -> ConductSplit:
@@ -487,13 +494,13 @@ def load_run_split(run_dir: Path) -> ConductSplit:
     return read_split(run_dir, manifest["target"])
 
 
-def _unscored(model: str, target: str, reason: str, source: str) -> list[MetricRecord]:
+def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]:
     note = f"not scored: {reason}"
-    return [MetricRecord(model, TASK, target, m, None, n=0, note=note, lang_ref=source)
+    return [Record(model=model, task=TASK, metric=m, lang=target, lang_ref=source, note=note, flags=("undefined",))
             for m in ("xrr", "xrr_ctrl", "cd_transfer")]
 
 
-def _xrr_line(records: list[MetricRecord]) -> str:
+def _xrr_line(records: list[Record]) -> str:
     from clika.formatting import format_record
     from clika.metrics.conductivity import cd_verdict
 

@@ -4,7 +4,7 @@ registered since. Records, tables, the HTML report and the CLI look metrics up h
 from __future__ import annotations
 
 from clika.metrics import conductivity, definitions, diagnostics, transfer  # noqa: F401 - they register
-from clika.metrics.registry import MetricDef, lookup, registered
+from clika.metrics.registry import PER_LANGUAGE, MetricDef, lookup, registered
 
 
 def all_metrics() -> list[MetricDef]:
@@ -13,6 +13,21 @@ def all_metrics() -> list[MetricDef]:
 
 def metrics_of(*scopes: str) -> list[MetricDef]:
     return [d for d in registered() if d.scope in scopes]
+
+
+def headline() -> list[MetricDef]:
+    """The headline metrics (leaderboard, terminal tables, heatmaps, compare), in table order."""
+    return [d for d in registered() if d.headline]
+
+
+def headline_per_language() -> list[MetricDef]:
+    """Headline metrics with one value per language (table columns, heatmap panels)."""
+    return [d for d in headline() if d.scope in PER_LANGUAGE]
+
+
+def compared() -> list[MetricDef]:
+    """The metrics `clika compare` tests between two models (those with a paired test), per language."""
+    return [d for d in registered() if d.paired_test and d.scope in PER_LANGUAGE]
 
 
 def get_metric(name: str) -> MetricDef | None:

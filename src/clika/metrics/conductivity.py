@@ -31,10 +31,11 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from clika.metrics.bootstrap import N_BOOT, percentile_intervals, resampled_counts
+from clika.metrics.bootstrap import N_BOOT, resampled_counts
 from clika.metrics.core import ratio
-from clika.metrics.records import MetricRecord
-from clika.metrics.registry import MetricDef, register_metric
+from clika.metrics.estimate import Estimate, Keyed, to_records
+from clika.metrics.records import Record
+from clika.metrics.registry import MetricDef, register_metric, registered
 
 TASK = "fictional"
 GATE_PARTS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
@@ -88,6 +89,19 @@ class FactOutcomes:
     def chance(self) -> float | None:
         return 1.0 / self.n_continents if self.n_continents else None
 
+    def to_dict(self) -> dict:
+        """JSON-ready (outcomes.json of a conduct run: what analysis pairs across models)."""
+        return {f.name: (getattr(self, f.name).tolist() if isinstance(getattr(self, f.name), np.ndarray)
+                         else getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> FactOutcomes:
+        arrays = {name: np.asarray(data[name], dtype=object if name in ("names_direction", "strata_type1",
+                                                                          "strata_type0") else bool)
+                  for name in data if isinstance(data[name], list) and name != "fact_ids"}
+        rest = {name: value for name, value in data.items() if name not in arrays}
+        return cls(**arrays, **{**rest, "fact_ids": tuple(data.get("fact_ids", ()))})
+
 
 def pool(runs: list[FactOutcomes]) -> FactOutcomes:
     """Several fact sets (e.g. seeds) of one target as one: their facts side by side, so the
@@ -119,15 +133,6 @@ def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str) -> np.
     return np.vstack([point, resampled_counts(f, n_boot, seed, key)]) if n_boot else point
 
 
-def _interval(samples: np.ndarray, n_boot: int) -> tuple[float | None, float | None, str | None]:
-    if not n_boot or len(samples) < 2:
-        return None, None, None
-    res = percentile_intervals(samples[1:, None])
-    low = None if np.isnan(res.low[0]) else float(res.low[0])
-    high = None if np.isnan(res.high[0]) else float(res.high[0])
-    return low, high, res.note(0)
-
-
 def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
     """One-sided exact binomial p-value of ``successes`` of ``n`` against ``chance`` (greater)."""
     if not n or not chance:
@@ -150,20 +155,23 @@ def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, powe
     return float(grid[np.argmax(reach)]) if reach.any() else None
 
 
-def _record(model, task, lang, metric, samples, n, n_boot, note=None, chance=None, stratum=None, p=None,
-            source=None) -> MetricRecord:
-    value = float(samples[0])
-    if np.isnan(value):
-        return MetricRecord(model, task, lang, metric, None, None, None, n, note or "undefined", chance, stratum,
-                            None, source)
-    low, high, ci_note = _interval(samples, n_boot)
-    joined = "; ".join(x for x in (note, ci_note) if x) or None
-    return MetricRecord(model, task, lang, metric, value, low, high, n, joined, chance, stratum, p, source)
+@dataclass(frozen=True)
+class CDCounts:
+    """Counts over type-1 facts (n1 of them; right in the source language, in l, in both, in l with
+    either answer form, with the source subject) and type-0 facts, each [1 + B]: row 0 point."""
+
+    n1: np.ndarray
+    en1: np.ndarray
+    l1: np.ndarray
+    en1_l1: np.ndarray
+    l1_any: np.ndarray
+    ctrl: np.ndarray
+    n0: np.ndarray
+    l0: np.ndarray
 
 
-def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> dict[str, tuple]:
-    """The CD values over the facts selected by masks m1 (type 1) and m0 (type 0), default all:
-    metric -> (samples [1 + B], n, successes or None).
+def cd_counts(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> CDCounts:
+    """The counts over the facts selected by masks m1 (type 1) and m0 (type 0), default all.
 
     The resample is drawn over all facts and the masks applied inside it, so a stratum's values
     are paired with the overall ones (a stratum holding every fact gets the overall interval) and
@@ -174,61 +182,57 @@ def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=Non
     m0 = np.ones(len(l0), bool) if m0 is None else np.asarray(m0, dtype=bool)
     t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1, lany & m1, ctrl & m1], n_boot, seed, key + "/type1")
     t0 = _samples([m0, l0 & m0], n_boot, seed, key + "/type0")
-    n1 = int(m1.sum())
-    acc_en1 = ratio(t1[:, 1], t1[:, 0])
-    acc_l1, acc_any, acc_ctrl = (ratio(t1[:, j], t1[:, 0]) for j in (2, 4, 5))
-    xrr, xrr_subject = ratio(acc_l1, acc_en1), ratio(acc_ctrl, acc_en1)
-    return {
-        "acc_l_type1": (acc_l1, n1, int(t1[0, 2])), "xrr": (xrr, n1, None),
-        "xrr_ctrl": (ratio(acc_l1, ratio(t0[:, 1], t0[:, 0])), n1, None),
-        "cd_transfer": (ratio(t1[:, 3], t1[:, 1]), int(t1[0, 1]), None),
-        "acc_en_subject": (acc_ctrl, n1, int(t1[0, 5])), "xrr_en_subject": (xrr_subject, n1, None),
-        "xrr_en_answer": (ratio(acc_any, acc_en1), n1, None), "control_gap": (xrr_subject - xrr, n1, None),
-    }
+    return CDCounts(*(t1[:, j] for j in range(6)), t0[:, 0], t0[:, 1])
+
+
+def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> dict[str, tuple]:
+    """metric -> (samples [1 + B], n, successes or None) of every registered "cd" metric."""
+    counts = cd_counts(o, n_boot, seed, key, m1, m0)
+    return {d.name: d.fn(counts) for d in metrics_of("cd")}
+
+
+def _rate(x: np.ndarray, n_boot: int, seed: int, key: str) -> np.ndarray:
+    x = np.asarray(x, dtype=bool)
+    if not len(x):
+        return np.full(1 + n_boot, np.nan)
+    return ratio(_samples([x], n_boot, seed, key)[:, 0], len(x))
 
 
 _UNDEFINED = {"xrr": "acc_{src}(type 1) is 0", "xrr_ctrl": "acc_{lang}(type 0) is 0",
               "cd_transfer": "no type-1 fact is answered correctly in {src}", "xrr_en_subject": "acc_{src}(type 1) is 0",
               "xrr_en_answer": "acc_{src}(type 1) is 0", "control_gap": "acc_{src}(type 1) is 0"}
 _ACCURACIES = ("acc_l_type1", "acc_en_subject")  # reported even when the gate fails, for diagnosis
+_CHANCE_OF = ("acc_l_type1", "acc_en_subject", "xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer",
+              "gate_en_type0", "gate_en_type1", "gate_l_type0")
 
 
-def _rate(model, task, lang, metric, x, n_boot, seed, key, note=None, chance=None, stratum=None, source=None):
-    x = np.asarray(x, dtype=bool)
-    samples = ratio(_samples([x], n_boot, seed, f"{key}/{metric}" + (f"/{stratum}" if stratum else ""))[:, 0],
-                    len(x))
-    if not len(x):
-        samples = np.full(len(samples), np.nan)
-    return _record(model, task, lang, metric, samples, len(x), n_boot, note, chance, stratum, None, source)
-
-
-def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE,
-                         gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0) -> list[MetricRecord]:
-    """Gate records (and per name direction), the diagnostics, then the CD values overall and per
-    subject-overlap stratum (None with a note when the gate fails: XRR is then not measured)."""
+def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = MASTERY_GATE,
+                           gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0) -> list[Keyed]:
+    """Every registered conductivity metric of one run as Keyed estimates: the "cd_rate" ones (gate
+    parts, per name direction too, and the diagnostics), then the "cd" ones overall and per
+    subject-overlap stratum (undefined, flagged gate_failed, when the gate fails: XRR is then not
+    measured)."""
     lang, src, key = o.target, o.source, f"{task}/{o.target}"
-    records, failed = [], []
-    names = np.concatenate([o.names, o.names_untaught]) if gate_untaught else o.names
-    parts = {"gate_en_type0": o.en_type0, "gate_en_type1": o.en_type1, "gate_l_type0": o.l_type0,
-             "gate_translation": names}
-    for metric, x in parts.items():
-        acc = float(np.mean(x)) if len(x) else float("nan")
-        passed = len(x) > 0 and acc >= gate
-        what = _PART_WORDS[metric].format(lang=lang, src=src)
-        if not passed:
-            failed.append(f"{what} {acc:.2f} < {gate:.2f}" if len(x) else f"{what}: no test items")
-        note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
-        chance = o.chance if metric != "gate_translation" else None
-        records.append(_rate(model, task, lang, metric, x, n_boot, seed, key, note, chance, source=src))
-    if o.names_direction is not None and len(set(o.names_direction.tolist())) > 1:
-        for direction in sorted(set(o.names_direction.tolist())):
-            records.append(_rate(model, task, lang, "gate_translation", o.names[o.names_direction == direction],
-                                 n_boot, seed, key, None, None, f"direction={direction}", src))
-    records.append(_rate(model, task, lang, "name_copy_rate", o.names_copy, n_boot, seed, key, source=src))
-    records.append(_rate(model, task, lang, "name_untaught", o.names_untaught, n_boot, seed, key,
-                         None if len(o.names_untaught) else "no untaught direction: both were taught", source=src))
-    records.append(_rate(model, task, lang, "multi_answer", o.multi_type1, n_boot, seed, key, source=src))
-
+    out, failed = [], []
+    for d in metrics_of("cd_rate"):
+        x = d.fn(o, gate_untaught)
+        chance = o.chance if d.name in _CHANCE_OF else None
+        note = None
+        if d.name in GATE_PARTS:
+            acc = float(np.mean(x)) if len(x) else float("nan")
+            what = _PART_WORDS[d.name].format(lang=lang, src=src)
+            passed = len(x) > 0 and acc >= gate
+            if not passed:
+                failed.append(f"{what} {acc:.2f} < {gate:.2f}" if len(x) else f"{what}: no test items")
+            note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
+        elif not len(x):
+            note = "no untaught direction: both were taught" if d.name == "name_untaught" else "no items"
+        out.append(Keyed(d.name, Estimate(_rate(x, n_boot, seed, f"{key}/{d.name}"), len(x), chance, note), lang, src))
+        if d.name == "gate_translation" and o.names_direction is not None and len(set(o.names_direction)) > 1:
+            for direction in sorted(set(o.names_direction.tolist())):
+                sub = o.names[o.names_direction == direction]
+                out.append(Keyed(d.name, Estimate(_rate(sub, n_boot, seed, f"{key}/{d.name}/direction={direction}"),
+                                                  len(sub)), lang, src, stratum=f"direction={direction}"))
     gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
     groups: list[tuple[str | None, np.ndarray, np.ndarray]] = [(None, np.ones(len(o.l_type1), bool),
                                                                 np.ones(len(o.l_type0), bool))]
@@ -241,18 +245,25 @@ def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate:
             continue
         label = None if stratum is None else f"overlap={stratum}"
         for metric, (samples, n, hits) in cd_values(o, n_boot, seed, key, m1, m0).items():
+            chance = o.chance if metric in _CHANCE_OF else None
             if metric in _ACCURACIES:
-                p = binomial_p(hits, n, o.chance)
-                note = gate_note and "gate failed; reported for diagnosis only"
-                records.append(_record(model, task, lang, metric, samples, n, n_boot, note, o.chance, label, p, src))
+                est = Estimate(samples, n, chance, gate_note and "gate failed; reported for diagnosis only",
+                               binomial_p(hits, n, o.chance))
             elif gate_note:
-                records.append(MetricRecord(model, task, lang, metric, None, None, None, n, gate_note, None, label,
-                                            None, src))
+                est = Estimate(np.full(len(samples), np.nan), n, None, gate_note, flags=("gate_failed",))
             else:
                 why = None if not np.isnan(samples[0]) else "undefined: " + _UNDEFINED[metric].format(lang=lang, src=src)
-                chance = o.chance if metric in ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer") else None
-                records.append(_record(model, task, lang, metric, samples, n, n_boot, why, chance, label, None, src))
-    return records
+                est = Estimate(samples, n, chance, why)
+            out.append(Keyed(metric, est, lang, src, stratum=label))
+    return out
+
+
+def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE,
+                         gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0,
+                         resamples: dict | None = None) -> list[Record]:
+    """The records of conductivity_estimates (through the one estimate -> record step)."""
+    keyed = conductivity_estimates(o, task=task, gate=gate, gate_untaught=gate_untaught, n_boot=n_boot, seed=seed)
+    return to_records(model, task, keyed, resamples)
 
 
 def gate_passes(o: FactOutcomes, gate: float, gate_untaught: bool = False) -> bool:
@@ -265,7 +276,7 @@ def gate_passes(o: FactOutcomes, gate: float, gate_untaught: bool = False) -> bo
 def gate_failure(records) -> str | None:
     """The note of a failed gate, in words, or None when xrr was measured."""
     for r in records:
-        if r.metric == "xrr" and r.stratum is None and r.value is None and r.note and "gate" in r.note:
+        if r.metric == "xrr" and r.stratum is None and "gate_failed" in r.flags:
             return r.note
     return None
 
@@ -307,44 +318,69 @@ def cd_verdict(records) -> CDVerdict:
     return CDVerdict("inconclusive", "too few facts to separate XRR from the positive control")
 
 
+def metrics_of(scope: str) -> list[MetricDef]:
+    return [d for d in registered() if d.scope == scope]
+
+
+def _acc(num: str):
+    return lambda c: (ratio(getattr(c, num), c.n1), int(c.n1[0]), int(getattr(c, num)[0]))
+
+
+def _over_en(num: str):
+    return lambda c: (ratio(ratio(getattr(c, num), c.n1), ratio(c.en1, c.n1)), int(c.n1[0]), None)
+
+
+def _gap(c: CDCounts):
+    xrr_subject, xrr = (ratio(ratio(x, c.n1), ratio(c.en1, c.n1)) for x in (c.ctrl, c.l1))
+    return xrr_subject - xrr, int(c.n1[0]), None
+
+
+def _names(o: FactOutcomes, gate_untaught: bool) -> np.ndarray:
+    return np.concatenate([o.names, o.names_untaught]) if gate_untaught else o.names
+
+
 _CHANCE = "1/(number of continents) by guessing"
-for _order, (_name, _label, _desc, _chance) in enumerate((
-    ("gate_en_type0", "gate: en type 0", "after training, accuracy on source-language (English) questions of type-0 "
-     "facts", _CHANCE),
-    ("gate_en_type1", "gate: en type 1", "after training, accuracy on source-language questions of type-1 facts",
-     _CHANCE),
-    ("gate_l_type0", "gate: l type 0", "after training, accuracy on target-language questions of type-0 facts",
-     _CHANCE),
-    ("gate_translation", "gate: names", "name tests of every taught direction, asked with a held-out prompt written "
-     "in the name's own language; an answer that copies the source name is wrong", "near 0: a name is not guessed"),
-    ("name_copy_rate", "name copy rate", "share of the gate's name answers that copy the name they were asked to "
-     "translate (wrong)", "not a rate against chance"),
-    ("name_untaught", "names untaught", "name tests of the direction not taught (a diagnostic; the reversal curse "
-     "predicts it fails)", "near 0"),
-    ("multi_answer", "multi-answer", "share of target-language type-1 answers that name two or more continents "
-     "(scored wrong)", "not a rate against chance"),
-    ("acc_l_type1", "acc l type 1", "accuracy on target-language questions of facts taught in the source language "
-     "only; p_value: one-sided exact binomial test against chance", _CHANCE),
-    ("xrr", "XRR", "cross-lingual retrieval ratio acc_l(type 1) / acc_en(type 1): clika's reconstruction of the "
-     "paper's metric; not measured when the mastery gate fails", "1/(number of continents) when English is "
-     "perfect and l is guessed"),
-    ("xrr_ctrl", "XRR ctrl", "acc_l(type 1) / acc_l(type 0): retrieval of English-only facts relative to facts "
-     "also taught in l", "about 1/(number of continents) when type 1 is guessed and type 0 learnt"),
-    ("cd_transfer", "CD transfer", "paired transfer rate: among type-1 facts answered correctly in English, the "
-     "share also answered correctly in l (ECLeKTic / LiveCLKTBench style)", "1/(number of continents) by guessing "
-     "in l"),
-    ("acc_en_subject", "acc en subject", "the positive control's accuracy: type-1 facts asked in l's frame with the "
-     "English subject, either name of the continent accepted; p_value: one-sided binomial test against chance",
-     _CHANCE),
-    ("xrr_en_subject", "XRR en subject", "positive control: acc(l frame, English subject) / acc_en(type 1); a run "
-     "whose control is at chance cannot show conductivity either way (inconclusive)", _CHANCE + ", over acc_en"),
-    ("xrr_en_answer", "XRR en answer", "acc_l(type 1) accepting the English name of the continent too, / "
-     "acc_en(type 1): transferred but answered in English", _CHANCE + ", over acc_en"),
-    ("control_gap", "control gap", "xrr_en_subject - xrr, paired over facts: what translating the subject loses",
-     "0 when both are guessed"),
-    ("epochs_trained", "epochs", "training epochs run (with --until-gate: until the mastery gate held, or the "
-     "maximum)", "not a rate"),
+for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
+    ("gate_en_type0", "gate: en type 0", "cd_rate", lambda o, _: o.en_type0, "after training, accuracy on "
+     "source-language (English) questions of type-0 facts", _CHANCE),
+    ("gate_en_type1", "gate: en type 1", "cd_rate", lambda o, _: o.en_type1, "after training, accuracy on "
+     "source-language questions of type-1 facts", _CHANCE),
+    ("gate_l_type0", "gate: l type 0", "cd_rate", lambda o, _: o.l_type0, "after training, accuracy on "
+     "target-language questions of type-0 facts", _CHANCE),
+    ("gate_translation", "gate: names", "cd_rate", _names, "name tests of every taught direction (with "
+     "--translation-test reverse the untaught one too), asked with a held-out prompt written in the name's own "
+     "language; an answer that copies the source name is wrong", "near 0: a name is not guessed"),
+    ("name_copy_rate", "name copy rate", "cd_rate", lambda o, _: o.names_copy, "share of the gate's name answers "
+     "that copy the name they were asked to translate (wrong)", "not a rate against chance"),
+    ("name_untaught", "names untaught", "cd_rate", lambda o, _: o.names_untaught, "name tests of the direction not "
+     "taught (a diagnostic; the reversal curse predicts it fails)", "near 0"),
+    ("multi_answer", "multi-answer", "cd_rate", lambda o, _: o.multi_type1, "share of target-language type-1 answers "
+     "that name two or more continents (scored wrong)", "not a rate against chance"),
+    ("acc_l_type1", "acc l type 1", "cd", _acc("l1"), "accuracy on target-language questions of facts taught in "
+     "the source language only; p_value: one-sided exact binomial test against chance", _CHANCE),
+    ("xrr", "XRR", "cd", _over_en("l1"), "cross-lingual retrieval ratio acc_l(type 1) / acc_en(type 1): clika's "
+     "reconstruction of the paper's metric; not measured when the mastery gate fails",
+     "1/(number of continents) when English is perfect and l is guessed"),
+    ("xrr_ctrl", "XRR ctrl", "cd", lambda c: (ratio(ratio(c.l1, c.n1), ratio(c.l0, c.n0)), int(c.n1[0]), None),
+     "acc_l(type 1) / acc_l(type 0): retrieval of English-only facts relative to facts also taught in l",
+     "about 1/(number of continents) when type 1 is guessed and type 0 learnt"),
+    ("cd_transfer", "CD transfer", "cd", lambda c: (ratio(c.en1_l1, c.en1), int(c.en1[0]), None), "paired transfer "
+     "rate: among type-1 facts answered correctly in English, the share also answered correctly in l (ECLeKTic / "
+     "LiveCLKTBench style)", "1/(number of continents) by guessing in l"),
+    ("acc_en_subject", "acc en subject", "cd", _acc("ctrl"), "the positive control's accuracy: type-1 facts asked "
+     "in l's frame with the English subject, either name of the continent accepted; p_value: one-sided binomial "
+     "test against chance", _CHANCE),
+    ("xrr_en_subject", "XRR en subject", "cd", _over_en("ctrl"), "positive control: acc(l frame, English subject) / "
+     "acc_en(type 1); a run whose control is at chance cannot show conductivity either way (inconclusive)",
+     _CHANCE + ", over acc_en"),
+    ("xrr_en_answer", "XRR en answer", "cd", _over_en("l1_any"), "acc_l(type 1) accepting the English name of the "
+     "continent too, / acc_en(type 1): transferred but answered in English", _CHANCE + ", over acc_en"),
+    ("control_gap", "control gap", "cd", _gap, "xrr_en_subject - xrr, paired over facts: what translating the "
+     "subject loses", "0 when both are guessed"),
+    ("epochs_trained", "epochs", "run", lambda stats: float(stats["epochs_run"]), "training epochs run (with "
+     "--until-gate: until the mastery gate held, or the maximum)", "not a rate"),
 )):
     _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "control_gap") else \
         "none" if _name == "epochs_trained" else "higher"
-    register_metric(MetricDef(_name, _label, "CD", "cd", _desc, _chance, _direction, order=300 + _order))
+    register_metric(MetricDef(_name, _label, "CD", _scope, _desc, _chance, _direction, _fn, order=300 + _order,
+                              headline=_name == "xrr"))

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clika.items import PIVOT
-
 UNPARSEABLE = -1
 
 
@@ -37,6 +35,7 @@ class PredictionMatrix:
     gold: np.ndarray  # int [L, N]; -1 where missing
     present: np.ndarray  # bool [L, N]
     origin: np.ndarray | None = None  # str [N]: the culture an item comes from (x_geo, x_name), "" unknown
+    scores: np.ndarray | None = None  # float [L, N, k]: per-option scores (letter / cloze runs), NaN where absent
 
     @property
     def correct(self) -> np.ndarray:
@@ -53,22 +52,15 @@ class PredictionMatrix:
         """The same predictions on a subset of the items (``item_ids`` sorted, all present here)."""
         cols = np.searchsorted(self.item_ids, item_ids)
         origin = None if self.origin is None else self.origin[cols]
+        scores = None if self.scores is None else self.scores[:, cols]
         return PredictionMatrix(self.model, self.task, self.k, self.langs, self.item_ids[cols], self.choice[:, cols],
-                                self.gold[:, cols], self.present[:, cols], origin)
+                                self.gold[:, cols], self.present[:, cols], origin, scores)
 
     def select_langs(self, langs) -> PredictionMatrix:
         rows = [self.langs.index(lang) for lang in langs]
         return PredictionMatrix(self.model, self.task, self.k, tuple(langs), self.item_ids, self.choice[rows],
-                                self.gold[rows], self.present[rows], self.origin)
-
-
-@dataclass(frozen=True)
-class MetricValue:
-    """A point estimate: value None when undefined, note says why (or what was left out)."""
-
-    value: float | None
-    n: int
-    note: str | None = None
+                                self.gold[rows], self.present[rows], self.origin,
+                                None if self.scores is None else self.scores[rows])
 
 
 # ---------------------------------------------------------------- formulae on counts
@@ -85,10 +77,6 @@ def ratio(num, den):
 def adj(p, k: int):
     """Chance-adjusted accuracy: (p - 1/k) / (1 - 1/k)."""
     return (np.asarray(p, dtype=np.float64) - 1.0 / k) / (1.0 - 1.0 / k)
-
-
-def accuracy_from_counts(n_correct, n):
-    return ratio(n_correct, n)
 
 
 def ra_from_accuracies(p_lang, p_pivot, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -155,69 +143,3 @@ def left_out_note(left_out: int, l1: str, l2: str) -> str | None:
 def join_notes(*notes: str | None) -> str | None:
     kept = [n for n in notes if n]
     return "; ".join(kept) if kept else None
-
-
-# ---------------------------------------------------------------- per-metric API
-
-@dataclass(frozen=True)
-class PairCounts:
-    """Counts over the items present in both languages of a pair."""
-
-    n: int  # items present in both
-    left_out: int  # items present in exactly one of the two
-    c1: int  # correct in l1
-    c2: int  # correct in l2
-    c12: int  # correct in both
-    agree: int  # same (parseable) option in both
-
-
-def pair_counts(m: PredictionMatrix, l1: str, l2: str) -> PairCounts:
-    a, b = m.row(l1), m.row(l2)
-    both = m.present[a] & m.present[b]
-    ca, cb = m.correct[a] & both, m.correct[b] & both
-    agree = both & (m.choice[a] >= 0) & (m.choice[a] == m.choice[b])
-    left_out = int((m.present[a] ^ m.present[b]).sum())
-    return PairCounts(int(both.sum()), left_out, int(ca.sum()), int(cb.sum()),
-                      int((ca & cb).sum()), int(agree.sum()))
-
-
-def _value(x) -> float | None:
-    x = float(x)
-    return None if np.isnan(x) else x
-
-
-def accuracy(m: PredictionMatrix, lang: str, adjusted: bool = False) -> MetricValue:
-    r = m.row(lang)
-    n, c = int(m.present[r].sum()), int(m.correct[r].sum())
-    p = accuracy_from_counts(c, n)
-    return MetricValue(_value(adj(p, m.k) if adjusted else p), n, accuracy_reason(n, lang))
-
-
-def ra(m: PredictionMatrix, lang: str, pivot: str = PIVOT, adjusted: bool = False) -> MetricValue:
-    pc = pair_counts(m, pivot, lang)
-    p_pivot, p_lang = accuracy_from_counts(pc.c1, pc.n), accuracy_from_counts(pc.c2, pc.n)
-    plain, adjusted_value = ra_from_accuracies(p_lang, p_pivot, m.k)
-    metric = "ra_adj" if adjusted else "ra"
-    reason = ra_reason(metric, pc.n, float(p_pivot) if pc.n else 0.0, m.k, pivot, lang)
-    return MetricValue(_value(adjusted_value if adjusted else plain), pc.n,
-                       join_notes(reason, left_out_note(pc.left_out, pivot, lang)))
-
-
-def co(m: PredictionMatrix, l1: str, l2: str, adjusted: bool = False) -> MetricValue:
-    pc = pair_counts(m, l1, l2)
-    plain, adjusted_value = co_from_counts(pc.n, pc.c1, pc.c2, pc.c12)
-    metric = "co_adj" if adjusted else "co"
-    reason = co_reason(metric, pc.n, pc.c1, pc.c2, l1, l2)
-    return MetricValue(_value(adjusted_value if adjusted else plain), pc.n,
-                       join_notes(reason, left_out_note(pc.left_out, l1, l2)))
-
-
-def en_co(m: PredictionMatrix, lang: str, pivot: str = PIVOT, adjusted: bool = False) -> MetricValue:
-    return co(m, pivot, lang, adjusted)
-
-
-def agreement(m: PredictionMatrix, l1: str, l2: str) -> MetricValue:
-    pc = pair_counts(m, l1, l2)
-    reason = None if pc.n else f"no items present in both {l1} and {l2}"
-    return MetricValue(_value(agreement_from_counts(pc.n, pc.agree)), pc.n,
-                       join_notes(reason, left_out_note(pc.left_out, l1, l2)))

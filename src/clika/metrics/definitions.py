@@ -1,4 +1,5 @@
-"""The PF and CT metrics of docs/metrics.md, each one registered definition.
+"""The PF and CT metrics of docs/metrics.md, each one registered definition (and RankC and upstream's
+normalised accuracy, two metrics of the field, each also one definition).
 
 Every function gets counts with one row per bootstrap draw (row 0 = every item once) and
 returns values of the same shape, so one formula serves the point estimate and every
@@ -50,7 +51,7 @@ def _why_agreement(counts: PairCounts, labels) -> list[str | None]:
 
 # ---------------------------------------------------------------- PF: performance
 
-@metric("accuracy", label="accuracy", level="PF", scope="lang", order=10,
+@metric("accuracy", label="accuracy", level="PF", scope="lang", order=10, headline=True, paired_test="mcnemar",
         description="share of the language's items answered correctly (an unparseable answer is wrong)",
         chance="1/k for uniform guessing (k options)", chance_value=_chance_k, why_undefined=_why_lang)
 def accuracy(c: LangCounts) -> np.ndarray:
@@ -65,10 +66,10 @@ def accuracy_adj(c: LangCounts) -> np.ndarray:
     return core.adj(c.accuracy, c.k)
 
 
-@metric("ra", label="RA", level="PF", scope="pivot", average=True, order=20,
+@metric("ra", label="RA", level="PF", scope="pivot", average=True, order=20, headline=True, paired_test="bootstrap",
         description="relative accuracy p_l / p_en over the items present in both languages",
         chance="1 when both languages are at chance: RA does not correct for guessing (see ra_adj)",
-        why_undefined=_why_ra(False))
+        chance_value=lambda k: 1.0, why_undefined=_why_ra(False))
 def ra(c: PairCounts) -> np.ndarray:
     return core.ra_from_accuracies(c.p2, c.p1, c.k)[0]
 
@@ -83,11 +84,12 @@ def ra_adj(c: PairCounts) -> np.ndarray:
 
 # ---------------------------------------------------------------- CT: consistency
 
-@metric("en_co", label="en-CO", level="CT", scope="pivot", average=True, order=30,
+@metric("en_co", label="en-CO", level="CT", scope="pivot", average=True, order=30, headline=True,
+        paired_test="bootstrap",
         description="overlap of correct answers with English: |C_en ∩ C_l| / |C_en ∪ C_l|",
-        chance="grows with accuracy even for independent errors (at chance: about p/(2-p)); "
+        chance="grows with accuracy even for independent errors (two independent guessers: c/(2-c), c = 1/k); "
                "a model answering one option always gets it for free (see dominant_option_flag)",
-        why_undefined=_why_co(False))
+        chance_value=lambda k: (1 / k) / (2 - 1 / k), why_undefined=_why_co(False))
 def en_co(c: PairCounts) -> np.ndarray:
     return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[0]
 
@@ -120,3 +122,59 @@ def co_adj(c: PairCounts) -> np.ndarray:
         chance_value=_chance_k, why_undefined=_why_agreement)
 def agreement(c: PairCounts) -> np.ndarray:
     return core.agreement_from_counts(c.n, c.agree)
+
+
+# ---------------------------------------------------------------- RankC (Qi, Fernández and Bisazza 2023)
+
+@metric("rankc", label="RankC", level="CT", scope="items", average=True, order=35, headline=True,
+        paired_test="bootstrap",
+        description="ranking-based consistency with English (Qi, Fernández and Bisazza 2023), from the per-option "
+                    "scores, independent of accuracy: per item, sum over j of w_j * |top-j(en) ∩ top-j(l)| / j with "
+                    "softmax weights w_j ∝ exp(k - j + 1), averaged over the items scored in both languages",
+        chance="two independent random rankings: sum_j w_j j/k (the expected top-j overlap is j^2/k): 0.63 for "
+               "k = 2, 0.38 for 4, 0.31 for 5; not available without per-option scores (generate-mode and upstream "
+               "predictions)", chance_value=lambda k: float(_rankc_weights(k) @ np.arange(1, k + 1)) / k)
+def rankc(m, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-item RankC of languages a and b of matrix m: (values [N], defined [N])."""
+    if m.scores is None:
+        return np.zeros(len(m.item_ids)), np.zeros(len(m.item_ids), bool)
+    sa, sb = m.scores[a], m.scores[b]
+    defined = m.present[a] & m.present[b] & np.isfinite(sa).all(axis=1) & np.isfinite(sb).all(axis=1)
+    k = m.k
+    positions = [np.argsort(np.argsort(-np.nan_to_num(s, nan=-np.inf), axis=1, kind="stable"), axis=1) for s in (sa, sb)]
+    j = np.arange(1, k + 1)
+    tops = [p[:, None, :] < j[None, :, None] for p in positions]  # [N, j, option]: option in the top j
+    precision = (tops[0] & tops[1]).sum(axis=2) / j  # [N, j]
+    return precision @ _rankc_weights(k), defined
+
+
+def _rankc_weights(k: int) -> np.ndarray:
+    """w_j = softmax(k, k - 1, ..., 1): the top of the ranking weighs most (Qi et al. 2023, softmax weights)."""
+    order = np.arange(k, 0, -1, dtype=np.float64)
+    return np.exp(order) / np.exp(order).sum()
+
+
+# ---------------------------------------------------------------- upstream's normalised accuracy
+
+# normalize_res.py of the CLiKA repository: (ceiling, chance) in percent; the ceilings are ChatGPT's English
+# accuracies, chance 100/k.
+UPSTREAM_NORMALISATION = {"x_csqa": (74.6, 20.0), "x_copa": (96.4, 50.0), "x_name": (92.2, 25.0), "x_geo": (97.0, 25.0)}
+
+
+def _why_upstream(counts: LangCounts, labels) -> list[str | None]:
+    if counts.task not in UPSTREAM_NORMALISATION:
+        return [f"upstream normalises only {', '.join(UPSTREAM_NORMALISATION)}"] * len(labels)
+    return _why_lang(counts, labels)
+
+
+@metric("acc_norm_upstream", label="acc (upstream norm.)", level="PF", scope="lang", order=12,
+        description="the normalised accuracy of upstream's normalize_res.py: (100 acc - chance) / (ceiling - chance), "
+                    "clipped at 0, with ChatGPT's English accuracy as the ceiling (x_csqa 74.6, x_copa 96.4, x_name "
+                    "92.2, x_geo 97.0) and chance 100/k",
+        chance="0 for uniform guessing (clipped below); can exceed 1 above the ceiling", chance_value=lambda k: 0.0,
+        why_undefined=_why_upstream)
+def acc_norm_upstream(c: LangCounts) -> np.ndarray:
+    if c.task not in UPSTREAM_NORMALISATION:
+        return np.full(c.n.shape, np.nan)
+    ceiling, chance = UPSTREAM_NORMALISATION[c.task]
+    return np.maximum((100.0 * c.accuracy - chance) / (ceiling - chance), 0.0)

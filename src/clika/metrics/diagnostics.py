@@ -23,19 +23,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from clika.items import LETTERS
 from clika.metrics.core import PredictionMatrix
-from clika.metrics.records import MetricRecord
+from clika.metrics.estimate import Estimate, Keyed
+from clika.metrics.flags import UNPARSEABLE_WARN
+from clika.metrics.records import Record
 from clika.metrics.registry import MetricDef, register_metric
 
 DOMINANCE_ALPHA = 0.01  # family-wise over the k options of one cell
 DOMINANCE_HALFWAY = 0.5  # the chosen share must reach p0 + 0.5 * (1 - p0)
-UNPARSEABLE_WARN = 0.05  # warn when more than 5% of a language's answers are unparseable
 UNPARSEABLE_FLAG = 0.20  # flag (and, in the pivot, leave unranked) above 20%: the number says little
 
 
@@ -111,39 +111,64 @@ def unparseable_flagged(rate: float | None) -> bool:
     return rate is not None and rate > UNPARSEABLE_FLAG
 
 
-def diagnostic_records(m: PredictionMatrix, item_counts: Mapping[tuple[str, str], int] | None = None,
-                       absent: Sequence[str] = ()) -> list[MetricRecord]:
-    """The diagnostics of every language of m; item_counts: (task, lang) -> items in the item file
-    (missing items are counted against it); absent: languages the task expects that m lacks."""
-    records = []
+def _diagnosis(m: PredictionMatrix, ctx) -> list[LangDiagnostics]:
+    """diagnose(m), once per matrix however many diagnostics ask."""
+    key = ("diagnose", id(m))
+    if key not in ctx.cache:
+        ctx.cache[key] = diagnose(m)
+    return ctx.cache[key]
+
+
+def _per_language(metric: str, value_of, flag_of=None, note_of=None):
+    """A "matrix" metric with one value per language of the matrix, from its LangDiagnostics."""
+
+    def fn(m: PredictionMatrix, ctx) -> list[Keyed]:
+        out = []
+        for d in _diagnosis(m, ctx):
+            value = value_of(d) if d.n else None
+            flags = (flag_of(d),) if flag_of and d.n and flag_of(d) else ()
+            note = (note_of(d) if note_of else None) if d.n else f"no items in {d.lang}"
+            out.append(Keyed(metric, Estimate.of(value, d.n, note=note, flags=flags), d.lang))
+        return out
+
+    return fn
+
+
+def option_shares(m: PredictionMatrix, ctx) -> list[Keyed]:
+    return [Keyed(f"option_share_{LETTERS[c]}", Estimate.of(d.option_shares[c] if d.n else None, d.n,
+                                                            note=None if d.n else f"no items in {d.lang}"), d.lang)
+            for d in _diagnosis(m, ctx) for c in range(m.k)]
+
+
+def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
+    """Items absent in each language, against the item file where the reader had one; a language the
+    task expects but the matrix lacks gets every item missing (the model is partial on the task)."""
     n_items = len(m.item_ids)
 
     def total(lang: str) -> int:
-        return max(n_items, (item_counts or {}).get((m.task, lang), 0))
+        return max(n_items, ctx.item_counts.get((m.task, lang), 0))
 
-    for d in diagnose(m):
-        def rec(metric: str, value: float | None, note: str | None = None, d=d) -> MetricRecord:
-            return MetricRecord(m.model, m.task, d.lang, metric, value, n=d.n,
-                                note=note if d.n else f"no items in {d.lang}")
-
-        records.append(rec("unparseable_rate", d.unparseable_rate))
-        for c in range(m.k):
-            records.append(rec(f"option_share_{LETTERS[c]}", d.option_shares[c] if d.n else None))
-        records.append(rec("dominant_option_share", d.top_share, d.describe()))
-        flag_note = (f"{d.describe()}: chosen significantly more often than it is right or than chance (binomial "
-                     "test, on over half of the items its fair share leaves); overlap metrics are inflated by it"
-                     ) if d.dominant else None
-        records.append(rec("dominant_option_flag", float(d.dominant) if d.n else None, flag_note))
-        records.append(MetricRecord(m.model, m.task, d.lang, "missing_items", float(total(d.lang) - d.n),
-                                    n=total(d.lang)))
-    for lang in absent:
-        records.append(MetricRecord(m.model, m.task, lang, "missing_items", float(total(lang)), n=total(lang),
-                                    note=f"no predictions in {lang}: {m.model} is partial on {m.task} (left out of "
-                                         "overall values, ranks and claim pools)"))
-    return records
+    out = []
+    for d in _diagnosis(m, ctx):
+        missing = total(d.lang) - d.n
+        out.append(Keyed("missing_items", Estimate.of(float(missing), total(d.lang),
+                                                      flags=("missing",) if missing else ()), d.lang))
+    for lang in ctx.absent:
+        out.append(Keyed("missing_items", Estimate.of(float(total(lang)), total(lang), flags=("partial",),
+                                                      note=f"no predictions in {lang}: {m.model} is partial on "
+                                                           f"{m.task} (left out of overall values, ranks and claim "
+                                                           "pools)"), lang))
+    return out
 
 
-def run_warnings(records: list[MetricRecord], mode: str | None = None) -> list[str]:
+def _dominance_note(d: LangDiagnostics) -> str | None:
+    if not d.dominant:
+        return None
+    return (f"{d.describe()}: chosen significantly more often than it is right or than chance (binomial test, on "
+            "over half of the items its fair share leaves); overlap metrics are inflated by it")
+
+
+def run_warnings(records: list[Record], mode: str | None = None) -> list[str]:
     """The diagnostics a reader must see next to a table, one line per task: a dominant
     option (overlap for free) and unparseable answers (they count as wrong)."""
     lines = []
@@ -151,7 +176,7 @@ def run_warnings(records: list[MetricRecord], mode: str | None = None) -> list[s
         rows = [r for r in records if r.task == task]
         dominant = [r for r in rows if r.metric == "dominant_option_flag" and r.value]
         if dominant:
-            langs = ", ".join(r.lang for r in dominant)
+            langs = ", ".join(str(r.lang) for r in dominant)
             hint = " (try --mode cloze)" if mode == "letter" else ""
             lines.append(f"{task}: one option is chosen far more often than it is right in {len(dominant)} "
                          f"language(s) ({langs}); e.g. {dominant[0].lang}: {dominant[0].note}{hint}")
@@ -164,23 +189,28 @@ def run_warnings(records: list[MetricRecord], mode: str | None = None) -> list[s
 
 
 for _defn in (
-    MetricDef("unparseable_rate", "unparseable", "diagnostic", "diagnostic",
+    MetricDef("unparseable_rate", "unparseable", "diagnostic", "matrix",
               "share of the language's items with no usable answer (counted wrong)", "0 for a model that always answers",
-              "lower", order=200),
-    MetricDef("option_share_*", "option share", "diagnostic", "diagnostic",
+              "lower", _per_language("unparseable_rate", lambda d: d.unparseable_rate,
+                                     lambda d: "unparseable" if d.unparseable_rate > UNPARSEABLE_WARN else None),
+              order=200),
+    MetricDef("option_share_*", "option share", "diagnostic", "matrix",
               "share of the language's items on which each option was chosen", "1/k each for uniform guessing",
-              "none", order=201),
-    MetricDef("dominant_option_share", "top option share", "diagnostic", "diagnostic",
+              "none", option_shares, order=201),
+    MetricDef("dominant_option_share", "top option share", "diagnostic", "matrix",
               "share of the option chosen most in excess of how often it is right", "about 1/k for uniform guessing",
-              "none", order=202),
-    MetricDef("dominant_option_flag", "dominant option", "diagnostic", "diagnostic",
+              "none", _per_language("dominant_option_share", lambda d: d.top_share, note_of=LangDiagnostics.describe),
+              order=202),
+    MetricDef("dominant_option_flag", "dominant option", "diagnostic", "matrix",
               f"1 when one option is chosen significantly more often than both its gold share and 1/k (one-sided "
               f"binomial test against p0 = max(gold share, 1/k), Bonferroni over k, alpha {DOMINANCE_ALPHA}) and on "
               "at least p0 + (1 - p0)/2 of the items: overlap metrics (en-CO, agreement) are then inflated",
-              "a uniform guesser is flagged in at most 1% of cells (the test's level)", "lower", order=203),
-    MetricDef("missing_items", "missing items", "diagnostic", "diagnostic",
+              "a uniform guesser is flagged in at most 1% of cells (the test's level)", "lower",
+              _per_language("dominant_option_flag", lambda d: float(d.dominant), lambda d: "dominant" if d.dominant
+                            else None, _dominance_note), order=203),
+    MetricDef("missing_items", "missing items", "diagnostic", "matrix",
               "items of the task (of its item file, where there is one) without a prediction in this language "
               "(left out of its pairs); all of them when the model has no predictions in a language the task "
-              "expects: the model is then partial on the task", "0", "lower", order=204),
+              "expects: the model is then partial on the task", "0", "lower", missing_items, order=204),
 ):
     register_metric(_defn)

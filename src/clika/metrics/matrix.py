@@ -45,6 +45,7 @@ def build_matrices(predictions: Sequence[Prediction]) -> list[PredictionMatrix]:
         "origin": [p.extra.get(ORIGIN_KEY, "") if p.extra else "" for p in predictions],
     })
     frame["pos"] = np.arange(len(frame))
+    frame["has_scores"] = [p.scores is not None for p in predictions]
     matrices = []
     for (model, task), group in frame.groupby(["model", "task"], sort=False):
         matrices.append(_one_matrix(str(model), str(task), group, predictions))
@@ -94,5 +95,13 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
         known = origins != ""
         origin[cols[known]] = origins[known]
         origin = origin.astype(str)
+    scores = None
+    with_scores = group["has_scores"].to_numpy()
+    if with_scores.any():  # per-option scores (letter / cloze runs, lm-eval samples): RankC reads them
+        flat_scores = np.full((n_langs * n_items, k), np.nan)
+        for f, p in zip(flat[with_scores], pos[with_scores]):
+            if len(predictions[p].scores) == k:
+                flat_scores[f] = predictions[p].scores
+        scores = flat_scores.reshape(n_langs, n_items, k)
     return PredictionMatrix(model, task, k, langs, item_ids, choice_m.reshape(shape),
-                            gold_m.reshape(shape), (seen > 0).reshape(shape), origin)
+                            gold_m.reshape(shape), (seen > 0).reshape(shape), origin, scores)

@@ -2,20 +2,29 @@
 and the command line iterate over (in the spirit of Inspect AI's decorated scorers and
 Hugging Face ``evaluate``'s small metrics).
 
-A metric is a vectorised function of counts. Scopes say which counts it gets and what its
-records' ``lang`` holds:
+Every metric is one definition WITH its function. The scope says what the function gets and
+where its records sit:
 
-- "lang":   LangCounts (per language: items present, items correct) -> records lang = "de"
-- "pivot":  PairCounts of (pivot, l) for every non-pivot l            -> lang = "de" (+ "avg")
-- "pair":   PairCounts of every unordered pair (l1, l2)               -> lang = "de-fr"
-- "diagnostic", "cd", "transfer": computed by their own modules (diagnostics.py,
-  conductivity.py, transfer.py); registered here so that reports describe them.
+- "lang":   LangCounts (per language: items present, items correct)  -> lang = "de"
+- "pivot":  PairCounts of (pivot, l) for every non-pivot l             -> lang = "de", lang_ref = pivot
+                                                                          (+ aggregate "mean" if average)
+- "pair":   PairCounts of every unordered pair (l1, l2)                -> lang = "de", lang_ref = "fr"
+- "items":  per-item values of (pivot, l), e.g. from per-option scores  -> as "pivot"; fn(matrix, a, b)
+            returns (values [N], defined [N]) and the value is their mean over the defined items
+- "matrix": fn(matrix, context) -> [Keyed estimates]: the diagnostics and home_transfer, which need
+            the whole matrix
+- "cd":     CDCounts of a conductivity run (type-1 / type-0 columns)   -> lang = target, lang_ref = source
+- "cd_rate": fn(FactOutcomes) -> a 0/1 vector whose share is the value (gate parts, diagnostics)
+- "run":    a fact of a run, not computed from answers (epochs trained)
 
-Every count array has one row per bootstrap draw plus row 0, the point estimate, so one
-call computes the value and every resample at once. Adding a metric is one decorated
-function (see definitions.py); nothing else in clika needs to change for it to appear in
-metrics.jsonl, report.md, the CSV tables and report.html. Readers of the registry go through
-clika.metrics.catalog, which loads every built-in definition first.
+Count arrays have one row per bootstrap draw plus row 0, the point estimate, so one call
+computes the value and every resample at once. What the rest of clika needs to know of a metric
+is here too: ``headline`` (a column of the leaderboard, the terminal tables and the heatmaps, a
+row of compare), ``direction``, ``paired_test`` (how compare tests B - A: "mcnemar" for a 0/1
+per-item outcome, "bootstrap" otherwise; None: not compared) and the chance rule. Adding a
+metric is one registered definition; nothing else needs to change for it to appear in
+metrics.jsonl, compare, the leaderboard, the heatmaps, the tables and report.html. Readers of the
+registry go through clika.metrics.catalog, which loads every built-in definition first.
 """
 
 from __future__ import annotations
@@ -28,9 +37,10 @@ import numpy as np
 
 from clika.metrics.core import ratio
 
-Scope = Literal["lang", "pivot", "pair", "diagnostic", "cd", "transfer"]
+Scope = Literal["lang", "pivot", "pair", "items", "matrix", "cd", "cd_rate", "run"]
 Direction = Literal["higher", "lower", "none"]
 COUNT_SCOPES = ("lang", "pivot", "pair")
+PER_LANGUAGE = ("lang", "pivot", "items")  # scopes with one value per language (tables, heatmaps)
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class LangCounts:
     n: np.ndarray  # items present
     correct: np.ndarray  # items answered correctly
     k: int  # options per item
+    task: str = ""  # the task (a metric may depend on it, e.g. upstream's per-task ceiling)
 
     @property
     def accuracy(self) -> np.ndarray:
@@ -78,7 +89,11 @@ class MetricDef:
 
     chance: in words, what a model that guesses uniformly gets (and whether the metric
         corrects for it); chance_value(k) the number, where it does not depend on the data.
-    average: also report the mean over the non-pivot languages (lang "avg").
+    average: also report the mean over the non-pivot languages (aggregate "mean").
+    headline: shown wherever clika shows its main numbers (leaderboard, terminal tables,
+        heatmaps, compare).
+    paired_test: how `clika compare` tests a difference of two models ("mcnemar",
+        "bootstrap"), None when it is not compared.
     """
 
     name: str
@@ -88,19 +103,23 @@ class MetricDef:
     description: str
     chance: str
     direction: Direction = "higher"
-    fn: MetricFn | None = None
+    fn: Callable | None = None
     why_undefined: WhyFn | None = None
     average: bool = False
     chance_value: Callable[[int], float | None] | None = None
     order: int = 100  # position in tables
+    headline: bool = False
+    paired_test: str | None = None
 
 
 _REGISTRY: dict[str, MetricDef] = {}
 
 
 def register_metric(defn: MetricDef) -> MetricDef:
-    if defn.scope in COUNT_SCOPES and defn.fn is None:
-        raise ValueError(f"metric {defn.name!r} of scope {defn.scope!r} needs a function of counts")
+    if defn.fn is None:
+        raise ValueError(f"metric {defn.name!r} needs its function: a metric is one definition with its computation")
+    if defn.paired_test not in (None, "mcnemar", "bootstrap"):
+        raise ValueError(f"metric {defn.name!r}: paired_test must be mcnemar, bootstrap or None")
     _REGISTRY[defn.name] = defn
     return defn
 
@@ -111,12 +130,13 @@ def unregister_metric(name: str) -> None:
 
 def metric(name: str, *, label: str, level: str, scope: Scope, description: str, chance: str,
            direction: Direction = "higher", why_undefined: WhyFn | None = None, average: bool = False,
-           chance_value: Callable[[int], float | None] | None = None, order: int = 100) -> Callable[[MetricFn], MetricFn]:
-    """Decorator: register ``fn(counts) -> values [rows, columns]`` as a metric."""
+           chance_value: Callable[[int], float | None] | None = None, order: int = 100, headline: bool = False,
+           paired_test: str | None = None) -> Callable:
+    """Decorator: register the decorated function as the metric's computation (see the scopes above)."""
 
-    def wrap(fn: MetricFn) -> MetricFn:
+    def wrap(fn):
         register_metric(MetricDef(name, label, level, scope, description, chance, direction, fn, why_undefined,
-                                  average, chance_value, order))
+                                  average, chance_value, order, headline, paired_test))
         return fn
 
     return wrap

@@ -5,8 +5,8 @@ from. For a model, a task, S and a query language L != S: among items native to 
 model answers correctly when asked in S, the share it also answers correctly when asked in L
 (docs/metrics.md). It needs no training, so every model has it; it is a proxy for the
 conductivity of naturally acquired knowledge (in the spirit of ECLeKTic's transfer score),
-not XRR. Records: lang "S>L" (n = items native to S correct in S; null with a note when
-none is), per-L averages over S (lang "L") and the overall average ("avg"), each with a
+not XRR. Records: lang L, lang_ref S (n = items native to S correct in S; null with a note
+when none is), per-L means over S and the overall mean (aggregate "mean"), each with a
 paired bootstrap interval from the project's resampler (the task's items, resampled jointly
 across languages, as for every other metric).
 """
@@ -15,22 +15,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from clika.metrics.bootstrap import N_BOOT, percentile_intervals, resampled_counts
+from clika.metrics.bootstrap import resampled_counts
 from clika.metrics.core import PredictionMatrix, ratio
-from clika.metrics.records import MetricRecord
+from clika.metrics.estimate import Estimate, Keyed
 from clika.metrics.registry import MetricDef, register_metric
 
 METRIC = "home_transfer"
 
 
-def home_transfer_columns(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = N_BOOT,
-                          seed: int = 0) -> list[tuple[str, np.ndarray, int, str | None]]:
-    """(lang, samples [1 + B], n, note) per "S>L" pair, per query language L and overall ("avg").
+def home_transfer(m: PredictionMatrix, ctx) -> list[Keyed]:
+    """Per (S, L): lang L, lang_ref S; per query language L: the mean over its sources (aggregate
+    "mean"); overall: the mean over every (S, L) pair (lang None, aggregate "mean").
 
-    origin [N]: the original language of each item of ``m`` (m.item_ids order; "" unknown).
     The resamples are the task's (the metrics core's keyed draws), so two models on the same
     items share them and their difference is paired."""
-    langs = list(m.langs)
+    if m.origin is None:
+        return []
+    origin, langs = m.origin, list(m.langs)
     sources = [s for s in langs if (origin == s).any()]
     pairs = [(s, q) for s in sources for q in langs if q != s]
     if not pairs:
@@ -39,60 +40,40 @@ def home_transfer_columns(m: PredictionMatrix, origin: np.ndarray, *, n_boot: in
     row = {lang: i for i, lang in enumerate(langs)}
     cols = []
     for s, q in pairs:
-        native = origin == s
-        in_s = correct[row[s]] & native & m.present[row[q]]
+        in_s = correct[row[s]] & (origin == s) & m.present[row[q]]
         cols += [in_s, in_s & correct[row[q]]]
     f = np.stack(cols, axis=1)
     point = f.sum(axis=0, dtype=np.float64)[None, :]
-    counts = np.vstack([point, resampled_counts(f, n_boot, seed, m.task)]) if n_boot else point
+    counts = np.vstack([point, resampled_counts(f, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
     den, num = counts[:, 0::2], counts[:, 1::2]
     values = ratio(num, den)  # [1 + B, P]
+    chance = 1.0 / m.k  # a guesser in L is right on 1/k of the items it knows in S
 
-    columns: list[tuple[str, np.ndarray, int, str | None]] = []
+    def est(samples, n, note):
+        return Estimate(samples, n, chance, note)
+
+    out = []
     for j, (s, q) in enumerate(pairs):
         n = int(den[0, j])
-        note = None if n else f"no item native to {s} is answered correctly in {s}"
-        columns.append((f"{s}>{q}", values[:, j], n, note))
+        out.append(Keyed(METRIC, est(values[:, j], n, None if n else f"no item native to {s} is answered correctly "
+                                                                     f"in {s}"), q, s))
     defined = [j for j in range(len(pairs)) if den[0, j] > 0]
     for q in langs:
         js = [j for j in defined if pairs[j][1] == q]
         if js:
-            columns.append((q, values[:, js].mean(axis=1), int(den[0, js].sum()),
-                            f"mean over {len(js)} source language(s)"))
+            out.append(Keyed(METRIC, est(values[:, js].mean(axis=1), int(den[0, js].sum()),
+                                         f"mean over {len(js)} source language(s)"), q, None, "mean"))
     if defined:
-        columns.append(("avg", values[:, defined].mean(axis=1), int(den[0, defined].sum()),
-                        f"mean over {len(defined)} (source, query) pairs"))
-    return columns
-
-
-def home_transfer_records(m: PredictionMatrix, origin: np.ndarray, *, n_boot: int = N_BOOT,
-                          seed: int = 0) -> list[MetricRecord]:
-    """The home_transfer records of one (model, task) (see home_transfer_columns)."""
-    columns = home_transfer_columns(m, origin, n_boot=n_boot, seed=seed)
-    if not columns:
-        return []
-    table = np.stack([c[1] for c in columns], axis=1)
-    intervals = percentile_intervals(table[1:]) if n_boot else None
-    out = []
-    chance = 1.0 / m.k  # a guesser in L is right on 1/k of the items it knows in S
-    for j, (lang, samples, n, note) in enumerate(columns):
-        value = float(samples[0])
-        if np.isnan(value):
-            out.append(MetricRecord(m.model, m.task, lang, METRIC, None, None, None, n, note or "undefined", chance))
-            continue
-        low = high = None
-        if intervals is not None and not np.isnan(intervals.low[j]):
-            low, high = float(intervals.low[j]), float(intervals.high[j])
-        extra = intervals.note(j) if intervals is not None else None
-        out.append(MetricRecord(m.model, m.task, lang, METRIC, value, low, high, n,
-                                "; ".join(x for x in (note, extra) if x) or None, chance))
+        out.append(Keyed(METRIC, est(values[:, defined].mean(axis=1), int(den[0, defined].sum()),
+                                     f"mean over {len(defined)} (source, query) pairs"), None, None, "mean"))
     return out
 
 
 register_metric(MetricDef(
-    METRIC, "home transfer", "CD", "transfer",
-    "among items native to culture S answered correctly when asked in S, the share also answered correctly when "
-    "asked in L (lang \"S>L\"); a proxy for the conductivity of naturally acquired knowledge, not XRR",
-    "1/k when L is guessed (k options), whatever is known in S", "higher", order=350,
+    METRIC, "home transfer", "CD", "matrix",
+    "among items native to culture S (lang_ref) answered correctly when asked in S, the share also answered "
+    "correctly when asked in L (lang); aggregate mean: over the sources of L, or over every (S, L) pair. A proxy for "
+    "the conductivity of naturally acquired knowledge, not XRR",
+    "1/k when L is guessed (k options), whatever is known in S", "higher", home_transfer, order=350,
     chance_value=lambda k: 1.0 / k,
 ))

@@ -26,7 +26,7 @@ from matplotlib.text import Text
 
 from clika.items import lang_order_key
 from clika.metrics.catalog import label
-from clika.metrics.records import MetricRecord
+from clika.metrics.records import Record
 
 DPI = 90
 TICK_PT = 10  # tick labels: 12.5 px at DPI
@@ -87,18 +87,18 @@ def text_color(rgba) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
 
 
-def _tasks(records: Sequence[MetricRecord], model: str) -> list[str]:
+def _tasks(records: Sequence[Record], model: str) -> list[str]:
     return sorted({r.task for r in records if r.model == model})
 
 
-def _values(rows: Sequence[MetricRecord]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _values(rows: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def arr(name):
         return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in rows], dtype=float)
 
     return arr("value"), arr("ci_low"), arr("ci_high")
 
 
-def accuracy_bars_figure(records: Sequence[MetricRecord], model: str, flags=None, metric: str = "accuracy") -> Figure:
+def accuracy_bars_figure(records: Sequence[Record], model: str, flags=None, metric: str = "accuracy") -> Figure:
     """One panel per task: `metric` per language with 95% CI whiskers and the chance line at 1/k
     (from the records' chance); bars of languages with a dominant option hatched."""
     tasks = [t for t in _tasks(records, model)
@@ -107,7 +107,7 @@ def accuracy_bars_figure(records: Sequence[MetricRecord], model: str, flags=None
     fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 3.0), squeeze=False, sharey=True)
     for ax, task in zip(axes[0], tasks):
         rows = sorted((r for r in records if r.model == model and r.task == task and r.metric == metric
-                       and r.stratum is None and "-" not in r.lang and ">" not in r.lang and r.lang != "avg"),
+                       and r.stratum is None and r.aggregate is None and r.lang is not None),
                       key=lambda r: _lang_key(r.lang))
         x = np.arange(len(rows))
         values, low, high = _values(rows)
@@ -136,10 +136,10 @@ def accuracy_bars_figure(records: Sequence[MetricRecord], model: str, flags=None
     return fig
 
 
-def co_matrix(records: Sequence[MetricRecord], model: str, task: str, metric: str = "co") -> tuple[list[str], np.ndarray]:
-    """(langs, symmetric matrix) of the pairwise `metric` ("l1-l2" records); diagonal 1, missing NaN."""
-    pairs = {tuple(r.lang.split("-", 1)): r.value for r in records
-             if r.model == model and r.task == task and r.metric == metric and "-" in r.lang}
+def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "co") -> tuple[list[str], np.ndarray]:
+    """(langs, symmetric matrix) of the pairwise `metric` (lang, lang_ref records); diagonal 1, missing NaN."""
+    pairs = {(r.lang, r.lang_ref): r.value for r in records
+             if r.model == model and r.task == task and r.metric == metric and r.lang_ref is not None}
     langs = sorted({code for p in pairs for code in p}, key=_lang_key)
     index = {code: i for i, code in enumerate(langs)}
     mat = np.full((len(langs), len(langs)), np.nan)
@@ -173,7 +173,7 @@ def dim_row(ax, i: int, n_cols: int) -> None:
                                               zorder=1))
 
 
-def co_heatmaps_figure(records: Sequence[MetricRecord], model: str, metric: str = "co") -> Figure:
+def co_heatmaps_figure(records: Sequence[Record], model: str, metric: str = "co") -> Figure:
     """One heatmap per task (two per row) of the pairwise matrix of `metric` (overlap of correct answers),
     a number in every cell of the lower triangle (the matrix is symmetric; its diagonal is 1)."""
     tasks = [t for t in _tasks(records, model) if co_matrix(records, model, t, metric)[0]]
@@ -204,4 +204,29 @@ def co_heatmaps_figure(records: Sequence[MetricRecord], model: str, metric: str 
         bar.ax.tick_params(labelsize=TICK_PT)
     fig.suptitle(f"{model}: pairwise {label(metric)} (overlap of correct answers of two languages)",
                  fontsize=TITLE_PT - 1)
+    return fig
+
+
+CURVE_METRICS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation", "acc_l_type1", "xrr",
+                 "xrr_en_subject", "xrr_en_answer")
+
+
+def curve_figure(rows: Sequence[dict], title: str) -> Figure:
+    """Learning curves of a conductivity run: XRR, its controls and the gate parts against epochs
+    (rows: curve.jsonl's epoch, metric, value, n; a seed's own curve)."""
+    fig, (gate_ax, cd_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0), sharex=True)
+    for metric in CURVE_METRICS:
+        points = sorted((r["epoch"], r["value"]) for r in rows if r["metric"] == metric and r["value"] is not None)
+        if points:
+            ax = gate_ax if metric.startswith("gate_") else cd_ax
+            ax.plot(*zip(*points), marker="o", ms=3, lw=1.2, label=label(metric))
+    for ax, name in ((gate_ax, "mastery gate parts"), (cd_ax, "XRR and its controls")):
+        ax.set_title(name, fontsize=TICK_PT + 1)
+        ax.set_xlabel("epoch", fontsize=TICK_PT)
+        ax.set_ylim(0, 1.05)
+        ax.tick_params(labelsize=TICK_PT)
+        ax.legend(fontsize=TICK_PT - 1, frameon=False)
+    gate_ax.axhline(0.9, color="#d62728", lw=1, ls="--")
+    fig.suptitle(title, fontsize=TITLE_PT - 1)
+    fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
-"""What qualifies a number: flags per (model, task, lang) cell, derived from the records alone.
+"""What qualifies a number: flags per (model, task, lang) cell, from the records' flags (set where each
+value was computed: clika.metrics.flags; never read out of a note).
 
 One list of flags feeds every place a reader meets a number in the HTML report: badges in the
 leaderboard and the per-model tables, hatched cells in the heatmaps, and the flags section,
@@ -28,20 +29,17 @@ from pathlib import Path
 
 from clika.formatting import format_value
 from clika.items import PIVOT, lang_order_key, ordered_langs
-from clika.metrics.catalog import label, metrics_of
-from clika.metrics.diagnostics import UNPARSEABLE_WARN, unparseable_flagged
-from clika.metrics.records import MetricRecord
+from clika.metrics.catalog import headline, label, metrics_of
+from clika.metrics.diagnostics import unparseable_flagged
+from clika.metrics.flags import FLAGS, UNPARSEABLE_WARN
+from clika.metrics.records import Record
 
+BADGES = {"dominant": "dominant option", "unparseable": "unparseable", "chance": "English at chance",
+          "undefined": "undefined", "interval": "interval", "missing": "missing items", "partial": "partial",
+          "left_out": "left out"}
+# badge and sentence of each kind a cell can carry (the sentences are the flags' own: clika.metrics.flags)
 KINDS: dict[str, tuple[str, str]] = {
-    "dominant": ("dominant option", "one option is chosen far more often than it is right: overlap (en-CO) is inflated"),
-    "unparseable": ("unparseable", f"more than {UNPARSEABLE_WARN:.0%} of answers could not be read (counted wrong)"),
-    "chance": ("English at chance", "English accuracy is not above chance 1/k: RA and en-CO compare with a guesser"),
-    "undefined": ("undefined", "a metric has no value here (division by zero or too few items)"),
-    "interval": ("interval", "the 95% interval is withheld or rests on part of the resamples"),
-    "missing": ("missing items", "items of the task have no prediction in this language"),
-    "partial": ("partial", "a language the task expects has no predictions: left out of overall values, ranks "
-                           "and claim pools"),
-    "left_out": ("left out", "items missing in one language were left out of the pair with English"),
+    kind: (badge, FLAGS[kind].replace("UNPARSEABLE_WARN", f"{UNPARSEABLE_WARN:.0%}")) for kind, badge in BADGES.items()
 }
 # Kinds that make a cell of the RA / en-CO heatmaps unreliable (drawn hatched there).
 INFLATING = ("dominant",)
@@ -62,41 +60,36 @@ class Flag:
 
 
 def _value_metrics() -> set[str]:
-    return {d.name for d in metrics_of("lang", "pivot")}
+    return {d.name for d in metrics_of("lang", "pivot", "items")}
 
 
-def _flags_of(r: MetricRecord, value_metrics: set[str], pivot: str) -> list[Flag]:
+def _flags_of(r: Record, value_metrics: set[str], pivot: str) -> list[Flag]:
+    """The record's flags as report flags, with the words a reader sees (values, never a parsed note)."""
+    if r.lang is None or r.aggregate is not None or r.stratum is not None:
+        return []
+
     def flag(kind: str, text: str) -> Flag:
         return Flag(r.model, r.task, r.lang, kind, text, r.metric)
 
-    out = []
-    if r.metric == "dominant_option_flag" and r.value == 1.0:
-        # the note's generic explanation (": chosen significantly more often ...") is KINDS' sentence
-        out.append(flag("dominant", (r.note or "dominant option").split(": chosen significantly", 1)[0]))
-    elif r.metric == "unparseable_rate" and r.value is not None and r.value > UNPARSEABLE_WARN:
-        out.append(flag("unparseable", f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
-    elif r.metric == "missing_items" and r.value and r.n and r.value >= r.n:
-        out.append(flag("partial", f"no predictions in {r.lang}: partial on {r.task}"))
-    elif r.metric == "missing_items" and r.value:
-        out.append(flag("missing", f"{int(r.value)} of {r.n} items have no prediction"))
-    elif r.metric in value_metrics:
-        name = label(r.metric)
-        if r.metric == "accuracy" and r.lang == pivot and r.value is not None and r.chance is not None:
-            reach = r.ci_low if r.ci_low is not None else r.value
-            if reach <= r.chance:
-                out.append(flag("chance", f"{name} in {pivot} {format_value(r.value, r.ci_low, r.ci_high)} is not "
-                                          f"above chance {r.chance:.2f}: RA and en-CO compare with a guesser"))
-        note = r.note or ""
-        if r.value is None:
-            out.append(flag("undefined", f"{name}: {note or 'undefined'}"))
-        elif "interval" in note:
-            out.append(flag("interval", f"{name}: {note}"))
-        if "left out" in note:
-            out.append(flag("left_out", f"{name}: {note}"))
+    out, name = [], label(r.metric)
+    for kind in r.flags:
+        if kind == "dominant":
+            out.append(flag(kind, r.note.split(": chosen significantly", 1)[0] if r.note else "dominant option"))
+        elif kind == "unparseable":
+            out.append(flag(kind, f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
+        elif kind == "partial":
+            out.append(flag(kind, f"no predictions in {r.lang}: partial on {r.task}"))
+        elif kind == "missing":
+            out.append(flag(kind, f"{int(r.value)} of {r.n} items have no prediction"))
+        elif kind == "chance":
+            out.append(flag(kind, f"{name} in {pivot} {format_value(r.value, r.ci_low, r.ci_high)} is not above "
+                                  f"chance {r.chance:.2f}: RA and en-CO compare with a guesser"))
+        elif kind in ("undefined", "interval", "left_out") and r.metric in value_metrics:
+            out.append(flag(kind, f"{name}: {r.note or kind}"))
     return out
 
 
-def collect_flags(records: Iterable[MetricRecord], pivot: str = PIVOT) -> list[Flag]:
+def collect_flags(records: Iterable[Record], pivot: str = PIVOT) -> list[Flag]:
     """Every flag of the records, ordered by model, task, language (the paper's order), kind."""
     value_metrics = _value_metrics()
     flags = [f for r in records for f in _flags_of(r, value_metrics, pivot)]
@@ -107,7 +100,7 @@ def collect_flags(records: Iterable[MetricRecord], pivot: str = PIVOT) -> list[F
 class FlagIndex:
     """Flags by (model, task, lang), and the languages each (model, task) has diagnostics for."""
 
-    def __init__(self, records: Sequence[MetricRecord], pivot: str = PIVOT):
+    def __init__(self, records: Sequence[Record], pivot: str = PIVOT):
         self.pivot = pivot
         self.flags = collect_flags(records, pivot)
         self.by_cell: dict[tuple[str, str, str], list[Flag]] = defaultdict(list)
@@ -116,7 +109,7 @@ class FlagIndex:
         self.langs: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.unparseable: dict[tuple[str, str, str], float] = {}
         for r in records:
-            if r.metric in ("accuracy", "dominant_option_flag"):
+            if r.metric in ("accuracy", "dominant_option_flag") and r.lang is not None and r.aggregate is None:
                 self.langs[(r.model, r.task)].add(r.lang)
             elif r.metric == "unparseable_rate" and r.value is not None:
                 self.unparseable[(r.model, r.task, r.lang)] = r.value
@@ -172,14 +165,15 @@ class FlagIndex:
         chance = sorted({f.task for f in flags if f.kind == "chance"})
         if chance:
             parts.append("English at chance" + (f" on {', '.join(chance)}" if len(tasks) > 1 else ""))
+        shown = {d.name for d in headline()}
         for kind in ("undefined", "interval"):
-            metrics = sorted({label(f.metric) for f in flags if f.kind == kind and f.metric in ("ra", "en_co", "accuracy")})
+            metrics = sorted({label(f.metric) for f in flags if f.kind == kind and f.metric in shown})
             if metrics:
                 parts.append(f"{KINDS[kind][0]}: {', '.join(metrics)}")
         return "; ".join(parts)
 
 
-def records_coverage(records: Sequence[MetricRecord], source: str | Path, pivot: str = PIVOT):
+def records_coverage(records: Sequence[Record], source: str | Path, pivot: str = PIVOT):
     """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x
     languages from the accuracy records, partial ones from their all-missing missing_items records,
     and the files read from the <stem>.coverage.json that `clika score` wrote beside them, if any."""
@@ -188,7 +182,7 @@ def records_coverage(records: Sequence[MetricRecord], source: str | Path, pivot:
     source = Path(source)
     cov = Coverage(str(source), "records")
     for r in records:
-        if r.metric == "accuracy" and r.stratum is None and r.lang != "avg":
+        if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
             cov.counts[(r.model, r.task, r.lang)] = r.n
     flags = FlagIndex(records, pivot)
     expected: dict[str, set[str]] = defaultdict(set)

@@ -1,11 +1,12 @@
 """Heatmaps of the HTML report, in the style of the CLiKA paper's figures, a number in every cell:
 
-- model_lang_heatmap: RA and en-CO of every model (rows) in every non-English language and their
-  mean (columns), one figure per task. Cells whose value rests on a dominant option (in the
-  language or in English) are hatched; rows whose English accuracy is not above chance are
-  dimmed and marked with a dagger (there RA compares with a guesser, whose RA is 1). The
-  colour bars mark the chance references: RA = 1 for a guesser in both languages, en-CO of
-  two independent guessers = c / (2 - c) with c = 1/k.
+- model_lang_heatmap: one panel per headline pivot-relative metric of the registry (RA, en-CO,
+  RankC) of every model (rows) in every non-English language and their mean (columns), one
+  figure per task. Cells whose value rests on a dominant option (in the language or in English)
+  are hatched; rows whose English accuracy is not above chance are dimmed and marked with a
+  dagger (there RA compares with a guesser, whose RA is 1). The colour bars mark each metric's
+  chance level (its registered chance rule: RA = 1 for a guesser in both languages, en-CO of two
+  independent guessers = c / (2 - c) with c = 1/k, RankC of two random rankings).
 - home_transfer_figure: the S x L matrix of home_transfer of one model per task.
 - home_transfer_overview: the per-L means (over the source cultures S) of every model.
 - strategy_figure: base -> derived deltas of one training strategy, one dot per (task, lang).
@@ -23,8 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from clika.items import PIVOT, lang_order_key
-from clika.metrics.catalog import label
-from clika.metrics.records import MetricRecord
+from clika.metrics.catalog import headline_per_language, label
+from clika.metrics.records import Record
 from clika.report.figures import FLAG_COLOR, HATCH, TICK_PT, TITLE_PT, annotate, dim_row
 
 ROW_IN = 0.3  # inches per model row
@@ -34,14 +35,36 @@ DAGGER = "†"  # English accuracy not above chance
 DDAGGER = "‡"  # dominant option in English
 
 
-def _task_chance(records: Sequence[MetricRecord], task: str) -> float | None:
+def _task_chance(records: Sequence[Record], task: str) -> float | None:
     chances = {r.chance for r in records if r.task == task and r.metric == "accuracy" and r.chance is not None}
     return chances.pop() if len(chances) == 1 else None
 
 
-def _langs(records: Sequence[MetricRecord], task: str, metric: str) -> list[str]:
-    langs = {r.lang for r in records if r.task == task and r.metric == metric and r.stratum is None}
-    return sorted(langs, key=lang_order_key)
+MEAN = "mean"
+
+
+def _column(r: Record, aggregated: bool) -> str | None:
+    """The heatmap column of a record: its language, or MEAN for the mean over languages. aggregated:
+    the panel shows per-language means (home transfer's mean over source cultures) instead of values."""
+    if r.stratum is not None:
+        return None
+    if r.aggregate == "mean":
+        return r.lang if r.lang is not None else MEAN
+    return None if aggregated else r.lang
+
+
+def _index(records: Sequence[Record], panels) -> dict:
+    out = {}
+    for p in panels:
+        for r in records:
+            if r.task == p.task and r.metric == p.metric and (col := _column(r, p.aggregated)) is not None:
+                out[(r.model, r.task, col, r.metric)] = r
+    return out
+
+
+def _langs(index: dict, task: str, metric: str) -> list[str]:
+    langs = {lang for (_, t, lang, m) in index if t == task and m == metric}
+    return sorted(langs - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in langs else [])
 
 
 def _matrix(index: dict, models: Sequence[str], task: str, langs: Sequence[str], metric: str) -> np.ndarray:
@@ -80,7 +103,7 @@ RA_MAX = 1.2  # RA may exceed 1; the scale leaves room for the guesser's RA = 1
 
 @dataclass(frozen=True)
 class Panel:
-    """One heatmap panel: `metric` of `task`, columns = its languages (and avg)."""
+    """One heatmap panel: `metric` of `task`, columns = its languages (and their mean)."""
 
     task: str
     metric: str
@@ -88,15 +111,16 @@ class Panel:
     vmax: float = 1.0
     chance: float | None = None  # drawn as a red line on the colour bar
     chance_text: str | None = None
+    aggregated: bool = False  # per-language means (home transfer) rather than per-language values
 
 
-def model_panels_figure(records: Sequence[MetricRecord], panels: Sequence[Panel], models: Sequence[str], flags, *,
+def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], models: Sequence[str], flags, *,
                         title: str, legend: Sequence[Patch], yours: set[str] | None = None,
                         row_label=None) -> Figure:
     """Panels side by side sharing the model rows: a number in every cell, cells of a language with a
     dominant option hatched, rows whose English accuracy is not above chance (in the panel's task) dimmed."""
-    index = {(r.model, r.task, r.lang, r.metric): r for r in records if r.stratum is None}
-    columns = [[lang for lang in _langs(records, p.task, p.metric) if ">" not in lang] for p in panels]
+    index = _index(records, panels)
+    columns = [_langs(index, p.task, p.metric) for p in panels]
     models = [m for m in models if any((m, p.task, lang, p.metric) in index for p, langs in zip(panels, columns)
                                        for lang in langs)]
     top_in, bottom_in = 1.1, 1.45 + 0.3 * len(legend)  # titles above; colour bars and the legend below
@@ -112,11 +136,11 @@ def model_panels_figure(records: Sequence[MetricRecord], panels: Sequence[Panel]
         image = _draw(ax, mat, "viridis", panel.vmax, dim)
         for i, m in enumerate(models):
             for j, lang in enumerate(langs):
-                if lang != "avg" and flags.has(m, panel.task, lang, "dominant"):
+                if lang != MEAN and flags.has(m, panel.task, lang, "dominant"):
                     ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=HATCH,
                                            edgecolor=FLAG_COLOR, lw=0, alpha=0.5, zorder=2))
-        if "avg" in langs:
-            ax.axvline(langs.index("avg") - 0.5, color="white", lw=3)
+        if MEAN in langs:
+            ax.axvline(langs.index(MEAN) - 0.5, color="white", lw=3)
         ax.set_xticks(range(len(langs)), langs, fontsize=TICK_PT)
         ax.xaxis.tick_top()
         ax.set_title(panel.title, fontsize=TITLE_PT, pad=22)
@@ -144,14 +168,20 @@ def _legend(*extra: str, dagger: bool = True) -> list[Patch]:
         [Patch(facecolor="white", edgecolor="white", label=text) for text in extra]
 
 
-def model_lang_heatmap(records: Sequence[MetricRecord], task: str, models: Sequence[str], flags,
+def model_lang_heatmap(records: Sequence[Record], task: str, models: Sequence[str], flags,
                        yours: set[str] | None = None, ranks: dict[str, int | None] | None = None) -> Figure:
-    """RA | en-CO panels, rows = models (in the given order, with their rank where given),
-    columns = non-English languages + avg."""
+    """One panel per headline pivot-relative metric (RA | en-CO | RankC ...), rows = models (in the given
+    order, with their rank where given), columns = non-English languages + their mean."""
     c = _task_chance(records, task)
-    panels = [Panel(task, "ra", label("ra"), RA_MAX, 1.0 if c is not None else None, "a guesser"),
-              Panel(task, "en_co", label("en_co"), 1.0, c / (2 - c) if c is not None else None,
-                    "two independent guessers")]
+    k = round(1 / c) if c else None
+    panels = []
+    for d in headline_per_language():
+        if d.scope == "lang" or not any(r.task == task and r.metric == d.name and r.value is not None
+                                        for r in records):
+            continue
+        values = [r.value for r in records if r.task == task and r.metric == d.name and r.value is not None]
+        chance = d.chance_value(k) if d.chance_value and k else None
+        panels.append(Panel(task, d.name, d.label, max(1.0, min(RA_MAX, max(values))), chance, "chance"))
 
     def row_label(m: str) -> str:
         marks = (DAGGER if flags.at_chance(m, task) else "") + (DDAGGER if flags.has(m, task, flags.pivot, "dominant")
@@ -159,16 +189,17 @@ def model_lang_heatmap(records: Sequence[MetricRecord], task: str, models: Seque
         rank = (ranks or {}).get(m)
         return (f"{marks} " if marks else "") + m + (f"  #{rank}" if rank is not None else "")
 
-    k = f"k = {round(1 / c)} options, chance 1/k = {c:.2f}" if c else "chance unknown"
+    k = f"k = {k} options, chance 1/k = {c:.2f}" if c else "chance unknown"
     legend = _legend(f"{DDAGGER} dominant option in English (every en-CO of the row is inflated)",
                      "#n: rank in the leaderboard of this task")
-    return model_panels_figure(records, panels, models, flags, title=f"{task}: RA and en-CO by model and language ({k})",
+    names = " and ".join(p.title for p in panels)
+    return model_panels_figure(records, panels, models, flags, title=f"{task}: {names} by model and language ({k})",
                                legend=legend, yours=yours, row_label=row_label)
 
 
-def _st_matrix(records: Sequence[MetricRecord], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
-    pairs = {tuple(r.lang.split(">", 1)): r.value for r in records
-             if r.model == model and r.task == task and r.metric == "home_transfer" and ">" in r.lang}
+def _st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
+    pairs = {(r.lang_ref, r.lang): r.value for r in records if r.model == model and r.task == task
+             and r.metric == "home_transfer" and r.aggregate is None and r.lang_ref is not None}
     sources = sorted({s for s, _ in pairs}, key=lang_order_key)
     queries = sorted({q for _, q in pairs}, key=lang_order_key)
     mat = np.full((len(sources), len(queries)), np.nan)
@@ -178,11 +209,11 @@ def _st_matrix(records: Sequence[MetricRecord], model: str, task: str) -> tuple[
     return sources, queries, mat
 
 
-def home_transfer_tasks(records: Sequence[MetricRecord], model: str | None = None) -> list[str]:
+def home_transfer_tasks(records: Sequence[Record], model: str | None = None) -> list[str]:
     return sorted({r.task for r in records if r.metric == "home_transfer" and (model is None or r.model == model)})
 
 
-def home_transfer_figure(records: Sequence[MetricRecord], model: str) -> Figure:
+def home_transfer_figure(records: Sequence[Record], model: str) -> Figure:
     """One S x L panel per task: among items native to S answered correctly in S, the share also right in L."""
     tasks = [t for t in home_transfer_tasks(records, model) if _st_matrix(records, model, t)[0]]
     n = max(1, len(tasks))
@@ -207,35 +238,30 @@ def home_transfer_figure(records: Sequence[MetricRecord], model: str) -> Figure:
     return fig
 
 
-def home_transfer_overview(records: Sequence[MetricRecord], models: Sequence[str], flags,
+def home_transfer_overview(records: Sequence[Record], models: Sequence[str], flags,
                            yours: set[str] | None = None) -> Figure:
     """One panel per task: rows = models, columns = query language L and avg, the mean of home_transfer
     over the source cultures S."""
     panels = [Panel(task, "home_transfer", f"{task}: {label('home_transfer')}", chance=_task_chance(records, task),
-                    chance_text="L guessed, 1/k") for task in home_transfer_tasks(records)]
+                    chance_text="L guessed, 1/k", aggregated=True) for task in home_transfer_tasks(records)]
     return model_panels_figure(records, panels, models, flags, yours=yours, legend=_legend(dagger=False),
                                title=f"{label('home_transfer')} by query language L (mean over source cultures S)")
 
 
-def _get(obj, name: str):
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
-def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str] = ("accuracy", "ra", "en_co"),
-                    alpha: float = 0.05) -> Figure:
+def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str], alpha: float = 0.05) -> Figure:
     """One panel per metric, one row per (base -> derived) pair: a dot per (task, lang) delta, red/blue where
     p < alpha (up/down), grey otherwise; the pivot's accuracy delta is drawn as a black diamond."""
-    rows = [c for c in comparisons if _get(c, "strategy") == strategy and _get(c, "delta") is not None]
-    pairs = list(dict.fromkeys((_get(c, "model_a"), _get(c, "model_b")) for c in rows))
+    rows = [c for c in comparisons if c.strategy == strategy and c.delta is not None]
+    pairs = list(dict.fromkeys((c.model_a, c.model_b) for c in rows))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6),
                              squeeze=False, sharey=True)
     y = {p: i for i, p in enumerate(pairs)}
     for ax, metric in zip(axes[0], metrics):
-        sel = [c for c in rows if _get(c, "metric") == metric]
-        pos = np.array([y[(_get(c, "model_a"), _get(c, "model_b"))] for c in sel], dtype=float)
-        delta = np.array([_get(c, "delta") for c in sel], dtype=float)
-        p = np.array([np.nan if _get(c, "p_value") is None else _get(c, "p_value") for c in sel], dtype=float)
-        pivot = np.array([_get(c, "lang") == PIVOT for c in sel], dtype=bool)
+        sel = [c for c in rows if c.metric == metric]
+        pos = np.array([y[(c.model_a, c.model_b)] for c in sel], dtype=float)
+        delta = np.array([c.delta for c in sel], dtype=float)
+        p = np.array([np.nan if c.p_value is None else c.p_value for c in sel], dtype=float)
+        pivot = np.array([c.lang == PIVOT for c in sel], dtype=bool)
         sig = np.nan_to_num(p, nan=1.0) < alpha
         colors = np.where(sig & (delta > 0), "#d62728", np.where(sig & (delta < 0), "#1f77b4", "#aaaaaa"))
         jitter = (np.arange(len(sel)) % 5 - 2) * 0.06

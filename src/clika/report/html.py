@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from clika.metrics.records import MetricRecord
+from clika.metrics.records import Record
+from clika.report.conductivity import cd_html
 from clika.report.flags import FlagIndex
 from clika.report.html_families import families_section, home_transfer_section
 from clika.report.html_findings import findings_section
@@ -29,18 +30,27 @@ from clika.report.html_sections import (
 from clika.report.leaderboard import OVERALL, build_leaderboard, write_leaderboard_csv
 
 NAV = (("leaderboard", "Leaderboard"), ("heatmaps", "Heatmaps"), ("families", "Families"),
-       ("home-transfer", "Home transfer"), ("flags", "Flags"), ("definitions", "Definitions"), ("models", "Models"),
-       ("findings", "Findings"))
+       ("home-transfer", "Home transfer"), ("cd", "Conductivity"), ("flags", "Flags"), ("definitions", "Definitions"),
+       ("models", "Models"), ("findings", "Findings"))
 
 
-def _model_order(board, records: Sequence[MetricRecord]) -> list[str]:
+def _curve_images(curves: dict, figs: Figures) -> dict:
+    """(model, source, target) -> an embedded learning-curve figure."""
+    from clika.report.figures import curve_figure
+
+    return {key: figs.img(curve_figure(rows, f"{key[0]}: {key[1]} -> {key[2]}"), f"curve_{'_'.join(key)}",
+                          f"learning curves, {key[0]} {key[1]} -> {key[2]}")
+            for key, rows in curves.items() if rows}
+
+
+def _model_order(board, records: Sequence[Record]) -> list[str]:
     ordered = [r.model for r in board.get(OVERALL, [])]
     return ordered + sorted({r.model for r in records} - set(ordered))
 
 
-def _header(records: Sequence[MetricRecord], models: list[str], yours: set[str] | None, reference: dict | None) -> str:
+def _header(records: Sequence[Record], models: list[str], yours: set[str] | None, reference: dict | None) -> str:
     tasks = sorted({r.task for r in records})
-    langs = {r.lang for r in records if r.metric == "accuracy"}
+    langs = {r.lang for r in records if r.metric == "accuracy" and r.lang is not None}
     text = (f"{len(models)} model(s), {len(tasks)} task(s) ({', '.join(tasks)}), {len(langs)} language(s); "
             f"{len(records)} metric records.")
     out = [f'<p class="muted">{escape(text)}</p>']
@@ -54,13 +64,16 @@ def _header(records: Sequence[MetricRecord], models: list[str], yours: set[str] 
     return "".join(out)
 
 
-def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparisons=None, findings=None,
+def write_html_report(records: list[Record], output_dir: Path, *, comparisons=None, findings=None,
                       cd_findings=None, findings_note: str | None = None, summaries=None, title: str | None = None,
-                      yours: set[str] | None = None, reference: dict | None = None) -> Path:
+                      yours: set[str] | None = None, reference: dict | None = None, resamples: dict | None = None,
+                      curves: dict | None = None) -> Path:
     """Write output_dir/report.html (self-contained), figures/*.png and leaderboard.csv; return the HTML path.
 
-    comparisons: clika.analysis.compare.Comparison objects or their dicts (comparisons.jsonl rows);
-    summaries: strategy_summary.csv rows (dicts) or StrategySummary objects;
+    comparisons: clika.analysis.compare.Comparison objects; summaries: StrategySummary objects
+    (comparison_inputs reads both from a `clika compare` folder);
+    resamples: the records' resamples (clika.metrics.records.read_resamples), for the overall intervals;
+    curves: (model, source, target) -> learning-curve rows of conductivity runs;
     findings / cd_findings: clika.analysis.findings.Finding / conductivity.CDFinding objects, rendered as
     HTML (headings, verdict badges, tables); findings_note: said in their place when there are none;
     yours / reference: the user's models and the reference's provenance when a reference is mixed in
@@ -71,7 +84,7 @@ def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparis
     figs = Figures(output_dir / "figures")
     title = title or "CLiKA report: cross-lingual knowledge alignment"
     flags = FlagIndex(records)
-    board = build_leaderboard(records, yours=yours, flags=flags)
+    board = build_leaderboard(records, yours=yours, flags=flags, resamples=resamples)
     write_leaderboard_csv(board, output_dir / "leaderboard.csv")
     models = _model_order(board, records)
     detailed = [m for m in models if yours is None or m in yours]
@@ -79,6 +92,7 @@ def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparis
                 ("heatmaps", heatmap_section(records, board, flags, figs, yours)),
                 ("families", families_section(list(comparisons) if comparisons else None, summaries, figs)),
                 ("home-transfer", home_transfer_section(records, models, flags, figs, yours)),
+                ("cd", cd_html(records, _curve_images(curves or {}, figs))),
                 ("flags", flags_section(flags)),
                 ("definitions", definitions_section()),
                 ("models", models_section(records, detailed, flags, figs, board, yours,
@@ -100,7 +114,9 @@ def write_html_report(records: list[MetricRecord], output_dir: Path, *, comparis
 def comparison_inputs(folder: Path) -> dict:
     """comparisons= rows, summaries= strategy summary rows, findings= and cd_findings= objects (from
     findings.json) of a `clika compare` folder; findings_note= when it has findings.md only."""
+    from clika.analysis.compare import Comparison
     from clika.analysis.pipeline import read_findings_json
+    from clika.analysis.strategy import StrategySummary
     from clika.data.lines import read_json_lines
     from clika.errors import DataError
 
@@ -109,11 +125,11 @@ def comparison_inputs(folder: Path) -> dict:
     summary_path = folder / "strategy_summary.csv"
     if not rows_path.is_file():
         raise DataError("not a `clika compare` output folder (no comparisons.jsonl)", folder)
-    rows = [row for _, row in read_json_lines(rows_path)]
+    rows = [Comparison.from_dict(row) for _, row in read_json_lines(rows_path)]
     summaries = []
     if summary_path.is_file():
         with summary_path.open(newline="", encoding="utf-8") as fh:
-            summaries = list(csv.DictReader(fh))
+            summaries = [StrategySummary.from_row(row) for row in csv.DictReader(fh)]
     findings, cd_findings, note = [], [], None
     if findings_path.is_file():
         findings, cd_findings = read_findings_json(findings_path)

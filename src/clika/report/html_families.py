@@ -8,14 +8,13 @@ from html import escape
 
 from clika.formatting import DASH, format_number
 from clika.items import lang_order_key
-from clika.metrics.catalog import label
-from clika.metrics.records import MetricRecord
+from clika.metrics.catalog import compared, label
+from clika.metrics.records import Record
 from clika.report.html_parts import Figures, num_cell
 
 ALPHA = 0.05
 MAX_DETAIL_ROWS = 1000  # comparisons listed one by one in the page; with more, comparisons.md has them
 STAR = "★"
-METRICS = ("accuracy", "ra", "en_co")
 STRATEGY_LABELS = {
     "continued_pretraining": "Continued pretraining",
     "mixed_multilingual_pretraining": "Mixed multilingual pretraining",
@@ -31,66 +30,67 @@ HOW_TO_COMPARE = ("Deltas of derived models over their base need paired predicti
                   "report RESULTS --html --comparisons CMP</code>.")
 
 
-def _get(obj, name: str):
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+def _metrics(comparisons: Sequence) -> list[str]:
+    """The compared metrics (the registry's, in order) that these comparisons hold."""
+    present = {c.metric for c in comparisons}
+    return [d.name for d in compared() if d.name in present]
 
 
 def _significant(c) -> bool:
-    p = _get(c, "p_value")
+    p = c.p_value
     return p is not None and p < ALPHA
 
 
 def _delta_cell(c) -> str:
     if c is None:
         return f"<td>{DASH}</td>"
-    mark = f' <b title="p = {_get(c, "p_value"):.3g} &lt; {ALPHA}">{STAR}</b>' if _significant(c) else ""
-    p = _get(c, "p_value")
-    return num_cell(_get(c, "delta"), _get(c, "ci_low"), _get(c, "ci_high"), signed=True,
+    mark = f' <b title="p = {c.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if _significant(c) else ""
+    p = c.p_value
+    return num_cell(c.delta, c.ci_low, c.ci_high, signed=True,
                     extra=mark + (f' <span class="ci">p={format_number(p, ".2g")}</span>' if p is not None else ""))
 
 
 def _summary_table(summaries: Sequence, strategy: str) -> str:
-    """Pooled mean deltas over the strategy's pairs (strategy_summary.csv, all tasks)."""
-    rows = [s for s in summaries if _get(s, "strategy") == strategy and _get(s, "task") == "all"]
+    """Pooled mean deltas over the strategy's pairs (StrategySummary objects, all tasks)."""
+    rows = [s for s in summaries if s.strategy == strategy and s.task == "all"]
     if not rows:
         return ""
-    groups: dict[tuple, dict[str, dict]] = defaultdict(dict)
+    groups: dict[tuple, dict[str, object]] = defaultdict(dict)
     for s in rows:
-        groups[(_get(s, "target_lang") or "", _get(s, "scope"))][_get(s, "metric")] = s
-    head = "".join(f"<th>mean Δ {escape(label(m))}</th>" for m in METRICS)
+        groups[(s.target_lang or "", s.scope)][s.metric] = s
+    metrics = [d.name for d in compared() if any(s.metric == d.name for s in rows)]
+    head = "".join(f"<th>mean Δ {escape(label(m))}</th>" for m in metrics)
     body = []
     for (target, scope), by in groups.items():
-        n_pairs = max(int(float(_get(s, "n_pairs") or 0)) for s in by.values())
-        cells = "".join(_summary_cell(by.get(m)) for m in METRICS)
+        n_pairs = max(int(s.n_pairs or 0) for s in by.values())
+        cells = "".join(_summary_cell(by.get(m)) for m in metrics)
         body.append(f'<tr><td class="l">{escape(target or "—")}</td><td class="l">{escape(SCOPES.get(scope, str(scope)))}</td>'
                     f"<td>{n_pairs}</td>{cells}</tr>")
     return ('<table class="strategy-summary"><thead><tr><th class="l">target</th><th class="l">languages</th>'
             f'<th>pairs</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
 
 
-def _float(x):
-    return None if x in (None, "") else float(x)
-
-
 def _summary_cell(s) -> str:
     if s is None:
         return f"<td>{DASH}</td>"
-    row = {k: _float(_get(s, k)) for k in ("mean_delta", "ci_low", "ci_high", "p_value")}
-    return _delta_cell({"delta": row["mean_delta"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
-                        "p_value": row["p_value"]})
+    mark = f' <b title="p = {s.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if s.p_value is not None and \
+        s.p_value < ALPHA else ""
+    p = f' <span class="ci">p={format_number(s.p_value, ".2g")}</span>' if s.p_value is not None else ""
+    return num_cell(s.mean_delta, s.ci_low, s.ci_high, signed=True, extra=mark + p)
 
 
 def _pair_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
     """Per pair and metric: how many (task, lang) deltas are significantly up / down, of how many."""
-    head = "".join(f"<th>{escape(label(m))}: ↑ / ↓ of n</th>" for m in METRICS)
+    metrics = _metrics(rows)
+    head = "".join(f"<th>{escape(label(m))}: ↑ / ↓ of n</th>" for m in metrics)
     body = []
     for a, b in pairs:
         cells = []
-        for m in METRICS:
-            sel = [c for c in rows if (_get(c, "model_a"), _get(c, "model_b")) == (a, b) and _get(c, "metric") == m
-                   and _get(c, "delta") is not None]
-            up = sum(1 for c in sel if _significant(c) and _get(c, "delta") > 0)
-            down = sum(1 for c in sel if _significant(c) and _get(c, "delta") < 0)
+        for m in metrics:
+            sel = [c for c in rows if (c.model_a, c.model_b) == (a, b) and c.metric == m
+                   and c.delta is not None]
+            up = sum(1 for c in sel if _significant(c) and c.delta > 0)
+            down = sum(1 for c in sel if _significant(c) and c.delta < 0)
             cells.append(f'<td data-v="{up - down}">{up} ↑ / {down} ↓ of {len(sel)}</td>')
         body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td>{"".join(cells)}</tr>')
     return (f'<table class="pairs sortable"><thead><tr><th class="l">base → derived</th>{head}</tr></thead>'
@@ -102,17 +102,18 @@ def _detail_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
     cells: dict[tuple, dict[str, object]] = defaultdict(dict)
     n_items: dict[tuple, int] = {}
     for c in rows:
-        key = (_get(c, "model_a"), _get(c, "model_b"), _get(c, "task"), _get(c, "lang"))
-        cells[key][_get(c, "metric")] = c
-        n_items[key] = _get(c, "n")
+        key = (c.model_a, c.model_b, c.task, c.lang)
+        cells[key][c.metric] = c
+        n_items[key] = c.n
     order = {p: i for i, p in enumerate(pairs)}
+    metrics = _metrics(rows)
     body = []
     for key in sorted(cells, key=lambda k: (order[(k[0], k[1])], k[2], lang_order_key(k[3]))):
         a, b, task, lang = key
-        tds = "".join(_delta_cell(cells[key].get(m)) for m in METRICS)
+        tds = "".join(_delta_cell(cells[key].get(m)) for m in metrics)
         body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td><td class="l">{escape(task)}</td>'
                     f'<td class="l">{escape(lang)}</td>{tds}<td>{n_items[key]}</td></tr>')
-    head = "".join(f"<th>Δ {escape(label(m))}</th>" for m in METRICS)
+    head = "".join(f"<th>Δ {escape(label(m))}</th>" for m in metrics)
     return ('<table class="comparisons"><thead><tr><th class="l">base → derived</th><th class="l">task</th>'
             f'<th class="l">lang</th>{head}<th>n</th></tr></thead><tbody>' + "\n".join(body) + "</tbody></table>")
 
@@ -125,22 +126,23 @@ def families_section(comparisons: Sequence | None, summaries: Sequence | None, f
     if not comparisons:
         return out[0] + f'<p class="how-to">{HOW_TO_COMPARE}</p>'
     out.append(f"<p>Paired deltas (derived minus base) from <code>clika compare</code>: 95% paired-bootstrap "
-               f"intervals; p: exact McNemar test for accuracy, two-sided bootstrap p for RA and en-CO; {STAR} = "
+               f"intervals; p: exact McNemar test for 0/1 outcomes (accuracy), two-sided bootstrap p otherwise "
+               f"(each metric's paired test in the registry); {STAR} = "
                f"p &lt; {ALPHA} (each test on its own, not corrected for the many tests).</p>")
-    present = list(dict.fromkeys(_get(c, "strategy") or "other" for c in comparisons))
+    present = list(dict.fromkeys(c.strategy or "other" for c in comparisons))
     for strategy in [s for s in STRATEGIES if s != "base"] + [s for s in present if s not in STRATEGIES]:
         title = STRATEGY_LABELS.get(strategy, strategy)
-        rows = [c for c in comparisons if (_get(c, "strategy") or "other") == strategy]
+        rows = [c for c in comparisons if (c.strategy or "other") == strategy]
         if not rows:
             if strategy == "mixed_multilingual_pretraining":
                 out.append(f"<h3>{escape(title)}</h3><p class=\"muted\">These models are pretrained from scratch: "
                            "there is no base model to subtract. The findings compare them with English-dominant "
                            "models.</p>")
             continue
-        pairs = list(dict.fromkeys((_get(c, "model_a"), _get(c, "model_b")) for c in rows))
+        pairs = list(dict.fromkeys((c.model_a, c.model_b) for c in rows))
         out.append(f'<h3 id="strategy-{escape(strategy)}">{escape(title)} ({len(pairs)} pairs)</h3>')
         out.append(_summary_table(summaries or [], strategy))
-        out.append(figs.img(strategy_figure(rows, strategy), f"strategy_{strategy}", f"deltas, {title}"))
+        out.append(figs.img(strategy_figure(rows, strategy, _metrics(rows)), f"strategy_{strategy}", f"deltas, {title}"))
         out.append(_pair_table(rows, pairs))
         if len(comparisons) <= MAX_DETAIL_ROWS:
             out.append(f"<details><summary>every delta of this strategy ({len(rows)} comparisons)</summary>"
@@ -152,7 +154,7 @@ def families_section(comparisons: Sequence | None, summaries: Sequence | None, f
     return "\n".join(out)
 
 
-def home_transfer_section(records: Sequence[MetricRecord], models: Sequence[str], flags, figs: Figures,
+def home_transfer_section(records: Sequence[Record], models: Sequence[str], flags, figs: Figures,
                           yours: set[str] | None = None) -> str:
     from clika.report.heatmaps import home_transfer_overview, home_transfer_tasks
 

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from html import escape
 
 LEFT = ' class="l"'
-VERDICTS = ("supported", "partly supported", "not supported", "not testable")
+VERDICTS = ("supported", "partly supported", "not supported", "not testable", "inconclusive",
+            "at chance", "weak", "high", "not measured")  # the last four: a conductivity run's verdict
 INTRO = ("Which testable claims of Gao et al. (2024) the data supports. Each claim has a verdict, the rule that "
          "decides it, and the evidence it rests on: pooled means with 95% bootstrap intervals. findings.md of the "
          "<code>clika compare</code> folder holds the same findings.")

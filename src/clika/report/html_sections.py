@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from clika.formatting import DASH, format_record
+from clika.formatting import DASH, format_record, format_value
 from clika.items import lang_order_key
-from clika.metrics.catalog import all_metrics, label, metrics_of
-from clika.metrics.records import MetricRecord
+from clika.metrics.catalog import all_metrics, headline_per_language, label, metrics_of
+from clika.metrics.records import Record
+from clika.metrics.registry import PER_LANGUAGE
 from clika.report.flags import KINDS, FlagIndex
 from clika.report.html_parts import (
     Figures,
@@ -25,6 +26,7 @@ from clika.report.leaderboard import (
     RANK_KEY,
     LeaderboardRow,
     common_tasks,
+    headline_columns,
 )
 
 PER_METRIC = ("undefined", "interval", "left_out")  # flag kinds about one metric's value (the others: the answers)
@@ -40,30 +42,32 @@ def _model_cell(row: LeaderboardRow) -> str:
 
 def _leaderboard_table(rows: Sequence[LeaderboardRow], task: str) -> str:
     chances = {r.chance for r in rows if r.chance is not None}
-    acc = f"{label('accuracy')} en" + (f" (chance {chances.pop():.2f})" if len(chances) == 1 else "")
-    head = (f'<thead><tr><th>rank</th><th class="l">model</th><th>{escape(acc)}</th><th>{label("ra")}</th>'
-            f'<th>{label("en_co")}</th><th>n</th><th class="l">flags</th></tr></thead>')
+    columns = [c for c in headline_columns() if any(r.value(c.name) is not None for r in rows)]
+    names = [c.label + (f" (chance {min(chances):.2f})" if c.metric == "accuracy" and len(chances) == 1 else "")
+             for c in columns]
+    head = ('<thead><tr><th>rank</th><th class="l">model</th>' + "".join(f"<th>{escape(n)}</th>" for n in names)
+            + '<th>n</th><th class="l">flags</th></tr></thead>')
     body = []
     for r in rows:
         cls = " ".join(c for c in ("yours" if r.source == "yours" else "", "" if r.rank else "unranked") if c)
         rank = f'<td data-v="{r.rank}">{r.rank}</td>' if r.rank else f'<td data-v="" title="{escape(r.note or "")}">{DASH}</td>'
         note = (f' <span class="muted" title="{escape(r.note or "")}">{escape(r.unranked_because)}</span>'
                 if r.unranked_because else "")
-        body.append(f'<tr class="{cls}">{rank}{_model_cell(r)}'
-                    f"{num_cell(r.accuracy_en, r.accuracy_en_ci_low, r.accuracy_en_ci_high)}"
-                    f"{num_cell(r.ra, r.ra_ci_low, r.ra_ci_high)}{num_cell(r.en_co, r.en_co_ci_low, r.en_co_ci_high)}"
+        cells = "".join(num_cell(*(getattr(r.cells.get(c.name), f, None) for f in ("value", "ci_low", "ci_high")))
+                        for c in columns)
+        body.append(f'<tr class="{cls}">{rank}{_model_cell(r)}{cells}'
                     f'<td data-v="{r.n}">{r.n}</td><td class="l">{flag_badges(r.flag_list, of=r.n_cells)}{note}</td></tr>')
     return (f'<table class="leaderboard sortable" data-task="{escape(task)}">{head}<tbody>'
             + "\n".join(body) + "</tbody></table>")
 
 
-def leaderboard_section(board: dict[str, list[LeaderboardRow]], records: Sequence[MetricRecord]) -> str:
+def leaderboard_section(board: dict[str, list[LeaderboardRow]], records: Sequence[Record]) -> str:
     tasks = common_tasks(records)
     intro = [f"<p>{escape(RANK_KEY)}</p>",
-             ("<p>Cells: value <span class=\"ci\">[95% bootstrap interval]</span>; RA and en-CO are the means over "
-             "the non-English languages (the \"avg\" records); n = English items. Click a column header to sort. "
-             "Badges: hover for every flagged cell and its note (all of them are listed under "
-             '<a href="#flags">Flags</a>).</p>')]
+             ("<p>Cells: value <span class=\"ci\">[95% bootstrap interval]</span>; pivot-relative metrics (RA, "
+              "en-CO, RankC) are the means over the non-English languages; XRR (overall row) is the mean over the "
+              "conductivity target languages; n = English items. Click a column header to sort. Badges: hover for "
+              'every flagged cell and its note (all of them are listed under <a href="#flags">Flags</a>).</p>')]
     if OVERALL in board:
         intro.append(f"<p>{escape(OVERALL_RULE.format(tasks=', '.join(tasks)))}</p>")
     panels = [(task, _leaderboard_table(rows, task)) for task, rows in board.items()]
@@ -72,20 +76,22 @@ def leaderboard_section(board: dict[str, list[LeaderboardRow]], records: Sequenc
 
 # ---------------------------------------------------------------- heatmaps
 
-def heatmap_section(records: Sequence[MetricRecord], board: dict[str, list[LeaderboardRow]], flags: FlagIndex,
+def heatmap_section(records: Sequence[Record], board: dict[str, list[LeaderboardRow]], flags: FlagIndex,
                     figs: Figures, yours: set[str] | None) -> str:
     from clika.report.heatmaps import model_lang_heatmap
 
     panels = []
+    shown = {d.name for d in headline_per_language() if d.scope != "lang"}
     for task, rows in board.items():
-        if task == OVERALL or not any(r.task == task and r.metric == "ra" for r in records):
+        if task == OVERALL or not any(r.task == task and r.metric in shown for r in records):
             continue
         fig = model_lang_heatmap(records, task, [r.model for r in rows], flags, yours, {r.model: r.rank for r in rows})
-        panels.append((task, figs.img(fig, f"heatmap_{task}", f"RA and en-CO by model and language, {task}")))
+        panels.append((task, figs.img(fig, f"heatmap_{task}", f"headline metrics by model and language, {task}")))
     if not panels:
         return ""
-    text = ("<p>RA and en-CO of every model in every non-English language and their mean (avg), one number per "
-            "cell; rows in the order of the task's leaderboard (#rank). Hatched: a dominant option in that "
+    text = ("<p>The headline pivot-relative metrics (RA, en-CO, and RankC where per-option scores exist) of every "
+            "model in every non-English language and their mean, one number per cell; rows in the order of the "
+            "task's leaderboard (#rank). Hatched: a dominant option in that "
             "language; ‡: a dominant option in English (every en-CO of the row is inflated); † and a dimmed "
             "row: English accuracy is not above chance, so RA compares with a guesser (a guesser in both "
             "languages has RA = 1; on a 2-option task such as x_copa that is 0.50 accuracy). The red line on "
@@ -118,28 +124,34 @@ def definitions_section() -> str:
     rows = "\n".join(
         f'<tr><td class="l"><b>{escape(d.label)}</b></td><td class="l"><code>{escape(d.name)}</code></td>'
         f'<td class="l">{escape(d.level)}</td><td class="l">{escape(d.scope)}</td><td class="l">{escape(d.description)}</td>'
-        f'<td class="l">{escape(d.chance)}</td><td class="l">{escape(DIRECTION.get(d.direction, d.direction))}</td></tr>'
+        f'<td class="l">{escape(d.chance)}</td><td class="l">{escape(DIRECTION.get(d.direction, d.direction))}</td>'
+        f'<td class="l">{"yes" if d.headline else ""}</td><td class="l">{escape(d.paired_test or "")}</td></tr>'
         for d in all_metrics())
     kinds = "\n".join(f'<tr><td class="l">{badge(k, name, text)}</td><td class="l">{escape(text)}</td></tr>'
                       for k, (name, text) in KINDS.items())
     return ('<h2 id="definitions">Metric definitions</h2><p>PF = performance (RA, relative accuracy vs English), '
-            "CT = consistency (en-CO, overlap of correct answers with English), CD = conductivity. Intervals: 95% "
-            "percentile bootstrap over items, resampled jointly across languages.</p>"
+            "CT = consistency (en-CO, overlap of correct answers with English; RankC, ranking consistency), CD = "
+            "conductivity. Intervals: 95% percentile bootstrap over items (facts for CD), resampled jointly across "
+            "languages. Headline: shown in the leaderboard, the tables and the heatmaps; paired test: how "
+            "<code>clika compare</code> tests a difference of two models.</p>"
             '<table id="metric-definitions"><thead><tr><th class="l">metric</th><th class="l">name</th>'
             '<th class="l">level</th><th class="l">scope</th><th class="l">definition</th>'
-            f'<th class="l">chance</th><th class="l">direction</th></tr></thead><tbody>{rows}</tbody></table>'
+            f'<th class="l">chance</th><th class="l">direction</th><th class="l">headline</th>'
+            f'<th class="l">paired test</th></tr></thead><tbody>{rows}</tbody></table>'
             '<h3>Flags</h3><table id="flag-kinds"><tbody>' + kinds + "</tbody></table>")
 
 
 # ---------------------------------------------------------------- per model
 
-def _metrics_table(records: Sequence[MetricRecord], model: str, flags: FlagIndex) -> str:
+def _metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> str:
     """task x lang rows, one column per per-language metric of the registry; flags beside the numbers."""
-    metrics = [d.name for d in metrics_of("lang", "pivot")]
-    cells: dict[tuple[str, str], dict[str, MetricRecord]] = {}
+    metrics = [d.name for d in metrics_of(*PER_LANGUAGE)]
+    cells: dict[tuple[str, str], dict[str, Record]] = {}
     for r in records:
         if r.model == model and r.metric in metrics and r.stratum is None:
-            cells.setdefault((r.task, r.lang), {})[r.metric] = r
+            where = r.lang if r.aggregate is None else ("mean" if r.lang is None else None)
+            if where is not None:
+                cells.setdefault((r.task, where), {})[r.metric] = r
     present = [m for m in metrics if any(m in by for by in cells.values())]
     head = "".join(f"<th>{escape(label(m))}</th>" for m in present)
     out = [(f'<div class="wide"><table class="metrics"><thead><tr><th class="l">task</th><th class="l">lang</th>{head}'
@@ -153,7 +165,7 @@ def _metrics_table(records: Sequence[MetricRecord], model: str, flags: FlagIndex
     return "\n".join(out)
 
 
-def _value_td(r: MetricRecord | None) -> str:
+def _value_td(r: Record | None) -> str:
     """A value [CI], and its note as a tooltip where it says more than "mean over N languages"."""
     if r is None:
         return f"<td>{DASH}</td>"
@@ -164,33 +176,35 @@ def _value_td(r: MetricRecord | None) -> str:
     return f"<td>{escape(format_record(r, ci_spec='.2f'))}{mark}</td>"
 
 
-def _other_table(records: Sequence[MetricRecord], model: str) -> str:
-    """Records of metrics outside the per-language, pairwise and diagnostic tables (e.g. home transfer, XRR)."""
-    skip = {d.name for d in metrics_of("lang", "pivot", "pair", "diagnostic")}
+def _other_table(records: Sequence[Record], model: str) -> str:
+    """Records of metrics outside the per-language, pairwise, diagnostic and CD tables (e.g. home transfer)."""
+    skip = {d.name for d in metrics_of(*PER_LANGUAGE, "pair", "cd", "cd_rate", "run")}
     rows = [r for r in records if r.model == model and r.metric not in skip and not r.metric.startswith("option_share_")
-            and not (r.metric == "home_transfer" and ">" in r.lang)]  # the S>L cells are in the figure
+            and r.metric not in {d.name for d in all_metrics() if d.level == "diagnostic"}
+            and not (r.metric == "home_transfer" and r.aggregate is None)]  # the S>L cells are in the figure
     if not rows:
         return ""
-    body = "".join(f'<tr><td class="l">{escape(r.task)}</td><td class="l">{escape(r.lang)}</td>'
+    body = "".join(f'<tr><td class="l">{escape(r.task)}</td><td class="l">{escape(r.where)}</td>'
                    f'<td class="l">{escape(label(r.metric))}</td><td class="l">{escape(r.stratum or "")}</td>'
                    f"<td>{escape(format_record(r))}</td><td>{r.n}</td><td class=\"l\">{escape(r.note or '')}</td></tr>"
-                   for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang))))
+                   for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang or "~"))))
     return ('<table class="other"><thead><tr><th class="l">task</th><th class="l">lang</th><th class="l">metric</th>'
             '<th class="l">stratum</th><th>value [95% CI]</th><th>n</th><th class="l">note</th></tr></thead>'
             f"<tbody>{body}</tbody></table>")
 
 
-def model_section(records: Sequence[MetricRecord], model: str, flags: FlagIndex, figs: Figures,
+def model_section(records: Sequence[Record], model: str, flags: FlagIndex, figs: Figures,
                   overall: LeaderboardRow | None, yours: bool) -> str:
     from clika.report.figures import accuracy_bars_figure, co_heatmaps_figure
     from clika.report.heatmaps import home_transfer_figure, home_transfer_tasks
 
     mine = [r for r in records if r.model == model]
     summary = f"<b>{escape(model)}</b>" + (" " + badge("yours", "yours", "your model") if yours else "")
-    if overall is not None:
+    if overall is not None and "en_co" in overall.cells:
         rank = f"#{overall.rank}" if overall.rank else "unranked"
+        cell = overall.cells["en_co"]
         summary += (f' <span class="muted">overall {rank}; mean {label("en_co")} '
-                    f'{escape(format_record(overall_record(overall, "en_co")))}</span>')
+                    f'{escape(format_value(cell.value, cell.ci_low, cell.ci_high))}</span>')
     summary += " " + flag_badges(flags.of(model), of=sum(len(flags.langs.get((model, t), ())) for t in
                                                          {r.task for r in mine}))
     body = [figs.img(accuracy_bars_figure(mine, model, flags), f"accuracy_{model}", f"accuracy by language, {model}")]
@@ -204,12 +218,7 @@ def model_section(records: Sequence[MetricRecord], model: str, flags: FlagIndex,
             + "</details>")
 
 
-def overall_record(row: LeaderboardRow, col: str) -> MetricRecord:
-    return MetricRecord(row.model, row.task, "avg", col, getattr(row, col), getattr(row, f"{col}_ci_low", None),
-                        getattr(row, f"{col}_ci_high", None))
-
-
-def models_section(records: Sequence[MetricRecord], models: Sequence[str], flags: FlagIndex, figs: Figures,
+def models_section(records: Sequence[Record], models: Sequence[str], flags: FlagIndex, figs: Figures,
                    board: dict[str, list[LeaderboardRow]], yours: set[str] | None, left_out: int = 0) -> str:
     overall = {r.model: r for r in board.get(OVERALL, [])}
     links = " ".join(f'<a href="#{model_id(m)}">{escape(m)}</a>' for m in models)

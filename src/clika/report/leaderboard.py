@@ -1,28 +1,24 @@
 """The leaderboard: one row per (model, task) and an ``overall`` row per model, as plain data.
 
-Columns (LeaderboardRow, and DIR/leaderboard.csv in this order): model, task, accuracy_en,
-ra, en_co (each with _ci_low/_ci_high), n, rank, flags, plus chance (1/k), source ("yours" /
-"reference" when a reference is mixed in) and note.
+Columns come from the metric registry: every headline metric is a column (``headline_columns``):
+a per-language metric ("lang" scope, e.g. accuracy) by its value in the pivot language
+("accuracy_en"), a pivot-relative one (RA, en-CO, RankC) by its mean over the non-pivot languages,
+and CD's XRR (from `clika conduct` records) by its mean over target languages, in the overall row.
+Each value has _ci_low/_ci_high; then n, rank, flags, chance, source and note (CSV_COLUMNS).
 
-- accuracy_en is the English (pivot) accuracy record; ra and en_co are the "avg" records, i.e.
-  the means over the non-English languages, with their bootstrap intervals.
-- n is the number of English items (summed over the tasks in the overall row).
 - rank (RANK_KEY): within a task, rows are ordered by en-CO (higher first), ties by RA. A row
-  is listed but not ranked when the model is partial on the task (a language the task expects
-  has no predictions: its means are over fewer languages), when en-CO is undefined, when English
-  accuracy is not above chance (its 95% interval reaches 1/k: RA and en-CO then compare a
+  is listed but not ranked when the model is partial on the task, when en-CO is undefined, when
+  English accuracy is not above chance (its 95% interval reaches 1/k: RA and en-CO then compare a
   language with a guesser, and a model that always answers "A" reaches RA = en-CO = 1), when
   English has a dominant option (every en-CO pairs a language with English, so all of them are
-  inflated), or when more than UNPARSEABLE_FLAG of the English answers are unparseable (RA
-  divides by an accuracy that unreadable answers pulled down).
+  inflated), or when more than UNPARSEABLE_FLAG of the English answers are unparseable.
 - overall (OVERALL_RULE): the unweighted mean of the model's task values over every task of the
-  leaderboard, for complete models only (every task, in all its languages:
-  clika.data.coverage); a partial model or variant keeps its task rows and gets an overall row
-  with no value that says what it lacks, so overall values compare like with like and a
-  one-language variant never shrinks everyone's mean. Its intervals are left empty: each task's
-  interval comes from its own resamples of its own items, and the records do not carry the
-  replicates a valid interval of the mean would need. The overall row is ranked by the same key,
-  and only when every one of its task rows is ranked.
+  leaderboard, for complete models only (clika.data.coverage); a partial model keeps its task
+  rows and gets an overall row with no value that says what it lacks. Its interval comes from
+  the resamples the records were computed with (``resamples``: clika.metrics.resamples), averaged
+  resample by resample across tasks (tasks are resampled independently); without them it is
+  left empty and the note says so. XRR's overall value is the mean over the model's targets,
+  with its interval the same way.
 """
 
 from __future__ import annotations
@@ -32,16 +28,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from clika.data.coverage import complete_models
 from clika.items import PIVOT
+from clika.metrics.bootstrap import percentile_ci
+from clika.metrics.catalog import headline
+from clika.metrics.conductivity import TASK as CD_TASK
 from clika.metrics.diagnostics import UNPARSEABLE_FLAG
-from clika.metrics.records import MetricRecord
+from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
 
 OVERALL = "overall"
-VALUE_COLUMNS = ("accuracy_en", "ra", "en_co")
-CSV_COLUMNS = ("model", "task", *(f"{c}{s}" for c in VALUE_COLUMNS for s in ("", "_ci_low", "_ci_high")),
-               "n", "rank", "flags", "chance", "source", "note")
+RANK_BY = ("en_co", "ra")  # the paper's levels: consistency first, then performance
 RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first; ties by RA. Listed but not "
             "ranked: partial rows (a language of the task has no predictions), rows whose English accuracy is not "
             "above chance (95% interval reaching 1/k; RA and en-CO then compare with a guesser, and a model "
@@ -50,24 +49,51 @@ RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first;
             "English answers unparseable and rows with en-CO undefined.")
 OVERALL_RULE = ("Overall: the unweighted mean of the task values over every task here ({tasks}), for complete "
                 "models only (every task in all its languages); a partial model or variant has no overall value "
-                "and no rank. No interval is given (each task's interval comes from its own item resamples, and "
-                "the records do not hold the replicates a valid interval of the mean needs). Ranked only when "
-                "every task row is ranked.")
+                "and no rank. Intervals: the task resamples averaged resample by resample (tasks are resampled "
+                "independently). XRR: the mean over the model's target languages. Ranked only when every task row "
+                "is ranked.")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the CSV column
+    metric: str
+    lang: str | None  # the record's lang (None: the mean over languages or targets)
+    aggregate: str | None
+    label: str
+
+
+def headline_columns(pivot: str = PIVOT) -> list[Column]:
+    """The leaderboard's value columns, from the registry's headline metrics."""
+    out = []
+    for d in headline():
+        if d.scope == "lang":
+            out.append(Column(f"{d.name}_{pivot}", d.name, pivot, None, f"{d.label} {pivot}"))
+        elif d.scope in ("pivot", "items") and d.average:
+            out.append(Column(d.name, d.name, None, "mean", d.label))
+        elif d.scope == "cd":
+            out.append(Column(d.name, d.name, None, "mean over targets", d.label))
+    return out
+
+
+def csv_columns(columns: Sequence[Column]) -> tuple[str, ...]:
+    return ("model", "task", *(f"{c.name}{s}" for c in columns for s in ("", "_ci_low", "_ci_high")),
+            "n", "rank", "flags", "chance", "source", "note")
+
+
+@dataclass
+class Cell:
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    resamples: np.ndarray | None = None
 
 
 @dataclass
 class LeaderboardRow:
     model: str
     task: str
-    accuracy_en: float | None = None
-    accuracy_en_ci_low: float | None = None
-    accuracy_en_ci_high: float | None = None
-    ra: float | None = None
-    ra_ci_low: float | None = None
-    ra_ci_high: float | None = None
-    en_co: float | None = None
-    en_co_ci_low: float | None = None
-    en_co_ci_high: float | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)  # column name -> value
     n: int = 0
     rank: int | None = None
     flags: str = ""
@@ -79,57 +105,65 @@ class LeaderboardRow:
     unranked_because: str = ""
     n_cells: int = 0  # (task, language) cells the flags are counted over
 
-    def csv_row(self) -> list[str]:
-        out = []
-        for col in CSV_COLUMNS:
-            v = getattr(self, col)
-            out.append("" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v)))
-        return out
+    def value(self, column: str) -> float | None:
+        cell = self.cells.get(column)
+        return None if cell is None else cell.value
+
+    def csv_row(self, columns: Sequence[Column]) -> list[str]:
+        def text(v) -> str:
+            return "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
+
+        out = [self.model, self.task]
+        for c in columns:
+            cell = self.cells.get(c.name, Cell())
+            out += [text(cell.value), text(cell.ci_low), text(cell.ci_high)]
+        return out + [text(v) for v in (self.n, self.rank, self.flags, self.chance, self.source, self.note)]
 
 
-def _tasks(records: Sequence[MetricRecord], pivot: str) -> dict[str, list[str]]:
-    """model -> its tasks (those with an accuracy record, in the pivot or, for a partial run without
-    it, in any language), first-seen order."""
+def _tasks(records: Sequence[Record]) -> dict[str, list[str]]:
+    """model -> its PF/CT tasks (those with an accuracy record), first-seen order."""
     out: dict[str, dict[str, None]] = {}
     for r in records:
-        if r.metric == "accuracy" and r.stratum is None and r.lang != "avg":
+        if r.metric == "accuracy" and r.stratum is None and r.aggregate is None:
             out.setdefault(r.model, {})[r.task] = None
     return {m: list(t) for m, t in out.items()}
 
 
-def common_tasks(records: Sequence[MetricRecord], pivot: str = PIVOT, flags: FlagIndex | None = None) -> list[str]:
+def common_tasks(records: Sequence[Record], pivot: str = PIVOT, flags: FlagIndex | None = None) -> list[str]:
     """What the overall rows average over: every task of the records (sorted), when at least one
     model is complete on all of them; else none."""
-    by_model = _tasks(records, pivot)
+    by_model = _tasks(records)
     tasks = sorted({t for ts in by_model.values() for t in ts})
     flags = flags or FlagIndex(records, pivot)
     return tasks if complete_models(by_model, flags.partial, tasks) else []
 
 
-ROW_METRICS = ("accuracy", "ra", "en_co")
-
-
-def _qualifies_row(f: Flag) -> bool:
+def _qualifies_row(f: Flag, shown: set[str]) -> bool:
     """A flag that qualifies a leaderboard number: any answer diagnostic, and undefined values or intervals
     of the metrics the row shows (not, say, of RA (adj.))."""
-    return f.kind not in ("undefined", "interval", "left_out") or f.metric in ROW_METRICS
+    return f.kind not in ("undefined", "interval", "left_out") or f.metric in shown
 
 
-def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str) -> LeaderboardRow:
+def _cell(r: Record | None, resamples: dict | None) -> Cell:
+    if r is None:
+        return Cell()
+    return Cell(r.value, r.ci_low, r.ci_high, (resamples or {}).get(r.key))
+
+
+def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str, columns: list[Column],
+              resamples: dict | None) -> LeaderboardRow:
     row = LeaderboardRow(model, task)
-    for col, (lang, metric) in zip(VALUE_COLUMNS, ((pivot, "accuracy"), ("avg", "ra"), ("avg", "en_co"))):
-        r = index.get((model, task, lang, metric))
-        if r is not None:
-            setattr(row, col, r.value)
-            setattr(row, f"{col}_ci_low", r.ci_low)
-            setattr(row, f"{col}_ci_high", r.ci_high)
-            if metric == "accuracy":
-                row.n, row.chance = r.n, r.chance
-    row.flag_list = [f for f in flags.of(model, task) if _qualifies_row(f)]
+    for c in columns:
+        r = index.get((model, task, c.metric, c.lang, c.aggregate))
+        row.cells[c.name] = _cell(r, resamples)
+        if c.metric == "accuracy" and r is not None:
+            row.n, row.chance = r.n, r.chance
+    shown = {c.metric for c in columns}
+    row.flag_list = [f for f in flags.of(model, task) if _qualifies_row(f, shown)]
     row.flags = flags.summary(model, [task])
     partial = flags.partial_text(model, task)
     reasons = [why for why, bad in ((partial, bool(partial)),
-                                    ("en-CO undefined", row.en_co is None),
+                                    ("en-CO undefined", row.value(RANK_BY[0]) is None),
                                     ("English accuracy not above chance", flags.at_chance(model, task)),
                                     ("dominant option in English", flags.has(model, task, pivot, "dominant")),
                                     (f"more than {UNPARSEABLE_FLAG:.0%} of the English answers unparseable",
@@ -143,10 +177,43 @@ def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str) 
     return row
 
 
-def _mean(values: list[float | None]) -> float | None:
-    if not values or any(v is None for v in values):
-        return None
-    return sum(values) / len(values)
+def mean_cell(cells: list[Cell]) -> Cell:
+    """The mean of several values; its interval from their resamples averaged row by row, when all have them."""
+    if not cells or any(c.value is None for c in cells):
+        return Cell()
+    value = float(np.mean([c.value for c in cells]))
+    boots = [c.resamples for c in cells]
+    if any(b is None for b in boots) or len({len(b) for b in boots}) != 1:
+        return Cell(value)
+    mean = np.mean(np.stack(boots), axis=0)
+    low, high = percentile_ci(mean)
+    ok = np.isfinite(low)
+    return Cell(value, float(low) if ok else None, float(high) if ok else None, mean)
+
+
+def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, tasks: list[str],
+                 columns: list[Column]) -> LeaderboardRow:
+    rows = [r for r in task_rows if r.task in tasks]
+    row = LeaderboardRow(model, OVERALL, n=sum(r.n for r in rows))
+    for c in columns:
+        if c.metric != "xrr":
+            row.cells[c.name] = mean_cell([r.cells.get(c.name, Cell()) for r in rows])
+    shown = {c.metric for c in columns}
+    row.flag_list = [f for t in tasks for f in flags.of(model, t) if _qualifies_row(f, shown)]
+    row.flags = flags.summary(model, tasks)
+    row.rankable = row.value(RANK_BY[0]) is not None and all(r.rankable for r in rows)
+    row.n_cells = sum(r.n_cells for r in rows)
+    with_ci = all(row.cells[c.name].ci_low is not None for c in columns if c.name in row.cells and row.value(c.name))
+    note = f"mean of {len(rows)} task values ({', '.join(tasks)})" + ("" if with_ci else
+                                                                     "; no interval: resamples not available")
+    unranked = sorted(r.task for r in rows if not r.rankable)
+    if unranked:
+        row.unranked_because = f"not ranked (unranked on {', '.join(unranked)})"
+        note += "; " + "; ".join(f"{r.task} {r.unranked_because}" for r in rows if not r.rankable)
+    elif not row.rankable:
+        row.unranked_because = "not ranked: en-CO undefined"
+    row.note = note
+    return row
 
 
 def _partial_overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str,
@@ -164,31 +231,17 @@ def _partial_overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, mode
     return row
 
 
-def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, tasks: list[str]) -> LeaderboardRow:
-    rows = [r for r in task_rows if r.task in tasks]
-    row = LeaderboardRow(model, OVERALL, n=sum(r.n for r in rows))
-    for col in VALUE_COLUMNS:
-        setattr(row, col, _mean([getattr(r, col) for r in rows]))
-    row.flag_list = [f for t in tasks for f in flags.of(model, t) if _qualifies_row(f)]
-    row.flags = flags.summary(model, tasks)
-    row.rankable = row.en_co is not None and all(r.rankable for r in rows)
-    row.n_cells = sum(r.n_cells for r in rows)
-    note = f"mean of {len(rows)} task values ({', '.join(tasks)}); no interval"
-    unranked = sorted(r.task for r in rows if not r.rankable)
-    if unranked:
-        row.unranked_because = f"not ranked (unranked on {', '.join(unranked)})"
-        note += "; " + "; ".join(f"{r.task} {r.unranked_because}" for r in rows if not r.rankable)
-    elif not row.rankable:
-        row.unranked_because = "not ranked: en-CO undefined"
-    row.note = note
-    return row
+def _xrr_cell(records: Sequence[Record], model: str, resamples: dict | None) -> tuple[Cell, list[str]]:
+    """A model's XRR mean over its target languages (overall, not per stratum), and the targets."""
+    xrr = [r for r in records if r.model == model and r.task.startswith(CD_TASK) and r.metric == "xrr"
+           and r.stratum is None and r.lang is not None]
+    return mean_cell([_cell(r, resamples) for r in xrr]), [f"{r.lang_ref or 'en'}->{r.lang}" for r in xrr]
 
 
 def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
-    """Set .rank by RANK_KEY (equal keys share a rank) and return ranked rows first, then the others
-    ordered by en-CO."""
+    """Set .rank by RANK_KEY (equal keys share a rank) and return ranked rows first, then the others."""
     def key(r: LeaderboardRow):
-        return (-(r.en_co if r.en_co is not None else -1.0), -(r.ra if r.ra is not None else -1.0))
+        return tuple(-(v if v is not None else -1.0) for v in (r.value(c) for c in RANK_BY))
 
     ranked = sorted((r for r in rows if r.rankable), key=key)
     previous, rank = None, 0
@@ -202,30 +255,41 @@ def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
     return ranked + rest
 
 
-def build_leaderboard(records: Sequence[MetricRecord], *, yours: set[str] | None = None,
-                      pivot: str = PIVOT, flags: FlagIndex | None = None) -> dict[str, list[LeaderboardRow]]:
-    """{task: ranked rows} for every task, plus {"overall": rows} when the models share a task.
-
-    yours: the user's models when a reference is mixed in (their rows get source "yours", the
-    others "reference"); None marks no row.
-    """
-    index = {(r.model, r.task, r.lang, r.metric): r for r in records if r.stratum is None}
+def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = None, pivot: str = PIVOT,
+                      flags: FlagIndex | None = None, resamples: dict | None = None) -> dict[str, list[LeaderboardRow]]:
+    """{task: ranked rows} for every task, plus {"overall": rows} when the models share a task or have
+    conductivity records. yours: the user's models when a reference is mixed in (their rows get source
+    "yours", the others "reference")."""
+    columns = headline_columns(pivot)
+    index = {(r.model, r.task, r.metric, r.lang, r.aggregate): r for r in records if r.stratum is None}
     flags = flags or FlagIndex(records, pivot)
-    tasks_of = _tasks(records, pivot)
+    tasks_of = _tasks(records)
     by_task: dict[str, list[LeaderboardRow]] = {}
     per_model: dict[str, list[LeaderboardRow]] = {}
     for model, tasks in tasks_of.items():
         for task in tasks:
-            row = _task_row(index, flags, model, task, pivot)
+            row = _task_row(index, flags, model, task, pivot, columns, resamples)
             by_task.setdefault(task, []).append(row)
             per_model.setdefault(model, []).append(row)
     all_tasks = sorted(by_task)
     complete = set(complete_models(tasks_of, flags.partial, all_tasks))
+    cd_models = list(dict.fromkeys(r.model for r in records if r.task.startswith(CD_TASK) and r.metric == "xrr"))
+    overall = []
+    for m in dict.fromkeys([*tasks_of, *cd_models]):
+        if m in complete:
+            row = _overall_row(per_model[m], flags, m, all_tasks, columns)
+        elif m in tasks_of:
+            row = _partial_overall_row(per_model[m], flags, m, all_tasks)
+        else:
+            row = LeaderboardRow(m, OVERALL, note="conductivity only (no PF/CT records)", unranked_because="not ranked")
+        cell, targets = _xrr_cell(records, m, resamples)
+        if targets and any(c.metric == "xrr" for c in columns):
+            row.cells["xrr"] = cell
+            row.note = "; ".join(x for x in (row.note, f"XRR: mean over {', '.join(targets)}") if x)
+        overall.append(row)
     out = {task: rank_rows(by_task[task]) for task in all_tasks}
-    if complete:
-        out = {OVERALL: rank_rows([_overall_row(per_model[m], flags, m, all_tasks) if m in complete
-                                   else _partial_overall_row(per_model[m], flags, m, all_tasks) for m in tasks_of]),
-               **out}
+    if complete or cd_models:
+        out = {OVERALL: rank_rows(overall), **out}
     if yours is not None:
         for rows in out.values():
             for r in rows:
@@ -243,11 +307,12 @@ def leaderboard_rows(board: dict[str, list[LeaderboardRow]]) -> list[Leaderboard
     return sorted(rows, key=lambda r: (rank.get(r.model, len(rank)), tasks.index(r.task)))
 
 
-def write_leaderboard_csv(board: dict[str, list[LeaderboardRow]], path: str | Path) -> Path:
+def write_leaderboard_csv(board: dict[str, list[LeaderboardRow]], path: str | Path, pivot: str = PIVOT) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    columns = headline_columns(pivot)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        writer.writerows(r.csv_row() for r in leaderboard_rows(board))
+        writer.writerow(csv_columns(columns))
+        writer.writerows(r.csv_row(columns) for r in leaderboard_rows(board))
     return path

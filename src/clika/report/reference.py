@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from clika.errors import ConfigError, DataError
-from clika.metrics.records import MetricRecord, read_records
+from clika.metrics.records import Record, read_records
 
 REFERENCES = ("published",)
 SUFFIX = " (published)"  # appended to a reference model whose name is also one of yours
@@ -29,7 +30,7 @@ def reference_files(name: str) -> tuple[Path, Path]:
     return Path(str(folder.joinpath(f"{name}.jsonl"))), Path(str(folder.joinpath(f"{name}.json")))
 
 
-def load_reference(spec: str | Path) -> tuple[list[MetricRecord], dict]:
+def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
     """(records, provenance) of a packaged reference name or of a metrics file."""
     if str(spec) in REFERENCES:
         records_path, meta_path = reference_files(str(spec))
@@ -46,7 +47,7 @@ def load_reference(spec: str | Path) -> tuple[list[MetricRecord], dict]:
     raise ConfigError(f"unknown --reference {str(spec)!r} (use {', '.join(REFERENCES)} or a metrics .jsonl/.csv file)")
 
 
-def with_reference(records: Sequence[MetricRecord], spec: str | Path) -> tuple[list[MetricRecord], set[str], dict]:
+def with_reference(records: Sequence[Record], spec: str | Path) -> tuple[list[Record], set[str], dict]:
     """(your records + the reference's on your tasks, your model names, provenance).
 
     A reference model with the name of one of yours is renamed "<name> (published)", so both stay.
@@ -62,7 +63,7 @@ def with_reference(records: Sequence[MetricRecord], spec: str | Path) -> tuple[l
     renamed = []
     for r in kept:
         if r.model in yours:
-            r = MetricRecord(**{**r.__dict__, "model": r.model + SUFFIX})
+            r = replace(r, model=r.model + SUFFIX)
         renamed.append(r)
     meta = {**meta, "n_models": len({r.model for r in renamed})}
     return list(records) + renamed, yours, meta

@@ -1,11 +1,9 @@
 """Metric records -> report.md (Markdown) and CSV tables.
 
-Markdown: a summary (model x task), then per model the RA and en-CO tables
-(plain and chance-adjusted; languages as columns, "avg" last, each cell
-"value [ci_low, ci_high]"), accuracy per language, and the flags a reader
-must see before trusting a number: a dominant option, unparseable answers,
-undefined values with their reason, items left out of a pair, withheld
-intervals. CSVs hold the same numbers for spreadsheets.
+Markdown: a summary (model x task, the registry's headline columns), then per model one table per
+per-language metric of the registry (languages as columns, the mean last, each cell
+"value [ci_low, ci_high]"), the conductivity results where there are any, and the flags a reader
+must see before trusting a number (from the records' flags). CSVs hold the same numbers.
 """
 
 from __future__ import annotations
@@ -18,13 +16,15 @@ from pathlib import Path
 from clika.errors import DataError
 from clika.items import lang_order_key
 from clika.metrics.catalog import get_metric, metrics_of
-from clika.metrics.diagnostics import UNPARSEABLE_WARN as UNPARSEABLE_FLAG
-from clika.metrics.records import FIELDS, MetricRecord, read_records
+from clika.metrics.records import FIELDS, Record, read_records
+from clika.metrics.registry import PER_LANGUAGE
+
+MEAN = "mean"  # the column of the mean over the non-pivot languages
 
 
 def wide_tables() -> dict[str, str]:
     """One wide table (rows: model x task, columns: languages) per per-language metric of the registry."""
-    return {d.name: f"{d.label}: {d.description}" for d in metrics_of("lang", "pivot")}
+    return {d.name: f"{d.label}: {d.description}" for d in metrics_of(*PER_LANGUAGE)}
 
 
 def pairwise_metrics() -> tuple[str, ...]:
@@ -33,10 +33,15 @@ def pairwise_metrics() -> tuple[str, ...]:
 
 def _is_diagnostic(metric: str) -> bool:
     defn = get_metric(metric)
-    return defn is not None and defn.scope == "diagnostic"
+    return defn is not None and defn.level == "diagnostic"
 
 
-def load_results(path: str | Path) -> list[MetricRecord]:
+def _is_cd(metric: str) -> bool:
+    defn = get_metric(metric)
+    return defn is not None and defn.scope in ("cd", "cd_rate", "run")
+
+
+def load_results(path: str | Path) -> list[Record]:
     """RESULTS: a .jsonl/.csv metrics file, or a folder holding metrics.jsonl (or metrics.csv)."""
     path = Path(path)
     if path.is_dir():
@@ -56,7 +61,7 @@ def _lang_order(langs: Iterable[str]) -> list[str]:
     return sorted(set(langs), key=lang_order_key)
 
 
-def _cell(r: MetricRecord | None) -> str:
+def _cell(r: Record | None) -> str:
     if r is None:
         return ""
     if r.value is None:
@@ -70,30 +75,43 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-class _Index:
-    """Records by (model, task, lang, metric), keeping first-seen model/task order."""
+def _column(r: Record) -> str | None:
+    """The wide-table column of a per-language record: its language, or MEAN for the mean over them."""
+    if r.stratum is not None:
+        return None
+    if r.aggregate == MEAN and r.lang is None:
+        return MEAN
+    return r.lang if r.aggregate is None else None
 
-    def __init__(self, records: Sequence[MetricRecord]):
-        self.records = list(records)
-        self.by_key: dict[tuple[str, str, str, str], MetricRecord] = {}
+
+class _Index:
+    """Per-language records by (model, task, column, metric), keeping first-seen model/task order (PF/CT only)."""
+
+    def __init__(self, records: Sequence[Record]):
+        self.records = [r for r in records if not _is_cd(r.metric)]
+        self.cd = [r for r in records if _is_cd(r.metric)]
+        self.by_key: dict[tuple[str, str, str, str], Record] = {}
         self.models: dict[str, dict[str, None]] = {}  # model -> its tasks (ordered set)
-        self.by_model: dict[str, list[MetricRecord]] = defaultdict(list)
+        self.by_model: dict[str, list[Record]] = defaultdict(list)
         for r in self.records:
-            self.by_key[(r.model, r.task, r.lang, r.metric)] = r
+            column = _column(r)
+            if column is not None:
+                self.by_key.setdefault((r.model, r.task, column, r.metric), r)
             self.models.setdefault(r.model, {})[r.task] = None
             self.by_model[r.model].append(r)
 
-    def get(self, model: str, task: str, lang: str, metric: str) -> MetricRecord | None:
-        return self.by_key.get((model, task, lang, metric))
+    def get(self, model: str, task: str, column: str, metric: str) -> Record | None:
+        return self.by_key.get((model, task, column, metric))
 
     def langs(self, metric: str, model: str | None = None) -> list[str]:
         pool = self.records if model is None else self.by_model[model]
-        return _lang_order(r.lang for r in pool if r.metric == metric)
+        columns = {c for r in pool if r.metric == metric and (c := _column(r)) is not None}
+        return _lang_order(columns - {MEAN}) + ([MEAN] if MEAN in columns else [])
 
 
 # ---------------------------------------------------------------- CSV
 
-def write_csv_tables(records: Sequence[MetricRecord], output_dir: str | Path) -> dict[str, Path]:
+def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[str, Path]:
     """accuracy/ra/en_co/ra_adj/en_co_adj.csv (wide), pairwise.csv, diagnostics.csv, other.csv (long)."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -119,12 +137,14 @@ def write_csv_tables(records: Sequence[MetricRecord], output_dir: str | Path) ->
     groups = {
         "pairwise": [r for r in idx.records if r.metric in pairwise_metrics()],
         "diagnostics": [r for r in idx.records if _is_diagnostic(r.metric)],
-        "other": [r for r in idx.records
-                  if r.metric not in wide_tables() and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)],
+        "conductivity": idx.cd,
+        "other": [r for r in idx.records if (r.metric not in wide_tables() or _column(r) is None)
+                  and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)],
     }
     for name, group in groups.items():
         if group:
-            rows = [[("" if (v := r.to_dict().get(f)) is None else v) for f in FIELDS] for r in group]
+            rows = [[";".join(r.flags) if f == "flags" else ("" if (v := getattr(r, f)) is None else v)
+                     for f in FIELDS] for r in group]
             written[name] = _write_csv(out / f"{name}.csv", list(FIELDS), rows)
     return written
 
@@ -140,25 +160,10 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
 # ---------------------------------------------------------------- Markdown
 
 def _flags(idx: _Index, model: str) -> list[tuple[str, str]]:
-    """(task, text): everything that qualifies a number of this model, one line each."""
-    flags = []
-    for r in idx.by_model[model]:
-        where = f"{r.task}/{r.lang}"
-        text = None
-        if r.metric == "dominant_option_flag" and r.value == 1.0:
-            text = f"**dominant option** {where}: {r.note}"
-        elif r.metric == "unparseable_rate" and r.value is not None and r.value > UNPARSEABLE_FLAG:
-            text = f"**unparseable** {where}: {100 * r.value:.1f}% of answers could not be read (counted wrong)"
-        elif r.metric == "missing_items" and r.value:
-            text = f"**missing items** {where}: {int(r.value)} of {r.n} items have no prediction"
-        elif r.metric in wide_tables() and r.value is None:
-            text = f"**undefined** {r.metric} {where}: {r.note or 'no reason given'}"
-        elif r.metric in wide_tables() and r.note and (r.lang != "avg" or "undefined:" in r.note):
-            # left-out items, partly undefined averages, withheld or partial intervals
-            text = f"note {r.metric} {where}: {r.note}"
-        if text is not None:
-            flags.append((r.task, text))
-    return flags
+    """(task, text): everything that qualifies a number of this model, one line each, from the records' flags."""
+    from clika.report.flags import KINDS, collect_flags
+
+    return [(f.task, f"**{KINDS[f.kind][0]}** {f.task}/{f.lang}: {f.text}") for f in collect_flags(idx.by_model[model])]
 
 
 def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str]:
@@ -174,40 +179,45 @@ def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str
     return lines + [""]
 
 
-def render_markdown(records: Sequence[MetricRecord], title: str = "CLiKA report") -> str:
+def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> str:
+    from clika.report.conductivity import cd_markdown
+    from clika.report.leaderboard import headline_columns
+
     idx = _Index(records)
+    columns = [c for c in headline_columns() if c.metric != "xrr"]
     out = [f"# {title}", "",
-           f"{len(idx.records)} records, {len(idx.models)} model(s). Cells: value [95% bootstrap interval]; "
+           f"{len(records)} records, {len(idx.models)} model(s). Cells: value [95% bootstrap interval]; "
            "n/a = undefined (reason under Flags). RA = accuracy(l) / accuracy(en); "
            "en-CO = |correct in en ∩ correct in l| / |correct in en ∪ correct in l|; "
-           "chance-adjusted variants put random guessing at 0.", "",
-           "## Summary", "", "| model | task | accuracy en | mean RA | mean en-CO | flags |",
-           "|---|---|---:|---:|---:|---:|"]
+           "chance-adjusted variants put random guessing at 0; the mean is over the non-English languages.", "",
+           "## Summary", "", "| model | task | " + " | ".join(c.label for c in columns) + " | flags |",
+           "|---|---|" + "---:|" * (len(columns) + 1)]
     flags_by_model = {model: _flags(idx, model) for model in idx.models}
     for model, tasks in idx.models.items():
         for task in tasks:
             n_flags = sum(1 for flag_task, _ in flags_by_model[model] if flag_task == task)
-            out.append(f"| {_md_escape(model)} | {task} | {_cell(idx.get(model, task, 'en', 'accuracy'))} | "
-                       f"{_cell(idx.get(model, task, 'avg', 'ra'))} | {_cell(idx.get(model, task, 'avg', 'en_co'))} "
-                       f"| {n_flags or ''} |")
+            cells = [_cell(idx.get(model, task, c.lang or MEAN, c.metric)) for c in columns]
+            out.append(f"| {_md_escape(model)} | {task} | " + " | ".join(cells) + f" | {n_flags or ''} |")
     out.append("")
     for model in idx.models:
         out += [f"## {_md_escape(model)}", ""]
         for metric, title in wide_tables().items():
             out += _wide_markdown(idx, model, metric, title)
-        other = [r for r in idx.by_model[model] if r.metric not in wide_tables()
+        other = [r for r in idx.by_model[model] if (r.metric not in wide_tables() or _column(r) is None)
                  and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)]
         if other:
-            out += ["### Other metrics", "", "| task | lang | metric | value | n | note |", "|---|---|---|---:|---:|---|"]
-            out += [f"| {r.task} | {r.lang} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
+            out += ["### Other metrics", "", "| task | where | metric | value | n | note |", "|---|---|---|---:|---:|---|"]
+            out += [f"| {r.task} | {r.where} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
                     for r in other]
             out.append("")
         flags = flags_by_model[model]
         out += ["### Flags", ""] + ([f"- {_md_escape(text)}" for _, text in flags] or ["- none"]) + [""]
+    if idx.cd:
+        out += [cd_markdown(idx.cd)]
     return "\n".join(out)
 
 
-def write_report(records: Sequence[MetricRecord], output_dir: str | Path) -> dict[str, Path]:
+def write_report(records: Sequence[Record], output_dir: str | Path) -> dict[str, Path]:
     """DIR/report.md plus the CSV tables; returns {name: path}."""
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,95 @@
+"""One estimate type for every metric, and the one step from estimates to records.
+
+An ``Estimate`` is a point value with its bootstrap resamples (``samples[0]`` is the point value,
+``samples[1:]`` the resamples, drawn by clika.metrics.bootstrap), its n, its chance level, a note
+and the flags its computation knows of. PF, CT, CD, home transfer and the diagnostics all produce
+Estimates; ``to_records`` turns a batch of them into Records: every interval of the batch in one
+vectorised call, the flags of the interval (withheld, from part of the resamples) added, the
+p-value kept where the metric computed one. The resamples travel further only where an aggregate
+needs them (``keep_resamples``: the leaderboard's mean over tasks, CD's mean over targets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from clika.metrics.bootstrap import percentile_intervals
+from clika.metrics.core import join_notes
+from clika.metrics.flags import interval_flags
+from clika.metrics.records import Record
+
+
+@dataclass
+class Estimate:
+    """A value and its resamples: samples [1 + B] (B may be 0), NaN where undefined."""
+
+    samples: np.ndarray
+    n: int
+    chance: float | None = None
+    note: str | None = None
+    p_value: float | None = None  # the metric's own test, where it defines one (e.g. binomial vs chance)
+    flags: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: float | None, n: int, **kw) -> Estimate:
+        """A value without resamples (a count, a share of answers, a flag)."""
+        return cls(np.array([np.nan if value is None else float(value)]), n, **kw)
+
+    @property
+    def value(self) -> float | None:
+        v = float(self.samples[0])
+        return None if np.isnan(v) else v
+
+
+@dataclass
+class Keyed:
+    """An Estimate and where it belongs (the identity fields of its Record)."""
+
+    metric: str
+    estimate: Estimate
+    lang: str | None = None
+    lang_ref: str | None = None
+    aggregate: str | None = None
+    stratum: str | None = None
+
+    @property
+    def samples(self) -> np.ndarray:
+        return self.estimate.samples
+
+
+def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None) -> list[Record]:
+    """Records of the estimates, every interval computed in one call. ``resamples``, when given, collects
+    the resamples of each record (by record key) for aggregates that need them later."""
+    if not keyed:
+        return []
+    width = max(len(k.samples) for k in keyed)
+    table = np.full((width, len(keyed)), np.nan)
+    for j, k in enumerate(keyed):
+        if len(k.samples) == width:
+            table[:, j] = k.samples
+        else:
+            table[0, j] = k.samples[0]
+    intervals = percentile_intervals(table[1:]) if width > 1 else None
+    records = []
+    for j, k in enumerate(keyed):
+        e, value = k.estimate, k.estimate.value
+        low = high = None
+        note = e.note
+        resampled = intervals is not None and len(k.samples) == width
+        if value is not None and resampled:
+            if not np.isnan(intervals.low[j]):
+                low, high = float(intervals.low[j]), float(intervals.high[j])
+            note = join_notes(note, intervals.note(j))
+        partial = resampled and intervals.n_undefined[j] > 0
+        flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
+        record = Record(model=model, task=task, metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
+                        aggregate=k.aggregate, stratum=k.stratum, value=value, ci_low=low, ci_high=high,
+                        p_value=e.p_value if value is not None else None, n=e.n, chance=e.chance, flags=flags,
+                        note=note if value is not None else (note or "undefined"))
+        records.append(record)
+        if resamples is not None and resampled:
+            resamples[record.key] = k.samples[1:].astype(np.float32)
+    return records
