@@ -47,6 +47,7 @@ def write_run(root: Path, model: str, target: str, l_right: int, ctrl_right: int
     (run_dir / "predictions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     (run_dir / "predictions.jsonl.complete.json").write_text("{}", encoding="utf-8")
     outcomes = outcomes_from_rows(split, rows, N_CONTINENTS)
+    (run_dir / "outcomes.json").write_text(json.dumps(outcomes.to_dict()), encoding="utf-8")  # as conduct writes it
     return run_records(ConductOptions(targets=(target,), output=root, n_boot=400), model, split, outcomes, 6, True, 0)
 
 

@@ -90,7 +90,8 @@ def test_leaderboard_has_ranks_intervals_and_flag_badges(report):
     assert escape(lazy.note.split(": chosen")[0]) in lazy_row  # the note, in the badge's tooltip
     strong = next(r for r in board["x_geo"] if r.model == "strong")
     strong_row = next(tr for tr in geo.split("<tr")[1:] if 'href="#model-strong"' in tr)
-    assert f"[{strong.en_co_ci_low:.2f}, {strong.en_co_ci_high:.2f}]" in strong_row
+    cell = strong.cells["en_co"]
+    assert f"[{cell.ci_low:.2f}, {cell.ci_high:.2f}]" in strong_row
 
 
 def test_flags_section_lists_every_flagged_cell(report):
@@ -132,6 +133,30 @@ def test_a_newly_registered_metric_appears_in_every_output(tmp_path):
     finally:
         unregister_metric("toy_half_acc")
     assert all(d.name != "toy_half_acc" for d in all_metrics())
+
+
+def test_a_new_headline_metric_appears_in_compare_the_leaderboard_the_heatmaps_and_the_html(tmp_path):
+    """One registered definition, nothing else touched: records, compare, leaderboard, heatmaps, HTML."""
+    register_metric(MetricDef("toy_half_ra", "toy½RA", "PF", "pivot", "half of RA (a test metric)", "0.5 for guessers",
+                              fn=lambda c: c.p2 / c.p1 / 2, average=True, order=25, headline=True,
+                              paired_test="bootstrap", chance_value=lambda k: 0.5))
+    try:
+        records, result = _inputs()
+        toy = [r for r in records if r.metric == "toy_half_ra"]
+        ra = {(r.model, r.task, r.lang, r.aggregate): r.value for r in records if r.metric == "ra"}
+        assert toy and all(r.value == pytest.approx(ra[(r.model, r.task, r.lang, r.aggregate)] / 2) for r in toy
+                           if r.value is not None)
+        assert {c.metric for c in result.comparisons} >= {"toy_half_ra", "ra", "en_co", "accuracy"}
+        board = build_leaderboard(records)
+        assert all("toy_half_ra" in row.cells for rows in board.values() for row in rows if row.task != "overall")
+        fig = model_lang_heatmap(records, "x_geo", sorted({r.model for r in records}), FlagIndex(records))
+        assert "toy½RA" in [ax.get_title() for ax in fig.axes]
+        html = write_html_report(records, tmp_path / "rep", comparisons=result.comparisons).read_text(encoding="utf-8")
+        assert "<th>toy½RA</th>" in _table(html, '<table class="leaderboard sortable"')
+        assert "<b>toy½RA</b>" in _table(html, '<table id="metric-definitions"')
+        assert "toy_half_ra" in (tmp_path / "rep" / "leaderboard.csv").read_text(encoding="utf-8").splitlines()[0]
+    finally:
+        unregister_metric("toy_half_ra")
 
 
 def test_family_view_has_deltas_with_significance(report, tmp_path):
@@ -199,7 +224,7 @@ def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
 
 def test_home_transfer_and_collapsed_model_sections(report):
     path, records, _, html = report
-    assert any(r.metric == "home_transfer" and r.lang == "en>zh" for r in records)
+    assert any(r.metric == "home_transfer" and (r.lang_ref, r.lang) == ("en", "zh") for r in records)
     assert (path.parent / "figures" / "home_transfer_strong.png").is_file()
     section = html[html.index('id="home-transfer"'):html.index('id="flags"')]
     assert "not XRR" in section and "proxy for the conductivity of naturally acquired knowledge" in section
@@ -217,7 +242,7 @@ def test_heatmap_figure_labels_numbers_flags_and_chance():
     ticks = ra_ax.get_xticklabels() + ra_ax.get_yticklabels() + co_ax.get_xticklabels()
     assert min(t.get_fontsize() for t in ticks) * DPI / 72 >= 10 and TICK_PT >= 10
     langs = [t.get_text() for t in ra_ax.get_xticklabels()]
-    assert langs == ["zh", "fr", "avg"]
+    assert langs == ["zh", "fr", "mean"]
     for ax in (ra_ax, co_ax):  # a number (or a dash) in every cell
         assert len([t for t in ax.texts if t.get_text()]) == len(models) * len(langs)
     dominant = [(m, lang) for m in models for lang in langs if flags.has(m, "x_copa", lang, "dominant")]

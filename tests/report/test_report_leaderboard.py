@@ -6,8 +6,10 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clika.errors import ConfigError, DataError
@@ -16,10 +18,12 @@ from clika.metrics.records import write_records
 from clika.predictions import Prediction
 from clika.report.flags import FlagIndex
 from clika.report.leaderboard import (
-    CSV_COLUMNS,
     OVERALL,
+    Cell,
     LeaderboardRow,
     build_leaderboard,
+    csv_columns,
+    headline_columns,
     rank_rows,
     write_leaderboard_csv,
 )
@@ -29,6 +33,7 @@ from clika.report.reference import (
     reference_files,
     with_reference,
 )
+from tests.record_keys import where
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
 N = 24
@@ -53,30 +58,51 @@ def synth(models=("strong", "weak", "lazy"), tasks=(("x_geo", 4), ("x_copa", 2))
 
 
 @pytest.fixture(scope="module")
-def records():
-    return compute_metrics(synth(), n_boot=100)
+def resamples():
+    return {}
+
+
+@pytest.fixture(scope="module")
+def records(resamples):
+    return compute_metrics(synth(), n_boot=100, resamples=resamples)
 
 
 def _rec(records, model, task, lang, metric):
-    return next(r for r in records if (r.model, r.task, r.lang, r.metric) == (model, task, lang, metric))
+    return next(r for r in records if (r.model, r.task, where(r), r.metric) == (model, task, lang, metric))
 
 
-def test_task_rows_hold_the_records_and_the_overall_row_is_the_mean(records):
-    board = build_leaderboard(records)
+def test_columns_come_from_the_registry():
+    assert [c.name for c in headline_columns()] == ["accuracy_en", "ra", "en_co", "rankc", "xrr"]
+    assert csv_columns(headline_columns())[:5] == ("model", "task", "accuracy_en", "accuracy_en_ci_low",
+                                                   "accuracy_en_ci_high")
+
+
+def test_task_rows_hold_the_records_and_the_overall_row_is_the_mean(records, resamples):
+    board = build_leaderboard(records, resamples=resamples)
     assert list(board) == [OVERALL, "x_copa", "x_geo"]
     for task in ("x_copa", "x_geo"):
         for row in board[task]:
-            acc, ra, co = (_rec(records, row.model, task, lang, m) for lang, m in
-                           (("en", "accuracy"), ("avg", "ra"), ("avg", "en_co")))
-            assert (row.accuracy_en, row.accuracy_en_ci_low, row.accuracy_en_ci_high) == (acc.value, acc.ci_low, acc.ci_high)
-            assert (row.ra, row.ra_ci_low, row.en_co, row.en_co_ci_high) == (ra.value, ra.ci_low, co.value, co.ci_high)
+            for col, lang, m in (("accuracy_en", "en", "accuracy"), ("ra", "avg", "ra"), ("en_co", "avg", "en_co")):
+                rec = _rec(records, row.model, task, lang, m)
+                cell = row.cells[col]
+                assert (cell.value, cell.ci_low, cell.ci_high) == (rec.value, rec.ci_low, rec.ci_high)
+            acc = _rec(records, row.model, task, "en", "accuracy")
             assert row.n == acc.n and row.chance == acc.chance
+            assert row.value("rankc") is None  # generate-style predictions carry no per-option scores
     for row in board[OVERALL]:
         tasks = [next(r for r in board[t] if r.model == row.model) for t in ("x_copa", "x_geo")]
         for col in ("accuracy_en", "ra", "en_co"):
-            assert getattr(row, col) == pytest.approx(sum(getattr(t, col) for t in tasks) / 2)
-            assert getattr(row, f"{col}_ci_low") is None and getattr(row, f"{col}_ci_high") is None
-        assert row.n == sum(t.n for t in tasks) and "no interval" in row.note
+            if row.value(col) is None:
+                continue
+            assert row.value(col) == pytest.approx(sum(t.value(col) for t in tasks) / 2)
+            # the interval of the mean: the two tasks' resamples averaged resample by resample
+            both = (tasks[0].cells[col].resamples + tasks[1].cells[col].resamples) / 2
+            assert (row.cells[col].ci_low, row.cells[col].ci_high) == pytest.approx(
+                tuple(np.nanpercentile(both, [2.5, 97.5])), abs=1e-6)
+        assert row.n == sum(t.n for t in tasks)
+    without = build_leaderboard(records)  # no resamples: the mean has no interval and says so
+    assert all(r.cells["en_co"].ci_low is None and "no interval" in r.note for r in without[OVERALL]
+               if r.value("en_co") is not None)
 
 
 def test_rank_key_and_the_unranked(records):
@@ -84,15 +110,17 @@ def test_rank_key_and_the_unranked(records):
     for task, rows in board.items():
         ranked = [r for r in rows if r.rank is not None]
         assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
-        assert [r.en_co for r in ranked] == sorted((r.en_co for r in ranked), reverse=True)
+        assert [r.value("en_co") for r in ranked] == sorted((r.value("en_co") for r in ranked), reverse=True)
         lazy = next(r for r in rows if r.model == "lazy")
         assert lazy.rank is None and lazy in rows[len(ranked):]  # unranked rows come after the ranked ones
         if task != OVERALL:
             assert "English accuracy not above chance" in lazy.note and "dominant option in English" in lazy.note
             assert lazy.flags.startswith("dominant option in 3/3 languages") and "English at chance" in lazy.flags
     # ties on en-CO are broken by RA, equal keys share a rank
-    rows = [LeaderboardRow("a", "t", ra=0.5, en_co=0.7, rankable=True), LeaderboardRow("b", "t", ra=0.9, en_co=0.7, rankable=True),
-            LeaderboardRow("c", "t", ra=0.9, en_co=0.7, rankable=True), LeaderboardRow("d", "t", ra=1.0, en_co=0.9)]
+    def row(name, ra, en_co, rankable=True):
+        return LeaderboardRow(name, "t", {"ra": Cell(ra), "en_co": Cell(en_co)}, rankable=rankable)
+
+    rows = [row("a", 0.5, 0.7), row("b", 0.9, 0.7), row("c", 0.9, 0.7), row("d", 1.0, 0.9, False)]
     assert [(r.model, r.rank) for r in rank_rows(rows)] == [("b", 1), ("c", 1), ("a", 3), ("d", None)]
 
 
@@ -112,12 +140,12 @@ def test_csv_round_trips(records, tmp_path):
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
         rows = list(reader)
-    assert tuple(reader.fieldnames) == CSV_COLUMNS
+    assert tuple(reader.fieldnames) == csv_columns(headline_columns())
     assert len(rows) == sum(len(v) for v in board.values())
     strong = next(r for r in board["x_geo"] if r.model == "strong")
     got = next(r for r in rows if (r["model"], r["task"]) == ("strong", "x_geo"))
-    assert float(got["en_co"]) == pytest.approx(strong.en_co, rel=1e-5)
-    assert float(got["ra_ci_low"]) == pytest.approx(strong.ra_ci_low, rel=1e-5)
+    assert float(got["en_co"]) == pytest.approx(strong.value("en_co"), rel=1e-5)
+    assert float(got["ra_ci_low"]) == pytest.approx(strong.cells["ra"].ci_low, rel=1e-5)
     assert got["rank"] == str(strong.rank) and got["source"] == ""
 
 
@@ -132,12 +160,12 @@ def test_packaged_reference_has_provenance_and_what_the_report_needs():
     assert {r.metric for r in records} == set(meta["metrics"])
     acc = [r for r in records if r.metric == "accuracy"]
     assert all(r.chance is not None and r.ci_low is not None and r.n > 0 for r in acc)
-    assert {r.lang for r in records if r.metric == "ra"} >= {"avg", "zh"}
+    assert {where(r) for r in records if r.metric == "ra"} >= {"avg", "zh"}
 
 
 def test_with_reference_marks_yours_and_renames_a_clash(records):
     mine = [r for r in records if r.model == "strong"]
-    clash = [type(r)(**{**r.__dict__, "model": "llama2_7b"}) for r in mine]
+    clash = [replace(r, model="llama2_7b") for r in mine]
     merged, yours, meta = with_reference(mine + clash, "published")
     assert yours == {"strong", "llama2_7b"} and meta["commit"].startswith("51059fe")
     models = {r.model for r in merged}
@@ -147,7 +175,7 @@ def test_with_reference_marks_yours_and_renames_a_clash(records):
     assert {r.source for r in board["x_geo"]} == {"yours", "reference"}
     assert [r.model for r in board["x_geo"] if r.source == "yours"] and len(board["x_geo"]) == 42
     with pytest.raises(DataError, match="no task in common"):
-        with_reference([type(r)(**{**r.__dict__, "task": "mini_factual"}) for r in mine], "published")
+        with_reference([replace(r, task="mini_factual") for r in mine], "published")
     with pytest.raises(ConfigError, match="unknown --reference"):
         with_reference(mine, "nonsense")
 

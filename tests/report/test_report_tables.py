@@ -45,7 +45,7 @@ def test_markdown_has_tables_flags_and_reasons():
     assert len(ra_rows) >= 2
     # lazy: dominant option flagged in both languages; ra_adj undefined (en at chance)
     assert "**dominant option** x_geo/en: answers 'A' on 100% of items" in md
-    assert "**undefined** ra_adj x_geo/zh: accuracy in en (25.0%) is at or below chance (1/4)" in md
+    assert "**undefined** x_geo/zh: RA (adj.): accuracy in en (25.0%) is at or below chance (1/4)" in md
     assert "| n/a |" in md
 
 
@@ -58,7 +58,7 @@ def test_csv_tables_hold_the_record_values(tmp_path):
     good_ra = next(r for r in recs if (r.model, r.lang, r.metric) == ("good", "zh", "ra"))
     assert float(rows[("good", "x_geo")]["zh"]) == pytest.approx(good_ra.value)
     assert float(rows[("good", "x_geo")]["zh_ci_low"]) == pytest.approx(good_ra.ci_low, rel=1e-5)
-    assert float(rows[("good", "x_geo")]["avg"]) == pytest.approx(good_ra.value)
+    assert float(rows[("good", "x_geo")]["mean"]) == pytest.approx(good_ra.value)
     with (tmp_path / "diagnostics.csv").open(newline="") as fh:
         flags = [r for r in csv.DictReader(fh) if r["metric"] == "dominant_option_flag" and r["value"] == "1.0"]
     assert {(r["model"], r["lang"]) for r in flags} == {("lazy", "en"), ("lazy", "zh")}

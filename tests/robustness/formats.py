@@ -1,7 +1,7 @@
 """Every input format clika reads, as (record generator with oracle, where the file goes, how it is loaded).
 
 A record generator draws one valid record together with the object a correct
-loader must produce from it (an Item, a Prediction, a MetricRecord). The
+loader must produce from it (an Item, a Prediction, a Record). The
 ``rules`` say which JSON types each required field accepts, so fuzzing.mutate
 can make a record that is definitely invalid.
 """
@@ -16,7 +16,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from clika.items import LANGS, LETTERS, Item
-from clika.metrics.records import MetricRecord
+from clika.metrics.flags import flags_from_note
+from clika.metrics.records import Record
 from clika.predictions import Prediction
 from clika.tasks import builtin_registry
 from tests.robustness.fuzzing import TEXT, with_extra_fields
@@ -209,7 +210,8 @@ PRED_CLIKA = Format("predictions-clika", clika_pred_record,
 
 # -- metric records read by `clika report` ----------------------------------------------
 
-def metric_record(draw: Any, index: int) -> tuple[dict[str, Any], MetricRecord]:
+def metric_record(draw: Any, index: int) -> tuple[dict[str, Any], Record]:
+    """A record of the layout before lang_ref / aggregate / flags: read through the migration."""
     value = draw(st.one_of(st.none(), st.floats(-2, 2, allow_nan=False), st.integers(0, 3)))
     lo = None if value is None else value - 0.25
     n, metric = draw(st.integers(0, 1000)), draw(st.sampled_from(["ra", "en_co", "accuracy"]))
@@ -218,8 +220,9 @@ def metric_record(draw: Any, index: int) -> tuple[dict[str, Any], MetricRecord]:
     note = draw(st.one_of(st.none(), TEXT))
     if note is not None:
         rec["note"] = note
-    expected = MetricRecord(MODEL, "x_geo", LANGS[index % 10], metric, None if value is None else float(value),
-                            lo, None, n, note)
+    expected = Record(model=MODEL, task="x_geo", metric=metric, lang=LANGS[index % 10],
+                      lang_ref="en" if metric in ("ra", "en_co") else None, value=None if value is None else float(value),
+                      ci_low=lo, n=n, note=note, flags=tuple(flags_from_note(rec)))
     return with_extra_fields(draw, rec), expected
 
 
