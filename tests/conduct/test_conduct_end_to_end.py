@@ -178,6 +178,18 @@ def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir,
         assert last[metric] == pytest.approx(final[metric].value), metric  # the last check is the evaluation
     # a curve shows XRR at every check, even before the gate held
     assert all(c["value"] is not None for c in curve if c["metric"] == "acc_l_type1")
+    # CD in the shared results: `clika report` on the conduct folder: records, leaderboard, report.md, HTML
+    from clika import api
+
+    written = api.report(api.ReportOptions([opts.output], tmp_path / "rep", html=True))
+    md = written["report"].read_text(encoding="utf-8")
+    assert "## Conductivity (CD)" in md and "positive control" in md
+    board = (tmp_path / "rep" / "leaderboard.csv").read_text(encoding="utf-8").splitlines()
+    header, row = board[0].split(","), next(x.split(",") for x in board[1:] if ",overall," in x)
+    xrr = float(row[header.index("xrr")])
+    assert xrr == pytest.approx(final["xrr"].value) and row[header.index("xrr_ci_low")] != ""
+    html = written["html"].read_text(encoding="utf-8")
+    assert 'id="cd"' in html and "learning curves" in html and 'class="verdict v-' in html
 
 
 def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
