@@ -121,7 +121,7 @@ def read_predictions_checked(source: str | Path, layout: str, *, models=None, ta
 def _langs_of(source, layout, models, tasks) -> set[str]:
     """The languages a source has (for checking --langs): the cheap way for the upstream layout."""
     from clika.data.predictions_io import read_predictions
-    from clika.data.upstream import is_upstream_root, task_lang_dirs, upstream_tasks
+    from clika.data.upstream_items import is_upstream_root, task_lang_dirs, upstream_tasks
 
     root = Path(source)
     if layout == "clika-repo" and is_upstream_root(root):
@@ -136,10 +136,10 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     progress, if given, is called as progress(phase, done, total) with phase "read" or
     "compute"; writing is quick. Writes .jsonl or .csv when options.output is given.
     """
+    from clika.choice import check_mode
     from clika.metrics.compute import compute_metrics
     from clika.metrics.records import write_records, write_resamples
-    from clika.output_paths import check_output_file
-    from clika.scoring import check_mode
+    from clika.paths import check_output_file
 
     o = options
     if o.n_boot < 0:
@@ -227,13 +227,13 @@ def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), t
 
 def compare(options: CompareOptions) -> CompareResult:
     """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
+    from clika.analysis.families import load_families
     from clika.analysis.pipeline import analyse, write_outputs
-    from clika.analysis.registry import load_registry
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     o = options
     out = check_writable_dir(o.output)
-    registry = load_registry(Path(o.registry) if o.registry else None)
+    registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     if not o.results_dirs and not o.predictions and o.conduct_dirs:
         return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
@@ -290,14 +290,14 @@ class FindingsResult:
 
 def findings(options: FindingsOptions) -> FindingsResult:
     """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
+    from clika.analysis.families import load_families
     from clika.analysis.findings import findings_markdown
     from clika.analysis.pipeline import analyse, findings_header
-    from clika.analysis.registry import load_registry
-    from clika.output_paths import check_output_file
+    from clika.paths import check_output_file
 
     o = options
     out = check_output_file(o.output, (".md",))
-    registry = load_registry(Path(o.registry) if o.registry else None)
+    registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     if o.predictions is None:
         if not o.conduct_dirs:
@@ -355,7 +355,7 @@ def report(options: ReportOptions) -> dict[str, Path]:
     """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
     `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
     from clika.metrics.records import read_resamples, resamples_path
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
     from clika.report.tables import load_results, write_report
@@ -401,7 +401,7 @@ def report(options: ReportOptions) -> dict[str, Path]:
 def validate(source: str | Path, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
              include_paths: Sequence[str | Path] = ()):
     """Every problem of an item source (and, in an upstream folder, of its fictional set)."""
-    from clika.data.upstream import is_upstream_root
+    from clika.data.upstream_items import is_upstream_root
     from clika.data.validate import validate_source
     from clika.tasks import load_registry
 
@@ -409,7 +409,7 @@ def validate(source: str | Path, tasks: Sequence[str] | None = None, langs: Sequ
     report = validate_source(source, tasks, langs, registry=registry)
     path = Path(str(source))
     if str(source) not in ("builtin",) and not str(source).startswith("hf:") and is_upstream_root(path, registry):
-        from clika.fictional.upstream import validate_fictional
+        from clika.fictional.upstream_set import validate_fictional
 
         if (path / "fictional").is_dir() and not tasks:
             report.problems.extend(validate_fictional(path))
@@ -467,7 +467,7 @@ def generate_fictional(output: str | Path, *, n_facts: int | None = None, seed: 
     train_<lang>.jsonl / test_<lang>.jsonl: what a run teaches and asks): `clika fictional generate`."""
     from clika.fictional.generator import generate
     from clika.items import LANGS, check_langs
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     out = check_writable_dir(output)
     chosen = check_langs(["en", source, *(langs or LANGS)], LANGS) or list(LANGS)

@@ -15,19 +15,19 @@ result. Nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from clika.choice import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 from clika.errors import ConfigError
 from clika.executors import WorkUnit
 from clika.items import PIVOT, Item, check_langs
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import Record
+from clika.paths import safe_dirname
 from clika.predictions import Prediction
-from clika.scoring import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 
 CHUNK_BATCHES = 4  # a chunk (one store transaction) holds this many batches by default
 EXECUTORS = ("local", "ray")
@@ -109,14 +109,6 @@ class EvaluateResult:
         from clika.metrics.frame import records_frame
 
         return records_frame(self.records)
-
-
-def safe_dirname(name: str) -> str:
-    """A model name as one folder name that cannot climb out of its parent
-    ("org/model" -> "org__model"; "..", separators and odd characters go)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._@-]+", "_", name.replace("/", "__").replace("\\", "__"))
-    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
-    return cleaned[:120] or "model"
 
 
 def display_name(model: str, args: dict[str, Any]) -> str:
@@ -304,9 +296,9 @@ def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str,
                    records: list[Record]) -> list[Path]:
     """The run in lm-evaluation-harness's layout (clika.data.lmeval_export): results_<date>.json, and
     with --log-samples the samples files, from the same predictions and accuracy records."""
+    from clika.choice import GENERATE_MAX_NEW_TOKENS
     from clika.data.lmeval_export import LmEvalRun, write_lm_eval
     from clika.prompts import PromptBuilder
-    from clika.scoring import GENERATE_MAX_NEW_TOKENS
     from clika.store import scrub_secrets
 
     units = set(_group(items))
@@ -324,7 +316,7 @@ def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str,
 
 def check_output_dir(out: Path) -> None:
     """Fail before a model is loaded, not after everything is scored, when results cannot be written."""
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     check_writable_dir(out, "--output")
 
