@@ -39,8 +39,8 @@ def test_limit_keeps_the_same_ids_in_every_language():
     for task in ("mini_basic", "mini_factual"):
         ids = {lang: [i.item_id for i in some if i.task == task and i.lang == lang] for lang in ("en", "zh", "ar")}
         assert ids["en"] == ids["zh"] == ids["ar"] == [i.item_id for i in items if i.task == task and i.lang == "en"][:5]
-    with pytest.raises(ConfigError):
-        select_items(items, 0)
+    with pytest.raises(ConfigError, match="--limit must be >= 1, got 0"):
+        RunOptions(limit=0).check()
 
 
 def test_plan_skips_what_the_store_has_and_collect_reads_back(tmp_path: Path):

@@ -46,6 +46,7 @@ class RunOptions:
     chunk_size: items per store transaction (default batch_size * 4).
     executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a
         local one); either way only this process writes the store.
+    ``check()`` holds every check that needs no data or model (evaluate calls it first).
     """
 
     model: str = "hf"
@@ -68,6 +69,17 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     log_samples: bool = False  # also write lm-eval's samples_<task>_<lang>_<date>.jsonl (lm-eval's --log_samples)
+
+    def check(self) -> None:
+        check_mode(self.mode, self.extract)
+        if self.batch_size < 1 or (self.chunk_size is not None and self.chunk_size < 1) or self.n_boot < 0:
+            raise ConfigError("--batch-size and --chunk-size must be >= 1, --n-boot >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be >= 1, got {self.limit}")
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"unknown --executor {self.executor!r} (choose {' or '.join(EXECUTORS)})")
+        if self.ray_address is not None and self.executor != "ray":
+            raise ConfigError("--ray-address needs --executor ray")
 
 
 @dataclass(frozen=True)
@@ -127,12 +139,10 @@ def display_name(model: str, args: dict[str, Any]) -> str:
 
 
 def select_items(items: list[Item], limit: int | None) -> list[Item]:
-    """The first ``limit`` items of each task, the same item ids in every language
-    (ids taken in the pivot language's order, so CT metrics stay paired)."""
+    """The first ``limit`` items of each task (limit >= 1: RunOptions.check), the same item ids in
+    every language (ids taken in the pivot language's order, so CT metrics stay paired)."""
     if limit is None:
         return items
-    if limit < 1:
-        raise ConfigError(f"--limit must be >= 1, got {limit}")
     keep: dict[str, set[str]] = {}
     for task in dict.fromkeys(i.task for i in items):
         task_items = [i for i in items if i.task == task]
@@ -146,17 +156,6 @@ def _group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
     for item in items:
         groups.setdefault((item.task, item.lang), []).append(item)
     return groups
-
-
-def check_options(opts: RunOptions) -> None:
-    """Everything that can be checked before data or a model is loaded."""
-    check_mode(opts.mode, opts.extract)
-    if opts.batch_size < 1 or (opts.chunk_size is not None and opts.chunk_size < 1) or opts.n_boot < 0:
-        raise ConfigError("--batch-size and --chunk-size must be >= 1, --n-boot >= 0")
-    if opts.executor not in EXECUTORS:
-        raise ConfigError(f"unknown --executor {opts.executor!r} (choose {' or '.join(EXECUTORS)})")
-    if opts.ray_address is not None and opts.executor != "ray":
-        raise ConfigError("--ray-address needs --executor ray")
 
 
 def template_for(task: str, opts: RunOptions, tasks) -> str:
@@ -248,7 +247,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     from clika.store import ResultsStore
     from clika.tasks import load_registry
 
-    check_options(opts)
+    opts.check()
     tasks = load_registry(opts.include_paths)
     args = parse_model_args(opts.model_args)
     name = display_name(opts.model, args)
