@@ -341,7 +341,7 @@ def run(args) -> int:
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from clika.data.upstream import is_upstream_root
+    from clika.data.upstream_items import is_upstream_root
     from clika.errors import ConfigError
 
     hf_logging.disable_progress_bar()

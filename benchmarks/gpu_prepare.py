@@ -60,8 +60,8 @@ def workload(root: Path, tokenizer, targets: list[str] | None = None) -> dict:
     new tokens it lets the answers have (max_answer_tokens)."""
     from clika.conduct.evaluate import max_answer_tokens
     from clika.conduct.train import preset
-    from clika.data.upstream import load_upstream
-    from clika.fictional.upstream import load, target_languages
+    from clika.data.upstream_items import load_upstream
+    from clika.fictional.upstream_set import load, target_languages
     from clika.prompts import build_requests
 
     items = load_upstream(root)
@@ -101,8 +101,8 @@ def prepare(dest: Path, data: Path, tokenizer_path: Path, targets: list[str] | N
     """Write the item file, the tokenizer and workload.json into ``dest``; returns their paths."""
     from transformers import AutoTokenizer
 
-    from clika.data.jsonl import write_jsonl
-    from clika.data.upstream import load_upstream
+    from clika.data.jsonl_items import write_jsonl
+    from clika.data.upstream_items import load_upstream
 
     dest.mkdir(parents=True, exist_ok=True)
     items = write_jsonl(load_upstream(data, tasks=["x_csqa"], langs=["en"]), dest / ITEM_FILE)

@@ -34,7 +34,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "clika-data"
 
 
 def load_items(data: Path, task: str, lang: str, n: int):
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
 
     return load_upstream(data, [task], [lang])[:n]
 
@@ -133,8 +133,8 @@ def main() -> None:
 
     from clika.backends.embedded import default_model_dir
     from clika.backends.hf import HFBackend
+    from clika.choice import choose
     from clika.prompts import build_requests
-    from clika.scoring import score_items
 
     model_dir = default_model_dir(args.model)
     items = load_items(args.data, "x_geo", "en", args.n)
@@ -147,12 +147,15 @@ def main() -> None:
     print(f"{len(items)} items of x_geo/en, paper prompt, {np.mean(lengths):.1f} tokens/prompt on average; "
           f"batch size {args.batch_size}\n")
 
-    score_items(backend, items[:2], "letter")  # warm-up: first-call allocations
+    def choose_paper(chosen, mode: str, **kwargs):
+        return choose(backend, chosen, build_requests(chosen, "paper", mode), mode, **kwargs)
+
+    choose_paper(items[:2], "letter")  # warm-up: first-call allocations
     timings: dict[str, float] = {}
     preds: dict[str, list] = {}
     def fresh_score(mode: str):
         backend.scorer._prefixes.clear()  # time the prefix encoding too
-        return score_items(backend, items, mode, batch_size=len(items))
+        return choose_paper(items, mode, batch_size=len(items))
 
     for mode in ("letter", "cloze"):
         preds[mode], timings[f"clika {mode}"] = timed(fresh_score, mode)

@@ -29,6 +29,21 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
+def model_inputs(shared_data):
+    """model_inputs(task, lang): the (prompt, gold letter) pairs of upstream's
+    <task>/x_<task>_<langdir>_model_input.jsonl, in item order: the exact prompts of the paper."""
+    from clika.data.lines import read_json_lines
+    from clika.data.upstream_items import task_lang_dirs
+
+    def read(task: str, lang: str) -> list[tuple[str, str]]:
+        folder = task_lang_dirs(shared_data, task)[lang].name
+        path = shared_data / task / f"{task}_{folder}_model_input.jsonl"
+        return [(rec["input"], rec["label"]) for _, rec in read_json_lines(path)]
+
+    return read
+
+
+@pytest.fixture(scope="session")
 def embedded_gemma() -> Path:
     """The embedded Gemma 3 270M in HF format: converted here on first use (about 40 s, once per
     cache), so no test depends on an earlier test having filled the model cache."""

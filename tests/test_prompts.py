@@ -8,7 +8,7 @@ import pytest
 
 from clika.errors import ConfigError
 from clika.items import LANGS, LETTERS, Item
-from clika.prompts import build_generate_prompts, build_requests, chat_frame, request_hash, wrap_chat
+from clika.prompts import build_requests, chat_frame, request_hash, wrap_chat
 from clika.tasks import builtin_registry
 
 UPSTREAM_TASKS = ("x_csqa", "x_copa", "x_geo", "x_name")
@@ -20,7 +20,7 @@ def words(task: str, template: str, lang: str) -> dict:
 
 @pytest.fixture(scope="module")
 def upstream_items(shared_data):
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
 
     groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for item in load_upstream(shared_data):
@@ -28,14 +28,12 @@ def upstream_items(shared_data):
     return groups
 
 
-def test_paper_template_reproduces_every_upstream_prompt_byte_for_byte(shared_data, upstream_items):
-    from clika.data.upstream import load_model_inputs
-
+def test_paper_template_reproduces_every_upstream_prompt_byte_for_byte(upstream_items, model_inputs):
     checked = 0
     for task in UPSTREAM_TASKS:
         for lang in LANGS:
             items = upstream_items[(task, lang)]
-            expected = load_model_inputs(shared_data, task, lang)
+            expected = model_inputs(task, lang)
             assert len(items) == len(expected) > 0, (task, lang)
             requests = build_requests(items, "paper", "letter")
             for item, request, (prompt, gold_letter) in zip(items, requests, expected):
@@ -114,9 +112,10 @@ def test_qa_template_has_no_option_list_and_only_cloze_modes(upstream_items):
         build_requests([item], "qa", "letter")
 
 
-def test_generate_prompts_are_the_full_prompts(upstream_items):
+def test_generate_mode_asks_the_full_prompt(upstream_items):
     items = upstream_items[("x_name", "ru")][:3]
-    assert build_generate_prompts(items, "paper") == [r.prompt for r in build_requests(items, "paper")]
+    generate = [r.prompt for r in build_requests(items, "paper", "generate")]
+    assert generate == [r.prompt for r in build_requests(items, "paper")]
 
 
 def test_request_hash_covers_the_rendered_prompt_continuations_and_mode(upstream_items):

@@ -4,9 +4,15 @@
     result = api.score(api.ScoreOptions("../shared/clika-data", tasks=["x_geo"], output="m.jsonl"))
     result = api.evaluate(api.RunOptions(tasks=["mini_factual"], langs=["en", "de"]))
 
-Every default lives in the options dataclasses below (and clika.runner.RunOptions,
-clika.conduct.run.ConductOptions); the CLI takes its defaults from them. Progress reaches
+Every command is one function here taking one options dataclass: every default lives in the
+options (RunOptions and ConductOptions are re-exported from clika.runner and clika.conduct.run),
+and their ``check()`` holds every check of ranges, choices and conflicting options, called
+first by the function, so library callers get the command line's checks. Progress reaches
 the caller through callbacks, warnings through the results: nothing here prints.
+
+The command line (clika.cli) imports nothing of clika but this module and clika.errors (an
+import-linter contract); the helpers at the end are what its tables use. Heavy libraries
+(torch, transformers, scipy.stats) are imported inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -17,20 +23,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clika import __version__
+from clika.conduct.run import ConductOptions
+from clika.data.predictions_io import LAYOUTS
 from clika.errors import ConfigError, DataError
-from clika.items import PIVOT
+from clika.formatting import format_number, format_record, format_value
+from clika.items import PIVOT, lang_order_key, ordered_langs
 from clika.metrics.bootstrap import N_BOOT
+from clika.metrics.diagnostics import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
 from clika.runner import EvaluateResult, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
 
 RECORD_SUFFIXES = (".jsonl", ".csv")
-LAYOUTS = ("clika-repo", "lm-eval", "clika")
 
 __all__ = [
-    "CompareOptions", "CompareResult", "EvaluateResult", "FindingsOptions", "ReportOptions", "RunEvent",
-    "RunOptions", "ScoreOptions", "ScoreResult", "compare", "evaluate", "findings", "load_results", "report",
-    "score", "validate",
+    "CompareOptions", "CompareResult", "ConductOptions", "ConductResult", "EvaluateResult", "FetchOptions",
+    "FindingsOptions", "GenerateOptions", "ReportOptions", "RunEvent", "RunOptions", "ScoreOptions", "ScoreResult",
+    "ShowOptions", "ValidateOptions", "__version__", "compare", "conduct", "data_location_message", "evaluate",
+    "fetch", "fetch_plan", "findings", "generate_fictional", "load_results", "report", "score", "show", "validate",
+    # what the command line's tables use
+    "PIVOT", "UNPARSEABLE_FLAG", "flag_index", "format_number", "format_record", "format_value", "item_counts",
+    "lang_order_key", "metric_label", "ordered_langs", "read_coverage",
 ]
 
 
@@ -70,6 +84,13 @@ class ScoreOptions:
     exclude: Sequence[str] = ()  # globs of files to leave out (path relative to source, or name)
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
+    def check(self) -> None:
+        from clika.choice import check_mode
+
+        check_n_boot(self.n_boot)
+        check_mode("generate", self.extract)
+        check_layout(self.layout)
+
 
 @dataclass
 class ScoreResult:
@@ -97,6 +118,11 @@ def check_layout(layout: str) -> None:
         raise ConfigError(f"unknown --layout {layout!r} (choose {', '.join(LAYOUTS)})")
 
 
+def check_n_boot(n_boot: int) -> None:
+    if n_boot < 0:
+        raise ConfigError(f"--n-boot must be >= 0, got {n_boot}")
+
+
 def read_predictions_checked(source: str | Path, layout: str, *, models=None, tasks=None, langs=None,
                              extract: str = "first-char", pivot: str = PIVOT, exclude: Sequence[str] = (),
                              trust_labels: bool = False):
@@ -121,7 +147,7 @@ def read_predictions_checked(source: str | Path, layout: str, *, models=None, ta
 def _langs_of(source, layout, models, tasks) -> set[str]:
     """The languages a source has (for checking --langs): the cheap way for the upstream layout."""
     from clika.data.predictions_io import read_predictions
-    from clika.data.upstream import is_upstream_root, task_lang_dirs, upstream_tasks
+    from clika.data.upstream_items import is_upstream_root, task_lang_dirs, upstream_tasks
 
     root = Path(source)
     if layout == "clika-repo" and is_upstream_root(root):
@@ -138,13 +164,10 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     """
     from clika.metrics.compute import compute_metrics
     from clika.metrics.records import write_records, write_resamples
-    from clika.output_paths import check_output_file
-    from clika.scoring import check_mode
+    from clika.paths import check_output_file
 
     o = options
-    if o.n_boot < 0:
-        raise ConfigError(f"--n-boot must be >= 0, got {o.n_boot}")
-    check_mode("generate", o.extract)
+    o.check()
     out_path = check_output_file(o.output, RECORD_SUFFIXES) if o.output is not None else None
     timings: dict[str, float] = {}
 
@@ -197,6 +220,12 @@ class CompareOptions:
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
+    def check(self) -> None:
+        if not self.results_dirs and not self.predictions and not self.conduct_dirs:
+            raise ConfigError("nothing to compare: give RESULTS_DIR folders, --predictions DIR or --conduct DIR")
+        check_layout(self.layout)
+        check_n_boot(self.n_boot)
+
 
 @dataclass
 class CompareResult:
@@ -213,8 +242,6 @@ def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), t
     from clika.data.coverage import Coverage
 
     sources = [(d, "clika") for d in results_dirs] + ([(predictions, layout)] if predictions else [])
-    if not sources:
-        raise ConfigError("nothing to compare: give RESULTS_DIR folders, --predictions DIR or --conduct DIR")
     preds, warnings, coverages = [], [], []
     for source, source_layout in sources:
         got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs, exclude=exclude,
@@ -227,13 +254,14 @@ def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), t
 
 def compare(options: CompareOptions) -> CompareResult:
     """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
+    from clika.analysis.families import load_families
     from clika.analysis.pipeline import analyse, write_outputs
-    from clika.analysis.registry import load_registry
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     o = options
+    o.check()
     out = check_writable_dir(o.output)
-    registry = load_registry(Path(o.registry) if o.registry else None)
+    registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     if not o.results_dirs and not o.predictions and o.conduct_dirs:
         return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
@@ -279,6 +307,12 @@ class FindingsOptions:
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
+    def check(self) -> None:
+        if self.predictions is None and not self.conduct_dirs:
+            raise ConfigError("nothing to test: give --predictions DIR (PF/CT claims) and/or --conduct DIR (CD)")
+        check_layout(self.layout)
+        check_n_boot(self.n_boot)
+
 
 @dataclass
 class FindingsResult:
@@ -290,18 +324,17 @@ class FindingsResult:
 
 def findings(options: FindingsOptions) -> FindingsResult:
     """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
+    from clika.analysis.families import load_families
     from clika.analysis.findings import findings_markdown
     from clika.analysis.pipeline import analyse, findings_header
-    from clika.analysis.registry import load_registry
-    from clika.output_paths import check_output_file
+    from clika.paths import check_output_file
 
     o = options
+    o.check()
     out = check_output_file(o.output, (".md",))
-    registry = load_registry(Path(o.registry) if o.registry else None)
+    registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
     if o.predictions is None:
-        if not o.conduct_dirs:
-            raise ConfigError("nothing to test: give --predictions DIR (PF/CT claims) and/or --conduct DIR (CD)")
         from clika.analysis.conductivity import cd_findings_markdown
 
         notes = "".join(f"- {n}\n" for n in cd_notes)
@@ -355,7 +388,7 @@ def report(options: ReportOptions) -> dict[str, Path]:
     """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
     `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
     from clika.metrics.records import read_resamples, resamples_path
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
     from clika.report.tables import load_results, write_report
@@ -398,61 +431,90 @@ def report(options: ReportOptions) -> dict[str, Path]:
 
 # ---------------------------------------------------------------- data
 
-def validate(source: str | Path, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
-             include_paths: Sequence[str | Path] = ()):
-    """Every problem of an item source (and, in an upstream folder, of its fictional set)."""
-    from clika.data.upstream import is_upstream_root
+@dataclass
+class ShowOptions:
+    """What `clika data show` takes: an item source and the part of it to read.
+
+    source: "builtin", an upstream CLiKA folder, a .jsonl file or folder, or "hf:NAME";
+    None: each task's own dataset. include_paths: folders of task YAML files.
+    """
+
+    source: str | Path | None = None
+    tasks: Sequence[str] | None = None
+    langs: Sequence[str] | None = None
+    include_paths: Sequence[str | Path] = ()
+
+
+@dataclass
+class ValidateOptions(ShowOptions):
+    """What `clika data validate` takes: the same as show, with a source named."""
+
+    def check(self) -> None:
+        if self.source is None:
+            raise ConfigError("validate needs an item source: builtin, a folder, a .jsonl file or hf:NAME")
+
+
+def validate(options: ValidateOptions):
+    """Every problem of an item source (and, in an upstream folder, of its fictional set):
+    a clika.data.validate.ValidationReport (problems: errors and warnings; items)."""
+    from clika.data.upstream_items import is_upstream_root
     from clika.data.validate import validate_source
     from clika.tasks import load_registry
 
-    registry = load_registry(include_paths)
-    report = validate_source(source, tasks, langs, registry=registry)
-    path = Path(str(source))
-    if str(source) not in ("builtin",) and not str(source).startswith("hf:") and is_upstream_root(path, registry):
-        from clika.fictional.upstream import validate_fictional
+    o = options
+    o.check()
+    registry = load_registry(o.include_paths)
+    report = validate_source(o.source, o.tasks, o.langs, registry=registry)
+    path = Path(str(o.source))
+    if str(o.source) not in ("builtin",) and not str(o.source).startswith("hf:") and is_upstream_root(path, registry):
+        from clika.fictional.upstream_set import validate_fictional
 
-        if (path / "fictional").is_dir() and not tasks:
+        if (path / "fictional").is_dir() and not o.tasks:
             report.problems.extend(validate_fictional(path))
     return report
 
 
-# ---------------------------------------------------------------- conductivity
-
-def conduct(options, log: Callable[[str], None] = lambda line: None):
-    """Teach fictional facts and measure XRR (clika.conduct.run.ConductOptions): `clika conduct`.
-    Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.conductivity)."""
-    from clika.conduct.distributed import is_main_process
-    from clika.conduct.run import conduct as _conduct
-    from clika.report.conductivity import cd_markdown, protocol_text
-
-    runs = _conduct(options, log)
-    if is_main_process():
-        records = [r for run in runs for r in run.records]
-        text = "# Conductivity (CD)\n\n" + cd_markdown(records, protocol_text(options)).split("\n", 2)[2]
-        (Path(options.output) / "report.md").write_text(text, encoding="utf-8")
-    return runs
-
-
-def show(source: str | Path | None, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
-         include_paths: Sequence[str | Path] = ()):
-    """The items of a source (None: each task's own dataset): the library side of `clika data show`."""
+def show(options: ShowOptions):
+    """The items of a source: the library side of `clika data show`."""
     from clika.data import load_items
     from clika.tasks import load_registry
 
-    return load_items(source, tasks, langs, registry=load_registry(include_paths))
+    o = options
+    return load_items(o.source, o.tasks, o.langs, registry=load_registry(o.include_paths))
 
 
-def fetch(dest: str | Path | None = None, url: str | None = None, *, predictions: bool = False,
-          only: Sequence[str] | None = None, progress=None, remember: bool = False):
+@dataclass
+class FetchOptions:
+    """What `clika data fetch` takes. dest: default $CLIKA_DATA_DIR, else the remembered --dest, else
+    a data folder in clika's cache; url: a mirror (BASE/<path in the repository> is each file);
+    predictions: also every published prediction file and the model inputs; only: repository paths
+    (a task, a folder or a file) to restrict the fetch to; remember: once the fetch is complete,
+    remember ``dest`` (clika.paths.remember_data_dir) so that later commands find the data there
+    without --data-dir or $CLIKA_DATA_DIR."""
+
+    dest: str | Path | None = None
+    url: str | None = None
+    predictions: bool = False
+    only: Sequence[str] | None = None
+    remember: bool = False
+
+
+def fetch_plan(options: FetchOptions) -> str:
+    """What fetch would download (files and bytes by group; models and variant runs), in one line."""
+    from clika.data.fetch import describe_files, load_manifest
+
+    return describe_files(load_manifest().select(predictions=options.predictions, only=options.only))
+
+
+def fetch(options: FetchOptions, progress=None):
     """Download the CLiKA data, each file checked against the shipped manifest: `clika data fetch`.
-
-    ``remember``: once the fetch is complete, remember ``dest`` (clika.paths.remember_data_dir) so
-    that later commands find the data there without --data-dir or $CLIKA_DATA_DIR."""
+    progress, if given, is called with every clika.data.fetch.FetchEvent."""
     from clika import paths
     from clika.data.fetch import fetch as _fetch
 
-    result = _fetch(Path(dest) if dest else None, url, predictions=predictions, only=only, progress=progress)
-    if remember and dest and result.complete:
+    o = options
+    result = _fetch(Path(o.dest) if o.dest else None, o.url, predictions=o.predictions, only=o.only, progress=progress)
+    if o.remember and o.dest and result.complete:
         try:
             paths.remember_data_dir(result.dest)
         except OSError:
@@ -460,18 +522,110 @@ def fetch(dest: str | Path | None = None, url: str | None = None, *, predictions
     return result
 
 
-def generate_fictional(output: str | Path, *, n_facts: int | None = None, seed: int = 0,
-                       langs: Sequence[str] | None = None, names: str = "compound", n_continents: int | None = None,
-                       name_direction: str = "to-en", source: str = "en"):
+def data_location_message(dest: str | Path) -> str:
+    """After a complete fetch into ``dest``: one line saying whether later commands find it, and why."""
+    from clika.data.fetch import data_location_message as message
+
+    return message(Path(dest))
+
+
+# ---------------------------------------------------------------- conductivity
+
+@dataclass
+class ConductResult:
+    runs: list  # clika.conduct.run.TargetRun: one per model and target (seeds pooled)
+    written: list[Path]  # metrics.jsonl and report.md; none on the other processes of a multi-process run
+
+
+def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: None) -> ConductResult:
+    """Teach fictional facts and measure XRR: `clika conduct` (options.check() comes first).
+    Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.conductivity)."""
+    from clika.conduct.distributed import is_main_process
+    from clika.conduct.run import conduct as _conduct
+    from clika.report.conductivity import cd_markdown, protocol_text
+
+    runs = _conduct(options, log)
+    if not is_main_process():  # under torchrun the other processes train alongside and write nothing
+        return ConductResult(runs, [])
+    out = Path(options.output)
+    records = [r for run in runs for r in run.records]
+    text = "# Conductivity (CD)\n\n" + cd_markdown(records, protocol_text(options)).split("\n", 2)[2]
+    (out / "report.md").write_text(text, encoding="utf-8")
+    return ConductResult(runs, [out / "metrics.jsonl", out / "report.md"])
+
+
+@dataclass
+class GenerateOptions:
+    """What `clika fictional generate` takes. langs: languages besides en (None: all ten); n_facts
+    None: the generator's default (120); name_direction and source: which way names are taught and
+    the language type-1 facts are taught in (the per-target train_<lang>/test_<lang> files)."""
+
+    output: str | Path
+    n_facts: int | None = None
+    seed: int = 0
+    langs: Sequence[str] | None = None
+    names: str = "compound"
+    n_continents: int | None = None
+    name_direction: str = "to-en"
+    source: str = PIVOT
+
+    def set_langs(self) -> tuple[str, ...]:
+        """The set's languages: en, the source and ``langs`` (a ConfigError names an unknown one)."""
+        from clika.items import LANGS, check_langs
+
+        chosen = check_langs(["en", self.source, *(self.langs or LANGS)], LANGS) or list(LANGS)
+        return tuple(dict.fromkeys(chosen))
+
+    def check(self) -> None:
+        """Languages and name direction: checked before a set is generated (the generator checks the rest)."""
+        from clika.fictional.dataset import taught_directions
+
+        self.set_langs()
+        taught_directions(self.name_direction)
+
+
+def generate_fictional(options: GenerateOptions):
     """Generate a fictional-fact set and write it to ``output`` (facts.jsonl..., and per target language
     train_<lang>.jsonl / test_<lang>.jsonl: what a run teaches and asks): `clika fictional generate`."""
     from clika.fictional.generator import generate
-    from clika.items import LANGS, check_langs
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
-    out = check_writable_dir(output)
-    chosen = check_langs(["en", source, *(langs or LANGS)], LANGS) or list(LANGS)
-    kwargs = {} if n_facts is None else {"n_facts": n_facts}
-    fset = generate(langs=tuple(dict.fromkeys(chosen)), seed=seed, names=names, n_continents=n_continents, **kwargs)
-    fset.write(out, name_direction=name_direction, source=source)
+    o = options
+    o.check()
+    out = check_writable_dir(o.output)
+    kwargs = {} if o.n_facts is None else {"n_facts": o.n_facts}
+    fset = generate(langs=o.set_langs(), seed=o.seed, names=o.names, n_continents=o.n_continents, **kwargs)
+    fset.write(out, name_direction=o.name_direction, source=o.source)
     return fset
+
+
+# ---------------------------------------------------------------- what the command line's tables use
+# (with PIVOT, ordered_langs, lang_order_key, format_record, format_value, format_number and
+# UNPARSEABLE_FLAG, imported above)
+
+def metric_label(metric: str) -> str:
+    """A metric's label in tables ("en-CO" for en_co)."""
+    from clika.metrics.catalog import label
+
+    return label(metric)
+
+
+def flag_index(records):
+    """The flags of records, looked up per model, task and language (clika.report.flags.FlagIndex)."""
+    from clika.report.flags import FlagIndex
+
+    return FlagIndex(records)
+
+
+def item_counts(items) -> tuple[list[str], list[str], dict[tuple[str, str], int]]:
+    """(tasks, langs, counts) of items: the rows, columns and cells of the item-count table."""
+    from clika.data.validate import count_table
+
+    return count_table(items)
+
+
+def read_coverage(path: str | Path):
+    """A coverage.json (clika.data.coverage.Coverage: what a read covered), e.g. report's written["coverage"]."""
+    from clika.data.coverage import Coverage
+
+    return Coverage.read(path)

@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 # English is the pivot; order is the paper's.
 LANGS: tuple[str, ...] = ("en", "zh", "ja", "fr", "de", "it", "ru", "pl", "he", "ar")
 PIVOT = "en"
 LETTERS = "ABCDEFGHIJ"
-
-Stream = Literal["basic", "factual", "fictional"]
 
 
 def lang_order_key(lang: str) -> tuple[int, str]:

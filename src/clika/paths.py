@@ -1,24 +1,31 @@
-"""Where clika keeps files of its own: one cache root, and the fetched data inside it.
+"""Paths: where clika keeps files of its own, and the user's output paths, checked before any work.
 
     $CLIKA_CACHE                 cache root (default ~/.cache/clika)
     $CLIKA_DATA_DIR              fetched CLiKA data; when unset, the folder last given to
                                  `clika data fetch --dest` (remembered in <cache root>/data-location.json),
                                  else <cache root>/data
 
-Reading is all this module does, except ``remember_data_dir``, which writes the
-one small file that names a fetched folder. Folders are created by whoever
-writes into them.
+Of clika's own files, ``remember_data_dir`` writes the one small file that names a fetched folder;
+other folders are created by whoever writes into them. Output paths are checked first: a run must
+not compute for an hour and then find that it cannot write its results (`score --output
+/proc/x.jsonl`, a file where a folder should be). Every problem is one ConfigError naming the
+path and the flag.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DataDir", "cache_root", "data_dir", "data_dir_choice", "data_location_file", "remember_data_dir"]
+from clika.errors import ConfigError
+
+__all__ = ["DataDir", "cache_root", "check_output_file", "check_writable_dir", "data_dir", "data_dir_choice",
+           "data_location_file", "remember_data_dir", "safe_dirname"]
 
 LOCATION_FILE = "data-location.json"
 
@@ -86,3 +93,50 @@ def remember_data_dir(path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _probe(folder: Path, flag: str, target: Path) -> None:
+    """Create and delete a file in ``folder``: the only reliable writability test (/proc, ro mounts, quotas)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".clika-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise ConfigError(f"{flag}: cannot write here ({err.strerror or err})", target) from None
+
+
+def check_writable_dir(path: str | Path, flag: str = "--output") -> Path:
+    """``path`` is (or can be made) a writable folder; creates it."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag}: is a file, not a folder", path)
+    _make_writable(path, flag, path)
+    return path
+
+
+def check_output_file(path: str | Path, suffixes: Sequence[str], flag: str = "--output") -> Path:
+    """``path`` has one of ``suffixes`` and its folder is writable (the file itself is written later)."""
+    path = Path(path)
+    if suffixes and path.suffix not in suffixes:
+        raise ConfigError(f"{flag}: must end in {' or '.join(suffixes)}, got {path.name!r}", path)
+    if path.is_dir():
+        raise ConfigError(f"{flag}: is a folder, not a file", path)
+    _make_writable(path.parent if str(path.parent) else Path("."), flag, path)
+    return path
+
+
+def _make_writable(folder: Path, flag: str, shown: Path) -> None:
+    """Create ``folder`` and prove it writable; errors name ``shown`` (what the user passed)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{flag}: cannot create the folder ({err.strerror or err})", shown) from None
+    _probe(folder, flag, shown)
+
+
+def safe_dirname(name: str) -> str:
+    """A model name as one folder name that cannot climb out of its parent
+    ("org/model" -> "org__model"; "..", separators and odd characters go)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._@-]+", "_", name.replace("/", "__").replace("\\", "__"))
+    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
+    return cleaned[:120] or "model"

@@ -150,12 +150,6 @@ def build_requests(items: Sequence[Item], template: str = DEFAULT_TEMPLATE, mode
     return out
 
 
-def build_generate_prompts(items: Sequence[Item], template: str = DEFAULT_TEMPLATE,
-                           tasks: TaskRegistry | None = None) -> list[str]:
-    """Full prompts for generate mode (the paper's way: the model writes the answer)."""
-    return [r.prompt for r in build_requests(items, template, "generate", tasks)]
-
-
 def request_hash(request: ChoiceRequest, mode: str) -> str:
     """Identifies exactly what a model is asked for one item: the rendered prompt, what is
     scored after it and how. The results store keys on it (with the item's content hash)."""

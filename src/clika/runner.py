@@ -15,19 +15,19 @@ result. Nothing here prints.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from clika.choice import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 from clika.errors import ConfigError
 from clika.executors import WorkUnit
 from clika.items import PIVOT, Item, check_langs
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import Record
+from clika.paths import safe_dirname
 from clika.predictions import Prediction
-from clika.scoring import DEFAULT_EXTRACT, DEFAULT_MODE, check_mode, extraction_key
 
 CHUNK_BATCHES = 4  # a chunk (one store transaction) holds this many batches by default
 EXECUTORS = ("local", "ray")
@@ -46,6 +46,7 @@ class RunOptions:
     chunk_size: items per store transaction (default batch_size * 4).
     executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a
         local one); either way only this process writes the store.
+    ``check()`` holds every check that needs no data or model (evaluate calls it first).
     """
 
     model: str = "hf"
@@ -68,6 +69,17 @@ class RunOptions:
     executor: str = "local"
     ray_address: str | None = None
     log_samples: bool = False  # also write lm-eval's samples_<task>_<lang>_<date>.jsonl (lm-eval's --log_samples)
+
+    def check(self) -> None:
+        check_mode(self.mode, self.extract)
+        if self.batch_size < 1 or (self.chunk_size is not None and self.chunk_size < 1) or self.n_boot < 0:
+            raise ConfigError("--batch-size and --chunk-size must be >= 1, --n-boot >= 0")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"--limit must be >= 1, got {self.limit}")
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"unknown --executor {self.executor!r} (choose {' or '.join(EXECUTORS)})")
+        if self.ray_address is not None and self.executor != "ray":
+            raise ConfigError("--ray-address needs --executor ray")
 
 
 @dataclass(frozen=True)
@@ -111,14 +123,6 @@ class EvaluateResult:
         return records_frame(self.records)
 
 
-def safe_dirname(name: str) -> str:
-    """A model name as one folder name that cannot climb out of its parent
-    ("org/model" -> "org__model"; "..", separators and odd characters go)."""
-    cleaned = re.sub(r"[^A-Za-z0-9._@-]+", "_", name.replace("/", "__").replace("\\", "__"))
-    cleaned = re.sub(r"\.{2,}", "_", cleaned).strip("._")
-    return cleaned[:120] or "model"
-
-
 def display_name(model: str, args: dict[str, Any]) -> str:
     """The model's name in results: the served/pretrained name, a local path's folder name,
     or the embedded model's name."""
@@ -135,12 +139,10 @@ def display_name(model: str, args: dict[str, Any]) -> str:
 
 
 def select_items(items: list[Item], limit: int | None) -> list[Item]:
-    """The first ``limit`` items of each task, the same item ids in every language
-    (ids taken in the pivot language's order, so CT metrics stay paired)."""
+    """The first ``limit`` items of each task (limit >= 1: RunOptions.check), the same item ids in
+    every language (ids taken in the pivot language's order, so CT metrics stay paired)."""
     if limit is None:
         return items
-    if limit < 1:
-        raise ConfigError(f"--limit must be >= 1, got {limit}")
     keep: dict[str, set[str]] = {}
     for task in dict.fromkeys(i.task for i in items):
         task_items = [i for i in items if i.task == task]
@@ -154,17 +156,6 @@ def _group(items: list[Item]) -> dict[tuple[str, str], list[Item]]:
     for item in items:
         groups.setdefault((item.task, item.lang), []).append(item)
     return groups
-
-
-def check_options(opts: RunOptions) -> None:
-    """Everything that can be checked before data or a model is loaded."""
-    check_mode(opts.mode, opts.extract)
-    if opts.batch_size < 1 or (opts.chunk_size is not None and opts.chunk_size < 1) or opts.n_boot < 0:
-        raise ConfigError("--batch-size and --chunk-size must be >= 1, --n-boot >= 0")
-    if opts.executor not in EXECUTORS:
-        raise ConfigError(f"unknown --executor {opts.executor!r} (choose {' or '.join(EXECUTORS)})")
-    if opts.ray_address is not None and opts.executor != "ray":
-        raise ConfigError("--ray-address needs --executor ray")
 
 
 def template_for(task: str, opts: RunOptions, tasks) -> str:
@@ -256,7 +247,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     from clika.store import ResultsStore
     from clika.tasks import load_registry
 
-    check_options(opts)
+    opts.check()
     tasks = load_registry(opts.include_paths)
     args = parse_model_args(opts.model_args)
     name = display_name(opts.model, args)
@@ -304,9 +295,9 @@ def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str,
                    records: list[Record]) -> list[Path]:
     """The run in lm-evaluation-harness's layout (clika.data.lmeval_export): results_<date>.json, and
     with --log-samples the samples files, from the same predictions and accuracy records."""
+    from clika.choice import GENERATE_MAX_NEW_TOKENS
     from clika.data.lmeval_export import LmEvalRun, write_lm_eval
     from clika.prompts import PromptBuilder
-    from clika.scoring import GENERATE_MAX_NEW_TOKENS
     from clika.store import scrub_secrets
 
     units = set(_group(items))
@@ -324,7 +315,7 @@ def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str,
 
 def check_output_dir(out: Path) -> None:
     """Fail before a model is loaded, not after everything is scored, when results cannot be written."""
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     check_writable_dir(out, "--output")
 

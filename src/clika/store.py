@@ -243,12 +243,6 @@ class ResultsStore:
         """(model name, fingerprint) of every model with stored predictions."""
         return self._query("SELECT DISTINCT model, model_fingerprint FROM predictions ORDER BY model")
 
-    def export_jsonl(self, path: str | Path, fingerprint: str, **filters: Any) -> Path:
-        """Write one model's stored predictions as clika predictions JSONL."""
-        from clika.data.predictions_io import write_predictions_jsonl
-
-        return Path(write_predictions_jsonl(self.predictions(fingerprint, **filters), path))
-
     # -- runs ------------------------------------------------------------------------
 
     def start_run(self, model: str, fingerprint: str, args: dict[str, Any]) -> str:

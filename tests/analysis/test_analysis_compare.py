@@ -9,7 +9,7 @@ import pytest
 from analysis_synth import block, predictions
 
 from clika.analysis.compare import compare_models, mcnemar_exact, resolve_pairs
-from clika.analysis.registry import load_registry
+from clika.analysis.families import load_families
 from clika.analysis.stats import build_task_stats
 from clika.errors import ConfigError
 
@@ -87,7 +87,7 @@ def test_pairs_from_registry_and_bad_pairs(tmp_path):
     user = tmp_path / "r.yaml"
     user.write_text("models:\n  A: {family: t, base: null, strategy: base}\n"
                     "  B: {family: t, base: A, strategy: instruction_tuning_en}\n", encoding="utf-8")
-    reg = load_registry(user)
+    reg = load_families(user)
     stats, _ = build_task_stats(predictions(CORRECT), n_boot=50)
     assert resolve_pairs(stats, reg, None)[0] == [("A", "B", "instruction_tuning_en")]
     assert resolve_pairs(stats, reg, ["B:A"])[0] == [("B", "A", None)]

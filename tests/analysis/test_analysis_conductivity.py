@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clika.analysis.conductivity import cd_findings, load_runs
-from clika.analysis.registry import load_registry
+from clika.analysis.families import load_families
 from clika.cli import app
 from clika.conduct.evaluate import answer_rows, outcomes_from_rows
 from clika.conduct.run import ConductOptions, run_records
@@ -71,7 +71,7 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
                if (r.model, r.lang, r.stratum) == ("gemma3-270m", "de", None)}
     assert {r.metric: r.value for r in by[("gemma3-270m", "de")].records if r.stratum is None}["xrr"] == \
         written["xrr"].value == pytest.approx(12 / 40)
-    low, gain = cd_findings(runs, load_registry(), n_boot=400)
+    low, gain = cd_findings(runs, load_families(), n_boot=400)
     assert low.verdict == "supported" and "1 weak" in low.summary and "1 at chance" in low.summary
     assert "smollm2-135m -> ru" in low.summary  # the failed gate is named
     (delta,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
@@ -84,14 +84,14 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
 def test_a_control_at_chance_makes_the_low_claim_inconclusive(tmp_path):
     write_folder(tmp_path, [("gemma3-270m", "de", 4, 5)])
     runs, _ = load_runs([tmp_path])
-    (low, _) = cd_findings(runs, load_registry(), n_boot=200)
+    (low, _) = cd_findings(runs, load_families(), n_boot=200)
     assert runs[0].verdict == "inconclusive" and low.verdict == "inconclusive"
 
 
 def test_no_measured_run_makes_the_claims_not_testable(tmp_path):
     write_folder(tmp_path, [("gemma3-270m", "de", 12, 36, {"gate_ok": False})])
     runs, _ = load_runs([tmp_path])
-    assert [f.verdict for f in cd_findings(runs, load_registry(), n_boot=100)] == ["not testable", "not testable"]
+    assert [f.verdict for f in cd_findings(runs, load_families(), n_boot=100)] == ["not testable", "not testable"]
 
 
 def test_compare_and_findings_take_conduct_folders(tmp_path, shared_data):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from analysis_synth import block, predictions
 
+from clika.analysis.families import load_families
 from clika.analysis.findings import findings_markdown
 from clika.analysis.pipeline import analyse, write_outputs
-from clika.analysis.registry import load_registry
 
 REGISTRY = """models:
   base1: {family: t, base: null, strategy: base, pretraining: english_dominant}
@@ -48,7 +48,7 @@ FALSE_WORLD = {
 def registry(tmp_path: Path):
     path = tmp_path / "families.yaml"
     path.write_text(REGISTRY, encoding="utf-8")
-    return load_registry(path)
+    return load_families(path)
 
 
 def _summary(result, strategy, metric, scope):
@@ -95,7 +95,7 @@ def test_claims_not_supported_where_false(registry):
 def test_claims_without_pairs_are_not_testable(tmp_path):
     path = tmp_path / "r.yaml"
     path.write_text("models:\n  base1: {family: t, base: null, strategy: base}\n", encoding="utf-8")
-    result = analyse(_world({"base1": (EN, EN)}), load_registry(path), n_boot=50)
+    result = analyse(_world({"base1": (EN, EN)}), load_families(path), n_boot=50)
     verdicts = {f.key: f.verdict for f in result.findings}
     assert verdicts["continued_pretraining"] == "not testable"
     assert verdicts["instruction_tuning"] == "not testable"

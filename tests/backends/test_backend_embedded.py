@@ -20,7 +20,6 @@ from clika.backends.embedded import (  # noqa: E402
     EMBEDDED_MODELS,
     cache_root,
     default_model_dir,
-    is_cached,
 )
 from clika.errors import ConfigError  # noqa: E402
 
@@ -28,7 +27,6 @@ from clika.errors import ConfigError  # noqa: E402
 def test_cache_root_follows_clika_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("CLIKA_CACHE", str(tmp_path))
     assert cache_root() == tmp_path
-    assert not is_cached("gemma3-270m")
     monkeypatch.delenv("CLIKA_CACHE")
     assert cache_root() == Path.home() / ".cache" / "clika"
 
@@ -101,7 +99,7 @@ def test_the_cached_prefix_covers_the_instruction_in_real_tokenizers(name, share
     from transformers import AutoTokenizer
 
     from clika.backends.hf_prefix import shared_length
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
     from clika.prompts import build_requests
 
     tokenizer = AutoTokenizer.from_pretrained(default_model_dir(name))
@@ -122,14 +120,15 @@ def test_the_cached_prefix_covers_the_instruction_in_real_tokenizers(name, share
 @pytest.mark.slow
 def test_gemma_from_cache_scores_real_items(shared_data, capsys):
     from clika.backends.hf import HFBackend
-    from clika.data.upstream import load_upstream
-    from clika.scoring import score_items
+    from clika.choice import choose
+    from clika.data.upstream_items import load_upstream
+    from clika.prompts import build_requests
 
     started = time.perf_counter()
     backend = HFBackend(str(default_model_dir()))
     loaded = time.perf_counter() - started
     items = load_upstream(shared_data, ["x_geo"], ["en"])[:10]
-    preds = score_items(backend, items, mode="letter")
+    preds = choose(backend, items, build_requests(items, "paper", "letter"), "letter")
     assert all(p.choice in range(4) for p in preds)
     assert all(len(p.scores) == 4 and max(p.scores) <= 0.0 for p in preds)
     correct = sum(p.correct for p in preds)

@@ -37,7 +37,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def mixed_items(shared_data):
     """Real items of every task in Latin, CJK and right-to-left scripts, of varied lengths."""
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
 
     picked = []
     for task in ("x_csqa", "x_copa", "x_geo", "x_name"):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from clika.data.answers import extract_choice, first_char_choice, first_char_choices, smart_choice
+from clika.data.answers import extract_choice, first_char_choice, smart_choice
 from clika.errors import ConfigError
 
 
@@ -28,14 +27,6 @@ from clika.errors import ConfigError
 )
 def test_first_char_rule(res, n, expected):
     assert first_char_choice(res, n) == expected
-
-
-def test_first_char_choices_vectorised_matches_scalar():
-    res = ["B.", " D", "x", None, "", "E", "A"]
-    got = first_char_choices(res, 4)
-    assert got.dtype == np.int8
-    assert got.tolist() == [1, 3, -1, -1, -1, -1, 0]
-    assert got.tolist() == [(-1 if c is None else c) for c in (first_char_choice(r, 4) for r in res)]
 
 
 OPTIONS = ["Red Sea Governorate", "Alexandria Governorate", "Cairo Governorate", "Emirate of Dubai"]

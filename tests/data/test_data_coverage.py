@@ -7,8 +7,7 @@ from pathlib import Path
 
 from clika.data.coverage import Coverage, complete_models, coverage_path, expected_langs_of, partial_cells
 from clika.data.predictions_io import read_predictions, write_predictions_jsonl
-from clika.data.read_result import FileEntry, PredictionReadResult
-from clika.predictions import Prediction
+from clika.predictions import FileEntry, Prediction, PredictionReadResult
 
 
 def _preds(model: str, task: str, langs: str, n: int = 2) -> list[Prediction]:

@@ -40,7 +40,7 @@ from clika.data.fetch import (
     missing_data_message,
     normalize_base_url,
 )
-from clika.data.upstream import is_upstream_root
+from clika.data.upstream_items import is_upstream_root
 from clika.errors import ConfigError, DataError
 from clika.items import LANGS
 

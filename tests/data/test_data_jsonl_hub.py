@@ -9,7 +9,7 @@ import pytest
 
 from clika.data import load_items
 from clika.data.hub import load_hf
-from clika.data.jsonl import load_jsonl, write_jsonl
+from clika.data.jsonl_items import load_jsonl, write_jsonl
 from clika.errors import ConfigError, DataError
 from clika.items import Item
 

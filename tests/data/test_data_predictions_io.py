@@ -9,16 +9,12 @@ from pathlib import Path
 import pytest
 
 from clika.data.answers import first_char_choice
-from clika.data.predictions_io import (
-    list_upstream_models,
-    read_predictions,
-    read_upstream_file,
-    write_predictions_jsonl,
-)
-from clika.data.upstream import load_upstream
+from clika.data.predictions_io import read_predictions, write_predictions_jsonl
+from clika.data.upstream_items import load_upstream
 from clika.errors import ConfigError, DataError
 from clika.items import LANGS
 from clika.predictions import Prediction
+from tests.data.upstream_tree import read_upstream_file
 
 COUNTS = {"x_csqa": 1000, "x_copa": 500, "x_geo": 200, "x_name": 180}
 
@@ -28,8 +24,8 @@ def upstream_predictions(shared_data: Path):
     return read_predictions(shared_data, "clika-repo")
 
 
-def test_forty_upstream_models(shared_data: Path):
-    models = list_upstream_models(shared_data)
+def test_forty_upstream_models(upstream_predictions):
+    models = sorted({p.model for p in upstream_predictions.predictions})
     assert len(models) == 40
     assert {"llama2_7b", "bloomz_7b1_mt", "vicuna_13b_v1.5", "Baichuan2-13B-ChatZH1e-4"} <= set(models)
 
@@ -68,8 +64,8 @@ def test_filters_and_smart_extraction_count_changes(shared_data: Path):
         assert res.extraction_changes[("llama2_7b", "x_copa", lang)] == changed
 
 
-def test_unknown_model_or_task_lists_what_the_predictions_have(shared_data: Path):
-    models = ", ".join(list_upstream_models(shared_data))
+def test_unknown_model_or_task_lists_what_the_predictions_have(shared_data: Path, upstream_predictions):
+    models = ", ".join(sorted({p.model for p in upstream_predictions.predictions}))
     with pytest.raises(ConfigError) as err:
         read_predictions(shared_data, "clika-repo", models=["llama2_7b", "nope"], tasks=["x_copa"])
     assert str(err.value) == f"no model 'nope'; the predictions have: {models}"
@@ -106,7 +102,6 @@ GOOD = '{"id": 0, "res": "B.", "label": "B", "uuid": 0}'
 def test_malformed_upstream_line_skips_the_file_naming_file_and_line(tmp_path: Path, bad, message):
     """In a tree, a file with a malformed line is skipped (its model becomes partial) and the skip
     names the line; the same file named on its own is an error naming file and line."""
-    from clika.data.predictions_io import read_upstream_file
 
     path = _upstream_tree(tmp_path, [GOOD, "", bad])
     res = read_predictions(tmp_path, "clika-repo")
@@ -191,7 +186,7 @@ def test_unknown_layout_and_extractor_are_config_errors(tmp_path: Path):
 
 
 def test_langs_constant_covers_every_upstream_folder(shared_data: Path):
-    from clika.data.upstream import task_lang_dirs
+    from clika.data.upstream_items import task_lang_dirs
 
     for task in COUNTS:
         assert set(task_lang_dirs(shared_data, task)) == set(LANGS)

@@ -11,15 +11,11 @@ from pathlib import Path
 import pytest
 
 from clika.data.answers import first_char_choice
-from clika.data.predictions_io import (
-    PredictionReadResult,
-    list_upstream_models,
-    read_predictions,
-    read_upstream_file,
-    upstream_run_name,
-)
-from clika.data.read_result import PredictionReadResult as ReadResultClass
+from clika.data.predictions_io import read_predictions
+from clika.data.upstream_predictions import upstream_run_name
 from clika.errors import ConfigError, DataError
+from clika.predictions import PredictionReadResult
+from tests.data.upstream_tree import read_upstream_file
 
 MAIN = "_res_bf16_add_simple_example.jsonl"
 NAMING = "not named <model>_res.jsonl or <model>_res_<variant>.jsonl"
@@ -133,7 +129,6 @@ def test_zero_shot_res_file_with_input_is_read_as_the_plain_model(tmp_path: Path
         "llama2_7b": [("x_geo", "en", "0", 1, 1), ("x_geo", "en", "1", 1, 0), ("x_geo", "en", "2", 3, 3)],
     }
     assert [p.raw for p in res.predictions[:1]] == ["B. something"]
-    assert list_upstream_models(tmp_path) == ["chatgpt", "llama2_7b"]
 
 
 def test_variants_are_separate_runs_and_filters_match_names_exactly(tmp_path: Path):
@@ -147,7 +142,6 @@ def test_variants_are_separate_runs_and_filters_match_names_exactly(tmp_path: Pa
         (m, lang): 3 for m in ("llama2_7b", "llama2_7b@visual", "llama2_7b@fixed_en_prompt") for lang in ("en", "de")
     }
     assert [p.choice for p in res.predictions if p.model == "llama2_7b@visual"] == [0] * 6
-    assert list_upstream_models(tmp_path) == ["llama2_7b", "llama2_7b@fixed_en_prompt", "llama2_7b@visual"]
     only_visual = read_predictions(tmp_path, "clika-repo", models=["llama2_7b@visual"])
     assert {p.model for p in only_visual.predictions} == {"llama2_7b@visual"} and len(only_visual.predictions) == 6
     plain = read_predictions(tmp_path, "clika-repo", models=["llama2_7b"], langs=["de"])
@@ -402,8 +396,7 @@ def test_unknown_models_and_tasks_list_what_exists_in_the_lm_eval_layout(tmp_pat
 # --- module structure and the real data ----------------------------------------------
 
 
-def test_read_result_is_shared_without_an_import_cycle():
-    assert PredictionReadResult is ReadResultClass
+def test_the_layout_readers_do_not_import_the_dispatcher():
     code = ("import sys; import clika.data.lmeval_samples; "
             "assert 'clika.data.predictions_io' not in sys.modules, 'lmeval_samples imports predictions_io'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -415,7 +408,7 @@ def test_the_forty_shared_models_are_read_as_before(shared_data: Path):
     assert res.warnings == []
     old_names = sorted(f.name[: -len(MAIN)] for f in (shared_data / "x_geo" / "en").glob("*" + MAIN))
     assert len(old_names) == 40
-    assert sorted({p.model for p in res.predictions}) == old_names == list_upstream_models(shared_data)
+    assert sorted({p.model for p in res.predictions}) == old_names
     per_unit = Counter((p.model, p.lang) for p in res.predictions)
     assert len(per_unit) == 400 and set(per_unit.values()) == {200}
     # item ids are the files' uuids, choices the first-character rule

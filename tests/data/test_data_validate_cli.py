@@ -129,7 +129,7 @@ def test_real_shared_data_has_one_error_and_known_warning_kinds(shared_data: Pat
     assert errors[0].startswith(f"{zh_train}: inconsistent with the tests: ")
     assert "testZH.jsonl" in errors[0] and "remap=True" in errors[0]
 
-    report = api.validate(shared_data)
+    report = api.validate(api.ValidateOptions(shared_data))
     assert [str(p) for p in report.errors] == errors
     kinds = Counter(w.category for w in report.warnings)
     assert set(kinds) == {"duplicate option text", "empty option text", "conflicting fictional name",

@@ -17,7 +17,14 @@ import csv
 import json
 from pathlib import Path
 
-from clika.data.upstream_predictions import UPSTREAM_SUFFIX, upstream_run_name
+from clika.data.lines import read_json_lines
+from clika.data.upstream_items import item_file, parse_item_file
+from clika.data.upstream_predictions import MAIN_VARIANT, predictions_of, upstream_run_name
+from clika.errors import DataError
+from clika.predictions import Prediction
+from clika.tasks import builtin_registry
+
+UPSTREAM_SUFFIX = f"_res_{MAIN_VARIANT}.jsonl"  # the paper's main runs
 
 # A model of the upstream tree that is not in the shared data -> the shared model whose answers stand in.
 STAND_INS = {
@@ -25,6 +32,22 @@ STAND_INS = {
     "llama2_70b": "llama2_13b", "llama2_70b_chat": "llama2_13b_chat", "mistral_7B_instruct_v0.1": "vicuna_13b_v1.5",
 }
 PLAIN_TEXT = "Question: {n}\nThe model answered in prose, not JSON: B. because ...\n"
+
+
+def read_upstream_file(path: Path, model: str, task: str, lang: str, n_options: int) -> list[Prediction]:
+    """One upstream *_res*.jsonl file read strictly: any problem is a DataError naming file and line (the
+    tree reader skips such a file with its reason); the item file of its folder, when there is one,
+    checks the labels and aligns a file without 'uuid'."""
+    path = Path(path)
+    spec = builtin_registry()[task]
+    records = read_json_lines(path)
+    if not records:
+        raise DataError("empty prediction file (no records); remove it or fill it", path)
+    items, item_name = None, f"matching {spec.dataset.file!r}"
+    if any(path.parent.glob(spec.dataset.file or "")):
+        found = item_file(path.parent, spec)
+        items, item_name = parse_item_file(found, spec, lang), found.name
+    return predictions_of(records, path, model, task, lang, n_options, items, item_name, None, False, [])[0]
 
 
 def tree_paths(shared: Path) -> list[str]:

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import make_screenshots  # noqa: E402
 
 from clika import api
+from clika.analysis.families import load_families
 from clika.analysis.pipeline import analyse
-from clika.analysis.registry import load_registry
 from clika.metrics.catalog import all_metrics, label
 from clika.metrics.compute import compute_metrics
 from clika.metrics.records import write_records
@@ -43,7 +43,7 @@ def _inputs():
     }
     pair = predictions(correct, task="x_geo")
     records = compute_metrics(synth(models=("strong", "lazy")) + pair, n_boot=100)
-    return records, analyse(pair, load_registry(), n_boot=100)
+    return records, analyse(pair, load_families(), n_boot=100)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.stats import binomtest
 
-from clika.analysis.registry import FamilyRegistry
+from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import PairSamples, TaskStats, metric_names, paired
 from clika.errors import ConfigError
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clika.analysis.registry import FamilyRegistry
+from clika.analysis.families import FamilyRegistry
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
 from clika.metrics.conductivity import SUBSTANTIAL, FactOutcomes, cd_values, cd_verdict, pool

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from clika.analysis.compare import PairDeltas
-from clika.analysis.registry import FamilyRegistry
+from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import TaskStats
 from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
 from clika.formatting import format_interval, format_number, format_value

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clika.analysis.compare import Comparison, PairDeltas, compare_models, resolve_pairs
+from clika.analysis.families import FamilyRegistry
 from clika.analysis.findings import Finding, compute_findings, findings_markdown, restrict_models
-from clika.analysis.registry import FamilyRegistry
 from clika.analysis.stats import TaskStats, build_task_stats
 from clika.analysis.strategy import StrategySummary, summarise_strategies
 from clika.data.coverage import expected_langs_of, partial_cells

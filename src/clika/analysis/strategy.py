@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from clika.analysis.compare import PairDeltas
-from clika.analysis.registry import FamilyRegistry
+from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import metric_names
 from clika.items import PIVOT
 from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci

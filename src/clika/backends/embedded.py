@@ -87,10 +87,6 @@ def embedded_spec(name: str) -> EmbeddedModel:
     return EMBEDDED_MODELS[name]
 
 
-def is_cached(name: str = DEFAULT_MODEL) -> bool:
-    return (cache_root() / "models" / name / COMPLETE_MARKER).is_file()
-
-
 def default_model_dir(name: str = DEFAULT_MODEL) -> Path:
     """HF-format directory of embedded model ``name``, converting it on first use."""
     spec = embedded_spec(name)

@@ -88,10 +88,6 @@ def register_backend(name: str, factory: BackendFactory, description: str = "") 
     _RUNTIME[name] = BackendInfo(name, factory, description, origin="registered at run time")
 
 
-def unregister_backend(name: str) -> None:
-    _RUNTIME.pop(name, None)
-
-
 def backend_info(name: str) -> BackendInfo:
     info = available_backends().get(name)
     if info is None:

@@ -43,7 +43,7 @@ class AliasGroup(TyperGroup):
 
 def _version(value: bool) -> None:
     if value:
-        from clika import __version__
+        from clika.api import __version__
 
         typer.echo(f"clika {__version__}")
         raise typer.Exit()

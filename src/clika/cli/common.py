@@ -83,16 +83,15 @@ class RunProgress:
 
 def task_table(records, model: str, task: str, template: str | None = None):
     """Languages as rows: n, accuracy, RA and en-CO with their 95% intervals; chance in the title."""
+    from clika import api
     from clika.cli.tables import TextTable
-    from clika.formatting import format_record
-    from clika.items import lang_order_key
 
     wanted = ("accuracy", "ra", "en_co")
     cells: dict[tuple[str, str], object] = {}
     for r in records:
         if r.task == task and r.metric in wanted:
             cells[(r.lang, r.metric)] = r
-    langs = sorted({lang for lang, _ in cells}, key=lang_order_key)
+    langs = sorted({lang for lang, _ in cells}, key=api.lang_order_key)
     chance = next((r.chance for (lang, m), r in cells.items() if m == "accuracy" and r.chance), None)
     chance_text = f"; chance accuracy {chance:.2f}" if chance else ""
     how = f" ({template} prompt)" if template else ""
@@ -101,5 +100,5 @@ def task_table(records, model: str, task: str, template: str | None = None):
     for lang in langs:
         acc = cells.get((lang, "accuracy"))
         n = getattr(acc, "n", None) or getattr(cells.get((lang, "ra")), "n", "")
-        table.rows.append([lang, str(n), *(format_record(cells.get((lang, m))) for m in wanted)])
+        table.rows.append([lang, str(n), *(api.format_record(cells.get((lang, m))) for m in wanted)])
     return table

@@ -93,8 +93,7 @@ def findings_command(
 def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None) -> TextTable:
     """One requested pair: per task, language and metric, both models' values and the delta, with
     95% intervals and p-values (McNemar for accuracy, bootstrap for RA and en-CO)."""
-    from clika.formatting import format_number, format_value
-    from clika.metrics.catalog import label
+    from clika import api
 
     title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, 95% CIs"
     table = TextTable(title, ["task", "lang", "metric", "n", "A", "B", "delta", "p"], align="lllrrrrr",
@@ -104,9 +103,9 @@ def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None) ->
         if (c.model_a, c.model_b) != (model_a, model_b):
             continue
         mark = "*" if c.ci_low is not None and (c.ci_low > 0 or c.ci_high < 0) else ""
-        table.rows.append([c.task, c.lang, label(c.metric), str(c.n),
-                           format_value(c.value_a, c.a_ci_low, c.a_ci_high),
-                           format_value(c.value_b, c.b_ci_low, c.b_ci_high),
-                           format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark,
-                           format_number(c.p_value, ".3g")])
+        table.rows.append([c.task, c.lang, api.metric_label(c.metric), str(c.n),
+                           api.format_value(c.value_a, c.a_ci_low, c.a_ci_high),
+                           api.format_value(c.value_b, c.b_ci_low, c.b_ci_high),
+                           api.format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark,
+                           api.format_number(c.p_value, ".3g")])
     return table

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from clika.conduct.run import ConductOptions
+from clika.api import ConductOptions
 
 D = ConductOptions
 
@@ -78,8 +78,6 @@ def conduct_command(
                           until_gate=until_gate, max_epochs=max_epochs,
                           gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
                           prompt_format=prompt_format, device=device, backend=backend)
-    api.conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
-    from clika.conduct.distributed import is_main_process
-
-    if is_main_process():  # under torchrun the other processes train alongside and write nothing
-        console.print(f"wrote {output / 'metrics.jsonl'} and {output / 'report.md'}", markup=False, highlight=False)
+    result = api.conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
+    if result.written:  # under torchrun the other processes train alongside and write nothing
+        console.print(f"wrote {' and '.join(str(p) for p in result.written)}", markup=False, highlight=False)

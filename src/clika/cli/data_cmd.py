@@ -18,10 +18,10 @@ IncludeOpt = Annotated[list[str] | None, typer.Option("--include-path", help="Fo
 def _print_counts(items, title: str) -> None:
     from rich.console import Console
 
+    from clika import api
     from clika.cli.tables import TextTable, print_table
-    from clika.data.validate import count_table
 
-    tasks, langs, counts = count_table(items)
+    tasks, langs, counts = api.item_counts(items)
     table = TextTable("", ["task", *langs, "total"])
     for task in tasks:
         row = [counts.get((task, lang), 0) for lang in langs]
@@ -44,7 +44,7 @@ def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = No
     from clika import api
     from clika.cli.common import split_list
 
-    report = api.validate(source, split_list(task), split_list(lang), split_list(include_path) or ())
+    report = api.validate(api.ValidateOptions(source, split_list(task), split_list(lang), split_list(include_path) or ()))
     for problem in report.errors:
         typer.echo(str(problem), err=True)
     _print_warnings(report.warnings, all_warnings)
@@ -75,7 +75,7 @@ def show_command(source: Annotated[str | None, typer.Argument(help="builtin, an 
     from clika import api
     from clika.cli.common import split_list
 
-    items = api.show(source, split_list(task), split_list(lang), split_list(include_path) or ())
+    items = api.show(api.ShowOptions(source, split_list(task), split_list(lang), split_list(include_path) or ()))
     label = source if source is not None else "each task's own data"
     _print_counts(items, f"{label}: {len(items)} items")
 
@@ -99,11 +99,10 @@ def fetch_command(
 
     from clika import api
     from clika.cli.common import split_list, stderr
-    from clika.data.fetch import data_location_message, describe_files, load_manifest
 
     console = stderr()
-    only = split_list(task)
-    plan = describe_files(load_manifest().select(predictions=predictions, only=only))
+    opts = api.FetchOptions(dest, url, predictions, split_list(task), remember=True)
+    plan = api.fetch_plan(opts)
     if dry_run:
         typer.echo(f"would fetch {plan}")
         return
@@ -120,10 +119,10 @@ def fetch_command(
             elif event.kind == "download":
                 bar.update(ids["files"], description=event.path or "files")
 
-        result = api.fetch(dest, url, predictions=predictions, only=only, progress=on_event, remember=True)
+        result = api.fetch(opts, progress=on_event)
     console.print(result.summary(), highlight=False)
     if result.complete:
-        console.print(data_location_message(result.dest), highlight=False)
+        console.print(api.data_location_message(result.dest), highlight=False)
     else:
         console.print(f"{result.dest} is not a complete CLiKA data folder (fetch restricted with --task): "
                       f"read it with --data-dir {result.dest}", highlight=False)

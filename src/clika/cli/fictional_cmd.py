@@ -6,18 +6,22 @@ from pathlib import Path
 
 import typer
 
+from clika.api import GenerateOptions
+
+D = GenerateOptions
+
 
 def generate_command(
     output: Path = typer.Option(..., "--output", "-o", help="Folder for facts.jsonl, entities.jsonl, meta.json."),
-    facts: int | None = typer.Option(None, "--facts", help="Number of facts (default 120)."),
-    seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same set."),
+    facts: int | None = typer.Option(D.n_facts, "--facts", help="Number of facts (default 120)."),
+    seed: int = typer.Option(D.seed, "--seed", help="Seed: the same seed gives the same set."),
     langs: list[str] | None = typer.Option(None, "--langs", help="Languages besides en, comma-separated "
                                               "(default: all ten)."),
-    names: str = typer.Option("compound", "--names", help="compound (translated compounds) or transliterated."),
-    continents: int | None = typer.Option(None, "--continents", help="Number of invented continents."),
-    name_direction: str = typer.Option("to-en", "--name-direction", help="Names taught to-en (target -> source "
-                                       "language, the paper's), from-en or both."),
-    source: str = typer.Option("en", "--source", help="The language type-1 facts are taught in."),
+    names: str = typer.Option(D.names, "--names", help="compound (translated compounds) or transliterated."),
+    continents: int | None = typer.Option(D.n_continents, "--continents", help="Number of invented continents."),
+    name_direction: str = typer.Option(D.name_direction, "--name-direction", help="Names taught to-en (target -> "
+                                       "source language, the paper's), from-en or both."),
+    source: str = typer.Option(D.source, "--source", help="The language type-1 facts are taught in."),
 ) -> None:
     """Generate fictional facts: one record per fact and language in DIR/facts.jsonl (fact_id, lang, type,
     subject, answer, question, ...), and per target language DIR/train_<lang>.jsonl (what a run teaches)
@@ -25,8 +29,8 @@ def generate_command(
     from clika import api
     from clika.cli.common import print_warnings, split_list, stderr
 
-    fset = api.generate_fictional(output, n_facts=facts, seed=seed, langs=split_list(langs), names=names,
-                                  n_continents=continents, name_direction=name_direction, source=source)
+    fset = api.generate_fictional(GenerateOptions(output, facts, seed, split_list(langs), names, continents,
+                                                  name_direction, source))
     chosen = fset.langs
     console = stderr()
     print_warnings(console, fset.warnings)

@@ -26,10 +26,9 @@ def report_command(
     diagnostic flags; leaderboard.csv; with --html the report of all three levels."""
     from clika import api
     from clika.cli.common import print_coverage, stderr, stdout
-    from clika.data.coverage import Coverage
 
     written = api.report(ReportOptions(list(results), output, html, comparisons, reference))
-    print_coverage(stderr(), Coverage.read(written["coverage"]), verbose)
+    print_coverage(stderr(), api.read_coverage(written["coverage"]), verbose)
     console = stdout()
     console.print(f"report written to {output}:")
     for name, path in written.items():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from clika.runner import RunOptions
+from clika.api import RunOptions
 
 D = RunOptions  # the library's defaults are the command line's defaults
 

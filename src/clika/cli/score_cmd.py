@@ -6,10 +6,9 @@ from pathlib import Path
 
 import typer
 
-from clika.api import ScoreOptions
+from clika.api import UNPARSEABLE_FLAG, ScoreOptions
 from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
 from clika.cli.tables import FORMAT_HELP, TextTable
-from clika.metrics.diagnostics import UNPARSEABLE_FLAG
 
 D = ScoreOptions
 
@@ -80,18 +79,16 @@ CAPTION = (f"n: English items (of the item file's where fewer were read); unpars
 
 def summary_table(records) -> TextTable:
     """model x task: n, accuracy in en (chance), mean RA, mean en-CO (with intervals), unparseable share, flags."""
-    from clika.formatting import format_record
-    from clika.items import PIVOT, ordered_langs
-    from clika.report.flags import FlagIndex
+    from clika import api
 
-    wanted = {("accuracy", PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co",
-              ("unparseable_rate", PIVOT): "unparseable", ("missing_items", PIVOT): "missing"}
+    wanted = {("accuracy", api.PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co",
+              ("unparseable_rate", api.PIVOT): "unparseable", ("missing_items", api.PIVOT): "missing"}
     rows: dict[tuple[str, str], dict[str, object]] = {}
     for r in records:
         key = wanted.get((r.metric, r.lang))
         if key is not None and r.stratum is None:
             rows.setdefault((r.model, r.task), {})[key] = r
-    flags = FlagIndex(records)
+    flags = api.flag_index(records)
     table = TextTable("CLiKA scores (95% bootstrap intervals)",
                       ["model", "task", "n", "accuracy en", "chance", "mean RA", "mean en-CO", "unparseable en",
                        "flags"], align="llrrrrrrl", caption=CAPTION)
@@ -100,13 +97,13 @@ def summary_table(records) -> TextTable:
         n = str(getattr(acc, "n", 0))
         if missing is not None and missing.value and missing.n:
             n += f"/{missing.n}"  # fewer English items than the task has
-        langs = ordered_langs(flags.langs.get((model, task), ()))
+        langs = api.ordered_langs(flags.langs.get((model, task), ()))
         counts = {"dominant": sum(flags.has(model, task, lang, "dominant") for lang in langs),
                   "unparseable": sum(flags.unparseable_high(model, task, lang) for lang in langs),
                   "missing": sum(flags.has(model, task, lang, "missing") for lang in langs)}
         marks = [flags.partial_text(model, task)] + [f"{k} {c}/{len(langs)} langs" for k, c in counts.items() if c]
-        table.rows.append([model, task, n, format_record(acc), f"{acc.chance:.2f}" if getattr(acc, "chance", None)
-                           else "", format_record(found.get("ra")), format_record(found.get("en_co")),
+        table.rows.append([model, task, n, api.format_record(acc), f"{acc.chance:.2f}" if getattr(acc, "chance", None)
+                           else "", api.format_record(found.get("ra")), api.format_record(found.get("en_co")),
                            f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else "",
                            "; ".join(m for m in marks if m)])
     return table

@@ -44,8 +44,3 @@ def write_curve(run_dir: Path, split: ConductSplit, n_continents: int | None, ga
     return write_json_lines(rows, Path(run_dir) / "curve.jsonl")
 
 
-def read_curve(run_dir: Path) -> list[dict]:
-    path = Path(run_dir) / "curve.jsonl"
-    return [r for _, r in read_json_lines(path)] if path.is_file() else []
-
-

@@ -37,7 +37,7 @@ from clika.conduct.evaluate import fact_strata, outcomes_from_rows, run_tests
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
 from clika.errors import ConfigError
-from clika.fictional.dataset import NAME_DIRECTIONS, ConductSplit, read_split, write_split
+from clika.fictional.dataset import NAME_DIRECTIONS, ConductSplit, write_split
 from clika.items import LANGS, PIVOT
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.conductivity import (
@@ -311,7 +311,7 @@ def _evaluation_backend(opts: ConductOptions, ref: ModelRef, run_dir: Path, meth
 
 
 def run_dir_of(opts: ConductOptions, model: str, target: str, seed: int | None = None) -> Path:
-    from clika.runner import safe_dirname
+    from clika.paths import safe_dirname
 
     pair = Path(opts.output) / safe_dirname(model) / f"{opts.source}-{target}"
     return pair if seed is None else pair / f"seed{seed}"
@@ -404,7 +404,7 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
         for warning in fset.warnings:
             log(f"warning: {warning}")
         return {t: fset.split(t, opts.name_direction, opts.source) for t in opts.targets}, len(fset.continents)
-    from clika.fictional.upstream import load
+    from clika.fictional.upstream_set import load
 
     root = opts.data_dir
     if root is None:
@@ -430,7 +430,7 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
     """Every model on every target and seed from the same base; per-run, pooled and combined records
     (report.md is written by clika.api.conduct: rendering lives in clika.report)."""
     from clika.backends.registry import backend_info
-    from clika.output_paths import check_writable_dir
+    from clika.paths import check_writable_dir
 
     opts.check()
     if is_main_process():
@@ -486,12 +486,6 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
                      sum(r.test_seconds for r in scored), epochs, all(r.stopped_early for r in scored),
                      resumed=sorted({x for r in scored for x in r.resumed}), outcomes=outcomes,
                      evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})), resamples=resamples)
-
-
-def load_run_split(run_dir: Path) -> ConductSplit:
-    """The split a finished run taught and asked (written beside its predictions)."""
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    return read_split(run_dir, manifest["target"])
 
 
 def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]:

@@ -49,8 +49,8 @@ def _load_hf_source(spec: str, tasks: Sequence[str] | None, langs: Sequence[str]
 
 
 def _load_path(path: Path, tasks, langs, on_problem, registry: TaskRegistry) -> list[Item]:
-    from clika.data.jsonl import load_jsonl
-    from clika.data.upstream import is_upstream_root, load_upstream
+    from clika.data.jsonl_items import load_jsonl
+    from clika.data.upstream_items import is_upstream_root, load_upstream
 
     if is_upstream_root(path, registry):
         return load_upstream(path, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
@@ -92,7 +92,7 @@ def _load_own_datasets(tasks: Sequence[str], langs, on_problem, registry: TaskRe
 
 
 def load_upstream_items(root: Path, tasks, langs, on_problem, registry: TaskRegistry) -> list[Item]:
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
 
     return load_upstream(root, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
 

@@ -22,8 +22,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-import numpy as np
-
 from clika.items import LETTERS
 
 # The answer-extraction rules by their command-line names.
@@ -71,15 +69,6 @@ def first_char_choice(res: str | None, n_options: int) -> int | None:
         return None
     idx = _LETTER_INDEX.get(stripped[0])
     return idx if idx is not None and idx < n_options else None
-
-
-def first_char_choices(res: Sequence[str | None], n_options: int) -> np.ndarray:
-    """``first_char_choice`` over a list; -1 marks unparseable. dtype int8."""
-    lookup = {c: i for c, i in _LETTER_INDEX.items() if i < n_options}
-    get = lookup.get
-    return np.fromiter(
-        (get(r.strip()[:1], -1) if r else -1 for r in res), dtype=np.int8, count=len(res)
-    )
 
 
 def _normalise_text(text: str) -> str:

@@ -294,7 +294,7 @@ def _files(n: int) -> str:
 def describe_files(files: Sequence[ManifestFile]) -> str:
     """What a selection of manifest files holds, in one line: files and bytes by group; for the
     prediction files, the models and their variant runs (names as `clika score` reads them)."""
-    from clika.data.predictions_io import upstream_run_name
+    from clika.data.upstream_predictions import upstream_run_name
 
     parts = []
     for group in GROUPS:

@@ -25,25 +25,13 @@ from typing import Any
 from clika.data.answers import EXTRACTORS
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.data.lmeval_samples import read_lm_eval
-from clika.data.read_result import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
-from clika.data.upstream_predictions import (
-    UPSTREAM_SUFFIX,
-    list_upstream_models,
-    read_upstream,
-    read_upstream_file,
-    upstream_run_name,
-)
+from clika.data.upstream_predictions import read_upstream
 from clika.errors import ConfigError, DataError
-from clika.predictions import Prediction
+from clika.predictions import FileEntry, Prediction, PredictionReadResult, ReadFilter, excluded, relative
 
-__all__ = [
-    "LAYOUTS", "EXTRACTORS", "PredictionReadResult", "read_predictions", "list_upstream_models",
-    "upstream_run_name", "read_upstream_file", "prediction_to_record", "write_predictions_jsonl", "UPSTREAM_SUFFIX",
-]
+__all__ = ["LAYOUTS", "read_predictions", "prediction_to_record", "write_predictions_jsonl"]
 
 LAYOUTS = ("clika-repo", "lm-eval", "clika")
-
-_Filter = ReadFilter  # the name this module used before read_result.py existed
 
 
 def read_predictions(

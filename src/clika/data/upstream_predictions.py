@@ -21,7 +21,7 @@ What happens to each file under a task folder (one ``FileEntry`` each in the rea
   another language only when ``langs`` names it);
 - other, quietly: the item file, model-input files and the upstream inputs and scripts
   (NOT_PREDICTIONS);
-- skipped, with its reason (clika.data.read_result.SKIP_REASONS) and the first bad line where
+- skipped, with its reason (clika.predictions.SKIP_REASONS) and the first bad line where
   there is one: not JSON lines (the plain-text ``_res_visual`` dumps), a malformed record, an
   empty file, a name outside the known shapes (file names are case-sensitive; the detail names
   the spelling that would be read), a clika predictions file, a language outside the task's, a
@@ -51,14 +51,12 @@ from typing import Any
 
 from clika.data.answers import smart_choice
 from clika.data.lines import read_json_lines
-from clika.data.read_result import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
-from clika.data.upstream import item_file, parse_item_file, task_lang_dirs, upstream_tasks
+from clika.data.upstream_items import item_file, parse_item_file, task_lang_dirs, upstream_tasks
 from clika.errors import ConfigError, DataError
 from clika.items import LANGS, LETTERS, Item, ordered_langs
-from clika.predictions import Prediction
+from clika.predictions import FileEntry, Prediction, PredictionReadResult, ReadFilter, excluded, relative
 from clika.tasks import TaskSpec
 
-UPSTREAM_SUFFIX = "_res_bf16_add_simple_example.jsonl"  # the paper's main runs
 MAIN_VARIANT = "bf16_add_simple_example"
 # Files of the upstream layout that hold no predictions: model inputs, generation inputs,
 # validation splits, scripts. They are listed as "other", without a warning.
@@ -148,11 +146,6 @@ def _scan(root: Path) -> list[_Entry]:
             lang = lang_of.get(parts[0]) if len(parts) == 2 else None
             entries.append(_Entry(path, relative(path, root), spec, kind, detail, lang))
     return entries
-
-
-def list_upstream_models(root: Path) -> list[str]:
-    """Names of all models (and <model>@<variant> runs) with at least one upstream prediction file."""
-    return sorted({e.detail for e in _scan(Path(root)) if e.kind == "run" and e.lang and e.detail})
 
 
 def _choose(entries: list[_Entry], keep: ReadFilter, exclude: Sequence[str],
@@ -283,24 +276,6 @@ def _apply_smart(preds: list[Prediction], items: list[Item] | None, folder: _Fol
             p = dataclasses.replace(p, choice=choice)
         out.append(p)
     return out, changed
-
-
-def read_upstream_file(path: Path, model: str, task: str, lang: str, n_options: int) -> list[Prediction]:
-    """One upstream *_res*.jsonl file, scored with the first-character rule. Any problem is a DataError
-    (a file named on its own is not skipped); the item file of its folder, when there is one, checks
-    the labels and aligns a file without 'uuid'."""
-    from clika.tasks import builtin_registry
-
-    path = Path(path)
-    spec = builtin_registry()[task]
-    records = read_json_lines(path)
-    if not records:
-        raise DataError("empty prediction file (no records); remove it or fill it", path)
-    items, item_name = None, f"matching {spec.dataset.file!r}"
-    if any(path.parent.glob(spec.dataset.file or "")):
-        found = item_file(path.parent, spec)
-        items, item_name = parse_item_file(found, spec, lang), found.name
-    return predictions_of(records, path, model, task, lang, n_options, items, item_name, None, False, [])[0]
 
 
 def predictions_of(records: list[tuple[int, dict[str, Any]]], path: Path, model: str, task: str, lang: str,

@@ -4,15 +4,15 @@ A WorkUnit is a plain, picklable spec: one (task, lang) of one model, with the i
 score, their already-rendered requests and their store keys. An executor turns units into
 ChunkResults (predictions for a few batches of items) and yields them as they finish; only
 the driver (clika.runner) writes them to the results store. The local executor runs in this
-process; the Ray executor ships the same units to workers. Prompts are rendered once, in the
+process; the Ray executor ships the same units to workers. Both offer fingerprint(), run(units)
+(an iterator of ChunkResults) and close(). Prompts are rendered once, in the
 driver, so what a worker scores is exactly what the store keys on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 from clika.items import Item
 from clika.predictions import Prediction
@@ -62,22 +62,9 @@ class ChunkResult:
     keys: tuple[StoreKey, ...]
 
 
-def score_chunk(backend, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
+def choose_chunk(backend, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
     """What every executor does with a chunk (locally or in a worker)."""
-    from clika.scoring import score_requests
+    from clika.choice import choose
 
-    preds = score_requests(backend, chunk.items, chunk.requests, unit.mode, unit.extract, unit.batch_size)
+    preds = choose(backend, chunk.items, chunk.requests, unit.mode, unit.extract, unit.batch_size)
     return ChunkResult(chunk.task, chunk.lang, tuple(preds), chunk.keys)
-
-
-class Executor(Protocol):
-    def fingerprint(self) -> str:
-        """The fingerprint of the backend that scores (keys the results store)."""
-        ...
-
-    def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
-        """Score every unit; yield each chunk's predictions as soon as it is done."""
-        ...
-
-    def close(self) -> None:
-        ...

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from clika.errors import BackendError, ClikaError, ConfigError
-from clika.executors import Chunk, ChunkResult, WorkUnit, score_chunk
+from clika.executors import Chunk, ChunkResult, WorkUnit, choose_chunk
 
 
 class ScoringWorker:
@@ -51,8 +51,8 @@ class ScoringWorker:
 
         return os.getpid()
 
-    def score(self, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
-        return score_chunk(self.backend, unit, chunk)
+    def choose(self, unit: WorkUnit, chunk: Chunk) -> ChunkResult:
+        return choose_chunk(self.backend, unit, chunk)
 
 
 @dataclass
@@ -149,7 +149,7 @@ class RayExecutor:
                 while queue and failure is None and load[id(worker)] < self.depth:
                     chunk = queue.popleft()
                     chunk.attempts += 1
-                    in_flight[worker.score.remote(chunk.unit, chunk.chunk)] = (worker, chunk)
+                    in_flight[worker.choose.remote(chunk.unit, chunk.chunk)] = (worker, chunk)
                     load[id(worker)] += 1
 
         submit()

@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Literal
 
 import numpy as np
 import yaml
@@ -40,7 +39,6 @@ from clika.fictional.dataset import fold
 from clika.fictional.scripts import CODAS, ONSETS, VOWELS, Syllable, render
 from clika.items import LANGS, PIVOT
 
-Scheme = Literal["compound", "transliterated"]
 SCHEMES: tuple[str, ...] = ("compound", "transliterated")
 _GENDER = {"m": 0, "f": 1, "n": 2}
 
@@ -134,7 +132,6 @@ class NameScreen:
         self.names: dict[str, set[str]] = {lang: set() for lang in LANGS}
         self.substrings: dict[str, set[str]] = {lang: set() for lang in LANGS}
         self.forbidden_text = forbidden_text  # per language: template text a value may not occur in
-        self.rejected = 0
 
     @staticmethod
     def _subs(word: str) -> set[str]:
@@ -144,10 +141,8 @@ class NameScreen:
         folded = {lang: fold(f) for lang, f in forms.items()}
         for lang, word in folded.items():
             if word in self.substrings[lang] or self.names[lang] & self._subs(word):
-                self.rejected += 1
                 return False
             if is_value and any(word in text for text in self.forbidden_text[lang]):
-                self.rejected += 1
                 return False
         for lang, word in folded.items():
             self.names[lang].add(word)

@@ -119,7 +119,7 @@ def _detail_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
 
 
 def families_section(comparisons: Sequence | None, summaries: Sequence | None, figs: Figures) -> str:
-    from clika.analysis.registry import STRATEGIES
+    from clika.analysis.families import STRATEGIES
     from clika.report.heatmaps import strategy_figure
 
     out = ['<h2 id="families">Model families: derived minus base</h2>']

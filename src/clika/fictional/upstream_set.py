@@ -63,7 +63,7 @@ from clika.data.validate import Problem
 from clika.errors import DataError
 from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest
 from clika.fictional.templates import native_name_prompt
-from clika.fictional.upstream_check import (
+from clika.fictional.upstream_set_check import (
     Conflict,
     ConsistencyReport,
     Fact,

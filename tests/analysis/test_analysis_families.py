@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clika.analysis.registry import STRATEGIES, load_registry
+from clika.analysis.families import STRATEGIES, load_families
 from clika.errors import DataError
 
 SUFFIX = "_res_bf16_add_simple_example.jsonl"
@@ -15,7 +15,7 @@ SUFFIX = "_res_bf16_add_simple_example.jsonl"
 def test_registry_covers_every_upstream_model(shared_data: Path):
     models = {p.name[: -len(SUFFIX)] for p in (shared_data / "x_geo" / "en").glob("*" + SUFFIX)}
     assert len(models) == 40
-    reg = load_registry()
+    reg = load_families()
     assert {m for m in models if reg.get(m) is None} == set()
     assert all(reg.get(m).strategy in STRATEGIES for m in models)
 
@@ -25,11 +25,11 @@ def test_the_llama2_70b_pair_is_published_upstream_and_registered(shared_data: P
     tree = (shared_data / "upstream-tree.tsv").read_text(encoding="utf-8")
     published = {line.rsplit("/", 1)[-1][: -len(SUFFIX)] for line in tree.splitlines() if line.endswith(SUFFIX)}
     assert {"llama2_70b", "llama2_70b_chat"} <= published
-    assert ("llama2_70b", "llama2_70b_chat", "instruction_tuning_en") in load_registry().pairs()
+    assert ("llama2_70b", "llama2_70b_chat", "instruction_tuning_en") in load_families().pairs()
 
 
 def test_known_lineages():
-    reg = load_registry()
+    reg = load_families()
     assert ("llama_7b", "chinese_llama_7b", "continued_pretraining") in reg.pairs("continued_pretraining")
     assert reg.get("LeoLM_leo_hessianai_13b").target_lang == "de"
     assert ("bloom_7b1", "bloomz_7b1_mt", "instruction_tuning_multilingual") in reg.pairs()
@@ -51,7 +51,7 @@ def test_user_file_extends_and_overrides(tmp_path: Path):
         "  chatglm3_6b: {family: chatglm, base: null, strategy: instruction_tuning_multilingual}\n",
         encoding="utf-8",
     )
-    reg = load_registry(user)
+    reg = load_families(user)
     assert ("llama2_7b", "my_llama_fr", "continued_pretraining") in reg.pairs()
     assert reg.get("chatglm3_6b").strategy == "instruction_tuning_multilingual"
     assert reg.get("chatglm3_6b").source == f"{user}:3"
@@ -73,6 +73,6 @@ def test_bad_user_file_names_file_and_line(tmp_path: Path, text: str, line: int,
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match=message) as info:
-        load_registry(bad)
+        load_families(bad)
     assert info.value.path == str(bad) and info.value.line == line
     assert "\n" not in str(info.value)

@@ -1,8 +1,8 @@
-"""Checks behind clika.fictional.upstream: reading with every problem, train/test
+"""Checks behind clika.fictional.upstream_set: reading with every problem, train/test
 consistency, conflicting name translations, self-answering questions and the
 continent renaming that ``load(..., remap=True)`` applies.
 
-Nothing here reads a folder layout; clika.fictional.upstream (``load``,
+Nothing here reads a folder layout; clika.fictional.upstream_set (``load``,
 ``validate_fictional``) does, and its docstring describes the data quirks.
 """
 

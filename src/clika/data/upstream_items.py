@@ -1,10 +1,10 @@
-"""The upstream CLiKA data layout (a clone of the paper's repository).
+"""The items of the upstream CLiKA data layout (a clone of the paper's repository).
 
     x_csqa/<LANG>[_trans]/validation.jsonl          CommonsenseQA, 5 options
     x_copa/<lang>/test.jsonl                        XCOPA-style, 2 options
     x_geo/<lang>/<lang>_geo_data.jsonl              places, 4 options
     x_name/<lang>/<lang>_name_data_generate.jsonl   birth years, 4 options
-    <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts
+    <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts (a test oracle)
 
 Which tasks live here, their item-file globs and record shapes come from the task
 registry (clika/tasks/*.yaml, ``dataset: {format: upstream, ...}``), so a new task in
@@ -190,19 +190,3 @@ def load_upstream(
                 items.extend(parse_item_file(item_file(lang_dir, spec), spec, lang, on_problem))
     return items
 
-
-def load_model_inputs(root: Path, task: str, lang: str) -> list[tuple[str, str]]:
-    """(prompt, gold letter) pairs of x_<task>_<langdir>_model_input.jsonl, in item order."""
-    dirs = task_lang_dirs(Path(root), task)
-    if lang not in dirs:
-        raise DataError(f"no {lang} folder for {task}", Path(root) / task)
-    path = Path(root) / task / f"{task}_{dirs[lang].name}_model_input.jsonl"
-    if not path.is_file():
-        raise DataError(f"model-input file is missing for {task}/{lang}", path)
-    pairs: list[tuple[str, str]] = []
-    for line, rec in read_json_lines(path):
-        prompt, label = rec.get("input"), rec.get("label")
-        if not isinstance(prompt, str) or not isinstance(label, str) or label not in LETTERS:
-            raise DataError("expected string fields 'input' and 'label' (a letter)", path, line)
-        pairs.append((prompt, label))
-    return pairs

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from clika.data import load_items
-from clika.data.upstream import load_model_inputs, load_upstream, task_lang_dirs
+from clika.data.upstream_items import load_upstream, task_lang_dirs
 from clika.errors import DataError
-from clika.items import LANGS
+from clika.items import LANGS, LETTERS
 from clika.tasks import builtin_registry
 
 EXPECTED_COUNTS = {"x_csqa": 1000, "x_copa": 500, "x_geo": 200, "x_name": 180}
@@ -73,12 +73,12 @@ def test_task_lang_dirs_map_folder_names_to_codes(shared_data: Path):
 
 
 @pytest.mark.parametrize("task", list(EXPECTED_COUNTS))
-def test_model_inputs_are_the_items_in_order(shared_data: Path, upstream_items, task):
+def test_model_inputs_are_the_items_in_order(upstream_items, model_inputs, task):
     for lang in LANGS:
-        pairs = load_model_inputs(shared_data, task, lang)
+        pairs = model_inputs(task, lang)
         items = [i for i in upstream_items if i.task == task and i.lang == lang]
         assert len(pairs) == EXPECTED_COUNTS[task]
-        assert [gold for _, gold in pairs] == [i.gold_letter for i in items]
+        assert [gold for _, gold in pairs] == [LETTERS[i.gold] for i in items]
         assert all(i.question in prompt for (prompt, _), i in zip(pairs, items))
 
 

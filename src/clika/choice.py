@@ -1,4 +1,4 @@
-"""Scoring modes: items -> the option a model chose.
+"""Choosing an option: items -> the option a model chose, in one of four modes.
 
 - "letter": the log-probability of each option letter ("A", "B", ...) as the next token
   after the prompt; the choice is the argmax. One forward pass per item; no answer
@@ -11,7 +11,8 @@
   the upstream rule; "smart": see clika.data.answers).
 
 The caller (an executor) passes chunks of items with their already-rendered requests;
-everything here is one backend call per batch plus building the records.
+everything here is one backend call per batch plus building the predictions. (Computing
+metrics from predictions, `clika score`, is clika.metrics.)
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from clika.data.answers import EXTRACTORS, extract_choice
 from clika.errors import ConfigError
 from clika.items import Item
 from clika.predictions import Prediction
-from clika.prompts import DEFAULT_TEMPLATE, ChoiceRequest, build_requests
-from clika.tasks import TaskRegistry
+from clika.prompts import ChoiceRequest
 from clika.tasks.spec import SCORING_MODES
 
 # cloze is the default: small base models copy the one-shot example's answer letter in
@@ -90,7 +90,7 @@ def _extra(item: Item) -> dict:
     return {"original_lang": origin} if isinstance(origin, str) and origin else {}
 
 
-def score_requests(
+def choose(
     backend: Backend,
     items: Sequence[Item],
     requests: Sequence[ChoiceRequest],
@@ -131,18 +131,3 @@ def score_requests(
             progress(len(chunk))
     return preds
 
-
-def score_items(
-    backend: Backend,
-    items: Sequence[Item],
-    mode: str = DEFAULT_MODE,
-    template: str = DEFAULT_TEMPLATE,
-    batch_size: int = 16,
-    extract: str = DEFAULT_EXTRACT,
-    progress: Callable[[int], None] | None = None,
-    tasks: TaskRegistry | None = None,
-) -> list[Prediction]:
-    """Render ``items`` with ``template`` and score them (the one-call convenience of score_requests)."""
-    check_mode(mode, extract)
-    return score_requests(backend, items, build_requests(items, template, mode, tasks), mode, extract,
-                          batch_size, progress)

@@ -149,7 +149,7 @@ def parse_registry_text(text: str, path: str) -> dict[str, ModelEntry]:
     return entries
 
 
-def load_registry(user_file: Path | None = None) -> FamilyRegistry:
+def load_families(user_file: Path | None = None) -> FamilyRegistry:
     """Our registry, extended/overridden by `user_file` (same format) when given."""
     ours = resources.files("clika.analysis").joinpath("families.yaml")
     entries = parse_registry_text(ours.read_text(encoding="utf-8"), "clika/analysis/families.yaml")

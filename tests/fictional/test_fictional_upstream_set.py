@@ -11,7 +11,7 @@ import pytest
 
 from clika.data.validate import Problem
 from clika.errors import DataError
-from clika.fictional.upstream import load, validate_fictional
+from clika.fictional.upstream_set import load, validate_fictional
 
 LANGS = ["ar", "de", "fr", "he", "it", "ja", "pl", "ru", "zh"]
 DE_CONFLICTS = {"Wirbeltal", "Kristalliner Hafen", "Leuchtende Lagune", "Eklipse-Ödland"}

@@ -1,4 +1,5 @@
-"""score_items end to end on a real tiny model with real items, and the choice rule."""
+"""choose end to end on a real tiny model with real items (rendered with the paper template), and the
+choice rule."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent / "backends"))
 from tiny_model import build_tiny_model  # noqa: E402
 
+from clika.choice import choices_from_scores, choose  # noqa: E402
 from clika.data.answers import first_char_choice  # noqa: E402
 from clika.errors import ConfigError  # noqa: E402
-from clika.scoring import choices_from_scores, score_items  # noqa: E402
+from clika.prompts import build_requests  # noqa: E402
+
+
+def choose_paper(backend, items, mode: str, **kwargs):
+    """The items rendered with the paper template, then chosen in ``mode``."""
+    return choose(backend, items, build_requests(items, "paper", mode), mode, **kwargs)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -34,7 +41,7 @@ def backend(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def items(shared_data):
-    from clika.data.upstream import load_upstream
+    from clika.data.upstream_items import load_upstream
 
     # x_copa (2 options) and x_csqa (5) in one call: ragged option counts.
     return (load_upstream(shared_data, ["x_copa"], ["en", "ja"])[:4]
@@ -49,14 +56,12 @@ def test_choices_from_scores_hand_computed():
 
 
 @pytest.mark.parametrize("mode", ["letter", "cloze", "cloze-norm"])
-def test_score_items_picks_the_argmax_of_the_backend_scores(backend, items, mode):
+def test_choose_picks_the_argmax_of_the_backend_scores(backend, items, mode):
     done: list[int] = []
-    preds = score_items(backend, items, mode=mode, batch_size=3, progress=done.append)
+    preds = choose_paper(backend, items, mode, batch_size=3, progress=done.append)
     assert done == [3, 3, 3]
     assert [(p.task, p.lang, p.item_id, p.gold, p.n_options) for p in preds] == [
         (it.task, it.lang, it.item_id, it.gold, it.n_options) for it in items]
-    from clika.prompts import build_requests
-
     requests = build_requests(items, "paper", "letter" if mode == "letter" else "cloze")
     if mode == "letter":
         expected = backend.next_token_logprobs(requests)
@@ -71,7 +76,7 @@ def test_score_items_picks_the_argmax_of_the_backend_scores(backend, items, mode
 
 
 def test_generate_mode_extracts_with_the_upstream_rule(backend, items):
-    preds = score_items(backend, items, mode="generate", batch_size=16)
+    preds = choose_paper(backend, items, "generate", batch_size=16)
     for pred, item in zip(preds, items):
         assert isinstance(pred.raw, str) and pred.scores is None
         assert pred.choice == first_char_choice(pred.raw, item.n_options)
@@ -79,4 +84,4 @@ def test_generate_mode_extracts_with_the_upstream_rule(backend, items):
 
 def test_unknown_mode_is_a_config_error(backend, items):
     with pytest.raises(ConfigError, match="unknown scoring mode"):
-        score_items(backend, items, mode="vibes")
+        choose(backend, items, build_requests(items, "paper", "letter"), mode="vibes")
