@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import clika
     from clika.data.lines import write_json_lines
-    from clika.metrics.records import write_records
+    from clika.metrics.record_io import write_records
 
     records, n_predictions = published_records(args.predictions, args.n_boot, args.seed)
     if args.full_output:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clika.metrics.records import read_records
+from clika.metrics.record_io import read_records
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
 MODELS = ("model_a", "model_b")

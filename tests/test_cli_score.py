@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clika.metrics.records import read_records
+from clika.metrics.record_io import read_records
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
 MODELS = ("llama2_7b", "bloomz_7b1")

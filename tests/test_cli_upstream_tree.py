@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from clika.metrics.records import read_records
+from clika.metrics.record_io import read_records
 from tests.data.upstream_tree import UPSTREAM_SUFFIX, add_awkward_shapes, build_tree, read_lines, write_lines
 
 CLIKA = str(Path(sys.executable).with_name("clika"))

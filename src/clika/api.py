@@ -27,11 +27,19 @@ from clika import __version__
 from clika.conduct.run import ConductOptions
 from clika.data.predictions_io import LAYOUTS
 from clika.errors import ConfigError, DataError
-from clika.formatting import format_number, format_record, format_value
-from clika.items import PIVOT, lang_order_key, ordered_langs
+from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.diagnostics import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
+from clika.report.terminal import (
+    TABLE_FORMATS,
+    TextTable,
+    check_format,
+    count_table,
+    pair_table,
+    summary_table,
+    task_table,
+)
+from clika.report.terminal import render as render_table
 from clika.runner import EvaluateResult, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
 
@@ -42,9 +50,9 @@ __all__ = [
     "FindingsOptions", "GenerateOptions", "ReportOptions", "RunEvent", "RunOptions", "ScoreOptions", "ScoreResult",
     "ShowOptions", "ValidateOptions", "__version__", "compare", "conduct", "data_location_message", "evaluate",
     "fetch", "fetch_plan", "findings", "generate_fictional", "load_results", "report", "score", "show", "validate",
-    # what the command line's tables use
-    "PIVOT", "UNPARSEABLE_FLAG", "flag_index", "format_number", "format_record", "format_value", "item_counts",
-    "lang_order_key", "metric_label", "ordered_langs", "read_coverage",
+    # what the command line prints: the tables (clika.report.terminal) and the coverage it reads
+    "TABLE_FORMATS", "TextTable", "check_format", "count_table", "item_counts", "pair_table", "read_coverage",
+    "render_table", "summary_table", "task_table",
 ]
 
 
@@ -163,7 +171,7 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     "compute"; writing is quick. Writes .jsonl or .csv when options.output is given.
     """
     from clika.metrics.compute import compute_metrics
-    from clika.metrics.records import write_records, write_resamples
+    from clika.metrics.record_io import write_records, write_resamples
     from clika.paths import check_output_file
 
     o = options
@@ -387,7 +395,7 @@ def read_curves(folder: Path) -> dict:
 def report(options: ReportOptions) -> dict[str, Path]:
     """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
     `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
-    from clika.metrics.records import read_resamples, resamples_path
+    from clika.metrics.record_io import read_resamples, resamples_path
     from clika.paths import check_writable_dir
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
@@ -600,22 +608,6 @@ def generate_fictional(options: GenerateOptions):
 
 
 # ---------------------------------------------------------------- what the command line's tables use
-# (with PIVOT, ordered_langs, lang_order_key, format_record, format_value, format_number and
-# UNPARSEABLE_FLAG, imported above)
-
-def metric_label(metric: str) -> str:
-    """A metric's label in tables ("en-CO" for en_co)."""
-    from clika.metrics.catalog import label
-
-    return label(metric)
-
-
-def flag_index(records):
-    """The flags of records, looked up per model, task and language (clika.report.flags.FlagIndex)."""
-    from clika.report.flags import FlagIndex
-
-    return FlagIndex(records)
-
 
 def item_counts(items) -> tuple[list[str], list[str], dict[tuple[str, str], int]]:
     """(tasks, langs, counts) of items: the rows, columns and cells of the item-count table."""

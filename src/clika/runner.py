@@ -243,7 +243,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     from clika.data.predictions_io import write_predictions_jsonl
     from clika.metrics.compute import compute_metrics
     from clika.metrics.diagnostics import run_warnings
-    from clika.metrics.records import write_records, write_resamples
+    from clika.metrics.record_io import write_records, write_resamples
     from clika.store import ResultsStore
     from clika.tasks import load_registry
 

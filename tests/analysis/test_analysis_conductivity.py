@@ -16,7 +16,7 @@ from clika.conduct.evaluate import answer_rows, outcomes_from_rows
 from clika.conduct.run import ConductOptions, run_records
 from clika.fictional.dataset import write_split
 from clika.fictional.generator import generate
-from clika.metrics.records import read_records, write_records
+from clika.metrics.record_io import read_records, write_records
 
 N_FACTS, N_CONTINENTS = 80, 8  # 40 type-1 facts, chance 1/8
 

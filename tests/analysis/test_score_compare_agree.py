@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clika.metrics.records import read_records
+from clika.metrics.record_io import read_records
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
 A, B = "llama_7b", "chinese_llama_7b"  # a registry pair (continued pretraining on zh): compared by default

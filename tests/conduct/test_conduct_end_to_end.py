@@ -231,6 +231,6 @@ def test_seeds_are_pooled_over_their_facts(tiny_lm_dir, tmp_path):
 
 
 def json_records(path):
-    from clika.metrics.records import read_records
+    from clika.metrics.record_io import read_records
 
     return read_records(path)

@@ -10,7 +10,8 @@ import pandas as pd
 
 from clika.metrics.compute import compute_metrics
 from clika.metrics.frame import records_frame
-from clika.metrics.records import Record, write_records
+from clika.metrics.record_io import write_records
+from clika.metrics.records import Record
 from clika.predictions import Prediction
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from clika.errors import DataError
-from clika.metrics.records import Record, read_records, write_records
+from clika.metrics.record_io import read_records, write_records
+from clika.metrics.records import Record
 
 RECORDS = [
     Record(model="m", task="x_geo", metric="ra", lang="zh", lang_ref="en", value=0.8, ci_low=0.7, ci_high=0.9, n=200),

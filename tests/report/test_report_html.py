@@ -20,7 +20,7 @@ from clika.analysis.families import load_families
 from clika.analysis.pipeline import analyse
 from clika.metrics.catalog import all_metrics, label
 from clika.metrics.compute import compute_metrics
-from clika.metrics.records import write_records
+from clika.metrics.record_io import write_records
 from clika.metrics.registry import MetricDef, register_metric, unregister_metric
 from clika.report.figures import DPI, TICK_PT, accuracy_bars_figure
 from clika.report.flags import FlagIndex

@@ -14,7 +14,7 @@ import pytest
 
 from clika.errors import ConfigError, DataError
 from clika.metrics.compute import compute_metrics
-from clika.metrics.records import write_records
+from clika.metrics.record_io import write_records
 from clika.predictions import Prediction
 from clika.report.flags import FlagIndex
 from clika.report.leaderboard import (

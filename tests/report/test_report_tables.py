@@ -11,7 +11,7 @@ import pytest
 
 from clika.errors import DataError
 from clika.metrics.compute import compute_metrics
-from clika.metrics.records import write_records
+from clika.metrics.record_io import write_records
 from clika.predictions import Prediction
 from clika.report.tables import load_results, render_markdown, write_report
 

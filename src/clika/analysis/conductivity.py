@@ -33,7 +33,8 @@ from clika.analysis.families import FamilyRegistry
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
 from clika.metrics.conductivity import SUBSTANTIAL, FactOutcomes, cd_values, cd_verdict, pool
-from clika.metrics.records import Record, read_records
+from clika.metrics.record_io import read_records
+from clika.metrics.records import Record
 
 LOW = ("at chance", "weak")
 

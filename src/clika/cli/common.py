@@ -1,4 +1,4 @@
-"""What the commands share: comma lists, consoles, progress bars and the PF/CT table."""
+"""What the commands share: comma lists, consoles, progress bars, the coverage summary."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from clika.cli.tables import stdout
 
-__all__ = ["split_list", "stderr", "stdout", "print_warnings", "print_coverage", "RunProgress", "task_table"]
+__all__ = ["split_list", "stderr", "stdout", "print_warnings", "print_coverage", "RunProgress"]
 
 
 def split_list(values: str | Sequence[str] | None) -> list[str] | None:
@@ -81,24 +81,3 @@ class RunProgress:
             self.bar.stop()
 
 
-def task_table(records, model: str, task: str, template: str | None = None):
-    """Languages as rows: n, accuracy, RA and en-CO with their 95% intervals; chance in the title."""
-    from clika import api
-    from clika.cli.tables import TextTable
-
-    wanted = ("accuracy", "ra", "en_co")
-    cells: dict[tuple[str, str], object] = {}
-    for r in records:
-        if r.task == task and r.metric in wanted:
-            cells[(r.lang, r.metric)] = r
-    langs = sorted({lang for lang, _ in cells}, key=api.lang_order_key)
-    chance = next((r.chance for (lang, m), r in cells.items() if m == "accuracy" and r.chance), None)
-    chance_text = f"; chance accuracy {chance:.2f}" if chance else ""
-    how = f" ({template} prompt)" if template else ""
-    table = TextTable(f"{model} · {task}{how}: PF (accuracy, RA) and CT (en-CO), 95% bootstrap intervals{chance_text}",
-                      ["lang", "n", "accuracy", "RA", "en-CO"])
-    for lang in langs:
-        acc = cells.get((lang, "accuracy"))
-        n = getattr(acc, "n", None) or getattr(cells.get((lang, "ra")), "n", "")
-        table.rows.append([lang, str(n), *(api.format_record(cells.get((lang, m))) for m in wanted)])
-    return table

@@ -8,7 +8,7 @@ import typer
 
 from clika.api import CompareOptions, FindingsOptions
 from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
-from clika.cli.tables import FORMAT_HELP, TextTable
+from clika.cli.tables import FORMAT_HELP
 
 VERBOSE_HELP = "List every skipped file, partial model and truncated file."
 
@@ -49,7 +49,7 @@ def compare_command(
     print_coverage(console, result.coverage, verbose)
     if pair and result.analysis:
         for a, b, strategy in result.analysis.pairs:
-            print_table(pair_table(result.analysis.comparisons, a, b, strategy), fmt)
+            print_table(api.pair_table(result.analysis.comparisons, a, b, strategy), fmt)
     findings = (result.analysis.findings if result.analysis else []) + result.cd_findings
     for f in findings:
         console.print(f"{f.verdict}: {f.claim}")
@@ -88,24 +88,3 @@ def findings_command(
     for f in [*(result.analysis.findings if result.analysis else []), *result.cd_findings]:
         console.print(f"{f.verdict}: {f.claim}", markup=False, highlight=False)
     console.print(f"wrote {result.path}", markup=False, highlight=False)
-
-
-def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None) -> TextTable:
-    """One requested pair: per task, language and metric, both models' values and the delta, with
-    95% intervals and p-values (McNemar for accuracy, bootstrap for RA and en-CO)."""
-    from clika import api
-
-    title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, 95% CIs"
-    table = TextTable(title, ["task", "lang", "metric", "n", "A", "B", "delta", "p"], align="lllrrrrr",
-                      caption="p: exact McNemar test (accuracy), two-sided bootstrap (RA, en-CO); "
-                              "* = the delta's CI excludes 0")
-    for c in comparisons:
-        if (c.model_a, c.model_b) != (model_a, model_b):
-            continue
-        mark = "*" if c.ci_low is not None and (c.ci_low > 0 or c.ci_high < 0) else ""
-        table.rows.append([c.task, c.lang, api.metric_label(c.metric), str(c.n),
-                           api.format_value(c.value_a, c.a_ci_low, c.a_ci_high),
-                           api.format_value(c.value_b, c.b_ci_low, c.b_ci_high),
-                           api.format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark,
-                           api.format_number(c.p_value, ".3g")])
-    return table

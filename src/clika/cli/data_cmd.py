@@ -19,13 +19,10 @@ def _print_counts(items, title: str) -> None:
     from rich.console import Console
 
     from clika import api
-    from clika.cli.tables import TextTable, print_table
+    from clika.cli.tables import print_table
 
     tasks, langs, counts = api.item_counts(items)
-    table = TextTable("", ["task", *langs, "total"])
-    for task in tasks:
-        row = [counts.get((task, lang), 0) for lang in langs]
-        table.rows.append([task, *(str(n) if n else "-" for n in row), str(sum(row))])
+    table = api.count_table(tasks, langs, counts)
     # Width for every cell in full: a truncated count ("10…") would be a wrong number.
     needed = 12 + max((len(t) for t in tasks), default=4) + 8 * (len(langs) + 1)
     console = Console()

@@ -58,7 +58,7 @@ def run_command(
 ) -> None:
     """Evaluate a model: PF (accuracy, RA) and CT (en-CO) per task and language."""
     from clika import api
-    from clika.cli.common import RunProgress, print_warnings, split_list, stderr, stdout, task_table
+    from clika.cli.common import RunProgress, print_warnings, split_list, stderr, stdout
     from clika.cli.tables import print_table
 
     err = stderr()
@@ -74,7 +74,7 @@ def run_command(
         progress.close()
     out = stdout()
     for task in dict.fromkeys(t for t, _ in result.units):
-        print_table(task_table(result.records, result.model, task, result.templates.get(task)), console=out)
+        print_table(api.task_table(result.records, result.model, task, result.templates.get(task)), console=out)
     print_warnings(out, result.warnings)
     written = [str(p) for p in (result.predictions_path, result.metrics_path, *result.lm_eval_paths[:1])]
     samples = len(result.lm_eval_paths[1:])

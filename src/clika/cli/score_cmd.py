@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
-from clika.api import UNPARSEABLE_FLAG, ScoreOptions
+from clika.api import ScoreOptions
 from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
-from clika.cli.tables import FORMAT_HELP, TextTable
+from clika.cli.tables import FORMAT_HELP
 
 D = ScoreOptions
 
@@ -59,7 +59,7 @@ def score_command(
 
         result = api.score(opts, progress=progress)
 
-    print_table(summary_table(result.records), fmt)
+    print_table(api.summary_table(result.records), fmt)
     print_warnings(console, result.warnings)
     print_coverage(console, result.coverage, verbose)
     if extract == "smart":
@@ -68,42 +68,3 @@ def score_command(
                       f"(vs the upstream first-character rule)")
     console.print(f"wrote {len(result.records)} records to {result.output} and what was read to "
                   f"{result.coverage_path} (read {result.timings['read']:.1f}s, compute {result.timings['compute']:.1f}s)")
-
-
-CAPTION = (f"n: English items (of the item file's where fewer were read); unparseable en: share of English answers "
-           f"that could not be read (counted wrong). flags: partial = languages of the task without predictions "
-           f"(unranked, no overall); dominant = one option chosen far more often than it is right (overlap comes "
-           f"for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers unreadable; missing = items "
-           f"without a prediction")
-
-
-def summary_table(records) -> TextTable:
-    """model x task: n, accuracy in en (chance), mean RA, mean en-CO (with intervals), unparseable share, flags."""
-    from clika import api
-
-    wanted = {("accuracy", api.PIVOT): "acc_en", ("ra", "avg"): "ra", ("en_co", "avg"): "en_co",
-              ("unparseable_rate", api.PIVOT): "unparseable", ("missing_items", api.PIVOT): "missing"}
-    rows: dict[tuple[str, str], dict[str, object]] = {}
-    for r in records:
-        key = wanted.get((r.metric, r.lang))
-        if key is not None and r.stratum is None:
-            rows.setdefault((r.model, r.task), {})[key] = r
-    flags = api.flag_index(records)
-    table = TextTable("CLiKA scores (95% bootstrap intervals)",
-                      ["model", "task", "n", "accuracy en", "chance", "mean RA", "mean en-CO", "unparseable en",
-                       "flags"], align="llrrrrrrl", caption=CAPTION)
-    for (model, task), found in rows.items():
-        acc, unparseable, missing = found.get("acc_en"), found.get("unparseable"), found.get("missing")
-        n = str(getattr(acc, "n", 0))
-        if missing is not None and missing.value and missing.n:
-            n += f"/{missing.n}"  # fewer English items than the task has
-        langs = api.ordered_langs(flags.langs.get((model, task), ()))
-        counts = {"dominant": sum(flags.has(model, task, lang, "dominant") for lang in langs),
-                  "unparseable": sum(flags.unparseable_high(model, task, lang) for lang in langs),
-                  "missing": sum(flags.has(model, task, lang, "missing") for lang in langs)}
-        marks = [flags.partial_text(model, task)] + [f"{k} {c}/{len(langs)} langs" for k, c in counts.items() if c]
-        table.rows.append([model, task, n, api.format_record(acc), f"{acc.chance:.2f}" if getattr(acc, "chance", None)
-                           else "", api.format_record(found.get("ra")), api.format_record(found.get("en_co")),
-                           f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else "",
-                           "; ".join(m for m in marks if m)])
-    return table

@@ -49,7 +49,8 @@ from clika.metrics.conductivity import (
     gate_passes,
     pool,
 )  # fmt: skip
-from clika.metrics.records import Record, write_records, write_resamples
+from clika.metrics.record_io import write_records, write_resamples
+from clika.metrics.records import Record
 
 COMPLETE = ".complete.json"
 TRANSLATION_TESTS = ("held-out", "reverse")

@@ -1,5 +1,5 @@
 """The one record type every metric is written as, read back, compared and rendered as
-(docs/metrics.md, "Records"), with its readers and writers.
+(docs/metrics.md, "Records"); clika.metrics.record_io writes and reads it.
 
 A Record's identity is explicit, never packed into strings:
 
@@ -13,24 +13,17 @@ A Record's identity is explicit, never packed into strings:
 
 and so are its qualifiers: ``flags`` (names from clika.metrics.flags) say what changes how a value
 reads (a dominant option, an interval from part of the resamples, ...); ``note`` is prose for
-people and is never parsed. Files written before this layout (lang "avg", "de-fr", "S>L", flags
-only in notes) are migrated on read (``_migrate``).
+people and is never parsed.
 """
 
 from __future__ import annotations
 
-import csv
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-
-from clika.data.lines import read_json_lines, write_json_lines
-from clika.items import PIVOT
 
 FIELDS = ("model", "task", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low", "ci_high",
           "p_value", "n", "chance", "flags", "note")
-_FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
+FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
 _OPTIONAL = ("lang_ref", "aggregate", "stratum", "p_value", "chance", "note")  # left out of JSON when None
 
 
@@ -57,7 +50,7 @@ class Record:
     def to_dict(self) -> dict:
         # Built field by field, not with dataclasses.asdict (which deep-copies): 50k records are written at once.
         d = {k: getattr(self, k) for k in FIELDS}
-        for k in _FLOATS:
+        for k in FLOATS:
             if isinstance(d[k], float) and math.isnan(d[k]):
                 d[k] = None
         for k in _OPTIONAL:
@@ -83,207 +76,3 @@ class Record:
         if self.aggregate:
             parts.insert(0, self.aggregate + (" of" if self.lang else ""))
         return " ".join(p for p in parts if p) or "all"
-
-
-def write_records(records: Iterable[Record], path: str | Path) -> Path:
-    """Write records as JSONL (.jsonl) or CSV (.csv), chosen by suffix."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = [r.to_dict() for r in records]
-    if path.suffix == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=FIELDS)
-            w.writeheader()
-            for row in rows:
-                cells = {k: ("" if row.get(k) is None else row.get(k)) for k in FIELDS}
-                cells["flags"] = ";".join(row.get("flags", ()))
-                w.writerow(cells)
-    else:
-        write_json_lines(rows, path)
-    return path
-
-
-# ---------------------------------------------------------------- reading (with the migration of old files)
-
-_REQUIRED = ("model", "task", "metric")
-
-
-def _text(row: dict, key: str) -> str | None:
-    value = row.get(key)
-    return None if value in (None, "") else str(value)
-
-
-def _migrate(row: dict) -> dict:
-    """A record of the layout before lang_ref / aggregate / flags, in today's fields. The old layout
-    packed identity into ``lang`` ("avg", "de-fr", "S>L") and flags into ``note``; this is the one
-    place where either is taken apart."""
-    from clika.metrics.catalog import get_metric
-
-    lang, metric = row.get("lang"), row["metric"]
-    defn = get_metric(metric)
-    scope = defn.scope if defn is not None else None
-    out = dict(row)
-    if lang == "avg":
-        out.update(lang=None, aggregate="mean", lang_ref=PIVOT if scope == "pivot" else None)
-    elif isinstance(lang, str) and ">" in lang:
-        source, _, query = lang.partition(">")
-        out.update(lang=query, lang_ref=source)
-    elif isinstance(lang, str) and "-" in lang and scope in ("pair", None):
-        a, _, b = lang.partition("-")
-        out.update(lang=a, lang_ref=b)
-    elif scope == "pivot":
-        out["lang_ref"] = PIVOT
-    elif metric == "home_transfer":
-        out["aggregate"] = "mean"  # home_transfer of a query language: the mean over its source languages
-    elif scope in ("cd", "cd_rate", "run"):
-        out["lang_ref"] = PIVOT
-    from clika.metrics.flags import flags_from_note
-
-    out["flags"] = flags_from_note(row)
-    return out
-
-
-def _record_from_row(row: dict, path: Path, line: int) -> Record:
-    """One Record from a parsed JSON object or CSV row; DataError naming path:line."""
-    from clika.errors import DataError
-
-    if not isinstance(row, dict):
-        raise DataError("expected a JSON object with fields " + ", ".join(FIELDS), path, line)
-    for key in _REQUIRED:
-        if not isinstance(row.get(key), str) or not row[key]:
-            raise DataError(f"field {key!r} is missing or not a non-empty string", path, line)
-    if "flags" not in row and "aggregate" not in row and "lang_ref" not in row:
-        if not isinstance(row.get("lang"), str) or not row["lang"]:
-            raise DataError("field 'lang' is missing or not a non-empty string", path, line)
-        row = _migrate(row)
-    floats: dict[str, float | None] = {}
-    for key in _FLOATS:
-        raw = row.get(key)
-        if raw is None or raw == "":
-            floats[key] = None
-            continue
-        if isinstance(raw, bool):
-            raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line)
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line) from None
-        if not math.isfinite(number):  # docs/metrics.md: undefined is null, never a NaN token
-            raise DataError(f"field {key!r} is {raw!r}; an undefined value must be null/empty", path, line)
-        floats[key] = number
-    raw_n = row.get("n", 0)
-    # int(True) and int(2.7) would silently turn a wrong value into a count.
-    if isinstance(raw_n, bool) or (isinstance(raw_n, float) and not raw_n.is_integer()):
-        raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line)
-    try:
-        n = int(raw_n) if raw_n not in (None, "") else 0
-    except (TypeError, ValueError):
-        raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line) from None
-    flags = row.get("flags") or ()
-    if isinstance(flags, str):
-        flags = tuple(f for f in flags.split(";") if f)
-    if not isinstance(flags, (list, tuple)) or not all(isinstance(f, str) for f in flags):
-        raise DataError(f"field 'flags' must be a list of names, got {row.get('flags')!r}", path, line)
-    return Record(model=row["model"], task=row["task"], metric=row["metric"], lang=_text(row, "lang"),
-                  lang_ref=_text(row, "lang_ref"), aggregate=_text(row, "aggregate"), stratum=_text(row, "stratum"),
-                  n=n, flags=tuple(flags), note=_text(row, "note"), **floats)
-
-
-def read_records(path: str | Path) -> list[Record]:
-    """Read records written by write_records (.jsonl or .csv, chosen by suffix), today's or the old layout."""
-    from clika.errors import DataError
-
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("no such metrics file", path)
-    records: list[tuple[int, Record]] = []
-    try:
-        if path.suffix == ".csv":
-            with path.open(newline="", encoding="utf-8") as fh:
-                reader = csv.DictReader(fh)
-                missing = [k for k in _REQUIRED + ("value",) if k not in (reader.fieldnames or [])]
-                if missing:
-                    raise DataError(f"CSV header lacks column(s) {', '.join(missing)}", path, 1)
-                for row in reader:
-                    if None in row:  # more cells than header columns
-                        raise DataError("row has more cells than the header", path, reader.line_num)
-                    records.append((reader.line_num, _record_from_row(row, path, reader.line_num)))
-        else:
-            for line_no, row in read_json_lines(path):
-                records.append((line_no, _record_from_row(row, path, line_no)))
-    except UnicodeDecodeError as err:
-        raise DataError(f"not UTF-8 text ({err.reason})", path) from None
-    except csv.Error as err:
-        raise DataError(f"malformed CSV: {err}", path) from None
-    return check_conflicts(records, path)
-
-
-def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) -> list[Record]:
-    """Records (with their line numbers) with exact duplicates dropped; two records with the
-    same key but different values are a one-line DataError naming both lines (a report must
-    never silently show "the last one")."""
-    from clika.errors import DataError
-
-    seen: dict[tuple, tuple[int, Record]] = {}
-    out = []
-    for line, r in numbered:
-        if r.key in seen:
-            first_line, first = seen[r.key]
-            if first.to_dict() != r.to_dict():
-                what = f"{r.model}/{r.task}/{r.metric} ({r.where})" + (f" [{r.stratum}]" if r.stratum else "")
-                raise DataError(f"conflicting records for {what}: line {first_line} says {first.value!r}, "
-                                f"this line says {r.value!r}; keep one run's records", path, line)
-            continue
-        seen[r.key] = (line, r)
-        out.append(r)
-    return out
-
-
-__all__ = ["FIELDS", "Record", "check_conflicts", "read_records", "write_records"]
-
-
-# ---------------------------------------------------------------- the resamples aggregates need
-
-def resamples_path(path: str | Path) -> Path:
-    """metrics.jsonl -> metrics.resamples.npz: the resamples of the records an aggregate is taken over."""
-    path = Path(path)
-    return path.with_name(path.stem + ".resamples.npz")
-
-
-def feeds_an_aggregate(r: Record, pivot: str = PIVOT) -> bool:
-    """A headline value the leaderboard averages over tasks (or CD over targets): its resamples are kept."""
-    from clika.metrics.catalog import get_metric
-
-    defn = get_metric(r.metric)
-    if defn is None or not defn.headline or r.stratum is not None:
-        return False
-    return (defn.scope == "lang" and r.lang == pivot) or r.aggregate == "mean" or defn.scope == "cd"
-
-
-def write_resamples(resamples: dict, records: Iterable[Record], path: str | Path) -> Path | None:
-    """Write the resamples of the records that feed an aggregate (None when there are none)."""
-    import json
-
-    import numpy as np
-
-    kept = [(r.key, resamples[r.key]) for r in records if r.key in resamples and feeds_an_aggregate(r)]
-    width = {len(s) for _, s in kept}
-    if not kept or len(width) != 1:
-        return None
-    out = resamples_path(path)
-    np.savez_compressed(out, keys=np.array([json.dumps(k) for k, _ in kept]),
-                        samples=np.stack([s for _, s in kept]).astype(np.float32))
-    return out
-
-
-def read_resamples(path: str | Path) -> dict:
-    """The resamples written beside a metrics file, by record key ({} when there are none)."""
-    import json
-
-    import numpy as np
-
-    file = resamples_path(path)
-    if not file.is_file():
-        return {}
-    with np.load(file) as data:
-        return {tuple(json.loads(k)): s for k, s in zip(data["keys"], data["samples"])}

@@ -18,7 +18,8 @@ from importlib import resources
 from pathlib import Path
 
 from clika.errors import ConfigError, DataError
-from clika.metrics.records import Record, read_records
+from clika.metrics.record_io import read_records
+from clika.metrics.records import Record
 
 REFERENCES = ("published",)
 SUFFIX = " (published)"  # appended to a reference model whose name is also one of yours

@@ -16,7 +16,8 @@ from pathlib import Path
 from clika.errors import DataError
 from clika.items import lang_order_key
 from clika.metrics.catalog import get_metric, metrics_of
-from clika.metrics.records import FIELDS, Record, read_records
+from clika.metrics.record_io import read_records
+from clika.metrics.records import FIELDS, Record
 from clika.metrics.registry import PER_LANGUAGE
 
 MEAN = "mean"  # the column of the mean over the non-pivot languages

@@ -1,0 +1,164 @@
+"""The tables the commands print, as data (TextTable) and as text, in a form that survives redirection.
+
+A table is built here from typed results (Records, Comparisons, item counts) with its columns from
+the metric registry (the headline metrics), and ``render`` writes it as plain fixed-width text
+(every cell in full: no zero-width columns, no cut names), tsv, csv (header and rows only, for
+spreadsheets) or markdown; the command line prints it with rich on a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from clika.errors import ConfigError
+from clika.formatting import format_number, format_record, format_value
+from clika.items import PIVOT, lang_order_key, ordered_langs
+from clika.metrics.catalog import headline_per_language, label
+from clika.metrics.diagnostics import UNPARSEABLE_FLAG
+from clika.metrics.records import Record
+
+TABLE_FORMATS = ("auto", "plain", "tsv", "csv", "markdown")
+
+
+@dataclass
+class TextTable:
+    title: str
+    headers: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    align: str = ""  # one letter per column, "l" or "r"; default: the first left (names), the others right
+    caption: str = ""
+
+    def left(self, i: int) -> bool:
+        return (self.align[i] if i < len(self.align) else ("l" if i == 0 else "r")) == "l"
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in TABLE_FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r} (choose {', '.join(TABLE_FORMATS)})")
+    return fmt
+
+
+def render(table: TextTable, fmt: str) -> str:
+    """The table as text in one of the non-rich formats."""
+    if fmt in ("tsv", "csv"):
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+        writer.writerow(table.headers)
+        writer.writerows(table.rows)
+        return out.getvalue()
+    if fmt == "markdown":
+        align = ["---" if table.left(i) else "---:" for i in range(len(table.headers))]
+        lines = [f"**{table.title}**", ""] if table.title else []
+        lines += ["| " + " | ".join(row) + " |" for row in (table.headers, align)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table.rows]
+        return "\n".join(lines + (["", table.caption] if table.caption else [])) + "\n"
+    widths = [max(len(str(c)) for c in column) for column in zip(table.headers, *table.rows)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if table.left(i) else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    body = [line(table.headers), "  ".join("-" * w for w in widths)] + [line(r) for r in table.rows]
+    return "\n".join(([table.title] if table.title else []) + body + ([table.caption] if table.caption else [])) + "\n"
+
+
+
+
+def task_table(records: Sequence[Record], model: str, task: str, template: str | None = None) -> TextTable:
+    """Languages as rows (the mean over the non-pivot languages last): n and every headline
+    per-language metric of the registry with its 95% interval; chance in the title."""
+    metrics = [d for d in headline_per_language() if any(r.task == task and r.metric == d.name and r.value is not None
+                                                         for r in records)]
+    cells: dict[tuple[str, str], Record] = {}
+    for r in records:
+        if r.task == task and r.stratum is None and r.metric in {d.name for d in metrics}:
+            where = r.lang if r.aggregate is None else ("mean" if r.lang is None else None)
+            if where is not None:
+                cells[(where, r.metric)] = r
+    langs = sorted({lang for lang, _ in cells} - {"mean"}, key=lang_order_key) + \
+        (["mean"] if any(lang == "mean" for lang, _ in cells) else [])
+    chance = next((r.chance for (lang, m), r in cells.items() if m == "accuracy" and r.chance), None)
+    chance_text = f"; chance accuracy {chance:.2f}" if chance else ""
+    how = f" ({template} prompt)" if template else ""
+    names = ", ".join(d.label for d in metrics)
+    table = TextTable(f"{model} · {task}{how}: {names}, 95% bootstrap intervals{chance_text}",
+                      ["lang", "n", *(d.label for d in metrics)])
+    for lang in langs:
+        found = [cells.get((lang, d.name)) for d in metrics]
+        n = next((r.n for r in found if r is not None), "")
+        table.rows.append([lang, str(n), *(format_record(r) for r in found)])
+    return table
+
+
+SUMMARY_CAPTION = (f"n: English items (of the item file's where fewer were read); unparseable en: share of English "
+                   f"answers that could not be read (counted wrong). flags: partial = languages of the task without "
+                   f"predictions (unranked, no overall); dominant = one option chosen far more often than it is "
+                   f"right (overlap comes for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers "
+                   f"unreadable; missing = items without a prediction")
+
+
+def summary_table(records: Sequence[Record]) -> TextTable:
+    """model x task: n, the headline columns of the leaderboard (values with intervals), chance, the
+    unparseable share in English, flags."""
+    from clika.report.flags import FlagIndex
+    from clika.report.leaderboard import headline_columns
+
+    columns = [c for c in headline_columns() if c.metric != "xrr" and any(
+        r.metric == c.metric and r.value is not None for r in records)]
+    wanted = {(c.metric, c.lang, c.aggregate): c.name for c in columns}
+    wanted.update({("unparseable_rate", PIVOT, None): "unparseable", ("missing_items", PIVOT, None): "missing"})
+    rows: dict[tuple[str, str], dict[str, Record]] = {}
+    for r in records:
+        key = wanted.get((r.metric, r.lang, r.aggregate))
+        if key is not None and r.stratum is None:
+            rows.setdefault((r.model, r.task), {})[key] = r
+    flags = FlagIndex(records)
+    table = TextTable("CLiKA scores (95% bootstrap intervals)",
+                      ["model", "task", "n", *(c.label for c in columns), "chance", "unparseable en", "flags"],
+                      align="lll" + "r" * (len(columns) + 2) + "l", caption=SUMMARY_CAPTION)
+    for (model, task), found in rows.items():
+        acc = found.get(f"accuracy_{PIVOT}")
+        unparseable, missing = found.get("unparseable"), found.get("missing")
+        n = str(getattr(acc, "n", 0))
+        if missing is not None and missing.value and missing.n:
+            n += f"/{missing.n}"  # fewer English items than the task has
+        langs = ordered_langs(flags.langs.get((model, task), ()))
+        counts = {"dominant": sum(flags.has(model, task, lang, "dominant") for lang in langs),
+                  "unparseable": sum(flags.unparseable_high(model, task, lang) for lang in langs),
+                  "missing": sum(flags.has(model, task, lang, "missing") for lang in langs)}
+        marks = [flags.partial_text(model, task)] + [f"{k} {c}/{len(langs)} langs" for k, c in counts.items() if c]
+        table.rows.append([model, task, n, *(format_record(found.get(c.name)) for c in columns),
+                           f"{acc.chance:.2f}" if getattr(acc, "chance", None) else "",
+                           f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else "",
+                           "; ".join(m for m in marks if m)])
+    return table
+
+
+def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None) -> TextTable:
+    """One requested pair: per task, language and metric, both models' values and the delta, with
+    95% intervals and p-values (each metric's paired test)."""
+    title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, 95% CIs"
+    table = TextTable(title, ["task", "lang", "metric", "n", "A", "B", "delta", "p"], align="lllrrrrr",
+                      caption="p: each metric's paired test (exact McNemar for accuracy, two-sided bootstrap "
+                              "otherwise); * = the delta's CI excludes 0")
+    for c in comparisons:
+        if (c.model_a, c.model_b) != (model_a, model_b):
+            continue
+        mark = "*" if c.ci_low is not None and (c.ci_low > 0 or c.ci_high < 0) else ""
+        table.rows.append([c.task, c.lang, label(c.metric), str(c.n), format_value(c.value_a, c.a_ci_low, c.a_ci_high),
+                           format_value(c.value_b, c.b_ci_low, c.b_ci_high),
+                           format_value(c.delta, c.ci_low, c.ci_high, signed=True) + mark,
+                           format_number(c.p_value, ".3g")])
+    return table
+
+
+def count_table(tasks: Sequence[str], langs: Sequence[str], counts: dict[tuple[str, str], int]) -> TextTable:
+    """Items per task and language (data show / validate)."""
+    table = TextTable("", ["task", *langs, "total"])
+    for task in tasks:
+        row = [counts.get((task, lang), 0) for lang in langs]
+        table.rows.append([task, *(str(n) if n else "-" for n in row), str(sum(row))])
+    return table
