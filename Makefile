@@ -28,6 +28,7 @@ test: install
 	# llama.cpp's server for the real-server test of the openai backend: built once, then cached
 	# (~/.cache/clika/llama.cpp); a failed build fails that test, not the others.
 	PYTHON=$(BIN)/python bash scripts/build-llama-server.sh || echo "llama-server not built; see above" >&2
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -5,7 +5,7 @@
 Scores the published predictions of the CLiKA authors (the upstream layout, first-character
 answers) with clika's own metrics and keeps what `clika report --reference published` needs to
 place a user's models among them: accuracy, RA and en-CO per language (and the RA / en-CO means,
-lang "avg"), dominant_option_flag, unparseable_rate, and home_transfer per query language and
+aggregate "mean"), RankC, dominant_option_flag, unparseable_rate, and home_transfer per query language and
 overall (not the S>L cells), each with its interval, n, chance and note (the reader of the
 upstream layout attaches each x_geo / x_name item's culture, ``original_lang``).
 
@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "clika" / "report" / "reference"
-KEEP = {"accuracy", "ra", "en_co", "dominant_option_flag", "unparseable_rate", "home_transfer"}
+KEEP = {"accuracy", "ra", "en_co", "rankc", "dominant_option_flag", "unparseable_rate", "home_transfer"}
 DIGITS = 5  # values are rounded to this many decimals: far below any interval's width
 
 
@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     records, n_predictions = published_records(args.predictions, args.n_boot, args.seed)
     if args.full_output:
         write_records(records, args.full_output)
-    kept = [r for r in records if r.metric in KEEP and r.stratum is None and ">" not in r.lang]
+    # home_transfer's S -> L cells (a source language and no aggregate) are left out: only its means are kept.
+    kept = [r for r in records if r.metric in KEEP and r.stratum is None
+            and not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
     args.output.mkdir(parents=True, exist_ok=True)
     records_path = args.output / "published.jsonl"
     write_json_lines((_compact(r.to_dict()) for r in kept), records_path)

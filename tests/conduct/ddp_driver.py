@@ -51,7 +51,7 @@ def main() -> None:
 
     torch.set_num_threads(1)  # two ranks on two shared cores
     from clika.conduct.distributed import rank, world_size
-    from clika.conduct.run import ConductOptions, conduct
+    from clika.api import ConductOptions, conduct  # what `clika conduct` calls: report.md included
 
     output.mkdir(parents=True, exist_ok=True)
     writes: list[tuple[str, str]] = []
@@ -65,7 +65,7 @@ def main() -> None:
                          # groups per process): exact equivalence needs the Trainer's plain batches
                          "group_by_length": False},
     )  # fmt: skip
-    (run,) = conduct(opts, log=lines.append)
+    (run,) = conduct(opts, log=lines.append).runs
     report = {"rank": rank(), "world_size": world_size(), "epochs_run": run.epochs_run,
               "stopped_early": run.stopped_early, "losses": run.losses, "n_records": len(run.records),
               "lines": lines, "writes": writes}
