@@ -89,7 +89,8 @@ def test_log_samples_then_score_lm_eval_gives_the_runs_metrics(tiny_model: Path,
     assert back.returncode == 0, back.stderr
 
     def key(r: dict) -> tuple:
-        return r["task"], r["lang"], r["metric"], r.get("stratum") or "", r.get("lang_ref") or ""
+        return (r["task"], r.get("lang") or "", r["metric"], r.get("stratum") or "", r.get("lang_ref") or "",
+                r.get("aggregate") or "")
 
     want = sorted(rows(out / "metrics.jsonl"), key=key)
     assert sorted(rows(tmp_path / "back.jsonl"), key=key) == want

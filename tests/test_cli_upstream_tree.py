@@ -111,7 +111,7 @@ def test_redirected_tables_keep_every_column_and_full_names(scored):
     done, _ = scored["dirty"]
     lines = done.stdout.splitlines()
     assert lines[0] == "CLiKA scores (95% bootstrap intervals)"
-    assert lines[1].split() == ["model", "task", "n", "accuracy", "en", "chance", "mean", "RA", "mean", "en-CO",
+    assert lines[1].split() == ["model", "task", "n", "accuracy", "en", "RA", "en-CO", "chance",
                                 "unparseable", "en", "flags"]
     assert all(len(cell) >= 3 for cell in lines[2].split())  # every column at least as wide as its dashes
     names = {line.split()[0] for line in lines[3:] if line.split() and line.split()[1] in TASKS}

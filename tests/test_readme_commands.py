@@ -26,7 +26,10 @@ RUNNABLE = re.compile(r"^clika (score|compare|report|findings|data validate|data
 # A piece of a command -> why it cannot run here as written.
 SKIPPED = {
     "clika report runs/my-model/": "needs the output of `clika run` on a model (runs/my-model/)",
-    "--conduct runs/cd-cpu": "needs `clika conduct` outputs (runs/cd-cpu: a model fine-tuned on fictional facts)",
+    "runs/cd-cpu": "needs `clika conduct` outputs (runs/cd-cpu: a model fine-tuned on fictional facts)",
+    " cd/ -o": "needs the `clika conduct ... -o cd/` output of the README's CD examples (a model fine-tuned "
+               "on fictional facts)",
+    "--predictions OUTPUT": "OUTPUT is the folder of a `clika run --log-samples` on a model",
     "--predictions TREE": "TREE is the stand-in upstream tree that benchmarks/upstream_tree.py builds and runs "
                           "this command on",
 }

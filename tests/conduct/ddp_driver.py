@@ -50,8 +50,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # two ranks on two shared cores
-    from clika.conduct.distributed import rank, world_size
     from clika.api import ConductOptions, conduct  # what `clika conduct` calls: report.md included
+    from clika.conduct.distributed import rank, world_size
 
     output.mkdir(parents=True, exist_ok=True)
     writes: list[tuple[str, str]] = []

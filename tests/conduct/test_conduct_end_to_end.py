@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from clika.api import ConductOptions, conduct
 from clika.backends import registry
 from clika.cli import app
-from clika.conduct.run import ConductOptions, conduct
 from clika.errors import ConfigError
 
 FULL = {"method": "full", "lr": 3e-3, "epochs": 30, "progress": False}
@@ -58,7 +58,7 @@ def spy_backend(monkeypatch):
 
 def test_tiny_model_trained_end_to_end_gives_every_cd_metric(tiny_lm_dir, tmp_path, spy_backend):
     opts = _opts(tmp_path, tiny_lm_dir, backend="spy")
-    (run,) = conduct(opts, log=lambda line: None)
+    (run,) = conduct(opts, log=lambda line: None).runs
     recs = _by(run.records)
     for part in ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation"):
         assert recs[part].value >= 0.9, recs[part]
@@ -102,8 +102,8 @@ def test_tiny_model_trained_end_to_end_gives_every_cd_metric(tiny_lm_dir, tmp_pa
 
 def test_a_rerun_with_the_same_manifest_resumes_and_another_is_refused(tiny_lm_dir, tmp_path):
     opts = _opts(tmp_path, tiny_lm_dir, train_overrides={**FULL, "epochs": 4})
-    (first,) = conduct(opts, log=lambda line: None)
-    (again,) = conduct(opts, log=lambda line: None)
+    (first,) = conduct(opts, log=lambda line: None).runs
+    (again,) = conduct(opts, log=lambda line: None).runs
     assert first.resumed == [] and again.resumed == ["training", "evaluation"]
     assert [r.to_dict() for r in again.records] == [r.to_dict() for r in first.records]
     with pytest.raises(ConfigError, match="holds another conductivity run .*differs in: train"):
@@ -114,7 +114,7 @@ def test_lora_gate_failure_says_which_part_failed(tiny_lm_dir, tmp_path):
     # One LoRA epoch on a random base model cannot memorise anything: the gate must fail.
     opts = _opts(tmp_path, tiny_lm_dir, targets=("zh",),
                  train_overrides={"method": "lora", "epochs": 1, "lr": 1e-4, "progress": False})
-    (run,) = conduct(opts, log=lambda line: None)
+    (run,) = conduct(opts, log=lambda line: None).runs
     recs = _by(run.records)
     parts = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
     failed = [m for m in parts if recs[m].value < 0.9]
@@ -135,7 +135,7 @@ def test_two_models_in_one_output(tiny_lm_dir, tmp_path):
     other = build_tiny_lm(tmp_path / "other_lm", split_texts(generate(12, ("de",), seed=0, n_continents=3), ("de",)),
                           seed=1)
     opts = _opts(tmp_path, tiny_lm_dir, models=(str(tiny_lm_dir), str(other)), train_overrides={**FULL, "epochs": 2})
-    runs = conduct(opts, log=lambda line: None)
+    runs = conduct(opts, log=lambda line: None).runs
     assert [r.model for r in runs] == [Path(tiny_lm_dir).name, "other_lm"]
     combined = [json.loads(x) for x in (opts.output / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {r["model"] for r in combined} == {Path(tiny_lm_dir).name, "other_lm"}
@@ -150,7 +150,9 @@ def test_upstream_zh_mismatch_is_reported_not_scored(tiny_lm_dir, tmp_path, shar
     recs = [json.loads(x) for x in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     assert recs and all(r["value"] is None and "ZH.json" in r["note"] for r in recs)
     assert not list(out.glob("*/en-zh/seed0/adapter"))  # nothing trained on inconsistent data
-    assert "zh**: not scored" in (out / "report.md").read_text(encoding="utf-8")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    verdict = next(line for line in report.splitlines() if "en -> zh: **" in line)
+    assert "**not measured** — " in verdict and "ZH.json" in verdict and "gate passed" not in report
 
 
 def test_cli_bad_target_is_one_line_error(tiny_lm_dir, tmp_path):
@@ -164,7 +166,7 @@ def test_cli_bad_target_is_one_line_error(tiny_lm_dir, tmp_path):
 def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir, tmp_path):
     opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=10, gate_every=5)
     lines: list[str] = []
-    (run,) = conduct(opts, log=lines.append)
+    (run,) = conduct(opts, log=lines.append).runs
     checks = [x for x in lines if "mastery gate" in x and "epoch" in x]
     assert run.stopped_early and _by(run.records)["epochs_trained"].value == run.epochs_run < 40
     assert "holds" in checks[-1] and all("not yet" in x for x in checks[:-1])
@@ -194,7 +196,7 @@ def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir,
 
 def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
     opts = _opts(tmp_path, tiny_lm_dir, name_direction="both", train_overrides={**FULL, "epochs": 4})
-    (run,) = conduct(opts, log=lambda line: None)
+    (run,) = conduct(opts, log=lambda line: None).runs
     split = json.loads((run.run_dir / "split_de.json").read_text(encoding="utf-8"))
     assert split["name_direction"] == "both"
     taught = [json.loads(x) for x in (run.run_dir / "train_de.jsonl").read_text("utf-8").splitlines()
@@ -208,7 +210,7 @@ def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
 
 def test_another_source_language_makes_a_source_target_cell(tiny_lm_dir, tmp_path):
     opts = _opts(tmp_path, tiny_lm_dir, targets=("en",), source="de", train_overrides={**FULL, "epochs": 2})
-    (run,) = conduct(opts, log=lambda line: None)
+    (run,) = conduct(opts, log=lambda line: None).runs
     assert run.run_dir.parent.name == "de-en" and {(r.lang, r.lang_ref) for r in run.records} == {("en", "de")}
     taught = [json.loads(x) for x in (run.run_dir / "train_en.jsonl").read_text("utf-8").splitlines()]
     facts = {(r["lang"], r["fact_id"]) for r in taught if r["kind"] == "fact"}
@@ -219,7 +221,7 @@ def test_another_source_language_makes_a_source_target_cell(tiny_lm_dir, tmp_pat
 
 def test_seeds_are_pooled_over_their_facts(tiny_lm_dir, tmp_path):
     opts = _opts(tmp_path, tiny_lm_dir, seeds=(0, 1), train_overrides={**FULL, "epochs": 2})
-    (run,) = conduct(opts, log=lambda line: None)
+    (run,) = conduct(opts, log=lambda line: None).runs
     seeds = [_by(json_records(opts.output / Path(tiny_lm_dir).name / "en-de" / f"seed{s}" / "metrics.jsonl"))
              for s in (0, 1)]
     pooled = _by(run.records)

@@ -90,7 +90,9 @@ def fresh_model(tiny_dir):
 
 
 def quick(**overrides) -> TrainConfig:
-    return TrainConfig(**{"method": "full", "lr": 3e-3, "batch_size": 2, "epochs": 2, "progress": False, **overrides})
+    # fp32: these tests compare exact sums; the default "auto" is bf16 autocast on an AMX CPU
+    return TrainConfig(**{"method": "full", "lr": 3e-3, "batch_size": 2, "epochs": 2, "progress": False,
+                          "dtype": "fp32", **overrides})
 
 
 def greedy(model, tokenizer, fmt: PromptFormat, prompt: str) -> str:
@@ -251,10 +253,18 @@ def test_presets():
     assert preset("cpu") == TrainConfig()
     cpu = preset("cpu")
     assert (cpu.method, cpu.lora_rank, cpu.lora_alpha, cpu.lora_targets, cpu.lr, cpu.dtype, cpu.epochs) == (
-        "lora", 16, 32, "all-linear", 1e-3, "fp32", 10,
+        "lora", 16, 32, "all-linear", 1e-3, "auto", 10,
     )  # fmt: skip
     assert preset("paper", epochs=5, dtype="fp32").epochs == 5 and preset("paper", epochs=5).lora_rank == 128
     assert preset("cpu").to_dict()["prompt_format"] == "plain"
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively():
+    from clika.conduct.train import _fast_bf16_cpu, resolve_dtype
+
+    assert resolve_dtype("auto", "cpu") == ("bf16" if _fast_bf16_cpu() else "fp32")
+    assert resolve_dtype("fp32", "cpu") == "fp32" and resolve_dtype("bf16", "cuda:0") == "bf16"
+    assert resolve_dtype("auto", "mps") == "fp32"
 
 
 @pytest.mark.parametrize(
@@ -263,7 +273,7 @@ def test_presets():
         (lambda: preset("nope"), "unknown training preset 'nope' (presets: cpu, paper)"),
         (lambda: preset("cpu", lora_rnak=8), "unknown training setting(s) lora_rnak"),
         (lambda: TrainConfig(lr_scheduler="cosinus"), "lr_scheduler must be one of"),
-        (lambda: TrainConfig(dtype="int8"), "dtype must be one of fp32, bf16, fp16"),
+        (lambda: TrainConfig(dtype="int8"), "dtype must be one of auto, fp32, bf16, fp16"),
         (lambda: TrainConfig(save_strategy="epoch"), "needs an output_dir"),
         (lambda: TrainConfig(warmup_steps=3, warmup_ratio=0.1), "not both"),
         (lambda: PromptFormat("vicuna"), "unknown prompt format 'vicuna'"),

@@ -133,7 +133,7 @@ def test_real_shared_data_has_one_error_and_known_warning_kinds(shared_data: Pat
     assert [str(p) for p in report.errors] == errors
     kinds = Counter(w.category for w in report.warnings)
     assert set(kinds) == {"duplicate option text", "empty option text", "conflicting fictional name",
-                          "self-answering fictional question"}
+                          "self-answering fictional question", "swapped fictional rows"}
     # one example line per kind, then "N x kind in all" where a kind has more than one
     warning_lines = [ln for ln in lines if ln.startswith("warning: ")]
     for kind, n in kinds.items():

@@ -187,3 +187,13 @@ def test_verdicts_follow_the_control_and_the_test_against_chance():
     assert _verdict(at_chance, strong, gate_ok=False).label == "not measured"
     small = _verdict([T, F, F, F, F], [T, T, T, F, F], n_continents=8)  # 5 facts: the gap cannot be told
     assert small.label == "inconclusive"
+
+
+def test_a_run_with_nothing_scored_is_not_measured_and_says_why():
+    """Refused data (upstream ZH contradicting its tests) leaves xrr without a value: its note is the verdict's reason."""
+    from clika.metrics.records import Record
+
+    refused = [Record(model="m", task="fictional", metric=m, lang="zh", lang_ref="en", value=None,
+                      note="ZH.json: inconsistent with the tests") for m in ("xrr", "acc_l_type1", "gate_en_type0")]
+    verdict = cd_verdict(refused)
+    assert (verdict.label, verdict.reason) == ("not measured", "ZH.json: inconsistent with the tests")

@@ -290,7 +290,8 @@ class CDVerdict:
 def cd_verdict(records) -> CDVerdict:
     """One run's conductivity in words, from its overall records (the rule of docs/metrics.md):
 
-    - not measured: the mastery gate failed;
+    - not measured: the mastery gate failed, or nothing was scored (xrr has no value: its note says why,
+      e.g. upstream data that contradicts its tests);
     - inconclusive: the positive control (acc_en_subject) is not above chance (one-sided binomial,
       ALPHA), so this pipeline cannot show retrieval through the foreign frame at all; or the
       control gap's interval neither excludes 0 nor stays below SUBSTANTIAL (too few facts);
@@ -300,8 +301,9 @@ def cd_verdict(records) -> CDVerdict:
     - high: the control gap's interval lies below SUBSTANTIAL (XRR about as high as the control)."""
     rec = {r.metric: r for r in records if r.stratum is None}
     failure = gate_failure(records)
-    if failure or "xrr" not in rec:
-        return CDVerdict("not measured", failure or "no xrr record")
+    xrr = rec.get("xrr")
+    if failure or xrr is None or xrr.value is None:
+        return CDVerdict("not measured", failure or (xrr.note if xrr is not None and xrr.note else "no xrr value"))
     ctrl, acc, gap = rec.get("acc_en_subject"), rec.get("acc_l_type1"), rec.get("control_gap")
     if ctrl is None or ctrl.p_value is None or ctrl.p_value >= ALPHA:
         p = "n/a" if ctrl is None or ctrl.p_value is None else f"{ctrl.p_value:.3g}"

@@ -52,6 +52,8 @@ def runs_of(records: Sequence[Record]) -> dict[tuple[str, str, str, str], list[R
 def _cell(rec: Record | None) -> str:
     if rec is None:
         return ""
+    if rec.metric == "epochs_trained" and rec.value is not None:  # a count, n = training examples
+        return f"{rec.value:.0f} ({rec.n} examples)"
     text = format_record(rec)
     if rec.value is None:
         return text
@@ -69,8 +71,10 @@ def verdict_line(recs: Sequence[Record]) -> str:
             f"of {power:.2f} or more with 80% power." if acc and acc.chance and power else "")
     failure = gate_failure(recs)
     after = f" after {epochs.value:.0f} epochs" if epochs and epochs.value is not None else ""
-    gate = f"gate failed{after}: {failure.split('(', 1)[-1].rstrip(')')}" if failure else f"gate passed{after}"
-    return f"**{verdict.label}** — {verdict.reason}. ({gate}.){size}"
+    tested = any(r.metric.startswith("gate_") and r.value is not None for r in recs)
+    gate = (f" (gate failed{after}: {failure.split('(', 1)[-1].rstrip(')')}.)" if failure
+            else f" (gate passed{after}.)" if tested else "")
+    return f"**{verdict.label}** — {verdict.reason}.{gate}{size}"
 
 
 def cd_markdown(records: Sequence[Record], protocol: str | None = None) -> str:

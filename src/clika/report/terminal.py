@@ -93,7 +93,8 @@ def task_table(records: Sequence[Record], model: str, task: str, template: str |
     return table
 
 
-SUMMARY_CAPTION = (f"n: English items (of the item file's where fewer were read); unparseable en: share of English "
+SUMMARY_CAPTION = (f"n: English items (of the item file's where fewer were read); columns without a language: the "
+                   f"mean over the non-English languages; unparseable en: share of English "
                    f"answers that could not be read (counted wrong). flags: partial = languages of the task without "
                    f"predictions (unranked, no overall); dominant = one option chosen far more often than it is "
                    f"right (overlap comes for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers "
