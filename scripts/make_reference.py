@@ -24,7 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "clika" / "report" / "reference"
-KEEP = {"accuracy", "ra", "en_co", "rankc", "dominant_option_flag", "unparseable_rate", "home_transfer"}
+# rankc is left out: upstream predictions keep only the chosen letter, not per-option scores, so
+# it is undefined for every published model (its records would be 0.4 MB of "not available").
+KEEP = {"accuracy", "ra", "en_co", "dominant_option_flag", "unparseable_rate", "home_transfer"}
 DIGITS = 5  # values are rounded to this many decimals: far below any interval's width
 
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             and not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
     args.output.mkdir(parents=True, exist_ok=True)
     records_path = args.output / "published.jsonl"
-    write_json_lines((_compact(r.to_dict()) for r in kept), records_path)
+    write_json_lines((_compact(r.to_dict()) for r in kept), records_path, compact=True)
     manifest = json.loads((ROOT / "src" / "clika" / "data" / "manifest.json").read_text(encoding="utf-8"))
     meta = {
         "description": "the 40 models whose predictions the CLiKA authors published (Gao et al. 2024)",

@@ -79,12 +79,14 @@ def read_json_lines(
     return out
 
 
-def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path) -> Path:
+def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path, compact: bool = False) -> Path:
     """Write one JSON object per line (UTF-8, non-ASCII kept readable, strict
-    JSON: a NaN or infinity is an error here, not an invalid token in the file)."""
+    JSON: a NaN or infinity is an error here, not an invalid token in the file).
+    compact: no spaces after separators (for files shipped inside the package)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    separators = (",", ":") if compact else None
     with path.open("w", encoding="utf-8") as fh:
         for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False, allow_nan=False) + "\n")
+            fh.write(json.dumps(rec, ensure_ascii=False, allow_nan=False, separators=separators) + "\n")
     return path

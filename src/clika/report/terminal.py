@@ -80,8 +80,11 @@ def task_table(records: Sequence[Record], model: str, task: str, template: str |
                 cells[(where, r.metric)] = r
     langs = sorted({lang for lang, _ in cells} - {"mean"}, key=lang_order_key) + \
         (["mean"] if any(lang == "mean" for lang, _ in cells) else [])
-    chance = next((r.chance for (lang, m), r in cells.items() if m == "accuracy" and r.chance), None)
-    chance_text = f"; chance accuracy {chance:.2f}" if chance else ""
+    # each metric's value for a model answering at random (RA 1.0, en-CO and RankC well above 0)
+    chances = {d.label: next((r.chance for (_, m), r in cells.items() if m == d.name and r.chance is not None), None)
+               for d in metrics}
+    chance_text = "; chance " + ", ".join(f"{k} {v:.2f}" for k, v in chances.items() if v is not None) \
+        if any(v is not None for v in chances.values()) else ""
     how = f" ({template} prompt)" if template else ""
     names = ", ".join(d.label for d in metrics)
     table = TextTable(f"{model} · {task}{how}: {names}, 95% bootstrap intervals{chance_text}",
