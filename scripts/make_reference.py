@@ -5,7 +5,7 @@
 Scores the published predictions of the CLiKA authors (the upstream layout, first-character
 answers) with clika's own metrics and keeps what `clika report --reference published` needs to
 place a user's models among them: accuracy, RA and en-CO per language (and the RA / en-CO means,
-aggregate "mean"), RankC, dominant_option_flag, unparseable_rate, and home_transfer per query language and
+aggregate "mean"), dominant_option_flag, unparseable_rate, and home_transfer per query language and
 overall (not the S>L cells), each with its interval, n, chance and note (the reader of the
 upstream layout attaches each x_geo / x_name item's culture, ``original_lang``).
 

@@ -26,7 +26,7 @@ RUNNABLE = re.compile(r"^clika (score|compare|report|findings|data validate|data
 # A piece of a command -> why it cannot run here as written.
 SKIPPED = {
     "clika report runs/my-model/": "needs the output of `clika run` on a model (runs/my-model/)",
-    "runs/cd-cpu": "needs `clika conduct` outputs (runs/cd-cpu: a model fine-tuned on fictional facts)",
+    "runs/cd-a/": "needs `clika conduct` outputs (runs/cd-a, runs/cd-b: the README's CD measurement)",
     " cd/ -o": "needs the `clika conduct ... -o cd/` output of the README's CD examples (a model fine-tuned "
                "on fictional facts)",
     "--predictions OUTPUT": "OUTPUT is the folder of a `clika run --log-samples` on a model",
