@@ -351,7 +351,8 @@ def findings(options: FindingsOptions) -> FindingsResult:
     preds, warnings, coverage = _read_sources([], o.predictions, o.layout, None, None, o.exclude, o.trust_labels)
     result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected)
     result.coverage = coverage
-    text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes))
+    text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes,
+                                                                         o.conduct_dirs))
     if cd:
         from clika.analysis.conductivity import cd_findings_markdown
 

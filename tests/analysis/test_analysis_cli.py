@@ -61,7 +61,12 @@ def test_findings_document_states_its_command(tmp_path: Path):
     doc = Path(__file__).resolve().parents[2] / "docs" / "findings.md"
     if not doc.is_file():
         pytest.skip("docs/findings.md not generated yet")
-    assert "clika findings --predictions ../shared/clika-data --output docs/findings.md" in doc.read_text(encoding="utf-8").splitlines()[2]
+    line = doc.read_text(encoding="utf-8").splitlines()[2]
+    command = line.split("`")[1]  # the command that remakes it, as the README gives it (-o for --output)
+    assert command.startswith("clika findings --predictions ../shared/clika-data") and command.endswith(
+        "--output docs/findings.md")
+    readme = (doc.parents[1] / "README.md").read_text(encoding="utf-8")
+    assert command.replace("--output", "-o") in readme
 
 
 @pytest.mark.parametrize(

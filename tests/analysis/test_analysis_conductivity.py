@@ -111,7 +111,9 @@ def test_compare_and_findings_take_conduct_folders(tmp_path, shared_data):
     result = runner.invoke(app, ["findings", "--predictions", str(shared_data), "--conduct", str(tmp_path / "cd"),
                                  "-o", str(out), "--n-boot", "50"])
     assert result.exit_code == 0, result.output
-    assert "## Conductivity (CD)" in out.read_text(encoding="utf-8")
+    text = out.read_text(encoding="utf-8")
+    assert "## Conductivity (CD)" in text
+    assert f"--conduct {tmp_path / 'cd'} --output docs/findings.md`" in text  # how to remake it, CD folders included
 
 
 def test_a_folder_without_runs_is_a_one_line_error(tmp_path):

@@ -206,6 +206,8 @@ def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
     assert directions == {None, "direction=to-en", "direction=from-en"}
     untaught = _by(run.records)["name_untaught"]
     assert untaught.value is None and "both were taught" in untaught.note
+    # the condition is in the record key: beside a to-en run of the same model and target, both are kept
+    assert {r.task for r in run.records} == {"fictional+names-both"}
 
 
 def test_another_source_language_makes_a_source_target_cell(tiny_lm_dir, tmp_path):

@@ -386,8 +386,12 @@ def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes:
 
 
 def _task_label(split: ConductSplit) -> str:
-    """Results of the remapped or repaired upstream set are labelled as such."""
-    return TASK + "".join(f"+{x}" for x in split.meta.get("labels", ()))
+    """Results of the remapped or repaired upstream set, and of a name direction other than the
+    paper's (to-en), are labelled as such: runs of two conditions never share a record key, so a
+    report or findings given both keeps both."""
+    labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != "to-en"
+                                              else [])]
+    return TASK + "".join(f"+{x}" for x in labels)
 
 
 def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
