@@ -27,6 +27,7 @@ from clika import __version__
 from clika.conduct.run import ConductOptions
 from clika.data.predictions_io import LAYOUTS
 from clika.errors import ConfigError, DataError
+from clika.fictional.dataset import PAPER_NAME_DIRECTION
 from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import Record
@@ -575,7 +576,7 @@ class GenerateOptions:
     langs: Sequence[str] | None = None
     names: str = "compound"
     n_continents: int | None = None
-    name_direction: str = "to-en"
+    name_direction: str = PAPER_NAME_DIRECTION
     source: str = PIVOT
 
     def set_langs(self) -> tuple[str, ...]:

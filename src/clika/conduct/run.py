@@ -37,7 +37,7 @@ from clika.conduct.evaluate import fact_strata, outcomes_from_rows, run_tests
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
 from clika.errors import ConfigError
-from clika.fictional.dataset import NAME_DIRECTIONS, ConductSplit, write_split
+from clika.fictional.dataset import NAME_DIRECTIONS, PAPER_NAME_DIRECTION, ConductSplit, write_split
 from clika.items import LANGS, PIVOT
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.conductivity import (
@@ -69,7 +69,7 @@ class ConductOptions:
     names: Literal["compound", "transliterated"] = "compound"
     n_facts: int | None = None  # None: the generator's default (120 facts over 12 continents)
     n_continents: int | None = None
-    name_direction: str = "to-en"  # the paper's: names taught target -> source ("en" = the source language)
+    name_direction: str = PAPER_NAME_DIRECTION  # the paper's: names taught target -> source ("en" = the source language)
     source: str = PIVOT  # the language type-1 facts are taught in
     translation_test: str = "held-out"  # the gate's name tests: taught directions ("reverse": the untaught too)
     remap: bool = False  # upstream only: the documented one-to-one continent remap (results labelled)
@@ -108,7 +108,7 @@ class ConductOptions:
             problems.append(f"translation test must be one of {', '.join(TRANSLATION_TESTS)}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             problems.append("give one or more distinct seeds")
-        if self.data == "upstream" and (self.source != PIVOT or self.name_direction != "to-en" or len(self.seeds) > 1):
+        if self.data == "upstream" and (self.source != PIVOT or self.name_direction != PAPER_NAME_DIRECTION or len(self.seeds) > 1):
             problems.append("the upstream set is taught from English with names to-en (as shipped), one set")
         if self.data not in ("generated", "upstream") or self.swapped_rows not in ("repair", "drop"):
             problems.append("data must be generated or upstream; swapped rows repair or drop")
@@ -389,7 +389,7 @@ def _task_label(split: ConductSplit) -> str:
     """Results of the remapped or repaired upstream set, and of a name direction other than the
     paper's (to-en), are labelled as such: runs of two conditions never share a record key, so a
     report or findings given both keeps both."""
-    labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != "to-en"
+    labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != PAPER_NAME_DIRECTION
                                               else [])]
     return TASK + "".join(f"+{x}" for x in labels)
 

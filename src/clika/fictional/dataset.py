@@ -40,6 +40,8 @@ QuestionKind = Literal["question", "en_subject"]
 Direction = Literal["to-en", "from-en"]
 DIRECTIONS: tuple[str, ...] = ("to-en", "from-en")
 NAME_DIRECTIONS: tuple[str, ...] = ("to-en", "from-en", "both")
+# The paper's: upstream fictional/train/<LANG>.json teaches every name target -> English.
+PAPER_NAME_DIRECTION = "to-en"
 
 
 def taught_directions(name_direction: str) -> tuple[str, ...]:
@@ -103,7 +105,7 @@ class ConductSplit:
     origin: str = "generated"
     meta: dict = field(default_factory=dict)
     source: str = "en"
-    name_direction: str = "to-en"
+    name_direction: str = PAPER_NAME_DIRECTION
     continents: dict[str, dict[str, str]] = field(default_factory=dict)
 
 

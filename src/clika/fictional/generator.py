@@ -24,6 +24,7 @@ import numpy as np
 from clika.errors import ConfigError, DataError
 from clika.fictional.dataset import (
     DIRECTIONS,
+    PAPER_NAME_DIRECTION,
     ConductSplit,
     TestQuestion,
     TrainExample,
@@ -138,7 +139,7 @@ class FictionalSet:
         SOURCE-language subject (the string the fact was taught with), nothing else of the source."""
         return [self.question(f, target, source, subject_lang=source) for f in self.facts if f.fact_type == 1]
 
-    def translation_examples(self, target: str, name_direction: str = "to-en",
+    def translation_examples(self, target: str, name_direction: str = PAPER_NAME_DIRECTION,
                              source: str = PIVOT) -> list[TrainExample]:
         """Every name taught in each direction of ``name_direction`` ("to-en": target -> source, the
         paper's direction; "from-en"; "both"), with each training prompt (two English, one written
@@ -151,7 +152,7 @@ class FictionalSet:
                     for e in (*self.cities, *self.continents) for p in TRAIN_TRANSLATION_PROMPTS]  # fmt: skip
         return out
 
-    def translation_tests(self, target: str, name_direction: str = "to-en", source: str = PIVOT) -> list[TranslationTest]:
+    def translation_tests(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT) -> list[TranslationTest]:
         """The name tests, both directions, each with the held-out prompt written in the name's own
         language (never seen in training), so they check that the name pair is known, not that a
         prompt was memorised. ``taught`` marks the directions the gate asks; the other direction is
@@ -171,7 +172,7 @@ class FictionalSet:
     def continent_forms(self, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
         return {c.entity_id: {lang: c.names[lang] for lang in langs} for c in self.continents}
 
-    def split(self, target: str, name_direction: str = "to-en", source: str = PIVOT) -> ConductSplit:
+    def split(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT) -> ConductSplit:
         """One training run's data: source-language facts (both types), target type 0, the names in
         the taught directions; tests: both languages' questions, the controls and the name tests."""
         if source not in self.langs:

@@ -61,7 +61,7 @@ from pathlib import Path
 
 from clika.data.validate import Problem
 from clika.errors import DataError
-from clika.fictional.dataset import ConductSplit, TestQuestion, TrainExample, TranslationTest
+from clika.fictional.dataset import PAPER_NAME_DIRECTION, ConductSplit, TestQuestion, TrainExample, TranslationTest
 from clika.fictional.templates import native_name_prompt
 from clika.fictional.upstream_set_check import (
     Conflict,
@@ -238,7 +238,7 @@ def load(
         meta["labels"].append(swapped)
         meta["swapped_rows"] = [asdict(s) for s in swaps.values()]
     meta["summary"] = report.summary
-    return ConductSplit(target, train, questions, translations, origin, meta, "en", "to-en", continents), report
+    return ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents), report
 
 
 def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: str) -> TranslationTest:
