@@ -60,12 +60,35 @@ def embedded_smollm2() -> Path:
     return default_model_dir("smollm2-135m")
 
 
-@pytest.fixture
-def one_torch_thread():
-    # Two shared cores: OpenMP threads spinning against each other make tiny models 10x slower.
+@pytest.fixture(scope="session", autouse=True)
+def pinned_numerics():
+    """Every test computes with the same numerics whatever CPU runs it (laptop, CI runner, cluster node):
+
+    - training precision: ``TrainConfig(dtype="auto")`` means bf16 autocast on a CPU with AMX or
+      AVX512-BF16 and fp32 elsewhere, so the same test would train in another precision on another
+      CPU. ``CLIKA_AUTO_DTYPE=fp32`` fixes "auto" to fp32, here and in the subprocesses a test starts
+      (they inherit the environment). A test about bf16 asks for it explicitly (``dtype="bf16"``).
+    - one torch thread (``OMP_NUM_THREADS=1`` for subprocesses): how a reduction is split over
+      threads changes the order of its floating-point sums. One thread is also the faster choice on
+      two shared cores, where OpenMP threads spinning against each other slow tiny models down 10x.
+    - deterministic algorithms where torch has them (``warn_only``: a CPU op without a deterministic
+      variant warns instead of failing the test).
+
+    What still differs between CPUs is the order of sums inside a kernel (oneDNN and MKL pick kernels
+    by instruction set), around 1e-7 of a value in fp32: a test that compares a trained model's
+    numbers states a tolerance derived from that, or asserts a property instead."""
     import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    from clika.conduct.train import AUTO_DTYPE_ENV
+
+    # session scope: set before any other fixture, module- and session-scoped ones included
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(AUTO_DTYPE_ENV, "fp32")
+        env.setenv("OMP_NUM_THREADS", "1")
+        threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+        warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+        torch.set_num_threads(1)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        yield
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.set_num_threads(threads)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 sys.path.insert(0, str(Path(__file__).parent / "backends"))
 from tiny_model import build_tiny_model  # noqa: E402
@@ -23,13 +22,6 @@ def choose_paper(backend, items, mode: str, **kwargs):
     """The items rendered with the paper template, then chosen in ``mode``."""
     return choose(backend, items, build_requests(items, "paper", mode), mode, **kwargs)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny model: threads only add waiting on a busy machine
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,17 @@ def _finite(x) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
 
 
+CSV_SIGNIFICANT_DIGITS = 6  # the precision of every number in a CSV that clika writes
+
+
+def csv_number(x) -> str:
+    """A number as clika's CSV files write it: 6 significant digits ("0.166667"), "" when undefined.
+    A reader who compares a CSV cell with its record compares it at this precision."""
+    if not _finite(x):
+        return ""
+    return f"{x:.{CSV_SIGNIFICANT_DIGITS}g}" if isinstance(x, float) else str(x)
+
+
 def format_number(x, spec: str = ".3f") -> str:
     return format(x, spec) if _finite(x) else DASH
 

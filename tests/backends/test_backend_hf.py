@@ -24,16 +24,6 @@ from clika.errors import ConfigError  # noqa: E402
 from clika.prompts import build_requests  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny matmuls gain nothing from threads, and on a busy machine every
-    multi-threaded op waits for a descheduled worker (seconds per test)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def mixed_items(shared_data):
     """Real items of every task in Latin, CJK and right-to-left scripts, of varied lengths."""

@@ -18,8 +18,6 @@ from clika.backends.registry import make_backend  # noqa: E402
 from clika.items import Item  # noqa: E402
 from clika.prompts import build_requests  # noqa: E402
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:

@@ -53,9 +53,3 @@ def tiny_lm_dir(tmp_path_factory) -> Path:
 
     fset = generate(12, ("de", "zh"), seed=0, n_continents=3)
     return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), split_texts(fset, ("de", "zh")))
-
-
-@pytest.fixture(autouse=True)
-def one_thread(one_torch_thread):
-    """Every conduct test on one torch thread (the tiny models are faster so on two shared cores)."""
-    yield

@@ -1,9 +1,9 @@
 """One process of `clika conduct --until-gate` on the tiny model, as test_conduct_distributed.py
 launches it: alone, or as one of several under ``torchrun`` (gloo on CPU).
 
-    python ddp_driver.py MODEL_DIR OUTPUT REPORT_DIR BATCH_SIZE LR
+    python ddp_driver.py MODEL_DIR OUTPUT REPORT_DIR BATCH_SIZE LR DTYPE
 
-(BATCH_SIZE per process: the effective batch is BATCH_SIZE x processes.)
+(BATCH_SIZE per process: the effective batch is BATCH_SIZE x processes; DTYPE fp32 or bf16.)
 
 Writes REPORT_DIR/rank<r>.json: what this rank trained (epochs, early stop, losses), the world
 size the Trainer saw, its log lines, and every write to the file system under OUTPUT that this
@@ -46,7 +46,7 @@ def _audit_writes(root: Path, writes: list[tuple[str, str]]):
 
 def main() -> None:
     model_dir, output, report_dir = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
-    batch_size, lr = int(sys.argv[4]), float(sys.argv[5])
+    batch_size, lr, dtype = int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
     import torch
 
     torch.set_num_threads(1)  # two ranks on two shared cores
@@ -60,7 +60,7 @@ def main() -> None:
     opts = ConductOptions(
         targets=("de",), output=output, models=(str(model_dir),), n_facts=12, n_continents=2, until_gate=True,
         max_epochs=30, gate_min_epochs=10, gate_every=5, n_boot=300,
-        train_overrides={"method": "full", "lr": lr, "batch_size": batch_size, "progress": False, "dtype": "fp32",
+        train_overrides={"method": "full", "lr": lr, "batch_size": batch_size, "progress": False, "dtype": dtype,
                          # one process and DDP compose length-grouped batches differently (the sampler
                          # groups per process): exact equivalence needs the Trainer's plain batches
                          "group_by_length": False},

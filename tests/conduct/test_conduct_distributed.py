@@ -1,14 +1,26 @@
 """The conductivity trainer's multi-process path: `clika conduct --until-gate` on the tiny model under
-``torchrun --nproc_per_node 2`` (DDP over gloo, on the CPU), against the same run in one process.
+``torchrun --nproc_per_node 2`` (DDP over gloo, on the CPU), against the same run in one process,
+in fp32 and in bf16 autocast (the precision "auto" gives on a CPU with AMX or AVX512-BF16).
 
 The DDP run takes half the per-process batch, so both runs make the same optimizer steps on the same
 examples: accelerate shards the seeded permutation batch by batch (rank 0 the even batches, rank 1
-the odd ones) and the Trainer divides the loss by the answer tokens of all ranks. They differ only
-in the order of floating-point sums (per-rank padding, the all-reduce), about 1e-7 of the loss in
-the first epochs. Full fine-tuning at a high learning rate can amplify such differences over a few
-hundred steps (seen here with 4 examples a step: 4% apart after 15 epochs, other answers); with 6
-examples a step they stay within 1e-5 of the loss, hence the tolerance of 1e-3 on each epoch's loss
-and equal stop epochs, answers and metrics.
+the odd ones) and the Trainer divides the loss by the answer tokens of all ranks. What is exact by
+construction is asserted exactly: both ranks run the same epochs and stop at the same gate check,
+rank 0 alone writes, the effective batch and the steps per epoch are the same as one process's.
+
+What is not exact: the two runs sum in another order (per-rank padding, the all-reduce), and full
+fine-tuning at a high learning rate amplifies that rounding chaotically over a few hundred steps
+(AdamW divides by the root of the second moment, so a weight whose gradient is at rounding level
+moves by up to the learning rate in either direction). How far apart the late epochs drift depends
+on the CPU's kernels and the precision (measured: within 1e-5 of the loss on one Xeon in fp32, 4%
+apart by epoch 14 on an AMD EPYC), so no constant tolerance on them is right on every machine.
+The test therefore compares the runs where rounding cannot yet have grown: the first epochs, with a
+tolerance derived from the run itself, a tenth of what one epoch of learning changes the loss by.
+A real fault of the multi-process path (a rank that trains on every example, a loss not averaged
+over ranks, a skipped shard) changes the first epochs by the order of an epoch's learning; rounding
+changes them by orders of magnitude less in either precision. After that, each run must stop when
+its own gate holds; the gate decides on the answers of a model that the drift can change, so the two
+runs may stop at different checks.
 """
 
 from __future__ import annotations
@@ -24,10 +36,8 @@ import pytest
 DRIVER = Path(__file__).with_name("ddp_driver.py")
 SRC = Path(__file__).resolve().parents[2] / "src"
 LR = 3e-3
-LOSS_RTOL = 1e-3
-LATE_RTOL = 2e-2
-AGREE = 0.75  # share of identical answers (measured: 48 of 58)
-GATE_ATOL = 0.1
+EARLY_EPOCHS = 2  # compared epochs: before rounding differences can have grown
+LEARNING_SHARE = 0.1  # tolerance: this share of the loss change over the first epoch of learning
 
 
 def _env() -> dict[str, str]:
@@ -57,13 +67,21 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_dir, tmp_path):
+def _bf16_autocast() -> bool:
+    from clika.conduct.train import _bf16_supported
+
+    return _bf16_supported(__import__("torch").device("cpu"))
+
+
+@pytest.mark.parametrize("dtype", ["fp32", pytest.param(
+    "bf16", marks=pytest.mark.skipif(not _bf16_autocast(), reason="torch has no bf16 autocast on this CPU"))])
+def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_dir, tmp_path, dtype):
     batch = _effective_batch()
     args = [str(tiny_lm_dir)]
     _run([sys.executable, str(DRIVER), *args, str(tmp_path / "one"), str(tmp_path / "one_report"), str(batch),
-          str(LR)])
+          str(LR), dtype])
     _run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(DRIVER), *args,
-          str(tmp_path / "ddp"), str(tmp_path / "ddp_report"), str(batch // 2), str(LR)])
+          str(tmp_path / "ddp"), str(tmp_path / "ddp_report"), str(batch // 2), str(LR), dtype])
     one = json.loads((tmp_path / "one_report" / "rank0.json").read_text())
     rank0, rank1 = (json.loads((tmp_path / "ddp_report" / f"rank{r}.json").read_text()) for r in (0, 1))
 
@@ -87,27 +105,26 @@ def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_di
     assert {"metrics.jsonl", "report.md", "fictional_set/seed0/facts.jsonl"} <= written
     assert not (run_dir / "checkpoints").exists()  # replaced by the adapter once every rank was done
 
-    # The same run as one process with the same effective batch, within the stated tolerance.
+    # The same run as one process with the same effective batch: the same steps of the same size.
     one_dir = tmp_path / "one" / Path(tiny_lm_dir).name / "en-de" / "seed0"
     stats = [json.loads((d / "adapter" / ".complete.json").read_text()) for d in (one_dir, run_dir)]
     assert stats[0]["effective_batch"] == stats[1]["effective_batch"] == batch
-    assert stats[0]["steps"] == stats[1]["steps"]
-    assert rank0["epochs_run"] == one["epochs_run"]
-    # All-reduce sums gradients in another order than one process: rounding differences of ~1e-7,
-    # which full fine-tuning of a tiny model amplifies over epochs (measured: within 1e-3 for the
-    # first epochs, up to 1% by epoch 14). Early epochs are held to LOSS_RTOL, later ones to LATE_RTOL.
-    early = min(5, len(one["losses"]))
-    assert rank0["losses"][:early] == pytest.approx(one["losses"][:early], rel=LOSS_RTOL)
-    assert rank0["losses"] == pytest.approx(one["losses"], rel=LATE_RTOL)
-    # Answers: the two runs' weights differ by that drift, so answers near a decision can flip.
-    # Both runs pass the gate at the same epoch; most answers agree, and each gate part agrees
-    # within GATE_ATOL.
+    assert stats[0]["steps"] * rank0["epochs_run"] == stats[1]["steps"] * one["epochs_run"]  # steps per epoch
+    manifests = [json.loads((d / "manifest.json").read_text()) for d in (one_dir, run_dir)]
+    assert manifests[0]["train"]["dtype"] == manifests[1]["train"]["dtype"] == dtype
+
+    # The first epochs agree within a tenth of what the first epoch of learning changed the loss by
+    # (see the module docstring); the learning itself must be clearly larger than rounding.
+    learned = one["losses"][0] - one["losses"][EARLY_EPOCHS]
+    assert learned > 0.05 * one["losses"][0], one["losses"]
+    tolerance = LEARNING_SHARE * learned
+    for epoch in range(EARLY_EPOCHS):
+        assert abs(rank0["losses"][epoch] - one["losses"][epoch]) <= tolerance, (epoch, rank0["losses"], one["losses"])
+    # Later each run stops when its own gate holds, at a check of the same schedule.
+    assert one["stopped_early"] and (one["epochs_run"] - 10) % 5 == 0 and (rank0["epochs_run"] - 10) % 5 == 0
     ddp_rows, one_rows = _jsonl(run_dir / "predictions.jsonl"), _jsonl(one_dir / "predictions.jsonl")
     assert [(r["kind"], r["fact_id"], r["lang"]) for r in ddp_rows] == [(r["kind"], r["fact_id"], r["lang"])
                                                                         for r in one_rows]
-    same = sum(a["answer"] == b["answer"] for a, b in zip(ddp_rows, one_rows))
-    assert same >= AGREE * len(one_rows), f"{same} of {len(one_rows)} answers agree"
     gates = [{r["metric"]: r["value"] for r in _jsonl(d / "metrics.jsonl") if r["metric"].startswith("gate_")
               and "stratum" not in r} for d in (run_dir, one_dir)]
     assert gates[0].keys() == gates[1].keys() and all(v >= 0.9 for g in gates for v in g.values())
-    assert all(abs(gates[0][m] - gates[1][m]) <= GATE_ATOL for m in gates[0])

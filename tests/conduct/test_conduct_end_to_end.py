@@ -17,6 +17,7 @@ from clika.api import ConductOptions, conduct
 from clika.backends import registry
 from clika.cli import app
 from clika.errors import ConfigError
+from clika.formatting import csv_number
 
 FULL = {"method": "full", "lr": 3e-3, "epochs": 30, "progress": False}
 
@@ -188,8 +189,10 @@ def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir,
     assert "## Conductivity (CD)" in md and "positive control" in md
     board = (tmp_path / "rep" / "leaderboard.csv").read_text(encoding="utf-8").splitlines()
     header, row = board[0].split(","), next(x.split(",") for x in board[1:] if ",overall," in x)
-    xrr = float(row[header.index("xrr")])
-    assert xrr == pytest.approx(final["xrr"].value) and row[header.index("xrr_ci_low")] != ""
+    # the CSV writes 6 significant digits: the cell is the record at that precision, whatever XRR
+    # the tiny model reached on this CPU (0.166667 for 1/6 is 3e-7 from the record: no relative
+    # tolerance is both tight and right for every value)
+    assert row[header.index("xrr")] == csv_number(final["xrr"].value) and row[header.index("xrr_ci_low")] != ""
     html = written["html"].read_text(encoding="utf-8")
     assert 'id="cd"' in html and "learning curves" in html and 'class="verdict v-' in html
 

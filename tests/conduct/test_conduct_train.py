@@ -259,10 +259,20 @@ def test_presets():
     assert preset("cpu").to_dict()["prompt_format"] == "plain"
 
 
-def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively():
-    from clika.conduct.train import _fast_bf16_cpu, resolve_dtype
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
+    from clika.conduct.train import AUTO_DTYPE_ENV, _fast_bf16_cpu, resolve_dtype
 
+    assert resolve_dtype("auto", "cpu") == "fp32"  # the suite pins "auto" (tests/conftest.py)
+    monkeypatch.setenv(AUTO_DTYPE_ENV, "bf16")
+    assert resolve_dtype("auto", "cpu") == "bf16" and resolve_dtype("fp32", "cpu") == "fp32"
+    monkeypatch.setenv(AUTO_DTYPE_ENV, "int8")
+    with pytest.raises(ConfigError, match="CLIKA_AUTO_DTYPE='int8': must be one of fp32, bf16, fp16"):
+        resolve_dtype("auto", "cpu")
+    monkeypatch.delenv(AUTO_DTYPE_ENV)
     assert resolve_dtype("auto", "cpu") == ("bf16" if _fast_bf16_cpu() else "fp32")
+    for native in (True, False):  # both kinds of CPU, whichever this one is
+        monkeypatch.setattr(train_module, "_fast_bf16_cpu", lambda native=native: native)
+        assert resolve_dtype("auto", "cpu") == ("bf16" if native else "fp32")
     assert resolve_dtype("fp32", "cpu") == "fp32" and resolve_dtype("bf16", "cuda:0") == "bf16"
     assert resolve_dtype("auto", "mps") == "fp32"
 

@@ -54,26 +54,19 @@ def tiny_model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def runs(tiny_model: Path, tmp_path_factory) -> dict:
     """mode -> (EvaluateResult, output folder) of one tiny-model run with --log-samples."""
-    import torch
 
     work = tmp_path_factory.mktemp("runs")
     data = work / "items.jsonl"
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in geo_items()), encoding="utf-8")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return {mode: evaluate(RunOptions(model="hf", model_args=f"pretrained={tiny_model},dtype=float32",
-                                          data=str(data), mode=mode, limit=N_ITEMS - 1, batch_size=4, n_boot=N_BOOT,
-                                          output_dir=work / mode, log_samples=True))
-                for mode in MODES}
-    finally:
-        torch.set_num_threads(threads)
+    return {mode: evaluate(RunOptions(model="hf", model_args=f"pretrained={tiny_model},dtype=float32",
+                                      data=str(data), mode=mode, limit=N_ITEMS - 1, batch_size=4, n_boot=N_BOOT,
+                                      output_dir=work / mode, log_samples=True))
+            for mode in MODES}
 
 
 @pytest.fixture(scope="module")
 def reference(tiny_model: Path, tmp_path_factory) -> tuple[dict, list[dict]]:
     """(results, sample lines) that lm-eval 0.4.x writes for a 3-document multiple_choice task."""
-    import torch
     import yaml
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
@@ -89,18 +82,13 @@ def reference(tiny_model: Path, tmp_path_factory) -> tuple[dict, list[dict]]:
             "metric_list": [{"metric": "acc", "aggregation": "mean", "higher_is_better": True}]}
     (work / "x_geo_de.yaml").write_text(yaml.safe_dump(task), encoding="utf-8")
     tracker = EvaluationTracker(output_path=str(work / "out"))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("HF_HUB_OFFLINE", "1")
-            mp.setenv("HF_DATASETS_OFFLINE", "1")
-            results = simple_evaluate(model="hf", model_args=f"pretrained={tiny_model},dtype=float32",
-                                      tasks=["x_geo_de"], task_manager=TaskManager(include_path=str(work)),
-                                      log_samples=True, num_fewshot=0, device="cpu", batch_size=2,
-                                      evaluation_tracker=tracker)
-    finally:
-        torch.set_num_threads(threads)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        mp.setenv("HF_DATASETS_OFFLINE", "1")
+        results = simple_evaluate(model="hf", model_args=f"pretrained={tiny_model},dtype=float32",
+                                  tasks=["x_geo_de"], task_manager=TaskManager(include_path=str(work)),
+                                  log_samples=True, num_fewshot=0, device="cpu", batch_size=2,
+                                  evaluation_tracker=tracker)
     samples = results.pop("samples")
     tracker.save_results_aggregated(results=results, samples=samples)
     tracker.save_results_samples(task_name="x_geo_de", samples=samples["x_geo_de"])
@@ -233,7 +221,7 @@ def result_extract(result) -> str:
     return json.loads(results_path.read_text(encoding="utf-8"))["config"]["extract"]
 
 
-def test_without_log_samples_only_the_results_are_written(tiny_model: Path, tmp_path: Path, one_torch_thread):
+def test_without_log_samples_only_the_results_are_written(tiny_model: Path, tmp_path: Path):
     result = evaluate(RunOptions(model="hf", model_args=f"pretrained={tiny_model},dtype=float32",
                                  tasks=["mini_basic"], langs=["en", "de"], limit=3, n_boot=0, output_dir=tmp_path))
     assert [p.name.split("_")[0] for p in result.lm_eval_paths] == ["results"]

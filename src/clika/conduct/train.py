@@ -66,6 +66,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import sys
 import tempfile
 import time
@@ -388,10 +389,22 @@ def _fast_bf16_cpu() -> bool:
     return " amx_bf16" in flags or " avx512_bf16" in flags
 
 
+AUTO_DTYPE_ENV = "CLIKA_AUTO_DTYPE"  # fp32 | bf16 | fp16: what "auto" stands for, whatever the device
+
+
 def resolve_dtype(dtype: str, device: str) -> str:
-    """The precision "auto" stands for on ``device``: bf16 where it is native, else fp32."""
+    """The precision "auto" stands for on ``device``: bf16 where it is native, else fp32.
+
+    ``CLIKA_AUTO_DTYPE`` fixes it instead: the same "auto" run then computes in the same precision
+    on a CPU with AMX, one with AVX512-BF16 only and one with neither (the test suite sets fp32,
+    so that a trained number does not depend on which CPU runs it)."""
     if dtype != "auto":
         return dtype
+    forced = os.environ.get(AUTO_DTYPE_ENV, "").strip()
+    if forced:
+        if forced not in DTYPES or forced == "auto":
+            raise ConfigError(f"{AUTO_DTYPE_ENV}={forced!r}: must be one of fp32, bf16, fp16")
+        return forced
     if device.startswith("cuda"):
         import torch
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from clika.data.coverage import complete_models
+from clika.formatting import csv_number
 from clika.items import PIVOT
 from clika.metrics.bootstrap import percentile_ci
 from clika.metrics.catalog import headline
@@ -110,14 +111,11 @@ class LeaderboardRow:
         return None if cell is None else cell.value
 
     def csv_row(self, columns: Sequence[Column]) -> list[str]:
-        def text(v) -> str:
-            return "" if v is None else (f"{v:.6g}" if isinstance(v, float) else str(v))
-
         out = [self.model, self.task]
         for c in columns:
             cell = self.cells.get(c.name, Cell())
-            out += [text(cell.value), text(cell.ci_low), text(cell.ci_high)]
-        return out + [text(v) for v in (self.n, self.rank, self.flags, self.chance, self.source, self.note)]
+            out += [csv_number(cell.value), csv_number(cell.ci_low), csv_number(cell.ci_high)]
+        return out + [csv_number(v) for v in (self.n, self.rank, self.flags, self.chance, self.source, self.note)]
 
 
 def _tasks(records: Sequence[Record]) -> dict[str, list[str]]:

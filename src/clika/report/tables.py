@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from clika.errors import DataError
+from clika.formatting import csv_number
 from clika.items import lang_order_key
 from clika.metrics.catalog import get_metric, metrics_of
 from clika.metrics.record_io import read_records
@@ -131,7 +132,7 @@ def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[
                     continue
                 row = [model, task]
                 for r in found:
-                    row += ["" if r is None or v is None else f"{v:.6g}"
+                    row += ["" if r is None else csv_number(v)
                             for v in ((r.value, r.ci_low, r.ci_high) if r else (None,) * 3)]
                 rows.append(row)
         written[metric] = _write_csv(out / f"{metric}.csv", header, rows)
