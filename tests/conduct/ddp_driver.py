@@ -59,7 +59,10 @@ def main() -> None:
     lines: list[str] = []
     opts = ConductOptions(
         targets=("de",), output=output, models=(str(model_dir),), n_facts=12, n_continents=2, until_gate=True,
-        max_epochs=30, gate_min_epochs=10, gate_every=5, n_boot=300,
+        # gate 0.5: this run tests how ranks share the gate's decision, not how well a tiny model
+        # memorises; at the paper's 0.9 whether it passes by epoch 30 depends on the CPU's rounding
+        # (seen: the name tests at 0.79 after 30 epochs in bf16, above 0.9 by epoch 15 in fp32)
+        gate=0.5, max_epochs=30, gate_min_epochs=10, gate_every=5, n_boot=300,
         train_overrides={"method": "full", "lr": lr, "batch_size": batch_size, "progress": False, "dtype": dtype,
                          # one process and DDP compose length-grouped batches differently (the sampler
                          # groups per process): exact equivalence needs the Trainer's plain batches

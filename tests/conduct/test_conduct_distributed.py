@@ -20,7 +20,8 @@ A real fault of the multi-process path (a rank that trains on every example, a l
 over ranks, a skipped shard) changes the first epochs by the order of an epoch's learning; rounding
 changes them by orders of magnitude less in either precision. After that, each run must stop when
 its own gate holds; the gate decides on the answers of a model that the drift can change, so the two
-runs may stop at different checks.
+runs may stop at different checks. The driver sets the gate at 0.5: the test is about how the ranks
+share its decision, and a tiny model's passing the paper's 0.9 by epoch 30 depends on the CPU.
 """
 
 from __future__ import annotations
@@ -127,4 +128,4 @@ def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_di
                                                                         for r in one_rows]
     gates = [{r["metric"]: r["value"] for r in _jsonl(d / "metrics.jsonl") if r["metric"].startswith("gate_")
               and "stratum" not in r} for d in (run_dir, one_dir)]
-    assert gates[0].keys() == gates[1].keys() and all(v >= 0.9 for g in gates for v in g.values())
+    assert gates[0].keys() == gates[1].keys() and all(v >= 0.5 for g in gates for v in g.values())  # the driver's gate
