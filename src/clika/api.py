@@ -30,6 +30,7 @@ from clika.errors import ConfigError, DataError
 from clika.fictional.dataset import PAPER_NAME_DIRECTION
 from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
+from clika.metrics.conductivity import MARGIN as CD_MARGIN
 from clika.metrics.records import Record
 from clika.report.terminal import (
     TABLE_FORMATS,
@@ -228,6 +229,7 @@ class CompareOptions:
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
+    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.conductivity.cd_verdict)
 
     def check(self) -> None:
         if not self.results_dirs and not self.predictions and not self.conduct_dirs:
@@ -271,7 +273,7 @@ def compare(options: CompareOptions) -> CompareResult:
     o.check()
     out = check_writable_dir(o.output)
     registry = load_families(Path(o.registry) if o.registry else None)
-    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
+    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
     if not o.results_dirs and not o.predictions and o.conduct_dirs:
         return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
     preds, warnings, coverage = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs,
@@ -283,13 +285,13 @@ def compare(options: CompareOptions) -> CompareResult:
     return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, coverage)
 
 
-def _cd(dirs, registry, n_boot: int, seed: int):
+def _cd(dirs, registry, n_boot: int, seed: int, margin: float):
     """The CD findings of `clika conduct` outputs (none when no folder is given)."""
     if not dirs:
         return [], []
     from clika.analysis.conductivity import cd_findings, load_runs
 
-    runs, notes = load_runs([Path(d) for d in dirs])
+    runs, notes = load_runs([Path(d) for d in dirs], margin)
     return cd_findings(runs, registry, n_boot, seed), notes
 
 
@@ -315,6 +317,7 @@ class FindingsOptions:
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
+    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.conductivity.cd_verdict)
 
     def check(self) -> None:
         if self.predictions is None and not self.conduct_dirs:
@@ -342,7 +345,7 @@ def findings(options: FindingsOptions) -> FindingsResult:
     o.check()
     out = check_output_file(o.output, (".md",))
     registry = load_families(Path(o.registry) if o.registry else None)
-    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed)
+    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
     if o.predictions is None:
         from clika.analysis.conductivity import cd_findings_markdown
 
@@ -559,7 +562,7 @@ def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: N
         return ConductResult(runs, [])
     out = Path(options.output)
     records = [r for run in runs for r in run.records]
-    text = "# Conductivity (CD)\n\n" + cd_markdown(records, protocol_text(options)).split("\n", 2)[2]
+    text = "# Conductivity (CD)\n\n" + cd_markdown(records, protocol_text(options), options.margin).split("\n", 2)[2]
     (out / "report.md").write_text(text, encoding="utf-8")
     return ConductResult(runs, [out / "metrics.jsonl", out / "report.md"])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clika.analysis.conductivity import cd_findings, load_runs
+from clika.analysis.conductivity import GAIN_SHARE, cd_findings, gain_margin, load_runs
 from clika.analysis.families import load_families
 from clika.cli import app
 from clika.conduct.evaluate import answer_rows, outcomes_from_rows
@@ -64,7 +64,10 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
     assert notes == [] and len(runs) == 3
     by = {(r.model, r.target): r for r in runs}
     assert by[("gemma3-270m", "de")].verdict == "weak"  # 12/40 > chance, far below the control's 36/40
-    assert by[("smollm2-135m", "de")].verdict == "at chance"
+    # 4/40 is not above chance 1/8, but its exact upper bound 0.237 reaches chance + 0.10: chance or weak,
+    # low either way (XRR below the control)
+    assert by[("smollm2-135m", "de")].verdict == "inconclusive (chance or weak)" and by[("smollm2-135m", "de")].low
+    assert "margin 0.10" in by[("smollm2-135m", "de")].reason
     assert by[("smollm2-135m", "ru")].verdict == "not measured"
     # the records read back are the ones written (one implementation)
     written = {r.metric: r for r in read_records(tmp_path / "metrics.jsonl")
@@ -72,7 +75,7 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
     assert {r.metric: r.value for r in by[("gemma3-270m", "de")].records if r.stratum is None}["xrr"] == \
         written["xrr"].value == pytest.approx(12 / 40)
     low, gain = cd_findings(runs, load_families(), n_boot=400)
-    assert low.verdict == "supported" and "1 weak" in low.summary and "1 at chance" in low.summary
+    assert low.verdict == "supported" and "1 weak" in low.summary and "1 inconclusive (chance or weak)" in low.summary
     assert "smollm2-135m -> ru" in low.summary  # the failed gate is named
     (delta,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
     assert delta.value == pytest.approx((12 - 4) / 40) and delta.n == 1
@@ -85,7 +88,26 @@ def test_a_control_at_chance_makes_the_low_claim_inconclusive(tmp_path):
     write_folder(tmp_path, [("gemma3-270m", "de", 4, 5)])
     runs, _ = load_runs([tmp_path])
     (low, _) = cd_findings(runs, load_families(), n_boot=200)
-    assert runs[0].verdict == "inconclusive" and low.verdict == "inconclusive"
+    assert runs[0].verdict == "inconclusive (control at chance)" and low.verdict == "inconclusive"
+
+
+def test_no_transfer_needs_the_bound_and_the_margin_is_an_option(tmp_path):
+    write_folder(tmp_path, [("gemma3-270m", "de", 1, 36)])  # 1/40: exact upper bound 0.132 < 0.125 + 0.10
+    (run,), _ = load_runs([tmp_path])
+    assert run.verdict == "no transfer detected" and run.low
+    (strict,), _ = load_runs([tmp_path], margin=0.0)  # no margin: no bound lies below chance itself
+    assert strict.verdict == "inconclusive (chance or weak)" and "margin 0.00" in strict.reason
+
+
+def test_a_gain_that_matters_is_relative_to_the_room_above_chance(tmp_path):
+    write_folder(tmp_path, [("gemma3-270m", "de", 8, 12), ("smollm2-135m", "de", 4, 12)])
+    runs, _ = load_runs([tmp_path])
+    room = 12 / 40 - 1 / 8  # the strict control's XRR (English perfect) above chance
+    assert [r.room() for r in runs] == pytest.approx([room, room])
+    assert gain_margin(runs) == pytest.approx(GAIN_SHARE * room) and GAIN_SHARE * room < 0.1  # relative, not 0.1
+    (_, gain) = cd_findings(runs, load_families(), n_boot=200)
+    assert f"a gain that matters: {GAIN_SHARE * room:.3f}" in gain.evidence[0].label
+    assert "of what could be gained" in gain.rule
 
 
 def test_no_measured_run_makes_the_claims_not_testable(tmp_path):

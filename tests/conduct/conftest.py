@@ -53,3 +53,15 @@ def tiny_lm_dir(tmp_path_factory) -> Path:
 
     fset = generate(12, ("de", "zh"), seed=0, n_continents=3)
     return build_tiny_lm(tmp_path_factory.mktemp("tiny_lm"), split_texts(fset, ("de", "zh")))
+
+
+def _bf16_autocast() -> bool:
+    from clika.conduct.train import _bf16_supported
+
+    return _bf16_supported(torch.device("cpu"))
+
+
+# The two precisions TrainConfig(dtype="auto") can mean, depending on the CPU (bf16 autocast with
+# AMX or AVX512-BF16, fp32 elsewhere): a test parametrised with these holds whichever a CPU picks.
+TRAIN_DTYPES = ["fp32", pytest.param("bf16", marks=pytest.mark.skipif(
+    not _bf16_autocast(), reason="torch has no bf16 autocast on this CPU"))]

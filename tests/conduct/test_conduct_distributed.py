@@ -34,6 +34,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conduct.conftest import TRAIN_DTYPES
+
 DRIVER = Path(__file__).with_name("ddp_driver.py")
 SRC = Path(__file__).resolve().parents[2] / "src"
 LR = 3e-3
@@ -68,14 +70,7 @@ def _jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _bf16_autocast() -> bool:
-    from clika.conduct.train import _bf16_supported
-
-    return _bf16_supported(__import__("torch").device("cpu"))
-
-
-@pytest.mark.parametrize("dtype", ["fp32", pytest.param(
-    "bf16", marks=pytest.mark.skipif(not _bf16_autocast(), reason="torch has no bf16 autocast on this CPU"))])
+@pytest.mark.parametrize("dtype", TRAIN_DTYPES)
 def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_dir, tmp_path, dtype):
     batch = _effective_batch()
     args = [str(tiny_lm_dir)]

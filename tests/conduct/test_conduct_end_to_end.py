@@ -18,6 +18,7 @@ from clika.backends import registry
 from clika.cli import app
 from clika.errors import ConfigError
 from clika.formatting import csv_number
+from tests.conduct.conftest import TRAIN_DTYPES
 
 FULL = {"method": "full", "lr": 3e-3, "epochs": 30, "progress": False}
 
@@ -164,8 +165,11 @@ def test_cli_bad_target_is_one_line_error(tiny_lm_dir, tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "targets must be among" in proc.stderr
 
 
-def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir, tmp_path):
-    opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=10, gate_every=5)
+# in both precisions "auto" can mean: what is asserted must hold whichever the CPU picks
+@pytest.mark.parametrize("dtype", TRAIN_DTYPES)
+def test_until_gate_keeps_learning_curves_and_reuses_the_last_check(tiny_lm_dir, tmp_path, dtype):
+    opts = _opts(tmp_path, tiny_lm_dir, until_gate=True, max_epochs=40, gate_min_epochs=10, gate_every=5,
+                 train_overrides={**FULL, "dtype": dtype})
     lines: list[str] = []
     (run,) = conduct(opts, log=lines.append).runs
     checks = [x for x in lines if "mastery gate" in x and "epoch" in x]
@@ -241,3 +245,28 @@ def json_records(path):
     from clika.metrics.record_io import read_records
 
     return read_records(path)
+
+
+def test_seeds_vary_the_set_and_training_and_the_gate_prompt_is_a_recorded_condition(tiny_lm_dir, tmp_path):
+    opts = _opts(tmp_path, tiny_lm_dir, seeds=(0, 1), gate_prompt="english", train_overrides={**FULL, "epochs": 2})
+    lines: list[str] = []
+    (run,) = conduct(opts, log=lines.append).runs
+    pair = opts.output / Path(tiny_lm_dir).name / "en-de"
+    manifests = [json.loads((pair / f"seed{s}" / "manifest.json").read_text(encoding="utf-8")) for s in (0, 1)]
+    # each seed is its own set AND its own training run
+    assert [(m["seed"], m["train"]["seed"], m["gate_prompt"]) for m in manifests] == [(0, 0, "english"), (1, 1, "english")]
+    assert manifests[0]["data"]["sha256"] != manifests[1]["data"]["sha256"]
+    rows = [json.loads(x) for x in (pair / "seed0" / "predictions.jsonl").read_text(encoding="utf-8").splitlines()]
+    to_en = [r for r in rows if r["kind"] == "translation" and r["direction"] == "to-en"]
+    assert to_en and all(r["prompt"] == f"What is the place {r['source']} called in English?" for r in to_en)
+    # the condition is in every record's key, so it is never pooled with native-prompt results
+    assert {r.task for r in run.records} == {"fictional+gate-english"}
+    pooled = _by(run.records)
+    assert "2 seeds pooled (0, 1)" in pooled["gate_translation"].note and "between seeds" in pooled["gate_translation"].note
+    verdict = next(x for x in lines if x.startswith(f"{Path(tiny_lm_dir).name} -> de: "))
+    assert "over 2 seeds: acc_l_type1 " in verdict
+    with pytest.raises(ConfigError, match="differs in: .*gate_prompt"):
+        conduct(_opts(tmp_path, tiny_lm_dir, seeds=(0, 1), train_overrides={**FULL, "epochs": 2}),
+                log=lambda line: None)
+    with pytest.raises(ConfigError, match="gate prompt must be one of native, english"):
+        conduct(_opts(tmp_path, tiny_lm_dir, gate_prompt="german"), log=lambda line: None)

@@ -1,5 +1,6 @@
-"""CD metrics from hand-built correctness vectors: gate, xrr, the controls, cd_transfer, strata, intervals,
-binomial tests against chance, pooling and the verdict rule."""
+"""CD metrics from hand-built correctness vectors: gate, xrr, the controls (lenient and strict), cd_transfer,
+strata, exact and bootstrap intervals, binomial tests against chance, pooling, older outcomes and the verdict
+rule with its margin."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
+from clika.metrics import conductivity as cd
 from clika.metrics.conductivity import (
     FactOutcomes,
     cd_verdict,
+    clopper_pearson,
     conductivity_records,
     detectable_accuracy,
     gate_failure,
@@ -85,9 +88,16 @@ def test_a_stratum_is_resampled_inside_the_overall_resample():
     strata = np.array(["identical"] * 8 + ["none"] * 16)
     recs = _by_metric(conductivity_records(_outcome((T,) * 4, l1, en1, strata=list(strata)), "m", n_boot=400), "overlap=none")
     idx = np.random.default_rng([0, zlib.crc32(b"fictional/zh/type1")]).integers(0, 24, size=(400, 24))
-    acc = [l1[row][strata[row] == "none"].mean() if (strata[row] == "none").any() else np.nan for row in idx]
-    expected = tuple(np.nanpercentile(acc, [2.5, 97.5]))
-    assert (recs["acc_l_type1"].ci_low, recs["acc_l_type1"].ci_high) == pytest.approx(expected)
+    xrr = []
+    for row in idx:
+        keep = strata[row] == "none"
+        e, g = en1[row][keep], l1[row][keep]
+        xrr.append(g.mean() / e.mean() if keep.any() and e.any() else np.nan)
+    expected = tuple(np.nanpercentile(xrr, [2.5, 97.5]))
+    assert (recs["xrr"].ci_low, recs["xrr"].ci_high) == pytest.approx(expected)
+    # the stratum's accuracy is a share of its own facts: the exact interval of its hits of n
+    acc = recs["acc_l_type1"]
+    assert (acc.ci_low, acc.ci_high) == pytest.approx(clopper_pearson(l1[strata == "none"].sum(), 16))
 
 
 def test_gate_failure_names_the_failed_parts_and_withholds_every_cd_metric():
@@ -117,16 +127,23 @@ def test_controls_and_their_gap_are_paired_with_xrr():
     l1 = np.array([T, F, F, F, F, F, F, F])  # 1/8 in the target language
     lany = np.array([T, T, F, F, F, F, F, F])  # one more answered with the English continent
     ctrl = np.array([T, T, T, T, T, T, F, F])  # 6/8 with the English subject
-    o = _outcome((T,) * 4, l1, en_type1=en1, l_type1_any=lany, ctrl_type1=ctrl, n_continents=8)
+    strict = np.array([T, T, T, T, F, F, F, F])  # 4/8 of the controls answered with the target-language name
+    o = _outcome((T,) * 4, l1, en_type1=en1, l_type1_any=lany, ctrl_type1=ctrl, ctrl_type1_strict=strict,
+                 n_continents=8)
     recs = _by_metric(conductivity_records(o, "m", n_boot=400, seed=2))
     assert recs["xrr"].value == 1 / 8 and recs["xrr_en_answer"].value == 2 / 8 and recs["xrr_en_subject"].value == 6 / 8
-    assert recs["acc_en_subject"].value == 6 / 8 and recs["control_gap"].value == pytest.approx(5 / 8)
+    assert recs["acc_en_subject"].value == 6 / 8 and recs["acc_en_subject_strict"].value == 4 / 8
+    assert recs["xrr_en_subject_strict"].value == 4 / 8
+    # like for like: lenient minus lenient, strict minus strict
+    assert recs["control_gap"].value == pytest.approx(6 / 8 - 2 / 8)
+    assert recs["control_gap_strict"].value == pytest.approx(4 / 8 - 1 / 8)
+    assert recs["acc_en_subject_strict"].p_value == pytest.approx(binomtest(4, 8, 1 / 8, alternative="greater").pvalue)
     # one-sided exact binomial tests against chance 1/8, as scipy computes them
     assert recs["acc_l_type1"].p_value == pytest.approx(binomtest(1, 8, 1 / 8, alternative="greater").pvalue)
     assert recs["acc_en_subject"].p_value == pytest.approx(binomtest(6, 8, 1 / 8, alternative="greater").pvalue)
     assert recs["xrr_en_subject"].chance == recs["acc_l_type1"].chance == 1 / 8
     # the gap is paired: every resample's gap is control - xrr on the same facts, so its interval lies above 0
-    assert recs["control_gap"].ci_low > 0
+    assert recs["control_gap"].ci_low > 0 and recs["control_gap_strict"].ci_low > 0
 
 
 def test_multi_answers_copies_and_the_untaught_direction_are_reported():
@@ -158,35 +175,132 @@ def test_pooling_seeds_concatenates_facts():
         pool([a, _outcome((T,) * 4, (T, F, F, F), n_continents=5)])
 
 
-def test_detectable_accuracy_is_the_binomial_power_point():
+def test_pooled_seeds_are_resampled_on_two_levels_and_say_so():
+    from clika.metrics.seeds import two_level_counts
+
+    # seed a: every target answer wrong, seed b: every one right; within a seed no variation
+    a = _outcome((T,) * 4, (F, F, F, F), fact_ids=("f1", "f2", "f3", "f4"))
+    b = _outcome((T,) * 4, (T, T, T, T), fact_ids=("f1", "f2", "f3", "f4"))
+    pooled = pool([a, b])
+    assert pooled.seeds_type1.tolist() == [0, 0, 0, 0, 1, 1, 1, 1] and pooled.seeds_names.tolist() == [0] * 5 + [1] * 5
+    assert pool([pooled, a]).seeds_type1.tolist() == [0] * 4 + [1] * 4 + [2] * 4  # pools of pools stay apart
+    acc = _by_metric(conductivity_records(pooled, "m", n_boot=400))["acc_l_type1"]
+    # resampling facts alone would keep the value near 0.5; resampling seeds gives 0 and 1 a quarter
+    # of the time each, so the interval is the whole [0, 1]
+    assert (acc.value, acc.n) == (0.5, 8) and (acc.ci_low, acc.ci_high) == (0.0, 1.0)
+    assert "two-level bootstrap over 2 seeds" in acc.note and "exact" not in acc.note
+    counts = two_level_counts(pooled.l_type1[:, None], pooled.seeds_type1, 400, 0, "x")
+    assert set(np.unique(counts)) <= {0.0, 4.0, 8.0}  # whole seeds drawn, facts within them
+    assert acc.p_value > 0.05  # a bootstrap p-value: half the resamples draw seed a only or are at 0.5
+    single = _by_metric(conductivity_records(a, "m", n_boot=400))["acc_l_type1"]
+    assert "exact" in single.note  # one seed keeps the exact binomial interval
+
+
+def test_clopper_pearson_is_scipys_exact_interval_and_gives_the_issues_bounds():
+    for k, n in ((0, 10), (5, 60), (4, 60), (7, 60), (60, 60), (13, 17)):
+        ci = binomtest(k, n).proportion_ci(method="exact")
+        assert clopper_pearson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert [round(clopper_pearson(k, 60)[1], 3) for k in (5, 4, 7)] == [0.184, 0.162, 0.226]
+    assert clopper_pearson(0, 0) is None
+    # printed bounds round up, with as many decimals as it takes to compare with chance + margin as the numbers do
+    assert (cd._ceil(0.16101, 3), cd._digits(0.1831, 0.18333), cd._ceil(0.1831, 4)) == ("0.162", 4, "0.1831")
+
+
+def test_every_share_carries_its_exact_interval_and_every_ratio_its_bootstrap():
+    rng = np.random.default_rng(4)
+    n = 30
+    o = FactOutcomes("de", rng.random(n) < 0.95, rng.random(n) < 0.9, rng.random(n) < 0.95, rng.random(n) < 0.3,
+                     rng.random(12) < 0.9, ctrl_type1=rng.random(n) < 0.7, ctrl_type1_strict=rng.random(n) < 0.5,
+                     multi_type1=rng.random(n) < 0.1, negated_type1=rng.random(n) < 0.1, n_continents=12)
+    recs = _by_metric(conductivity_records(o, "m", gate=0.5, n_boot=300))
+    shares = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict", *cd.GATE_PARTS, "multi_answer",
+              "negated_answer", "name_copy_rate")
+    for metric in shares:
+        r = recs[metric]
+        ci = binomtest(round(r.value * r.n), r.n).proportion_ci(method="exact")
+        assert (r.ci_low, r.ci_high) == pytest.approx((ci.low, ci.high)), metric
+        assert "exact" in r.note, metric
+    assert recs["negated_answer"].value == pytest.approx(o.negated_type1.mean())
+    for metric in ("xrr", "xrr_en_subject_strict", "control_gap", "control_gap_strict", "cd_transfer"):
+        assert recs[metric].note is None or "exact" not in recs[metric].note  # the paired bootstrap
+
+
+def test_outcomes_without_the_strict_control_still_load_and_say_what_is_not_computed():
+    o = _outcome((T,) * 4, (T, F, F, F), ctrl_type1=np.array([T, T, T, F]), fact_ids=("f1", "f2", "f3", "f4"))
+    data = o.to_dict()
+    for key in ("ctrl_type1_strict", "negated_type1"):  # as an outcomes.json written before them
+        data.pop(key)
+    old = FactOutcomes.from_dict(data)
+    assert old.ctrl_type1_strict is None and old.negated_type1 is None
+    recs = _by_metric(conductivity_records(old, "m", n_boot=50))
+    for metric in ("acc_en_subject_strict", "xrr_en_subject_strict", "control_gap_strict", "negated_answer"):
+        assert recs[metric].value is None and "not computed" in recs[metric].note, metric
+    assert recs["acc_en_subject"].value == 0.75 and recs["control_gap"].value is not None
+    new = _outcome((T,) * 4, (T, F, F, F), ctrl_type1_strict=np.array([T, F, F, F]), fact_ids=o.fact_ids)
+    assert pool([new, old]).ctrl_type1_strict is None  # a pooled field one run lacks is lacking
+    assert FactOutcomes.from_dict(new.to_dict()).ctrl_type1_strict.tolist() == [T, F, F, F]
+
+
+def test_detectable_accuracy_is_the_exact_power_point():
     n, chance = 60, 1 / 12
     found = detectable_accuracy(n, chance)
-    critical = int(binom.isf(0.05, n, chance)) + 1
+    critical = cd.critical_count(n, chance)
     assert binom.sf(critical - 1, n, chance) <= 0.05 < binom.sf(critical - 2, n, chance)
-    assert binom.sf(critical - 1, n, found) >= 0.8 > binom.sf(critical - 1, n, found - 0.01)
+    assert found == pytest.approx(0.20245, abs=1e-5)  # the issue's 0.2025
+    assert binom.sf(critical - 1, n, found) == pytest.approx(0.8)
+    power_at_020 = binom.sf(critical - 1, n, 0.20)
+    assert power_at_020 == pytest.approx(0.787, abs=5e-4) and power_at_020 < 0.8  # 0.20 is not detectable
     assert detectable_accuracy(24, 1 / 8) > detectable_accuracy(120, 1 / 8) > 1 / 8
+    assert detectable_accuracy(3, 0.5) is None  # 3 of 3 does not reject chance 1/2 at 0.05
 
 
-def _verdict(l1, ctrl, n_continents=8, gate_ok=True):
+def _verdict(l1, ctrl, n_continents=12, gate_ok=True, strict=True, margin=cd.MARGIN):
     n = len(l1)
+    extra = {"ctrl_type1_strict": np.array(ctrl)} if strict else {}
     o = _outcome((T,) * 4 if gate_ok else (F,) * 4, np.array(l1), en_type1=np.ones(n, bool),
-                 ctrl_type1=np.array(ctrl), n_continents=n_continents)
-    return cd_verdict(conductivity_records(o, "m", n_boot=400, seed=0))
+                 ctrl_type1=np.array(ctrl), n_continents=n_continents, **extra)
+    return cd_verdict(conductivity_records(o, "m", n_boot=400, seed=0), margin=margin)
 
 
-def test_verdicts_follow_the_control_and_the_test_against_chance():
-    n = 40
-    at_chance = [T] * 4 + [F] * (n - 4)  # 4/40 = chance 1/8 - 0.025
-    weak = [T] * 14 + [F] * (n - 14)  # 0.35: far above chance, far below the control
-    strong = [T] * 36 + [F] * 4
-    assert _verdict(at_chance, strong).label == "at chance"
-    assert _verdict(weak, strong).label == "weak"
+def _hits(k, n=60):
+    return [T] * k + [F] * (n - k)
+
+
+def test_no_transfer_needs_the_exact_bound_below_chance_plus_margin():
+    strong = _hits(54)
+    four, five, seven = (_verdict(_hits(k), strong) for k in (4, 5, 7))
+    assert four.label == "no transfer detected"  # 4/60: bound 0.162 < 1/12 + 0.10 = 0.183
+    assert five.label == seven.label == "inconclusive (chance or weak)"  # 0.184 and 0.226 reach it
+    assert four.upper == pytest.approx(clopper_pearson(4, 60)[1]) and four.detectable == pytest.approx(0.20245, abs=1e-5)
+    # every verdict states the bound (rounded up), the margin and the detectable accuracy (rounded up)
+    assert "acc_l_type1 ≤ 0.162 at 95%" in four.reason and "margin 0.10" in four.reason and "0.203 or more" in four.reason
+    assert "≤ 0.184 at 95%" in five.reason and "chance + margin = 0.183 " in five.reason
+    assert "≤ 0.226 at 95%" in seven.reason
+    assert _verdict(_hits(5), strong, margin=0.11).label == "no transfer detected"  # the margin is an option
+    assert "margin 0.11" in _verdict(_hits(5), strong, margin=0.11).reason
+
+
+def test_verdicts_follow_the_strict_control_and_the_test_against_chance():
+    strong = _hits(54)
+    assert _verdict(_hits(20), strong).label == "weak"  # 0.33: above chance, far below the control
     assert _verdict(strong, strong).label == "high"
-    assert _verdict(at_chance, at_chance).label == "inconclusive"  # the control itself is at chance
-    assert "positive control" in _verdict(at_chance, at_chance).reason
-    assert _verdict(at_chance, strong, gate_ok=False).label == "not measured"
-    small = _verdict([T, F, F, F, F], [T, T, T, F, F], n_continents=8)  # 5 facts: the gap cannot be told
-    assert small.label == "inconclusive"
+    weak_or_high = _verdict([T, T, T, F, F], [T, T, T, T, F])  # 5 facts: the gap cannot be told
+    assert weak_or_high.label == "inconclusive (weak or high)"
+    at_chance = _verdict(_hits(4), _hits(4))  # the control itself is at chance
+    assert at_chance.label == "inconclusive (control at chance)" and "acc_en_subject_strict" in at_chance.reason
+    assert "acc_l_type1 ≤" in at_chance.reason
+    assert _verdict(_hits(4), strong, gate_ok=False).label == "not measured"
+    assert set(cd.VERDICTS) >= {_verdict(_hits(k), strong).label for k in (4, 7, 20, 54)}
+
+
+def test_the_verdict_uses_the_strict_pair_and_the_lenient_one_only_for_older_records():
+    # lenient control strong, strict control at chance (the control answered in English): like for like
+    # with acc_l_type1 (strict), the run cannot show retrieval in the target language
+    o = _outcome((T,) * 4, np.array(_hits(4)), en_type1=np.ones(60, bool), ctrl_type1=np.array(_hits(54)),
+                 ctrl_type1_strict=np.array(_hits(4)), n_continents=12)
+    assert cd_verdict(conductivity_records(o, "m", n_boot=200)).label == "inconclusive (control at chance)"
+    older = _verdict(_hits(4), _hits(54), strict=False)
+    assert older.label == "no transfer detected" and "lenient pair" in older.reason
 
 
 def test_a_run_with_nothing_scored_is_not_measured_and_says_why():

@@ -3,22 +3,23 @@
 A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over
 seeds where there were several) and, per model, language pair and seed, the run's per-fact
 outcomes (outcomes.json: what clika conduct judged, by fact). A run's verdict comes from its
-records (clika.metrics.conductivity.cd_verdict: at chance, weak, high, inconclusive, not
-measured). Differences between models need the facts paired: they come from the outcomes,
+records (clika.metrics.conductivity.cd_verdict, one of its VERDICTS, with its margin). Differences between models need the facts paired: they come from the outcomes,
 resampled with the metrics core's resampler, so runs of several models on the same fictional
 facts draw the same facts in every resample.
 
 Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially
 improves cross-lingual knowledge conductivity"), with three verdicts each:
-- cd_low: conductivity is low for every model: supported when every measured run's verdict is
-  "at chance" or "weak" (its positive control above chance, its XRR below the control);
-  not supported when one is "high"; inconclusive when a run's positive control is at chance or
-  its interval is too wide; not testable without a measured run;
+- cd_low: conductivity is low for every model: supported when every measured run is low ("no
+  transfer detected", "weak", or "inconclusive (chance or weak)" with XRR below its positive
+  control); not supported when one is "high"; inconclusive otherwise (a control at chance, a run
+  that could be weak or high, a chance-or-weak run not shown below its control); not testable
+  without a measured run;
 - cd_not_improved: a mixed-multilingual model does not conduct substantially better than an
   English-dominant one, nor an instruction-tuned model than its base: supported when every paired
-  XRR difference has a 95% CI below SUBSTANTIAL (a gain that matters is excluded), not supported
-  when one lies above it, inconclusive otherwise (an interval that merely touches zero is not
-  evidence of no gain).
+  XRR difference has a 95% CI below the gain that matters, not supported when one lies above it,
+  inconclusive otherwise (an interval that merely touches zero is not evidence of no gain). The
+  gain that matters is relative to what could be gained: GAIN_SHARE of the compared runs' room
+  (their positive control's XRR minus chance, averaged), and never more than SUBSTANTIAL.
 """
 
 from __future__ import annotations
@@ -32,11 +33,25 @@ import numpy as np
 from clika.analysis.families import FamilyRegistry
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
-from clika.metrics.conductivity import SUBSTANTIAL, FactOutcomes, cd_values, cd_verdict, pool
+from clika.metrics.conductivity import (
+    CHANCE_OR_WEAK,
+    CONTROL_AT_CHANCE,
+    HIGH,
+    MARGIN,
+    NO_TRANSFER,
+    NOT_MEASURED,
+    SUBSTANTIAL,
+    VERDICTS,
+    WEAK,
+    FactOutcomes,
+    cd_values,
+    cd_verdict,
+    pool,
+)  # fmt: skip
 from clika.metrics.record_io import read_records
 from clika.metrics.records import Record
 
-LOW = ("at chance", "weak")
+GAIN_SHARE = 0.25  # a gain that matters: this share of the room between chance and the positive control
 
 
 @dataclass
@@ -49,6 +64,21 @@ class CDRun:
     outcomes: FactOutcomes | None  # pooled per-fact outcomes (None when no finished run is found)
     verdict: str
     reason: str
+    below_control: bool | None = None  # the verdict's like-for-like gap lies above 0
+
+    @property
+    def low(self) -> bool:
+        """Low conductivity by the verdict: no transfer, weak, or chance-or-weak below the control."""
+        return self.verdict in (NO_TRANSFER, WEAK) or (self.verdict == CHANCE_OR_WEAK and bool(self.below_control))
+
+    def room(self) -> float | None:
+        """The positive control's XRR above chance (strict where recorded): what could be gained."""
+        rec = {r.metric: r for r in self.records if r.stratum is None}
+        ctrl = rec.get("xrr_en_subject_strict")
+        ctrl = ctrl if ctrl is not None and ctrl.value is not None else rec.get("xrr_en_subject")
+        if ctrl is None or ctrl.value is None or ctrl.chance is None:
+            return None
+        return ctrl.value - ctrl.chance
 
 
 def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
@@ -63,9 +93,10 @@ def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
     return manifest, outcomes
 
 
-def load_runs(folders: list[Path]) -> tuple[list[CDRun], list[str]]:
+def load_runs(folders: list[Path], margin: float = MARGIN) -> tuple[list[CDRun], list[str]]:
     """Every model and target of the given `clika conduct` output folders, with its records (the
-    folder's metrics.jsonl) and its pooled per-fact outcomes (its finished runs)."""
+    folder's metrics.jsonl), its pooled per-fact outcomes (its finished runs) and its verdict
+    (cd_verdict with ``margin``)."""
     runs, notes = [], []
     for folder in folders:
         folder = Path(folder)
@@ -83,10 +114,10 @@ def load_runs(folders: list[Path]) -> tuple[list[CDRun], list[str]]:
         keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task) for r in records if r.metric == "xrr"})
         for model, target, source, task in keys:
             mine = [r for r in records if (r.model, r.lang, r.task) == (model, target, task)]
-            verdict = cd_verdict(mine)
+            verdict = cd_verdict(mine, margin)
             found = outcomes.get((model, target))
             runs.append(CDRun(model, target, source, task, mine, pool(found) if found else None, verdict.label,
-                              verdict.reason))
+                              verdict.reason, verdict.below_control))
     return runs, notes
 
 
@@ -137,10 +168,11 @@ def _num(x) -> float | None:
     return None if x is None or not np.isfinite(x) else float(x)
 
 
-def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int) -> tuple[np.ndarray, int] | None:
-    """Mean over shared targets of XRR(b) - XRR(a), resample by resample, over the same facts; None
-    without a paired target."""
-    diffs = []
+def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int
+                 ) -> tuple[np.ndarray, int, list[CDRun]] | None:
+    """Mean over shared targets of XRR(b) - XRR(a), resample by resample, over the same facts, and the
+    runs paired; None without a paired target."""
+    diffs, paired = [], []
     for rb in b:
         for ra in a:
             same = (ra.target, ra.source, ra.task) == (rb.target, rb.source, rb.task)
@@ -150,35 +182,47 @@ def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int) -> tupl
                 xa = cd_values(ra.outcomes, n_boot, seed, key)["xrr"][0]
                 xb = cd_values(rb.outcomes, n_boot, seed, key)["xrr"][0]
                 diffs.append(xb - xa)
+                paired += [ra, rb]
     if not diffs:
         return None
     with np.errstate(invalid="ignore"):
-        return np.mean(np.stack(diffs), axis=0), len(diffs)
+        return np.mean(np.stack(diffs), axis=0), len(diffs), paired
+
+
+def gain_margin(runs: list[CDRun]) -> float | None:
+    """The gain that matters for a comparison of these runs: GAIN_SHARE of their mean room (positive
+    control's XRR above chance), at most SUBSTANTIAL; None when a room is unknown or not positive."""
+    rooms = [r.room() for r in runs]
+    if not rooms or any(x is None or x <= 0 for x in rooms):
+        return None
+    return min(SUBSTANTIAL, GAIN_SHARE * float(np.mean(rooms)))
 
 
 def _low_finding(runs: list[CDRun]) -> CDFinding:
-    measured = [r for r in runs if r.verdict != "not measured"]
+    measured = [r for r in runs if r.verdict != NOT_MEASURED]
     evidence = []
     for r in runs:
         x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr")
         evidence.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.task}): {r.reason}", x and x.value,
                                    x and x.ci_low, x and x.ci_high, None, x.n if x else 0, r.verdict))
     labels = [r.verdict for r in measured]
-    verdict = "not testable" if not measured else "not supported" if "high" in labels else \
-        "supported" if all(v in LOW for v in labels) else "inconclusive"
-    counts = ", ".join(f"{labels.count(v)} {v}" for v in ("at chance", "weak", "high", "inconclusive") if v in labels)
-    unmeasured = [f"{r.model} -> {r.target}" for r in runs if r.verdict == "not measured"]
+    verdict = "not testable" if not measured else "not supported" if HIGH in labels else \
+        "supported" if all(r.low for r in measured) else "inconclusive"
+    counts = ", ".join(f"{labels.count(v)} {v}" for v in VERDICTS if v in labels)
+    unmeasured = [f"{r.model} -> {r.target}" for r in runs if r.verdict == NOT_MEASURED]
     tail = f"; gate failed (not measured): {', '.join(unmeasured)}" if unmeasured else ""
     return CDFinding(
         "cd_low", "Cross-lingual knowledge conductivity is low for every model.", verdict,
         f"{len(measured)} measured runs: {counts or 'none'}{tail}",
-        "each measured run's verdict (docs/metrics.md): 'at chance' or 'weak' = low (the positive control is "
-        "above chance and XRR lies below it); 'high' = XRR about as high as the control; 'inconclusive' = the "
-        "control is at chance or the interval too wide", evidence)
+        "each measured run's verdict (docs/metrics.md), its margin stated in its reason: low = 'no transfer "
+        "detected' (acc_l_type1 not above chance and its exact 95% upper bound below chance + margin), 'weak' "
+        "(above chance, XRR below the positive control) or 'inconclusive (chance or weak)' with XRR below the "
+        "control; 'high' = XRR about as high as the control; any other verdict (a control at chance, too few "
+        "facts) leaves the claim inconclusive", evidence)
 
 
 def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed: int) -> CDFinding:
-    measured = [r for r in runs if r.verdict not in ("not measured",)]
+    measured = [r for r in runs if r.verdict != NOT_MEASURED]
 
     def pretraining(r: CDRun) -> str | None:
         return registry.pretraining_of(r.model)
@@ -198,28 +242,32 @@ def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed
         got = _group_delta(a, b, n_boot, seed)
         if got is None:
             continue
-        samples, n = got
+        samples, n, paired = got
         lo, hi = percentile_ci(samples[1:])
         lo, hi = _num(lo), _num(hi)
-        controls_ok = all(r.verdict != "inconclusive" for r in (*a, *b))
-        v = "inconclusive" if not controls_ok or lo is None else "no substantial gain" if hi < SUBSTANTIAL \
-            else "substantial gain" if lo > SUBSTANTIAL else "inconclusive"
+        margin = gain_margin(paired)
+        controls_ok = margin is not None and all(r.verdict != CONTROL_AT_CHANCE for r in paired)
+        v = "inconclusive" if not controls_ok or lo is None else "no substantial gain" if hi < margin \
+            else "substantial gain" if lo > margin else "inconclusive"
         labels.append(v)
-        evidence.append(CDEvidence(f"XRR: {label}", _num(samples[0]), lo, hi, _num(p_value_vs_zero(samples[1:])), n,
-                                   v))
+        matters = f"a gain that matters: {margin:.3f}" if margin is not None else "no room above chance to gain"
+        evidence.append(CDEvidence(f"XRR: {label} ({matters})", _num(samples[0]), lo, hi,
+                                   _num(p_value_vs_zero(samples[1:])), n, v))
     verdict = "not testable" if not labels else "not supported" if "substantial gain" in labels else \
         "supported" if all(v == "no substantial gain" for v in labels) else "inconclusive"
-    summary = (f"{labels.count('no substantial gain')} of {len(labels)} comparisons exclude a gain of "
-               f"{SUBSTANTIAL} or more; {labels.count('substantial gain')} show one" if labels else
+    summary = (f"{labels.count('no substantial gain')} of {len(labels)} comparisons exclude a gain that matters; "
+               f"{labels.count('substantial gain')} show one" if labels else
                "no measured run has a registry counterpart (a model of the other pretraining mix, or the base of "
                "an instruction-tuned model) on the same facts")
     return CDFinding(
         "cd_not_improved",
         "Neither multilingual pretraining nor instruction tuning substantially improves conductivity.",
         verdict, summary,
-        f"paired differences of XRR (same fictional facts, same resamples); a gain that matters is {SUBSTANTIAL} or "
-        f"more: 'no substantial gain' needs the whole 95% CI below it, 'substantial gain' the whole CI above it; "
-        f"a comparison with a model whose positive control is at chance is inconclusive", evidence)
+        f"paired differences of XRR (same fictional facts, same resamples); a gain that matters is {GAIN_SHARE:g} of "
+        f"what could be gained (the compared runs' positive control XRR, strict where recorded, minus chance, "
+        f"averaged), at most {SUBSTANTIAL}, stated per comparison: 'no substantial gain' needs the whole 95% CI "
+        f"below it, 'substantial gain' the whole CI above it; a comparison with a run whose positive control is "
+        f"at chance (no room to gain) is inconclusive", evidence)
 
 
 def cd_findings(runs: list[CDRun], registry: FamilyRegistry, n_boot: int = N_BOOT, seed: int = 0) -> list[CDFinding]:

@@ -31,6 +31,8 @@ EXCLUDE_HELP = ("Leave out files matching this glob (on the path relative to the
                 "file name); repeatable. Excluded files are listed in coverage.json.")
 TRUST_HELP = ("Score with the prediction files' gold labels where they disagree with the item files beside them "
               "(otherwise an error naming the file, the count and the first disagreement).")
+MARGIN_HELP = ("The CD verdicts' margin above chance: 'no transfer detected' needs acc_l_type1's exact 95% upper "
+               "bound below chance + margin.")
 
 
 def print_warnings(console, warnings: Iterable[str]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from clika.api import CompareOptions, FindingsOptions
-from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
+from clika.cli.common import EXCLUDE_HELP, MARGIN_HELP, TRUST_HELP
 from clika.cli.tables import FORMAT_HELP
 
 VERBOSE_HELP = "List every skipped file, partial model and truncated file."
@@ -32,6 +32,7 @@ def compare_command(
                                                  "the conductivity claims on them too."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
     trust_labels: bool = typer.Option(CompareOptions.trust_labels, "--trust-labels", help=TRUST_HELP),
+    margin: float = typer.Option(CompareOptions.margin, "--margin", help=MARGIN_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
 ) -> None:
@@ -44,7 +45,7 @@ def compare_command(
     check_format(fmt)
     result = api.compare(CompareOptions(output, list(results_dirs or []), predictions, layout, split_list(pair),
                                         registry, split_list(tasks), split_list(langs), n_boot, seed,
-                                        list(conduct or []), tuple(exclude or ()), trust_labels))
+                                        list(conduct or []), tuple(exclude or ()), trust_labels, margin))
     print_warnings(console, result.warnings)
     print_coverage(console, result.coverage, verbose)
     if pair and result.analysis:
@@ -71,6 +72,7 @@ def findings_command(
                                                  "the conductivity claims."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
     trust_labels: bool = typer.Option(FindingsOptions.trust_labels, "--trust-labels", help=TRUST_HELP),
+    margin: float = typer.Option(FindingsOptions.margin, "--margin", help=MARGIN_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
 ) -> None:
     """Regenerate the findings document: which claims of Gao et al. (2024) the predictions (PF/CT) and
@@ -80,7 +82,7 @@ def findings_command(
 
     console = stderr()
     result = api.findings(FindingsOptions(predictions, output, layout, registry, n_boot, seed,
-                                          list(conduct or []), tuple(exclude or ()), trust_labels))
+                                          list(conduct or []), tuple(exclude or ()), trust_labels, margin))
     if result.analysis is not None:
         print_coverage(console, result.analysis.coverage, verbose)
     for note in result.notes:

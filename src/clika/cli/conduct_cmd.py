@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from clika.api import ConductOptions
+from clika.cli.common import MARGIN_HELP
 
 D = ConductOptions
 
@@ -32,6 +33,10 @@ def conduct_command(
     translation_test: str = typer.Option(D.translation_test, "--translation-test", help="The gate's name tests: "
                                          "held-out (every taught direction, with a held-out prompt in the name's "
                                          "own language) or reverse (the untaught direction too, as upstream's gate)."),
+    gate_prompt: str = typer.Option(D.gate_prompt, "--gate-prompt", help="The language of the gate's held-out name "
+                                    "prompt: native (the name's own, the default) or english (for English-centric "
+                                    "models). A protocol condition, recorded in every result; the gate threshold "
+                                    "stays the same."),
     swapped_rows: str = typer.Option(D.swapped_rows, "--swapped-rows", help="Upstream only: train rows that swap "
                                      "city and continent (ZH) are repaired or dropped (results labelled)."),
     remap: bool = typer.Option(D.remap, "--remap", help="Upstream only: rewrite test golds to the continents "
@@ -49,9 +54,11 @@ def conduct_command(
     gate_min_epochs: int = typer.Option(D.gate_min_epochs, "--gate-min-epochs", help="--until-gate: first epoch "
                                         "at which the gate is checked."),
     gate_every: int = typer.Option(D.gate_every, "--gate-every", help="--until-gate: check every N epochs."),
-    seeds: list[str] | None = typer.Option(None, "--seeds", "--seed", help="Seed(s), comma-separated: one "
-                                           "generated set and training run per seed, pooled (default 0)."),
+    seeds: list[str] | None = typer.Option(None, "--seeds", "--seed", help="Seed(s), comma-separated: per seed "
+                                           "its own generated set and its own training seed, pooled with the "
+                                           "between-seed spread (default 0)."),
     gate: float = typer.Option(D.gate, "--gate", help="Mastery gate: minimum accuracy of each gate part."),
+    margin: float = typer.Option(D.margin, "--margin", help=MARGIN_HELP),
     device: str = typer.Option(D.device, "--device", help="cpu, cuda or auto."),
     backend: str = typer.Option(D.backend, "--backend", help="Evaluation backend: hf or vllm (LoRA request)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
@@ -73,8 +80,8 @@ def conduct_command(
     opts = ConductOptions(targets=tuple(t.lower() for t in split_list(target) or ()), output=output,
                           models=tuple(split_list(model) or ()), data=data, data_dir=data_dir, names=names,
                           n_facts=facts, n_continents=continents, name_direction=name_direction, source=source,
-                          translation_test=translation_test, remap=remap, swapped_rows=swapped_rows, seeds=seed_list,
-                          gate=gate,
+                          translation_test=translation_test, gate_prompt=gate_prompt, remap=remap,
+                          swapped_rows=swapped_rows, seeds=seed_list, gate=gate, margin=margin,
                           until_gate=until_gate, max_epochs=max_epochs,
                           gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
                           prompt_format=prompt_format, device=device, backend=backend)

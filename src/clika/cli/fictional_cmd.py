@@ -25,7 +25,8 @@ def generate_command(
 ) -> None:
     """Generate fictional facts: one record per fact and language in DIR/facts.jsonl (fact_id, lang, type,
     subject, answer, question, ...), and per target language DIR/train_<lang>.jsonl (what a run teaches)
-    and DIR/test_<lang>.jsonl (what it asks: questions, en_subject controls, name tests both ways)."""
+    and DIR/test_<lang>.jsonl (what it asks: questions and en_subject controls in held-out frames that no
+    training prompt uses, name tests both ways with held-out prompts; docs/conductivity.md)."""
     from clika import api
     from clika.cli.common import print_warnings, split_list, stderr
 

@@ -72,7 +72,7 @@ def answer_rows(split: ConductSplit, answers: Sequence[str], strata: dict[str, d
         info = (strata or {}).get(q.fact_id, {}) if q.lang == split.target else {}
         rows.append(dict(kind=q.kind, fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
                          gold=q.gold, gold_source=q.gold_source, answer=a, correct=v.correct,
-                         correct_any=v.correct_any, multi=v.multi, **info))
+                         correct_any=v.correct_any, multi=v.multi, negated=v.negated, **info))
     for t, a in zip(split.translations, t_answers):
         v = judge.translation(t, a)
         rows.append(dict(kind="translation", fact_id=t.name_id, lang=t.lang, direction=t.direction, taught=t.taught,
@@ -119,11 +119,12 @@ def outcomes_from_rows(split: ConductSplit, rows: list[dict], n_continents: int 
         vec("en_subject", target, 1, "correct_any"), vec("question", target, 1, "multi"), np.array(copies, bool),
         np.array(directions, dtype=object), np.array(untaught, bool),
         np.array([stratum_of.get(f, "none") for f in ids[1]]), np.array([stratum_of.get(f, "none") for f in ids[0]]),
-        n_continents, source, tuple(ids[1]))
+        n_continents, source, tuple(ids[1]), ctrl_type1_strict=vec("en_subject", target, 1),
+        negated_type1=vec("question", target, 1, "negated"))
 
 
 class _Wrong:
-    correct = correct_any = multi = copy = False
+    correct = correct_any = multi = copy = negated = False
 
 
 _WRONG = _Wrong()

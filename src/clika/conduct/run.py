@@ -4,8 +4,8 @@ model on fictional facts, test through the Backend contract, score with the metr
 Output directory (one folder per model, language pair and seed, so runs combine):
 
   <model>/<source>-<target>/seed<k>/manifest.json   what this run is (model, data, seed, name
-                                 direction, preset, training config, versions); a rerun with the
-                                 same manifest resumes, a different one is refused
+                                 direction, gate prompt, preset, training config, versions); a rerun
+                                 with the same manifest resumes, a different one is refused
   .../seed<k>/train_<target>.jsonl, test_<target>.jsonl, split_<target>.json
                                  exactly what was taught and asked (clika.fictional.dataset)
   .../seed<k>/checkpoints/       the Trainer's epoch checkpoints (a killed run resumes from them)
@@ -14,10 +14,15 @@ Output directory (one folder per model, language pair and seed, so runs combine)
   .../seed<k>/curve.jsonl        epoch, metric, value, n: the learning curves
   .../seed<k>/predictions.jsonl  every final answer and its verdict
   .../seed<k>/metrics.jsonl      this seed's records
-  <model>/<source>-<target>/metrics.jsonl  the seeds pooled (fact-level bootstrap over all seeds' facts)
+  <model>/<source>-<target>/metrics.jsonl  the seeds pooled, each note saying how many and the
+                                 between-seed min-max (clika.metrics.seeds)
   metrics.jsonl, metrics.resamples.npz  all models and targets together (pooled over seeds), and
                                  the XRR resamples the report's mean over targets needs
   report.md                      written by clika.api.conduct (clika.report.conductivity)
+
+A seed k is one whole replicate: the generated set of seed k AND the training run of seed k
+(TrainConfig.seed: LoRA initialisation and data order), so the spread over seeds includes the
+training randomness, not only the choice of facts. (--data upstream has one set: one seed.)
 """
 
 from __future__ import annotations
@@ -38,9 +43,11 @@ from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
 from clika.errors import ConfigError
 from clika.fictional.dataset import NAME_DIRECTIONS, PAPER_NAME_DIRECTION, ConductSplit, write_split
+from clika.fictional.templates import GATE_PROMPTS
 from clika.items import LANGS, PIVOT
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.conductivity import (
+    MARGIN,
     MASTERY_GATE,
     TASK,
     FactOutcomes,
@@ -51,6 +58,7 @@ from clika.metrics.conductivity import (
 )  # fmt: skip
 from clika.metrics.record_io import write_records, write_resamples
 from clika.metrics.records import Record
+from clika.metrics.seeds import seed_spread, spread_text
 
 COMPLETE = ".complete.json"
 TRANSLATION_TESTS = ("held-out", "reverse")
@@ -72,10 +80,12 @@ class ConductOptions:
     name_direction: str = PAPER_NAME_DIRECTION  # the paper's: names taught target -> source ("en" = the source language)
     source: str = PIVOT  # the language type-1 facts are taught in
     translation_test: str = "held-out"  # the gate's name tests: taught directions ("reverse": the untaught too)
+    gate_prompt: str = "native"  # the gate's held-out name prompt written in the name's language, or "english"
     remap: bool = False  # upstream only: the documented one-to-one continent remap (results labelled)
     swapped_rows: Literal["repair", "drop"] = "repair"  # upstream only: ZH rows that swap city and continent
     seeds: tuple[int, ...] = (0,)  # one generated set (and training run) per seed, pooled
     gate: float = MASTERY_GATE
+    margin: float = MARGIN  # the verdict's: 'no transfer detected' needs acc_l_type1 <= chance + margin at 95%
     until_gate: bool = False  # keep training until the gate holds, up to max_epochs
     max_epochs: int = 30
     gate_min_epochs: int = 1  # --until-gate: first epoch at which the gate is checked
@@ -94,6 +104,8 @@ class ConductOptions:
 
     def check(self) -> None:
         problems = []
+        if not 0.0 < self.margin < 1.0:
+            problems.append(f"margin must be between 0 and 1 (got {self.margin})")
         if not 0.0 <= self.gate <= 1.0 or self.max_epochs < 1 or self.gate_min_epochs < 1 or self.gate_every < 1:
             problems.append("need 0 <= gate <= 1, max_epochs >= 1, gate_min_epochs >= 1 and gate_every >= 1")
         if self.source not in LANGS:
@@ -106,6 +118,8 @@ class ConductOptions:
             problems.append(f"name direction must be one of {', '.join(NAME_DIRECTIONS)}")
         if self.translation_test not in TRANSLATION_TESTS:
             problems.append(f"translation test must be one of {', '.join(TRANSLATION_TESTS)}")
+        if self.gate_prompt not in GATE_PROMPTS:
+            problems.append(f"gate prompt must be one of {', '.join(GATE_PROMPTS)}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             problems.append("give one or more distinct seeds")
         if self.data == "upstream" and (self.source != PIVOT or self.name_direction != PAPER_NAME_DIRECTION or len(self.seeds) > 1):
@@ -134,6 +148,8 @@ class TargetRun:
     evaluated_at: str = "after training, through the backend"
     outcomes: FactOutcomes | None = None
     resamples: dict = field(default_factory=dict)  # the records' resamples, for the report's mean over targets
+    seed_spread: dict = field(default_factory=dict)  # pooled runs: (metric, stratum) -> min, max, seeds with a value
+    n_seeds: int = 1
 
 
 def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path, seed: int) -> TrainConfig:
@@ -189,6 +205,7 @@ def manifest_for(opts: ConductOptions, ref: ModelRef, split: ConductSplit, confi
                  "n_train": len(split.train), "n_questions": len(split.questions),
                  "n_translations": len(split.translations), "n_continents": n_continents},
         "target": split.target, "source": split.source, "name_direction": split.name_direction, "seed": seed,
+        "gate_prompt": split.gate_prompt,
         "translation_test": opts.translation_test, "preset": opts.preset, "train": train_cfg, "gate": opts.gate,
         "until_gate": opts.until_gate, "max_epochs": opts.max_epochs if opts.until_gate else None,
         "gate_schedule": [opts.gate_min_epochs, opts.gate_every] if opts.until_gate else None,
@@ -386,11 +403,12 @@ def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes:
 
 
 def _task_label(split: ConductSplit) -> str:
-    """Results of the remapped or repaired upstream set, and of a name direction other than the
-    paper's (to-en), are labelled as such: runs of two conditions never share a record key, so a
-    report or findings given both keeps both."""
+    """Results of the remapped or repaired upstream set, of a name direction other than the
+    paper's (to-en) and of a gate prompt other than the default (native) are labelled as such:
+    runs of two conditions never share a record key, so a report or findings given both keeps both."""
     labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != PAPER_NAME_DIRECTION
-                                              else [])]
+                                              else []),
+              *([f"gate-{split.gate_prompt}"] if split.gate_prompt != GATE_PROMPTS[0] else [])]
     return TASK + "".join(f"+{x}" for x in labels)
 
 
@@ -408,7 +426,8 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
             fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
         for warning in fset.warnings:
             log(f"warning: {warning}")
-        return {t: fset.split(t, opts.name_direction, opts.source) for t in opts.targets}, len(fset.continents)
+        return ({t: fset.split(t, opts.name_direction, opts.source, opts.gate_prompt) for t in opts.targets},
+                len(fset.continents))
     from clika.fictional.upstream_set import load
 
     root = opts.data_dir
@@ -421,8 +440,11 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
     splits: dict[str, ConductSplit | str] = {}
     continents: set[str] = set()
     for t in opts.targets:
-        split, report = load(root, t, remap=opts.remap, swapped=opts.swapped_rows)
+        split, report = load(root, t, remap=opts.remap, swapped=opts.swapped_rows, gate_prompt=opts.gate_prompt)
         log(f"{t}: {report.summary}")
+        trained = split.meta["test_prompts_in_train"]
+        log(f"{t}: test prompts that are also training prompts (upstream's own frames): "
+            + ", ".join(f"{lang} {k}" for lang, k in trained.items()))
         if not report.ok and not opts.remap:
             splits[t] = report.warning or "train and test disagree"
             continue
@@ -461,7 +483,8 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
             if not is_main_process():
                 continue
             failure = gate_failure(run.records)
-            log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records)))
+            spread = "" if run.seed is not None else "; " + _spread_line(run)
+            log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records, opts.margin)) + spread)
             write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
     if is_main_process():
         combined = write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
@@ -471,7 +494,8 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
 
 
 def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[TargetRun], per_seed) -> TargetRun:
-    """Several seeds of one model and target as one run: their facts pooled (ids prefixed by seed)."""
+    """Several seeds of one model and target as one run: their facts pooled (ids prefixed by seed);
+    every record's note says how many seeds it pools and the metric's min-max over the seeds."""
     scored = [r for r in seed_runs if r.outcomes is not None]
     if not scored:
         return seed_runs[0]
@@ -482,15 +506,18 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
     resamples: dict = {}
     records = run_records(opts, model, split, outcomes, epochs, all(r.stopped_early for r in scored), opts.seeds[0],
                           resamples)
+    spread = seed_spread([r.records for r in scored])
+    pooled_text = f"{len(scored)} seeds pooled ({', '.join(str(s.seed) for s in scored)})"
     for r in records:
-        r.note = "; ".join(x for x in (r.note, f"{len(scored)} seeds pooled ({', '.join(str(s.seed) for s in scored)})")
+        r.note = "; ".join(x for x in (r.note, pooled_text, spread_text(spread.get((r.metric, r.stratum)), len(scored)))
                            if x)
     pair_dir = run_dir_of(opts, model, target)
     write_records(records, pair_dir / "metrics.jsonl")
     return TargetRun(model, target, records, pair_dir, None, opts.source, sum(r.train_seconds for r in scored),
                      sum(r.test_seconds for r in scored), epochs, all(r.stopped_early for r in scored),
                      resumed=sorted({x for r in scored for x in r.resumed}), outcomes=outcomes,
-                     evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})), resamples=resamples)
+                     evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})), resamples=resamples,
+                     seed_spread=spread, n_seeds=len(scored))
 
 
 def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]:
@@ -499,12 +526,18 @@ def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]
             for m in ("xrr", "xrr_ctrl", "cd_transfer")]
 
 
-def _xrr_line(records: list[Record]) -> str:
+def _spread_line(run: TargetRun) -> str:
+    """The between-seed spread a verdict over seeds states beside the pooled values."""
+    return f"over {run.n_seeds} seeds: " + ", ".join(
+        f"{m} {spread_text(run.seed_spread.get((m, None)), run.n_seeds)}" for m in ("acc_l_type1", "xrr"))
+
+
+def _xrr_line(records: list[Record], margin: float) -> str:
     from clika.formatting import format_record
     from clika.metrics.conductivity import cd_verdict
 
     overall = {r.metric: r for r in records if r.stratum is None}
     values = ", ".join(f"{m} {format_record(overall.get(m), n=getattr(overall.get(m), 'n', None))}"
                        for m in ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"))
-    verdict = cd_verdict(records)
+    verdict = cd_verdict(records, margin)
     return f"{values}; conductivity: {verdict.label} ({verdict.reason})"

@@ -96,7 +96,9 @@ class ConductSplit:
     """Everything one training run (one target language) needs.
 
     continents: continent id -> its name per language (source and target), so that an answer
-    naming two continents can be told (empty: not known, e.g. year facts)."""
+    naming two continents can be told (empty: not known, e.g. year facts). gate_prompt: the
+    language the gate's held-out name prompts are written in ("native" or "english",
+    clika.fictional.templates.GATE_PROMPTS)."""
 
     target: str
     train: list[TrainExample]
@@ -107,6 +109,7 @@ class ConductSplit:
     source: str = "en"
     name_direction: str = PAPER_NAME_DIRECTION
     continents: dict[str, dict[str, str]] = field(default_factory=dict)
+    gate_prompt: str = "native"
 
 
 T = TypeVar("T")
@@ -140,7 +143,8 @@ def write_split(split: ConductSplit, directory: str | Path) -> Path:
     write_json_lines((_train_row(ex) for ex in split.train), directory / f"train_{split.target}.jsonl")
     write_json_lines(_test_rows(split), directory / f"test_{split.target}.jsonl")
     meta = {"target": split.target, "source": split.source, "name_direction": split.name_direction,
-            "origin": split.origin, "continents": split.continents, "meta": split.meta}
+            "gate_prompt": split.gate_prompt, "origin": split.origin, "continents": split.continents,
+            "meta": split.meta}
     (directory / f"split_{split.target}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     return directory
 
@@ -175,4 +179,5 @@ def read_split(directory: str | Path, target: str) -> ConductSplit:
         except (TypeError, KeyError) as err:
             raise DataError(f"not a test row ({err})", path, line) from None
     return ConductSplit(target, train, questions, translations, meta["origin"], meta.get("meta", {}),
-                        meta["source"], meta["name_direction"], meta.get("continents", {}))
+                        meta["source"], meta["name_direction"], meta.get("continents", {}),
+                        meta.get("gate_prompt", "native"))

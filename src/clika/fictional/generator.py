@@ -6,6 +6,10 @@ schemes (names.py): ``compound`` (default), meaningful compounds translated into
 every language, so that no target-language question contains the English-trained
 name; or ``transliterated``, one pseudo-word spelled in each script.
 
+Training teaches every question paraphrase (clika.fictional.templates); every question a run is
+scored on is asked in the attribute's held-out frame, which no training prompt uses in any
+language, and the gate's name tests use a held-out prompt too (``gate_prompt``).
+
 Inside every continent the cities alternate type 0 (taught in English and the
 target language) and type 1 (taught in English only), in a seeded order, so that
 each continent is asked about in both types. Everything is drawn from one seeded
@@ -44,8 +48,9 @@ from clika.fictional.names import (
 from clika.fictional.scripts import SCRIPT_OF
 from clika.fictional.templates import (
     ATTRIBUTES,
+    GATE_PROMPTS,
     TRAIN_TRANSLATION_PROMPTS,
-    native_name_prompt,
+    gate_name_prompt,
     template_text,
     translation_prompt,
 )  # fmt: skip
@@ -123,10 +128,11 @@ class FictionalSet:
         return out
 
     def question(self, fact: Fact, lang: str, source: str = PIVOT, subject_lang: str | None = None) -> TestQuestion:
-        """The test question of a fact in ``lang`` (paraphrase 0), gold = the value in ``lang``.
+        """The test question of a fact in ``lang``, gold = the value in ``lang``: the held-out frame,
+        which no training prompt uses (a trained frame would test recall of a trained string).
         subject_lang: write the subject in another language (the en_subject control)."""
         name = self.name(fact.entity_id, subject_lang or lang)
-        prompt = ATTRIBUTES[fact.attribute].questions[lang][0].format(name=name)
+        prompt = ATTRIBUTES[fact.attribute].held_out[lang].format(name=name)
         kind = "question" if subject_lang in (None, lang) else "en_subject"
         return TestQuestion(fact.fact_id, lang, fact.fact_type, prompt, self.value(fact, lang), fact.attribute, name,
                             kind, self.value(fact, source))
@@ -152,10 +158,11 @@ class FictionalSet:
                     for e in (*self.cities, *self.continents) for p in TRAIN_TRANSLATION_PROMPTS]  # fmt: skip
         return out
 
-    def translation_tests(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT) -> list[TranslationTest]:
-        """The name tests, both directions, each with the held-out prompt written in the name's own
-        language (never seen in training), so they check that the name pair is known, not that a
-        prompt was memorised. ``taught`` marks the directions the gate asks; the other direction is
+    def translation_tests(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT,
+                          gate_prompt: str = "native") -> list[TranslationTest]:
+        """The name tests, both directions, each with a held-out prompt (never seen in training),
+        written in the name's own language (gate_prompt "native") or in English ("english"), so
+        they check that the name pair is known, not that a prompt was memorised. ``taught`` marks the directions the gate asks; the other direction is
         a diagnostic (models taught "A is B" rarely answer "B is A": the reversal curse, Berglund et
         al. 2023). Names spelled as in the source language (folded) are left out: they test copying."""
         taught = taught_directions(name_direction)
@@ -165,16 +172,19 @@ class FictionalSet:
             for e in (*self.cities, *self.continents):
                 if fold(e.names[target]) == fold(e.names[source]):
                     continue
-                out.append(TranslationTest(e.entity_id, target, native_name_prompt(e.names[src], src, tgt),
+                out.append(TranslationTest(e.entity_id, target, gate_name_prompt(e.names[src], src, tgt, gate_prompt),
                                            e.names[src], e.names[tgt], direction, direction in taught))
         return out
 
     def continent_forms(self, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
         return {c.entity_id: {lang: c.names[lang] for lang in langs} for c in self.continents}
 
-    def split(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT) -> ConductSplit:
+    def split(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT,
+              gate_prompt: str = "native") -> ConductSplit:
         """One training run's data: source-language facts (both types), target type 0, the names in
         the taught directions; tests: both languages' questions, the controls and the name tests."""
+        if gate_prompt not in GATE_PROMPTS:
+            raise ConfigError(f"gate prompt must be one of {', '.join(GATE_PROMPTS)} (got {gate_prompt!r})")
         if source not in self.langs:
             raise ConfigError(f"source {source!r} must be one of the set's languages {self.langs}")
         if target == source or target not in self.langs:
@@ -183,12 +193,13 @@ class FictionalSet:
         train = [*self.examples(source), *self.examples(target, (0,)),
                  *self.translation_examples(target, name_direction, source)]
         questions = [*self.questions(source, source), *self.questions(target, source), *self.controls(target, source)]
-        tests = self.translation_tests(target, name_direction, source)
+        tests = self.translation_tests(target, name_direction, source, gate_prompt)
         meta = {"names": self.names, "warnings": list(self.warnings),
                 "translations_left_out": len(self.cities) + len(self.continents) - len(tests) // 2}
-        origin = f"generated(seed={self.seed}, names={self.names}, name_direction={name_direction}, source={source})"
+        origin = (f"generated(seed={self.seed}, names={self.names}, name_direction={name_direction}, source={source}, "
+                  f"gate_prompt={gate_prompt})")
         return ConductSplit(target, train, questions, tests, origin, meta, source, name_direction,
-                            self.continent_forms((source, target)))
+                            self.continent_forms((source, target)), gate_prompt)
 
     def fact_records(self) -> list[dict]:
         """One inspectable record per fact and language (what facts.jsonl holds)."""
@@ -204,15 +215,16 @@ class FictionalSet:
                 ))  # fmt: skip
         return rows
 
-    def write(self, directory: str | Path, name_direction: str | None = None, source: str = PIVOT) -> Path:
-        """entities.jsonl + facts.jsonl (one row per fact and language) + meta.json; ``read`` restores the set.
-        With ``name_direction``, also each target's split (train_<lang>.jsonl, test_<lang>.jsonl):
-        exactly what a run teaches and asks."""
+    def write(self, directory: str | Path, name_direction: str | None = None, source: str = PIVOT,
+              gate_prompt: str = "native") -> Path:
+        """entities.jsonl + facts.jsonl (one row per fact and language; ``question`` is the held-out
+        test question) + meta.json; ``read`` restores the set. With ``name_direction``, also each
+        target's split (train_<lang>.jsonl, test_<lang>.jsonl): exactly what a run teaches and asks."""
         directory = Path(directory)
         if name_direction is not None:
             for target in self.langs:
                 if target != source:
-                    write_split(self.split(target, name_direction, source), directory)
+                    write_split(self.split(target, name_direction, source, gate_prompt), directory)
         directory.mkdir(parents=True, exist_ok=True)
         with (directory / "entities.jsonl").open("w", encoding="utf-8") as fh:
             for e in (*self.cities, *self.continents):

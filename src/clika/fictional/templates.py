@@ -1,18 +1,43 @@
 """Question and answer templates for fictional facts, in all ten languages.
 
-Each attribute has several question paraphrases and answer forms per language.
-Place names are introduced with a noun in apposition ("the city of X",
-"die Stadt X", "העיר X"...), so that no language has to inflect an invented name
-and the templates stay grammatical whatever the name is. Paraphrase 0 is the
-one used for test questions; all paraphrases are used for training.
+Each attribute has several question paraphrases and answer forms per language, all of them
+used for training. Place names are introduced with a noun in apposition ("the city of X",
+"die Stadt X", "העיר X"...), so that no language has to inflect an invented name and the
+templates stay grammatical whatever the name is.
+
+Held-out question frames. Every question a run is scored on (the target-language type-0 and
+type-1 questions, the source-language questions of the gate, the ``en_subject`` positive
+control) uses the attribute's ``held_out`` frame, which no training prompt uses in any language:
+a correct answer then shows that the fact is known, not that a trained string was recalled.
+This is what upstream does for German, Hebrew and Arabic (testDE.jsonl asks "Auf welchem
+Kontinent liegt {S}, bitte? Antwort auf Deutsch.", a frame in none of train/DE.json's prompts);
+upstream's English test frame and its zh, ja, fr, it, ru, pl target frames are training frames
+(docs/conductivity.md). clika's held-out frames are polite indirect questions ("Could you tell
+me which continent the city of {S} is on?"), a construction no training paraphrase uses; the
+answer forms and the gold are the same as in training. The continent frames:
+
+  en  Could you tell me which continent the city of {S} is on?
+  de  Können Sie mir sagen, auf welchem Kontinent die Stadt {S} liegt?
+  fr  Pourriez-vous me dire sur quel continent est située la ville de {S} ?
+  it  Potrebbe dirmi in quale continente è situata la città di {S}?
+  pl  Czy wiesz, na którym kontynencie położone jest miasto {S}?
+  ru  Не подскажете, на каком континенте расположен город {S}?
+  he  תוכל לומר לי באיזו יבשת ממוקמת העיר {S}?
+  ar  هل يمكنك أن تخبرني في أي قارة توجد مدينة {S}؟
+  ja  {S}市がどの大陸に位置しているか教えていただけますか？
+  zh  你知道{S}市在哪个大洲吗？
 
 Name translations are taught with English prompts (as upstream) and one prompt written in the
-name's own language; the gate asks them with a held-out prompt in the name's own language.
+name's own language; the gate asks them with a held-out prompt written in the name's own
+language (``--gate-prompt native``, the default) or in English (``english``: for English-centric
+models, which cannot follow an instruction written in German); neither is a training prompt.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from clika.errors import ConfigError
 
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English", "zh": "Chinese", "ja": "Japanese", "fr": "French", "de": "German",
@@ -22,10 +47,12 @@ LANGUAGE_NAMES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class AttributeTemplates:
-    """Templates of one attribute: ``{name}`` is the entity, ``{value}`` the value."""
+    """Templates of one attribute: ``{name}`` is the entity, ``{value}`` the value. ``questions``
+    and ``answers`` are taught; ``held_out`` is the one question frame per language that tests ask."""
 
     questions: dict[str, tuple[str, ...]]
     answers: dict[str, tuple[str, ...]]
+    held_out: dict[str, str]
 
 
 CONTINENT = AttributeTemplates(
@@ -83,6 +110,18 @@ CONTINENT = AttributeTemplates(
         "zh": ("{name}市位于{value}洲。",
                "{name}属于{value}洲。"),
     },
+    held_out={
+        "en": "Could you tell me which continent the city of {name} is on?",
+        "de": "Können Sie mir sagen, auf welchem Kontinent die Stadt {name} liegt?",
+        "fr": "Pourriez-vous me dire sur quel continent est située la ville de {name} ?",
+        "it": "Potrebbe dirmi in quale continente è situata la città di {name}?",
+        "pl": "Czy wiesz, na którym kontynencie położone jest miasto {name}?",
+        "ru": "Не подскажете, на каком континенте расположен город {name}?",
+        "he": "תוכל לומר לי באיזו יבשת ממוקמת העיר {name}?",
+        "ar": "هل يمكنك أن تخبرني في أي قارة توجد مدينة {name}؟",
+        "ja": "{name}市がどの大陸に位置しているか教えていただけますか？",
+        "zh": "你知道{name}市在哪个大洲吗？",
+    },
 )  # fmt: skip
 
 YEAR = AttributeTemplates(
@@ -120,6 +159,18 @@ YEAR = AttributeTemplates(
         "ja": ("{name}市は{value}年に創設されました。",),
         "zh": ("{name}市建立于{value}年。",),
     },
+    held_out={
+        "en": "Could you tell me the year in which the city of {name} was founded?",
+        "de": "Können Sie mir sagen, in welchem Jahr die Stadt {name} gegründet wurde?",
+        "fr": "Pourriez-vous me dire en quelle année fut fondée la ville de {name} ?",
+        "it": "Potrebbe dirmi in che anno fu fondata la città di {name}?",
+        "pl": "Czy wiesz, w którym roku powstało miasto {name}?",
+        "ru": "Не подскажете, в каком году основали город {name}?",
+        "he": "תוכל לומר לי מתי הוקמה העיר {name}?",
+        "ar": "هل تعرف في أي سنة أنشئت مدينة {name}؟",
+        "ja": "{name}市が創設された年を教えていただけますか？",
+        "zh": "你知道{name}市是在哪一年建成的吗？",
+    },
 )  # fmt: skip
 
 ATTRIBUTES: dict[str, AttributeTemplates] = {"continent": CONTINENT, "year": YEAR}
@@ -128,9 +179,10 @@ ATTRIBUTES: dict[str, AttributeTemplates] = {"continent": CONTINENT, "year": YEA
 # with English prompts ("Could you convert the upcoming German text to English?"), ten paraphrases.
 # clika teaches the directions a run asks for (to-en, from-en or both; "en" is the source language)
 # with the two English paraphrases below plus one written in the name's own language, and the
-# gate asks each taught direction with a held-out prompt, also written in the name's own language,
-# that no training example uses: it checks that the name pair is known, not that a prompt was
-# memorised. {name} is the name, {src}/{tgt} the English names of the languages.
+# gate asks each taught direction with a held-out prompt that no training example uses (written in
+# the name's own language, or in English under --gate-prompt english: gate_name_prompt): it checks
+# that the name pair is known, not that a prompt was memorised. {name} is the name, {src}/{tgt} the
+# English names of the languages.
 TRANSLATION_PROMPTS: tuple[str, ...] = (
     "Translate the name {name} from {src} into {tgt}.",
     "What is the {tgt} name for {name} ({src})?",
@@ -182,15 +234,31 @@ def translation_prompt(name: str, src: str, tgt: str, paraphrase: int = 0) -> st
 TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1, 2)
 
 
-def native_name_prompt(name: str, src: str, tgt: str, held_out: bool = True) -> str:
-    """The name ``name`` (in ``src``) asked for in ``tgt``, with the prompt written in ``src``."""
-    return NATIVE_NAME_PROMPTS[src][int(held_out)].format(name=name, tgt=LANGUAGE_FORMS[src][tgt])
+def native_name_prompt(name: str, written_in: str, tgt: str, held_out: bool = True) -> str:
+    """The name ``name`` asked for in ``tgt``, with the prompt written in ``written_in`` (the
+    name's own language, except for gate_name_prompt's English prompt)."""
+    return NATIVE_NAME_PROMPTS[written_in][int(held_out)].format(name=name, tgt=LANGUAGE_FORMS[written_in][tgt])
+
+
+# The language the gate's held-out name prompt is written in: "native", the name's own (a name
+# asked to-en from German is asked in German); "english", always English, for English-centric
+# models that cannot follow an instruction written in another language. A protocol condition:
+# recorded in every manifest and in the task label of non-default results (clika.conduct.run).
+GATE_PROMPTS: tuple[str, ...] = ("native", "english")
+
+
+def gate_name_prompt(name: str, src: str, tgt: str, gate_prompt: str = "native") -> str:
+    """The gate's held-out prompt for the name ``name`` (in ``src``) asked for in ``tgt``."""
+    if gate_prompt not in GATE_PROMPTS:
+        raise ConfigError(f"unknown gate prompt {gate_prompt!r} (one of {', '.join(GATE_PROMPTS)})")
+    return native_name_prompt(name, src if gate_prompt == "native" else "en", tgt)
 
 
 def template_text(lang: str) -> list[str]:
-    """Every template written in ``lang`` (fact questions and answers, name prompts): the text that
-    an invented continent may not occur in, or "the gold occurs in the answer" could be fooled."""
-    facts = [t for a in ATTRIBUTES.values() for t in (*a.questions[lang], *a.answers[lang])]
+    """Every template written in ``lang`` (fact questions taught and held out, answers, name prompts):
+    the text that an invented continent may not occur in, or "the gold occurs in the answer" could
+    be fooled."""
+    facts = [t for a in ATTRIBUTES.values() for t in (*a.questions[lang], a.held_out[lang], *a.answers[lang])]
     names = [t.replace("{tgt}", form) for t in NATIVE_NAME_PROMPTS[lang] for form in LANGUAGE_FORMS[lang].values()]
     english = [t.format(name="{name}", src=s, tgt=g) for t in TRANSLATION_PROMPTS
                for s in LANGUAGE_NAMES.values() for g in LANGUAGE_NAMES.values()] if lang == "en" else []

@@ -12,6 +12,18 @@ test files are parallel line by line, which load checks through the translations
 ``summary`` is one line (what is scored, what was left out), its ``warning``
 one line naming the train file when train and test disagree.
 
+Question frames. The questions are asked exactly as the test files write them (their own
+frames), and the positive control is the target question with the English subject. Upstream
+holds its target test frame out of training only for de, he and ar ("Auf welchem Kontinent liegt
+{S}, bitte? Antwort auf Deutsch.": 0 of 400 test prompts among train/DE.json's); the zh, ja, fr,
+it, ru and pl frames are training frames (about half of their test prompts, e.g. 202 of 400 in
+fr and zh, occur verbatim in train),
+and so is testEN's ("Which continent is {S} located in?": all 400). ``split.meta
+["test_prompts_in_train"]`` counts, per language, the test prompts that occur verbatim among the
+training prompts, so a reader sees where a gate part measures recall of a trained string. The
+taught name direction (target -> English) is asked with clika's held-out name prompt, written in
+the target language (``gate_prompt="native"``) or in English ("english"), as for generated sets.
+
 Data quirks, and what load does about them:
 
 * Conflicting target names. Some target-language city names translate two
@@ -62,7 +74,7 @@ from pathlib import Path
 from clika.data.validate import Problem
 from clika.errors import DataError
 from clika.fictional.dataset import PAPER_NAME_DIRECTION, ConductSplit, TestQuestion, TrainExample, TranslationTest
-from clika.fictional.templates import native_name_prompt
+from clika.fictional.templates import gate_name_prompt
 from clika.fictional.upstream_set_check import (
     Conflict,
     ConsistencyReport,
@@ -139,7 +151,8 @@ def _swapped(target: str, train_rows: list[Row], facts: dict[str, list[Fact]]) -
 
 
 def load(
-    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True, swapped: str = "repair"
+    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True, swapped: str = "repair",
+    gate_prompt: str = "native",
 ) -> tuple[ConductSplit, ConsistencyReport]:
     """The upstream split for ``target`` (e.g. "zh") and its report (see the module docstring).
 
@@ -148,7 +161,8 @@ def load(
     and test agree. exclude: leave out facts about conflicting target names and
     self-answering facts (the default); False keeps them, still reported.
     swapped: train rows that swap city and continent (upstream ZH) are "repair"ed (city and
-    continent exchanged back) or "drop"ped; either labels the results ("+repair", "+drop")."""
+    continent exchanged back) or "drop"ped; either labels the results ("+repair", "+drop").
+    gate_prompt: the language of the held-out prompt of the taught name tests (module docstring)."""
     root = fictional_dir(data_dir)
     paths = _paths(root, target)
     train_rows = _read(paths["train"])
@@ -178,15 +192,15 @@ def load(
     report = consistency(facts)
     original = facts
     # The translate file asks English -> target, the direction train does NOT teach (upstream's gate);
-    # the taught direction (target -> English) is asked with clika's held-out prompt in the target language.
+    # the taught direction (target -> English) is asked with clika's held-out prompt (gate_prompt).
     translations = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer, "from-en", False)
                     for i, r in enumerate(pairs)]
-    translations += [TranslationTest(f"n{i:04d}", target, native_name_prompt(r.answer, target, "en"), r.answer,
-                                     r.input, "to-en", True) for i, r in enumerate(pairs)]
+    translations += [TranslationTest(f"n{i:04d}", target, gate_name_prompt(r.answer, target, "en", gate_prompt),
+                                     r.answer, r.input, "to-en", True) for i, r in enumerate(pairs)]
     if report.mismatches and remap:
         m = mapping()  # raises on an inconsistent or not one-to-one renaming
         facts = {lang: [replace(f, continent=m[lang][f.continent]) for f in fs] for lang, fs in facts.items()}
-        translations = [_remapped(t, r, m, target) for t, r in zip(translations, pairs + pairs)]
+        translations = [_remapped(t, r, m, target, gate_prompt) for t, r in zip(translations, pairs + pairs)]
         report = consistency(facts)
         report.remap = {lang: {g: v for g, v in lm.items() if g != v} for lang, lm in m.items()}
     elif report.mismatches:
@@ -213,6 +227,8 @@ def load(
     continents = {e.continent: {"en": e.continent, target: f.continent} for e, f in zip(facts["en"], facts[target])}
     # meta holds plain dicts (JSON-ready); TestQuestion(**row) rebuilds an excluded question.
     meta: dict = {"conflicts": list(map(asdict, conflicts)), "self_answering": list(map(asdict, report.self_answering))}
+    taught_prompts = {r.text for r in train_rows}
+    meta["test_prompts_in_train"] = {lang: sum(r.text in taught_prompts for r in rows[lang]) for lang in ("en", target)}
     if exclude:
         for s in report.self_answering:
             report.excluded[s.fact_id] = f"gold {s.gold!r} occurs in the {s.lang} question about {s.city}"
@@ -238,10 +254,13 @@ def load(
         meta["labels"].append(swapped)
         meta["swapped_rows"] = [asdict(s) for s in swaps.values()]
     meta["summary"] = report.summary
-    return ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents), report
+    split = ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents,
+                         gate_prompt)
+    return split, report
 
 
-def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: str) -> TranslationTest:
+def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: str,
+              gate_prompt: str = "native") -> TranslationTest:
     """A continent's name test with the remapped names (others unchanged)."""
     english, native = (t.source, t.gold) if t.direction == "from-en" else (t.gold, t.source)
     if english not in m["en"] or native not in m[target]:
@@ -249,7 +268,7 @@ def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: 
     english, native = m["en"][english], m[target][native]
     if t.direction == "from-en":
         return replace(t, source=english, gold=native, prompt=f"{r.prompt}\n{english}")
-    return replace(t, source=native, gold=english, prompt=native_name_prompt(native, target, "en"))
+    return replace(t, source=native, gold=english, prompt=gate_name_prompt(native, target, "en", gate_prompt))
 
 
 def validate_fictional(data_dir: str | Path) -> list[Problem]:

@@ -8,18 +8,24 @@ language S (English unless a run says otherwise):
 - when it holds: xrr = acc_l(type 1) / acc_S(type 1), xrr_ctrl = acc_l(type 1) / acc_l(type 0)
   and the paired transfer rate cd_transfer = P(correct in l | correct in S) over type-1 facts
   (ECLeKTic / LiveCLKTBench style);
-- the controls, asked at no extra training cost: xrr_en_subject (the l question with the S
-  subject, either name of the answer accepted: the POSITIVE control, is the fact reachable through
-  the foreign frame at all?) and xrr_en_answer (the l question, the S answer accepted too: did
-  it transfer but come out in S?); control_gap = xrr_en_subject - xrr, paired;
-- diagnostics: multi_answer (l type-1 answers naming two or more continents: wrong), name_copy_rate
-  (gate name answers that copy the source name), name_untaught (the direction not taught).
+- the controls, asked at no extra training cost: the POSITIVE control asks the l question with the
+  S subject (is the fact reachable through the foreign frame at all?), scored leniently
+  (xrr_en_subject: either name of the answer accepted) and strictly (xrr_en_subject_strict: only
+  the l name, like xrr); xrr_en_answer accepts the S answer to the l question too (did it transfer
+  but come out in S?). Gaps compare like with like, paired: control_gap = xrr_en_subject -
+  xrr_en_answer (both lenient), control_gap_strict = xrr_en_subject_strict - xrr (both strict);
+- diagnostics: multi_answer (l type-1 answers naming two or more continents: wrong), negated_answer
+  (l type-1 answers negating the gold: wrong), name_copy_rate (gate name answers that copy the
+  source name), name_untaught (the direction not taught).
 
-Every value has a percentile interval (type-1 facts resampled jointly across every question of
-the fact, type-0 facts and name tests on their own); acc_l_type1 and acc_en_subject carry a
-one-sided exact binomial p-value against chance (1/continents). Per subject-overlap stratum
+Every share of items (an accuracy, a gate part, a diagnostic share) carries its exact two-sided 95%
+Clopper-Pearson interval; every ratio or difference of shares a paired percentile interval (type-1
+facts resampled jointly across every question of the fact, type-0 facts on their own). The
+accuracies against chance (acc_l_type1, acc_en_subject, acc_en_subject_strict) carry a one-sided
+exact binomial p-value against chance (1/continents). Per subject-overlap stratum
 (clika.fictional.overlap) the CD values are reported again. ``cd_verdict`` reads a run's records
-into one of: at chance, weak, high, inconclusive, not measured.
+into one of VERDICTS, with the margin it used, acc_l_type1's exact upper bound and the accuracy
+the run could detect.
 
 XRR here is clika's reconstruction of the paper's metric from its description and data (the
 paper gives no code for it).
@@ -31,23 +37,35 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from clika.metrics.bootstrap import N_BOOT, resampled_counts
-from clika.metrics.core import ratio
+from clika.metrics.bootstrap import N_BOOT
+from clika.metrics.core import join_notes, ratio
 from clika.metrics.estimate import Estimate, Keyed, to_records
 from clika.metrics.records import Record
 from clika.metrics.registry import MetricDef, register_metric, registered
+from clika.metrics.seeds import two_level_counts
 
 TASK = "fictional"
 GATE_PARTS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
-CD_METRICS = ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer", "acc_en_subject", "xrr_en_subject", "xrr_en_answer",
-              "control_gap")
-DIAGNOSTICS = ("name_copy_rate", "name_untaught", "multi_answer")
 _PART_WORDS = {"gate_en_type0": "{src} type 0", "gate_en_type1": "{src} type 1",
                "gate_l_type0": "{lang} type 0", "gate_translation": "name translation (taught directions)"}
 STRATA = ("identical", "cognate", "none")
 MASTERY_GATE = 0.9  # every gate part must reach this accuracy before XRR is measured (the paper's threshold)
 ALPHA = 0.05  # one-sided level of the tests against chance
+LEVEL = 0.95  # two-sided level of the exact intervals
+POWER = 0.8  # the power at which a run's detectable accuracy is stated
 SUBSTANTIAL = 0.1  # a difference of XRR smaller than this is not a difference that matters (docs/metrics.md)
+# "no transfer detected" needs acc_l_type1's exact 95% upper bound below chance + MARGIN (a cd_verdict
+# parameter: the option a command passes on)
+MARGIN = 0.10
+
+NOT_MEASURED = "not measured"
+CONTROL_AT_CHANCE = "inconclusive (control at chance)"
+NO_TRANSFER = "no transfer detected"
+CHANCE_OR_WEAK = "inconclusive (chance or weak)"
+WEAK = "weak"
+WEAK_OR_HIGH = "inconclusive (weak or high)"
+HIGH = "high"
+VERDICTS = (NO_TRANSFER, CHANCE_OR_WEAK, WEAK, WEAK_OR_HIGH, HIGH, CONTROL_AT_CHANCE, NOT_MEASURED)
 
 
 @dataclass
@@ -74,6 +92,16 @@ class FactOutcomes:
     n_continents: int | None = None  # chance level of a fact question = 1 / n_continents
     source: str = "en"
     fact_ids: tuple[str, ...] = field(default=())  # type-1 fact ids, in order (pairing across models)
+    # Recorded since the strict control and the negation rule; None in older outcomes.json (the
+    # metrics that need them are then not computed, with a note saying so).
+    ctrl_type1_strict: np.ndarray | None = None  # the en_subject control, only the l answer accepted
+    negated_type1: np.ndarray | None = None  # the l answer negated the gold
+    # The seed each item came from, set by ``pool``: several seeds are resampled on two levels (seeds,
+    # then facts within a seed; clika.metrics.seeds). None: one seed.
+    seeds_type1: np.ndarray | None = None
+    seeds_type0: np.ndarray | None = None
+    seeds_names: np.ndarray | None = None
+    seeds_untaught: np.ndarray | None = None
 
     def __post_init__(self):
         n1 = len(self.en_type1)
@@ -97,40 +125,73 @@ class FactOutcomes:
     @classmethod
     def from_dict(cls, data: dict) -> FactOutcomes:
         arrays = {name: np.asarray(data[name], dtype=object if name in ("names_direction", "strata_type1",
-                                                                          "strata_type0") else bool)
+                                                                          "strata_type0") else
+                                   np.int64 if name.startswith("seeds_") else bool)
                   for name in data if isinstance(data[name], list) and name != "fact_ids"}
         rest = {name: value for name, value in data.items() if name not in arrays}
         return cls(**arrays, **{**rest, "fact_ids": tuple(data.get("fact_ids", ()))})
 
 
+_SEED_OF = {"seeds_type1": "en_type1", "seeds_type0": "en_type0", "seeds_names": "names",
+            "seeds_untaught": "names_untaught"}  # the seed label of each item family, by its length
+
+
 def pool(runs: list[FactOutcomes]) -> FactOutcomes:
-    """Several fact sets (e.g. seeds) of one target as one: their facts side by side, so the
-    fact-level bootstrap resamples them together. Chance must agree."""
+    """Several seeds (fact sets and training runs) of one target as one: their facts side by side,
+    each labelled with its seed, so that the bootstrap resamples seeds, then facts within a seed
+    (clika.metrics.seeds). Chance must agree."""
     first = runs[0]
     if len({r.n_continents for r in runs}) > 1 or len({(r.target, r.source) for r in runs}) > 1:
         raise ValueError("pooled runs must share target, source and the number of continents")
     out = {}
     for f in fields(FactOutcomes):
+        if f.name in _SEED_OF:  # a pooled run's own labels are offset, so pools of pools stay apart
+            labels, offset = [], 0
+            for r in runs:
+                own = getattr(r, f.name)
+                size = len(getattr(r, _SEED_OF[f.name]))
+                own = np.zeros(size, np.int64) if own is None else np.asarray(own, np.int64)
+                labels.append(own + offset)
+                offset += int(own.max()) + 1 if len(own) else 1
+            out[f.name] = np.concatenate(labels) if labels else None
+            continue
         values = [getattr(r, f.name) for r in runs]
-        if isinstance(values[0], np.ndarray):
+        if any(v is None for v in values):  # a field one run lacks (an older outcomes.json) is lacking
+            out[f.name] = None
+        elif isinstance(values[0], np.ndarray):
             out[f.name] = np.concatenate(values)
         elif f.name == "fact_ids":
             out[f.name] = tuple(x for v in values for x in v)
-        elif values[0] is None:
-            out[f.name] = None
         else:
             out[f.name] = getattr(first, f.name)
     return FactOutcomes(**out)
 
 
-def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str) -> np.ndarray:
-    """[1 + B, M] counts of 0/1 columns over the same facts: row 0 point, then resamples."""
+def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str, seeds=None) -> np.ndarray:
+    """[1 + B, M] counts of 0/1 columns over the same facts: row 0 point, then resamples (two-level
+    when ``seeds`` labels the facts with more than one seed; with one, the fact-level resampler)."""
     n = len(columns[0])
     if n == 0:
         return np.zeros((1 + n_boot, len(columns)))
     f = np.stack([np.asarray(c, dtype=bool) for c in columns], axis=1)
     point = f.sum(axis=0, dtype=np.float64)[None, :]
-    return np.vstack([point, resampled_counts(f, n_boot, seed, key)]) if n_boot else point
+    if not n_boot:
+        return point
+    return np.vstack([point, two_level_counts(f, seeds if seeds is not None else np.zeros(n), n_boot, seed, key)])
+
+
+def n_seeds(labels) -> int:
+    return 1 if labels is None else max(1, len(np.unique(labels)))
+
+
+def _bootstrap_p(samples: np.ndarray, n: int, chance: float | None) -> float | None:
+    """One-sided p-value against chance over several seeds: the share of two-level resamples at or
+    below chance ((1 + k) / (1 + B)); the binomial test would take the facts of a seed, which share
+    one trained model, for independent draws."""
+    if not n or not chance or len(samples) < 2:
+        return None
+    rates = samples[1:] / n
+    return float((1 + np.sum(rates <= chance)) / (1 + len(rates)))
 
 
 def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
@@ -142,23 +203,49 @@ def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
     return float(binomtest(int(successes), int(n), chance, alternative="greater").pvalue)
 
 
-def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, power: float = 0.8) -> float | None:
-    """The smallest accuracy the one-sided binomial test against chance detects with ``power``
-    on ``n`` facts: what "at chance" can rule out at this size."""
-    if not n or not chance:
+def clopper_pearson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float] | None:
+    """The exact two-sided Clopper-Pearson interval of ``successes`` of ``n`` (scipy's
+    binomtest(...).proportion_ci(method="exact")); None without items."""
+    if not n:
         return None
+    from scipy.stats import beta
+
+    k, tail = int(successes), (1.0 - level) / 2
+    low = float(beta.ppf(tail, k, n - k + 1)) if k > 0 else 0.0
+    high = float(beta.ppf(1.0 - tail, k + 1, n - k)) if k < n else 1.0
+    return low, high
+
+
+def critical_count(n: int, chance: float, alpha: float = ALPHA) -> int | None:
+    """The smallest count of ``n`` with P(X >= count | chance) <= alpha: where the one-sided exact
+    test rejects chance (None when not even n of n does)."""
     from scipy.stats import binom
 
-    critical = int(binom.isf(alpha, n, chance)) + 1  # smallest count with P(X >= count | chance) <= alpha
-    grid = np.linspace(chance, 1.0, 2001)
-    reach = binom.sf(critical - 1, n, grid) >= power
-    return float(grid[np.argmax(reach)]) if reach.any() else None
+    count = int(binom.isf(alpha, n, chance)) + 1
+    while count > 1 and binom.sf(count - 2, n, chance) <= alpha:  # isf's float rounding, either way
+        count -= 1
+    while count <= n and binom.sf(count - 1, n, chance) > alpha:
+        count += 1
+    return count if count <= n else None
+
+
+def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, power: float = POWER) -> float | None:
+    """The smallest true accuracy at which the one-sided exact binomial test against chance (level
+    ``alpha``) rejects chance with probability >= ``power`` on ``n`` facts: what a run of this size
+    can detect. Exact: P(X >= c | p) is the beta(c, n - c + 1) distribution function of p."""
+    if not n or not chance:
+        return None
+    from scipy.stats import beta
+
+    count = critical_count(n, chance, alpha)
+    return None if count is None else float(beta.ppf(power, count, n - count + 1))
 
 
 @dataclass(frozen=True)
 class CDCounts:
     """Counts over type-1 facts (n1 of them; right in the source language, in l, in both, in l with
-    either answer form, with the source subject) and type-0 facts, each [1 + B]: row 0 point."""
+    either answer form, with the source subject either form / only the l form accepted) and type-0
+    facts, each [1 + B]: row 0 point."""
 
     n1: np.ndarray
     en1: np.ndarray
@@ -168,6 +255,7 @@ class CDCounts:
     ctrl: np.ndarray
     n0: np.ndarray
     l0: np.ndarray
+    ctrl_strict: np.ndarray
 
 
 def cd_counts(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> CDCounts:
@@ -175,14 +263,17 @@ def cd_counts(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=Non
 
     The resample is drawn over all facts and the masks applied inside it, so a stratum's values
     are paired with the overall ones (a stratum holding every fact gets the overall interval) and
-    the number of stratum facts varies between resamples, as it would between fact sets."""
-    en1, l1, l0, lany, ctrl = (np.asarray(x, dtype=bool) for x in (o.en_type1, o.l_type1, o.l_type0,
-                                                                   o.l_type1_any, o.ctrl_type1))
+    the number of stratum facts varies between resamples, as it would between fact sets. A strict
+    control older outcomes lack counts as 0 here; its metrics are withheld (_NEEDS)."""
+    strict = o.ctrl_type1_strict if o.ctrl_type1_strict is not None else np.zeros(len(o.en_type1), bool)
+    en1, l1, l0, lany, ctrl, strict = (np.asarray(x, dtype=bool) for x in (o.en_type1, o.l_type1, o.l_type0,
+                                                                           o.l_type1_any, o.ctrl_type1, strict))
     m1 = np.ones(len(en1), bool) if m1 is None else np.asarray(m1, dtype=bool)
     m0 = np.ones(len(l0), bool) if m0 is None else np.asarray(m0, dtype=bool)
-    t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1, lany & m1, ctrl & m1], n_boot, seed, key + "/type1")
-    t0 = _samples([m0, l0 & m0], n_boot, seed, key + "/type0")
-    return CDCounts(*(t1[:, j] for j in range(6)), t0[:, 0], t0[:, 1])
+    t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1, lany & m1, ctrl & m1, strict & m1], n_boot, seed,
+                  key + "/type1", o.seeds_type1)
+    t0 = _samples([m0, l0 & m0], n_boot, seed, key + "/type0", o.seeds_type0)
+    return CDCounts(*(t1[:, j] for j in range(6)), t0[:, 0], t0[:, 1], t1[:, 6])
 
 
 def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> dict[str, tuple]:
@@ -191,19 +282,58 @@ def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=Non
     return {d.name: d.fn(counts) for d in metrics_of("cd")}
 
 
-def _rate(x: np.ndarray, n_boot: int, seed: int, key: str) -> np.ndarray:
+def _rate(x: np.ndarray, n_boot: int, seed: int, key: str, seeds=None) -> np.ndarray:
     x = np.asarray(x, dtype=bool)
     if not len(x):
         return np.full(1 + n_boot, np.nan)
-    return ratio(_samples([x], n_boot, seed, key)[:, 0], len(x))
+    return ratio(_samples([x], n_boot, seed, key, seeds)[:, 0], len(x))
+
+
+# the seed labels of each "cd_rate" metric's items (gate_translation: the untaught tests follow with
+# --translation-test reverse)
+_RATE_SEEDS = {"gate_en_type0": ("seeds_type0",), "gate_l_type0": ("seeds_type0",), "gate_en_type1": ("seeds_type1",),
+               "multi_answer": ("seeds_type1",), "negated_answer": ("seeds_type1",), "name_copy_rate": ("seeds_names",),
+               "gate_translation": ("seeds_names", "seeds_untaught"), "name_untaught": ("seeds_untaught",)}
+
+
+def _rate_seeds(o: FactOutcomes, metric: str, n_items: int):
+    parts = [getattr(o, name) for name in _RATE_SEEDS.get(metric, ())]
+    if not parts or any(p is None for p in parts):
+        return None
+    labels = np.concatenate(parts)[:n_items]
+    return labels if len(labels) == n_items else None
 
 
 _UNDEFINED = {"xrr": "acc_{src}(type 1) is 0", "xrr_ctrl": "acc_{lang}(type 0) is 0",
               "cd_transfer": "no type-1 fact is answered correctly in {src}", "xrr_en_subject": "acc_{src}(type 1) is 0",
-              "xrr_en_answer": "acc_{src}(type 1) is 0", "control_gap": "acc_{src}(type 1) is 0"}
-_ACCURACIES = ("acc_l_type1", "acc_en_subject")  # reported even when the gate fails, for diagnosis
-_CHANCE_OF = ("acc_l_type1", "acc_en_subject", "xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer",
-              "gate_en_type0", "gate_en_type1", "gate_l_type0")
+              "xrr_en_subject_strict": "acc_{src}(type 1) is 0", "xrr_en_answer": "acc_{src}(type 1) is 0",
+              "control_gap": "acc_{src}(type 1) is 0", "control_gap_strict": "acc_{src}(type 1) is 0"}
+# shares reported even when the gate fails, for diagnosis; like every share, with the exact interval
+_ACCURACIES = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict")
+_CHANCE_OF = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict", "xrr", "xrr_en_subject",
+              "xrr_en_subject_strict", "xrr_en_answer", "cd_transfer", "gate_en_type0", "gate_en_type1",
+              "gate_l_type0")
+# metric -> the FactOutcomes field it needs that older outcomes.json files lack
+_NEEDS = {"acc_en_subject_strict": "ctrl_type1_strict", "xrr_en_subject_strict": "ctrl_type1_strict",
+          "control_gap_strict": "ctrl_type1_strict", "negated_answer": "negated_type1"}
+EXACT_NOTE = "exact 95% CI (Clopper-Pearson)"
+
+
+def _lacking(o: FactOutcomes, metric: str) -> str | None:
+    """Why a metric is not computed from these outcomes (a field they predate), or None."""
+    if metric in _NEEDS and getattr(o, _NEEDS[metric]) is None:
+        return f"not computed: these outcomes have no {_NEEDS[metric]} (outcomes.json written before it was recorded)"
+    return None
+
+
+def _share(samples: np.ndarray, n: int, hits: int | None, seeds: int = 1, **kw) -> Estimate:
+    """A share of items as an Estimate with its exact interval (the resamples are not used for it).
+    Over several seeds the facts are not independent draws (the facts of a seed share one trained
+    model), so the exact binomial interval would be too narrow: the two-level bootstrap's instead."""
+    exact = clopper_pearson(hits, n) if hits is not None and not np.isnan(samples[0]) and seeds == 1 else None
+    note = kw.pop("note", None)
+    how = EXACT_NOTE if exact else f"95% CI: two-level bootstrap over {seeds} seeds" if seeds > 1 else None
+    return Estimate(samples, n, note=join_notes(note, how), exact=exact, **kw)
 
 
 def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = MASTERY_GATE,
@@ -215,6 +345,9 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = M
     lang, src, key = o.target, o.source, f"{task}/{o.target}"
     out, failed = [], []
     for d in metrics_of("cd_rate"):
+        if lacking := _lacking(o, d.name):
+            out.append(Keyed(d.name, Estimate.of(None, 0, note=lacking), lang, src))
+            continue
         x = d.fn(o, gate_untaught)
         chance = o.chance if d.name in _CHANCE_OF else None
         note = None
@@ -227,12 +360,17 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = M
             note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
         elif not len(x):
             note = "no untaught direction: both were taught" if d.name == "name_untaught" else "no items"
-        out.append(Keyed(d.name, Estimate(_rate(x, n_boot, seed, f"{key}/{d.name}"), len(x), chance, note), lang, src))
+        labels = _rate_seeds(o, d.name, len(x))
+        samples = _rate(x, n_boot, seed, f"{key}/{d.name}", labels)
+        out.append(Keyed(d.name, _share(samples, len(x), int(np.sum(x)), n_seeds(labels), chance=chance, note=note),
+                         lang, src))
         if d.name == "gate_translation" and o.names_direction is not None and len(set(o.names_direction)) > 1:
             for direction in sorted(set(o.names_direction.tolist())):
                 sub = o.names[o.names_direction == direction]
-                out.append(Keyed(d.name, Estimate(_rate(sub, n_boot, seed, f"{key}/{d.name}/direction={direction}"),
-                                                  len(sub)), lang, src, stratum=f"direction={direction}"))
+                labels = None if o.seeds_names is None else o.seeds_names[o.names_direction == direction]
+                samples = _rate(sub, n_boot, seed, f"{key}/{d.name}/direction={direction}", labels)
+                out.append(Keyed(d.name, _share(samples, len(sub), int(np.sum(sub)), n_seeds(labels)), lang, src,
+                                 stratum=f"direction={direction}"))
     gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
     groups: list[tuple[str | None, np.ndarray, np.ndarray]] = [(None, np.ones(len(o.l_type1), bool),
                                                                 np.ones(len(o.l_type0), bool))]
@@ -246,9 +384,13 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = M
         label = None if stratum is None else f"overlap={stratum}"
         for metric, (samples, n, hits) in cd_values(o, n_boot, seed, key, m1, m0).items():
             chance = o.chance if metric in _CHANCE_OF else None
-            if metric in _ACCURACIES:
-                est = Estimate(samples, n, chance, gate_note and "gate failed; reported for diagnosis only",
-                               binomial_p(hits, n, o.chance))
+            if lacking := _lacking(o, metric):
+                est = Estimate.of(None, n, note=lacking)
+            elif metric in _ACCURACIES:
+                k = n_seeds(o.seeds_type1)
+                est = _share(samples, n, hits, k, chance=chance,
+                             p_value=binomial_p(hits, n, o.chance) if k == 1 else _bootstrap_p(samples, n, o.chance),
+                             note=gate_note and "gate failed; reported for diagnosis only")
             elif gate_note:
                 est = Estimate(np.full(len(samples), np.nan), n, None, gate_note, flags=("gate_failed",))
             else:
@@ -283,41 +425,106 @@ def gate_failure(records) -> str | None:
 
 @dataclass(frozen=True)
 class CDVerdict:
-    label: str  # "at chance" | "weak" | "high" | "inconclusive" | "not measured"
-    reason: str
+    label: str  # one of VERDICTS
+    reason: str  # in words, with the margin, acc_l_type1's exact upper bound and the detectable accuracy
+    upper: float | None = None  # acc_l_type1's exact 95% upper bound (Clopper-Pearson)
+    detectable: float | None = None  # the accuracy the run's test against chance detects with POWER
+    below_control: bool | None = None  # the like-for-like gap's interval lies above 0: XRR below the control
 
 
-def cd_verdict(records) -> CDVerdict:
+def _ceil(x: float, digits: int) -> str:
+    """x rounded up: an upper bound or a detectable accuracy printed lower would overstate the run."""
+    scale = 10**digits
+    return f"{np.ceil(x * scale - 1e-9) / scale:.{digits}f}"
+
+
+def _digits(upper: float, limit: float) -> int:
+    """The fewest decimals (>= 3) at which the printed bound and limit compare as the numbers do."""
+    for digits in range(3, 7):
+        shown = float(_ceil(upper, digits))
+        if shown != round(limit, digits) and (shown < round(limit, digits)) == (upper < limit):
+            return digits
+    return 6
+
+
+def _bound(acc, margin: float) -> tuple[float | None, float | None, str]:
+    """acc_l_type1's exact 95% upper bound, the detectable accuracy, and both in words. Recomputed
+    from value x n, so records written before the exact interval read the same."""
+    if acc is None or acc.value is None or not acc.n or not acc.chance:
+        return None, None, ""
+    upper = clopper_pearson(round(acc.value * acc.n), acc.n)[1]
+    if acc.ci_high is not None and acc.ci_high > upper:  # over seeds: the two-level interval is the wider
+        upper = acc.ci_high
+    detectable = detectable_accuracy(acc.n, acc.chance)
+    limit = acc.chance + margin
+    digits = _digits(upper, limit)
+    power = (f"{_ceil(detectable, 3)} or more" if detectable is not None else "no accuracy")
+    return upper, detectable, (f"acc_l_type1 ≤ {_ceil(upper, digits)} at 95% (exact), chance + margin = "
+                               f"{limit:.{digits}f} (margin {margin:.2f}); with n = {acc.n} the test against "
+                               f"chance detects {power} with {POWER:.0%} power")
+
+
+def _gap_words(gap) -> str:
+    if gap is None or gap.value is None or gap.ci_low is None:
+        return f"{gap.metric if gap is not None else 'the control gap'}: no interval"
+    return f"{gap.metric} {gap.value:.2f} [{gap.ci_low:.2f}, {gap.ci_high:.2f}]"
+
+
+def cd_verdict(records, margin: float = MARGIN) -> CDVerdict:
     """One run's conductivity in words, from its overall records (the rule of docs/metrics.md):
 
     - not measured: the mastery gate failed, or nothing was scored (xrr has no value: its note says why,
       e.g. upstream data that contradicts its tests);
-    - inconclusive: the positive control (acc_en_subject) is not above chance (one-sided binomial,
-      ALPHA), so this pipeline cannot show retrieval through the foreign frame at all; or the
-      control gap's interval neither excludes 0 nor stays below SUBSTANTIAL (too few facts);
-    - at chance: the control is above chance, acc_l_type1 is not, and XRR lies below the control
-      (control_gap's interval above 0);
-    - weak: acc_l_type1 is above chance, and XRR lies below the control;
-    - high: the control gap's interval lies below SUBSTANTIAL (XRR about as high as the control)."""
+    - inconclusive (control at chance): the positive control is not above chance (one-sided exact
+      binomial, ALPHA): this pipeline cannot show retrieval through the foreign frame at all;
+    - no transfer detected: acc_l_type1 is not above chance and its exact 95% upper bound lies below
+      chance + ``margin``; inconclusive (chance or weak): not above chance, but the bound reaches it;
+    - weak: acc_l_type1 is above chance and XRR lies below the control (the gap's interval above 0);
+    - high: above chance and the gap's interval below SUBSTANTIAL (XRR about as high as the control);
+    - inconclusive (weak or high): above chance, the gap's interval neither.
+
+    The control and its gap are the strict pair (acc_en_subject_strict, control_gap_strict: only the
+    target-language answer accepted, as for acc_l_type1); records without them (written before the
+    strict control) use the lenient pair (acc_en_subject, control_gap), and the reason says so."""
     rec = {r.metric: r for r in records if r.stratum is None}
+    acc = rec.get("acc_l_type1")
+    upper, detectable, bound = _bound(acc, margin)
+    tail = f"; {bound}" if bound else ""
     failure = gate_failure(records)
     xrr = rec.get("xrr")
     if failure or xrr is None or xrr.value is None:
-        return CDVerdict("not measured", failure or (xrr.note if xrr is not None and xrr.note else "no xrr value"))
-    ctrl, acc, gap = rec.get("acc_en_subject"), rec.get("acc_l_type1"), rec.get("control_gap")
+        why = failure or (xrr.note if xrr is not None and xrr.note else "no xrr value")
+        return CDVerdict(NOT_MEASURED, why + tail, upper, detectable)
+    strict = rec.get("acc_en_subject_strict")
+    if strict is not None and strict.value is not None:
+        ctrl, gap, pair = strict, rec.get("control_gap_strict"), "the strict pair"
+    else:
+        ctrl, gap, pair = rec.get("acc_en_subject"), rec.get("control_gap"), \
+            "the lenient pair: these records have no strict control"
+    below = gap is not None and gap.ci_low is not None and gap.ci_low > 0
     if ctrl is None or ctrl.p_value is None or ctrl.p_value >= ALPHA:
         p = "n/a" if ctrl is None or ctrl.p_value is None else f"{ctrl.p_value:.3g}"
-        return CDVerdict("inconclusive", f"the positive control is not above chance (p = {p}): this run cannot "
-                                         "show retrieval through the target language's frame at all")
-    above = acc is not None and acc.p_value is not None and acc.p_value < ALPHA
-    if gap is not None and gap.ci_low is not None and gap.ci_low > 0:
-        return CDVerdict("weak" if above else "at chance",
-                         f"{'above' if above else 'not above'} chance (p = {acc.p_value:.3g}) and below the positive "
-                         f"control (gap {gap.value:.2f} [{gap.ci_low:.2f}, {gap.ci_high:.2f}])")
+        name = ctrl.metric if ctrl is not None else "acc_en_subject"
+        return CDVerdict(CONTROL_AT_CHANCE, f"the positive control {name} is not above chance (p = {p}): this run "
+                                            f"cannot show retrieval through the target language's frame at all{tail}",
+                         upper, detectable, below)
+    p_acc = "n/a" if acc is None or acc.p_value is None else f"{acc.p_value:.3g}"
+    versus = f"{_gap_words(gap)} ({pair})"
+    if acc is None or acc.p_value is None or acc.p_value >= ALPHA:
+        if upper is not None and upper < acc.chance + margin:
+            return CDVerdict(NO_TRANSFER, f"acc_l_type1 not above chance (p = {p_acc}) and its upper bound below "
+                                          f"chance + margin; {versus}{tail}", upper, detectable, below)
+        return CDVerdict(CHANCE_OR_WEAK, f"acc_l_type1 not above chance (p = {p_acc}), but its upper bound reaches "
+                                         f"chance + margin: too few facts to rule out weak transfer; {versus}{tail}",
+                         upper, detectable, below)
+    if below:
+        return CDVerdict(WEAK, f"above chance (p = {p_acc}) and below the positive control: {versus}{tail}", upper,
+                         detectable, below)
     if gap is not None and gap.ci_high is not None and gap.ci_high < SUBSTANTIAL:
-        return CDVerdict("high", f"XRR about as high as the positive control (gap {gap.value:.2f} "
-                                 f"[{gap.ci_low:.2f}, {gap.ci_high:.2f}] < {SUBSTANTIAL})")
-    return CDVerdict("inconclusive", "too few facts to separate XRR from the positive control")
+        return CDVerdict(HIGH, f"above chance (p = {p_acc}) and about as high as the positive control: {versus} < "
+                               f"{SUBSTANTIAL}{tail}", upper, detectable, below)
+    return CDVerdict(WEAK_OR_HIGH, f"above chance (p = {p_acc}), but too few facts to separate XRR from the positive "
+                                   f"control: {versus}{tail}", upper, detectable, below)
 
 
 def metrics_of(scope: str) -> list[MetricDef]:
@@ -332,9 +539,12 @@ def _over_en(num: str):
     return lambda c: (ratio(ratio(getattr(c, num), c.n1), ratio(c.en1, c.n1)), int(c.n1[0]), None)
 
 
-def _gap(c: CDCounts):
-    xrr_subject, xrr = (ratio(ratio(x, c.n1), ratio(c.en1, c.n1)) for x in (c.ctrl, c.l1))
-    return xrr_subject - xrr, int(c.n1[0]), None
+def _gap(control: str, retrieval: str):
+    """control's XRR minus retrieval's XRR, paired: both over acc_S(type 1) on the same resampled facts."""
+    def fn(c: CDCounts):
+        x_control, x_retrieval = (ratio(ratio(getattr(c, x), c.n1), ratio(c.en1, c.n1)) for x in (control, retrieval))
+        return x_control - x_retrieval, int(c.n1[0]), None
+    return fn
 
 
 def _names(o: FactOutcomes, gate_untaught: bool) -> np.ndarray:
@@ -358,6 +568,9 @@ for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
      "taught (a diagnostic; the reversal curse predicts it fails)", "near 0"),
     ("multi_answer", "multi-answer", "cd_rate", lambda o, _: o.multi_type1, "share of target-language type-1 answers "
      "that name two or more continents (scored wrong)", "not a rate against chance"),
+    ("negated_answer", "negated", "cd_rate", lambda o, _: o.negated_type1, "share of target-language type-1 "
+     "answers that negate the gold (a negation word of the language before it in the same clause; scored wrong)",
+     "not a rate against chance"),
     ("acc_l_type1", "acc l type 1", "cd", _acc("l1"), "accuracy on target-language questions of facts taught in "
      "the source language only; p_value: one-sided exact binomial test against chance", _CHANCE),
     ("xrr", "XRR", "cd", _over_en("l1"), "cross-lingual retrieval ratio acc_l(type 1) / acc_en(type 1): clika's "
@@ -372,17 +585,29 @@ for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
     ("acc_en_subject", "acc en subject", "cd", _acc("ctrl"), "the positive control's accuracy: type-1 facts asked "
      "in l's frame with the English subject, either name of the continent accepted; p_value: one-sided binomial "
      "test against chance", _CHANCE),
+    ("acc_en_subject_strict", "acc en subject strict", "cd", _acc("ctrl_strict"), "the positive control scored "
+     "like acc_l_type1: only the target-language name of the continent accepted; p_value: one-sided binomial test "
+     "against chance", _CHANCE),
     ("xrr_en_subject", "XRR en subject", "cd", _over_en("ctrl"), "positive control: acc(l frame, English subject) / "
      "acc_en(type 1); a run whose control is at chance cannot show conductivity either way (inconclusive)",
      _CHANCE + ", over acc_en"),
+    ("xrr_en_subject_strict", "XRR en subject strict", "cd", _over_en("ctrl_strict"), "the strict positive "
+     "control: acc_en_subject_strict / acc_en(type 1), like for like with xrr", _CHANCE + ", over acc_en"),
     ("xrr_en_answer", "XRR en answer", "cd", _over_en("l1_any"), "acc_l(type 1) accepting the English name of the "
      "continent too, / acc_en(type 1): transferred but answered in English", _CHANCE + ", over acc_en"),
-    ("control_gap", "control gap", "cd", _gap, "xrr_en_subject - xrr, paired over facts: what translating the "
-     "subject loses", "0 when both are guessed"),
+    ("control_gap", "control gap", "cd", _gap("ctrl", "l1_any"), "xrr_en_subject - xrr_en_answer, paired over "
+     "facts, both accepting either answer form: what translating the subject loses", "0 when both are guessed"),
+    ("control_gap_strict", "control gap strict", "cd", _gap("ctrl_strict", "l1"), "xrr_en_subject_strict - xrr, "
+     "paired over facts, both accepting only the target-language answer: what translating the subject loses",
+     "0 when both are guessed"),
     ("epochs_trained", "epochs", "run", lambda stats: float(stats["epochs_run"]), "training epochs run (with "
      "--until-gate: until the mastery gate held, or the maximum)", "not a rate"),
 )):
-    _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "control_gap") else \
+    _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "negated_answer", "control_gap",
+                                      "control_gap_strict") else \
         "none" if _name == "epochs_trained" else "higher"
     register_metric(MetricDef(_name, _label, "CD", _scope, _desc, _chance, _direction, _fn, order=300 + _order,
                               headline=_name == "xrr"))
+
+CD_METRICS = tuple(d.name for d in metrics_of("cd"))  # for the learning curves and the report's tables
+DIAGNOSTICS = tuple(d.name for d in metrics_of("cd_rate") if d.name not in GATE_PARTS)

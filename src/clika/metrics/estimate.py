@@ -32,6 +32,7 @@ class Estimate:
     note: str | None = None
     p_value: float | None = None  # the metric's own test, where it defines one (e.g. binomial vs chance)
     flags: tuple[str, ...] = ()
+    exact: tuple[float, float] | None = None  # an exact interval (a share's Clopper-Pearson): used, not resampled
 
     @classmethod
     def of(cls, value: float | None, n: int, **kw) -> Estimate:
@@ -78,8 +79,10 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
         e, value = k.estimate, k.estimate.value
         low = high = None
         note = e.note
-        resampled = intervals is not None and len(k.samples) == width
-        if value is not None and resampled:
+        resampled = intervals is not None and len(k.samples) == width and e.exact is None
+        if value is not None and e.exact is not None:
+            low, high = e.exact
+        elif value is not None and resampled:
             if not np.isnan(intervals.low[j]):
                 low, high = float(intervals.low[j]), float(intervals.high[j])
             note = join_notes(note, intervals.note(j))

@@ -9,24 +9,30 @@ from html import escape
 
 from clika.formatting import format_record
 from clika.metrics.conductivity import (
+    CD_METRICS,
+    DIAGNOSTICS,
     GATE_PARTS,
+    MARGIN,
     STRATA,
     TASK,
     cd_verdict,
-    detectable_accuracy,
     gate_failure,
 )  # fmt: skip
 from clika.metrics.records import Record
 
-CD = ("acc_l_type1", "xrr", "xrr_ctrl", "cd_transfer", "xrr_en_subject", "xrr_en_answer", "control_gap")
-DIAG = ("name_copy_rate", "name_untaught", "multi_answer", "epochs_trained")
+CD = CD_METRICS  # the registry's "cd" metrics, in its order
+DIAG = (*DIAGNOSTICS, "epochs_trained")
 EXPLAINED = ("XRR = acc_l(type 1) / acc_en(type 1) (clika's reconstruction of the paper's metric); xrr_ctrl = "
              "acc_l(type 1) / acc_l(type 0); cd_transfer = among type-1 facts right in the source language, the share "
-             "right in l. Controls: xrr_en_subject asks l's question with the source-language subject (the positive "
-             "control), xrr_en_answer accepts the source-language answer too; control_gap = xrr_en_subject - xrr. "
-             "Cells: value [95% bootstrap interval over facts] (n, p = one-sided binomial test of the accuracy "
-             "against chance). Strata: identical (the target subject spelled as in the source language), cognate "
-             "(character trigrams overlap, Dice >= 0.3), none; tokenizer-free, the same for every model.")
+             "right in l. Controls: the positive control asks l's question with the source-language subject, scored "
+             "leniently (acc/xrr_en_subject: either answer form) and strictly (acc/xrr_en_subject_strict: only l's "
+             "form, like xrr); xrr_en_answer accepts the source-language answer too. Gaps compare like with like: "
+             "control_gap = xrr_en_subject - xrr_en_answer, control_gap_strict = xrr_en_subject_strict - xrr. "
+             "Cells: value [95% interval] (n, p = one-sided binomial test of the accuracy against chance); the "
+             "interval of a share (an accuracy, a gate part, a diagnostic) is exact (Clopper-Pearson), that of a "
+             "ratio or gap a paired bootstrap over facts. Strata: identical (the target subject spelled as in the "
+             "source language), cognate (character trigrams overlap, Dice >= 0.3), none; tokenizer-free, the same "
+             "for every model.")
 
 
 def protocol_text(opts) -> str:
@@ -37,7 +43,10 @@ def protocol_text(opts) -> str:
             + (f" with {opts.train_overrides}" if opts.train_overrides else "")
             + (f", until the gate holds (at most {opts.max_epochs} epochs)" if opts.until_gate else "")
             + f". Mastery gate: {opts.gate:.2f} on each part" + (" (the untaught name direction too)"
-                                                                  if opts.gate_untaught else "") + ".")
+                                                                  if opts.gate_untaught else "")
+            + ", names asked with a held-out prompt written in "
+            + ("English" if opts.gate_prompt == "english" else "the name's own language")
+            + f". Verdict margin: chance + {opts.margin:.2f}.")
 
 
 def runs_of(records: Sequence[Record]) -> dict[tuple[str, str, str, str], list[Record]]:
@@ -61,27 +70,25 @@ def _cell(rec: Record | None) -> str:
     return f"{text} (n={rec.n}{p})"
 
 
-def verdict_line(recs: Sequence[Record]) -> str:
-    """A run's verdict in one sentence, with what the sample size can detect."""
-    verdict = cd_verdict(recs)
+def verdict_line(recs: Sequence[Record], margin: float = MARGIN) -> str:
+    """A run's verdict in one sentence (its reason states the margin, the bound and what the sample
+    size can detect), with the gate."""
+    verdict = cd_verdict(recs, margin)
     overall = {r.metric: r for r in recs if r.stratum is None}
-    acc, epochs = overall.get("acc_l_type1"), overall.get("epochs_trained")
-    power = detectable_accuracy(acc.n, acc.chance) if acc else None
-    size = (f" With n={acc.n} type-1 facts and chance {acc.chance:.3f}, the test against chance detects an accuracy "
-            f"of {power:.2f} or more with 80% power." if acc and acc.chance and power else "")
+    epochs = overall.get("epochs_trained")
     failure = gate_failure(recs)
     after = f" after {epochs.value:.0f} epochs" if epochs and epochs.value is not None else ""
     tested = any(r.metric.startswith("gate_") and r.value is not None for r in recs)
     gate = (f" (gate failed{after}: {failure.split('(', 1)[-1].rstrip(')')}.)" if failure
             else f" (gate passed{after}.)" if tested else "")
-    return f"**{verdict.label}** — {verdict.reason}.{gate}{size}"
+    return f"**{verdict.label}** — {verdict.reason}.{gate}"
 
 
-def cd_markdown(records: Sequence[Record], protocol: str | None = None) -> str:
+def cd_markdown(records: Sequence[Record], protocol: str | None = None, margin: float = MARGIN) -> str:
     runs = runs_of(records)
     lines = ["## Conductivity (CD)", ""] + ([protocol, ""] if protocol else []) + [EXPLAINED, "", "### Verdicts", ""]
     for (model, task, source, target), recs in runs.items():
-        lines.append(f"- **{model}**, {task}, {source} -> {target}: {verdict_line(recs)}")
+        lines.append(f"- **{model}**, {task}, {source} -> {target}: {verdict_line(recs, margin)}")
     header = "| model | source -> target | " + " | ".join((*GATE_PARTS, *DIAG)) + " |"
     lines += ["", "### Gate and diagnostics", "", header, "|" + " --- |" * (len(GATE_PARTS) + len(DIAG) + 2)]
     for (model, _, source, target), recs in runs.items():
@@ -99,7 +106,7 @@ def cd_markdown(records: Sequence[Record], protocol: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def cd_html(records: Sequence[Record], curves: dict | None = None) -> str:
+def cd_html(records: Sequence[Record], curves: dict | None = None, margin: float = MARGIN) -> str:
     """The CD section of the HTML report: per run the verdict, then the tables (and learning curves,
     curves: (model, source, target) -> the figure's <img>)."""
     from clika.report.html_findings import verdict_badge
@@ -109,7 +116,7 @@ def cd_html(records: Sequence[Record], curves: dict | None = None) -> str:
         return ""
     parts = ['<section id="cd"><h2>Conductivity (CD)</h2>', f"<p>{escape(EXPLAINED)}</p>"]
     for (model, task, source, target), recs in runs.items():
-        verdict = cd_verdict(recs)
+        verdict = cd_verdict(recs, margin)
         parts.append(f"<h3>{escape(model)} · {escape(task)} · {escape(source)} → {escape(target)}</h3>"
                      f"<p>{verdict_badge(verdict.label)} {escape(verdict.reason)}</p>")
         rows = []

@@ -6,16 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from clika.metrics.conductivity import VERDICTS as CD_VERDICTS
+
 LEFT = ' class="l"'
-VERDICTS = ("supported", "partly supported", "not supported", "not testable", "inconclusive",
-            "at chance", "weak", "high", "not measured")  # the last four: a conductivity run's verdict
+VERDICTS = ("supported", "partly supported", "not supported", "not testable", "inconclusive", *CD_VERDICTS)
 INTRO = ("Which testable claims of Gao et al. (2024) the data supports. Each claim has a verdict, the rule that "
          "decides it, and the evidence it rests on: pooled means with 95% bootstrap intervals. findings.md of the "
          "<code>clika compare</code> folder holds the same findings.")
 
 
 def verdict_badge(verdict: str) -> str:
-    kind = verdict.replace(" ", "-") if verdict in VERDICTS else "other"
+    kind = verdict.split(" (")[0].replace(" ", "-") if verdict in VERDICTS else "other"  # "inconclusive (...)"
     return f'<span class="verdict v-{kind}" title="verdict">{escape(verdict)}</span>'
 
 

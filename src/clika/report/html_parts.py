@@ -39,7 +39,7 @@ details.model>summary{cursor:pointer}
 .verdict{display:inline-block;border-radius:.6rem;padding:0 .55rem;margin-right:.3rem;font-size:.85rem;border:1px solid}
 .v-supported{background:#d4f0d4;border-color:#3a3} .v-partly-supported{background:#fff3b0;border-color:#c9a800}
 .v-not-supported{background:#f8d0d0;border-color:#c44} .v-not-testable,.v-other{background:#eee;border-color:#999}
-.v-inconclusive,.v-not-measured{background:#e6e6f5;border-color:#88a} .v-at-chance{background:#f8d0d0;border-color:#c44}
+.v-inconclusive,.v-not-measured{background:#e6e6f5;border-color:#88a} .v-no-transfer-detected{background:#f8d0d0;border-color:#c44}
 .v-weak{background:#fff3b0;border-color:#c9a800} .v-high{background:#d4f0d4;border-color:#3a3}
 article.finding{margin-bottom:1.6rem}
 """
