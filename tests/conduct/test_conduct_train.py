@@ -16,6 +16,7 @@ from clika.conduct.train import (
     TrainConfig,
     _answer_loss,
     _Collate,
+    _Pack,
     encode_examples,
     preset,
     save,
@@ -83,10 +84,10 @@ def tok(tiny_dir):
     return AutoTokenizer.from_pretrained(tiny_dir)
 
 
-def fresh_model(tiny_dir):
+def fresh_model(tiny_dir, attention: str = "sdpa"):
     from transformers import AutoModelForCausalLM
 
-    return AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32)
+    return AutoModelForCausalLM.from_pretrained(tiny_dir, dtype=torch.float32, attn_implementation=attention)
 
 
 def quick(**overrides) -> TrainConfig:
@@ -163,6 +164,72 @@ def test_answer_only_loss_on_kept_logits_equals_full_logits_loss(tiny_dir, tok):
         full = sum(model(input_ids=torch.tensor([r["input_ids"]]), labels=torch.tensor([r["labels"]])).loss
                    * (torch.tensor(r["labels"][1:]) != IGNORE).sum() for r in rows) / n  # fmt: skip
     torch.testing.assert_close(kept, full, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_packing_gives_the_padded_batch_loss(tiny_dir, tok, attention):
+    """One row per batch, no padding, positions restarting at each example: transformers then keeps
+    attention within each example, so the loss equals the padded batch's up to fp32 rounding (were
+    attention to cross a boundary, every example after the first would change its loss)."""
+    model = fresh_model(tiny_dir, attention)
+    rows = encode_examples(tok, [TrainExample("en", "A much longer question than the others?", "Yes."),
+                                 *EXAMPLES], PromptFormat(), 128)  # fmt: skip
+    packed = _Pack()(rows)
+    answers = sum(sum(label != IGNORE for label in r["labels"]) for r in rows)
+    assert packed["input_ids"].shape == (1, sum(len(r["input_ids"]) for r in rows)) and "attention_mask" not in packed
+    assert int(packed["logits_to_keep"].sum()) == answers  # logits only where an answer token is predicted
+    padded = _Collate(tok.pad_token_id)(rows)
+    with torch.no_grad():
+        packed_out = model(**{k: v for k, v in packed.items() if k != "labels"})
+        assert packed_out.logits.shape == (answers, len(tok))
+        packed_loss = _answer_loss(packed_out, packed["labels"])
+        padded_loss = _answer_loss(model(**{k: v for k, v in padded.items() if k != "labels"}), padded["labels"])
+    torch.testing.assert_close(packed_loss, padded_loss, atol=1e-6, rtol=1e-6)
+
+
+def test_packed_training_matches_padded_training(tiny_dir, tok):
+    examples = [TrainExample("en", f"Q{i}: {p}", a) for i, (p, a) in enumerate(FACTS * 2)]  # unequal lengths
+    runs = [train(fresh_model(tiny_dir), tok, examples, quick(method="lora", lr=1e-2, batch_size=4, epochs=3,
+                                                               packing=packing)) for packing in (True, False)]  # fmt: skip
+    assert runs[0].steps == runs[1].steps == 6 and runs[0].losses[-1] < runs[0].losses[0]
+    # the same batches (the sampler does not depend on the collator); fp32 rounding differs, no more
+    torch.testing.assert_close(runs[0].losses, runs[1].losses, atol=1e-5, rtol=1e-5)
+    for (name, a), (_, b) in zip(runs[0].model.named_parameters(), runs[1].model.named_parameters()):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_frozen_weights_are_cast_once_for_autocast_and_restored_for_the_gate_check(tiny_dir, tok, monkeypatch):
+    """bf16 autocast with LoRA: the frozen linear weights are held in bf16 while training (autocast
+    would round them the same way at every forward, so the losses are identical), in full precision
+    while the stop check generates, and after training."""
+    import contextlib
+
+    seen = []
+
+    def stop_check(model, epoch):
+        seen.append({p.dtype for n, p in model.named_parameters() if "base_layer" in n})
+        return False
+
+    config = quick(method="lora", dtype="bf16", batch_size=4, epochs=2)
+    wrapped = train_module._wrap_lora(fresh_model(tiny_dir), config)
+    def dtypes(part: str) -> set:
+        return {p.dtype for n, p in wrapped.named_parameters() if part in n}
+
+    with train_module._low_precision_frozen(wrapped, config) as full_precision:
+        # the frozen base layers in bf16; the trained LoRA weights and the embedding stay fp32
+        assert (dtypes("base_layer"), dtypes("lora_"), dtypes("embed")) == ({torch.bfloat16}, {torch.float32},
+                                                                           {torch.float32})  # fmt: skip
+        with full_precision():
+            assert {p.dtype for p in wrapped.parameters()} == {torch.float32}
+        assert dtypes("base_layer") == {torch.bfloat16}
+    assert {p.dtype for p in wrapped.parameters()} == {torch.float32}
+    cast = train(fresh_model(tiny_dir), tok, EXAMPLES, config, stop_check=stop_check)
+    assert seen == [{torch.float32}]
+    assert {p.dtype for p in cast.model.parameters()} == {torch.float32}
+    monkeypatch.setattr(train_module, "_low_precision_frozen",
+                        contextlib.contextmanager(lambda model, config: (yield contextlib.nullcontext)))
+    uncast = train(fresh_model(tiny_dir), tok, EXAMPLES, config)
+    assert cast.losses == uncast.losses
 
 
 def test_schedules_come_from_the_trainer(tiny_dir, tok):
@@ -255,6 +322,7 @@ def test_presets():
     assert (cpu.method, cpu.lora_rank, cpu.lora_alpha, cpu.lora_targets, cpu.lr, cpu.dtype, cpu.epochs) == (
         "lora", 16, 32, "all-linear", 1e-3, "auto", 10,
     )  # fmt: skip
+    assert (cpu.packing, cpu.group_by_length, paper.packing) == (True, False, True)
     assert preset("paper", epochs=5, dtype="fp32").epochs == 5 and preset("paper", epochs=5).lora_rank == 128
     assert preset("cpu").to_dict()["prompt_format"] == "plain"
 
