@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from clika.metrics.flags import UNPARSEABLE_FLAG
 from clika.metrics.record_io import read_records
 from tests.record_keys import where
 
@@ -152,4 +153,4 @@ def test_unparseable_answers_are_a_column_and_a_flag_and_unrank_the_row(tmp_path
     assert report.returncode == 0, report.stderr
     board = list(csv.DictReader((tmp_path / "rep" / "leaderboard.csv").open(encoding="utf-8")))
     x_geo = next(r for r in board if r["task"] == "x_geo")
-    assert x_geo["rank"] == "" and "more than 20% of the English answers unparseable" in x_geo["note"]
+    assert x_geo["rank"] == "" and f"more than {UNPARSEABLE_FLAG:.0%} of the English answers unparseable" in x_geo["note"]

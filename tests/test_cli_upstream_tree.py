@@ -20,11 +20,12 @@ from tests.data.upstream_tree import UPSTREAM_SUFFIX, add_awkward_shapes, build_
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
 MODELS = ["llama2_7b", "llama2_7b_chat", "bloom_7b1", "bloomz_7b1"]
-CUT = "llama2_13b"  # complete, but its English x_geo file is cut to 150 of 200 lines
+CUT = "llama2_13b"  # its English x_geo file is cut to 150 of 200 lines: partial on x_geo, like a missing language
 TASKS = ["x_geo", "x_name"]
 VARIANT = "llama2_7b@without_uuid"  # x_geo in English only
 ZH_ONLY = "llama2_7b@fixed_en_prompt"  # x_geo in Chinese only: no pivot at all
-PARTIAL = {VARIANT: "x_geo: en only, 1 of 10 languages; no x_name",
+PARTIAL = {CUT: "x_geo/en: 150 of 200 items",
+           VARIANT: "x_geo: en only, 1 of 10 languages; no x_name",
            ZH_ONLY: "x_geo: zh only, 1 of 10 languages; no x_name"}
 N_BOOT = "50"
 
@@ -61,10 +62,9 @@ def test_the_tree_scores_with_exit_0_and_every_skip_is_said(scored):
     assert ("warning: skipped 10 files: 1 not JSON lines (e.g. a plain-text dump); 3 name outside the known shapes; "
             "1 a clika predictions file (read it with --layout clika); 5 language outside the task's languages "
             "(name it in --langs to read it)") in err
-    assert "complete: 5 models × 2 tasks (x_geo, x_name) × 10 languages" in err
-    assert (f"partial, left out of overall values, ranks and claim pools: 2 models: {ZH_ONLY} ({PARTIAL[ZH_ONLY]}), "
-            f"{VARIANT} ({PARTIAL[VARIANT]})") in err
-    assert f"items missing against the item files in 1 file: x_geo/en/{CUT}{UPSTREAM_SUFFIX}: 150 of 200 items" in err
+    assert "complete: 4 models × 2 tasks (x_geo, x_name) × 10 languages" in err
+    assert (f"partial, left out of overall values, ranks and claim pools: 3 models: {CUT} ({PARTIAL[CUT]}), "
+            f"{ZH_ONLY} ({PARTIAL[ZH_ONLY]}), {VARIANT} ({PARTIAL[VARIANT]})") in err
 
 
 def test_coverage_json_lists_every_file_with_its_reason(scored, trees):
@@ -80,7 +80,8 @@ def test_coverage_json_lists_every_file_with_its_reason(scored, trees):
     assert skipped[rel["clika"]]["reason"] == "clika_predictions"
     assert sorted(p for p, f in skipped.items() if f["reason"] == "other_language") == \
         sorted(f"x_geo/es/{m}{UPSTREAM_SUFFIX}" for m in MODELS + [CUT])
-    assert cov["complete_models"] == sorted(MODELS + [CUT])
+    assert cov["complete_models"] == sorted(MODELS)
+    assert cov["models"][CUT]["tasks"]["x_geo"]["short_langs"] == {"en": [150, 200]}
     assert cov["partial_models"] == PARTIAL
     assert cov["models"][VARIANT]["tasks"]["x_geo"]["missing_langs"] == ["zh", "ja", "fr", "de", "it", "ru", "pl",
                                                                          "he", "ar"]
@@ -132,11 +133,11 @@ def test_format_tsv_and_csv_are_header_and_rows(trees, tmp_path, fmt, sep):
 def test_the_leaderboard_overall_is_the_mean_of_complete_task_rows_and_partial_is_unranked(scored, tmp_path):
     done = clika("report", scored["dirty"][1], "-o", tmp_path / "rep")
     assert done.returncode == 0, done.stderr
-    assert f"partial, left out of overall values, ranks and claim pools: 2 models: {ZH_ONLY}" in done.stderr
-    assert "150 of 200 items" in done.stderr  # the files read come from score's coverage.json beside the records
+    assert f"partial, left out of overall values, ranks and claim pools: 3 models: {CUT}" in done.stderr
+    assert "x_geo/en: 150 of 200 items" in done.stderr  # the files read come from score's coverage.json beside the records
     rows = list(csv.DictReader((tmp_path / "rep" / "leaderboard.csv").open(encoding="utf-8")))
     by = {(r["model"], r["task"]): r for r in rows}
-    for model in MODELS + [CUT]:
+    for model in MODELS:
         overall = by[(model, "overall")]
         for col in ("accuracy_en", "ra", "en_co"):
             mean = sum(float(by[(model, t)][col]) for t in TASKS) / len(TASKS)
@@ -144,6 +145,9 @@ def test_the_leaderboard_overall_is_the_mean_of_complete_task_rows_and_partial_i
     partial = by[(VARIANT, "overall")]
     assert (partial["accuracy_en"], partial["ra"], partial["rank"]) == ("", "", "")
     assert partial["note"].startswith("partial (x_geo: 9 of 10 languages missing")
+    cut = by[(CUT, "overall")]  # a file cut short: no overall, no rank, the cut named
+    assert (cut["en_co"], cut["rank"]) == ("", "") and "x_geo/en: 150 of 200 items" in cut["note"]
+    assert by[(CUT, "x_geo")]["rank"] == "" and by[(CUT, "x_name")]["rank"] != ""
     for variant in PARTIAL:  # listed, flagged, unranked; the one without English too
         assert by[(variant, "x_geo")]["rank"] == "" and "partial" in by[(variant, "x_geo")]["flags"]
         assert by[(variant, "overall")]["rank"] == "" and by[(variant, "overall")]["en_co"] == ""
@@ -157,7 +161,12 @@ def test_findings_count_complete_models_and_leave_the_partial_variant_out(trees,
     done = clika("findings", "--predictions", dirty, "--n-boot", N_BOOT, "-o", tmp_path / "findings.md")
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "findings.md").read_text(encoding="utf-8")
-    assert f"of 5 models with complete coverage (partial, left out: {ZH_ONLY}, {VARIANT}) on x_geo, x_name" in text
+    # the models with a complete task (the cut one has x_name); what is left out, with why, is counted apart
+    assert "predictions of 5 models with complete coverage on x_geo, x_name" in text
+    assert (f"Left out: 2350 predictions of 3 partial model-task(s), not counted above: {CUT} on x_geo (1950: "
+            f"x_geo/en: 150 of 200 items); {ZH_ONLY} on x_geo (200: no predictions in the pivot language 'en'); "
+            f"{VARIANT} on x_geo (200: no predictions in zh ja fr de it ru pl he ar)") in text
+    assert f"Generated by `clika findings --predictions {dirty} --n-boot {N_BOOT} --output {tmp_path / 'findings.md'}`" in text
     assert "all 5 models with complete coverage" in text
     assert (tmp_path / "findings.coverage.json").is_file()
 

@@ -266,7 +266,7 @@ def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), t
 def compare(options: CompareOptions) -> CompareResult:
     """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
     from clika.analysis.families import load_families
-    from clika.analysis.pipeline import analyse, write_outputs
+    from clika.analysis.pipeline import analyse, command_line, findings_header, write_outputs
     from clika.paths import check_writable_dir
 
     o = options
@@ -279,8 +279,10 @@ def compare(options: CompareOptions) -> CompareResult:
     preds, warnings, coverage = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs,
                                               o.exclude, o.trust_labels)
     result = analyse(preds, registry, pairs=list(o.pairs) if o.pairs else None, tasks=o.tasks, langs=o.langs,
-                     n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected)
-    paths = write_outputs(result, out, cd_findings=cd)
+                     n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected, short=coverage.short())
+    result.coverage = coverage
+    header = findings_header(result, preds, warnings + cd_notes, command_line("clika compare", o))
+    paths = write_outputs(result, out, findings_header=header, cd_findings=cd)
     paths["coverage.json"] = coverage.write(out / "coverage.json")
     return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, coverage)
 
@@ -338,7 +340,7 @@ def findings(options: FindingsOptions) -> FindingsResult:
     """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
     from clika.analysis.families import load_families
     from clika.analysis.findings import findings_markdown
-    from clika.analysis.pipeline import analyse, findings_header
+    from clika.analysis.pipeline import analyse, command_line, findings_header
     from clika.paths import check_output_file
 
     o = options
@@ -353,10 +355,11 @@ def findings(options: FindingsOptions) -> FindingsResult:
         out.write_text("# Findings\n\n" + notes + ("\n" if notes else "") + cd_findings_markdown(cd), encoding="utf-8")
         return FindingsResult(None, out, cd, cd_notes)
     preds, warnings, coverage = _read_sources([], o.predictions, o.layout, None, None, o.exclude, o.trust_labels)
-    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected)
+    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected,
+                     short=coverage.short())
     result.coverage = coverage
-    text = findings_markdown(result.findings, header=findings_header(result, len(preds), warnings + cd_notes,
-                                                                         o.conduct_dirs))
+    text = findings_markdown(result.findings, header=findings_header(result, preds, warnings + cd_notes,
+                                                                         command_line("clika findings", o)))
     if cd:
         from clika.analysis.conductivity import cd_findings_markdown
 
@@ -418,8 +421,9 @@ def report(options: ReportOptions) -> dict[str, Path]:
             resamples.update(read_resamples(metrics_file))
         if Path(source).is_dir():
             curves.update(read_curves(Path(source)))
-    coverage = records_coverage([r for r in records if r.task in {x.task for x in records if x.metric == "accuracy"}],
-                                sources[0])
+    # the set once, not per record: rebuilt inside the comprehension it made this quadratic (188 s of 204 s)
+    scored_tasks = {x.task for x in records if x.metric == "accuracy"}
+    coverage = records_coverage([r for r in records if r.task in scored_tasks], sources[0])
     placed, yours, reference = records, None, None
     if o.reference is not None:
         from clika.report.reference import with_reference

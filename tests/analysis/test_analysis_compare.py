@@ -12,6 +12,7 @@ from clika.analysis.compare import compare_models, mcnemar_exact, resolve_pairs
 from clika.analysis.families import load_families
 from clika.analysis.stats import build_task_stats
 from clika.errors import ConfigError
+from clika.metrics.bootstrap import percentile_ci
 
 # A: items 0-19 right in every language. B: the same, plus 20-29 in zh (10 more, none fewer);
 # in fr B gains 20-27 (8) and loses 0-2 (3).
@@ -33,7 +34,10 @@ def test_known_shift_delta_and_ci_sign():
     zh = recs[("zh", "accuracy")]
     assert zh.n == 40 and zh.value_a == pytest.approx(0.5) and zh.value_b == pytest.approx(0.75)
     assert zh.delta == pytest.approx(10 / 40)
-    assert 0 < zh.ci_low < zh.delta < zh.ci_high  # B is never worse on any resample: CI strictly above 0
+    # the interval inverting McNemar: 10 discordant items, all B's: Clopper-Pearson [0.6915, 1] of pi,
+    # scaled by 10/40: [0.25 (2 x 0.6915 - 1), 0.25] (given 10 discordant items, the delta is at most 0.25)
+    assert zh.ci_low == pytest.approx(0.25 * (2 * 0.025 ** (1 / 10) - 1))  # lower CP bound: (alpha/2)^(1/10)
+    assert 0 < zh.ci_low < zh.delta == zh.ci_high and zh.significant
     en = recs[("en", "accuracy")]
     assert (en.delta, en.ci_low, en.ci_high, en.p_value) == (0.0, 0.0, 0.0, 1.0)
     # RA(zh): A 0.5/0.5 = 1, B 0.75/0.5 = 1.5. en-CO(zh): A 20/20 = 1, B 20/30.
@@ -59,17 +63,23 @@ def test_mcnemar_exact_against_hand_computation():
 
 
 def test_bootstrap_is_seeded_and_paired():
-    first, _ = _records(seed=7)
-    again, _ = _records(seed=7)
-    other, _ = _records(seed=8)
-    key = ("fr", "accuracy")
+    def run(seed):
+        stats, _ = build_task_stats(predictions(CORRECT), n_boot=400, seed=seed)
+        recs, deltas = compare_models(stats, [("A", "B", None)])
+        return {(r.lang, r.metric): r for r in recs}, deltas[0]
+
+    (first, boot), (again, _), (other, _) = run(7), run(7), run(8)
+    key = ("fr", "en_co")  # a bootstrap row: its interval comes from the seeded resamples
     assert (first[key].ci_low, first[key].ci_high) == (again[key].ci_low, again[key].ci_high)
     assert (first[key].ci_low, first[key].ci_high) != (other[key].ci_low, other[key].ci_high)
-    # Paired: the delta is the share of the 10 discordant items, sd = sqrt(.25 * .75 / 40) = 0.068,
-    # a 95% CI about 0.27 wide. Unpaired (0.5 vs 0.75 resampled independently) it would be
-    # sd = sqrt((.25 + .1875) / 40) = 0.105, about 0.41 wide.
-    zh = first[("zh", "accuracy")]
-    assert 0.2 < zh.ci_high - zh.ci_low < 0.35
+    # an accuracy row's interval inverts McNemar's test: exact, the same whatever the seed
+    acc = ("fr", "accuracy")
+    assert (first[acc].ci_low, first[acc].ci_high) == (other[acc].ci_low, other[acc].ci_high)
+    # The resamples the pools use are paired: the delta is the share of the 10 discordant items,
+    # sd = sqrt(.25 * .75 / 40) = 0.068, a 95% CI about 0.27 wide. Unpaired (0.5 vs 0.75 resampled
+    # independently) it would be sd = sqrt((.25 + .1875) / 40) = 0.105, about 0.41 wide.
+    low, high = percentile_ci(boot.boot["accuracy"][boot.langs.index("zh")])
+    assert 0.2 < high - low < 0.35
 
 
 def test_a_model_missing_items_is_compared_on_the_common_items_and_says_so():

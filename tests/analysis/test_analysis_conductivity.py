@@ -135,7 +135,8 @@ def test_compare_and_findings_take_conduct_folders(tmp_path, shared_data):
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     assert "## Conductivity (CD)" in text
-    assert f"--conduct {tmp_path / 'cd'} --output docs/findings.md`" in text  # how to remake it, CD folders included
+    # how to remake it: the command as it was run, CD folders included
+    assert f"`clika findings --predictions {shared_data} --n-boot 50 --conduct {tmp_path / 'cd'} --output {out}`" in text
 
 
 def test_a_folder_without_runs_is_a_one_line_error(tmp_path):

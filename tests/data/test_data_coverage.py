@@ -55,7 +55,8 @@ def test_summary_counts_skips_by_reason_and_verbose_lists_each(tmp_path: Path):
     assert ("skipped 2 files: 2 not JSON lines (e.g. a plain-text dump) (--verbose lists them; coverage.json has "
             "every file)") in short
     assert "skipped 1 file: 1 matched --exclude (--verbose lists them; coverage.json has every file)" in short
-    assert ("items missing against the item files in 1 file: x_geo/en/m_res.jsonl: 2 of 3 items") in short
+    # a file cut short (2 of its item file's 3) makes the model partial, said like a missing language
+    assert "partial, left out of overall values, ranks and claim pools: 1 model: m (x_geo/en: 2 of 3 items)" in short
     verbose = [text for _, text in cov.summary(verbose=True)]
     assert "  skipped x_geo/en/b_res_visual.jsonl: invalid JSON: Expecting value (column 1) (line 1)" in verbose
     assert dict(cov.summary())  # every line has a level

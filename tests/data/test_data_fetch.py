@@ -28,8 +28,10 @@ import pytest
 from clika import paths
 from clika.data import load_items
 from clika.data.fetch import (
+    ERRORS_NAME,
     MARKER_NAME,
     STAGING_NAME,
+    FetchError,
     FetchEvent,
     data_location_message,
     describe_files,
@@ -148,6 +150,17 @@ def _assert_one_line(err: pytest.ExceptionInfo) -> str:
     text = str(err.value)
     assert "\n" not in text and "Traceback" not in text
     return text
+
+
+def _error_rows(dest: Path) -> list[dict[str, str]]:
+    """The rows of dest/fetch-errors.tsv, as dicts by its header."""
+    header, *lines = (dest / ERRORS_NAME).read_text(encoding="utf-8").splitlines()
+    assert header.split("\t") == ["path", "check", "expected", "got", "error"]
+    return [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+
+
+def _tamper(path: Path) -> None:
+    path.write_bytes(path.read_bytes() + b"\n")
 
 
 # --------------------------------------------------------------------------- manifest
@@ -322,12 +335,121 @@ def test_tampered_file_on_the_server_is_a_one_line_error_and_is_not_kept(geo_ser
     assert text.startswith(f"{GEO}: sha256 mismatch")
     assert expected in text and _sha256(served) in text
     assert err.value.path == GEO
+    assert f"all listed in {dest / ERRORS_NAME}; 9 files verified and in place" in text
     assert not (dest / GEO).exists()
-    assert not (dest / STAGING_NAME).exists()
-    # only verified files are in dest: no temporary or half-written file
-    assert all(p.startswith("x_geo/") and p.endswith("_geo_data.jsonl") for p in _files_under(dest))
-    for rel in _files_under(dest):
+    assert not (dest / STAGING_NAME).exists() and not (dest / MARKER_NAME).exists()
+    # only verified files are in dest (and the errors file): no temporary or half-written file
+    assert _files_under(dest) - {ERRORS_NAME} == {f.path for f in manifest.required
+                                                  if f.path.startswith("x_geo/") and f.path != GEO}
+    for rel in _files_under(dest) - {ERRORS_NAME}:
         assert _sha256(dest / rel) == next(f.sha256 for f in manifest.files if f.path == rel)
+
+
+DE = "x_geo/de/de_geo_data.jsonl"
+
+
+def test_two_tampered_files_are_both_reported_none_is_kept_and_a_rerun_fetches_only_them(
+        geo_server, shared_data, manifest, tmp_path):
+    sha = {f.path: f.sha256 for f in manifest.required}
+    for rel in (GEO, DE):
+        _tamper(geo_server.root / rel)
+    dest = tmp_path / "data"
+    events: list[FetchEvent] = []
+    with pytest.raises(FetchError) as err:
+        fetch(dest, geo_server.url, only=["x_geo"], progress=events.append)
+
+    text = _assert_one_line(err)
+    assert text.startswith("2 of 10 files failed and were not kept: ")
+    for rel in (GEO, DE):  # both named, with expected vs got hash
+        assert f"{rel} (sha256 expected {sha[rel][:12]}, got {_sha256(geo_server.root / rel)[:12]})" in text
+    assert text.endswith(f"; all listed in {dest / ERRORS_NAME}; 8 files verified and in place, "
+                         "a rerun fetches only the rest")
+    assert isinstance(err.value, DataError) and err.value.path is None
+    assert err.value.errors_file == dest / ERRORS_NAME and err.value.not_tried == ()
+    assert sorted(f.path for f in err.value.failures) == sorted([GEO, DE])
+    assert len(err.value.result.downloaded) == 8
+    assert len(geo_server.requests) == 10  # the first mismatch did not stop the fetch
+    assert sorted(e.path for e in events if e.kind == "failed") == sorted([GEO, DE])
+    assert not any(e.kind == "finish" for e in events)
+
+    rows = {r["path"]: r for r in _error_rows(dest)}  # the full list, full hashes
+    assert set(rows) == {GEO, DE}
+    for rel in (GEO, DE):
+        assert (rows[rel]["check"], rows[rel]["expected"], rows[rel]["got"]) == (
+            "sha256", sha[rel], _sha256(geo_server.root / rel))
+        assert rows[rel]["error"].startswith(f"{rel}: sha256 mismatch: expected {sha[rel]}")
+
+    # neither bad file is at its final path; the eight good ones are, verified; no marker, no staging
+    geo_files = {p for p in sha if p.startswith("x_geo/")}
+    assert _files_under(dest) == (geo_files - {GEO, DE}) | {ERRORS_NAME}
+    for rel in geo_files - {GEO, DE}:
+        assert _sha256(dest / rel) == sha[rel]
+    assert not (dest / MARKER_NAME).exists() and not (dest / STAGING_NAME).exists()
+
+    # the source fixed for one file: fetching that file asks for it alone, and drops it from the list
+    shutil.copyfile(shared_data / GEO, geo_server.root / GEO)
+    before = len(geo_server.requests)
+    one = fetch(dest, geo_server.url, only=[GEO])
+    assert one.downloaded == [GEO] and geo_server.requests[before:] == [GEO]
+    assert [r["path"] for r in _error_rows(dest)] == [DE]  # still missing, still listed
+
+    # fixed for both: a rerun of the whole selection fetches only what was missing; the list is gone
+    shutil.copyfile(shared_data / DE, geo_server.root / DE)
+    again = fetch(dest, geo_server.url, only=["x_geo"])
+    assert again.downloaded == [DE] and len(again.skipped) == 9 and not again.replaced
+    assert geo_server.requests[before + 1:] == [DE]
+    assert not (dest / ERRORS_NAME).exists()
+    assert _files_under(dest) == geo_files
+    for rel in geo_files:
+        assert _sha256(dest / rel) == sha[rel]
+
+
+def test_mismatches_and_missing_files_are_all_listed_and_a_full_fetch_writes_no_marker(
+        geo_server, manifest, tmp_path):
+    small = dataclasses.replace(manifest, files=tuple(f for f in manifest.required if f.path.startswith("x_geo/")))
+    order = [f.path for f in small.files]
+    tampered, missing = order[1:3], order[5:7]
+    for rel in tampered:
+        _tamper(geo_server.root / rel)
+    for rel in missing:
+        (geo_server.root / rel).unlink()
+    dest = tmp_path / "data"
+    with pytest.raises(FetchError) as err:
+        fetch(dest, geo_server.url, manifest=small)  # a full fetch of the small manifest
+
+    text = _assert_one_line(err)
+    shown = "; ".join([*(f"{rel} (sha256 expected" for rel in tampered), f"{missing[0]} (HTTP 404 not found)"])
+    assert text.startswith("4 of 10 files failed and were not kept: ")
+    assert all(part in text for part in shown.split("; "))
+    assert f"{missing[0]} (HTTP 404 not found); and 1 more; all listed in {dest / ERRORS_NAME}; 6 files" in text
+    assert missing[1] not in text  # beyond the first three: in the file only
+    assert len(geo_server.requests) == 10
+
+    rows = {r["path"]: r for r in _error_rows(dest)}
+    assert list(rows) == tampered + missing  # in fetch order
+    for rel in missing:
+        assert rows[rel]["got"] == "" and rows[rel]["expected"] == next(f.sha256 for f in small.files if f.path == rel)
+        assert rows[rel]["error"].startswith(f"{geo_server.url}{rel}: not found (HTTP 404)")
+    assert not (dest / MARKER_NAME).exists() and find_data_dir(dest, manifest=small) is None
+    assert _files_under(dest) == set(order) - set(tampered) - set(missing) | {ERRORS_NAME}
+
+
+def test_cli_fetch_with_two_mismatches_exits_1_with_one_line_and_the_list(geo_server, tmp_path):
+    for rel in (GEO, DE):
+        _tamper(geo_server.root / rel)
+    dest = tmp_path / "data"
+    env = {**os.environ, "CLIKA_CACHE": str(tmp_path / "cache"), "NO_PROXY": "127.0.0.1,localhost"}
+    for name in ("CLIKA_DATA_DIR", "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        env.pop(name, None)
+    clika = Path(sys.executable).parent / "clika"
+    run = subprocess.run([str(clika), "data", "fetch", "--url", geo_server.url, "--dest", str(dest), "--task",
+                          "x_geo"], capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    errors = [line for line in run.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith("error: 2 of 10 files failed and were not kept: ")
+    assert GEO in errors[0] and DE in errors[0] and f"all listed in {dest / ERRORS_NAME}" in errors[0]
+    assert {r["path"] for r in _error_rows(dest)} == {GEO, DE}
+    assert not (dest / GEO).exists() and not (dest / DE).exists()
 
 
 def test_server_down_is_a_one_line_error(tmp_path):
@@ -340,8 +462,13 @@ def test_server_down_is_a_one_line_error(tmp_path):
         fetch(dest, f"http://127.0.0.1:{port}", only=["x_geo"])
     text = _assert_one_line(err)
     assert text.startswith(f"http://127.0.0.1:{port}/x_geo/") and "connection refused" in text
-    assert time.monotonic() - start < 10  # no retries
-    assert _files_under(dest) == set()
+    assert "the fetch stopped there (cannot connect (connection refused)): 9 files not tried" in text
+    assert text.endswith("; no file kept")
+    assert time.monotonic() - start < 10  # no retries, and no try of the nine other files
+    assert _files_under(dest) == {ERRORS_NAME}
+    rows = _error_rows(dest)
+    assert len(rows) == 10 and "connection refused" in rows[0]["error"]
+    assert all(r["error"].startswith(f"not tried: the fetch stopped after {rows[0]['path']}") for r in rows[1:])
 
 
 def test_missing_file_on_the_server_is_a_one_line_404_error(geo_server, tmp_path):
@@ -410,7 +537,9 @@ def test_a_tampered_prediction_file_is_rejected_by_its_git_blob_id(shared_data, 
     expected = next(f.git_blob for f in manifest.files if f.path == PRED)
     assert message.startswith(f"{PRED}: git blob mismatch: expected {expected}, got {git_blob_id(served)}")
     assert "nothing was written" in message
-    assert _files_under(dest) == set()  # neither the file nor a staging leftover
+    assert _files_under(dest) == {ERRORS_NAME}  # neither the file nor a staging leftover
+    assert [(r["path"], r["check"], r["expected"], r["got"]) for r in _error_rows(dest)] == [
+        (PRED, "git blob", expected, git_blob_id(served))]
 
 
 def test_a_broken_connection_keeps_nothing_even_without_a_hash(shared_data, manifest, tmp_path):
@@ -425,7 +554,7 @@ def test_a_broken_connection_keeps_nothing_even_without_a_hash(shared_data, mani
         server.close()
     text = _assert_one_line(err)
     assert text.startswith(server.url + pred) and "connection broken" in text
-    assert _files_under(dest) == set()
+    assert _files_under(dest) == {ERRORS_NAME}
 
 
 def test_complete_fetch_marker_and_find_data_dir(geo_server, manifest, tmp_path, monkeypatch):

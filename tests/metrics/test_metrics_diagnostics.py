@@ -112,3 +112,80 @@ def test_missing_items_are_counted_per_language():
     assert recs[("en", "missing_items")].value == 0.0
     # shares are over the language's own items: zh answered A on its 1 item
     assert recs[("zh", "option_share_A")].value == 1.0 and recs[("zh", "option_share_A")].n == 1
+
+
+# ---------------------------------------------------------------- flags on the values they qualify
+
+def _records(preds, **kw):
+    from clika.metrics.compute import compute_metrics
+
+    return compute_metrics(preds, n_boot=0, **kw)
+
+
+def test_a_file_cut_short_makes_the_model_partial_on_the_task_with_the_reason():
+    """de read with 6 of its item file's 10 items: partial like a missing language, every value flagged."""
+    golds = [i % 4 for i in range(10)]
+    preds = [p for lang in ("en", "zh", "de") for p in lang_preds(lang, golds, golds, model="cut", task="x_geo")
+             if not (lang == "de" and int(p.item_id) >= 6)]
+    preds += [p for lang in ("en", "zh", "de") for p in lang_preds(lang, golds, golds, model="full", task="x_geo")]
+    counts = {("x_geo", lang): 10 for lang in ("en", "zh", "de")}
+    recs = _records(preds, item_counts=counts, expected_langs={"x_geo": ("en", "zh", "de")})
+    cut = {(r.metric, r.lang, r.lang_ref, r.aggregate): r for r in recs if r.model == "cut"}
+    missing = cut[("missing_items", "de", None, None)]
+    assert (missing.value, missing.n) == (4.0, 10) and "partial" in missing.flags and "missing" not in missing.flags
+    assert missing.note.startswith("x_geo/de: 6 of 10 items: cut is partial on x_geo")
+    # every value of the partial (model, task); on missing_items the flag names the language that is short
+    assert all("partial" in r.flags for k, r in cut.items() if k[0] != "missing_items")
+    assert [k[1] for k, r in cut.items() if k[0] == "missing_items" and "partial" in r.flags] == ["de"]
+    assert cut[("accuracy", "de", None, None)].value == 1.0  # the survivors' accuracy, flagged, not hidden
+    assert not any("partial" in r.flags for r in recs if r.model == "full")
+    # without an item file to count against, items absent in one language are "missing", not partial
+    plain = _records([p for p in preds if p.model == "cut"])
+    assert {f for r in plain if r.metric == "missing_items" and r.lang == "de" for f in r.flags} == {"missing"}
+    assert not any("partial" in r.flags for r in plain)
+
+
+def test_a_dominant_language_flags_ra_en_co_co_and_rankc_that_involve_it_and_the_means():
+    golds = [i % 4 for i in range(40)]
+    right = lambda n: [g if i < n else (g + 1) % 4 for i, g in enumerate(golds)]  # noqa: E731
+    preds = (lang_preds("en", right(30), golds) + lang_preds("de", right(24), golds)
+             + lang_preds("fr", right(20), golds) + lang_preds("zh", [0] * 40, golds))  # zh: always "A"
+    recs = _records(preds)
+    flagged = {(r.metric, r.lang, r.lang_ref, r.aggregate) for r in recs if "dominant" in r.flags}
+    source = {r.lang for r in recs if r.metric == "dominant_option_flag" and r.value}
+    assert source == {"zh"}
+    for metric in ("ra", "en_co", "rankc"):
+        assert (metric, "zh", "en", None) in flagged and (metric, "de", "en", None) not in flagged
+        if any(r.metric == metric and r.aggregate == "mean" and r.value is not None for r in recs):
+            assert (metric, None, "en", "mean") in flagged  # the mean averages zh in
+    assert ("co", "zh", "de", None) in flagged or ("co", "de", "zh", None) in flagged
+    assert not {k for k in flagged if k[0] == "co" and "zh" not in k}
+    assert ("accuracy", "zh", None, None) not in flagged  # accuracy is not inflated by a dominant option
+
+
+def test_an_unparseable_share_above_the_threshold_flags_every_value_counted_over_it():
+    from clika.metrics.flags import UNPARSEABLE_FLAG
+
+    golds = [i % 4 for i in range(40)]
+    at = int(UNPARSEABLE_FLAG * 40)  # exactly at the threshold: not flagged; one more: flagged
+    preds = (lang_preds("en", golds, golds) + lang_preds("de", [None] * at + golds[at:], golds)
+             + lang_preds("fr", [None] * (at + 1) + golds[at + 1:], golds))
+    recs = _records(preds)
+    flagged = {(r.metric, r.lang, r.lang_ref, r.aggregate) for r in recs if "unparseable" in r.flags}
+    assert ("unparseable_rate", "fr", None, None) in flagged and ("unparseable_rate", "de", None, None) not in flagged
+    for key in (("accuracy", "fr", None, None), ("ra", "fr", "en", None), ("en_co", "fr", "en", None),
+                ("ra", None, "en", "mean")):
+        assert key in flagged, key
+    assert not {k for k in flagged if "fr" not in k and k[3] != "mean"}  # only values counted over fr
+
+
+def test_polylm_answers_one_option_on_x_name_so_its_en_co_records_carry_the_flag(shared_data):
+    """The published case: polylm_multialpaca_13b answers one option on x_name in every language; its
+    en-CO of 1.000 must carry "dominant" in its own flags, where a notebook filter on flags finds it."""
+    from clika import api
+
+    got = api.score(api.ScoreOptions(shared_data, models=["polylm_multialpaca_13b"], tasks=["x_name"], n_boot=0))
+    en_co = [r for r in got.records if r.metric == "en_co"]
+    assert len(en_co) == 10 and all(r.value == 1.0 for r in en_co)  # 9 languages and their mean
+    assert all("dominant" in r.flags for r in en_co)
+    assert all(r.value == 1.0 and "dominant" in r.flags for r in got.records if r.metric == "dominant_option_flag")

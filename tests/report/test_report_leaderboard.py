@@ -19,11 +19,13 @@ from clika.predictions import Prediction
 from clika.report.flags import FlagIndex
 from clika.report.leaderboard import (
     OVERALL,
+    RANK_KEY,
     Cell,
     LeaderboardRow,
     build_leaderboard,
     csv_columns,
     headline_columns,
+    items_difference,
     rank_rows,
     write_leaderboard_csv,
 )
@@ -196,3 +198,67 @@ def test_cli_report_with_reference(records, tmp_path):
     bad = subprocess.run([CLIKA, "report", str(run), "--output", str(tmp_path / "rep2"), "--reference", "nope"],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "unknown --reference" in bad.stderr
+
+
+# ---------------------------------------------------------------- ranks only on the same items
+
+def _placed(records):
+    """Your records placed among the published ones: (x_geo rows by model, overall rows by model)."""
+    merged, yours, _ = with_reference(records, "published")
+    board = build_leaderboard(merged, yours=yours)
+    return {r.model: r for r in board["x_geo"]}, {r.model: r for r in board[OVERALL]}
+
+
+def test_a_model_scored_on_fewer_languages_is_not_ranked_above_the_reference(shared_data):
+    """Issue 24: llama2_13b's own x_geo answers on en, zh, de only, renamed, ranked #1 (en-CO over 2
+    languages) above llama2_13b itself (en-CO over 9). It is listed, not ranked, and says why."""
+    from clika.api import ScoreOptions, score
+
+    scored = score(ScoreOptions(shared_data, models=["llama2_13b"], tasks=["x_geo"], langs=["en", "zh", "de"],
+                                n_boot=0)).records
+    rows, overall = _placed([replace(r, model="mymodel") for r in scored])
+    mine, published = rows["mymodel"], rows["llama2_13b"]
+    assert mine.value("en_co") > published.value("en_co")  # the number that ranked it first
+    assert mine.rank is None and published.rank is not None
+    assert mine.note == "not ranked: computed on en, zh, de (2 of the references' 9 non-English languages)"
+    assert overall["mymodel"].rank is None and "x_geo not ranked: computed on en, zh, de" in overall["mymodel"].note
+    # the reference is ranked as it is without you: 40 rows, ranks 1..40 in en-CO order
+    alone = build_leaderboard(load_reference("published")[0])["x_geo"]
+    assert [(r.model, r.rank) for r in rows.values() if r.model != "mymodel"] == [(r.model, r.rank) for r in alone]
+    assert "other languages, or another n per language" in RANK_KEY
+
+
+def test_a_limit_run_is_not_ranked_against_the_full_reference(shared_data, tmp_path):
+    """The first 50 items of each language, scored as `clika run --limit 50` scores them (no item file to
+    call it partial): listed with its n, not ranked among the 200-item references, in leaderboard.csv too."""
+    from clika.api import ReportOptions, read_predictions_checked, report
+
+    predictions = read_predictions_checked(shared_data, "clika-repo", models=["llama2_13b"], tasks=["x_geo"]).predictions
+    first = set(list(dict.fromkeys(p.item_id for p in predictions if p.lang == "en"))[:50])
+    records = compute_metrics([replace(p, model="mymodel") for p in predictions if p.item_id in first], n_boot=0)
+    rows, _ = _placed(records)
+    assert rows["mymodel"].rank is None and rows["mymodel"].n == 50
+    assert rows["mymodel"].note == "not ranked: n = 50 of the references' 200 items per language (--limit or a subset)"
+    write_records(records, tmp_path / "run" / "metrics.jsonl")
+    written = report(ReportOptions(tmp_path / "run", tmp_path / "rep", reference="published"))
+    with written["leaderboard"].open(newline="") as fh:
+        got = {(r["model"], r["task"]): r for r in csv.DictReader(fh)}
+    assert got[("mymodel", "x_geo")]["rank"] == "" and "n = 50 of the references' 200" in got[("mymodel", "x_geo")]["note"]
+    assert got[("llama2_13b", "x_geo")]["rank"] != ""
+
+
+def test_without_a_reference_rows_are_ranked_on_the_items_most_rows_share():
+    """Two of your own runs on other languages are not ranked against each other either; ties go to the
+    wider one. The difference is said in words, languages and n alike."""
+    runs = [p for p in synth(("strong", "weak")) if not (p.model == "weak" and p.lang == "fr")]
+    rows = {r.model: r for r in build_leaderboard(compute_metrics(runs, n_boot=0))["x_geo"]}
+    assert rows["strong"].rank == 1 and rows["weak"].rank is None
+    assert rows["weak"].note == "not ranked: computed on en, zh (1 of the ranked rows' 2 non-English languages)"
+    theirs = {lang: 200 for lang in ("en", "zh", "ja", "de")}
+    assert items_difference(dict(theirs), theirs, "the references'") == []
+    assert items_difference({"en": 200, "zh": 200, "ko": 200}, theirs, "the references'") == [
+        "computed on en, zh, ko (1 of the references' 3 non-English languages, and ko)"]
+    assert items_difference({**theirs, "de": 197}, theirs, "the references'") == [
+        "n differs in 1 language(s) (de 197, the references' 200)"]
+    assert items_difference({lang: 300 for lang in theirs}, theirs, "the references'") == [
+        "n = 300 items per language, the references' 200"]

@@ -45,7 +45,9 @@ def test_markdown_has_tables_flags_and_reasons():
     assert len(ra_rows) >= 2
     # lazy: dominant option flagged in both languages; ra_adj undefined (en at chance)
     assert "**dominant option** x_geo/en: answers 'A' on 100% of items" in md
-    assert "**undefined** x_geo/zh: RA (adj.): accuracy in en (25.0%) is at or below chance (1/4)" in md
+    # undefined: one line per model and metric, with where and a reason, not one per cell
+    assert ("**undefined** x_geo: RA (adj.): undefined in 1 of 1 (task, language) values; e.g. x_geo/zh: accuracy "
+            "in en (25.0%) is at or below chance (1/4)") in md
     assert "| n/a |" in md
 
 

@@ -14,9 +14,9 @@ import numpy as np
 
 from clika.analysis.compare import PairDeltas
 from clika.analysis.families import FamilyRegistry
-from clika.analysis.stats import TaskStats
+from clika.analysis.stats import TaskStats, format_p
 from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
-from clika.formatting import format_interval, format_number, format_value
+from clika.formatting import format_interval, format_value
 from clika.items import PIVOT
 
 PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
@@ -39,7 +39,7 @@ WITHHELD_MARK = "withheld¹"
 class Finding:
     key: str
     claim: str
-    verdict: str  # supported | partly supported | not supported | not testable
+    verdict: str  # supported | partly supported | not supported | not testable (VERDICT_RULE)
     summary: str
     rule: str
     evidence: list[Evidence] = field(default_factory=list)
@@ -55,7 +55,7 @@ class Finding:
                 continue
             ci = format_interval(v.ci_low, v.ci_high) or WITHHELD_MARK
             withheld = withheld or ci == WITHHELD_MARK
-            p = format_number(v.p_value, ".3g") if e.is_change else "—"
+            p = format_p(v.p_value, v.n_boot) if e.is_change else "—"
             rows.append((e.label, f"{v.mean:.3f}", ci, p, str(v.n_values)))
         return EVIDENCE_COLUMNS, rows, [f"¹ {WITHHELD}"] if withheld else []
 
@@ -81,10 +81,20 @@ def _neg(p: Pooled) -> bool:
     return p.ci_high is not None and p.ci_high < 0
 
 
-def _verdict(n_true: int, n_total: int) -> str:
+VERDICT_RULE = ("A claim is tested by one or more checks, each a 95% CI in the claim's direction. **Supported**: "
+                "every check passes. **Partly supported**: at least one passes and none is significantly the "
+                "other way. **Not supported**: none passes, or at least one is significantly the other way (its "
+                "95% CI lies wholly on the side the claim rules out). **Not testable**: the data has nothing to "
+                "check it on.")
+
+
+def _verdict(n_for: int, n_total: int, n_against: int = 0) -> str:
+    """VERDICT_RULE: n_for checks pass, n_against are significantly the other way, of n_total."""
     if n_total == 0:
         return "not testable"
-    return "supported" if n_true == n_total else ("partly supported" if n_true else "not supported")
+    if n_against:  # evidence significantly against one part of a claim outweighs support for another part
+        return "not supported"
+    return "supported" if n_for == n_total else ("partly supported" if n_for else "not supported")
 
 
 def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | None, pivot: str) -> Pooled:
@@ -113,7 +123,7 @@ def _difference(a: tuple, b: tuple) -> Pooled:
 
 
 def continued_pretraining(deltas, registry, pivot) -> Finding:
-    ev, hits, total = [], 0, 0
+    ev, hits, against, total = [], 0, 0, 0
     targets = sorted({registry.get(d.model_b).target_lang for d in deltas if d.strategy == "continued_pretraining"})
     for t in targets:
         group = [d for d in deltas if d.strategy == "continued_pretraining" and registry.get(d.model_b).target_lang == t]
@@ -125,9 +135,10 @@ def continued_pretraining(deltas, registry, pivot) -> Finding:
                Evidence(f"on {t}: RA change in the other languages", _pair_pool(group, "ra", "others", t, pivot))]
         total += 2
         hits += _pos(tgt) + _neg(oth)
+        against += _neg(tgt) + _pos(oth)
     summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "accuracy" in e.label and pivot + ":" not in e.label)
     return Finding("continued_pretraining", "Continued pretraining on one language raises that language at the cost of the others.",
-                   _verdict(hits, total), summary or "no continued-pretraining pair in the data",
+                   _verdict(hits, total, against), summary or "no continued-pretraining pair in the data",
                    "per target language: the target's mean accuracy change has a 95% CI above 0, and the other "
                    "non-pivot languages' mean change a CI below 0 (both needed for 'supported')", ev)
 
@@ -138,7 +149,7 @@ def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
     mixed = {m for m, e in resolve.items() if e and e.strategy == "mixed_multilingual_pretraining"}
     english = {m for m, e in resolve.items() if e and e.strategy == "base" and e.pretraining == "english_dominant"}
     continued = {m: e.target_lang for m, e in resolve.items() if e and e.strategy == "continued_pretraining"}
-    ev, hits, total = [], 0, 0
+    ev, hits, against, total = [], 0, 0, 0
     for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
         g_mixed = pooled_mean(*_model_rows(stats, mixed, metric, {}))
         g_english = pooled_mean(*_model_rows(stats, english, metric, {}))
@@ -152,16 +163,17 @@ def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
             ev.append(Evidence(f"{name}: mixed minus {label}", diff))
             total += diff.mean is not None
             hits += _pos(diff)
+            against += _neg(diff)
     summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "minus" in e.label)
     return Finding("mixed_pretraining", "Mixed multilingual pretraining harms the other (non-English) languages less.",
-                   _verdict(hits, total), summary or "no mixed multilingual pretrained model in the data",
+                   _verdict(hits, total, against), summary or "no mixed multilingual pretrained model in the data",
                    f"mean RA / en-CO over non-{pivot} languages of mixed multilingual pretrained models is higher (CI of the "
                    "difference above 0) than that of English-dominant base models and than continued-pretraining "
                    "models in their non-target languages", ev)
 
 
 def instruction_tuning(deltas, pivot) -> Finding:
-    ev, hits, total = [], 0, 0
+    ev, hits, against, total = [], 0, 0, 0
     for strategy, name in (("instruction_tuning_en", "English"), ("instruction_tuning_multilingual", "multilingual")):
         group = [d for d in deltas if d.strategy == strategy]
         if not group:
@@ -172,27 +184,29 @@ def instruction_tuning(deltas, pivot) -> Finding:
             ev.append(Evidence(f"{name} instruction tuning ({n_pairs} pairs): {level} change", p))
             total += 1
             hits += _pos(p)
+            against += _neg(p)
     summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev)
     return Finding("instruction_tuning", "Instruction tuning improves cross-lingual alignment at the PF and CT levels.",
-                   _verdict(hits, total), summary or "no instruction-tuning pair in the data",
+                   _verdict(hits, total, against), summary or "no instruction-tuning pair in the data",
                    f"mean change over pairs, tasks and non-{pivot} languages has a 95% CI above 0, separately for "
                    "RA and en-CO and for English / multilingual instruction tuning", ev)
 
 
 def far_from_parity(stats, pivot) -> Finding:
     everyone = set().union(*(set(s.models) for s in stats.values())) if stats else set()
-    ev, hits, total = [], 0, 0
+    ev, hits, against, total = [], 0, 0, 0
     for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
         p = pool(*_model_rows(stats, everyone, metric, {}))
         ev.append(Evidence(f"mean {name}, all {len(everyone)} models with complete coverage, non-{pivot} languages",
                            p, False))
         total += p.mean is not None
         hits += p.ci_high is not None and p.ci_high < PARITY_BELOW
+        against += p.ci_low is not None and p.ci_low > PARITY_BELOW  # significantly not far from parity
         for task, s in sorted(stats.items()):
             ev.append(Evidence(f"mean {name} on {task}", pool(*_model_rows({task: s}, everyone, metric, {})), False))
     summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "all" in e.label)
     return Finding("far_from_parity", "Cross-lingual knowledge alignment stays far from parity (RA and en-CO well below 1).",
-                   _verdict(hits, total), summary + ". CD (XRR) is not in the prediction files and is not tested here.",
+                   _verdict(hits, total, against), summary + ". CD (XRR) is not in the prediction files and is not tested here.",
                    f"the 95% CI of the mean over all models, tasks and non-{pivot} languages lies below {PARITY_BELOW} "
                    "(RA counts chance hits: with 2 options, as in x_copa, a guessing model still gets RA near 1)", ev)
 
@@ -208,10 +222,11 @@ def natural_transfer(stats, deltas) -> Finding:
           for k, v in sorted(pooled.items())]
     ev += [Evidence(f"{d.model_a} -> {d.model_b} on {d.task}", d.pooled) for d in changes]
     raised = sum(_pos(v) for v in pooled.values())
+    lowered = sum(_neg(v) for v in pooled.values())
     summary = "; ".join(f"{STRATEGY_WORDS[k]}: {_fmt(v)}" for k, v in sorted(pooled.items()))
     return Finding("home_transfer", "Training strategies raise the natural transfer of knowledge between languages "
                    "(home_transfer: facts known in their own culture's language, also known in another).",
-                   _verdict(raised, len(pooled)), summary or "no registry pair on a task whose items carry their "
+                   _verdict(raised, len(pooled), lowered), summary or "no registry pair on a task whose items carry their "
                    "culture (x_geo, x_name)",
                    "per strategy, the mean change of home_transfer (avg over source and query languages) over its "
                    "pairs and tasks has a 95% paired-bootstrap CI above 0; home_transfer is a proxy for the "

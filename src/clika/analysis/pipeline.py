@@ -6,10 +6,10 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clika.analysis.compare import Comparison, PairDeltas, compare_models, resolve_pairs
+from clika.analysis.compare import ALPHA, Comparison, PairDeltas, compare_models, resolve_pairs
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.findings import Finding, compute_findings, findings_markdown, restrict_models
-from clika.analysis.stats import TaskStats, build_task_stats
+from clika.analysis.stats import TaskStats, build_task_stats, format_p
 from clika.analysis.strategy import StrategySummary, summarise_strategies
 from clika.data.coverage import expected_langs_of, partial_cells
 from clika.data.lines import write_json_lines
@@ -31,8 +31,9 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     n_boot: int = N_BOOT
     seed: int = 0
-    partial: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (model, task) -> missing langs
+    partial: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (model, task) -> missing/cut langs
     coverage: object = None  # clika.data.coverage.Coverage of the predictions, where the caller has it
+    partial_reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # "no predictions in zh; x_geo/de: 1 of 2 items"
 
     @property
     def claim_models(self) -> list[str]:
@@ -45,20 +46,30 @@ def analyse(
     tasks: list[str] | None = None, langs: list[str] | None = None,
     n_boot: int = N_BOOT, seed: int = 0, pivot: str = PIVOT,
     expected_langs: dict[str, tuple[str, ...]] | None = None,
+    short: dict[tuple[str, str], dict[str, tuple[int, int]]] | None = None,
 ) -> AnalysisResult:
     """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings.
 
     The strategy summaries and the claims pool only models x tasks with complete coverage
     (clika.data.coverage: every language in ``expected_langs``, by default every language any
-    model has for the task); a partial one is still compared pair by pair, and a note names it."""
+    model has for the task, none cut short: ``short``, Coverage.short(), "x_geo/de: 120 of 200
+    items"); a partial one is still compared pair by pair, and a note names it."""
     stats, notes = build_task_stats(predictions, tasks=tasks, langs=langs, pivot=pivot, n_boot=n_boot, seed=seed)
     if not stats:
         raise DataError("no predictions left to compare (check --tasks / --langs and the pivot language)")
     langs_by_cell = {(m, s.task): s.per_model[m].langs for s in stats.values() for m in s.models}
     expected = expected_langs if expected_langs is not None else expected_langs_of(langs_by_cell, langs)
-    partial = partial_cells(langs_by_cell, expected)
-    notes += [f"{task}: {model} is partial (no predictions in {' '.join(missing)}): left out of the strategy "
-              "summaries and the claims" for (model, task), missing in sorted(partial.items(), key=lambda kv: kv[0][::-1])]
+    short = short or {}
+    partial = partial_cells(langs_by_cell, expected, short)
+    reasons = {}
+    for (model, task), langs_ in sorted(partial.items(), key=lambda kv: kv[0][::-1]):
+        cut = short.get((model, task), {})
+        absent = [lang for lang in langs_ if lang not in cut]
+        why = ([f"no predictions in {' '.join(absent)}"] if absent else []) + \
+            [f"{task}/{lang}: {n} of {n_items} items" for lang, (n, n_items) in cut.items() if lang in langs_]
+        reasons[(model, task)] = "; ".join(why)
+        notes.append(f"{task}: {model} is partial ({reasons[(model, task)]}): left out of the strategy summaries "
+                     "and the claims")
     chosen, pair_notes = resolve_pairs(stats, registry, pairs)
     comparisons, deltas = compare_models(stats, chosen)
     pooled = [d for d in deltas if (d.model_a, d.task) not in partial and (d.model_b, d.task) not in partial]
@@ -69,7 +80,7 @@ def analyse(
         claim_stats = restrict_models(claim_stats, lambda model, task: model in selected)
     findings = compute_findings(claim_stats, pooled, registry, pivot=pivot, selected=bool(pairs))
     return AnalysisResult(stats, chosen, comparisons, deltas, summaries, findings, notes + pair_notes, n_boot, seed,
-                          partial)
+                          partial, partial_reasons=reasons)
 
 
 def _cell(x: float | None, spec: str = ".3f") -> str:
@@ -78,9 +89,11 @@ def _cell(x: float | None, spec: str = ".3f") -> str:
 
 def comparisons_markdown(result: AnalysisResult) -> str:
     lines = ["# Paired comparisons (B minus A)", "",
-             f"95% paired-bootstrap CIs ({result.n_boot} resamples of items, joint across languages and models, "
-             f"seed {result.seed}). p: accuracy = exact McNemar test on the discordant items; "
-             "RA and en-CO = two-sided bootstrap p-value.", ""]
+             "One test per row: its p, its 95% CI and its star. Accuracy: p = exact McNemar test (two-sided "
+             "binomial test of the discordant items, not mid-p), CI = the interval that inverts it (exact, on "
+             "the discordant items). RA, en-CO: CI = 95% paired-bootstrap percentile interval "
+             f"({result.n_boot} resamples of items, joint across languages and models, seed {result.seed}), "
+             f"p = the p-value that inverts it. * = p < {ALPHA}, which is exactly when the CI excludes 0.", ""]
     lines += [f"- note: {n}" for n in result.notes]
     for a, b, strategy in result.pairs:
         rows = [c for c in result.comparisons if c.model_a == a and c.model_b == b]
@@ -89,7 +102,9 @@ def comparisons_markdown(result: AnalysisResult) -> str:
         for c in rows:
             ci = format_interval(c.ci_low, c.ci_high, "+.3f") or "n/a"
             lines.append(f"| {c.task} | {c.lang} | {c.metric} | {_cell(c.value_a)} | {_cell(c.value_b)} | "
-                         f"{_cell(c.delta, '+.3f')} | {ci} | {_cell(c.p_value, '.3g')} | {c.n} |")
+                         f"{_cell(c.delta, '+.3f')}{'*' if c.significant else ''} | {ci} | "
+                         f"{format_p(c.p_value, result.n_boot) if c.p_method == 'bootstrap' else _cell(c.p_value, '.3g')}"
+                         f" | {c.n} |")
     return "\n".join(lines) + "\n"
 
 
@@ -149,28 +164,91 @@ def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: 
     return paths
 
 
-FINDINGS_COMMAND = "clika findings --predictions ../shared/clika-data --output docs/findings.md"
+# The options of CompareOptions / FindingsOptions as the command line spells them, in the order the
+# header's command gives them (output last, as the README writes it); results_dirs are positional.
+OPTION_FLAGS = {"predictions": "--predictions", "layout": "--layout", "pairs": "--pair", "registry": "--registry",
+                "tasks": "--tasks", "langs": "--langs", "n_boot": "--n-boot", "seed": "--seed",
+                "conduct_dirs": "--conduct", "exclude": "--exclude", "trust_labels": "--trust-labels",
+                "margin": "--margin", "output": "--output"}
+REPEATED = ("pairs", "conduct_dirs", "exclude")  # one flag per value; tasks and langs: one comma-joined value
+ALWAYS = ("predictions", "output")  # given even when equal to the default, so the command names its folders
 
 
-def findings_header(result: AnalysisResult, n_predictions: int, notes: list[str], conduct_dirs=()) -> str:
-    """The header of a findings document: what it was made from, and how to remake it (with the
-    `clika conduct` folders its CD claims were tested on)."""
-    command = FINDINGS_COMMAND.replace(" --output", "".join(f" --conduct {d}" for d in conduct_dirs) + " --output")
+def command_line(command: str, options) -> str:
+    """The command that remakes a document, rebuilt from the options it was made with (a
+    CompareOptions or FindingsOptions): paths as given, every option that differs from its default."""
+    import shlex
+    from dataclasses import MISSING, fields
+
+    defaults = {f.name: f.default for f in fields(options) if f.default is not MISSING}
+    words = [command, *(str(d) for d in getattr(options, "results_dirs", ()) or ())]
+    for name, flag in OPTION_FLAGS.items():
+        if not hasattr(options, name):
+            continue
+        value = getattr(options, name)
+        if value is None or (name not in ALWAYS and name in defaults and _same(value, defaults[name])):
+            continue
+        if isinstance(value, bool):
+            words += [flag] if value else []
+        elif name in REPEATED:
+            for v in value:
+                words += [flag, str(v)]
+        elif isinstance(value, (list, tuple)):
+            words += [flag, ",".join(map(str, value))] if value else []
+        else:
+            words += [flag, str(value)]
+    return " ".join([command, *(shlex.quote(w) for w in words[1:])])  # the command itself unquoted
+
+
+def _same(value, default) -> bool:
+    if isinstance(value, (list, tuple)) or isinstance(default, (list, tuple)):
+        return list(value or ()) == list(default or ())
+    return value == default
+
+
+def predictions_used(result: AnalysisResult, predictions: list[Prediction]) -> tuple[int, dict[tuple[str, str], int]]:
+    """(predictions the claims use, {(model, task): predictions left out}): the claims pool the models x
+    tasks with complete coverage in the statistics; a partial model or variant, or one without the
+    pivot language, is left out and not counted as used."""
+    used = {(m, s.task) for s in result.stats.values() for m in s.models if (m, s.task) not in result.partial}
+    n_used, left_out = 0, {}
+    for p in predictions:
+        if (p.model, p.task) in used:
+            n_used += 1
+        else:
+            left_out[(p.model, p.task)] = left_out.get((p.model, p.task), 0) + 1
+    return n_used, left_out
+
+
+def findings_header(result: AnalysisResult, predictions: list[Prediction], notes: list[str], command: str) -> str:
+    """The header of a findings document: the command that made it (command_line, as run), what it
+    used, what it left out and why, and the rule of its verdicts."""
+    from clika.analysis.findings import VERDICT_RULE
+
+    n_used, left_out = predictions_used(result, predictions)
     n_models = len(result.claim_models)
-    everyone = {m for s in result.stats.values() for m in s.models}
-    if result.coverage is not None:  # also the runs left out before the statistics (no English at all)
-        everyone |= set(result.coverage.tasks_by_model())
-    partial = sorted(everyone - set(result.claim_models))
-    left_out = f" (partial, left out: {', '.join(partial)})" if partial else ""
+    why = []
+    for (model, task), n in sorted(left_out.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        reason = result.partial_reasons.get((model, task)) or (
+            f"no predictions in the pivot language {PIVOT!r}"
+            if task not in result.stats or model not in result.stats[task].models else "not used")
+        why.append(f"{model} on {task} ({n}: {reason})")
+    dropped = (f" Left out: {sum(left_out.values())} predictions of {len(left_out)} partial model-task(s), "
+               f"not counted above: {'; '.join(why)}.") if left_out else ""
+    skipped = result.coverage.skipped() if result.coverage is not None else []
+    files = f" {len(skipped)} file(s) skipped while reading (coverage.json names each, with why)." if skipped else ""
     return "\n".join([
-        "# Findings: cross-lingual knowledge alignment claims, tested on the shared predictions", "",
-        f"Generated by `{command}` (from the repository root; n_boot={result.n_boot}, seed={result.seed}). "
+        "# Findings: cross-lingual knowledge alignment claims, tested on predictions", "",
+        f"Generated by `{command}` (from the folder it was run in; n_boot={result.n_boot}, seed={result.seed}). "
         "Do not edit by hand: rerun the command.", "",
-        f"Data: {n_predictions} predictions of {n_models} models with complete coverage{left_out} on "
+        f"Data: {n_used} predictions of {n_models} models with complete coverage on "
         f"{', '.join(sorted(result.stats))}; "
         f"{len(result.pairs)} (base -> derived) pairs from the model-family registry "
-        "(src/clika/analysis/families.yaml). Answers: the upstream first-character rule.",
+        "(src/clika/analysis/families.yaml, with --registry where given). Answers: the upstream "
+        f"first-character rule.{dropped}{files}",
         "Intervals: 95% percentile bootstrap, items resampled jointly across languages and models "
-        "(paired); pooled means are taken replicate by replicate.",
+        "(paired); pooled means are taken replicate by replicate. p vs. 0: the p-value that inverts the "
+        "interval (p < 0.05 exactly when the 95% CI excludes 0).",
+        f"Verdicts: {VERDICT_RULE}",
         *(f"- note: {w}" for w in notes + result.notes),
     ])

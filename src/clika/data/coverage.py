@@ -1,8 +1,10 @@
 """What a read of predictions covered, and the one rule for complete coverage.
 
 Complete coverage: a model is complete on a task when it has predictions in every language the
-task expects, and complete when it is complete on every task of the read. The languages a task
-expects (``expected_langs``):
+task expects, none of them fewer than the language's item file has items (a file cut short,
+``short_cells``: "x_geo/de: 120 of 200 items"), and complete when it is complete on every task of
+the read. A cut file is partial like a missing language: its accuracy is of the items that survived
+the cut, not of the task. The languages a task expects (``expected_langs``):
 - the upstream layout: the task's languages (the paper's ten, or those named in --langs) that
   have an item file or predictions (the reader decides, clika.data.upstream_predictions);
 - other layouts: the languages any model was read in for that task (restricted to --langs).
@@ -41,15 +43,28 @@ def expected_langs_of(langs_by_cell: Mapping[Cell, Iterable[str]],
             for task, langs in union.items()}
 
 
-def partial_cells(langs_by_cell: Mapping[Cell, Iterable[str]],
-                  expected: Mapping[str, Sequence[str]]) -> dict[Cell, tuple[str, ...]]:
-    """(model, task) -> the expected languages it lacks, for every (model, task) that lacks some."""
+def short_cells(counts: Mapping[tuple[str, str, str], int],
+                item_counts: Mapping[tuple[str, str], int]) -> dict[Cell, dict[str, tuple[int, int]]]:
+    """(model, task) -> {lang: (predictions, items in the item file)} of the languages read with fewer
+    predictions than the item file has items (only where there is an item file to count against)."""
+    out: dict[Cell, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for (model, task, lang), n in counts.items():
+        n_items = item_counts.get((task, lang))
+        if n_items is not None and n < n_items:
+            out[(model, task)][lang] = (n, n_items)
+    return {cell: {lang: langs[lang] for lang in ordered_langs(langs)} for cell, langs in out.items()}
+
+
+def partial_cells(langs_by_cell: Mapping[Cell, Iterable[str]], expected: Mapping[str, Sequence[str]],
+                  short: Mapping[Cell, Container[str]] | None = None) -> dict[Cell, tuple[str, ...]]:
+    """(model, task) -> the expected languages that make it partial: those it lacks and, where ``short``
+    (short_cells) is given, those cut short; for every (model, task) that has some."""
     out = {}
     for cell, langs in langs_by_cell.items():
-        have = set(langs)
-        missing = tuple(lang for lang in expected.get(cell[1], ()) if lang not in have)
-        if missing:
-            out[cell] = missing
+        have, cut = set(langs), (short or {}).get(cell, ())
+        bad = tuple(lang for lang in expected.get(cell[1], ()) if lang not in have or lang in cut)
+        if bad:
+            out[cell] = bad
     return out
 
 
@@ -129,26 +144,34 @@ class Coverage:
     def tasks(self) -> list[str]:
         return sorted({task for _, task, _ in self.counts})
 
+    def short(self) -> dict[Cell, dict[str, tuple[int, int]]]:
+        return short_cells(self.counts, self.item_counts)
+
     def partial(self) -> dict[Cell, tuple[str, ...]]:
-        return partial_cells(self.langs_by_cell(), self.expected)
+        """(model, task) -> the expected languages that make it partial: missing or cut short."""
+        return partial_cells(self.langs_by_cell(), self.expected, self.short())
 
     def complete_models(self) -> list[str]:
         return complete_models(self.tasks_by_model(), self.partial(), self.tasks)
 
     def partial_models(self) -> dict[str, str]:
-        """model -> what it lacks, for every model that is not complete."""
-        partial, have, by_cell = self.partial(), self.tasks_by_model(), self.langs_by_cell()
-        complete = set(self.complete_models())
+        """model -> what it lacks ("x_geo: en only, 1 of 10 languages", "x_geo/de: 120 of 200 items"),
+        for every model that is not complete."""
+        missing, short = partial_cells(self.langs_by_cell(), self.expected), self.short()
+        have, by_cell, complete = self.tasks_by_model(), self.langs_by_cell(), set(self.complete_models())
         out = {}
         for model, tasks in have.items():
             if model in complete:
                 continue
             parts = []
             for task in tasks:
-                if (model, task) in partial:
+                if (model, task) in missing:
                     langs = [lang for lang in ordered_langs(by_cell[(model, task)]) if lang in self.expected[task]]
                     parts.append(f"{task}: {' '.join(langs) or 'none'} only, {len(langs)} of "
                                  f"{len(self.expected[task])} languages")
+                parts += [f"{task}/{lang}: {n} of {n_items} items"
+                          for lang, (n, n_items) in short.get((model, task), {}).items()
+                          if lang in self.expected.get(task, ())]
             lacking = [t for t in self.tasks if t not in tasks]
             if lacking:
                 parts.append("no " + ", ".join(lacking))
@@ -195,29 +218,23 @@ class Coverage:
             out.append(("info", f"complete: {_plural(len(complete), 'model')} × {_plural(len(self.tasks), 'task')} "
                                 f"({', '.join(self.tasks)}) × {langs}"))
         partial = self.partial_models()
-        if partial:
+        if partial:  # a file cut short is named here ("x_geo/de: 120 of 200 items"), like a missing language
             shown = list(partial.items()) if verbose else list(partial.items())[:SHOWN]
             text = ", ".join(f"{m} ({what})" for m, what in shown)
             more = f"; and {len(partial) - len(shown)} more (--verbose)" if len(shown) < len(partial) else ""
             out.append(("warning", f"partial, left out of overall values, ranks and claim pools: "
                                    f"{_plural(len(partial), 'model')}: {text}{more}"))
-        truncated = self.truncated()
-        if truncated:
-            shown_files = truncated if verbose else truncated[:SHOWN]
-            text = "; ".join(f"{f.path}: {f.n} of {f.n_items} items" for f in shown_files)
-            more = f"; and {len(truncated) - len(shown_files)} more (--verbose)" if len(shown_files) < len(truncated) \
-                else ""
-            out.append(("warning", f"items missing against the item files in {_plural(len(truncated), 'file')}: "
-                                   f"{text}{more}"))
         return out
 
     def to_dict(self) -> dict:
-        partial, by_cell, complete = self.partial(), self.langs_by_cell(), self.complete_models()
+        by_cell, complete = self.langs_by_cell(), self.complete_models()
+        missing, short = partial_cells(by_cell, self.expected), self.short()
         models = {}
         for model, tasks in self.tasks_by_model().items():
             models[model] = {
                 "complete": model in complete,
-                "tasks": {t: {"missing_langs": list(partial.get((model, t), ())),
+                "tasks": {t: {"missing_langs": list(missing.get((model, t), ())),
+                              "short_langs": {lang: list(nn) for lang, nn in short.get((model, t), {}).items()},
                               "n": {lang: self.counts[(model, t, lang)] for lang in ordered_langs(by_cell[(model, t)])}}
                           for t in tasks},
             }

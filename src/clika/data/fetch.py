@@ -33,6 +33,23 @@ pooch does not do, this module adds:
 - Resume with a report: a file already in ``dest`` with the right hash is
   skipped (counted in ``FetchResult.skipped``); one with a wrong hash is
   removed and downloaded again (``FetchResult.replaced``).
+- Every file is tried, all failures are reported. A file that fails (a hash
+  mismatch, an HTTP error, a connection broken mid-download, a folder in its
+  way) is recorded and the fetch goes on with the next file; a bad download
+  never reaches ``dest`` (the staging design above: it is verified under its
+  temporary name and deleted there, so no quarantine folder is needed, and
+  a file of ``dest`` is still either absent or verified). Only a failure that
+  every later file would share stops the fetch at once: the server cannot be
+  reached (connection refused, timeout) or ``dest`` cannot be written; the
+  remaining files are then listed as not tried. At the end, if anything
+  failed, the list goes to ``dest/fetch-errors.tsv`` (``ERRORS_NAME``: path,
+  check, expected hash, hash of what was downloaded or empty, the one-line
+  error) and the fetch raises ``FetchError``, a ``DataError`` whose one-line
+  message names the count, the first few files with expected vs got hash and
+  the list's path (the CLI prints it, exit status 1); no marker is written.
+  A rerun downloads only what is not yet verified in place, and drops the
+  rows of the files it verified from the list (the list is deleted once it is
+  empty), keeping the rows of files outside its selection.
 - One-line errors: pooch lets ``requests`` exceptions and a multi-sentence
   ``ValueError`` through; here they become ``DataError`` naming the URL or the
   file (with both hashes on a mismatch). No retries (``retry_if_failed=0``).
@@ -67,8 +84,11 @@ from clika.errors import ConfigError, DataError, quiet_logger
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "ERRORS_NAME",
     "MARKER_NAME",
+    "FetchError",
     "FetchEvent",
+    "FetchFailure",
     "FetchResult",
     "Manifest",
     "ManifestFile",
@@ -84,6 +104,9 @@ __all__ = [
 
 MARKER_NAME = ".clika-fetch.json"
 STAGING_NAME = ".clika-fetch.partial"
+ERRORS_NAME = "fetch-errors.tsv"
+ERRORS_HEADER = ("path", "check", "expected", "got", "error")
+SHOWN_FAILURES = 3  # files named in the one-line message; the errors file lists all
 DEFAULT_TIMEOUT = 30.0
 GROUPS = ("items", "fictional", "predictions", "inputs")
 REQUIRED_GROUPS = ("items", "fictional")  # the rest is fetched only with predictions=True
@@ -219,7 +242,7 @@ def normalize_base_url(base_url: str) -> str:
 
 # --------------------------------------------------------------------------- events and result
 
-EventKind = Literal["start", "skip", "download", "progress", "done", "finish"]
+EventKind = Literal["start", "skip", "download", "progress", "done", "failed", "finish"]
 
 
 @dataclass(frozen=True)
@@ -232,6 +255,7 @@ class FetchEvent:
       "download"  file ``index`` starts downloading (``size``: expected bytes, None if unknown)
       "progress"  ``bytes`` of file ``index`` received so far (approximate, at most ``size``)
       "done"      file ``index`` is in place: ``bytes`` = its size, ``verified`` as above
+      "failed"    file ``index`` failed (mismatch, HTTP error...) and was not kept; ``verified`` False
       "finish"    all done: ``bytes`` = bytes downloaded in this fetch
     """
 
@@ -278,6 +302,46 @@ class FetchResult:
         if self.replaced:
             text += f", {len(self.replaced)} replaced (hash mismatch)"
         return text + f"; {_mb(self.bytes_downloaded)} downloaded"
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """One file of a fetch that failed and was not kept."""
+
+    path: str  # path in the repository
+    check: str  # "sha256" or "git blob"
+    expected: str  # the pinned hash
+    got: str | None  # hash of what was downloaded (a mismatch), else None
+    reason: str  # short: "sha256 mismatch", "HTTP 404 not found", "timeout", ...
+    error: DataError  # the full one-line error of this file (names the file or the URL)
+    fatal: bool = False  # the fetch stopped after it (server unreachable, dest not writable)
+
+    def short(self) -> str:
+        """``path (sha256 expected 0123abcd4567, got 89abcdef0123)`` or ``path (reason)``."""
+        if self.got is not None:
+            return f"{self.path} ({self.check} expected {self.expected[:12]}, got {self.got[:12]})"
+        return f"{self.path} ({self.reason})"
+
+
+class FetchError(DataError):
+    """A fetch in which some files failed: the one-line message names the count, the first few
+    files and the errors file; ``failures``, ``not_tried`` and ``result`` (what did succeed) say all."""
+
+    def __init__(self, message: str, path: str | None, *, failures: Sequence[FetchFailure],
+                 not_tried: Sequence[str], errors_file: Path | None, result: FetchResult):
+        super().__init__(message, path)
+        self.failures = tuple(failures)
+        self.not_tried = tuple(not_tried)
+        self.errors_file = errors_file
+        self.result = result
+
+
+class _Failed(Exception):
+    """Internal: one file failed (carries its FetchFailure)."""
+
+    def __init__(self, failure: FetchFailure):
+        super().__init__(str(failure.error))
+        self.failure = failure
 
 
 def _mb(n: int) -> str:
@@ -400,27 +464,36 @@ def _errno_reason(err: BaseException) -> str | None:
     return match.group(1).strip().rstrip(".") if match else None
 
 
-def _network_error(err: Exception, url: str, path: str, timeout: float, commit: str) -> DataError:
+def _network_error(err: Exception, url: str, path: str, timeout: float, commit: str) -> tuple[str, bool, DataError]:
+    """(short reason, fatal, one-line error) for a requests exception; fatal: every later file would
+    fail the same way (the server cannot be reached), so the fetch stops."""
     import requests
 
     ex = requests.exceptions
+    fatal = False
     if isinstance(err, ex.HTTPError) and err.response is not None:
         code = err.response.status_code
         reason = err.response.reason or ""
         if code == 404:
+            short = "HTTP 404 not found"
             text = f"not found (HTTP 404) while fetching {path}; is the base URL a copy of the repository at commit {commit[:12]}?"
         else:
-            text = f"HTTP {code} {reason}".rstrip() + f" while fetching {path}"
+            short = f"HTTP {code} {reason}".rstrip()
+            text = f"{short} while fetching {path}"
     elif isinstance(err, ex.Timeout):
+        short, fatal = "timeout", True
         text = f"no answer within {timeout:g} s (timeout) while fetching {path}; check the network or the base URL"
     elif isinstance(err, ex.ConnectionError):
         reason = (_errno_reason(err) or "connection failed").lower()
+        short, fatal = f"cannot connect ({reason})", True
         text = f"cannot connect ({reason}) while fetching {path}; check the network or the base URL"
     elif isinstance(err, ex.ChunkedEncodingError | ex.ContentDecodingError):
+        short = "connection broken mid-download"
         text = f"connection broken mid-download of {path}; nothing was kept, run the fetch again"
     else:
+        short = f"download failed ({type(err).__name__})"
         text = f"download of {path} failed ({type(err).__name__})"
-    return DataError(text, url)
+    return short, fatal, DataError(text, url)
 
 
 # --------------------------------------------------------------------------- fetch
@@ -428,6 +501,19 @@ def _network_error(err: Exception, url: str, path: str, timeout: float, commit: 
 
 def _emit_to(progress: ProgressCallback | None) -> Callable[[FetchEvent], None]:
     return progress if progress is not None else (lambda event: None)
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` through a temporary file in the same folder (never half-written)."""
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
@@ -443,17 +529,146 @@ def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
         "predictions": bool(predictions) and all((dest / f.path).is_file() for f in predictions),
     }
     target = dest / MARKER_NAME
-    fd, tmp = tempfile.mkstemp(prefix=MARKER_NAME + ".", suffix=".tmp", dir=dest)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(marker, out, indent=2)
-            out.write("\n")
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _write_atomic(target, json.dumps(marker, indent=2) + "\n")
     return target
+
+
+def _tsv_cell(value: str) -> str:
+    return " ".join(value.split())  # no tab or newline inside a cell
+
+
+def _read_error_rows(path: Path) -> dict[str, tuple[str, ...]]:
+    """path -> row of an earlier errors file (empty if absent or unreadable)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    rows = [tuple(line.split("\t")) for line in lines[1:]]
+    return {row[0]: row for row in rows if len(row) == len(ERRORS_HEADER) and row[0]}
+
+
+def _update_errors_file(dest: Path, selected: Sequence[ManifestFile], failures: Sequence[FetchFailure],
+                        not_tried: Sequence[ManifestFile]) -> Path | None:
+    """Rewrite ``dest/ERRORS_NAME``: rows an earlier fetch wrote for files outside this fetch's
+    selection stay; the rows of this selection become this fetch's failures and the files it did not
+    try; an empty list deletes the file. Returns its path if it exists afterwards; OSError if it
+    cannot be written."""
+    target = dest / ERRORS_NAME
+    chosen = {f.path for f in selected}
+    rows = {path: row for path, row in _read_error_rows(target).items() if path not in chosen}
+    for f in failures:
+        rows[f.path] = (f.path, f.check, f.expected, f.got or "", str(f.error))
+    if not_tried:
+        why = f"not tried: the fetch stopped after {failures[-1].path} ({failures[-1].reason})"
+        for entry in not_tried:
+            rows[entry.path] = (entry.path, entry.check, entry.sha256 or str(entry.git_blob), "", why)
+    if not rows:
+        target.unlink(missing_ok=True)
+        return None
+    lines = ["\t".join(ERRORS_HEADER), *("\t".join(_tsv_cell(c) for c in row) for row in rows.values())]
+    _write_atomic(target, "\n".join(lines) + "\n")
+    return target
+
+
+def _failure_message(failures: Sequence[FetchFailure], not_tried: int, result: FetchResult,
+                     listed: str) -> tuple[str, str | None]:
+    """(message, path) of the one-line FetchError: a single failure keeps its own message (and the
+    file or URL it names); several are counted, the first few named with expected vs got hash."""
+    if len(failures) == 1:
+        text, where = failures[0].error.message, failures[0].error.path
+    else:
+        shown = "; ".join(f.short() for f in failures[:SHOWN_FAILURES])
+        more = len(failures) - SHOWN_FAILURES
+        text = (f"{len(failures)} of {result.count} files failed and were not kept: {shown}"
+                + (f"; and {more} more" if more > 0 else ""))
+        where = None
+    if not_tried:
+        text += (f"; the fetch stopped there ({failures[-1].reason}): "
+                 f"{_files(not_tried)} not tried")
+    verified = len(result.downloaded) + len(result.skipped)
+    kept = f"{_files(verified)} verified and in place, a rerun fetches only the rest" if verified else "no file kept"
+    return f"{text}; {listed}; {kept}", where
+
+
+@dataclass
+class _Run:
+    """What fetching one file needs from the fetch around it."""
+
+    dest: Path
+    pup: Any
+    urls: dict[str, str]
+    emit: Callable[[FetchEvent], None]
+    with_bar: bool
+    timeout: float
+    mode: int
+    commit: str
+    result: FetchResult
+
+
+def _fetch_file(run: _Run, entry: ManifestFile, index: int) -> None:
+    """Put one verified file at ``dest/<path>`` (or find it there); raises _Failed, nothing is kept then."""
+    import requests
+
+    count = run.result.count
+    target = run.dest / entry.path
+    url = run.urls[entry.path]
+    expected = entry.sha256 or str(entry.git_blob)
+
+    def failed(reason: str, error: DataError, got: str | None = None, fatal: bool = False) -> _Failed:
+        return _Failed(FetchFailure(entry.path, entry.check, expected, got, reason, error, fatal))
+
+    if target.is_dir():
+        raise failed("a folder is in the way", DataError("a folder is in the way of a data file", target))
+    try:
+        if target.is_file():
+            _, actual = _hash_of(target, entry)
+            if actual == expected:
+                run.result.skipped.append(entry.path)
+                run.emit(FetchEvent("skip", index, count, entry.path, target.stat().st_size,
+                                    entry.size, verified=True))
+                return
+            target.unlink()  # a wrong file must not stay, whatever happens next
+            run.result.replaced.append(entry.path)
+    except OSError as err:
+        raise failed("cannot read or remove the present file",
+                     DataError(f"cannot read or remove the data file: {err.strerror or err}", target),
+                     fatal=True) from None
+
+    run.emit(FetchEvent("download", index, count, entry.path, 0, entry.size))
+    bar = _ProgressBar(run.emit, index, count, entry.path, entry.size) if run.with_bar else None
+    downloader = _Downloader(run.timeout, bar)
+    try:
+        staged = Path(run.pup.fetch(entry.path, downloader=downloader))
+        if entry.git_blob is not None and (got_blob := git_blob_id(staged)) != entry.git_blob:
+            staged.unlink()
+            raise failed("git blob mismatch", DataError(
+                f"git blob mismatch: expected {entry.git_blob}, got {got_blob} (from {url}); "
+                "the download was discarded, nothing was written",
+                entry.path,
+            ), got=got_blob)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged, run.mode)
+        os.replace(staged, target)
+    except requests.exceptions.RequestException as err:
+        reason, fatal, error = _network_error(err, url, entry.path, run.timeout, run.commit)
+        raise failed(reason, error, fatal=fatal) from None
+    except ValueError as err:
+        got = downloader.sha256
+        if entry.sha256 is not None and got is not None and got != entry.sha256:
+            raise failed("sha256 mismatch", DataError(
+                f"sha256 mismatch: expected {entry.sha256}, got {got} (from {url}); "
+                "the download was discarded, nothing was written",
+                entry.path,
+            ), got=got) from None
+        raise failed("download failed", DataError(f"download failed: {err}", url)) from None
+    except OSError as err:
+        raise failed("cannot write the data file",
+                     DataError(f"cannot write the data file: {err.strerror or err}", target), fatal=True) from None
+
+    size = target.stat().st_size
+    run.result.downloaded.append(entry.path)
+    run.result.bytes_downloaded += size
+    run.emit(FetchEvent("done", index, count, entry.path, size, entry.size, verified=True))
 
 
 def _prepare_dest(dest: Path) -> None:
@@ -486,13 +701,14 @@ def fetch(
     ``progress``: called with a FetchEvent for every step; nothing is printed.
     ``timeout``: seconds to wait for a connection or for data.
 
-    Raises DataError (a hash mismatch, sha256 or git blob, naming the file and both hashes; a
-    network failure or HTTP error, naming the URL) or ConfigError (bad base
-    URL, unusable ``dest``), each one line. Files already in place stay; a rerun
-    resumes where this one stopped.
+    Every file is tried (unless the server cannot be reached or ``dest`` cannot be
+    written: then the fetch stops). If any failed (a hash mismatch, sha256 or git
+    blob; an HTTP error; a broken download), raises FetchError, a one-line DataError
+    naming the count, the first few files with both hashes, and ``dest/fetch-errors.tsv``
+    that lists them all; no failed file is kept, the verified ones are. ConfigError
+    for a bad base URL or an unusable ``dest``. A rerun resumes: it downloads only
+    what is not verified in place.
     """
-    import requests
-
     man = manifest if manifest is not None else load_manifest()
     base = normalize_base_url(base_url if base_url is not None else man.base_url)
     if not timeout > 0:
@@ -504,7 +720,6 @@ def fetch(
     result = FetchResult(dest, man.repository, man.commit, base, len(files))
     staging = dest / STAGING_NAME
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed fetch
-    mode = 0o666 & ~_umask()
 
     import pooch
 
@@ -517,60 +732,35 @@ def fetch(
         urls=urls,
         retry_if_failed=0,
     )
+    run = _Run(dest, pup, urls, emit, progress is not None, timeout, 0o666 & ~_umask(), man.commit, result)
+    failures: list[FetchFailure] = []
+    not_tried: list[ManifestFile] = []
     emit(FetchEvent("start", 0, len(files), size=sum(f.size or 0 for f in files)))
     try:
         with _quiet_pooch():
             for index, entry in enumerate(files, 1):
-                target = dest / entry.path
-                if target.is_dir():
-                    raise DataError("a folder is in the way of a data file", target)
                 result.checks[entry.path] = entry.check
-                if target.is_file():
-                    expected, actual = _hash_of(target, entry)
-                    if actual == expected:
-                        result.skipped.append(entry.path)
-                        emit(FetchEvent("skip", index, len(files), entry.path, target.stat().st_size,
-                                        entry.size, verified=True))
-                        continue
-                    target.unlink()  # a wrong file must not stay, whatever happens next
-                    result.replaced.append(entry.path)
-
-                url = urls[entry.path]
-                emit(FetchEvent("download", index, len(files), entry.path, 0, entry.size))
-                bar = _ProgressBar(emit, index, len(files), entry.path, entry.size) if progress else None
-                downloader = _Downloader(timeout, bar)
                 try:
-                    staged = Path(pup.fetch(entry.path, downloader=downloader))
-                    if entry.git_blob is not None and (got_blob := git_blob_id(staged)) != entry.git_blob:
-                        staged.unlink()
-                        raise DataError(
-                            f"git blob mismatch: expected {entry.git_blob}, got {got_blob} (from {url}); "
-                            "the download was discarded, nothing was written",
-                            entry.path,
-                        )
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    os.chmod(staged, mode)
-                    os.replace(staged, target)
-                except requests.exceptions.RequestException as err:
-                    raise _network_error(err, url, entry.path, timeout, man.commit) from None
-                except ValueError as err:
-                    got = downloader.sha256
-                    if entry.sha256 is not None and got is not None and got != entry.sha256:
-                        raise DataError(
-                            f"sha256 mismatch: expected {entry.sha256}, got {got} (from {url}); "
-                            "the download was discarded, nothing was written",
-                            entry.path,
-                        ) from None
-                    raise DataError(f"download failed: {err}", url) from None
-                except OSError as err:
-                    raise DataError(f"cannot write the data file: {err.strerror or err}", target) from None
-
-                size = target.stat().st_size
-                result.downloaded.append(entry.path)
-                result.bytes_downloaded += size
-                emit(FetchEvent("done", index, len(files), entry.path, size, entry.size, verified=True))
+                    _fetch_file(run, entry, index)
+                except _Failed as err:
+                    failures.append(err.failure)
+                    emit(FetchEvent("failed", index, len(files), entry.path, verified=False))
+                    if err.failure.fatal:
+                        not_tried = list(files[index:])
+                        break
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+    try:
+        errors_file = _update_errors_file(dest, files, failures, not_tried)
+        listed = f"all listed in {errors_file}" if errors_file is not None else ""
+    except OSError as err:
+        errors_file = None
+        listed = f"the list could not be written to {dest / ERRORS_NAME} ({err.strerror or err})"
+    if failures:
+        message, where = _failure_message(failures, len(not_tried), result, listed)
+        raise FetchError(message, where, failures=failures, not_tried=[f.path for f in not_tried],
+                         errors_file=errors_file, result=result)
 
     if only is None:
         result.marker = _write_marker(dest, man, base)

@@ -30,6 +30,7 @@ from clika.metrics.bootstrap import N_BOOT, resampled_counts
 from clika.metrics.catalog import metrics_of
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.estimate import Estimate, Keyed, to_records
+from clika.metrics.flags import qualify
 from clika.metrics.matrix import build_matrices
 from clika.metrics.records import Record
 from clika.metrics.registry import LangCounts, MetricDef, PairCounts
@@ -68,7 +69,8 @@ def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = 
     for done, m in enumerate(matrices, start=1):
         absent = [lang for lang in (expected_langs or {}).get(m.task, ()) if lang not in m.langs]
         ctx = MatrixContext(pivot, n_boot, seed, item_counts or {}, absent)
-        records.extend(to_records(m.model, m.task, estimates(m, ctx, pairwise=pairwise), resamples))
+        # each value carries the diagnostic flags that qualify it (dominant, unparseable, partial)
+        records.extend(qualify(to_records(m.model, m.task, estimates(m, ctx, pairwise=pairwise), resamples)))
         if progress is not None:
             progress(done, len(matrices))
     return _flag_chance(records, pivot)

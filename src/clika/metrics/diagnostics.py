@@ -15,10 +15,14 @@
   flagged 698), every language of polylm_multialpaca_13b on x_name among them;
 - missing_items: items of the task that have no prediction in this language, counted against
   the item file where the reader had one (a file cut to 150 of 200 lines: 50); a language the
-  task expects but the model lacks gets a record with all its items missing (value = n): the
-  model is partial on the task (clika.data.coverage);
-- unparseable share above UNPARSEABLE_FLAG: flagged wherever the number is shown (the terminal
-  table, the leaderboard), like a dominant option; in English it leaves the row unranked.
+  task expects but the model lacks gets a record with all its items missing (value = n). Either
+  way, with fewer predictions than the item file has items or none, the model is partial on the
+  task (flag "partial", the same rule as clika.data.coverage): a file cut short scores its
+  language on the items that survived the cut, not on the task. Items missing without an item
+  file to count against are flagged "missing" only;
+- unparseable share above UNPARSEABLE_FLAG (clika.metrics.flags, the one threshold): flagged on
+  the record and on every value counted over that language, like a dominant option on the
+  overlap values (clika.metrics.flags.qualify); in English it leaves the row unranked.
 """
 
 from __future__ import annotations
@@ -30,13 +34,12 @@ import numpy as np
 from clika.items import LETTERS
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.estimate import Estimate, Keyed
-from clika.metrics.flags import UNPARSEABLE_WARN
+from clika.metrics.flags import UNPARSEABLE_FLAG, unparseable
 from clika.metrics.records import Record
 from clika.metrics.registry import MetricDef, register_metric
 
 DOMINANCE_ALPHA = 0.01  # family-wise over the k options of one cell
 DOMINANCE_HALFWAY = 0.5  # the chosen share must reach p0 + 0.5 * (1 - p0)
-UNPARSEABLE_FLAG = 0.20  # flag (and, in the pivot, leave unranked) above 20%: the number says little
 
 
 @dataclass(frozen=True)
@@ -107,10 +110,6 @@ def diagnose(m: PredictionMatrix) -> list[LangDiagnostics]:
     return out
 
 
-def unparseable_flagged(rate: float | None) -> bool:
-    return rate is not None and rate > UNPARSEABLE_FLAG
-
-
 def _diagnosis(m: PredictionMatrix, ctx) -> list[LangDiagnostics]:
     """diagnose(m), once per matrix however many diagnostics ask."""
     key = ("diagnose", id(m))
@@ -142,7 +141,7 @@ def option_shares(m: PredictionMatrix, ctx) -> list[Keyed]:
 
 def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
     """Items absent in each language, against the item file where the reader had one; a language the
-    task expects but the matrix lacks gets every item missing (the model is partial on the task)."""
+    task expects but the matrix lacks gets every item missing. Both make the model partial on the task."""
     n_items = len(m.item_ids)
 
     def total(lang: str) -> int:
@@ -150,7 +149,13 @@ def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
 
     out = []
     for d in _diagnosis(m, ctx):
-        missing = total(d.lang) - d.n
+        missing, in_file = total(d.lang) - d.n, ctx.item_counts.get((m.task, d.lang))
+        if in_file is not None and d.n < in_file:  # cut short: the same kind of partial as a missing language
+            out.append(Keyed("missing_items", Estimate.of(float(missing), total(d.lang), flags=("partial",),
+                                                          note=f"{m.task}/{d.lang}: {d.n} of {in_file} items: "
+                                                               f"{m.model} is partial on {m.task} (left out of "
+                                                               "overall values, ranks and claim pools)"), d.lang))
+            continue
         out.append(Keyed("missing_items", Estimate.of(float(missing), total(d.lang),
                                                       flags=("missing",) if missing else ()), d.lang))
     for lang in ctx.absent:
@@ -180,10 +185,10 @@ def run_warnings(records: list[Record], mode: str | None = None) -> list[str]:
             hint = " (try --mode cloze)" if mode == "letter" else ""
             lines.append(f"{task}: one option is chosen far more often than it is right in {len(dominant)} "
                          f"language(s) ({langs}); e.g. {dominant[0].lang}: {dominant[0].note}{hint}")
-        unparseable = [r for r in rows if r.metric == "unparseable_rate" and (r.value or 0) > UNPARSEABLE_WARN]
-        if unparseable:
-            worst = max(unparseable, key=lambda r: r.value)
-            lines.append(f"{task}: unparseable answers above {UNPARSEABLE_WARN:.0%} in {len(unparseable)} language(s) "
+        unreadable = [r for r in rows if r.metric == "unparseable_rate" and unparseable(r.value)]
+        if unreadable:
+            worst = max(unreadable, key=lambda r: r.value)
+            lines.append(f"{task}: unparseable answers above {UNPARSEABLE_FLAG:.0%} in {len(unreadable)} language(s) "
                          f"(worst {worst.lang}: {worst.value:.0%}); they count as wrong.")
     return lines
 
@@ -192,7 +197,7 @@ for _defn in (
     MetricDef("unparseable_rate", "unparseable", "diagnostic", "matrix",
               "share of the language's items with no usable answer (counted wrong)", "0 for a model that always answers",
               "lower", _per_language("unparseable_rate", lambda d: d.unparseable_rate,
-                                     lambda d: "unparseable" if d.unparseable_rate > UNPARSEABLE_WARN else None),
+                                     lambda d: "unparseable" if unparseable(d.unparseable_rate) else None),
               order=200),
     MetricDef("option_share_*", "option share", "diagnostic", "matrix",
               "share of the language's items on which each option was chosen", "1/k each for uniform guessing",
@@ -211,6 +216,7 @@ for _defn in (
     MetricDef("missing_items", "missing items", "diagnostic", "matrix",
               "items of the task (of its item file, where there is one) without a prediction in this language "
               "(left out of its pairs); all of them when the model has no predictions in a language the task "
-              "expects: the model is then partial on the task", "0", "lower", missing_items, order=204),
+              "expects. Fewer predictions than the item file, or none, make the model partial on the task",
+              "0", "lower", missing_items, order=204),
 ):
     register_metric(_defn)

@@ -3,20 +3,24 @@ value was computed: clika.metrics.flags; never read out of a note).
 
 One list of flags feeds every place a reader meets a number in the HTML report: badges in the
 leaderboard and the per-model tables, hatched cells in the heatmaps, and the flags section,
-which lists every flagged cell with its note.
+which lists every flagged cell with its note. A diagnostic flag (dominant, unparseable, missing,
+partial) is listed once, from the record it is raised on (clika.metrics.flags.SOURCE), not again
+for every value that carries it. "undefined" is one line per model and metric (the tasks and
+languages it applies to, with a reason), not one per cell: RankC, for one, is undefined in every
+cell of a letter-only run.
 
 Kinds (KINDS gives each a badge and a sentence):
 - dominant: one option is chosen significantly more often than it is right (dominant_option_flag);
   overlap metrics (en-CO, agreement) are inflated by it;
-- unparseable: more than UNPARSEABLE_WARN of the language's answers could not be read (counted wrong);
+- unparseable: more than UNPARSEABLE_FLAG of the language's answers could not be read (counted wrong);
 - chance: accuracy in the pivot language is not above chance (its 95% interval reaches 1/k):
   RA and en-CO then compare the language with a guesser (a guesser has RA = 1);
 - undefined: a per-language metric has no value (the note says why);
 - interval: the bootstrap interval is withheld or rests on part of the resamples;
 - missing: items of the task have no prediction in this language;
-- partial: a language the task expects has no prediction at all (a missing_items record with
-  every item missing): the model is partial on the task and left out of overall values, ranks
-  and claim pools (clika.data.coverage);
+- partial: a language the task expects has no prediction at all, or fewer than its item file has
+  items (a missing_items record flagged partial): the model is partial on the task and left out
+  of overall values, ranks and claim pools (clika.data.coverage);
 - left_out: items were left out of a pair with the pivot (missing in one of the two).
 """
 
@@ -30,17 +34,14 @@ from pathlib import Path
 from clika.formatting import format_value
 from clika.items import PIVOT, lang_order_key, ordered_langs
 from clika.metrics.catalog import headline, label, metrics_of
-from clika.metrics.diagnostics import unparseable_flagged
-from clika.metrics.flags import FLAGS, UNPARSEABLE_WARN
+from clika.metrics.flags import FLAGS, SOURCE, UNPARSEABLE_FLAG, unparseable
 from clika.metrics.records import Record
 
 BADGES = {"dominant": "dominant option", "unparseable": "unparseable", "chance": "English at chance",
           "undefined": "undefined", "interval": "interval", "missing": "missing items", "partial": "partial",
           "left_out": "left out"}
 # badge and sentence of each kind a cell can carry (the sentences are the flags' own: clika.metrics.flags)
-KINDS: dict[str, tuple[str, str]] = {
-    kind: (badge, FLAGS[kind].replace("UNPARSEABLE_WARN", f"{UNPARSEABLE_WARN:.0%}")) for kind, badge in BADGES.items()
-}
+KINDS: dict[str, tuple[str, str]] = {kind: (badge, FLAGS[kind]) for kind, badge in BADGES.items()}
 # Kinds that make a cell of the RA / en-CO heatmaps unreliable (drawn hatched there).
 INFLATING = ("dominant",)
 
@@ -53,10 +54,19 @@ class Flag:
     kind: str
     text: str
     metric: str | None = None
+    tasks: tuple[str, ...] = ()  # a flag of a model and metric over several tasks ("undefined"): those tasks
 
     @property
     def badge(self) -> str:
         return KINDS[self.kind][0]
+
+    @property
+    def where(self) -> str:
+        """"x_geo/de", or "x_geo, x_name" for a flag over tasks."""
+        return f"{self.task}/{self.lang}" if self.lang and not self.tasks else self.task
+
+    def covers(self, task: str) -> bool:
+        return task in self.tasks if self.tasks else task == self.task
 
 
 def _value_metrics() -> set[str]:
@@ -73,12 +83,14 @@ def _flags_of(r: Record, value_metrics: set[str], pivot: str) -> list[Flag]:
 
     out, name = [], label(r.metric)
     for kind in r.flags:
+        if kind in SOURCE and SOURCE[kind] != r.metric:
+            continue  # a value qualified by a diagnostic: the diagnostic's own record is listed
         if kind == "dominant":
             out.append(flag(kind, r.note.split(": chosen significantly", 1)[0] if r.note else "dominant option"))
         elif kind == "unparseable":
             out.append(flag(kind, f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
         elif kind == "partial":
-            out.append(flag(kind, f"no predictions in {r.lang}: partial on {r.task}"))
+            out.append(flag(kind, _partial_reason(r)))
         elif kind == "missing":
             out.append(flag(kind, f"{int(r.value)} of {r.n} items have no prediction"))
         elif kind == "chance":
@@ -89,10 +101,42 @@ def _flags_of(r: Record, value_metrics: set[str], pivot: str) -> list[Flag]:
     return out
 
 
+def _partial_reason(r: Record) -> str:
+    """Why a missing_items record makes its model partial: no predictions, or a file cut short."""
+    if r.value is not None and r.value < r.n:
+        return f"{r.task}/{r.lang}: {r.n - int(r.value)} of {r.n} items: partial on {r.task}"
+    return f"no predictions in {r.lang}: partial on {r.task}"
+
+
+def _undefined_lines(cells: list[Flag], n_values: dict[tuple[str, str], int]) -> list[Flag]:
+    """The per-cell "undefined" flags as one flag per model and metric: where, how many, and a reason."""
+    by: dict[tuple[str, str | None], list[Flag]] = defaultdict(list)
+    for f in cells:
+        by[(f.model, f.metric)].append(f)
+    out = []
+    for (model, metric), group in by.items():
+        tasks = tuple(sorted({f.task for f in group}))
+        langs = " ".join(ordered_langs(f.lang for f in group))
+        of = n_values.get((model, metric or ""), len(group))
+        first = group[0]
+        text = (f"{label(metric or '')}: undefined in {len(group)} of {of} (task, language) values; e.g. "
+                f"{first.task}/{first.lang}: {first.text.split(': ', 1)[-1]}")
+        out.append(Flag(model, ", ".join(tasks), langs, "undefined", text, metric, tasks))
+    return out
+
+
 def collect_flags(records: Iterable[Record], pivot: str = PIVOT) -> list[Flag]:
-    """Every flag of the records, ordered by model, task, language (the paper's order), kind."""
+    """Every flag of the records, ordered by model, task, language (the paper's order), kind; "undefined"
+    as one flag per model and metric."""
     value_metrics = _value_metrics()
-    flags = [f for r in records for f in _flags_of(r, value_metrics, pivot)]
+    flags: list[Flag] = []
+    n_values: dict[tuple[str, str], int] = defaultdict(int)  # (model, metric) -> per-language values
+    for r in records:
+        flags += _flags_of(r, value_metrics, pivot)
+        if r.metric in value_metrics and r.lang is not None and r.aggregate is None and r.stratum is None:
+            n_values[(r.model, r.metric)] += 1
+    undefined = [f for f in flags if f.kind == "undefined"]
+    flags = [f for f in flags if f.kind != "undefined"] + _undefined_lines(undefined, n_values)
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(flags, key=lambda f: (f.model, f.task, lang_order_key(f.lang), order[f.kind], f.metric or ""))
 
@@ -108,16 +152,24 @@ class FlagIndex:
             self.by_cell[(f.model, f.task, f.lang)].append(f)
         self.langs: dict[tuple[str, str], set[str]] = defaultdict(set)
         self.unparseable: dict[tuple[str, str, str], float] = {}
+        # (model, task) -> the expected languages that make it partial: without predictions (``absent``) or
+        # with fewer than the item file has items (``short``: lang -> (predictions, items))
+        self.partial: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.absent: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.short: dict[tuple[str, str], dict[str, tuple[int, int]]] = defaultdict(dict)
         for r in records:
-            if r.metric in ("accuracy", "dominant_option_flag") and r.lang is not None and r.aggregate is None:
+            if r.aggregate is not None or r.stratum is not None or r.lang is None:
+                continue
+            if r.metric in ("accuracy", "dominant_option_flag"):
                 self.langs[(r.model, r.task)].add(r.lang)
             elif r.metric == "unparseable_rate" and r.value is not None:
                 self.unparseable[(r.model, r.task, r.lang)] = r.value
-        # (model, task) -> the expected languages it has no predictions in
-        self.partial: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for f in self.flags:
-            if f.kind == "partial":
-                self.partial[(f.model, f.task)].append(f.lang)
+            elif r.metric == SOURCE["partial"] and "partial" in r.flags:
+                self.partial[(r.model, r.task)].append(r.lang)
+                if r.value is not None and r.value < r.n:
+                    self.short[(r.model, r.task)][r.lang] = (r.n - int(r.value), r.n)
+                else:
+                    self.absent[(r.model, r.task)].append(r.lang)
 
     def cell(self, model: str, task: str, lang: str) -> list[Flag]:
         return self.by_cell.get((model, task, lang), [])
@@ -129,31 +181,40 @@ class FlagIndex:
         return self.has(model, task, self.pivot, "chance")
 
     def unparseable_high(self, model: str, task: str, lang: str) -> bool:
-        """More than UNPARSEABLE_FLAG of the answers in lang could not be read."""
-        return unparseable_flagged(self.unparseable.get((model, task, lang)))
+        """More than UNPARSEABLE_FLAG of the answers in lang could not be read (clika.metrics.flags.unparseable)."""
+        return unparseable(self.unparseable.get((model, task, lang)))
+
+    def partial_reasons(self, model: str, task: str) -> list[str]:
+        """Why a (model, task) is partial: ['x_geo: 9 of 10 languages missing (zh ja ...)',
+        'x_geo/de: 120 of 200 items']; [] when it is not."""
+        absent, short = self.absent.get((model, task)), self.short.get((model, task), {})
+        out = []
+        if absent:
+            n = len(absent) + len(self.langs.get((model, task), ()))
+            out.append(f"{task}: {len(absent)} of {n} languages missing ({' '.join(absent)})")
+        out += [f"{task}/{lang}: {n} of {n_items} items" for lang, (n, n_items) in short.items()]
+        return out
 
     def partial_text(self, model: str, task: str) -> str:
-        """'partial: 9 of 10 languages missing (zh ja ...)' for a partial (model, task), else ''."""
-        absent = self.partial.get((model, task))
-        if not absent:
-            return ""
-        n = len(absent) + len(self.langs.get((model, task), ()))
-        return f"partial: {len(absent)} of {n} languages missing ({' '.join(absent)})"
+        """'partial: 9 of 10 languages missing (zh ja ...)', 'partial: x_geo/de: 120 of 200 items' for a
+        partial (model, task), else ''."""
+        reasons = [r.removeprefix(f"{task}: ") for r in self.partial_reasons(model, task)]
+        return f"partial: {'; '.join(reasons)}" if reasons else ""
 
     def inflated(self, model: str, task: str, lang: str) -> bool:
         """A pivot-relative value of lang (RA, en-CO) rests on a flagged language (lang or the pivot)."""
         return any(self.has(model, task, where, kind) for where in (lang, self.pivot) for kind in INFLATING)
 
     def of(self, model: str, task: str | None = None) -> list[Flag]:
-        return [f for f in self.flags if f.model == model and (task is None or f.task == task)]
+        return [f for f in self.flags if f.model == model and (task is None or f.covers(task))]
 
     def summary(self, model: str, tasks: Sequence[str]) -> str:
         """'dominant option in 10/10 languages; unparseable > 5% in 2/10; English at chance' over tasks
         (with several tasks the counts are of (task, language) cells and chance names the tasks)."""
         cells = sum(len(self.langs.get((model, t), ())) for t in tasks)
-        flags = [f for t in tasks for f in self.of(model, t)]
+        flags = list(dict.fromkeys(f for t in tasks for f in self.of(model, t)))
         parts = []
-        for kind, words in (("dominant", "dominant option"), ("unparseable", f"unparseable > {UNPARSEABLE_WARN:.0%}"),
+        for kind, words in (("dominant", "dominant option"), ("unparseable", f"unparseable > {UNPARSEABLE_FLAG:.0%}"),
                             ("missing", "missing items")):
             n = len({(f.task, f.lang) for f in flags if f.kind == kind})
             if n:
@@ -175,7 +236,7 @@ class FlagIndex:
 
 def records_coverage(records: Sequence[Record], source: str | Path, pivot: str = PIVOT):
     """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x
-    languages from the accuracy records, partial ones from their all-missing missing_items records,
+    languages from the accuracy records, partial ones from their missing_items records flagged partial,
     and the files read from the <stem>.coverage.json that `clika score` wrote beside them, if any."""
     from clika.data.coverage import Coverage, coverage_path
 
@@ -191,6 +252,9 @@ def records_coverage(records: Sequence[Record], source: str | Path, pivot: str =
     for (_, task), absent in flags.partial.items():
         expected[task].update(absent)
     cov.expected = {task: tuple(ordered_langs(langs)) for task, langs in expected.items()}
+    # the item files' sizes where a file was cut short, so the coverage calls it partial as the records do
+    cov.item_counts = {(task, lang): n_items for (_, task), short in flags.short.items()
+                       for lang, (_, n_items) in short.items()}
     beside = coverage_path(source / "metrics.jsonl" if source.is_dir() else source)
     if beside.is_file():
         cov.files = Coverage.read(beside).files

@@ -60,7 +60,9 @@ def _header(records: Sequence[Record], models: list[str], yours: set[str] | None
                f"{reference.get('seed', '?')}, clika {reference.get('clika_version', '?')})")
         mine = ", ".join(sorted(yours or ())) or "none"
         out.append(f"<p>Your model(s) ({escape(mine)}) are placed among the reference: {escape(src)}. Their rows "
-                   "carry a <b>yours</b> badge and are shaded; heatmap rows say “(yours)”.</p>")
+                   "carry a <b>yours</b> badge and are shaded; heatmap rows say “(yours)”. A row computed on other "
+                   "languages or another n per language than the reference's rows (a --langs or --limit run) is "
+                   "listed without a rank, its note naming the difference: its means are over other items.</p>")
     return "".join(out)
 
 

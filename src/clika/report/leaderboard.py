@@ -7,11 +7,16 @@ and CD's XRR (from `clika conduct` records) by its mean over target languages, i
 Each value has _ci_low/_ci_high; then n, rank, flags, chance, source and note (CSV_COLUMNS).
 
 - rank (RANK_KEY): within a task, rows are ordered by en-CO (higher first), ties by RA. A row
-  is listed but not ranked when the model is partial on the task, when en-CO is undefined, when
+  is listed but not ranked when the model is partial on the task (a language without predictions,
+  or with fewer than its item file: "x_geo/de: 120 of 200 items"), when en-CO is undefined, when
   English accuracy is not above chance (its 95% interval reaches 1/k: RA and en-CO then compare a
   language with a guesser, and a model that always answers "A" reaches RA = en-CO = 1), when
   English has a dominant option (every en-CO pairs a language with English, so all of them are
-  inflated), or when more than UNPARSEABLE_FLAG of the English answers are unparseable.
+  inflated), or when more than UNPARSEABLE_FLAG of the English answers are unparseable. Nor is a
+  row computed on other items than the rows it would be ranked against (``other_items``): other
+  languages, or another n per language (a `--limit` run, a subset), than the rankable reference
+  rows when a reference is mixed in (``yours``), else the most of the rankable rows; its note
+  names the difference ("computed on en, zh, de (2 of the references' 9 non-English languages)").
 - overall (OVERALL_RULE): the unweighted mean of the model's task values over every task of the
   leaderboard, for complete models only (clika.data.coverage); a partial model keeps its task
   rows and gets an overall row with no value that says what it lacks. Its interval comes from
@@ -24,6 +29,7 @@ Each value has _ci_low/_ci_high; then n, rank, flags, chance, source and note (C
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,22 +38,25 @@ import numpy as np
 
 from clika.data.coverage import complete_models
 from clika.formatting import csv_number
-from clika.items import PIVOT
+from clika.items import PIVOT, ordered_langs
 from clika.metrics.bootstrap import percentile_ci
 from clika.metrics.catalog import headline
 from clika.metrics.conductivity import TASK as CD_TASK
-from clika.metrics.diagnostics import UNPARSEABLE_FLAG
+from clika.metrics.flags import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
 
 OVERALL = "overall"
 RANK_BY = ("en_co", "ra")  # the paper's levels: consistency first, then performance
 RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first; ties by RA. Listed but not "
-            "ranked: partial rows (a language of the task has no predictions), rows whose English accuracy is not "
+            "ranked: partial rows (a language of the task has no predictions, or fewer than its item file has "
+            "items), rows whose English accuracy is not "
             "above chance (95% interval reaching 1/k; RA and en-CO then compare with a guesser, and a model "
             "answering one option always gets RA = en-CO = 1), rows with a dominant option in English (every "
             f"en-CO pairs with English, so all are inflated), rows with more than {UNPARSEABLE_FLAG:.0%} of the "
-            "English answers unparseable and rows with en-CO undefined.")
+            "English answers unparseable, rows with en-CO undefined, and rows computed on other items than the "
+            "rows they would be ranked against (other languages, or another n per language, e.g. a --limit run, "
+            "than the reference's rows when one is given, else than most rows): their means are over other items.")
 OVERALL_RULE = ("Overall: the unweighted mean of the task values over every task here ({tasks}), for complete "
                 "models only (every task in all its languages); a partial model or variant has no overall value "
                 "and no rank. Intervals: the task resamples averaged resample by resample (tasks are resampled "
@@ -167,12 +176,64 @@ def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str, 
                                     (f"more than {UNPARSEABLE_FLAG:.0%} of the English answers unparseable",
                                      flags.unparseable_high(model, task, pivot)))
                if bad]
-    row.rankable = not reasons
-    row.unranked_because = ("not ranked: " + ", ".join(reasons)) if reasons else ""
+    row.rankable = True
+    not_ranked(row, reasons)
     row.n_cells = len(flags.langs.get((model, task), ()))
-    if reasons:
-        row.note = row.unranked_because
     return row
+
+
+def not_ranked(row: LeaderboardRow, reasons: Sequence[str]) -> None:
+    """List a task row without a rank, for reasons added to those it has; its note says them all."""
+    if not reasons:
+        return
+    have = row.unranked_because.removeprefix("not ranked: ")
+    row.unranked_because = "not ranked: " + ", ".join([have, *reasons] if have else reasons)
+    row.rankable = False
+    row.note = row.unranked_because
+
+
+def items_difference(mine: dict[str, int], theirs: dict[str, int], whose: str, pivot: str = PIVOT) -> list[str]:
+    """How a row's items ({lang: n}) differ from those of the rows it would be ranked against, whose ("the
+    references'"): ["computed on en, zh, de (2 of the references' 9 non-English languages)",
+    "n = 50 of the references' 200 items per language (--limit or a subset)"]; [] when they do not."""
+    out = []
+    if set(mine) != set(theirs):
+        others = [lang for lang in ordered_langs(theirs) if lang != pivot]
+        shared = [lang for lang in ordered_langs(mine) if lang in others]
+        extra = [lang for lang in ordered_langs(mine) if lang not in theirs]
+        non = "non-English" if pivot == "en" else f"non-{pivot}"
+        out.append(f"computed on {', '.join(ordered_langs(mine))} ({len(shared)} of {whose} {len(others)} {non} "
+                   f"languages{', and ' + ', '.join(extra) if extra else ''})")
+    differ = [lang for lang in ordered_langs(mine) if lang in theirs and mine[lang] != theirs[lang]]
+    if not differ:
+        return out
+    ns, their_ns = {mine[lang] for lang in mine if lang in theirs}, {theirs[lang] for lang in mine if lang in theirs}
+    if len(ns) == len(their_ns) == 1:
+        n, their_n = ns.pop(), their_ns.pop()
+        out.append(f"n = {n} of {whose} {their_n} items per language (--limit or a subset)" if n < their_n else
+                   f"n = {n} items per language, {whose} {their_n}")
+    else:
+        shown = "; ".join(f"{lang} {mine[lang]}, {whose} {theirs[lang]}" for lang in differ[:3])
+        out.append(f"n differs in {len(differ)} language(s) ({shown}{'; ...' if len(differ) > 3 else ''})")
+    return out
+
+
+def other_items(rows: Sequence[LeaderboardRow], items: dict[tuple[str, str], dict[str, int]], flags: FlagIndex,
+                yours: set[str] | None, pivot: str = PIVOT) -> None:
+    """Unrank the rows of a task computed on other items than the rows they would be ranked against: the
+    {lang: n} most of the rankable rows share (of the reference's rows when a reference is mixed in; ties:
+    the one with more languages, then more items). A partial row is left as it is (its note says so)."""
+    rankable = [r for r in rows if r.rankable]
+    pool = [r for r in rankable if yours is not None and r.model not in yours]
+    whose = "the references'" if pool else "the ranked rows'"
+    pool = pool or rankable
+    if not pool:
+        return
+    count = Counter(tuple(sorted(items.get((r.model, r.task), {}).items())) for r in pool)
+    basis = max(count, key=lambda b: (count[b], len(b), sum(n for _, n in b), b))
+    for r in rows:
+        if not flags.partial_text(r.model, r.task):
+            not_ranked(r, items_difference(items.get((r.model, r.task), {}), dict(basis), whose, pivot))
 
 
 def mean_cell(cells: list[Cell]) -> Cell:
@@ -197,7 +258,8 @@ def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, 
         if c.metric != "xrr":
             row.cells[c.name] = mean_cell([r.cells.get(c.name, Cell()) for r in rows])
     shown = {c.metric for c in columns}
-    row.flag_list = [f for t in tasks for f in flags.of(model, t) if _qualifies_row(f, shown)]
+    # a flag over several tasks ("undefined" of a metric) once, not once per task
+    row.flag_list = list(dict.fromkeys(f for t in tasks for f in flags.of(model, t) if _qualifies_row(f, shown)))
     row.flags = flags.summary(model, tasks)
     row.rankable = row.value(RANK_BY[0]) is not None and all(r.rankable for r in rows)
     row.n_cells = sum(r.n_cells for r in rows)
@@ -218,10 +280,10 @@ def _partial_overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, mode
                          tasks: list[str]) -> LeaderboardRow:
     """The overall row of a model that lacks a task or a language of one: listed, no value, no rank."""
     have = {r.task for r in task_rows}
-    lacking = [flags.partial_text(model, t).replace("partial: ", f"{t}: ") for t in tasks if (model, t) in flags.partial]
+    lacking = [why for t in tasks for why in flags.partial_reasons(model, t)]
     lacking += [f"no {t}" for t in tasks if t not in have]
     row = LeaderboardRow(model, OVERALL, n=sum(r.n for r in task_rows))
-    row.flag_list = [f for r in task_rows for f in r.flag_list]
+    row.flag_list = list(dict.fromkeys(f for r in task_rows for f in r.flag_list))
     row.flags = flags.summary(model, [r.task for r in task_rows])
     row.n_cells = sum(r.n_cells for r in task_rows)
     row.unranked_because = "not ranked: partial"
@@ -262,6 +324,10 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
     index = {(r.model, r.task, r.metric, r.lang, r.aggregate): r for r in records if r.stratum is None}
     flags = flags or FlagIndex(records, pivot)
     tasks_of = _tasks(records)
+    items: dict[tuple[str, str], dict[str, int]] = {}  # (model, task) -> {lang: n} of its accuracy records
+    for r in records:
+        if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
+            items.setdefault((r.model, r.task), {})[r.lang] = r.n
     by_task: dict[str, list[LeaderboardRow]] = {}
     per_model: dict[str, list[LeaderboardRow]] = {}
     for model, tasks in tasks_of.items():
@@ -269,6 +335,8 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
             row = _task_row(index, flags, model, task, pivot, columns, resamples)
             by_task.setdefault(task, []).append(row)
             per_model.setdefault(model, []).append(row)
+    for rows in by_task.values():
+        other_items(rows, items, flags, yours, pivot)
     all_tasks = sorted(by_task)
     complete = set(complete_models(tasks_of, flags.partial, all_tasks))
     cd_models = list(dict.fromkeys(r.model for r in records if r.task.startswith(CD_TASK) and r.metric == "xrr"))

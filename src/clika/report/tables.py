@@ -161,11 +161,12 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
 
 # ---------------------------------------------------------------- Markdown
 
-def _flags(idx: _Index, model: str) -> list[tuple[str, str]]:
-    """(task, text): everything that qualifies a number of this model, one line each, from the records' flags."""
-    from clika.report.flags import KINDS, collect_flags
+def _flags(idx: _Index, model: str) -> list:
+    """Everything that qualifies a number of this model, one line each, from the records' flags
+    (clika.report.flags.collect_flags: "undefined" once per metric)."""
+    from clika.report.flags import collect_flags
 
-    return [(f.task, f"**{KINDS[f.kind][0]}** {f.task}/{f.lang}: {f.text}") for f in collect_flags(idx.by_model[model])]
+    return collect_flags(idx.by_model[model])
 
 
 def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str]:
@@ -197,7 +198,7 @@ def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> s
     flags_by_model = {model: _flags(idx, model) for model in idx.models}
     for model, tasks in idx.models.items():
         for task in tasks:
-            n_flags = sum(1 for flag_task, _ in flags_by_model[model] if flag_task == task)
+            n_flags = sum(1 for f in flags_by_model[model] if f.covers(task))
             cells = [_cell(idx.get(model, task, c.lang or MEAN, c.metric)) for c in columns]
             out.append(f"| {_md_escape(model)} | {task} | " + " | ".join(cells) + f" | {n_flags or ''} |")
     out.append("")
@@ -212,8 +213,8 @@ def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> s
             out += [f"| {r.task} | {r.where} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
                     for r in other]
             out.append("")
-        flags = flags_by_model[model]
-        out += ["### Flags", ""] + ([f"- {_md_escape(text)}" for _, text in flags] or ["- none"]) + [""]
+        lines = [f"- **{f.badge}** {_md_escape(f.where)}: {_md_escape(f.text)}" for f in flags_by_model[model]]
+        out += ["### Flags", ""] + (lines or ["- none"]) + [""]
     if idx.cd:
         out += [cd_markdown(idx.cd)]
     return "\n".join(out)

@@ -17,7 +17,7 @@ from clika.errors import ConfigError
 from clika.formatting import format_number, format_record, format_value
 from clika.items import PIVOT, lang_order_key, ordered_langs
 from clika.metrics.catalog import headline_per_language, label
-from clika.metrics.diagnostics import UNPARSEABLE_FLAG
+from clika.metrics.flags import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
 
 TABLE_FORMATS = ("auto", "plain", "tsv", "csv", "markdown")
@@ -99,7 +99,7 @@ def task_table(records: Sequence[Record], model: str, task: str, template: str |
 SUMMARY_CAPTION = (f"n: English items (of the item file's where fewer were read); columns without a language: the "
                    f"mean over the non-English languages; unparseable en: share of English "
                    f"answers that could not be read (counted wrong). flags: partial = languages of the task without "
-                   f"predictions (unranked, no overall); dominant = one option chosen far more often than it is "
+                   f"predictions or with fewer than the item file has items (unranked, no overall); dominant = one option chosen far more often than it is "
                    f"right (overlap comes for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers "
                    f"unreadable; missing = items without a prediction")
 
