@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/conduct_cpu.py --facts 24 --continents 4 --max-epochs 2 \\
         --plan gemma3-270m:de:to-en                             # a smoke run
 
-Each plan entry MODEL:TARGET,TARGET:NAME_DIRECTION runs `clika conduct` (the library call) with
+Each plan entry MODEL:TARGET,TARGET[:NAME_DIRECTION[:SOURCE]] (source en unless given) runs `clika conduct` (the library call) with
 --until-gate into OUTPUT/<name direction>/ (resumable: rerun the same command after an
 interruption and finished runs are kept), then prints per model and target: epochs to the gate,
 the gate parts and the copy rate, acc_l(type 1) with its p-value against chance, xrr, the two
@@ -28,7 +28,8 @@ METRICS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--plan", nargs="+", default=list(DEFAULT_PLAN), help="MODEL:TARGET,TARGET:DIRECTION ...")
+    parser.add_argument("--plan", nargs="+", default=list(DEFAULT_PLAN),
+                        help="MODEL:TARGET,TARGET[:DIRECTION[:SOURCE]] ...")
     parser.add_argument("--facts", type=int, default=120)
     parser.add_argument("--continents", type=int, default=12)
     parser.add_argument("--max-epochs", type=int, default=24)
@@ -54,10 +55,11 @@ def main() -> None:
     started = time.perf_counter()
     all_runs = []
     for entry in args.plan:
-        model, targets, direction = (entry.split(":") + ["to-en"])[:3]
+        model, targets, direction, source = (entry.split(":") + ["to-en", "en"][len(entry.split(":")) - 2:])[:4]
         folder = direction if args.gate_prompt == "native" else f"{direction}-gate-{args.gate_prompt}"
+        folder += "" if source == "en" else f"-from-{source}"
         opts = ConductOptions(targets=tuple(targets.split(",")), output=args.output / folder, models=(model,),
-                              n_facts=args.facts, n_continents=args.continents, name_direction=direction,
+                              n_facts=args.facts, n_continents=args.continents, name_direction=direction, source=source,
                               seeds=tuple(int(s) for s in args.seeds.split(",")), until_gate=True,
                               gate_prompt=args.gate_prompt,
                               max_epochs=args.max_epochs, gate_min_epochs=args.gate_min_epochs,

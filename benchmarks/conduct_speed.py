@@ -2,6 +2,10 @@
 
     nohup .venv/bin/python benchmarks/conduct_speed.py --output runs/speed > speed.log 2>&1 &
     .venv/bin/python benchmarks/conduct_speed.py --facts 24 --configs new --new-max-epochs 2   # a smoke run
+    .venv/bin/python benchmarks/conduct_speed.py --per-step 12   # seconds a training step, old then new
+
+--per-step N times N training steps of each configuration on the same batches' data (after 3
+warm-up steps; no gate, no test): the cost of a step without the epochs it takes to learn.
 
 Both configurations train the embedded Gemma 3 270M on the same generated facts (--facts, seed
 --seed, target --target, names to-en) with `clika conduct --until-gate` (the library call, gate
@@ -10,6 +14,10 @@ an interruption; a finished configuration is read back from its timing.json). Pr
 the wall time to the gate, split into training and gate checks (the checks during training and
 the final test), the epochs, the gate parts, acc_l_type1, xrr, xrr_en_subject and xrr_en_answer
 with 95% intervals and n.
+
+To time today's trainer exactly as it was, run the old configuration from a worktree of the commit
+before the packed trainer (fb564a3): `git worktree add /tmp/old fb564a3` and
+`PYTHONPATH=/tmp/old/src .venv/bin/python benchmarks/conduct_speed.py --configs old`.
 
 old: the cpu preset as it was before issue 23 (batch 8 padded to its longest example, lr 1e-3
      cosine over the 24 epochs, the gate from epoch 8 every 2: the README's measurement).
@@ -71,6 +79,39 @@ def run_config(name: str, args, train: dict, max_epochs: int, gate_min: int, gat
     return result
 
 
+def per_step(name: str, args, train: dict, n_steps: int) -> float:
+    """Seconds per training step of one configuration (the Trainer built as a run builds it)."""
+    import contextlib
+    import tempfile
+
+    import torch
+
+    from clika.conduct import train as T
+    from clika.conduct.models import load_for_training, resolve_model
+    from clika.fictional.generator import generate
+
+    split = generate(langs=("en", args.target), seed=args.seed, n_facts=args.facts,
+                     n_continents=args.continents).split(args.target, "to-en", "en", "native")
+    config = T.preset("cpu", **{**train, "progress": False, "epochs": 1})
+    model, tok = load_for_training(resolve_model(None), "cpu", config)
+    rows = T.encode_examples(tok, split.train, config.prompt_format, config.max_length)
+    with tempfile.TemporaryDirectory() as out, contextlib.ExitStack() as stack:
+        trainer = T._build_trainer(model, tok, rows, config, out, torch.device("cpu"))
+        stack.enter_context(T._low_precision_head(trainer.model, config))
+        if name == "new":  # before issue 23 the frozen LoRA base weights were cast by autocast at every step
+            stack.enter_context(T._low_precision_frozen(trainer.model, config))
+        trainer.args.max_steps = 3
+        trainer.train()  # warm-up
+        trainer.args.max_steps = n_steps
+        start = time.perf_counter()
+        trainer.train()
+        seconds = (time.perf_counter() - start) / n_steps
+    steps = -(-len(rows) // config.batch_size)
+    print(f"{name}: {seconds:.2f} s a step ({config.batch_size} examples, dtype {T.resolve_dtype(config.dtype, 'cpu')}) "
+          f"over {n_steps} steps: an epoch of {steps} steps ~ {seconds * steps / 60:.1f} min", flush=True)
+    return seconds
+
+
 def show(results: list[dict]) -> None:
     def cell(m: dict | None) -> str:
         if m is None or m["value"] is None:
@@ -110,11 +151,18 @@ def main() -> None:
     parser.add_argument("--new-max-epochs", type=int, default=8)
     parser.add_argument("--new-gate-min-epochs", type=int, default=6)
     parser.add_argument("--new-gate-every", type=int, default=1)
+    parser.add_argument("--per-step", type=int, default=0, help="time N training steps of each config instead")
     parser.add_argument("--new-train", type=json.loads, default={}, help='JSON overrides of the new preset, e.g. {"lr": 2e-3}')
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
+    if args.per_step:
+        times = {name: per_step(name, args, OLD_TRAIN if name == "old" else args.new_train, args.per_step)
+                 for name in args.configs}
+        if len(times) == 2:
+            print(f"speed-up a step: {times['old'] / times['new']:.2f}x")
+        return
     results = []
     for name in args.configs:
         if name == "old":

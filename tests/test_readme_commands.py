@@ -1,6 +1,6 @@
-"""Every command line of the README that needs no model runs as written.
+"""Every command line of the README and of the docs it links to that needs no model runs as written.
 
-The commands are taken from the README's fenced code blocks (``$ `` prompts dropped, ``\\``
+The commands are taken from the fenced code blocks of README.md and then of DOCS, in that order (``$ `` prompts dropped, ``\\``
 continuations joined, trailing comments cut) and from its inline code that gives a command with
 options (`` `clika findings --predictions ... --conduct ...` ``): every `clika score`, `compare`,
 `report`, `findings`, `data validate` and `data show`. They run in the README's order in one temporary
@@ -32,18 +32,23 @@ SKIPPED = {
     "--predictions OUTPUT": "OUTPUT is the folder of a `clika run --log-samples` on a model",
     "--predictions TREE": "TREE is the stand-in upstream tree that benchmarks/upstream_tree.py builds and runs "
                           "this command on",
+    "--predictions out/": "out/ is what the `lm_eval ... --output_path out/` command before it writes (the round "
+                          "trip is tests/data/test_data_lmeval_tasks.py)",
 }
+# The pages after the README whose commands are run too, in this order (a later one may read what an earlier wrote).
+DOCS = ("docs/guide.md", "docs/upstream.md", "docs/conductivity.md", "docs/performance.md", "docs/lm-eval.md")
 
 
 def readme_commands() -> list[str]:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pages = [ROOT / "README.md", *(ROOT / d for d in DOCS if (ROOT / d).is_file())]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     commands = []
     for block in re.findall(r"^```(?:bash|console|sh)\n(.*?)^```", text, flags=re.M | re.S):
         joined = re.sub(r"\\\n\s*", " ", block)
         for line in joined.splitlines():
             line = re.sub(r"^\$ ", "", line.strip())
             line = re.split(r"\s+#\s", line, maxsplit=1)[0].strip()
-            if RUNNABLE.match(line):
+            if RUNNABLE.match(line) and line not in commands:
                 commands.append(line)
     for span in re.findall(r"`(clika [^`]+)`", text):
         line = " ".join(span.split())

@@ -10,6 +10,7 @@ the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,6 +80,7 @@ def by_strategy(deltas: list[TransferDelta]) -> dict[str, Pooled]:
         if not keep.any():
             continue
         boots = np.stack([d.samples for d, k in zip(group, keep) if k])
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no defined delta: NaN, withheld below
             out[strategy] = summarise(float(points[keep].mean()), np.nanmean(boots, axis=0), int(keep.sum()))
     return out

@@ -50,7 +50,7 @@ def compare_command(
     print_coverage(console, result.coverage, verbose)
     if pair and result.analysis:
         for a, b, strategy in result.analysis.pairs:
-            print_table(api.pair_table(result.analysis.comparisons, a, b, strategy), fmt)
+            print_table(api.pair_table(result.analysis.comparisons, a, b, strategy, result.analysis.n_boot), fmt)
     findings = (result.analysis.findings if result.analysis else []) + result.cd_findings
     for f in findings:
         console.print(f"{f.verdict}: {f.claim}")
