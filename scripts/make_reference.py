@@ -1,4 +1,4 @@
-"""Build the packaged reference results (src/clika/report/reference/published.jsonl + published.json).
+"""Build the packaged reference (src/clika/report/reference/published.jsonl, published_items.npz, published.json).
 
     .venv/bin/python scripts/make_reference.py --predictions ../shared/clika-data
 
@@ -8,6 +8,11 @@ place a user's models among them: accuracy, RA and en-CO per language (and the R
 aggregate "mean"), dominant_option_flag, unparseable_rate, and home_transfer per query language and
 overall (not the S>L cells), each with its interval, n, chance and note (the reader of the
 upstream layout attaches each x_geo / x_name item's culture, ``original_lang``).
+
+published_items.npz holds every model's answer per task, language and item (clika.report.reference_items:
+the chosen option as a small int, the gold option, the item's culture, keyed by the upstream item ids), so
+that `clika report --reference published` recomputes the 40 models on a user's languages and items with
+the same metrics, n_boot and seed. Unpacked, it gives back exactly the predictions scored here (checked).
 
 --full-output FILE also writes every record (pairwise and S>L cells included), e.g. for the
 report of the 40 published models whose screenshots are in docs/screenshots/.
@@ -24,19 +29,34 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "clika" / "report" / "reference"
-# rankc is left out: upstream predictions keep only the chosen letter, not per-option scores, so
-# it is undefined for every published model (its records would be 0.4 MB of "not available").
-KEEP = {"accuracy", "ra", "en_co", "dominant_option_flag", "unparseable_rate", "home_transfer"}
 DIGITS = 5  # values are rounded to this many decimals: far below any interval's width
 
 
-def published_records(root: Path, n_boot: int, seed: int):
-    """Every record of the published predictions (the reader attaches each factual item's culture)."""
+def published_predictions(root: Path):
+    """Every published prediction (the reader attaches each factual item's culture)."""
     from clika.api import read_predictions_checked
-    from clika.metrics.compute import compute_metrics
 
-    read = read_predictions_checked(root, "clika-repo")
-    return compute_metrics(read.predictions, n_boot=n_boot, seed=seed), len(read.predictions)
+    return read_predictions_checked(root, "clika-repo").predictions
+
+
+def _essentials(predictions) -> list[tuple]:
+    """What the metrics read of each prediction (not its raw text), in one order."""
+    from clika.report.reference_items import ORIGIN
+
+    return sorted((p.model, p.task, p.lang, p.item_id, -1 if p.choice is None else p.choice, p.gold, p.n_options,
+                   (p.extra or {}).get(ORIGIN, "")) for p in predictions)
+
+
+def write_items_checked(predictions, path: Path) -> Path:
+    """published_items.npz, checked to give back exactly the predictions it was made of."""
+    from clika.report.reference_items import ReferenceItems, write_items
+
+    write_items(predictions, path)
+    items = ReferenceItems.load(path)
+    back = [p for task in items.tasks for p in items.predictions(task)]
+    if _essentials(back) != _essentials(predictions):
+        raise SystemExit(f"{path} does not give back the predictions it was made of")
+    return path
 
 
 def _compact(d: dict) -> dict:
@@ -49,23 +69,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predictions", type=Path, default=ROOT.parent / "shared" / "clika-data")
     ap.add_argument("--n-boot", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--output", type=Path, default=OUT, help="folder for published.jsonl and published.json")
+    ap.add_argument("--output", type=Path, default=OUT, help="folder for published.jsonl, published_items.npz and published.json")
     ap.add_argument("--full-output", type=Path, help="also write every record to this .jsonl/.csv file")
     args = ap.parse_args(argv)
 
     import clika
     from clika.data.lines import write_json_lines
+    from clika.metrics.compute import compute_metrics
     from clika.metrics.record_io import write_records
+    from clika.report.reference_items import KEEP, kept
 
-    records, n_predictions = published_records(args.predictions, args.n_boot, args.seed)
+    predictions = published_predictions(args.predictions)
+    records = compute_metrics(predictions, n_boot=args.n_boot, seed=args.seed)
     if args.full_output:
         write_records(records, args.full_output)
     # home_transfer's S -> L cells (a source language and no aggregate) are left out: only its means are kept.
-    kept = [r for r in records if r.metric in KEEP and r.stratum is None
-            and not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
+    records = kept(records)
     args.output.mkdir(parents=True, exist_ok=True)
     records_path = args.output / "published.jsonl"
-    write_json_lines((_compact(r.to_dict()) for r in kept), records_path, compact=True)
+    write_json_lines((_compact(r.to_dict()) for r in records), records_path, compact=True)
+    items_path = write_items_checked(predictions, args.output / "published_items.npz")
     manifest = json.loads((ROOT / "src" / "clika" / "data" / "manifest.json").read_text(encoding="utf-8"))
     meta = {
         "description": "the 40 models whose predictions the CLiKA authors published (Gao et al. 2024)",
@@ -79,16 +102,19 @@ def main(argv: list[str] | None = None) -> int:
         "generated_on": date.today().isoformat(),
         "metrics": sorted(KEEP),
         "values_rounded_to_decimals": DIGITS,
-        "models": sorted({r.model for r in kept}),
-        "tasks": sorted({r.task for r in kept}),
-        "n_predictions": n_predictions,
-        "n_records": len(kept),
+        "models": sorted({r.model for r in records}),
+        "tasks": sorted({r.task for r in records}),
+        "n_predictions": len(predictions),
+        "n_records": len(records),
         "sha256": hashlib.sha256(records_path.read_bytes()).hexdigest(),
+        "items_file": items_path.name,
+        "items_sha256": hashlib.sha256(items_path.read_bytes()).hexdigest(),
     }
     (args.output / "published.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    size = records_path.stat().st_size
-    print(f"wrote {len(kept)} records ({size / 1024:.0f} KB) to {records_path} and its provenance to "
-          f"{args.output / 'published.json'}", file=sys.stderr)
+    size, items_size = records_path.stat().st_size, items_path.stat().st_size
+    print(f"wrote {len(records)} records ({size / 1024:.0f} KB) to {records_path}, the answers per item "
+          f"({items_size / 1024:.0f} KB) to {items_path} and their provenance to {args.output / 'published.json'}",
+          file=sys.stderr)
     return 0
 
 

@@ -48,10 +48,11 @@ from clika.runner import evaluate as _evaluate
 RECORD_SUFFIXES = (".jsonl", ".csv")
 
 __all__ = [
-    "CompareOptions", "CompareResult", "ConductOptions", "ConductResult", "EvaluateResult", "FetchOptions",
-    "FindingsOptions", "GenerateOptions", "ReportOptions", "RunEvent", "RunOptions", "ScoreOptions", "ScoreResult",
-    "ShowOptions", "ValidateOptions", "__version__", "compare", "conduct", "data_location_message", "evaluate",
-    "fetch", "fetch_plan", "findings", "generate_fictional", "load_results", "report", "score", "show", "validate",
+    "CompareOptions", "CompareResult", "ConductOptions", "ConductResult", "EvaluateResult", "ExportOptions",
+    "FetchOptions", "FindingsOptions", "GenerateOptions", "ReportOptions", "RunEvent", "RunOptions", "ScoreOptions",
+    "ScoreResult", "ShowOptions", "ValidateOptions", "__version__", "compare", "conduct", "data_location_message",
+    "evaluate", "export", "fetch", "fetch_plan", "findings", "generate_fictional", "load_results", "report", "score",
+    "show", "validate",
     # what the command line prints: the tables (clika.report.terminal) and the coverage it reads
     "TABLE_FORMATS", "TextTable", "check_format", "count_table", "item_counts", "pair_table", "read_coverage",
     "render_table", "summary_table", "task_table",
@@ -195,6 +196,8 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     records = compute_metrics(read.predictions, pivot=o.pivot, n_boot=o.n_boot, seed=o.seed, pairwise=o.pairwise,
                               progress=on_group, expected_langs=coverage.expected, item_counts=coverage.item_counts,
                               resamples=resamples)
+    if o.layout == "lm-eval":
+        records = _with_lm_eval_sources(records, read.predictions)
     timings["compute"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -208,6 +211,27 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
     timings["write"] = time.perf_counter() - start
     return ScoreResult(records, dict(read.extraction_changes), list(read.warnings), out_path,
                        len(read.predictions), timings, coverage, cov_path)
+
+
+def _with_lm_eval_sources(records: list[Record], predictions) -> list[Record]:
+    """Each record's note names the lm-eval tasks and metrics of its languages (those of the whole
+    task for a value over languages), where the reader kept them (clika.data.lmeval_samples)."""
+    from dataclasses import replace
+
+    from clika.data.lmeval_samples import SOURCE_KEY, sources_note
+    from clika.metrics.core import join_notes
+
+    sources: dict[tuple[str, str], dict[str, str]] = {}
+    for p in predictions:
+        if p.extra and SOURCE_KEY in p.extra:
+            sources.setdefault((p.model, p.task), {})[p.lang] = p.extra[SOURCE_KEY]
+    out = []
+    for r in records:
+        by_lang = sources.get((r.model, r.task), {})
+        langs = [lang for lang in (r.lang, r.lang_ref) if lang] or list(by_lang)
+        note = sources_note(by_lang[lang] for lang in langs if lang in by_lang)
+        out.append(replace(r, note=join_notes(r.note, note)) if note else r)
+    return out
 
 
 # ---------------------------------------------------------------- compare and findings
@@ -426,16 +450,16 @@ def report(options: ReportOptions) -> dict[str, Path]:
     coverage = records_coverage([r for r in records if r.task in scored_tasks], sources[0])
     placed, yours, reference = records, None, None
     if o.reference is not None:
-        from clika.report.reference import with_reference
+        from clika.report.reference import run_items, with_reference
 
-        placed, yours, reference = with_reference(records, o.reference)
+        placed, yours, reference = with_reference(records, o.reference, run_items(sources), resamples)
     extra = {}
     if o.html and o.comparisons is not None:
         from clika.report.html import comparison_inputs
 
         extra = comparison_inputs(Path(o.comparisons))
     written = write_report(records, out)
-    board = build_leaderboard(placed, yours=yours, resamples=resamples)
+    board = build_leaderboard(placed, yours=yours, resamples=resamples, recomputed=(reference or {}).get("recomputed"))
     written["leaderboard"] = write_leaderboard_csv(board, out / "leaderboard.csv")
     if o.html:
         from clika.report.html import write_html_report
@@ -544,6 +568,73 @@ def data_location_message(dest: str | Path) -> str:
     from clika.data.fetch import data_location_message as message
 
     return message(Path(dest))
+
+
+@dataclass
+class ExportOptions:
+    """What `clika data export` takes. format: "lm-eval" (a task folder for lm-eval's --include_path) or
+    "hf" (a Hugging Face datasets folder); data: the item source as `clika run --data-dir` takes it (None:
+    each task's own dataset); tasks None: the CLiKA tasks (x_csqa, x_copa, x_geo, x_name), or every task
+    of a "builtin" or .jsonl source; langs None: all (else they must include the pivot, en)."""
+
+    output: str | Path
+    format: str = "lm-eval"
+    data: str | Path | None = None
+    tasks: Sequence[str] | None = None
+    langs: Sequence[str] | None = None
+    include_paths: Sequence[str | Path] = ()
+
+    def check(self) -> None:
+        from clika.data.export import EXPORT_FORMATS
+
+        if self.format not in EXPORT_FORMATS:
+            raise ConfigError(f"unknown --format {self.format!r} (choose {' or '.join(EXPORT_FORMATS)})")
+
+
+def export(options: ExportOptions):
+    """Write items as an lm-eval task folder or a Hugging Face datasets folder: `clika data export`.
+    Returns a clika.data.export.Export (the folder, its files, the items per task and language)."""
+    from clika.choice import GENERATE_MAX_NEW_TOKENS
+    from clika.data import load_items
+    from clika.data.export import ExportSource, check_output, upstream_source
+    from clika.data.fetch import find_data_dir
+    from clika.data.upstream_items import is_upstream_root, upstream_tasks
+    from clika.items import check_langs, ordered_langs
+    from clika.prompts import build_requests
+    from clika.tasks import load_registry
+
+    o = options
+    o.check()
+    out = Path(o.output)
+    check_output(out)  # before any work
+    registry = load_registry(o.include_paths)
+    clika_tasks = [t.name for t in upstream_tasks(registry)]
+    builtin_or_file = o.data is not None and (str(o.data) == "builtin" or not is_upstream_root(Path(str(o.data)),
+                                                                                               registry))
+    tasks = list(o.tasks) if o.tasks else (None if builtin_or_file else clika_tasks)
+    items = load_items(o.data, tasks, None, registry=registry)
+    langs = check_langs(o.langs, {i.lang for i in items}) if o.langs else None
+    items = [i for i in items if langs is None or i.lang in langs]
+    chosen_tasks = list(dict.fromkeys(i.task for i in items))
+    root = Path(str(o.data)) if o.data is not None and not builtin_or_file else (
+        find_data_dir() if all(t in clika_tasks for t in chosen_tasks) else None)
+    if root is not None:
+        source = upstream_source(root, chosen_tasks, ordered_langs(i.lang for i in items))
+    elif o.data == "builtin" or (o.data is None and all(registry[t].dataset.format == "builtin" for t in chosen_tasks)):
+        source = ExportSource("clika's built-in mini set")
+    else:
+        source = ExportSource(f"the items in {o.data}" if o.data is not None else "each task's own dataset")
+    if o.format == "hf":
+        from clika.data.hf_export import export_hf
+
+        return export_hf(items, out, source=source, version=__version__)
+    from clika.data.lmeval_tasks import export_lm_eval
+
+    def render(unit, template: str, mode: str):
+        return build_requests(unit, template, mode, registry)
+
+    return export_lm_eval(items, out, render, max_gen_toks=GENERATE_MAX_NEW_TOKENS, source=source,
+                          version=__version__)
 
 
 # ---------------------------------------------------------------- conductivity

@@ -202,21 +202,24 @@ def test_cli_report_with_reference(records, tmp_path):
 
 # ---------------------------------------------------------------- ranks only on the same items
 
-def _placed(records):
+def _placed(records, spec="published"):
     """Your records placed among the published ones: (x_geo rows by model, overall rows by model)."""
-    merged, yours, _ = with_reference(records, "published")
+    merged, yours, _ = with_reference(records, spec)
     board = build_leaderboard(merged, yours=yours)
     return {r.model: r for r in board["x_geo"]}, {r.model: r for r in board[OVERALL]}
 
 
-def test_a_model_scored_on_fewer_languages_is_not_ranked_above_the_reference(shared_data):
+def test_a_model_scored_on_fewer_languages_is_not_ranked_above_the_reference(shared_data, tmp_path):
     """Issue 24: llama2_13b's own x_geo answers on en, zh, de only, renamed, ranked #1 (en-CO over 2
-    languages) above llama2_13b itself (en-CO over 9). It is listed, not ranked, and says why."""
+    languages) above llama2_13b itself (en-CO over 9). Against a reference that cannot be recomputed on
+    your languages (a metrics file: `published` can, tests/report/test_report_reference_items.py) it is
+    listed, not ranked, and says why."""
     from clika.api import ScoreOptions, score
 
     scored = score(ScoreOptions(shared_data, models=["llama2_13b"], tasks=["x_geo"], langs=["en", "zh", "de"],
                                 n_boot=0)).records
-    rows, overall = _placed([replace(r, model="mymodel") for r in scored])
+    write_records(load_reference("published")[0], tmp_path / "published.jsonl")
+    rows, overall = _placed([replace(r, model="mymodel") for r in scored], tmp_path / "published.jsonl")
     mine, published = rows["mymodel"], rows["llama2_13b"]
     assert mine.value("en_co") > published.value("en_co")  # the number that ranked it first
     assert mine.rank is None and published.rank is not None
@@ -239,6 +242,7 @@ def test_a_limit_run_is_not_ranked_against_the_full_reference(shared_data, tmp_p
     rows, _ = _placed(records)
     assert rows["mymodel"].rank is None and rows["mymodel"].n == 50
     assert rows["mymodel"].note == "not ranked: n = 50 of the references' 200 items per language (--limit or a subset)"
+    assert "is not known" in with_reference(records, "published")[2]["not_recomputed"]["x_geo"]
     write_records(records, tmp_path / "run" / "metrics.jsonl")
     written = report(ReportOptions(tmp_path / "run", tmp_path / "rep", reference="published"))
     with written["leaderboard"].open(newline="") as fh:

@@ -27,6 +27,7 @@ app.command("conduct")(conduct_cmd.conduct_command)
 data_app.command("validate")(data_cmd.validate_command)
 data_app.command("show")(data_cmd.show_command)
 data_app.command("fetch")(data_cmd.fetch_command)
+data_app.command("export")(data_cmd.export_command)
 fictional_app.command("generate")(fictional_cmd.generate_command)
 
 __all__ = ["app", "main", "fictional_app"]

@@ -1,4 +1,4 @@
-"""`clika data validate|show|fetch`."""
+"""`clika data validate|show|fetch|export`."""
 
 from __future__ import annotations
 
@@ -123,3 +123,27 @@ def fetch_command(
     else:
         console.print(f"{result.dest} is not a complete CLiKA data folder (fetch restricted with --task): "
                       f"read it with --data-dir {result.dest}", highlight=False)
+
+
+def export_command(
+    output: Annotated[str, typer.Option("--output", "-o", help="The folder to write (new, empty, or an earlier "
+                                        "export's, which is replaced).")],
+    fmt: Annotated[str, typer.Option("--format", help="lm-eval: a task folder for `lm_eval --include_path` "
+                                        "(clika_<task>_<lang>, _gen, _cloze); hf: a Hugging Face datasets folder "
+                                        "(parquet, one configuration per task and language).")] = "lm-eval",
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Items: builtin, an upstream-layout folder, a "
+                                                 ".jsonl file or folder, or hf:NAME (default: each task's own "
+                                                 "dataset: the fetched CLiKA data).")] = None,
+    task: TaskOpt = None, lang: LangOpt = None, include_path: IncludeOpt = None,
+) -> None:
+    """Write the items (default the CLiKA tasks, all ten languages) as an lm-evaluation-harness task
+    folder or a Hugging Face datasets folder, with a README on what it holds and the data's licence."""
+    from clika import api
+    from clika.cli.common import split_list
+
+    result = api.export(api.ExportOptions(output, fmt, data_dir, split_list(task), split_list(lang),
+                                          split_list(include_path) or ()))
+    what = (f"{len(result.names)} lm-eval tasks and {len(result.groups)} groups" if result.format == "lm-eval"
+            else f"{len(result.names)} dataset configurations")
+    typer.echo(f"wrote {what} ({sum(result.counts.values())} items) to {result.output}: read "
+               f"{result.output / 'README.md'}")

@@ -15,13 +15,21 @@ pair per option and the chosen option is the argmax (what lm-eval's ``acc``
 uses). For generate_until tasks filtered_resps holds the generated text, read
 with the chosen answer extractor. ``target`` is str(doc_to_target(doc)): an
 option index, a letter or an option text.
+
+The tasks ``clika data export --format lm-eval`` writes (clika.data.lmeval_tasks) are named
+``clika_<task>_<lang>`` plus a variant suffix (VARIANTS); their documents carry the item id
+as ``clika_id``, which is what aligns them across languages. Read back, the predictions of
+every lm-eval task not named as a clika run names its own (``<task>_<lang>``) say which
+lm-eval task and metric they came from (``Prediction.extra[SOURCE_KEY]``; clika.api.score
+puts it in the records' note).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +46,29 @@ _SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9
 
 Keep = Callable[..., bool]
 
+EXPORT_PREFIX = "clika_"  # the lm-eval task names clika's export writes: clika_<task>_<lang><suffix>
+SOURCE_KEY = "lm_eval_source"  # Prediction.extra key: "<lm-eval task>: <metric>,<filter>"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way clika's lm-eval export asks a task (clika.data.lmeval_tasks): the suffix of its
+    lm-eval task and group names, the clika scoring mode and prompt template it reproduces, and
+    the lm-eval metric and filter whose value equals clika's accuracy of what is read back."""
+
+    suffix: str
+    mode: str
+    template: str
+    metric: str
+    filter: str
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant("", "letter", "paper", "acc", "none"),  # the paper's prompt, log-likelihood of each letter
+    Variant("_gen", "generate", "paper", "exact_match", "first_letter"),  # generated, its first letter
+    Variant("_cloze", "cloze", "qa", "acc", "none"),  # the qa prompt, log-likelihood of each option text
+)
+
 
 class _Bad(Exception):
     pass
@@ -49,12 +80,21 @@ def lm_eval_task_name(task: str, lang: str) -> str:
     return f"{task}_{lang}"
 
 
+def export_task_name(task: str, lang: str, variant: Variant) -> str:
+    """The lm-eval task name clika's export gives one task, language and variant: clika_x_geo_de_gen."""
+    return EXPORT_PREFIX + lm_eval_task_name(task, lang) + variant.suffix
+
+
 def split_task_name(name: str, task_map: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str] | None:
-    """"x_geo_zh" / "clika_x_geo_zh" -> ("x_geo", "zh"); None when not recognisable."""
+    """"x_geo_zh" / "clika_x_geo_zh" / "clika_x_geo_zh_gen" -> ("x_geo", "zh"); None when not recognisable.
+
+    A variant suffix (VARIANTS) is recognised after clika's export prefix only."""
     if task_map and name in task_map:
         return tuple(task_map[name])  # type: ignore[return-value]
+    suffixes = "|".join(re.escape(v.suffix) for v in VARIANTS if v.suffix)
     for task in sorted(builtin_registry().names(), key=len, reverse=True):  # longest first: no prefix clashes
-        m = re.fullmatch(rf"(?:.*_)?{re.escape(task)}_([a-z]{{2}})", name)
+        m = (re.fullmatch(rf"{EXPORT_PREFIX}{re.escape(task)}_([a-z]{{2}})(?:{suffixes})", name)
+             or re.fullmatch(rf"(?:.*_)?{re.escape(task)}_([a-z]{{2}})", name))
         if m:
             return task, m.group(1)
     return None
@@ -89,10 +129,12 @@ def _gold(target: Any, n_options: int, options: list[str] | None) -> int:
 
 def _item_id(rec: dict[str, Any]) -> str:
     doc = rec.get("doc")
-    # Documents exported from clika items carry their id; it is what aligns
-    # items across languages. Otherwise the position in the split is all there is.
-    if isinstance(doc, dict) and isinstance(doc.get("id"), (str, int)) and not isinstance(doc.get("id"), bool):
-        return str(doc["id"])
+    # Documents exported from clika items carry their id ("clika_id": clika's lm-eval tasks; "id": a clika
+    # run's samples); it is what aligns items across languages. Otherwise the position in the split is all there is.
+    for key in ("clika_id", "id"):
+        value = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)
     doc_id = rec["doc_id"]
     if type(doc_id) is not int:
         raise _Bad(f"field 'doc_id' must be an integer, got {type(doc_id).__name__}")
@@ -110,8 +152,10 @@ def _is_loglikelihood(filtered: list[Any]) -> bool:
     return bool(filtered) and all(isinstance(r, list) and len(r) == 2 for r in filtered)
 
 
-def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, extract: str) -> tuple[Prediction, int | None]:
-    """The Prediction of one samples line, and first-char choice (generate mode) for change counting."""
+def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, extract: str,
+                       extra: Mapping[str, str]) -> tuple[Prediction, int | None]:
+    """The Prediction of one samples line, and first-char choice (generate mode) for change counting.
+    extra: what every prediction of the file carries besides the document's origin."""
     for key in ("doc_id", "target", "arguments", "filtered_resps"):
         if key not in rec:
             raise _Bad(f"missing field {key!r}")
@@ -135,7 +179,7 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
         # where np.argmax would pick the NaN.
         choice = None if np.isnan(lls).any() else int(np.argmax(lls))
         return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist()),
-                          _origin(doc)), None
+                          {**_origin(doc), **extra}), None
     if len(filtered) != 1 or not isinstance(filtered[0], str):
         raise _Bad("filtered_resps is neither option loglikelihoods nor one generated text")
     if task not in builtin_registry():
@@ -145,7 +189,8 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
     raw = filtered[0]
     gold = _gold(rec["target"], n, options)
     choice = extract_choice(raw, n, options, extract)
-    return Prediction(model, task, lang, item_id, choice, gold, n, raw, extra=_origin(doc)), first_char_choice(raw, n)
+    return (Prediction(model, task, lang, item_id, choice, gold, n, raw, extra={**_origin(doc), **extra}),
+            first_char_choice(raw, n))
 
 
 def _latest_samples(folder: Path, source: Path, exclude: Sequence[str],
@@ -188,7 +233,7 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
             raise ConfigError("no lm-eval samples_*.jsonl files here (run lm-eval with --log_samples)", source)
         tasks_by_folder = {folder: _latest_samples(folder, source, exclude, result) for folder in folders}
     # What is there, from folder and file names only: (model, task, lang, samples file).
-    found: list[tuple[str, str, str, Path]] = []
+    found: list[tuple[str, str, str, str, Path]] = []  # (model, task, lang, lm-eval task, samples file)
     for folder, files in tasks_by_folder.items():
         model = _model_name(folder)
         for name, path in sorted(files.items()):
@@ -197,33 +242,64 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
                 result.skip(relative(path, source), "unknown_name", f"cannot tell task and language from lm-eval "
                             f"task {name!r}; name it <task>_<lang> or pass a task map", model=model)
                 continue
-            found.append((model, *task_lang, path))
+            found.append((model, *task_lang, name, path))
     if isinstance(keep, ReadFilter):
-        keep.check_known((model, task, lang) for model, task, lang, _ in found)
+        keep.check_known((model, task, lang) for model, task, lang, _, _ in found)
         keep = keep.keep
-    for model, task, lang, path in found:
-        if keep(model=model, task=task, lang=lang):
-            before = len(result.predictions)
-            _read_samples_file(path, model, task, lang, extract, result)
-            result.files.append(FileEntry(relative(path, source), "read", model=model, task=task, lang=lang,
-                                          n=len(result.predictions) - before))
+    found = [f for f in found if keep(model=f[0], task=f[1], lang=f[2])]
+    _check_one_name_each(found)
+    for model, task, lang, name, path in found:
+        before = len(result.predictions)
+        _read_samples_file(path, model, task, lang, extract, result, name)
+        result.files.append(FileEntry(relative(path, source), "read", model=model, task=task, lang=lang,
+                                      n=len(result.predictions) - before))
     return result
 
 
+def _check_one_name_each(found: Sequence[tuple[str, str, str, str, Path]]) -> None:
+    """Two lm-eval tasks of one model read as the same task and language (clika_x_geo_de and
+    clika_x_geo_de_gen: two ways of asking the same items) cannot both be scored: a ConfigError."""
+    names: dict[tuple[str, str, str], str] = {}
+    for model, task, lang, name, path in found:
+        other = names.setdefault((model, task, lang), name)
+        if other != name:
+            raise ConfigError(f"model {model!r}: lm-eval tasks {other!r} and {name!r} are both {task} in {lang!r}; "
+                              f"score one at a time (e.g. --exclude 'samples_{name}_*')", path.parent)
+
+
+def _source(name: str, records: Sequence[tuple[int, dict[str, Any]]], chosen_filter: str) -> str:
+    """"<lm-eval task>: <metric>,<filter>": the lm-eval value that clika's accuracy of the file reproduces
+    (acc for option log-likelihoods: the argmax; else the metric the samples were scored with)."""
+    first = next((r for _, r in records if str(r.get("filter", "none")) == chosen_filter), {})
+    metrics = first.get("metrics") if isinstance(first.get("metrics"), list) else []
+    loglikelihood = _is_loglikelihood(first.get("filtered_resps") or [])
+    metric = "acc" if loglikelihood or not metrics else str(metrics[0])
+    return f"{name}: {metric},{chosen_filter}"
+
+
+def sources_note(sources: Iterable[str]) -> str | None:
+    """Prose for a record: the lm-eval tasks and metrics its predictions came from (see SOURCE_KEY)."""
+    listed = sorted(set(sources))
+    return f"from lm-eval {'; '.join(listed)}" if listed else None
+
+
 def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: str,
-                      result: PredictionReadResult) -> None:
+                      result: PredictionReadResult, name: str) -> None:
     records = read_json_lines(path)
     filters = list(dict.fromkeys(str(r.get("filter", "none")) for _, r in records))
     chosen_filter = "none" if "none" in filters else (filters[0] if filters else "none")
     if len(filters) > 1:
         result.warnings.append(f"{path}: several filters ({', '.join(filters)}); read filter {chosen_filter!r}")
+    # Every lm-eval task but a clika run's own (named <task>_<lang>, clika.data.lmeval_export) names its
+    # source: the run's samples read back to the run's own records, notes included.
+    extra = {SOURCE_KEY: _source(name, records, chosen_filter)} if name != lm_eval_task_name(task, lang) else {}
     seen: set[str] = set()
     changes = disagree = 0
     for line, rec in records:
         if str(rec.get("filter", "none")) != chosen_filter:
             continue
         try:
-            pred, first_char = _record_prediction(rec, model, task, lang, extract)
+            pred, first_char = _record_prediction(rec, model, task, lang, extract, extra)
         except _Bad as err:
             raise DataError(str(err), path, line) from None
         if pred.item_id in seen:

@@ -27,7 +27,7 @@ from clika.report.html_sections import (
     leaderboard_section,
     models_section,
 )
-from clika.report.leaderboard import OVERALL, build_leaderboard, write_leaderboard_csv
+from clika.report.leaderboard import OVERALL, RECOMPUTED, build_leaderboard, write_leaderboard_csv
 
 NAV = (("leaderboard", "Leaderboard"), ("heatmaps", "Heatmaps"), ("families", "Families"),
        ("home-transfer", "Home transfer"), ("cd", "Conductivity"), ("flags", "Flags"), ("definitions", "Definitions"),
@@ -61,8 +61,18 @@ def _header(records: Sequence[Record], models: list[str], yours: set[str] | None
         mine = ", ".join(sorted(yours or ())) or "none"
         out.append(f"<p>Your model(s) ({escape(mine)}) are placed among the reference: {escape(src)}. Their rows "
                    "carry a <b>yours</b> badge and are shaded; heatmap rows say “(yours)”. A row computed on other "
-                   "languages or another n per language than the reference's rows (a --langs or --limit run) is "
-                   "listed without a rank, its note naming the difference: its means are over other items.</p>")
+                   "languages or another n per language than the reference's rows (a --langs or --limit run) whose "
+                   "items the reference could not be recomputed on is listed without a rank, its note naming the "
+                   "difference: its means are over other items.</p>")
+        done: dict[str, list[str]] = {}
+        for task, what in (reference.get("recomputed") or {}).items():
+            done.setdefault(what, []).append(task)
+        if done:
+            out.append(f"<p>{escape(RECOMPUTED[0].upper() + RECOMPUTED[1:])}, so that their rows are ranked beside "
+                       "yours on the same items: " + "; ".join(f"{escape(', '.join(tasks))} ({escape(what)})"
+                                                               for what, tasks in done.items()) + ".</p>")
+        for task, why in (reference.get("not_recomputed") or {}).items():
+            out.append(f"<p>{escape(task)}: references not recomputed on your items ({escape(why)}).</p>")
     return "".join(out)
 
 
@@ -86,7 +96,8 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
     figs = Figures(output_dir / "figures")
     title = title or "CLiKA report: cross-lingual knowledge alignment"
     flags = FlagIndex(records)
-    board = build_leaderboard(records, yours=yours, flags=flags, resamples=resamples)
+    board = build_leaderboard(records, yours=yours, flags=flags, resamples=resamples,
+                              recomputed=(reference or {}).get("recomputed"))
     write_leaderboard_csv(board, output_dir / "leaderboard.csv")
     models = _model_order(board, records)
     detailed = [m for m in models if yours is None or m in yours]

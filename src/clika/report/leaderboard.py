@@ -17,6 +17,9 @@ Each value has _ci_low/_ci_high; then n, rank, flags, chance, source and note (C
   languages, or another n per language (a `--limit` run, a subset), than the rankable reference
   rows when a reference is mixed in (``yours``), else the most of the rankable rows; its note
   names the difference ("computed on en, zh, de (2 of the references' 9 non-English languages)").
+  With `--reference published` the reference is first recomputed on your languages and items
+  where it can be (clika.report.reference.on_your_items): then the rows are on the same items and
+  ranked together, and the reference rows' note says so (``recomputed_note``).
 - overall (OVERALL_RULE): the unweighted mean of the model's task values over every task of the
   leaderboard, for complete models only (clika.data.coverage); a partial model keeps its task
   rows and gets an overall row with no value that says what it lacks. Its interval comes from
@@ -57,6 +60,7 @@ RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first;
             "English answers unparseable, rows with en-CO undefined, and rows computed on other items than the "
             "rows they would be ranked against (other languages, or another n per language, e.g. a --limit run, "
             "than the reference's rows when one is given, else than most rows): their means are over other items.")
+RECOMPUTED = "references recomputed on your languages and items"
 OVERALL_RULE = ("Overall: the unweighted mean of the task values over every task here ({tasks}), for complete "
                 "models only (every task in all its languages); a partial model or variant has no overall value "
                 "and no rank. Intervals: the task resamples averaged resample by resample (tasks are resampled "
@@ -236,6 +240,18 @@ def other_items(rows: Sequence[LeaderboardRow], items: dict[tuple[str, str], dic
             not_ranked(r, items_difference(items.get((r.model, r.task), {}), dict(basis), whose, pivot))
 
 
+def recomputed_note(recomputed: dict[str, str], tasks: Sequence[str]) -> str | None:
+    """The note of a reference row of these tasks recomputed on your items (recomputed: task -> "en, zh, de;
+    50 items per language"): "references recomputed on your languages and items (en, zh, de; 50 items per
+    language)", naming the tasks when they differ; None when none of them was."""
+    done = {t: recomputed[t] for t in tasks if t in recomputed}
+    if not done:
+        return None
+    if len(set(done.values())) == 1 and len(done) == len(tasks):
+        return f"{RECOMPUTED} ({next(iter(done.values()))})"
+    return f"{RECOMPUTED} ({'; '.join(f'{t}: {what}' for t, what in done.items())})"
+
+
 def mean_cell(cells: list[Cell]) -> Cell:
     """The mean of several values; its interval from their resamples averaged row by row, when all have them."""
     if not cells or any(c.value is None for c in cells):
@@ -316,10 +332,12 @@ def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
 
 
 def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = None, pivot: str = PIVOT,
-                      flags: FlagIndex | None = None, resamples: dict | None = None) -> dict[str, list[LeaderboardRow]]:
+                      flags: FlagIndex | None = None, resamples: dict | None = None,
+                      recomputed: dict[str, str] | None = None) -> dict[str, list[LeaderboardRow]]:
     """{task: ranked rows} for every task, plus {"overall": rows} when the models share a task or have
     conductivity records. yours: the user's models when a reference is mixed in (their rows get source
-    "yours", the others "reference")."""
+    "yours", the others "reference"). recomputed: task -> your items the reference was recomputed on
+    (the reference's provenance, clika.report.reference.with_reference): its rows' notes say so."""
     columns = headline_columns(pivot)
     index = {(r.model, r.task, r.metric, r.lang, r.aggregate): r for r in records if r.stratum is None}
     flags = flags or FlagIndex(records, pivot)
@@ -360,6 +378,9 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
         for rows in out.values():
             for r in rows:
                 r.source = "yours" if r.model in yours else "reference"
+                note = recomputed_note(recomputed or {}, all_tasks if r.task == OVERALL else [r.task])
+                if r.source == "reference" and note:
+                    r.note = "; ".join(x for x in (r.note, note) if x)
     return out
 
 

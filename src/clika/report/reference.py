@@ -7,19 +7,30 @@ share, home transfer per query language), with intervals, n and chance, for the 
 predictions the CLiKA authors published. published.json says where they come from (repository,
 commit, n_boot, seed, clika version). A path to a metrics file (.jsonl/.csv) works as a
 reference too.
+
+On your items (``on_your_items``): published_items.npz keeps every published answer per item
+(clika.report.reference_items), so when your records of a task cover other languages or items than
+the reference's, the 40 models are recomputed on exactly your languages and item ids, through
+compute_metrics with the reference's n_boot and seed, and their rows are ranked beside yours on the
+same items. Your item ids come from the predictions.jsonl beside your metrics (``run_items``: `clika
+run` writes it); without one, only a run on every item of some languages is known (its n per
+language is the reference's); a --limit run scored elsewhere is not (which items the first n are
+depends on the item source), and its rows stay unranked with a note (clika.report.leaderboard).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 from clika.errors import ConfigError, DataError
+from clika.items import ordered_langs
 from clika.metrics.record_io import read_records
 from clika.metrics.records import Record
+from clika.report.reference_items import ReferenceItems, Selection
 
 REFERENCES = ("published",)
 SUFFIX = " (published)"  # appended to a reference model whose name is also one of yours
@@ -29,6 +40,11 @@ def reference_files(name: str) -> tuple[Path, Path]:
     """(records, provenance) files of a packaged reference."""
     folder = resources.files("clika.report").joinpath("reference")
     return Path(str(folder.joinpath(f"{name}.jsonl"))), Path(str(folder.joinpath(f"{name}.json")))
+
+
+def reference_items_file(name: str) -> Path:
+    """The per-item answers of a packaged reference (clika.report.reference_items)."""
+    return Path(str(resources.files("clika.report").joinpath("reference").joinpath(f"{name}_items.npz")))
 
 
 def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
@@ -48,12 +64,22 @@ def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
     raise ConfigError(f"unknown --reference {str(spec)!r} (use {', '.join(REFERENCES)} or a metrics .jsonl/.csv file)")
 
 
-def with_reference(records: Sequence[Record], spec: str | Path) -> tuple[list[Record], set[str], dict]:
+def with_reference(records: Sequence[Record], spec: str | Path,
+                   items: Mapping[tuple[str, str], Selection] | None = None,
+                   resamples: dict | None = None) -> tuple[list[Record], set[str], dict]:
     """(your records + the reference's on your tasks, your model names, provenance).
 
-    A reference model with the name of one of yours is renamed "<name> (published)", so both stay.
+    A packaged reference is recomputed on your languages and items where they differ from its own
+    (``on_your_items``; items: (model, task) -> {lang: item ids}, from ``run_items``); provenance then
+    says where (meta["recomputed"]: task -> "en, zh, de; 50 items per language") and why not elsewhere
+    (meta["not_recomputed"]: task -> reason); resamples, if given, collects the resamples of the
+    recomputed records by record key (the leaderboard's overall intervals read them). A reference
+    model with the name of one of yours is renamed "<name> (published)", so both stay.
     """
     reference, meta = load_reference(spec)
+    draws: dict = {}
+    if str(spec) in REFERENCES:
+        reference, meta = on_your_items(records, reference, meta, str(spec), items or {}, draws)
     yours = {r.model for r in records}
     tasks = {r.task for r in records}
     kept = [r for r in reference if r.task in tasks]
@@ -63,8 +89,99 @@ def with_reference(records: Sequence[Record], spec: str | Path) -> tuple[list[Re
                         f"(reference: {have}; yours: {', '.join(sorted(tasks))})")
     renamed = []
     for r in kept:
+        samples = draws.get(r.key)
         if r.model in yours:
             r = replace(r, model=r.model + SUFFIX)
+        if resamples is not None and samples is not None:
+            resamples[r.key] = samples
         renamed.append(r)
     meta = {**meta, "n_models": len({r.model for r in renamed})}
     return list(records) + renamed, yours, meta
+
+
+def run_items(sources: Sequence[str | Path]) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
+    """(model, task) -> {lang: item ids} of the predictions.jsonl beside each results source (`clika run`
+    writes it next to metrics.jsonl): a run folder, or a metrics.jsonl inside one. Others give nothing."""
+    from clika.data.predictions_io import read_predictions
+
+    out: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for source in sources:
+        path = Path(source)
+        folder = path if path.is_dir() else path.parent if path.name == "metrics.jsonl" else None
+        if folder is None or not (folder / "predictions.jsonl").is_file():
+            continue
+        for p in read_predictions(folder / "predictions.jsonl", "clika").predictions:
+            out.setdefault((p.model, p.task), {}).setdefault(p.lang, set()).add(p.item_id)
+    return {key: {lang: frozenset(ids) for lang, ids in by_lang.items()} for key, by_lang in out.items()}
+
+
+def describe_items(selection: Selection) -> str:
+    """The items of a selection in words: "en, zh, de; 50 items per language", or "en 50, zh 48, de 50 items"."""
+    langs = ordered_langs(selection)
+    ns = {lang: len(set(selection[lang])) for lang in langs}
+    if len(set(ns.values())) == 1:
+        return f"{', '.join(langs)}; {ns[langs[0]]} items per language"
+    return ", ".join(f"{lang} {ns[lang]}" for lang in langs) + " items"
+
+
+def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Selection],
+               ref: ReferenceItems) -> dict[str, tuple[dict[str, frozenset[str]] | None, str]]:
+    """task -> (the languages and item ids all your models of the task were scored on, or None; why not).
+
+    A model's items are those of its predictions (items), when they agree with its records' n per
+    language; else, when its n in every language is the reference's, every item of its languages;
+    else they are not known. Only a task whose models share one set of items, all of them the
+    reference's, gets one."""
+    counts: dict[str, dict[str, dict[str, int]]] = {}  # task -> model -> {lang: n}
+    for r in records:
+        if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
+            counts.setdefault(r.task, {}).setdefault(r.model, {})[r.lang] = r.n
+    out: dict[str, tuple[dict[str, frozenset[str]] | None, str]] = {}
+    for task, by_model in counts.items():
+        if task not in ref.tasks:
+            continue
+        t = ref.tasks[task]
+        full = {lang: t.ids_of(lang) for lang in t.langs}
+        chosen = []
+        for model, n in by_model.items():
+            mine = items.get((model, task))
+            selection = {lang: frozenset(ids) for lang, ids in mine.items()} if mine is not None else None
+            if selection is not None and {lang: len(ids) for lang, ids in selection.items()} != n:
+                selection = None  # predictions of another run than the records
+            if selection is None and all(lang in full and n[lang] == len(full[lang]) for lang in n):
+                selection = {lang: full[lang] for lang in n}
+            chosen.append(selection)
+        if any(s is None for s in chosen):
+            out[task] = (None, "which items your run was scored on is not known (no predictions.jsonl beside "
+                               "the metrics that matches them, and fewer items per language than the reference "
+                               "has)")
+        elif any(s != chosen[0] for s in chosen[1:]):
+            out[task] = (None, "your models were scored on different items")
+        elif any(lang not in full or not ids <= full[lang] for lang, ids in chosen[0].items()):
+            out[task] = (None, "your languages or item ids are not all the reference's")
+        else:
+            out[task] = (chosen[0], "")
+    return out
+
+
+def on_your_items(records: Sequence[Record], reference: list[Record], meta: dict, name: str,
+                  items: Mapping[tuple[str, str], Selection], resamples: dict | None = None) -> tuple[list[Record], dict]:
+    """The reference with every task your records cover on other languages or items than its own
+    recomputed on yours (``your_items``), and its provenance saying which and why not the others;
+    resamples collects those of the recomputed records."""
+    path = reference_items_file(name)
+    if not path.is_file():
+        return reference, meta
+    ref = ReferenceItems.load(path)
+    selections, recomputed, not_recomputed = {}, {}, {}
+    for task, (selection, why) in your_items(records, items, ref).items():
+        if selection is None:
+            not_recomputed[task] = why
+        elif selection != {lang: ref.tasks[task].ids_of(lang) for lang in ref.tasks[task].langs}:
+            selections[task], recomputed[task] = selection, describe_items(selection)
+    if selections:
+        from clika.metrics.bootstrap import N_BOOT
+
+        redone = ref.recompute(selections, int(meta.get("n_boot", N_BOOT)), int(meta.get("seed", 0)), resamples)
+        reference = [r for r in reference if r.task not in selections] + redone
+    return reference, {**meta, "recomputed": recomputed, "not_recomputed": not_recomputed}
