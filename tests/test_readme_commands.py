@@ -36,7 +36,8 @@ SKIPPED = {
                           "trip is tests/data/test_data_lmeval_tasks.py)",
 }
 # The pages after the README whose commands are run too, in this order (a later one may read what an earlier wrote).
-DOCS = ("docs/guide.md", "docs/upstream.md", "docs/conductivity.md", "docs/performance.md", "docs/lm-eval.md")
+DOCS = ("docs/guide.md", "docs/upstream.md", "docs/conductivity.md", "docs/performance.md", "docs/lm-eval.md",
+        "docs/metrics.md", "docs/data-format.md", "docs/tasks.md", "docs/development.md")  # not findings.md: generated
 
 
 def readme_commands() -> list[str]:
