@@ -117,9 +117,27 @@ def test_no_bootstrap_gives_no_interval():
 
 def test_the_p_value_is_withheld_exactly_where_the_interval_is():
     boot = np.linspace(0.01, 0.2, 1000)
-    assert p_value_vs_zero(boot) == pytest.approx(2 / 1001)  # every resample above 0
+    assert p_value_vs_zero(boot) == 0  # every resample above 0: below what 1000 resolve (printed < 1/1001)
     few_undefined, many_undefined = boot.copy(), boot.copy()
     few_undefined[:50] = np.nan  # 5%: still reported
     many_undefined[:51] = np.nan  # over 5%: neither an interval nor a p-value
     assert np.isfinite(p_value_vs_zero(few_undefined)) and np.isfinite(percentile_ci(few_undefined)[0])
     assert np.isnan(p_value_vs_zero(many_undefined)) and np.isnan(percentile_ci(many_undefined)[0])
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9, 0.8, 0.5])
+def test_the_p_value_inverts_the_interval(level):
+    """p < 1 - level exactly when the level interval excludes 0, on the same resamples: one test, so a
+    row never reads significant by its interval and not by its p-value. Ties and zeros included
+    (every third draw rounded), and sizes where 0 falls between the order statistics a bound
+    interpolates."""
+    from clika.metrics.bootstrap import percentile_intervals
+
+    rng = np.random.default_rng(1)
+    for trial in range(600):
+        x = rng.normal(rng.normal(0, 0.3), 0.15, int(rng.integers(2, 300)))
+        if trial % 3 == 0:
+            x = np.round(x, 1)
+        interval = percentile_intervals(x.reshape(-1, 1), level)
+        excludes = interval.low[0] > 0 or interval.high[0] < 0
+        assert excludes == (p_value_vs_zero(x) < 1 - level), (len(x), level)

@@ -11,7 +11,7 @@ never reads significant by its interval and not by its p-value (or the other way
   is symmetric, so the test's two-sided p is twice its smaller tail: the inversion of that
   interval).
 - "bootstrap" (RA, en-CO, RankC): the paired-bootstrap percentile interval and the p-value that
-  inverts it (clika.analysis.stats.bootstrap_p_value): p < 0.05 exactly when the interval excludes 0.
+  inverts it (clika.metrics.bootstrap.p_value_vs_zero): p < 0.05 exactly when the interval excludes 0.
 ``significant`` (the star of every table) is p < ALPHA of that one test.
 Pivot-relative metrics are not reported for the pivot language.
 Each record also carries both models' own values and intervals, from the metrics core: the same
@@ -26,9 +26,9 @@ import numpy as np
 from scipy.stats import binomtest
 
 from clika.analysis.families import FamilyRegistry
-from clika.analysis.stats import PairSamples, TaskStats, bootstrap_p_value, metric_names, paired
+from clika.analysis.stats import PairSamples, TaskStats, metric_names, paired
 from clika.errors import ConfigError
-from clika.metrics.bootstrap import percentile_ci
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 from clika.metrics.catalog import get_metric
 
 P_METHOD = {"mcnemar": "mcnemar_exact", "bootstrap": "bootstrap"}  # the registry's paired test -> its record name
@@ -126,7 +126,7 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
         if np.isnan(d.delta[metric]).all() and np.isnan(pair.a.samples[metric][0]).all():
             continue  # the metric has no value for these models (e.g. RankC without per-option scores)
         lo, hi = percentile_ci(d.boot[metric])
-        p_boot = bootstrap_p_value(d.boot[metric])
+        p_boot = p_value_vs_zero(d.boot[metric])
         a_lo, a_hi = percentile_ci(pair.a.samples[metric][1:], axis=0)
         b_lo, b_hi = percentile_ci(pair.b.samples[metric][1:], axis=0)
         for li, lang in enumerate(d.langs):

@@ -18,7 +18,7 @@ import numpy as np
 
 from clika.formatting import format_number
 from clika.items import PIVOT, ordered_langs
-from clika.metrics.bootstrap import N_BOOT, percentile_ci
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.catalog import compared
 from clika.metrics.compute import MatrixContext, estimates
 from clika.metrics.core import PredictionMatrix
@@ -26,39 +26,8 @@ from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
 
 
-def _zero_crossing(s: np.ndarray, j: int) -> float:
-    """The quantile level (0..1) at which the interpolated quantile of the sorted s crosses 0 between
-    s[j - 1] <= 0 and s[j] >= 0: numpy's (and percentile_ci's) linear rule, position q (len(s) - 1)."""
-    return ((j - 1) + (-s[j - 1]) / (s[j] - s[j - 1])) / (len(s) - 1)
-
-
-def bootstrap_p_value(boot: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Two-sided bootstrap p-value of "delta = 0" that inverts the percentile interval (percentile_ci):
-    the smallest alpha whose (1 - alpha) interval, from the same replicates and the same interpolation
-    between order statistics, excludes 0. So p < 0.05 exactly when the 95% interval excludes 0, and
-    a row or a pooled mean can never read significant by one and not by the other (a count-based
-    p-value, 2 x the smaller share of replicates on either side of 0, disagrees with the interpolated
-    interval when 0 falls between the two order statistics the 2.5% point interpolates).
-    0 when every replicate lies on one side of 0 (below what B replicates resolve: print it as
-    < 1/(B + 1)); NaN where the interval is withheld (too many undefined replicates)."""
-    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
-    flat = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)  # [B, K]
-    ordered = np.sort(flat, axis=0)  # NaN last: the m defined values first, as percentile_ci sorts them
-    m = np.isfinite(flat).sum(axis=0)
-    out = np.full(flat.shape[1], np.nan)
-    lo, _ = percentile_ci(flat, axis=0)
-    for k in np.flatnonzero(np.isfinite(lo)):
-        s = ordered[: m[k], k]
-        c, g = int(np.sum(s <= 0)), int(np.sum(s < 0))
-        # Q(q) <= 0 exactly for q <= q_low; Q(q) >= 0 exactly for q >= q_high (Q: the interpolated quantile)
-        q_low = 0.0 if c == 0 else 1.0 if c == len(s) else _zero_crossing(s, c)
-        q_high = 1.0 if g == len(s) else 0.0 if g == 0 else _zero_crossing(s, g)
-        out[k] = min(1.0, 2 * min(q_low, 1.0 - q_high))
-    return out.reshape(moved.shape[1:]) if moved.ndim > 1 else out[0]
-
-
 def format_p(p: float | None, n_boot: int, spec: str = ".3g") -> str:
-    """A bootstrap_p_value as the tables print it: 0 (every replicate on one side) as "<1/(B+1)", the
+    """A bootstrap p-value (clika.metrics.bootstrap.p_value_vs_zero) as the tables print it: 0 (every replicate on one side) as "<1/(B+1)", the
     smallest p that B replicates resolve, so no table claims p = 0."""
     if p is not None and p == 0 and n_boot > 0:
         return f"<{format(1 / (n_boot + 1), '.2g')}"

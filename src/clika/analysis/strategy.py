@@ -16,9 +16,9 @@ import numpy as np
 
 from clika.analysis.compare import PairDeltas
 from clika.analysis.families import FamilyRegistry
-from clika.analysis.stats import bootstrap_p_value, metric_names
+from clika.analysis.stats import metric_names
 from clika.items import PIVOT
-from clika.metrics.bootstrap import percentile_ci
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 
 ALL_TASKS = "all"
 
@@ -89,7 +89,7 @@ def summarise(mean: float, mean_boot: np.ndarray | None, n_values: int) -> Poole
         return Pooled(None, None, None, None, 0)
     lo, hi = percentile_ci(mean_boot)
     # the p-value that inverts this interval: p < 0.05 exactly when the 95% CI excludes 0
-    return Pooled(_f(mean), _f(lo), _f(hi), _f(bootstrap_p_value(mean_boot)), n_values, len(mean_boot))
+    return Pooled(_f(mean), _f(lo), _f(hi), _f(p_value_vs_zero(mean_boot)), n_values, len(mean_boot))
 
 
 def pool(points: list[np.ndarray], boots: list[np.ndarray]) -> Pooled:

@@ -114,22 +114,35 @@ def interval(samples: np.ndarray) -> tuple[float | None, float | None]:
     return float(res.low[0]), float(res.high[0])
 
 
-def p_value_vs_zero(delta_boot: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Two-sided percentile-bootstrap p-value for "delta = 0": 2 x the smaller share of
-    resamples on either side of 0 (counting ties on both sides), capped at 1.
+def _zero_crossing(s: np.ndarray, j: int) -> float:
+    """The quantile level (0..1) at which the interpolated quantile of the sorted s crosses 0 between
+    s[j - 1] <= 0 and s[j] >= 0: numpy's (and percentile_ci's) linear rule, position q (len(s) - 1)."""
+    return ((j - 1) + (-s[j - 1]) / (s[j] - s[j - 1])) / (len(s) - 1)
 
-    Shares are (count + 1) / (B + 1), so p is never 0: B resamples cannot show p < 2 / (B + 1).
-    Withheld (NaN) where the interval is: more than MAX_UNDEFINED_SHARE of the resamples undefined.
-    """
-    delta_boot = np.asarray(delta_boot, dtype=np.float64)
-    finite = np.isfinite(delta_boot)
-    n = finite.sum(axis)
-    total = delta_boot.shape[axis] if delta_boot.ndim else 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        low = (np.where(finite, delta_boot <= 0, False).sum(axis) + 1) / (n + 1)
-        high = (np.where(finite, delta_boot >= 0, False).sum(axis) + 1) / (n + 1)
-        usable = (n > 0) & (total - n <= MAX_UNDEFINED_SHARE * total)
-        return np.where(usable, np.minimum(1.0, 2 * np.minimum(low, high)), np.nan)
+
+def p_value_vs_zero(boot: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Two-sided bootstrap p-value of "delta = 0" that inverts the percentile interval (percentile_ci),
+    the project's one bootstrap p-value (compare rows, pools, CD evidence): the smallest alpha whose (1 - alpha) interval, from the same replicates and the same interpolation
+    between order statistics, excludes 0. So p < 0.05 exactly when the 95% interval excludes 0, and
+    a row or a pooled mean can never read significant by one and not by the other (a count-based
+    p-value, 2 x the smaller share of replicates on either side of 0, disagrees with the interpolated
+    interval when 0 falls between the two order statistics the 2.5% point interpolates).
+    0 when every replicate lies on one side of 0 (below what B replicates resolve: print it as
+    < 1/(B + 1)); NaN where the interval is withheld (too many undefined replicates)."""
+    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
+    flat = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)  # [B, K]
+    ordered = np.sort(flat, axis=0)  # NaN last: the m defined values first, as percentile_ci sorts them
+    m = np.isfinite(flat).sum(axis=0)
+    out = np.full(flat.shape[1], np.nan)
+    lo, _ = percentile_ci(flat, axis=0)
+    for k in np.flatnonzero(np.isfinite(lo)):
+        s = ordered[: m[k], k]
+        c, g = int(np.sum(s <= 0)), int(np.sum(s < 0))
+        # Q(q) <= 0 exactly for q <= q_low; Q(q) >= 0 exactly for q >= q_high (Q: the interpolated quantile)
+        q_low = 0.0 if c == 0 else 1.0 if c == len(s) else _zero_crossing(s, c)
+        q_high = 1.0 if g == len(s) else 0.0 if g == 0 else _zero_crossing(s, g)
+        out[k] = min(1.0, 2 * min(q_low, 1.0 - q_high))
+    return out.reshape(moved.shape[1:]) if moved.ndim > 1 else out[0]
 
 
 def percentile_ci(boot: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
