@@ -142,3 +142,16 @@ def test_compare_and_findings_take_conduct_folders(tmp_path, shared_data):
 def test_a_folder_without_runs_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["compare", "--conduct", str(tmp_path), "-o", str(tmp_path / "o")])
     assert result.exit_code != 0 and "not a `clika conduct` output folder" in str(result.exception)
+
+
+def test_runs_of_two_conditions_stay_two_runs(tmp_path):
+    """The same model and target under the paper's protocol and under names-both: two CDRuns, labelled."""
+    from dataclasses import replace
+
+    records = write_run(tmp_path, "gemma3-270m", "de", 12, 36)
+    both = [replace(r, condition="names-both") for r in records]
+    write_records(records + both, tmp_path / "metrics.jsonl")
+    runs, _ = load_runs([tmp_path])
+    assert [(r.model, r.target, r.condition, r.label) for r in runs] == [
+        ("gemma3-270m", "de", None, "fictional"), ("gemma3-270m", "de", "names-both", "fictional+names-both")]
+    assert all(len(r.records) == len(records) for r in runs)

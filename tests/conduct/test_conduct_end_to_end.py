@@ -4,6 +4,7 @@ metrics core; resumed from its manifest; several models in one output."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -214,7 +215,8 @@ def test_both_name_directions_are_taught_and_gated(tiny_lm_dir, tmp_path):
     untaught = _by(run.records)["name_untaught"]
     assert untaught.value is None and "both were taught" in untaught.note
     # the condition is in the record key: beside a to-en run of the same model and target, both are kept
-    assert {r.task for r in run.records} == {"fictional+names-both"}
+    assert {(r.task, r.condition) for r in run.records} == {("fictional", "names-both")}
+    assert all(dataclasses.replace(r, condition=None).key != r.key for r in run.records)
 
 
 def test_another_source_language_makes_a_source_target_cell(tiny_lm_dir, tmp_path):
@@ -260,7 +262,7 @@ def test_seeds_vary_the_set_and_training_and_the_gate_prompt_is_a_recorded_condi
     to_en = [r for r in rows if r["kind"] == "translation" and r["direction"] == "to-en"]
     assert to_en and all(r["prompt"] == f"What is the place {r['source']} called in English?" for r in to_en)
     # the condition is in every record's key, so it is never pooled with native-prompt results
-    assert {r.task for r in run.records} == {"fictional+gate-english"}
+    assert {(r.task, r.condition) for r in run.records} == {("fictional", "gate-english")}
     pooled = _by(run.records)
     assert "2 seeds pooled (0, 1)" in pooled["gate_translation"].note and "between seeds" in pooled["gate_translation"].note
     verdict = next(x for x in lines if x.startswith(f"{Path(tiny_lm_dir).name} -> de: "))

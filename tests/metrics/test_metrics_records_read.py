@@ -120,6 +120,64 @@ def test_same_key_in_another_stratum_is_no_conflict(tmp_path):
     assert [(r.value, r.stratum) for r in read_records(path)] == [(0.8, None), (0.7, "overlap=none")]
 
 
+def _cd(value: float, **kw) -> dict:
+    return {"model": "m", "task": "fictional", "metric": "xrr", "lang": "de", "lang_ref": "en", "value": value,
+            "n": 40, **kw}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_condition_packed_into_the_task_is_migrated_on_read(tmp_path, suffix):
+    """Files written before ``condition``: task "fictional+names-both" reads as task "fictional",
+    condition "names-both"; a condition written in its own field is kept, other tasks are untouched."""
+    rows = [_cd(0.3, task="fictional+names-both"), _cd(0.4, task="fictional+names-both+gate-english"), _cd(0.5),
+            _cd(0.6, condition="remap"), {"model": "m", "task": "x_geo", "metric": "accuracy", "lang": "en",
+                                          "value": 0.7, "n": 100, "flags": []}]
+    path = tmp_path / f"old{suffix}"
+    if suffix == ".csv":
+        fields = ["model", "task", "metric", "lang", "lang_ref", "value", "n", "condition"]
+        path.write_text(",".join(fields) + "\n" + "".join(",".join(str(r.get(f, "")) for f in fields) + "\n"
+                                                           for r in rows), encoding="utf-8")
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    got = [(r.task, r.condition, r.value) for r in read_records(path)]
+    assert got == [("fictional", "names-both", 0.3), ("fictional", "names-both+gate-english", 0.4),
+                   ("fictional", None, 0.5), ("fictional", "remap", 0.6), ("x_geo", None, 0.7)]
+    assert all(r.model_ref is None for r in read_records(path))  # no model_ref column/field: None
+    again = write_records(read_records(path), tmp_path / f"new{suffix}")  # written back in today's layout
+    assert read_records(again) == read_records(path)
+    if suffix == ".jsonl":
+        first = json.loads(again.read_text(encoding="utf-8").splitlines()[0])
+        assert (first["task"], first["condition"]) == ("fictional", "names-both")
+        assert "condition" not in json.loads(again.read_text(encoding="utf-8").splitlines()[2])  # None: left out
+
+
+def test_two_conditions_of_one_run_never_conflict(tmp_path):
+    """The condition is part of the key: the same model, target and metric under two conditions are two records."""
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (_cd(0.3), _cd(0.5, condition="names-both"),
+                                                            _cd(0.4, task="fictional+gate-english"))),
+                    encoding="utf-8")
+    records = read_records(path)
+    assert [(r.condition, r.value) for r in records] == [(None, 0.3), ("names-both", 0.5), ("gate-english", 0.4)]
+    assert len({r.key for r in records}) == 3
+    path.write_text(json.dumps(_cd(0.5, condition="names-both")) + "\n"
+                    + json.dumps(_cd(0.6, task="fictional+names-both")) + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="m/fictional\\+names-both/xrr"):  # one key once migrated
+        read_records(path)
+
+
+def test_resamples_written_before_condition_are_read_by_todays_keys(tmp_path):
+    import numpy as np
+
+    from clika.metrics.record_io import read_resamples, resamples_path
+
+    old_key = ["m", "fictional+names-both", "xrr", "de", "en", None, None]
+    np.savez_compressed(resamples_path(tmp_path / "metrics.jsonl"), keys=np.array([json.dumps(old_key)]),
+                        samples=np.ones((1, 5), np.float32))
+    record = Record(model="m", task="fictional", condition="names-both", metric="xrr", lang="de", lang_ref="en")
+    assert list(read_resamples(tmp_path / "metrics.jsonl")) == [record.key]
+
+
 CLIKA = str(Path(sys.executable).with_name("clika"))
 
 
@@ -157,3 +215,17 @@ def test_cli_report_drops_exact_duplicate_records(tmp_path):
     report = (tmp_path / "b" / "report.md").read_text(encoding="utf-8")
     assert report == (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
     assert f"{len(RECORDS)} records" in report
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_model_ref_round_trips_is_part_of_the_key_and_is_null_in_older_files(tmp_path, suffix):
+    diff = [Record(model="b", model_ref="a", task="x_geo", metric="accuracy", lang="de", value=0.1, n=100),
+            Record(model="b", model_ref="c", task="x_geo", metric="accuracy", lang="de", value=-0.2, n=100)]
+    path = write_records(diff, tmp_path / f"diff{suffix}")
+    assert read_records(path) == diff and diff[0].key != diff[1].key  # two references: two records
+    if suffix == ".jsonl":
+        assert json.loads(path.read_text(encoding="utf-8").splitlines()[0])["model_ref"] == "a"
+        assert "model_ref" not in RECORDS[0].to_dict()  # None: left out
+    older = tmp_path / f"older{suffix}"
+    write_records(RECORDS, older)
+    assert all(r.model_ref is None for r in read_records(older))

@@ -266,3 +266,31 @@ def test_without_a_reference_rows_are_ranked_on_the_items_most_rows_share():
         "n differs in 1 language(s) (de 197, the references' 200)"]
     assert items_difference({lang: 300 for lang in theirs}, theirs, "the references'") == [
         "n = 300 items per language, the references' 200"]
+
+
+def _xrr(model, target, value, condition=None):
+    from clika.metrics.records import Record
+
+    return Record(model=model, task="fictional", condition=condition, metric="xrr", lang=target, lang_ref="en",
+                  value=value, ci_low=value - 0.1, ci_high=value + 0.1, n=40)
+
+
+def test_two_conditions_of_one_target_never_collide_in_the_leaderboard_or_the_cd_report():
+    """XRR of one model and target under the paper's protocol and under names-both: two runs in the CD
+    section, and the leaderboard's XRR mean over targets takes one condition, never both."""
+    from clika.report.conductivity import cd_markdown, runs_of
+
+    records = [_xrr("a", "de", 0.3), _xrr("a", "de", 0.6, "names-both"), _xrr("a", "ru", 0.5),
+               _xrr("b", "de", 0.2, "names-both"), _xrr("b", "ru", 0.4, "names-both"),
+               _xrr("c", "de", 0.2, "names-both"), _xrr("c", "de", 0.4, "gate-english")]
+    assert set(runs_of(records)) == {("a", None, "en", "de"), ("a", "names-both", "en", "de"), ("a", None, "en", "ru"),
+                                     ("b", "names-both", "en", "de"), ("b", "names-both", "en", "ru"),
+                                     ("c", "names-both", "en", "de"), ("c", "gate-english", "en", "de")}
+    text = cd_markdown(records)
+    assert "- **a**, fictional, en -> de" in text and "- **a**, fictional+names-both, en -> de" in text
+    assert "| a | en -> de (names-both) | all |" in text and "| a | en -> de | all |" in text
+    overall = {r.model: r for r in build_leaderboard(records)[OVERALL]}
+    assert overall["a"].value("xrr") == pytest.approx((0.3 + 0.5) / 2)  # the paper's protocol, not 0.6 too
+    assert "mean over en->de, en->ru" in overall["a"].note and "names-both left out" in overall["a"].note
+    assert overall["b"].value("xrr") == pytest.approx(0.3) and "XRR (names-both): mean over" in overall["b"].note
+    assert overall["c"].value("xrr") is None and "2 conditions" in overall["c"].note

@@ -49,7 +49,7 @@ from clika.metrics.conductivity import (
     pool,
 )  # fmt: skip
 from clika.metrics.record_io import read_records
-from clika.metrics.records import Record
+from clika.metrics.records import Record, task_label
 
 GAIN_SHARE = 0.25  # a gain that matters: this share of the room between chance and the positive control
 
@@ -65,6 +65,12 @@ class CDRun:
     verdict: str
     reason: str
     below_control: bool | None = None  # the verdict's like-for-like gap lies above 0
+    condition: str | None = None  # the protocol condition (None: the paper's); runs of two conditions never pair
+
+    @property
+    def label(self) -> str:
+        """The task with its condition ("fictional", "fictional+names-both")."""
+        return task_label(self.task, self.condition)
 
     @property
     def low(self) -> bool:
@@ -111,13 +117,14 @@ def load_runs(folders: list[Path], margin: float = MARGIN) -> tuple[list[CDRun],
                 continue
             manifest, o = got
             outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(o)
-        keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task) for r in records if r.metric == "xrr"})
-        for model, target, source, task in keys:
-            mine = [r for r in records if (r.model, r.lang, r.task) == (model, target, task)]
+        keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task, r.condition) for r in records
+                       if r.metric == "xrr"}, key=lambda k: (*k[:4], k[4] or ""))
+        for model, target, source, task, condition in keys:
+            mine = [r for r in records if (r.model, r.lang, r.task, r.condition) == (model, target, task, condition)]
             verdict = cd_verdict(mine, margin)
             found = outcomes.get((model, target))
             runs.append(CDRun(model, target, source, task, mine, pool(found) if found else None, verdict.label,
-                              verdict.reason, verdict.below_control))
+                              verdict.reason, verdict.below_control, condition))
     return runs, notes
 
 
@@ -175,10 +182,10 @@ def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int
     diffs, paired = [], []
     for rb in b:
         for ra in a:
-            same = (ra.target, ra.source, ra.task) == (rb.target, rb.source, rb.task)
+            same = (ra.target, ra.source, ra.task, ra.condition) == (rb.target, rb.source, rb.task, rb.condition)
             if same and ra.outcomes is not None and rb.outcomes is not None and \
                     ra.outcomes.fact_ids == rb.outcomes.fact_ids:
-                key = f"{ra.task}/{ra.target}"
+                key = f"{ra.label}/{ra.target}"  # the draws of conductivity_estimates
                 xa = cd_values(ra.outcomes, n_boot, seed, key)["xrr"][0]
                 xb = cd_values(rb.outcomes, n_boot, seed, key)["xrr"][0]
                 diffs.append(xb - xa)
@@ -203,7 +210,7 @@ def _low_finding(runs: list[CDRun]) -> CDFinding:
     evidence = []
     for r in runs:
         x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr")
-        evidence.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.task}): {r.reason}", x and x.value,
+        evidence.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.label}): {r.reason}", x and x.value,
                                    x and x.ci_low, x and x.ci_high, None, x.n if x else 0, r.verdict))
     labels = [r.verdict for r in measured]
     verdict = "not testable" if not measured else "not supported" if HIGH in labels else \

@@ -40,7 +40,7 @@ def conduct_command(
     swapped_rows: str = typer.Option(D.swapped_rows, "--swapped-rows", help="Upstream only: train rows that swap "
                                      "city and continent (ZH) are repaired or dropped (results labelled)."),
     remap: bool = typer.Option(D.remap, "--remap", help="Upstream only: rewrite test golds to the continents "
-                               "train teaches where that is one-to-one (results are labelled fictional+remap)."),
+                               "train teaches where that is one-to-one (results carry the condition remap)."),
     preset_name: str = typer.Option(D.preset, "--preset", help="Training preset: cpu (fast CPU default) or paper "
                                     "(the upstream LLaMA-Factory recipe: LoRA r128 on q_proj,v_proj, bf16, ...)."),
     epochs: int | None = typer.Option(None, "--epochs", help="Override the preset's epochs."),

@@ -394,22 +394,24 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: i
 
 def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes: FactOutcomes, epochs: int,
                 stopped_early: bool, seed: int, resamples: dict | None = None) -> list[Record]:
-    records = conductivity_records(outcomes, model, task=_task_label(split), gate=opts.gate,
+    condition = _condition(split)
+    records = conductivity_records(outcomes, model, task=TASK, condition=condition, gate=opts.gate,
                                    gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed, resamples=resamples)
-    records.append(Record(model=model, task=_task_label(split), metric="epochs_trained", lang=split.target,
+    records.append(Record(model=model, task=TASK, condition=condition, metric="epochs_trained", lang=split.target,
                           lang_ref=split.source, value=float(epochs), n=len(split.train),
                           note="stopped when the gate held" if stopped_early else None))
     return records
 
 
-def _task_label(split: ConductSplit) -> str:
-    """Results of the remapped or repaired upstream set, of a name direction other than the
-    paper's (to-en) and of a gate prompt other than the default (native) are labelled as such:
-    runs of two conditions never share a record key, so a report or findings given both keeps both."""
+def _condition(split: ConductSplit) -> str | None:
+    """The records' condition: results of the remapped or repaired upstream set, of a name direction
+    other than the paper's (to-en) and of a gate prompt other than the default (native) are labelled as
+    such ("remap+repair", "names-both+gate-english"; None for the paper's protocol): runs of two
+    conditions never share a record key, so a report or findings given both keeps both."""
     labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != PAPER_NAME_DIRECTION
                                               else []),
               *([f"gate-{split.gate_prompt}"] if split.gate_prompt != GATE_PROMPTS[0] else [])]
-    return TASK + "".join(f"+{x}" for x in labels)
+    return "+".join(labels) or None
 
 
 def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]

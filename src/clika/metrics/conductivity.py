@@ -40,7 +40,7 @@ import numpy as np
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.core import join_notes, ratio
 from clika.metrics.estimate import Estimate, Keyed, to_records
-from clika.metrics.records import Record
+from clika.metrics.records import Record, task_label
 from clika.metrics.registry import MetricDef, register_metric, registered
 from clika.metrics.seeds import two_level_counts
 
@@ -336,13 +336,15 @@ def _share(samples: np.ndarray, n: int, hits: int | None, seeds: int = 1, **kw) 
     return Estimate(samples, n, note=join_notes(note, how), exact=exact, **kw)
 
 
-def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = MASTERY_GATE,
-                           gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0) -> list[Keyed]:
+def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str | None = None,
+                           gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT,
+                           seed: int = 0) -> list[Keyed]:
     """Every registered conductivity metric of one run as Keyed estimates: the "cd_rate" ones (gate
     parts, per name direction too, and the diagnostics), then the "cd" ones overall and per
     subject-overlap stratum (undefined, flagged gate_failed, when the gate fails: XRR is then not
-    measured)."""
-    lang, src, key = o.target, o.source, f"{task}/{o.target}"
+    measured). The draws are seeded by the task's label with its condition ("fictional+names-both/de"),
+    as they were when the condition was part of the task."""
+    lang, src, key = o.target, o.source, f"{task_label(task, condition)}/{o.target}"
     out, failed = [], []
     for d in metrics_of("cd_rate"):
         if lacking := _lacking(o, d.name):
@@ -400,12 +402,14 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, gate: float = M
     return out
 
 
-def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, gate: float = MASTERY_GATE,
-                         gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0,
+def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, condition: str | None = None,
+                         gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0,
                          resamples: dict | None = None) -> list[Record]:
-    """The records of conductivity_estimates (through the one estimate -> record step)."""
-    keyed = conductivity_estimates(o, task=task, gate=gate, gate_untaught=gate_untaught, n_boot=n_boot, seed=seed)
-    return to_records(model, task, keyed, resamples)
+    """The records of conductivity_estimates (through the one estimate -> record step), of ``task``
+    under ``condition`` (None: the paper's protocol)."""
+    keyed = conductivity_estimates(o, task=task, condition=condition, gate=gate, gate_untaught=gate_untaught,
+                                   n_boot=n_boot, seed=seed)
+    return to_records(model, task, keyed, resamples, condition=condition)
 
 
 def gate_passes(o: FactOutcomes, gate: float, gate_untaught: bool = False) -> bool:

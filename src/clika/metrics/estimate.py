@@ -7,6 +7,7 @@ Estimates; ``to_records`` turns a batch of them into Records: every interval of 
 vectorised call, the flags of the interval (withheld, from part of the resamples) added, the
 p-value kept where the metric computed one. The resamples travel further only where an aggregate
 needs them (``keep_resamples``: the leaderboard's mean over tasks, CD's mean over targets).
+``Estimate.mean`` and ``Estimate.minus`` combine estimates resample by resample (paired by position).
 """
 
 from __future__ import annotations
@@ -44,6 +45,46 @@ class Estimate:
         v = float(self.samples[0])
         return None if np.isnan(v) else v
 
+    @classmethod
+    def mean(cls, estimates: Sequence[Estimate]) -> Estimate:
+        """The mean of several estimates (a model's tasks, a run's targets), resample by resample: the
+        estimates' resamples are paired by position (drawn for the same units, or independently: either
+        way row b of the mean is the mean of their rows b). NaN propagates: the point is undefined where
+        any point is, a resample where any resample is. Resamples are kept only when every estimate has
+        them, equally many; otherwise the mean is a point value. n is the sum of the n's (the count
+        behind the mean), chance the mean of the chances (None unless every estimate has one), flags
+        the union in order; note, p_value and an exact interval do not carry over (the caller says what
+        was averaged)."""
+        if not estimates:
+            raise ValueError("Estimate.mean of no estimates")
+        point = float(np.mean([e.samples[0] for e in estimates]))  # as one would average the values
+        widths = {len(e.samples) for e in estimates}
+        if len(widths) == 1 and widths.pop() > 1:
+            with np.errstate(invalid="ignore"):
+                rest = np.mean(np.stack([np.asarray(e.samples[1:], dtype=np.float64) for e in estimates]), axis=0)
+            samples = np.concatenate([[point], rest])
+        else:
+            samples = np.array([point])
+        chances = [e.chance for e in estimates]
+        chance = None if any(c is None for c in chances) else float(np.mean(chances))
+        return cls(samples, sum(e.n for e in estimates), chance=chance, flags=_union(e.flags for e in estimates))
+
+    def minus(self, other: Estimate) -> Estimate:
+        """This estimate minus ``other``, resample by resample (paired by position: resample b of both was
+        drawn for the same units, as for two models on the same items with the same seed). NaN
+        propagates. Resamples are kept only when both have them, equally many; otherwise the difference
+        is a point value. n is the smaller n (the units a paired difference rests on), chance None,
+        flags the union in order; note, p_value and an exact interval do not carry over."""
+        if len(self.samples) == len(other.samples):
+            samples = np.asarray(self.samples, dtype=np.float64) - np.asarray(other.samples, dtype=np.float64)
+        else:
+            samples = np.array([float(self.samples[0]) - float(other.samples[0])])
+        return Estimate(samples, min(self.n, other.n), flags=_union((self.flags, other.flags)))
+
+
+def _union(flag_lists) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f for flags in flag_lists for f in flags))
+
 
 @dataclass
 class Keyed:
@@ -61,9 +102,11 @@ class Keyed:
         return self.estimate.samples
 
 
-def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None) -> list[Record]:
-    """Records of the estimates, every interval computed in one call. ``resamples``, when given, collects
-    the resamples of each record (by record key) for aggregates that need them later."""
+def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None, *,
+               condition: str | None = None) -> list[Record]:
+    """Records of the estimates (of ``task`` under ``condition``, None for the paper's protocol), every
+    interval computed in one call. ``resamples``, when given, collects the resamples of each record (by
+    record key) for aggregates that need them later."""
     if not keyed:
         return []
     width = max(len(k.samples) for k in keyed)
@@ -88,7 +131,7 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
             note = join_notes(note, intervals.note(j))
         partial = resampled and intervals.n_undefined[j] > 0
         flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
-        record = Record(model=model, task=task, metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
+        record = Record(model=model, task=task, condition=condition, metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
                         aggregate=k.aggregate, stratum=k.stratum, value=value, ci_low=low, ci_high=high,
                         p_value=e.p_value if value is not None else None, n=e.n, chance=e.chance, flags=flags,
                         note=note if value is not None else (note or "undefined"))

@@ -97,28 +97,28 @@ def qualify(records: Iterable[Record]) -> list[Record]:
     """The records, each value carrying the dominant, unparseable and partial flags that qualify it
     (QUALIFIES; raised on their SOURCE records of the same model and task). Set in place."""
     records = list(records)
-    raised: dict[tuple[str, str, str], set[str | None]] = defaultdict(set)  # (model, task, kind) -> languages
+    raised: dict[tuple, set[str | None]] = defaultdict(set)  # (model, task, condition, kind) -> languages
     averaged: dict[tuple, set[str]] = defaultdict(set)  # what a mean is taken over: the languages with a value
     for r in records:
         if r.aggregate is None and r.stratum is None:
             for kind in r.flags:
                 if SOURCE.get(kind) == r.metric:
-                    raised[(r.model, r.task, kind)].add(r.lang)
+                    raised[(r.model, r.task, r.condition, kind)].add(r.lang)
         if r.aggregate is None and r.lang is not None and r.value is not None:
-            averaged[(r.model, r.task, r.metric, r.lang_ref, r.stratum)].add(r.lang)
+            averaged[(r.model, r.task, r.condition, r.metric, r.lang_ref, r.stratum)].add(r.lang)
     if not raised:
         return records
     for r in records:
         # on missing_items "partial" names the language that makes the cell partial, so it is not spread there
-        add = ["partial"] if (r.model, r.task, "partial") in raised and r.metric != SOURCE["partial"] else []
+        add = ["partial"] if (r.model, r.task, r.condition, "partial") in raised and r.metric != SOURCE["partial"] else []
         defn = lookup(r.metric)
         for kind, scopes in QUALIFIES.items():
-            langs = raised.get((r.model, r.task, kind))
+            langs = raised.get((r.model, r.task, r.condition, kind))
             if not langs or defn is None or defn.scope not in scopes:
                 continue
             over = {r.lang, r.lang_ref} - {None}
             if r.aggregate is not None and r.lang is None:
-                over |= averaged[(r.model, r.task, r.metric, r.lang_ref, r.stratum)]
+                over |= averaged[(r.model, r.task, r.condition, r.metric, r.lang_ref, r.stratum)]
             if over & langs:
                 add.append(kind)
         if add:

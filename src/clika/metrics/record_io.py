@@ -1,5 +1,6 @@
 """Writing and reading Records (.jsonl or .csv), with the migration of files of the layout before
-lang_ref / aggregate / flags, and the resamples kept beside a metrics file for the aggregates that need
+lang_ref / aggregate / flags and of those before ``condition`` (CD's condition packed into the task,
+"fictional+names-both"), and the resamples kept beside a metrics file for the aggregates that need
 them (the leaderboard's mean over tasks, XRR's mean over targets)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.items import PIVOT
 from clika.metrics.catalog import get_metric
+from clika.metrics.conductivity import TASK as CD_TASK
 from clika.metrics.flags import flags_from_note
 from clika.metrics.records import FIELDS, FLOATS, Record
 
@@ -70,6 +72,14 @@ def _migrate(row: dict) -> dict:
     return out
 
 
+def split_condition(task: str) -> tuple[str, str | None]:
+    """The task and condition of a file written before ``condition``, where CD's condition was packed
+    into the task ("fictional+names-both" -> "fictional", "names-both"); any other task unchanged."""
+    if task.startswith(CD_TASK + "+"):
+        return CD_TASK, task[len(CD_TASK) + 1:] or None
+    return task, None
+
+
 def _record_from_row(row: dict, path: Path, line: int) -> Record:
     """One Record from a parsed JSON object or CSV row; DataError naming path:line."""
     from clika.errors import DataError
@@ -83,6 +93,9 @@ def _record_from_row(row: dict, path: Path, line: int) -> Record:
         if not isinstance(row.get("lang"), str) or not row["lang"]:
             raise DataError("field 'lang' is missing or not a non-empty string", path, line)
         row = _migrate(row)
+    task, condition = row["task"], _text(row, "condition")
+    if condition is None:
+        task, condition = split_condition(task)
     floats: dict[str, float | None] = {}
     for key in FLOATS:
         raw = row.get(key)
@@ -111,7 +124,8 @@ def _record_from_row(row: dict, path: Path, line: int) -> Record:
         flags = tuple(f for f in flags.split(";") if f)
     if not isinstance(flags, (list, tuple)) or not all(isinstance(f, str) for f in flags):
         raise DataError(f"field 'flags' must be a list of names, got {row.get('flags')!r}", path, line)
-    return Record(model=row["model"], task=row["task"], metric=row["metric"], lang=_text(row, "lang"),
+    return Record(model=row["model"], model_ref=_text(row, "model_ref"), task=task, condition=condition,
+                  metric=row["metric"], lang=_text(row, "lang"),
                   lang_ref=_text(row, "lang_ref"), aggregate=_text(row, "aggregate"), stratum=_text(row, "stratum"),
                   n=n, flags=tuple(flags), note=_text(row, "note"), **floats)
 
@@ -157,7 +171,8 @@ def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) ->
         if r.key in seen:
             first_line, first = seen[r.key]
             if first.to_dict() != r.to_dict():
-                what = f"{r.model}/{r.task}/{r.metric} ({r.where})" + (f" [{r.stratum}]" if r.stratum else "")
+                who = r.model + (f" vs {r.model_ref}" if r.model_ref else "")
+                what = f"{who}/{r.task_label}/{r.metric} ({r.where})" + (f" [{r.stratum}]" if r.stratum else "")
                 raise DataError(f"conflicting records for {what}: line {first_line} says {first.value!r}, "
                                 f"this line says {r.value!r}; keep one run's records", path, line)
             continue
@@ -210,4 +225,14 @@ def read_resamples(path: str | Path) -> dict:
     if not file.is_file():
         return {}
     with np.load(file) as data:
-        return {tuple(json.loads(k)): s for k, s in zip(data["keys"], data["samples"])}
+        return {_stored_key(json.loads(k)): s for k, s in zip(data["keys"], data["samples"])}
+
+
+def _stored_key(key: list) -> tuple:
+    """A record key as written, in today's layout (Record.key): a key written before ``condition`` and
+    ``model_ref`` (model, task, metric, lang, lang_ref, aggregate, stratum) gets its condition out of the
+    task and no model_ref."""
+    if len(key) == 7:
+        model, task, *rest = key
+        return (model, None, *split_condition(task), *rest)
+    return tuple(key)

@@ -4,6 +4,10 @@
 A Record's identity is explicit, never packed into strings:
 
     model, task, metric   what is measured of whom
+    model_ref             None, or the other model of a value that compares two models (a difference
+                          model - model_ref)
+    condition             None, or the protocol condition a value was measured under where it is not
+                          the paper's (CD: "names-both", "gate-english", "remap+repair", joined by "+")
     lang                  the one language a value is about (None: an aggregate over languages)
     lang_ref              the other language of a pair: the pivot of RA / en-CO, the second language of
                           CO, the source S of home_transfer "S -> lang", the source language of CD
@@ -21,10 +25,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-FIELDS = ("model", "task", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low", "ci_high",
-          "p_value", "n", "chance", "flags", "note")
+FIELDS = ("model", "model_ref", "task", "condition", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
+          "ci_high", "p_value", "n", "chance", "flags", "note")
 FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
-_OPTIONAL = ("lang_ref", "aggregate", "stratum", "p_value", "chance", "note")  # left out of JSON when None
+_OPTIONAL = ("model_ref", "condition", "lang_ref", "aggregate", "stratum", "p_value", "chance", "note")  # left out of JSON when None
 
 
 @dataclass(kw_only=True)
@@ -34,6 +38,8 @@ class Record:
     model: str
     task: str
     metric: str
+    condition: str | None = None
+    model_ref: str | None = None
     lang: str | None = None
     lang_ref: str | None = None
     aggregate: str | None = None
@@ -65,7 +71,13 @@ class Record:
     @property
     def key(self) -> tuple:
         """What identifies a record: two records with the same key must agree."""
-        return (self.model, self.task, self.metric, self.lang, self.lang_ref, self.aggregate, self.stratum)
+        return (self.model, self.model_ref, self.task, self.condition, self.metric, self.lang, self.lang_ref, self.aggregate,
+                self.stratum)
+
+    @property
+    def task_label(self) -> str:
+        """The task with its condition, for people: "fictional", "fictional+names-both"."""
+        return task_label(self.task, self.condition)
 
     @property
     def where(self) -> str:
@@ -76,3 +88,9 @@ class Record:
         if self.aggregate:
             parts.insert(0, self.aggregate + (" of" if self.lang else ""))
         return " ".join(p for p in parts if p) or "all"
+
+
+def task_label(task: str, condition: str | None) -> str:
+    """A task and its protocol condition in one label for people (never parsed back but by
+    clika.metrics.record_io's migration of files written before ``condition``)."""
+    return f"{task}+{condition}" if condition else task

@@ -18,7 +18,7 @@ from clika.metrics.conductivity import (
     cd_verdict,
     gate_failure,
 )  # fmt: skip
-from clika.metrics.records import Record
+from clika.metrics.records import Record, task_label
 
 CD = CD_METRICS  # the registry's "cd" metrics, in its order
 DIAG = (*DIAGNOSTICS, "epochs_trained")
@@ -49,13 +49,22 @@ def protocol_text(opts) -> str:
             + f". Verdict margin: chance + {opts.margin:.2f}.")
 
 
-def runs_of(records: Sequence[Record]) -> dict[tuple[str, str, str, str], list[Record]]:
-    """(model, task, source, target) -> that run's records (pooled over seeds where there were several)."""
-    out: dict[tuple[str, str, str, str], list[Record]] = {}
+RunKey = tuple[str, str | None, str, str]  # model, condition (None: the paper's protocol), source, target
+
+
+def runs_of(records: Sequence[Record]) -> dict[RunKey, list[Record]]:
+    """(model, condition, source, target) -> that run's records (pooled over seeds where there were
+    several); runs of two conditions stay apart."""
+    out: dict[RunKey, list[Record]] = {}
     for r in records:
-        if r.task.startswith(TASK) and r.lang is not None:
-            out.setdefault((r.model, r.task, r.lang_ref or "en", r.lang), []).append(r)
+        if r.task == TASK and r.lang is not None:
+            out.setdefault((r.model, r.condition, r.lang_ref or "en", r.lang), []).append(r)
     return out
+
+
+def _pair(condition: str | None, source: str, target: str) -> str:
+    """A run's source -> target in the tables, with its condition where it is not the paper's protocol."""
+    return f"{source} -> {target}" + (f" ({condition})" if condition else "")
 
 
 def _cell(rec: Record | None) -> str:
@@ -87,21 +96,22 @@ def verdict_line(recs: Sequence[Record], margin: float = MARGIN) -> str:
 def cd_markdown(records: Sequence[Record], protocol: str | None = None, margin: float = MARGIN) -> str:
     runs = runs_of(records)
     lines = ["## Conductivity (CD)", ""] + ([protocol, ""] if protocol else []) + [EXPLAINED, "", "### Verdicts", ""]
-    for (model, task, source, target), recs in runs.items():
-        lines.append(f"- **{model}**, {task}, {source} -> {target}: {verdict_line(recs, margin)}")
+    for (model, condition, source, target), recs in runs.items():
+        lines.append(f"- **{model}**, {task_label(TASK, condition)}, {source} -> {target}: "
+                     f"{verdict_line(recs, margin)}")
     header = "| model | source -> target | " + " | ".join((*GATE_PARTS, *DIAG)) + " |"
     lines += ["", "### Gate and diagnostics", "", header, "|" + " --- |" * (len(GATE_PARTS) + len(DIAG) + 2)]
-    for (model, _, source, target), recs in runs.items():
+    for (model, condition, source, target), recs in runs.items():
         rec = {r.metric: r for r in recs if r.stratum is None}
-        lines.append(f"| {model} | {source} -> {target} | " + " | ".join(_cell(rec.get(m)) for m in (*GATE_PARTS, *DIAG))
+        lines.append(f"| {model} | {_pair(condition, source, target)} | " + " | ".join(_cell(rec.get(m)) for m in (*GATE_PARTS, *DIAG))
                      + " |")
     lines += ["", "### XRR with its controls, overall and by subject overlap", "",
               "| model | source -> target | stratum | " + " | ".join(CD) + " |", "|" + " --- |" * (len(CD) + 3)]
-    for (model, _, source, target), recs in runs.items():
+    for (model, condition, source, target), recs in runs.items():
         for stratum in (None, *STRATA):
             rec = {r.metric: r for r in recs if r.stratum == (stratum and f"overlap={stratum}")}
             if "xrr" in rec:
-                lines.append(f"| {model} | {source} -> {target} | {stratum or 'all'} | "
+                lines.append(f"| {model} | {_pair(condition, source, target)} | {stratum or 'all'} | "
                              + " | ".join(_cell(rec.get(m)) for m in CD) + " |")
     return "\n".join(lines) + "\n"
 
@@ -115,9 +125,10 @@ def cd_html(records: Sequence[Record], curves: dict | None = None, margin: float
     if not runs:
         return ""
     parts = ['<section id="cd"><h2>Conductivity (CD)</h2>', f"<p>{escape(EXPLAINED)}</p>"]
-    for (model, task, source, target), recs in runs.items():
+    for (model, condition, source, target), recs in runs.items():
         verdict = cd_verdict(recs, margin)
-        parts.append(f"<h3>{escape(model)} · {escape(task)} · {escape(source)} → {escape(target)}</h3>"
+        parts.append(f"<h3>{escape(model)} · {escape(task_label(TASK, condition))} · {escape(source)} → "
+                     f"{escape(target)}</h3>"
                      f"<p>{verdict_badge(verdict.label)} {escape(verdict.reason)}</p>")
         rows = []
         for stratum in (None, *STRATA):

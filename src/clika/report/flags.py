@@ -79,7 +79,7 @@ def _flags_of(r: Record, value_metrics: set[str], pivot: str) -> list[Flag]:
         return []
 
     def flag(kind: str, text: str) -> Flag:
-        return Flag(r.model, r.task, r.lang, kind, text, r.metric)
+        return Flag(r.model, r.task_label, r.lang, kind, text, r.metric)
 
     out, name = [], label(r.metric)
     for kind in r.flags:

@@ -184,7 +184,7 @@ def _other_table(records: Sequence[Record], model: str) -> str:
             and not (r.metric == "home_transfer" and r.aggregate is None)]  # the S>L cells are in the figure
     if not rows:
         return ""
-    body = "".join(f'<tr><td class="l">{escape(r.task)}</td><td class="l">{escape(r.where)}</td>'
+    body = "".join(f'<tr><td class="l">{escape(r.task_label)}</td><td class="l">{escape(r.where)}</td>'
                    f'<td class="l">{escape(label(r.metric))}</td><td class="l">{escape(r.stratum or "")}</td>'
                    f"<td>{escape(format_record(r))}</td><td>{r.n}</td><td class=\"l\">{escape(r.note or '')}</td></tr>"
                    for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang or "~"))))

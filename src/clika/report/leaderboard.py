@@ -24,9 +24,11 @@ Each value has _ci_low/_ci_high; then n, rank, flags, chance, source and note (C
   leaderboard, for complete models only (clika.data.coverage); a partial model keeps its task
   rows and gets an overall row with no value that says what it lacks. Its interval comes from
   the resamples the records were computed with (``resamples``: clika.metrics.resamples), averaged
-  resample by resample across tasks (tasks are resampled independently); without them it is
-  left empty and the note says so. XRR's overall value is the mean over the model's targets,
-  with its interval the same way.
+  resample by resample across tasks (tasks are resampled independently; Estimate.mean, its
+  interval through to_records like every other); without them it is left empty and the note says
+  so. XRR's overall value is the mean over the model's targets, with its interval the same way,
+  of one condition (the paper's protocol where the model has it): runs of two conditions are
+  never averaged together.
 """
 
 from __future__ import annotations
@@ -42,9 +44,9 @@ import numpy as np
 from clika.data.coverage import complete_models
 from clika.formatting import csv_number
 from clika.items import PIVOT, ordered_langs
-from clika.metrics.bootstrap import percentile_ci
 from clika.metrics.catalog import headline
 from clika.metrics.conductivity import TASK as CD_TASK
+from clika.metrics.estimate import Estimate, Keyed, to_records
 from clika.metrics.flags import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
@@ -253,17 +255,21 @@ def recomputed_note(recomputed: dict[str, str], tasks: Sequence[str]) -> str | N
 
 
 def mean_cell(cells: list[Cell]) -> Cell:
-    """The mean of several values; its interval from their resamples averaged row by row, when all have them."""
+    """The mean of several values (Estimate.mean); its interval from their resamples averaged row by
+    row, when all have them, through to_records (the one estimate -> record step, as every interval)."""
     if not cells or any(c.value is None for c in cells):
         return Cell()
-    value = float(np.mean([c.value for c in cells]))
-    boots = [c.resamples for c in cells]
-    if any(b is None for b in boots) or len({len(b) for b in boots}) != 1:
-        return Cell(value)
-    mean = np.mean(np.stack(boots), axis=0)
-    low, high = percentile_ci(mean)
-    ok = np.isfinite(low)
-    return Cell(value, float(low) if ok else None, float(high) if ok else None, mean)
+    mean = Estimate.mean([_estimate(c) for c in cells])
+    (record,) = to_records("", "", [Keyed("mean", mean)])
+    return Cell(record.value, record.ci_low, record.ci_high, mean.samples[1:] if len(mean.samples) > 1 else None)
+
+
+def _estimate(c: Cell) -> Estimate:
+    """A cell as an Estimate: its value and its resamples (a non-finite resample is undefined)."""
+    if c.resamples is None:
+        return Estimate.of(c.value, 0)
+    boot = np.asarray(c.resamples, dtype=np.float64)
+    return Estimate(np.concatenate([[c.value], np.where(np.isfinite(boot), boot, np.nan)]), 0)
 
 
 def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, tasks: list[str],
@@ -307,11 +313,26 @@ def _partial_overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, mode
     return row
 
 
-def _xrr_cell(records: Sequence[Record], model: str, resamples: dict | None) -> tuple[Cell, list[str]]:
-    """A model's XRR mean over its target languages (overall, not per stratum), and the targets."""
-    xrr = [r for r in records if r.model == model and r.task.startswith(CD_TASK) and r.metric == "xrr"
+def _xrr_cell(records: Sequence[Record], model: str, resamples: dict | None) -> tuple[Cell, str | None]:
+    """A model's XRR mean over its target languages (overall, not per stratum) under one condition, and
+    what the note says of it (None: no XRR records). Runs of two conditions are never averaged together:
+    the paper's protocol where the model has it, else its one condition; of several other conditions
+    and not the paper's, no value."""
+    xrr = [r for r in records if r.model == model and r.task == CD_TASK and r.metric == "xrr"
            and r.stratum is None and r.lang is not None]
-    return mean_cell([_cell(r, resamples) for r in xrr]), [f"{r.lang_ref or 'en'}->{r.lang}" for r in xrr]
+    if not xrr:
+        return Cell(), None
+    conditions = list(dict.fromkeys(r.condition for r in xrr))
+    if None not in conditions and len(conditions) > 1:
+        return Cell(), f"XRR: runs of {len(conditions)} conditions ({', '.join(conditions)}) and none of the " \
+                       "paper's protocol: no mean over targets"
+    chosen = None if None in conditions else conditions[0]
+    mine = [r for r in xrr if r.condition == chosen]
+    others = [c for c in conditions if c != chosen]
+    note = (f"XRR{f' ({chosen})' if chosen else ''}: mean over "
+            + ", ".join(f"{r.lang_ref or 'en'}->{r.lang}" for r in mine)
+            + (f"; runs under {', '.join(others)} left out" if others else ""))
+    return mean_cell([_cell(r, resamples) for r in mine]), note
 
 
 def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
@@ -357,7 +378,7 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
         other_items(rows, items, flags, yours, pivot)
     all_tasks = sorted(by_task)
     complete = set(complete_models(tasks_of, flags.partial, all_tasks))
-    cd_models = list(dict.fromkeys(r.model for r in records if r.task.startswith(CD_TASK) and r.metric == "xrr"))
+    cd_models = list(dict.fromkeys(r.model for r in records if r.task == CD_TASK and r.metric == "xrr"))
     overall = []
     for m in dict.fromkeys([*tasks_of, *cd_models]):
         if m in complete:
@@ -366,10 +387,10 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
             row = _partial_overall_row(per_model[m], flags, m, all_tasks)
         else:
             row = LeaderboardRow(m, OVERALL, note="conductivity only (no PF/CT records)", unranked_because="not ranked")
-        cell, targets = _xrr_cell(records, m, resamples)
-        if targets and any(c.metric == "xrr" for c in columns):
+        cell, xrr_note = _xrr_cell(records, m, resamples)
+        if xrr_note and any(c.metric == "xrr" for c in columns):
             row.cells["xrr"] = cell
-            row.note = "; ".join(x for x in (row.note, f"XRR: mean over {', '.join(targets)}") if x)
+            row.note = "; ".join(x for x in (row.note, xrr_note) if x)
         overall.append(row)
     out = {task: rank_rows(by_task[task]) for task in all_tasks}
     if complete or cd_models:

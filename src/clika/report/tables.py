@@ -210,7 +210,7 @@ def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> s
                  and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)]
         if other:
             out += ["### Other metrics", "", "| task | where | metric | value | n | note |", "|---|---|---|---:|---:|---|"]
-            out += [f"| {r.task} | {r.where} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
+            out += [f"| {r.task_label} | {r.where} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
                     for r in other]
             out.append("")
         lines = [f"- **{f.badge}** {_md_escape(f.where)}: {_md_escape(f.text)}" for f in flags_by_model[model]]
