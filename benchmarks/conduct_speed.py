@@ -58,7 +58,8 @@ def run_config(name: str, args, train: dict, max_epochs: int, gate_min: int, gat
 
     opts = ConductOptions(targets=(args.target,), output=out, n_facts=args.facts, n_continents=args.continents,
                           seeds=(args.seed,), until_gate=True, max_epochs=max_epochs, gate_min_epochs=gate_min,
-                          gate_every=gate_every, preset="cpu", train_overrides={**train, "progress": True})
+                          gate_every=gate_every, preset="cpu", train_overrides={**train, "progress": True},
+                          gate_prompt=args.gate_prompt)
     start = time.perf_counter()
     (run,) = conduct(opts, log=log)
     wall = time.perf_counter() - start
@@ -151,6 +152,8 @@ def main() -> None:
     parser.add_argument("--new-max-epochs", type=int, default=8)
     parser.add_argument("--new-gate-min-epochs", type=int, default=6)
     parser.add_argument("--new-gate-every", type=int, default=1)
+    parser.add_argument("--gate-prompt", default="native", choices=("native", "english"),
+                        help="the gate's name prompt (the study, benchmarks/cd_study.sh, uses english)")
     parser.add_argument("--per-step", type=int, default=0, help="time N training steps of each config instead")
     parser.add_argument("--new-train", type=json.loads, default={}, help='JSON overrides of the new preset, e.g. {"lr": 2e-3}')
     args = parser.parse_args()
