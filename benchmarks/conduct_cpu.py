@@ -50,7 +50,7 @@ def main() -> None:
 
     from clika.conduct.run import ConductOptions, conduct
     from clika.formatting import format_record
-    from clika.metrics.conductivity import cd_verdict
+    from clika.metrics.cd import cd_verdict
 
     started = time.perf_counter()
     all_runs = []

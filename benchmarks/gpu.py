@@ -234,7 +234,7 @@ def paper_way(model, tokenizer, data: Path, n_items: int, device) -> dict:
 def train_and_test(model, tokenizer, args, device, max_new_tokens: int) -> tuple[dict, dict, dict]:
     """The paper preset's LoRA training on a generated set, then its test questions through the hf backend."""
     from clika.backends.hf import HFBackend
-    from clika.conduct.evaluate import run_tests
+    from clika.conduct.fact_tests import run_tests
     from clika.conduct.run import ConductOptions
     from clika.conduct.train import preset, train
     from clika.fictional.generator import generate

@@ -58,7 +58,7 @@ def workload(root: Path, tokenizer, targets: list[str] | None = None) -> dict:
     prompt format (alpaca: prompt + answer + EOS, what the Trainer counts), the test questions and
     name translations clika asks after training (upstream, conflicting names left out), and the
     new tokens it lets the answers have (max_answer_tokens)."""
-    from clika.conduct.evaluate import max_answer_tokens
+    from clika.conduct.fact_tests import max_answer_tokens
     from clika.conduct.train import preset
     from clika.data.upstream_items import load_upstream
     from clika.fictional.upstream_set import load, target_languages

@@ -30,7 +30,7 @@ from clika.errors import ConfigError, DataError
 from clika.fictional.dataset import PAPER_NAME_DIRECTION
 from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.conductivity import MARGIN as CD_MARGIN
+from clika.metrics.cd import MARGIN as CD_MARGIN
 from clika.metrics.records import Record
 from clika.report.terminal import (
     TABLE_FORMATS,
@@ -253,7 +253,7 @@ class CompareOptions:
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
-    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.conductivity.cd_verdict)
+    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.cd.cd_verdict)
 
     def check(self) -> None:
         if not self.results_dirs and not self.predictions and not self.conduct_dirs:
@@ -268,7 +268,7 @@ class CompareResult:
     paths: dict[str, Path]
     warnings: list[str]
     n_predictions: int
-    cd_findings: list = field(default_factory=list)  # clika.analysis.conductivity.CDFinding
+    cd_findings: list = field(default_factory=list)  # clika.analysis.cd_claims.CDFinding
     coverage: object = None  # clika.data.coverage.Coverage of the predictions read (None: CD only)
 
 
@@ -315,14 +315,14 @@ def _cd(dirs, registry, n_boot: int, seed: int, margin: float):
     """The CD findings of `clika conduct` outputs (none when no folder is given)."""
     if not dirs:
         return [], []
-    from clika.analysis.conductivity import cd_findings, load_runs
+    from clika.analysis.cd_claims import cd_findings, load_runs
 
     runs, notes = load_runs([Path(d) for d in dirs], margin)
     return cd_findings(runs, registry, n_boot, seed), notes
 
 
 def _write_cd_only(cd, out: Path) -> dict[str, Path]:
-    from clika.analysis.conductivity import cd_findings_markdown
+    from clika.analysis.cd_claims import cd_findings_markdown
     from clika.analysis.pipeline import write_findings_json
 
     path = out / "findings.md"
@@ -343,7 +343,7 @@ class FindingsOptions:
     conduct_dirs: Sequence[str | Path] = ()  # `clika conduct` outputs: the CD claims are tested on them
     exclude: Sequence[str] = ()  # globs of prediction files to leave out
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
-    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.conductivity.cd_verdict)
+    margin: float = CD_MARGIN  # the CD verdicts' margin above chance (clika.metrics.cd.cd_verdict)
 
     def check(self) -> None:
         if self.predictions is None and not self.conduct_dirs:
@@ -356,7 +356,7 @@ class FindingsOptions:
 class FindingsResult:
     analysis: object | None  # clika.analysis.pipeline.AnalysisResult (None: CD claims only); .coverage: what was read
     path: Path
-    cd_findings: list = field(default_factory=list)  # clika.analysis.conductivity.CDFinding
+    cd_findings: list = field(default_factory=list)  # clika.analysis.cd_claims.CDFinding
     notes: list[str] = field(default_factory=list)
 
 
@@ -373,7 +373,7 @@ def findings(options: FindingsOptions) -> FindingsResult:
     registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
     if o.predictions is None:
-        from clika.analysis.conductivity import cd_findings_markdown
+        from clika.analysis.cd_claims import cd_findings_markdown
 
         notes = "".join(f"- {n}\n" for n in cd_notes)
         out.write_text("# Findings\n\n" + notes + ("\n" if notes else "") + cd_findings_markdown(cd), encoding="utf-8")
@@ -385,7 +385,7 @@ def findings(options: FindingsOptions) -> FindingsResult:
     text = findings_markdown(result.findings, header=findings_header(result, preds, warnings + cd_notes,
                                                                          command_line("clika findings", o)))
     if cd:
-        from clika.analysis.conductivity import cd_findings_markdown
+        from clika.analysis.cd_claims import cd_findings_markdown
 
         text += "\n" + cd_findings_markdown(cd)
     out.write_text(text, encoding="utf-8")
@@ -647,10 +647,10 @@ class ConductResult:
 
 def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: None) -> ConductResult:
     """Teach fictional facts and measure XRR: `clika conduct` (options.check() comes first).
-    Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.conductivity)."""
+    Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.cd_tables)."""
     from clika.conduct.distributed import is_main_process
     from clika.conduct.run import conduct as _conduct
-    from clika.report.conductivity import cd_markdown, protocol_text
+    from clika.report.cd_tables import cd_markdown, protocol_text
 
     runs = _conduct(options, log)
     if not is_main_process():  # under torchrun the other processes train alongside and write nothing

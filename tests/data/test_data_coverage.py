@@ -7,7 +7,8 @@ from pathlib import Path
 
 from clika.data.coverage import Coverage, complete_models, coverage_path, expected_langs_of, partial_cells
 from clika.data.predictions_io import read_predictions, write_predictions_jsonl
-from clika.predictions import FileEntry, Prediction, PredictionReadResult
+from clika.data.reading import FileEntry, PredictionReadResult
+from clika.predictions import Prediction
 
 
 def _preds(model: str, task: str, langs: str, n: int = 2) -> list[Prediction]:

@@ -12,9 +12,9 @@ import pytest
 
 from clika.data.answers import first_char_choice
 from clika.data.predictions_io import read_predictions
+from clika.data.reading import PredictionReadResult
 from clika.data.upstream_predictions import upstream_run_name
 from clika.errors import ConfigError, DataError
-from clika.predictions import PredictionReadResult
 from tests.data.upstream_tree import read_upstream_file
 
 MAIN = "_res_bf16_add_simple_example.jsonl"

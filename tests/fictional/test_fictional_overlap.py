@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clika.conduct.evaluate import fact_strata
+from clika.conduct.fact_tests import fact_strata
 from clika.fictional.generator import generate
 from clika.fictional.overlap import COGNATE_DICE, STRATA, dice, normalise, subject_overlap, token_overlap, trigrams
 from clika.items import LANGS

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 
 from clika.metrics.compute import compute_metrics
-from clika.metrics.frame import records_frame
+from clika.metrics.frame import COLUMNS, records_frame
 from clika.metrics.record_io import write_records
 from clika.metrics.records import Record
 from clika.predictions import Prediction
@@ -50,3 +51,11 @@ def test_bare_import_clika_loads_results(tmp_path):
     assert out.returncode == 0, out.stderr
     value, chance, version = out.stdout.split()
     assert (float(value), float(chance)) == (0.5, 0.25) and version
+
+
+def test_the_guide_warns_of_every_column_a_pandas_attribute_shadows():
+    """`frame.flags` is pandas' flags object, not the column: the guide gives the safe spelling of each."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "guide.md").read_text(encoding="utf-8")
+    shadowed = [c for c in COLUMNS if hasattr(pd.DataFrame, c)]
+    assert shadowed  # aggregate and flags today; the check below must hold for any new one
+    assert all(f'frame["{c}"]' in guide for c in shadowed), shadowed

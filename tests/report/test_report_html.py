@@ -22,10 +22,11 @@ from clika.metrics.catalog import all_metrics, label
 from clika.metrics.compute import compute_metrics
 from clika.metrics.record_io import write_records
 from clika.metrics.registry import MetricDef, register_metric, unregister_metric
-from clika.report.figures import DPI, TICK_PT, accuracy_bars_figure
+from clika.report.figures import DPI, TICK_PT, cell_text
 from clika.report.flags import FlagIndex
 from clika.report.heatmaps import model_lang_heatmap
 from clika.report.html import write_html_report
+from clika.report.html_parts import model_id
 from clika.report.leaderboard import RANK_KEY, build_leaderboard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "analysis"))
@@ -64,9 +65,8 @@ def test_report_is_self_contained(report):
     path, records, _, html = report
     pngs = sorted((path.parent / "figures").glob("*.png"))
     assert html.count('src="data:image/png;base64,') == len(pngs) == len(re.findall(r"<img ", html))
-    models = {r.model for r in records}
-    # per model: accuracy bars + pairwise CO (+ home transfer); 2 heatmaps; 1 strategy; the home-transfer overview
-    assert {p.name for p in pngs} >= {f"accuracy_{m}.png" for m in models} | {f"co_{m}.png" for m in models} | {
+    # 2 heatmaps, 1 strategy, the home-transfer overview; the per-model views are HTML, not images
+    assert {p.name for p in pngs} == {
         "heatmap_x_geo.png", "heatmap_x_copa.png", "strategy_instruction_tuning_en.png", "home_transfer_overview.png"}
     assert not re.search(r"""(src|href)=["'](https?:|//|file:)""", html)  # no external resources
     assert "<script src" not in html and (path.parent / "leaderboard.csv").is_file()
@@ -199,7 +199,7 @@ def test_findings_are_html_with_verdict_badges_and_tables(report):
 def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
     """`clika report --html --comparisons CMP`: findings.json (written beside findings.md from the same
     objects) becomes HTML; a folder with findings.md only gets a note, never Markdown in the page."""
-    from clika.analysis.conductivity import CDEvidence, CDFinding
+    from clika.analysis.cd_claims import CDEvidence, CDFinding
     from clika.analysis.pipeline import write_outputs
 
     records, result = _inputs()
@@ -225,7 +225,6 @@ def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
 def test_home_transfer_and_collapsed_model_sections(report):
     path, records, _, html = report
     assert any(r.metric == "home_transfer" and (r.lang_ref, r.lang) == ("en", "zh") for r in records)
-    assert (path.parent / "figures" / "home_transfer_strong.png").is_file()
     section = html[html.index('id="home-transfer"'):html.index('id="flags"')]
     assert "not XRR" in section and "proxy for the conductivity of naturally acquired knowledge" in section
     models = {r.model for r in records}
@@ -258,17 +257,31 @@ def test_heatmap_figure_labels_numbers_flags_and_chance():
     plt.close(fig)
 
 
-def test_accuracy_bars_draw_the_chance_line_of_each_task():
-    records, _ = _inputs()
-    fig = accuracy_bars_figure(records, "strong")
-    for ax in fig.axes:
-        task = ax.get_title().split()[0]
-        chance = next(r.chance for r in records if (r.model, r.task, r.metric) == ("strong", task, "accuracy"))
-        assert [ln.get_ydata()[0] for ln in ax.lines if len(set(ln.get_ydata())) == 1] == [chance]
-    assert fig.axes[0].get_ylabel() == label("accuracy")
-    import matplotlib.pyplot as plt
+def test_model_sections_draw_accuracy_bars_and_coloured_tables(report):
+    """Each model's accuracy cells carry a bar (value, interval, the task's chance; hatched where dominant),
+    its pairwise CO and S > L matrices are tables whose cells are coloured by value and carry it as text."""
+    import matplotlib
 
-    plt.close(fig)
+    _, records, _, html = report
+    flags = FlagIndex(records)
+    for r in records:
+        if r.metric != "accuracy" or r.lang is None or r.aggregate is not None or r.stratum is not None:
+            continue
+        section = html[html.index(f'id="{model_id(r.model)}"'):]
+        section = section[:section.index("</details>")]
+        said = f"accuracy {r.value:.2f}, 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}, chance {r.chance:.2f}"
+        dominant = flags.has(r.model, r.task, r.lang, "dominant")
+        assert said + (", dominant option" if dominant else "") + '"' in section
+    strong = html[html.index(f'id="{model_id("strong")}"'):]
+    strong = strong[:strong.index("</details>")]
+    cells = re.findall(r'<td style="background:#([0-9a-f]{6});color:(\w+)" data-v="([^"]+)">([^<]+)</td>', strong)
+    co = [r for r in records if (r.model, r.metric) == ("strong", "co") and r.value is not None]
+    assert len(cells) >= len(co) > 0
+    for colour, _, value, text in cells:
+        rgb = matplotlib.colormaps["viridis"](min(max(float(value), 0.0), 1.0))[:3]
+        assert colour == "".join(f"{round(255 * c):02x}" for c in rgb)
+        assert text == cell_text(float(value))
+    assert "pairwise CO" in strong and "S \\ L" in strong
 
 
 # ---------------------------------------------------------------- in the browser
@@ -305,10 +318,24 @@ def test_report_in_headless_chromium(report, tmp_path):
         assert browser.title == "test report"
         images = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth]);")
         assert len(images) == html.count("<img ") and all(done and w > 0 for done, w in images)
-        # per-model sections are collapsed: only their summary line shows, their figures are not rendered
+        # per-model sections are collapsed: only their summary line shows, their tables are not rendered
         state = browser.execute_script("return Array.from(document.querySelectorAll('details.model')).map(d => "
-                                       "[d.open, d.getBoundingClientRect().height, d.querySelector('img').checkVisibility()]);")
+                                       "[d.open, d.getBoundingClientRect().height, d.querySelector('table.heat').checkVisibility()]);")
         assert state and all(not is_open and h < 80 and not visible for is_open, h, visible in state), state
+        # opened: each accuracy bar's fill is its value's share of the bar, chance sits at its share, text >= 10 px
+        bars = browser.execute_script(
+            "const d = document.querySelector('details.model'); d.open = true;"
+            "return Array.from(d.querySelectorAll('.bar')).map(b => { const w = b.getBoundingClientRect().width;"
+            " const f = b.querySelector('.fill').getBoundingClientRect(), c = b.querySelector('.chance');"
+            " return [b.getAttribute('aria-label'), f.width / w, c ? (c.getBoundingClientRect().left -"
+            " b.getBoundingClientRect().left) / w : null]; });")
+        assert bars
+        for said, fill, chance in bars:
+            value, chance_said = (float(x) for x in re.search(r"accuracy ([\d.]+),.* chance ([\d.]+)", said).groups())
+            assert fill == pytest.approx(value, abs=0.02) and chance == pytest.approx(chance_said, abs=0.03)
+        sizes = browser.execute_script("return Array.from(document.querySelector('details.model')"
+                                       ".querySelectorAll('table.heat td')).map(c => parseFloat(getComputedStyle(c).fontSize));")
+        assert sizes and min(sizes) >= 10
         # sorting: a click on the en-CO header of the visible leaderboard sorts ascending, a second descending
         from selenium.webdriver.common.by import By
 

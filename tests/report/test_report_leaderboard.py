@@ -278,7 +278,7 @@ def _xrr(model, target, value, condition=None):
 def test_two_conditions_of_one_target_never_collide_in_the_leaderboard_or_the_cd_report():
     """XRR of one model and target under the paper's protocol and under names-both: two runs in the CD
     section, and the leaderboard's XRR mean over targets takes one condition, never both."""
-    from clika.report.conductivity import cd_markdown, runs_of
+    from clika.report.cd_tables import cd_markdown, runs_of
 
     records = [_xrr("a", "de", 0.3), _xrr("a", "de", 0.6, "names-both"), _xrr("a", "ru", 0.5),
                _xrr("b", "de", 0.2, "names-both"), _xrr("b", "ru", 0.4, "names-both"),

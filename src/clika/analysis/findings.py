@@ -18,6 +18,7 @@ from clika.analysis.stats import TaskStats, format_p
 from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
 from clika.formatting import format_interval, format_value
 from clika.items import PIVOT
+from clika.metrics.catalog import tagged
 
 PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
 
@@ -150,7 +151,7 @@ def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
     english = {m for m, e in resolve.items() if e and e.strategy == "base" and e.pretraining == "english_dominant"}
     continued = {m: e.target_lang for m, e in resolve.items() if e and e.strategy == "continued_pretraining"}
     ev, hits, against, total = [], 0, 0, 0
-    for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
+    for metric, name in ((d.name, d.label) for d in tagged("alignment")):
         g_mixed = pooled_mean(*_model_rows(stats, mixed, metric, {}))
         g_english = pooled_mean(*_model_rows(stats, english, metric, {}))
         g_cont = pooled_mean(*_model_rows(stats, set(continued), metric, continued))
@@ -179,7 +180,7 @@ def instruction_tuning(deltas, pivot) -> Finding:
         if not group:
             continue
         n_pairs = len({(d.model_a, d.model_b) for d in group})
-        for metric, level in (("ra", "PF (RA)"), ("en_co", "CT (en-CO)")):
+        for metric, level in ((d.name, f"{d.level} ({d.label})") for d in tagged("alignment")):
             p = _pair_pool(group, metric, "non_pivot", None, pivot)
             ev.append(Evidence(f"{name} instruction tuning ({n_pairs} pairs): {level} change", p))
             total += 1
@@ -195,7 +196,7 @@ def instruction_tuning(deltas, pivot) -> Finding:
 def far_from_parity(stats, pivot) -> Finding:
     everyone = set().union(*(set(s.models) for s in stats.values())) if stats else set()
     ev, hits, against, total = [], 0, 0, 0
-    for metric, name in (("ra", "RA"), ("en_co", "en-CO")):
+    for metric, name in ((d.name, d.label) for d in tagged("alignment")):
         p = pool(*_model_rows(stats, everyone, metric, {}))
         ev.append(Evidence(f"mean {name}, all {len(everyone)} models with complete coverage, non-{pivot} languages",
                            p, False))
@@ -213,7 +214,7 @@ def far_from_parity(stats, pivot) -> Finding:
 
 def natural_transfer(stats, deltas) -> Finding:
     """home_transfer (no training needed) changed by each strategy, pair by pair."""
-    from clika.analysis.transfer import STRATEGY_WORDS, by_strategy, transfer_deltas
+    from clika.analysis.home_transfer_deltas import STRATEGY_WORDS, by_strategy, transfer_deltas
 
     pairs = sorted({(d.model_a, d.model_b, d.strategy) for d in deltas}, key=lambda p: (p[2] or "", p[0], p[1]))
     changes = transfer_deltas(stats, pairs)

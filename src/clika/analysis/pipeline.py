@@ -126,7 +126,7 @@ def read_findings_json(path: Path) -> tuple[list[Finding], list]:
     """(findings, CD findings) of a findings.json; a file it cannot read is a one-line DataError."""
     import json
 
-    from clika.analysis.conductivity import CDFinding
+    from clika.analysis.cd_claims import CDFinding
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -156,7 +156,7 @@ def write_outputs(result: AnalysisResult, output_dir: Path, *, findings_header: 
             writer.writerow({k: "" if v is None else v for k, v in s.to_dict().items()})
     text = findings_markdown(result.findings, header=findings_header)
     if cd_findings:
-        from clika.analysis.conductivity import cd_findings_markdown
+        from clika.analysis.cd_claims import cd_findings_markdown
 
         text += "\n" + cd_findings_markdown(list(cd_findings))
     paths["findings.md"].write_text(text, encoding="utf-8")

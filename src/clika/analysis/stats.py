@@ -80,9 +80,6 @@ class TaskStats:
     seed: int
     notes: list[str] = field(default_factory=list)
 
-    def model_index(self, model: str) -> int:
-        return self.models.index(model)
-
 
 def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0) -> TaskStats:
     """TaskStats of one task from its models' matrices."""

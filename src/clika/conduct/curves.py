@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clika.conduct.evaluate import outcomes_from_rows
+from clika.conduct.fact_tests import outcomes_from_rows
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.fictional.dataset import ConductSplit
-from clika.metrics.conductivity import CD_METRICS, DIAGNOSTICS, GATE_PARTS, conductivity_records
+from clika.metrics.cd import CD_METRICS, DIAGNOSTICS, GATE_PARTS, conductivity_records
 
-CURVE_METRICS = (*GATE_PARTS, *CD_METRICS, *DIAGNOSTICS)
+PER_EPOCH_METRICS = (*GATE_PARTS, *CD_METRICS, *DIAGNOSTICS)
 
 
 def curve_rows(split: ConductSplit, answers: list[dict], n_continents: int | None, gate_untaught: bool) -> list[dict]:
@@ -30,7 +30,7 @@ def curve_rows(split: ConductSplit, answers: list[dict], n_continents: int | Non
     for epoch in sorted(by_epoch):
         outcomes = outcomes_from_rows(split, list(by_epoch[epoch].values()), n_continents)
         for r in conductivity_records(outcomes, "", gate=0.0, gate_untaught=gate_untaught, n_boot=0):
-            if r.stratum is None and r.metric in CURVE_METRICS:
+            if r.stratum is None and r.metric in PER_EPOCH_METRICS:
                 out.append({"epoch": epoch, "metric": r.metric, "value": r.value, "n": r.n})
     return out
 

@@ -18,7 +18,7 @@ Output directory (one folder per model, language pair and seed, so runs combine)
                                  between-seed min-max (clika.metrics.seeds)
   metrics.jsonl, metrics.resamples.npz  all models and targets together (pooled over seeds), and
                                  the XRR resamples the report's mean over targets needs
-  report.md                      written by clika.api.conduct (clika.report.conductivity)
+  report.md                      written by clika.api.conduct (clika.report.cd_tables)
 
 A seed k is one whole replicate: the generated set of seed k AND the training run of seed k
 (TrainConfig.seed: LoRA initialisation and data order), so the spread over seeds includes the
@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from clika.conduct.distributed import barrier, is_main_process
-from clika.conduct.evaluate import fact_strata, outcomes_from_rows, run_tests
+from clika.conduct.fact_tests import fact_strata, outcomes_from_rows, run_tests
 from clika.conduct.models import ModelRef, load_for_training, resolve_model
 from clika.conduct.train import PromptFormat, TrainConfig, preset, resolve_dtype, save, train
 from clika.errors import ConfigError
@@ -46,7 +46,8 @@ from clika.fictional.dataset import NAME_DIRECTIONS, PAPER_NAME_DIRECTION, Condu
 from clika.fictional.templates import GATE_PROMPTS
 from clika.items import LANGS, PIVOT
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.conductivity import (
+from clika.metrics.catalog import tagged
+from clika.metrics.cd import (
     MARGIN,
     MASTERY_GATE,
     TASK,
@@ -525,21 +526,21 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
 def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]:
     note = f"not scored: {reason}"
     return [Record(model=model, task=TASK, metric=m, lang=target, lang_ref=source, note=note, flags=("undefined",))
-            for m in ("xrr", "xrr_ctrl", "cd_transfer")]
+            for m in (d.name for d in tagged("cd_scored"))]
 
 
 def _spread_line(run: TargetRun) -> str:
     """The between-seed spread a verdict over seeds states beside the pooled values."""
     return f"over {run.n_seeds} seeds: " + ", ".join(
-        f"{m} {spread_text(run.seed_spread.get((m, None)), run.n_seeds)}" for m in ("acc_l_type1", "xrr"))
+        f"{m} {spread_text(run.seed_spread.get((m, None)), run.n_seeds)}" for m in (d.name for d in tagged("seed_spread")))
 
 
 def _xrr_line(records: list[Record], margin: float) -> str:
     from clika.formatting import format_record
-    from clika.metrics.conductivity import cd_verdict
+    from clika.metrics.cd import cd_verdict
 
     overall = {r.metric: r for r in records if r.stratum is None}
     values = ", ".join(f"{m} {format_record(overall.get(m), n=getattr(overall.get(m), 'n', None))}"
-                       for m in ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"))
+                       for m in (d.name for d in tagged("cd_summary")))
     verdict = cd_verdict(records, margin)
     return f"{values}; conductivity: {verdict.label} ({verdict.reason})"

@@ -26,8 +26,8 @@ from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clika.data.reading import CHOSEN_SKIPS, SKIP_REASONS, FileEntry, PredictionReadResult
 from clika.items import ordered_langs
-from clika.predictions import CHOSEN_SKIPS, SKIP_REASONS, FileEntry, PredictionReadResult
 
 Cell = tuple[str, str]  # (model, task)
 SHOWN = 8  # partial models / truncated files named in the summary before "and N more"

@@ -421,7 +421,7 @@ class _ProgressBar:
         shown = min(self._received, size) if size else self._received
         self._emit(FetchEvent("progress", self._index, self._count, self._path, shown, size))
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # called by pooch's HTTPDownloader once the body is read (tqdm protocol)
         self._final = True
 
     def close(self) -> None:

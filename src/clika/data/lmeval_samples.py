@@ -37,9 +37,10 @@ import numpy as np
 
 from clika.data.answers import extract_choice, first_char_choice
 from clika.data.lines import read_json_lines
+from clika.data.reading import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
 from clika.errors import ConfigError, DataError
 from clika.items import LETTERS
-from clika.predictions import FileEntry, Prediction, PredictionReadResult, ReadFilter, excluded, relative
+from clika.predictions import Prediction
 from clika.tasks import builtin_registry
 
 _SAMPLES_RE = re.compile(r"^samples_(?P<task>.+)_(?P<date>\d{4}-\d{2}-\d{2}T[0-9.\-]+)\.jsonl$")

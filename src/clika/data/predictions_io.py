@@ -25,9 +25,10 @@ from typing import Any
 from clika.data.answers import EXTRACTORS
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.data.lmeval_samples import read_lm_eval
+from clika.data.reading import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
 from clika.data.upstream_predictions import read_upstream
 from clika.errors import ConfigError, DataError
-from clika.predictions import FileEntry, Prediction, PredictionReadResult, ReadFilter, excluded, relative
+from clika.predictions import Prediction
 
 __all__ = ["LAYOUTS", "read_predictions", "prediction_to_record", "write_predictions_jsonl"]
 

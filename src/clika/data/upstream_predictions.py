@@ -21,7 +21,7 @@ What happens to each file under a task folder (one ``FileEntry`` each in the rea
   another language only when ``langs`` names it);
 - other, quietly: the item file, model-input files and the upstream inputs and scripts
   (NOT_PREDICTIONS);
-- skipped, with its reason (clika.predictions.SKIP_REASONS) and the first bad line where
+- skipped, with its reason (clika.data.reading.SKIP_REASONS) and the first bad line where
   there is one: not JSON lines (the plain-text ``_res_visual`` dumps), a malformed record, an
   empty file, a name outside the known shapes (file names are case-sensitive; the detail names
   the spelling that would be read), a clika predictions file, a language outside the task's, a
@@ -51,10 +51,11 @@ from typing import Any
 
 from clika.data.answers import smart_choice
 from clika.data.lines import read_json_lines
+from clika.data.reading import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
 from clika.data.upstream_items import item_file, parse_item_file, task_lang_dirs, upstream_tasks
 from clika.errors import ConfigError, DataError
 from clika.items import LANGS, LETTERS, Item, ordered_langs
-from clika.predictions import FileEntry, Prediction, PredictionReadResult, ReadFilter, excluded, relative
+from clika.predictions import Prediction
 from clika.tasks import TaskSpec
 
 MAIN_VARIANT = "bf16_add_simple_example"

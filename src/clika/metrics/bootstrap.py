@@ -105,15 +105,6 @@ def percentile_intervals(samples: np.ndarray, level: float = LEVEL,
     return Intervals(low, high, n_undefined, n_boot)
 
 
-def interval(samples: np.ndarray) -> tuple[float | None, float | None]:
-    """The percentile interval of one metric's resamples [B] (None, None when withheld)."""
-    samples = np.where(np.isfinite(samples), samples, np.nan)
-    res = percentile_intervals(np.asarray(samples, dtype=np.float64).reshape(-1, 1))
-    if np.isnan(res.low[0]):
-        return None, None
-    return float(res.low[0]), float(res.high[0])
-
-
 def _zero_crossing(s: np.ndarray, j: int) -> float:
     """The quantile level (0..1) at which the interpolated quantile of the sorted s crosses 0 between
     s[j - 1] <= 0 and s[j] >= 0: numpy's (and percentile_ci's) linear rule, position q (len(s) - 1)."""

@@ -3,8 +3,8 @@ registered since. Records, tables, the HTML report and the CLI look metrics up h
 
 from __future__ import annotations
 
-from clika.metrics import conductivity, definitions, diagnostics, transfer  # noqa: F401 - they register
-from clika.metrics.registry import PER_LANGUAGE, MetricDef, lookup, registered
+from clika.metrics import cd, definitions, diagnostics, home_transfer  # noqa: F401 - they register
+from clika.metrics.registry import PER_LANGUAGE, TAGS, MetricDef, lookup, registered
 
 
 def all_metrics() -> list[MetricDef]:
@@ -23,6 +23,21 @@ def headline() -> list[MetricDef]:
 def headline_per_language() -> list[MetricDef]:
     """Headline metrics with one value per language (table columns, heatmap panels)."""
     return [d for d in headline() if d.scope in PER_LANGUAGE]
+
+
+def tagged(tag: str) -> list[MetricDef]:
+    """The metrics carrying `tag` (registry.TAGS), in table order."""
+    if tag not in TAGS:
+        raise KeyError(f"unknown metric tag {tag!r} (known: {', '.join(sorted(TAGS))})")
+    return [d for d in registered() if tag in d.tags]
+
+
+def tagged_one(tag: str) -> str:
+    """The name of the one metric carrying `tag` (a rank key is one metric)."""
+    names = [d.name for d in tagged(tag)]
+    if len(names) != 1:
+        raise ValueError(f"metric tag {tag!r} must be on exactly one metric, found {names}")
+    return names[0]
 
 
 def compared() -> list[MetricDef]:

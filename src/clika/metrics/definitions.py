@@ -52,6 +52,7 @@ def _why_agreement(counts: PairCounts, labels) -> list[str | None]:
 # ---------------------------------------------------------------- PF: performance
 
 @metric("accuracy", label="accuracy", level="PF", scope="lang", order=10, headline=True, paired_test="mcnemar",
+        tags=("reference",),
         description="share of the language's items answered correctly (an unparseable answer is wrong)",
         chance="1/k for uniform guessing (k options)", chance_value=_chance_k, why_undefined=_why_lang)
 def accuracy(c: LangCounts) -> np.ndarray:
@@ -67,6 +68,7 @@ def accuracy_adj(c: LangCounts) -> np.ndarray:
 
 
 @metric("ra", label="RA", level="PF", scope="pivot", average=True, order=20, headline=True, paired_test="bootstrap",
+        tags=("rank_tiebreak", "alignment", "reference"),
         description="relative accuracy p_l / p_en over the items present in both languages",
         chance="1 when both languages are at chance: RA does not correct for guessing (see ra_adj)",
         chance_value=lambda k: 1.0, why_undefined=_why_ra(False))
@@ -85,6 +87,7 @@ def ra_adj(c: PairCounts) -> np.ndarray:
 # ---------------------------------------------------------------- CT: consistency
 
 @metric("en_co", label="en-CO", level="CT", scope="pivot", average=True, order=30, headline=True,
+        tags=("rank_key", "alignment", "reference"),
         paired_test="bootstrap",
         description="overlap of correct answers with English: |C_en ∩ C_l| / |C_en ∪ C_l|",
         chance="grows with accuracy even for independent errors (two independent guessers: c/(2-c), c = 1/k); "

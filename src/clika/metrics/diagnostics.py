@@ -198,7 +198,7 @@ for _defn in (
               "share of the language's items with no usable answer (counted wrong)", "0 for a model that always answers",
               "lower", _per_language("unparseable_rate", lambda d: d.unparseable_rate,
                                      lambda d: "unparseable" if unparseable(d.unparseable_rate) else None),
-              order=200),
+              order=200, tags=frozenset({"reference"})),
     MetricDef("option_share_*", "option share", "diagnostic", "matrix",
               "share of the language's items on which each option was chosen", "1/k each for uniform guessing",
               "none", option_shares, order=201),
@@ -212,7 +212,7 @@ for _defn in (
               "at least p0 + (1 - p0)/2 of the items: overlap metrics (en-CO, agreement) are then inflated",
               "a uniform guesser is flagged in at most 1% of cells (the test's level)", "lower",
               _per_language("dominant_option_flag", lambda d: float(d.dominant), lambda d: "dominant" if d.dominant
-                            else None, _dominance_note), order=203),
+                            else None, _dominance_note), order=203, tags=frozenset({"reference"})),
     MetricDef("missing_items", "missing items", "diagnostic", "matrix",
               "items of the task (of its item file, where there is one) without a prediction in this language "
               "(left out of its pairs); all of them when the model has no predictions in a language the task "

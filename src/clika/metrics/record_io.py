@@ -13,7 +13,7 @@ from pathlib import Path
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.items import PIVOT
 from clika.metrics.catalog import get_metric
-from clika.metrics.conductivity import TASK as CD_TASK
+from clika.metrics.cd import TASK as CD_TASK
 from clika.metrics.flags import flags_from_note
 from clika.metrics.records import FIELDS, FLOATS, Record
 

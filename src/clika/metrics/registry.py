@@ -21,7 +21,9 @@ Count arrays have one row per bootstrap draw plus row 0, the point estimate, so 
 computes the value and every resample at once. What the rest of clika needs to know of a metric
 is here too: ``headline`` (a column of the leaderboard, the terminal tables and the heatmaps, a
 row of compare), ``direction``, ``paired_test`` (how compare tests B - A: "mcnemar" for a 0/1
-per-item outcome, "bootstrap" otherwise; None: not compared) and the chance rule. Adding a
+per-item outcome, "bootstrap" otherwise; None: not compared), ``tags`` (TAGS: the other consumers
+that select it, such as the rank key, the learning curves or the findings' levels) and the chance
+rule. Adding a
 metric is one registered definition; nothing else needs to change for it to appear in
 metrics.jsonl, compare, the leaderboard, the heatmaps, the tables and report.html. Readers of the
 registry go through clika.metrics.catalog, which loads every built-in definition first.
@@ -39,7 +41,6 @@ from clika.metrics.core import ratio
 
 Scope = Literal["lang", "pivot", "pair", "items", "matrix", "cd", "cd_rate", "run"]
 Direction = Literal["higher", "lower", "none"]
-COUNT_SCOPES = ("lang", "pivot", "pair")
 PER_LANGUAGE = ("lang", "pivot", "items")  # scopes with one value per language (tables, heatmaps)
 
 
@@ -110,14 +111,30 @@ class MetricDef:
     order: int = 100  # position in tables
     headline: bool = False
     paired_test: str | None = None
+    tags: frozenset[str] = frozenset()  # the consumers that select it beyond headline (TAGS)
 
+
+# What a consumer selects metrics by (clika.metrics.catalog.tagged), so that no list of metric
+# names lives outside clika.metrics: a new metric joins a consumer by carrying its tag.
+TAGS = {
+    "rank_key": "the leaderboard's rank key (one metric)",
+    "rank_tiebreak": "the leaderboard's tie-break (one metric)",
+    "alignment": "the PF and CT levels the findings test (each claim, per metric)",
+    "curve": "drawn in a conductivity run's learning curves",
+    "cd_summary": "the values a conductivity run's summary line prints",
+    "cd_scored": "the CD values a run that was not scored still lists, as undefined",
+    "seed_spread": "the CD values whose between-seed spread a verdict over seeds states",
+    "reference": "kept in the packaged reference of the published models (--reference published)",
+}
 
 _REGISTRY: dict[str, MetricDef] = {}
 
 
 def register_metric(defn: MetricDef) -> MetricDef:
-    if defn.fn is None:
+    if defn.fn is None and defn.scope != "run":  # a run's facts (epochs) are recorded, not computed
         raise ValueError(f"metric {defn.name!r} needs its function: a metric is one definition with its computation")
+    if not defn.tags <= TAGS.keys():
+        raise ValueError(f"metric {defn.name!r}: unknown tags {sorted(defn.tags - TAGS.keys())} (known: {sorted(TAGS)})")
     if defn.paired_test not in (None, "mcnemar", "bootstrap"):
         raise ValueError(f"metric {defn.name!r}: paired_test must be mcnemar, bootstrap or None")
     _REGISTRY[defn.name] = defn
@@ -131,12 +148,12 @@ def unregister_metric(name: str) -> None:
 def metric(name: str, *, label: str, level: str, scope: Scope, description: str, chance: str,
            direction: Direction = "higher", why_undefined: WhyFn | None = None, average: bool = False,
            chance_value: Callable[[int], float | None] | None = None, order: int = 100, headline: bool = False,
-           paired_test: str | None = None) -> Callable:
+           paired_test: str | None = None, tags: tuple[str, ...] = ()) -> Callable:
     """Decorator: register the decorated function as the metric's computation (see the scopes above)."""
 
     def wrap(fn):
         register_metric(MetricDef(name, label, level, scope, description, chance, direction, fn, why_undefined,
-                                  average, chance_value, order, headline, paired_test))
+                                  average, chance_value, order, headline, paired_test, frozenset(tags)))
         return fn
 
     return wrap

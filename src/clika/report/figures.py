@@ -1,5 +1,5 @@
-"""Report figures (matplotlib, Agg backend, PNG): per-model accuracy bars and pairwise CO heatmaps,
-the shared drawing helpers, and save_png.
+"""Report figures (matplotlib, Agg backend, PNG): the drawing helpers the heatmaps share, learning
+curves, and save_png. (The per-model views are HTML: html_model.py.)
 
 Readable at 100% zoom: every text is at least TEXT_PT points and tick labels TICK_PT points,
 saved at DPI dots per inch, so a tick label is TICK_PT * DPI / 72 = 12.5 px tall in the image,
@@ -25,8 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from clika.items import lang_order_key
-from clika.metrics.catalog import label
-from clika.metrics.records import Record
+from clika.metrics.catalog import label, tagged
 
 DPI = 90
 TICK_PT = 10  # tick labels: 12.5 px at DPI
@@ -55,16 +54,9 @@ def _visible_texts(fig: Figure) -> tuple[list[Text], list[Text]]:
     return texts, [t for t in texts if id(t) in ticks]
 
 
-def save_png(fig: Figure, path: Path, dpi: int = DPI, colors: int | None = 256, crisp: bool = False) -> SavedFigure:
-    """Write the figure (quantized to a palette of `colors`, which keeps the report small) and close it.
-
-    crisp: draw text without anti-aliasing: a third of the bytes for figures full of numbers (the many
-    per-model figures), still legible at the same sizes.
-    """
+def save_png(fig: Figure, path: Path, dpi: int = DPI, colors: int | None = 256) -> SavedFigure:
+    """Write the figure (quantized to a palette of `colors`, which keeps the report small) and close it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if crisp:
-        for t in fig.findobj(Text):
-            t.set_antialiased(False)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     texts, ticks = _visible_texts(fig)
     to_px = dpi / 72.0
@@ -87,66 +79,12 @@ def text_color(rgba) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
 
 
-def _tasks(records: Sequence[Record], model: str) -> list[str]:
-    return sorted({r.task for r in records if r.model == model})
-
-
-def _values(rows: Sequence[Record]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    def arr(name):
-        return np.array([np.nan if getattr(r, name) is None else getattr(r, name) for r in rows], dtype=float)
-
-    return arr("value"), arr("ci_low"), arr("ci_high")
-
-
-def accuracy_bars_figure(records: Sequence[Record], model: str, flags=None, metric: str = "accuracy") -> Figure:
-    """One panel per task: `metric` per language with 95% CI whiskers and the chance line at 1/k
-    (from the records' chance); bars of languages with a dominant option hatched."""
-    tasks = [t for t in _tasks(records, model)
-             if any(r.model == model and r.task == t and r.metric == metric for r in records)]
-    n = max(1, len(tasks))
-    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 3.0), squeeze=False, sharey=True)
-    for ax, task in zip(axes[0], tasks):
-        rows = sorted((r for r in records if r.model == model and r.task == task and r.metric == metric
-                       and r.stratum is None and r.aggregate is None and r.lang is not None),
-                      key=lambda r: _lang_key(r.lang))
-        x = np.arange(len(rows))
-        values, low, high = _values(rows)
-        hatched = [flags is not None and flags.has(model, task, r.lang, "dominant") for r in rows]
-        bars = ax.bar(x, np.nan_to_num(values), color="#4c78a8", edgecolor=FLAG_COLOR, linewidth=0)
-        for bar, h in zip(bars, hatched):
-            if h:
-                bar.set_hatch(HATCH)
-                bar.set_edgecolor(FLAG_COLOR)
-        ok = np.isfinite(low) & np.isfinite(high) & np.isfinite(values)
-        if ok.any():
-            err = np.clip(np.vstack([values - low, high - values])[:, ok], 0, None)
-            ax.errorbar(x[ok], values[ok], yerr=err, fmt="none", ecolor="black", capsize=2, lw=0.8)
-        chance = sorted({r.chance for r in rows if r.chance is not None})
-        for c in chance:
-            ax.axhline(c, color="#d62728", lw=1.2, ls="--")
-        title = task + (f"  (chance {chance[0]:.2f})" if len(chance) == 1 else "")
-        ax.set_xticks(x, [r.lang for r in rows], fontsize=TICK_PT)
-        ax.tick_params(axis="y", labelsize=TICK_PT)
-        ax.set_title(title, fontsize=TICK_PT + 1)
-        ax.set_ylim(0, 1.0)
-    axes[0][0].set_ylabel(label(metric), fontsize=TICK_PT + 1)
-    fig.suptitle(f"{model}: {label(metric)} by language (95% CI); red dashed line: chance 1/k; "
-                 f"hatched: dominant option", fontsize=TITLE_PT - 1)
-    fig.tight_layout()
-    return fig
-
-
-def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "co") -> tuple[list[str], np.ndarray]:
-    """(langs, symmetric matrix) of the pairwise `metric` (lang, lang_ref records); diagonal 1, missing NaN."""
-    pairs = {(r.lang, r.lang_ref): r.value for r in records
-             if r.model == model and r.task == task and r.metric == metric and r.lang_ref is not None}
-    langs = sorted({code for p in pairs for code in p}, key=_lang_key)
-    index = {code: i for i, code in enumerate(langs)}
-    mat = np.full((len(langs), len(langs)), np.nan)
-    np.fill_diagonal(mat, 1.0)
-    for (a, b), v in pairs.items():
-        mat[index[a], index[b]] = mat[index[b], index[a]] = np.nan if v is None else v
-    return langs, mat
+def cell_text(v: float, spec: str = ".2f") -> str:
+    """A heatmap cell's number: ".83" for 0.83 (values in [0, 1) lose their leading zero), a dash when undefined."""
+    if not np.isfinite(v):
+        return "—"
+    text = format(v, spec)
+    return text.replace("0.", ".", 1) if 0 <= v < 1 else text
 
 
 DIM = 0.6  # share of white laid over a dimmed cell
@@ -161,7 +99,7 @@ def annotate(ax, mat: np.ndarray, cmap, norm, spec: str = ".2f", fontsize: float
             v = mat[i, j]
             if blank_undefined and not np.isfinite(v):
                 continue
-            text = "—" if not np.isfinite(v) else format(v, spec).replace("0.", ".", 1) if 0 <= v < 1 else format(v, spec)
+            text = cell_text(v, spec)
             rgba = np.array(cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1))
             if i in dim_rows:
                 rgba = (1 - DIM) * rgba + DIM
@@ -173,49 +111,11 @@ def dim_row(ax, i: int, n_cols: int) -> None:
                                               zorder=1))
 
 
-def co_heatmaps_figure(records: Sequence[Record], model: str, metric: str = "co") -> Figure:
-    """One heatmap per task (two per row) of the pairwise matrix of `metric` (overlap of correct answers),
-    a number in every cell of the lower triangle (the matrix is symmetric; its diagonal is 1)."""
-    tasks = [t for t in _tasks(records, model) if co_matrix(records, model, t, metric)[0]]
-    n = max(1, len(tasks))
-    cols, rows = min(2, n), (n + 1) // 2
-    size = max(2.5, 0.46 * max((len(co_matrix(records, model, t, metric)[0]) - 1 for t in tasks), default=4))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols + 1.3, (size + 0.5) * rows + 0.5), squeeze=False,
-                             layout="constrained")
-    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-    norm = matplotlib.colors.Normalize(0, 1)
-    image = None
-    for ax, task in zip(axes.flat, tasks):
-        langs, mat = co_matrix(records, model, task, metric)
-        mat[np.triu_indices(len(langs))] = np.nan  # symmetric: the lower triangle says it all
-        mat = mat[1:, :-1]  # ... and its first row and last column are empty
-        image = ax.imshow(np.ma.masked_invalid(mat), norm=norm, cmap=cmap)
-        annotate(ax, mat, cmap, norm, blank_undefined=True)
-        ax.set_xticks(range(len(langs) - 1), langs[:-1], fontsize=TICK_PT)
-        ax.set_yticks(range(len(langs) - 1), langs[1:], fontsize=TICK_PT)
-        ax.set_title(task, fontsize=TICK_PT + 1)
-    for ax in list(axes.flat)[len(tasks):]:
-        ax.set_axis_off()
-    if not tasks:
-        axes[0][0].text(0.5, 0.5, "no pairwise records", ha="center", va="center", fontsize=TICK_PT)
-    if image is not None:
-        bar = fig.colorbar(image, ax=axes, shrink=0.6)
-        bar.set_label(label(metric), fontsize=TICK_PT + 1)
-        bar.ax.tick_params(labelsize=TICK_PT)
-    fig.suptitle(f"{model}: pairwise {label(metric)} (overlap of correct answers of two languages)",
-                 fontsize=TITLE_PT - 1)
-    return fig
-
-
-CURVE_METRICS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation", "acc_l_type1", "xrr",
-                 "xrr_en_subject", "xrr_en_answer")
-
-
 def curve_figure(rows: Sequence[dict], title: str) -> Figure:
     """Learning curves of a conductivity run: XRR, its controls and the gate parts against epochs
     (rows: curve.jsonl's epoch, metric, value, n; a seed's own curve)."""
     fig, (gate_ax, cd_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0), sharex=True)
-    for metric in CURVE_METRICS:
+    for metric in (d.name for d in tagged("curve")):
         points = sorted((r["epoch"], r["value"]) for r in rows if r["metric"] == metric and r["value"] is not None)
         if points:
             ax = gate_ax if metric.startswith("gate_") else cd_ax

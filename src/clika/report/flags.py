@@ -42,8 +42,6 @@ BADGES = {"dominant": "dominant option", "unparseable": "unparseable", "chance":
           "left_out": "left out"}
 # badge and sentence of each kind a cell can carry (the sentences are the flags' own: clika.metrics.flags)
 KINDS: dict[str, tuple[str, str]] = {kind: (badge, FLAGS[kind]) for kind, badge in BADGES.items()}
-# Kinds that make a cell of the RA / en-CO heatmaps unreliable (drawn hatched there).
-INFLATING = ("dominant",)
 
 
 @dataclass(frozen=True)
@@ -157,12 +155,13 @@ class FlagIndex:
         self.partial: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.absent: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.short: dict[tuple[str, str], dict[str, tuple[int, int]]] = defaultdict(dict)
+        scored = {d.name for d in metrics_of("lang")} | {SOURCE["dominant"]}  # a language with a value of its own
         for r in records:
             if r.aggregate is not None or r.stratum is not None or r.lang is None:
                 continue
-            if r.metric in ("accuracy", "dominant_option_flag"):
+            if r.metric in scored:
                 self.langs[(r.model, r.task)].add(r.lang)
-            elif r.metric == "unparseable_rate" and r.value is not None:
+            elif r.metric == SOURCE["unparseable"] and r.value is not None:
                 self.unparseable[(r.model, r.task, r.lang)] = r.value
             elif r.metric == SOURCE["partial"] and "partial" in r.flags:
                 self.partial[(r.model, r.task)].append(r.lang)
@@ -200,10 +199,6 @@ class FlagIndex:
         partial (model, task), else ''."""
         reasons = [r.removeprefix(f"{task}: ") for r in self.partial_reasons(model, task)]
         return f"partial: {'; '.join(reasons)}" if reasons else ""
-
-    def inflated(self, model: str, task: str, lang: str) -> bool:
-        """A pivot-relative value of lang (RA, en-CO) rests on a flagged language (lang or the pivot)."""
-        return any(self.has(model, task, where, kind) for where in (lang, self.pivot) for kind in INFLATING)
 
     def of(self, model: str, task: str | None = None) -> list[Flag]:
         return [f for f in self.flags if f.model == model and (task is None or f.covers(task))]

@@ -7,7 +7,6 @@
   dagger (there RA compares with a guesser, whose RA is 1). The colour bars mark each metric's
   chance level (its registered chance rule: RA = 1 for a guesser in both languages, en-CO of two
   independent guessers = c / (2 - c) with c = 1/k, RankC of two random rankings).
-- home_transfer_figure: the S x L matrix of home_transfer of one model per task.
 - home_transfer_overview: the per-L means (over the source cultures S) of every model.
 - strategy_figure: base -> derived deltas of one training strategy, one dot per (task, lang).
 """
@@ -197,7 +196,7 @@ def model_lang_heatmap(records: Sequence[Record], task: str, models: Sequence[st
                                legend=legend, yours=yours, row_label=row_label)
 
 
-def _st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
+def st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
     pairs = {(r.lang_ref, r.lang): r.value for r in records if r.model == model and r.task == task
              and r.metric == "home_transfer" and r.aggregate is None and r.lang_ref is not None}
     sources = sorted({s for s, _ in pairs}, key=lang_order_key)
@@ -211,31 +210,6 @@ def _st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[s
 
 def home_transfer_tasks(records: Sequence[Record], model: str | None = None) -> list[str]:
     return sorted({r.task for r in records if r.metric == "home_transfer" and (model is None or r.model == model)})
-
-
-def home_transfer_figure(records: Sequence[Record], model: str) -> Figure:
-    """One S x L panel per task: among items native to S answered correctly in S, the share also right in L."""
-    tasks = [t for t in home_transfer_tasks(records, model) if _st_matrix(records, model, t)[0]]
-    n = max(1, len(tasks))
-    shapes = [_st_matrix(records, model, t)[2].shape for t in tasks] or [(4, 4)]
-    rows, cols = max(s[0] for s in shapes), max(s[1] for s in shapes)
-    fig, axes = plt.subplots(1, n, figsize=(COL_IN * cols * n + 1.5, ROW_IN * 1.3 * rows + 1.4), squeeze=False)
-    image = None
-    for ax, task in zip(axes[0], tasks):
-        sources, queries, mat = _st_matrix(records, model, task)
-        image = _draw(ax, mat, "viridis", 1.0)
-        ax.set_xticks(range(len(queries)), queries, fontsize=TICK_PT)
-        ax.set_yticks(range(len(sources)), sources, fontsize=TICK_PT)
-        ax.set_xlabel("L: language asked in", fontsize=TICK_PT)
-        ax.set_ylabel("S: culture of the fact", fontsize=TICK_PT)
-        ax.set_title(task, fontsize=TICK_PT + 1)
-    if image is not None:
-        bar = fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8)
-        bar.set_label(label("home_transfer"), fontsize=TICK_PT)
-        bar.ax.tick_params(labelsize=TICK_PT)
-    fig.suptitle(f"{model}: {label('home_transfer')} S > L (proxy for the conductivity of naturally acquired "
-                 "knowledge, not XRR)", fontsize=TITLE_PT - 1)
-    return fig
 
 
 def home_transfer_overview(records: Sequence[Record], models: Sequence[str], flags,

@@ -3,7 +3,7 @@
 Sections, in order: leaderboard (task tabs, sortable, flag badges), model x language heatmaps of
 RA and en-CO, model families (base -> derived deltas from `clika compare`), home transfer, flags
 (every flagged cell with its note), metric definitions (generated from the metric registry),
-collapsed per-model details, findings. The PNGs are also written beside the HTML
+collapsed per-model details (HTML tables and bars, no images), findings. The PNGs are also written beside the HTML
 (output_dir/figures/) for papers and slides, and the leaderboard as output_dir/leaderboard.csv.
 """
 
@@ -15,17 +15,17 @@ from html import escape
 from pathlib import Path
 
 from clika.metrics.records import Record
-from clika.report.conductivity import cd_html
+from clika.report.cd_tables import cd_html
 from clika.report.flags import FlagIndex
 from clika.report.html_families import families_section, home_transfer_section
 from clika.report.html_findings import findings_section
+from clika.report.html_model import models_section
 from clika.report.html_parts import SCRIPT, STYLE, Figures
 from clika.report.html_sections import (
     definitions_section,
     flags_section,
     heatmap_section,
     leaderboard_section,
-    models_section,
 )
 from clika.report.leaderboard import OVERALL, RECOMPUTED, build_leaderboard, write_leaderboard_csv
 
@@ -108,7 +108,7 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
                 ("cd", cd_html(records, _curve_images(curves or {}, figs))),
                 ("flags", flags_section(flags)),
                 ("definitions", definitions_section()),
-                ("models", models_section(records, detailed, flags, figs, board, yours,
+                ("models", models_section(records, detailed, flags, board, yours,
                                           left_out=len(models) - len(detailed))),
                 ("findings", findings_section(findings or (), cd_findings or (), findings_note)
                              if findings or cd_findings or findings_note else "")]

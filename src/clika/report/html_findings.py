@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from clika.metrics.conductivity import VERDICTS as CD_VERDICTS
+from clika.metrics.cd import VERDICTS as CD_VERDICTS
 
 LEFT = ' class="l"'
 VERDICTS = ("supported", "partly supported", "not supported", "not testable", "inconclusive", *CD_VERDICTS)
@@ -42,7 +42,7 @@ def _finding(finding, level: int, end: str = "") -> str:
 
 
 def findings_section(findings: Sequence = (), cd_findings: Sequence = (), note: str | None = None) -> str:
-    """findings: clika.analysis.findings.Finding objects; cd_findings: clika.analysis.conductivity.CDFinding
+    """findings: clika.analysis.findings.Finding objects; cd_findings: clika.analysis.cd_claims.CDFinding
     objects; note: shown instead when there are none to show (e.g. an older `clika compare` folder)."""
     out = ['<h2 id="findings">Findings</h2>', f'<p class="muted">{INTRO}</p>']
     if note and not findings and not cd_findings:

@@ -42,6 +42,13 @@ details.model>summary{cursor:pointer}
 .v-inconclusive,.v-not-measured{background:#e6e6f5;border-color:#88a} .v-no-transfer-detected{background:#f8d0d0;border-color:#c44}
 .v-weak{background:#fff3b0;border-color:#c9a800} .v-high{background:#d4f0d4;border-color:#3a3}
 article.finding{margin-bottom:1.6rem}
+.bar{display:inline-block;position:relative;width:5rem;height:.8rem;margin-right:.35rem;vertical-align:middle;
+ background:#eee} .bar i{position:absolute;top:0;height:100%} .bar .fill{left:0;background:#4c78a8}
+.bar.hatch .fill{background:repeating-linear-gradient(45deg,#4c78a8 0 3px,#333 3px 4px)}
+.bar .whisker{top:45%;height:2px;background:#000} .bar .chance{width:0;border-left:2px dashed #d62728}
+.heats{display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;overflow-x:auto}
+table.heat td{text-align:center;min-width:2.2rem} table.heat caption{font-weight:bold;text-align:left}
+table.heat td.na{color:#888} h4{margin:.9rem 0 .2rem;font-size:.9rem;font-weight:normal}
 """
 
 SCRIPT = """
@@ -141,10 +148,10 @@ class Figures:
         self.folder = folder
         self.saved: list = []
 
-    def img(self, fig, name: str, alt: str, crisp: bool = False) -> str:
+    def img(self, fig, name: str, alt: str) -> str:
         from clika.report.figures import save_png
 
-        saved = save_png(fig, self.folder / f"{slug(name)}.png", crisp=crisp)
+        saved = save_png(fig, self.folder / f"{slug(name)}.png")
         self.saved.append(saved)
         data = base64.b64encode(saved.path.read_bytes()).decode("ascii")
         return (f'<div class="fig"><img alt="{escape(alt)}" width="{saved.width}" height="{saved.height}" '

@@ -1,15 +1,13 @@
-"""The HTML report's main sections: leaderboard, heatmaps, flags, metric definitions, per-model details."""
+"""The HTML report's main sections: leaderboard, heatmaps, flags, metric definitions (per-model details: html_model.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
 
-from clika.formatting import DASH, format_record, format_value
-from clika.items import lang_order_key
-from clika.metrics.catalog import all_metrics, headline_per_language, label, metrics_of
+from clika.formatting import DASH
+from clika.metrics.catalog import all_metrics, headline_per_language, label
 from clika.metrics.records import Record
-from clika.metrics.registry import PER_LANGUAGE
 from clika.report.flags import KINDS, FlagIndex
 from clika.report.html_parts import (
     Figures,
@@ -143,91 +141,4 @@ def definitions_section() -> str:
 
 # ---------------------------------------------------------------- per model
 
-def _metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> str:
-    """task x lang rows, one column per per-language metric of the registry; flags beside the numbers."""
-    metrics = [d.name for d in metrics_of(*PER_LANGUAGE)]
-    cells: dict[tuple[str, str], dict[str, Record]] = {}
-    for r in records:
-        if r.model == model and r.metric in metrics and r.stratum is None:
-            where = r.lang if r.aggregate is None else ("mean" if r.lang is None else None)
-            if where is not None:
-                cells.setdefault((r.task, where), {})[r.metric] = r
-    present = [m for m in metrics if any(m in by for by in cells.values())]
-    head = "".join(f"<th>{escape(label(m))}</th>" for m in present)
-    out = [(f'<div class="wide"><table class="metrics"><thead><tr><th class="l">task</th><th class="l">lang</th>{head}'
-           f'<th>n</th><th class="l">flags</th></tr></thead><tbody>')]
-    for (task, lang), by in sorted(cells.items(), key=lambda kv: (kv[0][0], lang_order_key(kv[0][1]))):
-        tds = "".join(_value_td(by.get(m)) for m in present)
-        n = max(r.n for r in by.values())
-        out.append(f'<tr><td class="l">{escape(task)}</td><td class="l">{escape(lang)}</td>{tds}<td>{n}</td>'
-                   f'<td class="l">{flag_badges(flags.cell(model, task, lang), per_cell=True)}</td></tr>')
-    out.append("</tbody></table></div>")
-    return "\n".join(out)
-
-
-def _value_td(r: Record | None) -> str:
-    """A value [CI], and its note as a tooltip where it says more than "mean over N languages"."""
-    if r is None:
-        return f"<td>{DASH}</td>"
-    note = r.note or ""
-    if note.startswith("mean over ") and ";" not in note:
-        note = ""
-    mark = f' <abbr class="note" title="{escape(note)}">note</abbr>' if note else ""
-    return f"<td>{escape(format_record(r, ci_spec='.2f'))}{mark}</td>"
-
-
-def _other_table(records: Sequence[Record], model: str) -> str:
-    """Records of metrics outside the per-language, pairwise, diagnostic and CD tables (e.g. home transfer)."""
-    skip = {d.name for d in metrics_of(*PER_LANGUAGE, "pair", "cd", "cd_rate", "run")}
-    rows = [r for r in records if r.model == model and r.metric not in skip and not r.metric.startswith("option_share_")
-            and r.metric not in {d.name for d in all_metrics() if d.level == "diagnostic"}
-            and not (r.metric == "home_transfer" and r.aggregate is None)]  # the S>L cells are in the figure
-    if not rows:
-        return ""
-    body = "".join(f'<tr><td class="l">{escape(r.task_label)}</td><td class="l">{escape(r.where)}</td>'
-                   f'<td class="l">{escape(label(r.metric))}</td><td class="l">{escape(r.stratum or "")}</td>'
-                   f"<td>{escape(format_record(r))}</td><td>{r.n}</td><td class=\"l\">{escape(r.note or '')}</td></tr>"
-                   for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang or "~"))))
-    return ('<table class="other"><thead><tr><th class="l">task</th><th class="l">lang</th><th class="l">metric</th>'
-            '<th class="l">stratum</th><th>value [95% CI]</th><th>n</th><th class="l">note</th></tr></thead>'
-            f"<tbody>{body}</tbody></table>")
-
-
-def model_section(records: Sequence[Record], model: str, flags: FlagIndex, figs: Figures,
-                  overall: LeaderboardRow | None, yours: bool) -> str:
-    from clika.report.figures import accuracy_bars_figure, co_heatmaps_figure
-    from clika.report.heatmaps import home_transfer_figure, home_transfer_tasks
-
-    mine = [r for r in records if r.model == model]
-    summary = f"<b>{escape(model)}</b>" + (" " + badge("yours", "yours", "your model") if yours else "")
-    if overall is not None and "en_co" in overall.cells:
-        rank = f"#{overall.rank}" if overall.rank else "unranked"
-        cell = overall.cells["en_co"]
-        summary += (f' <span class="muted">overall {rank}; mean {label("en_co")} '
-                    f'{escape(format_value(cell.value, cell.ci_low, cell.ci_high))}</span>')
-    summary += " " + flag_badges(flags.of(model), of=sum(len(flags.langs.get((model, t), ())) for t in
-                                                         {r.task for r in mine}))
-    body = [figs.img(accuracy_bars_figure(mine, model, flags), f"accuracy_{model}", f"accuracy by language, {model}")]
-    if any(r.metric == "co" for r in mine):
-        body.append(figs.img(co_heatmaps_figure(mine, model), f"co_{model}", f"pairwise CO, {model}", crisp=True))
-    if home_transfer_tasks(mine):
-        body.append(figs.img(home_transfer_figure(mine, model), f"home_transfer_{model}", f"home transfer, {model}",
-                             crisp=True))
-    body += [_metrics_table(mine, model, flags), _other_table(mine, model)]
-    return (f'<details class="model" id="{model_id(model)}"><summary>{summary}</summary>' + "\n".join(body)
-            + "</details>")
-
-
-def models_section(records: Sequence[Record], models: Sequence[str], flags: FlagIndex, figs: Figures,
-                   board: dict[str, list[LeaderboardRow]], yours: set[str] | None, left_out: int = 0) -> str:
-    overall = {r.model: r for r in board.get(OVERALL, [])}
-    links = " ".join(f'<a href="#{model_id(m)}">{escape(m)}</a>' for m in models)
-    note = (f'<p class="muted">{left_out} reference models have no section here (their numbers are in the '
-            "leaderboard and the heatmaps).</p>") if left_out else ""
-    parts = [model_section(records, m, flags, figs, overall.get(m), bool(yours and m in yours)) for m in models]
-    return ('<h2 id="models">Models</h2><p>One collapsed section per model: accuracy by language with the chance '
-            "line, pairwise CO, home transfer where measured, and every per-language metric with its flags. "
-            f'Click a name to open it.</p><p class="muted">{links}</p>{note}' + "\n".join(parts))
-
-
-__all__ = ["definitions_section", "flags_section", "heatmap_section", "leaderboard_section", "models_section", "slug"]
+__all__ = ["definitions_section", "flags_section", "heatmap_section", "leaderboard_section", "slug"]

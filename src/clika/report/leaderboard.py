@@ -44,15 +44,17 @@ import numpy as np
 from clika.data.coverage import complete_models
 from clika.formatting import csv_number
 from clika.items import PIVOT, ordered_langs
-from clika.metrics.catalog import headline
-from clika.metrics.conductivity import TASK as CD_TASK
+from clika.metrics.catalog import headline, label, tagged_one
+from clika.metrics.cd import TASK as CD_TASK
 from clika.metrics.estimate import Estimate, Keyed, to_records
 from clika.metrics.flags import UNPARSEABLE_FLAG
 from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
 
 OVERALL = "overall"
-RANK_BY = ("en_co", "ra")  # the paper's levels: consistency first, then performance
+def rank_by() -> tuple[str, str]:
+    """(key, tie-break): the metrics tagged rank_key and rank_tiebreak (en-CO, then RA: the paper's CT, then PF)."""
+    return tagged_one("rank_key"), tagged_one("rank_tiebreak")
 RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first; ties by RA. Listed but not "
             "ranked: partial rows (a language of the task has no predictions, or fewer than its item file has "
             "items), rows whose English accuracy is not "
@@ -176,7 +178,7 @@ def _task_row(index: dict, flags: FlagIndex, model: str, task: str, pivot: str, 
     row.flags = flags.summary(model, [task])
     partial = flags.partial_text(model, task)
     reasons = [why for why, bad in ((partial, bool(partial)),
-                                    ("en-CO undefined", row.value(RANK_BY[0]) is None),
+                                    (f"{label(rank_by()[0])} undefined", row.value(rank_by()[0]) is None),
                                     ("English accuracy not above chance", flags.at_chance(model, task)),
                                     ("dominant option in English", flags.has(model, task, pivot, "dominant")),
                                     (f"more than {UNPARSEABLE_FLAG:.0%} of the English answers unparseable",
@@ -283,7 +285,7 @@ def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, 
     # a flag over several tasks ("undefined" of a metric) once, not once per task
     row.flag_list = list(dict.fromkeys(f for t in tasks for f in flags.of(model, t) if _qualifies_row(f, shown)))
     row.flags = flags.summary(model, tasks)
-    row.rankable = row.value(RANK_BY[0]) is not None and all(r.rankable for r in rows)
+    row.rankable = row.value(rank_by()[0]) is not None and all(r.rankable for r in rows)
     row.n_cells = sum(r.n_cells for r in rows)
     with_ci = all(row.cells[c.name].ci_low is not None for c in columns if c.name in row.cells and row.value(c.name))
     note = f"mean of {len(rows)} task values ({', '.join(tasks)})" + ("" if with_ci else
@@ -337,8 +339,10 @@ def _xrr_cell(records: Sequence[Record], model: str, resamples: dict | None) -> 
 
 def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
     """Set .rank by RANK_KEY (equal keys share a rank) and return ranked rows first, then the others."""
+    by = rank_by()
+
     def key(r: LeaderboardRow):
-        return tuple(-(v if v is not None else -1.0) for v in (r.value(c) for c in RANK_BY))
+        return tuple(-(v if v is not None else -1.0) for v in (r.value(c) for c in by))
 
     ranked = sorted((r for r in rows if r.rankable), key=key)
     previous, rank = None, 0

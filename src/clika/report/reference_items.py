@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from clika.items import ordered_langs
+from clika.metrics.catalog import tagged
 from clika.metrics.records import Record
 from clika.predictions import Prediction
 
@@ -27,7 +28,7 @@ UNPARSEABLE, ABSENT = -1, -2
 ORIGIN = "original_lang"
 # rankc is left out: upstream predictions keep only the chosen letter, not per-option scores, so
 # it is undefined for every published model (its records would be 0.4 MB of "not available").
-KEEP = {"accuracy", "ra", "en_co", "dominant_option_flag", "unparseable_rate", "home_transfer"}
+KEEP = {d.name for d in tagged("reference")}
 
 Selection = Mapping[str, Iterable[str]]  # lang -> item ids
 

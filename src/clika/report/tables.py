@@ -183,7 +183,7 @@ def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str
 
 
 def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> str:
-    from clika.report.conductivity import cd_markdown
+    from clika.report.cd_tables import cd_markdown
     from clika.report.leaderboard import headline_columns
 
     idx = _Index(records)

@@ -556,6 +556,13 @@ def _names(o: FactOutcomes, gate_untaught: bool) -> np.ndarray:
 
 
 _CHANCE = "1/(number of continents) by guessing"
+# Which consumers select each CD metric (clika.metrics.registry.TAGS).
+_CD_TAGS = {
+    "curve": (*GATE_PARTS, "acc_l_type1", "xrr", "xrr_en_subject", "xrr_en_answer"),
+    "cd_summary": ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"),
+    "cd_scored": ("xrr", "xrr_ctrl", "cd_transfer"),
+    "seed_spread": ("acc_l_type1", "xrr"),
+}
 for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
     ("gate_en_type0", "gate: en type 0", "cd_rate", lambda o, _: o.en_type0, "after training, accuracy on "
      "source-language (English) questions of type-0 facts", _CHANCE),
@@ -604,14 +611,15 @@ for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
     ("control_gap_strict", "control gap strict", "cd", _gap("ctrl_strict", "l1"), "xrr_en_subject_strict - xrr, "
      "paired over facts, both accepting only the target-language answer: what translating the subject loses",
      "0 when both are guessed"),
-    ("epochs_trained", "epochs", "run", lambda stats: float(stats["epochs_run"]), "training epochs run (with "
+    ("epochs_trained", "epochs", "run", None, "training epochs run (with "
      "--until-gate: until the mastery gate held, or the maximum)", "not a rate"),
 )):
     _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "negated_answer", "control_gap",
                                       "control_gap_strict") else \
         "none" if _name == "epochs_trained" else "higher"
     register_metric(MetricDef(_name, _label, "CD", _scope, _desc, _chance, _direction, _fn, order=300 + _order,
-                              headline=_name == "xrr"))
+                              headline=_name == "xrr", tags=frozenset(t for t, names in _CD_TAGS.items()
+                                                                        if _name in names)))
 
 CD_METRICS = tuple(d.name for d in metrics_of("cd"))  # for the learning curves and the report's tables
 DIAGNOSTICS = tuple(d.name for d in metrics_of("cd_rate") if d.name not in GATE_PARTS)

@@ -9,7 +9,7 @@ Every answer is kept as a row (kind, fact or entity id, language, type, prompt, 
 the verdict fields, the fact's overlap stratum), so a run can be inspected and re-scored without
 asking again: ``outcomes_from_rows`` judges the stored answers anew, so a change of the scoring
 rule applies to old runs. The correctness vectors, aligned by fact, feed
-clika.metrics.conductivity.
+clika.metrics.cd.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from clika.conduct.judge import AnswerJudge
 from clika.fictional.dataset import ConductSplit
-from clika.metrics.conductivity import FactOutcomes
+from clika.metrics.cd import FactOutcomes
 
 STOP = ("\n",)
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from scipy.stats import binom, binomtest
 
-from clika.metrics import conductivity as cd
-from clika.metrics.conductivity import (
+from clika.metrics import cd
+from clika.metrics.cd import (
     FactOutcomes,
     cd_verdict,
     clopper_pearson,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from html import escape
 
 from clika.formatting import format_record
-from clika.metrics.conductivity import (
+from clika.metrics.cd import (
     CD_METRICS,
     DIAGNOSTICS,
     GATE_PARTS,

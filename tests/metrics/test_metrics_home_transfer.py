@@ -10,8 +10,8 @@ import pytest
 
 from clika.metrics.compute import MatrixContext, compute_metrics
 from clika.metrics.estimate import to_records
+from clika.metrics.home_transfer import home_transfer
 from clika.metrics.matrix import build_matrices
-from clika.metrics.transfer import home_transfer
 from clika.predictions import Prediction
 from tests.record_keys import where
 

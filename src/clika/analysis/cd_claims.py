@@ -3,7 +3,7 @@
 A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over
 seeds where there were several) and, per model, language pair and seed, the run's per-fact
 outcomes (outcomes.json: what clika conduct judged, by fact). A run's verdict comes from its
-records (clika.metrics.conductivity.cd_verdict, one of its VERDICTS, with its margin). Differences between models need the facts paired: they come from the outcomes,
+records (clika.metrics.cd.cd_verdict, one of its VERDICTS, with its margin). Differences between models need the facts paired: they come from the outcomes,
 resampled with the metrics core's resampler, so runs of several models on the same fictional
 facts draw the same facts in every resample.
 
@@ -33,7 +33,7 @@ import numpy as np
 from clika.analysis.families import FamilyRegistry
 from clika.errors import DataError
 from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
-from clika.metrics.conductivity import (
+from clika.metrics.cd import (
     CHANCE_OR_WEAK,
     CONTROL_AT_CHANCE,
     HIGH,

@@ -75,5 +75,5 @@ register_metric(MetricDef(
     "correctly when asked in L (lang); aggregate mean: over the sources of L, or over every (S, L) pair. A proxy for "
     "the conductivity of naturally acquired knowledge, not XRR",
     "1/k when L is guessed (k options), whatever is known in S", "higher", home_transfer, order=350,
-    chance_value=lambda k: 1.0 / k,
+    chance_value=lambda k: 1.0 / k, tags=frozenset({"reference"}),
 ))

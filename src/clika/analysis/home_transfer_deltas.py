@@ -18,7 +18,7 @@ import numpy as np
 from clika.analysis.stats import TaskStats
 from clika.analysis.strategy import Pooled, summarise
 from clika.metrics.compute import MatrixContext
-from clika.metrics.transfer import home_transfer
+from clika.metrics.home_transfer import home_transfer
 
 STRATEGY_WORDS = {
     "continued_pretraining": "continued pretraining",

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from clika.analysis.conductivity import GAIN_SHARE, cd_findings, gain_margin, load_runs
+from clika.analysis.cd_claims import GAIN_SHARE, cd_findings, gain_margin, load_runs
 from clika.analysis.families import load_families
 from clika.cli import app
-from clika.conduct.evaluate import answer_rows, outcomes_from_rows
+from clika.conduct.fact_tests import answer_rows, outcomes_from_rows
 from clika.conduct.run import ConductOptions, run_records
 from clika.fictional.dataset import write_split
 from clika.fictional.generator import generate
