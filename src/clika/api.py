@@ -290,8 +290,9 @@ def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), t
 def compare(options: CompareOptions) -> CompareResult:
     """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
     from clika.analysis.families import load_families
-    from clika.analysis.pipeline import analyse, command_line, findings_header, write_outputs
+    from clika.analysis.pipeline import analyse
     from clika.paths import check_writable_dir
+    from clika.report.findings_md import command_line, findings_header, write_compare_folder
 
     o = options
     o.check()
@@ -306,7 +307,7 @@ def compare(options: CompareOptions) -> CompareResult:
                      n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected, short=coverage.short())
     result.coverage = coverage
     header = findings_header(result, preds, warnings + cd_notes, command_line("clika compare", o))
-    paths = write_outputs(result, out, findings_header=header, cd_findings=cd)
+    paths = write_compare_folder(result, out, findings_header=header, cd_findings=cd)
     paths["coverage.json"] = coverage.write(out / "coverage.json")
     return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, coverage)
 
@@ -322,11 +323,11 @@ def _cd(dirs, registry, n_boot: int, seed: int, margin: float):
 
 
 def _write_cd_only(cd, out: Path) -> dict[str, Path]:
-    from clika.analysis.cd_claims import cd_findings_markdown
     from clika.analysis.pipeline import write_findings_json
+    from clika.report.findings_md import findings_document
 
     path = out / "findings.md"
-    path.write_text("# Findings\n\n" + cd_findings_markdown(cd), encoding="utf-8")
+    path.write_text(findings_document(None, cd), encoding="utf-8")
     return {"findings.md": path, "findings.json": write_findings_json(out / "findings.json", cd_findings=cd)}
 
 
@@ -363,9 +364,9 @@ class FindingsResult:
 def findings(options: FindingsOptions) -> FindingsResult:
     """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
     from clika.analysis.families import load_families
-    from clika.analysis.findings import findings_markdown
-    from clika.analysis.pipeline import analyse, command_line, findings_header
+    from clika.analysis.pipeline import analyse
     from clika.paths import check_output_file
+    from clika.report.findings_md import command_line, findings_document, findings_header
 
     o = options
     o.check()
@@ -373,22 +374,14 @@ def findings(options: FindingsOptions) -> FindingsResult:
     registry = load_families(Path(o.registry) if o.registry else None)
     cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
     if o.predictions is None:
-        from clika.analysis.cd_claims import cd_findings_markdown
-
-        notes = "".join(f"- {n}\n" for n in cd_notes)
-        out.write_text("# Findings\n\n" + notes + ("\n" if notes else "") + cd_findings_markdown(cd), encoding="utf-8")
+        out.write_text(findings_document(None, cd, notes=cd_notes), encoding="utf-8")
         return FindingsResult(None, out, cd, cd_notes)
     preds, warnings, coverage = _read_sources([], o.predictions, o.layout, None, None, o.exclude, o.trust_labels)
     result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected,
                      short=coverage.short())
     result.coverage = coverage
-    text = findings_markdown(result.findings, header=findings_header(result, preds, warnings + cd_notes,
-                                                                         command_line("clika findings", o)))
-    if cd:
-        from clika.analysis.cd_claims import cd_findings_markdown
-
-        text += "\n" + cd_findings_markdown(cd)
-    out.write_text(text, encoding="utf-8")
+    header = findings_header(result, preds, warnings + cd_notes, command_line("clika findings", o))
+    out.write_text(findings_document(result.findings, cd, header=header), encoding="utf-8")
     from clika.data.coverage import coverage_path
 
     coverage.write(coverage_path(out))

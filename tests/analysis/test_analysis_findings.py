@@ -8,8 +8,8 @@ import pytest
 from analysis_synth import block, predictions
 
 from clika.analysis.families import load_families
-from clika.analysis.findings import findings_markdown
-from clika.analysis.pipeline import analyse, write_outputs
+from clika.analysis.pipeline import analyse
+from clika.report.findings_md import findings_markdown, write_compare_folder
 
 REGISTRY = """models:
   base1: {family: t, base: null, strategy: base, pretraining: english_dominant}
@@ -74,7 +74,7 @@ def test_claims_supported_where_true(registry, tmp_path):
     parity = next(f for f in result.findings if f.key == "far_from_parity")
     # mean non-en RA over the 6 models and 2 languages, by hand: (0.5*4 + 1.0 + 0.1 + 1.5 + 0.1 + 0.9*2 + 0.8*2) / 12
     assert parity.evidence[0].value.mean == pytest.approx(8.1 / 12)
-    paths = write_outputs(result, tmp_path / "out")
+    paths = write_compare_folder(result, tmp_path / "out")
     assert all(p.stat().st_size > 0 for p in paths.values())
     assert "**Verdict: supported.**" in paths["findings.md"].read_text(encoding="utf-8")
     assert len(paths["comparisons.jsonl"].read_text(encoding="utf-8").splitlines()) == len(result.comparisons) == 3 * 7

@@ -200,12 +200,12 @@ def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
     """`clika report --html --comparisons CMP`: findings.json (written beside findings.md from the same
     objects) becomes HTML; a folder with findings.md only gets a note, never Markdown in the page."""
     from clika.analysis.cd_claims import CDEvidence, CDFinding
-    from clika.analysis.pipeline import write_outputs
+    from clika.report.findings_md import write_compare_folder
 
     records, result = _inputs()
     cd = [CDFinding("cd_low", "Conductivity is low.", "partly supported", "1 of 2 runs", "a CI below 0.9",
                     [CDEvidence("XRR m -> de (x_geo)", 0.4, 0.3, 0.5, None, 60)])]
-    written = write_outputs(result, tmp_path / "cmp", cd_findings=cd)
+    written = write_compare_folder(result, tmp_path / "cmp", cd_findings=cd)
     assert "**Verdict: partly supported.**" in written["findings.md"].read_text(encoding="utf-8")
     write_records(records, tmp_path / "run" / "metrics.jsonl")
     options = api.ReportOptions(tmp_path / "run", tmp_path / "rep", html=True, comparisons=tmp_path / "cmp")

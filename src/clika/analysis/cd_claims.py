@@ -279,14 +279,3 @@ def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed
 
 def cd_findings(runs: list[CDRun], registry: FamilyRegistry, n_boot: int = N_BOOT, seed: int = 0) -> list[CDFinding]:
     return [_low_finding(runs), _gain_finding(runs, registry, n_boot, seed)]
-
-
-def cd_findings_markdown(findings: list[CDFinding]) -> str:
-    lines = ["## Conductivity (CD), from `clika conduct` results", ""]
-    for f in findings:
-        columns, rows, _ = f.table()
-        lines += [f"### {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}.", "", f"Rule: {f.rule}.", "",
-                  "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        lines.append("")
-    return "\n".join(lines)

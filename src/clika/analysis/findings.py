@@ -274,17 +274,3 @@ def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], regi
 
 WITHHELD = ("withheld: more than 5% of the bootstrap resamples are undefined (e.g. a resample with no "
             "item answered correctly in a source language), so neither an interval nor a p-value is given.")
-
-
-def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
-    lines = [header.rstrip(), ""] if header else []
-    for f in findings:
-        columns, rows, notes = f.table()
-        lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", "",
-                  "| " + " | ".join(columns) + " |", "| --- | ---: | --- | ---: | ---: |"]
-        lines += [" ".join(["|"] + [f"{cell} |" if cell else "|" for cell in row]) for row in rows]
-        lines.append("")
-        for note in notes:
-            lines += [note, ""]
-    return "\n".join(lines)
-
