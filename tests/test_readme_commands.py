@@ -21,23 +21,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import readme_excerpts  # noqa: E402  (the quoted outputs: the same parser the regenerating script uses)
+
 CLIKA = str(Path(sys.executable).with_name("clika"))
-RUNNABLE = re.compile(r"^clika (score|compare|report|findings|data validate|data show)\b")
-# A piece of a command -> why it cannot run here as written.
-SKIPPED = {
-    "clika report runs/my-model/": "needs the output of `clika run` on a model (runs/my-model/)",
-    "runs/cd-a/": "needs `clika conduct` outputs (runs/cd-a, runs/cd-b: the README's CD measurement)",
-    " cd/ -o": "needs the `clika conduct ... -o cd/` output of the README's CD examples (a model fine-tuned "
-               "on fictional facts)",
-    "--predictions OUTPUT": "OUTPUT is the folder of a `clika run --log-samples` on a model",
-    "--predictions TREE": "TREE is the stand-in upstream tree that benchmarks/upstream_tree.py builds and runs "
-                          "this command on",
-    "--predictions out/": "out/ is what the `lm_eval ... --output_path out/` command before it writes (the round "
-                          "trip is tests/data/test_data_lmeval_tasks.py)",
-}
-# The pages after the README whose commands are run too, in this order (a later one may read what an earlier wrote).
-DOCS = ("docs/guide.md", "docs/upstream.md", "docs/conductivity.md", "docs/performance.md", "docs/lm-eval.md",
-        "docs/metrics.md", "docs/data-format.md", "docs/tasks.md", "docs/development.md")  # not findings.md: generated
+RUNNABLE = readme_excerpts.RUNNABLE
+SKIPPED = readme_excerpts.SKIPPED
+# The pages after the README whose commands are run too, in this order (a later one may read what an earlier wrote);
+# not findings.md: generated.
+DOCS = readme_excerpts.PAGES[1:]
 
 
 def readme_commands() -> list[str]:
@@ -45,12 +37,7 @@ def readme_commands() -> list[str]:
     text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     commands = []
     for block in re.findall(r"^```(?:bash|console|sh)\n(.*?)^```", text, flags=re.M | re.S):
-        joined = re.sub(r"\\\n\s*", " ", block)
-        for line in joined.splitlines():
-            line = re.sub(r"^\$ ", "", line.strip())
-            line = re.split(r"\s+#\s", line, maxsplit=1)[0].strip()
-            if RUNNABLE.match(line) and line not in commands:
-                commands.append(line)
+        commands += [c for c in readme_excerpts.commands_in(block) if c not in commands]
     for span in re.findall(r"`(clika [^`]+)`", text):
         line = " ".join(span.split())
         if RUNNABLE.match(line) and " --" in line and line not in commands:
@@ -93,3 +80,31 @@ def test_readme_command_runs_as_written(index: int, workdir):
     done = _run(command, workdir)
     assert done.returncode == 0, f"{command}\n{done.stderr[-3000:]}"
     assert "Traceback" not in done.stderr
+
+
+EXCERPTS = readme_excerpts.excerpts()
+
+
+def test_the_docs_quote_command_outputs():
+    assert any(e.page == "README.md" for e in EXCERPTS) and any(e.page != "README.md" for e in EXCERPTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("index", range(len(EXCERPTS)), ids=[f"{e.page}:{e.line}" for e in EXCERPTS])
+def test_quoted_output_is_what_the_command_prints(index: int, workdir):
+    """Every line a page quotes from a command's output is a line the command prints now (the numbers
+    included); `.venv/bin/python scripts/readme_excerpts.py` rewrites the stale ones."""
+    excerpt = EXCERPTS[index]
+    why = next((why for piece, why in SKIPPED.items() for c in excerpt.commands if piece in c), None)
+    if why:
+        pytest.skip(why)
+    last = max((COMMANDS.index(c) for c in excerpt.commands if c in COMMANDS), default=-1)
+    for earlier in COMMANDS[:last]:  # what the commands read may come from an earlier one
+        if not any(piece in earlier for piece in SKIPPED):
+            _run(earlier, workdir)
+    runs = [_run(c, workdir) for c in excerpt.commands]
+    assert all(r.returncode == 0 for r in runs), [r.stderr[-2000:] for r in runs]
+    printed = readme_excerpts.as_quoted("\n".join(r.stdout + r.stderr for r in runs), workdir[1])
+    stale = readme_excerpts.missing(excerpt, printed)
+    assert not stale, (f"{excerpt.page}:{excerpt.line} quotes lines the command no longer prints (run "
+                       f".venv/bin/python scripts/readme_excerpts.py):\n" + "\n".join(stale))
