@@ -497,42 +497,57 @@ def train(
         if out is None:
             out = stack.enter_context(tempfile.TemporaryDirectory(prefix="clika-train-"))
         trainer = _build_trainer(model, tokenizer, rows, config, str(out), device)
-        stop_class, progress_class = _callbacks()
-        progress = progress_class(config.progress, config.epochs)
+        from clika.conduct.callbacks import Progress, StopCheck  # imports transformers
+
+        progress = Progress(config.progress, config.epochs)
         stack.enter_context(_low_precision_head(trainer.model, config))
         full_precision = stack.enter_context(_low_precision_frozen(trainer.model, config))
-        stopper = stop_class(stop_check, check_every, min_epochs, config.epochs, full_precision)
+        stopper = StopCheck(stop_check, check_every, min_epochs, config.epochs, full_precision)
         trainer.add_callback(progress)
         trainer.add_callback(stopper)
         start = time.perf_counter()
         try:
-            with warnings.catch_warnings():
-                # peft calls a transformers API deprecated in v5; not ours to fix
-                warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-                trainer.train(resume_from_checkpoint=resume)
-        except torch.OutOfMemoryError:
-            raise ConfigError("out of memory while training: lower batch_size (raise gradient_accumulation_steps "
-                              "to keep the effective batch) or max_length") from None  # fmt: skip
-        except ValueError as err:  # e.g. a checkpoint that does not fit this model or config
-            raise ConfigError(f"training failed: {_first_line(err)}") from None
+            _fit(trainer, resume)
         finally:
             progress.close()
         seconds = time.perf_counter() - start
+    return _train_result(trainer, config, len(rows), stopper.stopped_at is not None, seconds,
+                         progress.tokens_at_start, device)
+
+
+def _fit(trainer, resume: str | None) -> None:
+    """trainer.train, with the errors a user can act on as one line."""
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            # peft calls a transformers API deprecated in v5; not ours to fix
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            trainer.train(resume_from_checkpoint=resume)
+    except torch.OutOfMemoryError:
+        raise ConfigError("out of memory while training: lower batch_size (raise gradient_accumulation_steps "
+                          "to keep the effective batch) or max_length") from None  # fmt: skip
+    except ValueError as err:  # e.g. a checkpoint that does not fit this model or config
+        raise ConfigError(f"training failed: {_first_line(err)}") from None
+
+
+def _train_result(trainer, config: TrainConfig, n_examples: int, stopped_early: bool, seconds: float,
+                  tokens_at_start: int, device) -> TrainResult:
+    """What a finished (or stopped) training run gives back, the model in eval mode."""
     trained = trainer.model
     trained.eval()
     state = trainer.state
     history = list(state.log_history)
-    tokens = state.num_input_tokens_seen - progress.tokens_at_start
-    epochs_run = int(round(state.epoch or 0))
+    tokens = state.num_input_tokens_seen - tokens_at_start
     peak, kind = _peak_memory(device)
     return TrainResult(
         model=trained,
         losses=epoch_losses(history),
-        epochs_run=epochs_run,
-        stopped_early=stopper.stopped_at is not None,
+        epochs_run=int(round(state.epoch or 0)),
+        stopped_early=stopped_early,
         seconds=seconds,
         tokens_per_second=tokens / seconds if tokens and seconds > 0 else None,
-        n_examples=len(rows),
+        n_examples=n_examples,
         n_trainable=sum(p.numel() for p in trained.parameters() if p.requires_grad),
         steps=state.global_step,
         effective_batch=config.effective_batch(trainer.args.world_size),
@@ -774,94 +789,6 @@ def _last_checkpoint(config: TrainConfig) -> Path | None:
 
 
 @functools.cache
-def _callbacks():
-    """The two TrainerCallback classes, built on first use (transformers is imported lazily)."""
-    import torch
-    from transformers import TrainerCallback
-
-    class StopCheck(TrainerCallback):
-        """At the end of an epoch, ask stop_check whether to stop (rank 0 decides for all ranks)."""
-
-        def __init__(self, stop_check, check_every: int, min_epochs: int, max_epochs: int,
-                     full_precision: Callable = contextlib.nullcontext):
-            self.stop_check, self.check_every, self.min_epochs, self.max_epochs = (
-                stop_check, check_every, min_epochs, max_epochs,
-            )  # fmt: skip
-            self.full_precision = full_precision  # the check asks the model as evaluation does
-            self.stopped_at: int | None = None
-
-        def on_epoch_end(self, args, state, control, model=None, **kwargs):
-            epoch = int(round(state.epoch))
-            due = epoch >= self.min_epochs and (epoch - self.min_epochs) % self.check_every == 0
-            if self.stop_check is None or not due or epoch >= self.max_epochs:
-                return control
-            was_training = model.training
-            model.eval()
-            try:
-                with self.full_precision():
-                    stop = bool(self.stop_check(model, epoch))
-            finally:
-                model.train(was_training)
-            if torch.distributed.is_available() and torch.distributed.is_initialized():
-                from accelerate.utils import broadcast_object_list
-
-                stop = bool(broadcast_object_list([stop], from_process=0)[0])
-            if stop:
-                self.stopped_at = epoch
-                control.should_training_stop = True
-            return control
-
-    class Progress(TrainerCallback):
-        """A rich progress bar with the running epoch loss; one line per epoch when stderr is not a terminal."""
-
-        def __init__(self, enabled: bool, epochs: int):
-            self.enabled, self.epochs = enabled, epochs
-            self.bar = self.task = None
-            self.epoch_losses: list[float] = []
-            self.tokens_at_start = 0
-
-        def on_train_begin(self, args, state, control, **kwargs):
-            self.tokens_at_start = state.num_input_tokens_seen  # after a resume: the tokens seen before
-            if not self.enabled or not state.is_world_process_zero or not sys.stderr.isatty():
-                return
-            from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(
-                TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}  loss {task.fields[loss]:.4f}"),
-                TimeElapsedColumn(), console=Console(stderr=True),
-            )  # fmt: skip
-            self.bar.start()
-            self.task = self.bar.add_task(
-                "train", total=state.max_steps, completed=state.global_step, epoch=int(state.epoch or 0) + 1,
-                epochs=self.epochs, loss=float("nan"),
-            )  # fmt: skip
-
-        def on_epoch_begin(self, args, state, control, **kwargs):
-            self.epoch_losses = []
-
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "loss" in logs:
-                self.epoch_losses.append(float(logs["loss"]))
-                if self.bar is not None:
-                    epoch = min(self.epochs, max(1, math.ceil((state.epoch or 0) - 1e-6)))
-                    loss = sum(self.epoch_losses) / len(self.epoch_losses)
-                    self.bar.update(self.task, completed=state.global_step, epoch=epoch, loss=loss)
-
-        def on_epoch_end(self, args, state, control, **kwargs):
-            if self.enabled and self.bar is None and state.is_world_process_zero and self.epoch_losses:
-                loss = sum(self.epoch_losses) / len(self.epoch_losses)
-                print(f"epoch {int(round(state.epoch))}/{self.epochs}: loss {loss:.4f}", file=sys.stderr, flush=True)
-
-        def close(self):
-            if self.bar is not None:
-                self.bar.stop()
-                self.bar = None
-
-    return StopCheck, Progress
-
-
 def save(model, tokenizer, directory: str | Path) -> Path:
     """The LoRA adapter (peft save_pretrained) or the full model, plus the tokenizer."""
     directory = Path(directory)

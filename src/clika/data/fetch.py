@@ -733,24 +733,42 @@ def fetch(
         retry_if_failed=0,
     )
     run = _Run(dest, pup, urls, emit, progress is not None, timeout, 0o666 & ~_umask(), man.commit, result)
-    failures: list[FetchFailure] = []
-    not_tried: list[ManifestFile] = []
     emit(FetchEvent("start", 0, len(files), size=sum(f.size or 0 for f in files)))
     try:
-        with _quiet_pooch():
-            for index, entry in enumerate(files, 1):
-                result.checks[entry.path] = entry.check
-                try:
-                    _fetch_file(run, entry, index)
-                except _Failed as err:
-                    failures.append(err.failure)
-                    emit(FetchEvent("failed", index, len(files), entry.path, verified=False))
-                    if err.failure.fatal:
-                        not_tried = list(files[index:])
-                        break
+        failures, not_tried = _fetch_all(run, files)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _report_failures(dest, files, failures, not_tried, result)
 
+    if only is None:
+        result.marker = _write_marker(dest, man, base)
+        result.complete = True
+    else:
+        result.complete = find_data_dir(dest, manifest=man) is not None
+        result.marker = dest / MARKER_NAME if result.complete else None
+    emit(FetchEvent("finish", 0, len(files), bytes=result.bytes_downloaded))
+    return result
+
+
+def _fetch_all(run: _Run, files: Sequence[ManifestFile]) -> tuple[list[FetchFailure], list[ManifestFile]]:
+    """Try every file; (the failures, the files not tried because a failure stopped the fetch)."""
+    failures: list[FetchFailure] = []
+    with _quiet_pooch():
+        for index, entry in enumerate(files, 1):
+            run.result.checks[entry.path] = entry.check
+            try:
+                _fetch_file(run, entry, index)
+            except _Failed as err:
+                failures.append(err.failure)
+                run.emit(FetchEvent("failed", index, len(files), entry.path, verified=False))
+                if err.failure.fatal:
+                    return failures, list(files[index:])
+    return failures, []
+
+
+def _report_failures(dest: Path, files: Sequence[ManifestFile], failures: list[FetchFailure],
+                     not_tried: list[ManifestFile], result: FetchResult) -> None:
+    """Rewrite dest/fetch-errors.tsv (or remove it after a clean fetch); raise FetchError if anything failed."""
     try:
         errors_file = _update_errors_file(dest, files, failures, not_tried)
         listed = f"all listed in {errors_file}" if errors_file is not None else ""
@@ -761,15 +779,6 @@ def fetch(
         message, where = _failure_message(failures, len(not_tried), result, listed)
         raise FetchError(message, where, failures=failures, not_tried=[f.path for f in not_tried],
                          errors_file=errors_file, result=result)
-
-    if only is None:
-        result.marker = _write_marker(dest, man, base)
-        result.complete = True
-    else:
-        result.complete = find_data_dir(dest, manifest=man) is not None
-        result.marker = dest / MARKER_NAME if result.complete else None
-    emit(FetchEvent("finish", 0, len(files), bytes=result.bytes_downloaded))
-    return result
 
 
 # --------------------------------------------------------------------------- finding fetched data

@@ -191,12 +191,7 @@ def load(
 
     report = consistency(facts)
     original = facts
-    # The translate file asks English -> target, the direction train does NOT teach (upstream's gate);
-    # the taught direction (target -> English) is asked with clika's held-out prompt (gate_prompt).
-    translations = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer, "from-en", False)
-                    for i, r in enumerate(pairs)]
-    translations += [TranslationTest(f"n{i:04d}", target, gate_name_prompt(r.answer, target, "en", gate_prompt),
-                                     r.answer, r.input, "to-en", True) for i, r in enumerate(pairs)]
+    translations = _translations(pairs, target, gate_prompt)
     if report.mismatches and remap:
         m = mapping()  # raises on an inconsistent or not one-to-one renaming
         facts = {lang: [replace(f, continent=m[lang][f.continent]) for f in fs] for lang, fs in facts.items()}
@@ -214,35 +209,14 @@ def load(
     report.swapped, report.swapped_action = list(swaps.values()), swapped
     for lang, path in (("en", paths["en"]), (target, paths["test"])):
         report.self_answering += find_self_answering(lang, facts[lang], rows[lang], str(path), original[lang])
-    questions = [
-        TestQuestion(fact_id(i), lang, f.type, r.text, f.continent, "continent", f.city, "question", e.continent)
-        for lang in ("en", target) for i, (r, f, e) in enumerate(zip(rows[lang], facts[lang], facts["en"]))
-    ]  # fmt: skip
-    # The positive control: the target question with the English subject (the city as taught in English).
-    questions += [
-        TestQuestion(fact_id(i), target, f.type, r.text.replace(f.city, e.city), f.continent, "continent", e.city,
-                     "en_subject", e.continent)
-        for i, (r, f, e) in enumerate(zip(rows[target], facts[target], facts["en"])) if f.type == 1 and f.city in r.text
-    ]  # fmt: skip
+    questions = _questions(rows, facts, target)
     continents = {e.continent: {"en": e.continent, target: f.continent} for e, f in zip(facts["en"], facts[target])}
     # meta holds plain dicts (JSON-ready); TestQuestion(**row) rebuilds an excluded question.
     meta: dict = {"conflicts": list(map(asdict, conflicts)), "self_answering": list(map(asdict, report.self_answering))}
     taught_prompts = {r.text for r in train_rows}
     meta["test_prompts_in_train"] = {lang: sum(r.text in taught_prompts for r in rows[lang]) for lang in ("en", target)}
     if exclude:
-        for s in report.self_answering:
-            report.excluded[s.fact_id] = f"gold {s.gold!r} occurs in the {s.lang} question about {s.city}"
-        for c in conflicts:
-            for fid in c.fact_ids:
-                report.excluded[fid] = c.describe()
-        names = {c.name for c in conflicts}
-        meta["excluded_questions"] = [asdict(q) for q in questions if q.fact_id in report.excluded]
-        meta["excluded_translations"] = [asdict(t) for t in translations if {t.gold, t.source} & names]
-        questions = [q for q in questions if q.fact_id not in report.excluded]
-        translations = [t for t in translations if not {t.gold, t.source} & names]
-        report.n_excluded_questions = len(meta["excluded_questions"])
-        report.n_excluded_translations = len(meta["excluded_translations"])
-        meta["excluded"] = dict(report.excluded)
+        questions, translations = _exclude(report, conflicts, questions, translations, meta)
     report.n_questions, report.n_translations = len(questions), len(translations)
     origin = f"upstream:{root}"
     meta["labels"] = []
@@ -257,6 +231,48 @@ def load(
     split = ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents,
                          gate_prompt)
     return split, report
+
+
+def _translations(pairs: list[Row], target: str, gate_prompt: str) -> list[TranslationTest]:
+    """The name tests. The translate file asks English -> target, the direction train does NOT teach
+    (upstream's gate); the taught direction (target -> English) is asked with clika's held-out prompt."""
+    out = [TranslationTest(f"n{i:04d}", target, r.text, r.input, r.answer, "from-en", False)
+           for i, r in enumerate(pairs)]
+    return out + [TranslationTest(f"n{i:04d}", target, gate_name_prompt(r.answer, target, "en", gate_prompt),
+                                  r.answer, r.input, "to-en", True) for i, r in enumerate(pairs)]
+
+
+def _questions(rows: dict[str, list[Row]], facts: dict[str, list[Fact]], target: str) -> list[TestQuestion]:
+    """The test questions in English and the target language, and the positive control: the target
+    question with the English subject (the city as taught in English)."""
+    questions = [
+        TestQuestion(fact_id(i), lang, f.type, r.text, f.continent, "continent", f.city, "question", e.continent)
+        for lang in ("en", target) for i, (r, f, e) in enumerate(zip(rows[lang], facts[lang], facts["en"]))
+    ]  # fmt: skip
+    return questions + [
+        TestQuestion(fact_id(i), target, f.type, r.text.replace(f.city, e.city), f.continent, "continent", e.city,
+                     "en_subject", e.continent)
+        for i, (r, f, e) in enumerate(zip(rows[target], facts[target], facts["en"])) if f.type == 1 and f.city in r.text
+    ]  # fmt: skip
+
+
+def _exclude(report: ConsistencyReport, conflicts: list, questions: list[TestQuestion],
+             translations: list[TranslationTest], meta: dict) -> tuple[list[TestQuestion], list[TranslationTest]]:
+    """Leave out the self-answering facts and those about conflicting target names (recorded in report
+    and meta, so that an excluded question can be rebuilt); returns what is kept."""
+    for s in report.self_answering:
+        report.excluded[s.fact_id] = f"gold {s.gold!r} occurs in the {s.lang} question about {s.city}"
+    for c in conflicts:
+        for fid in c.fact_ids:
+            report.excluded[fid] = c.describe()
+    names = {c.name for c in conflicts}
+    meta["excluded_questions"] = [asdict(q) for q in questions if q.fact_id in report.excluded]
+    meta["excluded_translations"] = [asdict(t) for t in translations if {t.gold, t.source} & names]
+    report.n_excluded_questions = len(meta["excluded_questions"])
+    report.n_excluded_translations = len(meta["excluded_translations"])
+    meta["excluded"] = dict(report.excluded)
+    return ([q for q in questions if q.fact_id not in report.excluded],
+            [t for t in translations if not {t.gold, t.source} & names])
 
 
 def _remapped(t: TranslationTest, r: Row, m: dict[str, dict[str, str]], target: str,
