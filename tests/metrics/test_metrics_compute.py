@@ -120,7 +120,7 @@ def test_every_record_is_tidy():
     for r in compute_metrics(random_preds(models=("m1",)), n_boot=20):
         d = r.to_dict()
         assert set(d) <= {"model", "task", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
-                          "ci_high", "p_value", "n", "chance", "flags", "note"}
+                          "ci_high", "p_value", "n", "item_set", "chance", "flags", "note"}
         assert {"model", "task", "lang", "metric", "value", "n"} <= set(d)
         # optional fields are left out of the JSON when None (flags when empty), never written as null
         for optional in ("note", "chance", "stratum", "lang_ref", "aggregate", "p_value"):

@@ -251,6 +251,30 @@ def test_a_limit_run_is_not_ranked_against_the_full_reference(shared_data, tmp_p
     assert got[("llama2_13b", "x_geo")]["rank"] != ""
 
 
+def test_the_same_number_of_items_on_other_questions_is_not_ranked_against_the_reference(shared_data):
+    """llama2_13b's x_geo answers on the last 150 items against the references recomputed on the first 150:
+    the same languages and n, other questions. The records' item sets tell them apart: listed, not ranked.
+    The same answers on the first 150 items are ranked (the reference recomputed on them)."""
+    from clika.api import read_predictions_checked
+
+    predictions = read_predictions_checked(shared_data, "clika-repo", models=["llama2_13b"], tasks=["x_geo"]).predictions
+    ids = list(dict.fromkeys(p.item_id for p in predictions if p.lang == "en"))
+    first, last = set(ids[:150]), set(ids[-150:])
+    mine = [replace(p, model="mymodel") for p in predictions if p.item_id in last]
+    # the reference's rows as --reference recomputes them on a user's items: here on the first 150
+    reference = compute_metrics([p for p in predictions if p.item_id in first], n_boot=0)
+    records = compute_metrics(mine, n_boot=0)
+    accuracy = {r.lang: r for r in records if (r.metric, r.aggregate) == ("accuracy", None)}
+    assert {r.n for r in accuracy.values()} == {150} and len({r.item_set for r in accuracy.values()}) == 1
+    rows = {r.model: r for r in build_leaderboard(records + reference, yours={"mymodel"})["x_geo"]}
+    assert rows["mymodel"].rank is None and rows["llama2_13b"].rank == 1
+    assert rows["mymodel"].note.startswith("not ranked: other items than the references' in en, zh, ja")
+    assert "(the same number of items, other questions)" in rows["mymodel"].note
+    same = compute_metrics([replace(p, model="mymodel") for p in predictions if p.item_id in first], n_boot=0)
+    rows = {r.model: r for r in build_leaderboard(same + reference, yours={"mymodel"})["x_geo"]}
+    assert rows["mymodel"].rank == rows["llama2_13b"].rank == 1  # the same answers on the same items: equal
+
+
 def test_without_a_reference_rows_are_ranked_on_the_items_most_rows_share():
     """Two of your own runs on other languages are not ranked against each other either; ties go to the
     wider one. The difference is said in words, languages and n alike."""

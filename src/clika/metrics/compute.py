@@ -165,10 +165,31 @@ def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise
         for defn in filter(wanted, metrics_of("pair")):
             out += _keyed(defn, pair_counts, labels, labels, [int(x) for x in pair_counts.n[0]],
                           _left_out(m, all_pairs), m.k)
+    _mark_item_sets(m, out)
     out += _averages(pivot_out, pivot)
     for defn in filter(wanted, metrics_of("matrix")):
         out += defn.fn(m, ctx)
     return out
+
+
+def _mark_item_sets(m: PredictionMatrix, keyed: list[Keyed]) -> None:
+    """Give each per-language and per-pair value the id of the items it is computed on: those present in
+    its language (and in lang_ref, for a pair), so that two values with the same n on other items can be
+    told apart wherever they meet (the leaderboard's ranking, --reference)."""
+    index = {lang: i for i, lang in enumerate(m.langs)}
+    by_place: dict[tuple, str] = {}
+    by_mask: dict[bytes, str] = {}  # most languages and pairs share one set of items: digest it once
+    for k in keyed:
+        if k.lang not in index or (k.lang_ref is not None and k.lang_ref not in index):
+            continue
+        where = (k.lang, k.lang_ref)
+        if where not in by_place:
+            present = m.present[index[k.lang]] & (m.present[index[k.lang_ref]] if k.lang_ref else True)
+            mask = np.packbits(present).tobytes()
+            if mask not in by_mask:
+                by_mask[mask] = core.item_set_id(m.item_ids[present])
+            by_place[where] = by_mask[mask]
+        k.item_set = by_place[where]
 
 
 def _chance(defn: MetricDef, k: int) -> float | None:

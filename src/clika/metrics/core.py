@@ -134,6 +134,16 @@ def co_reason(metric: str, n: int, c1: int, c2: int, l1: str, l2: str) -> str | 
     return None
 
 
+def item_set_id(item_ids) -> str:
+    """A short id of a set of item ids (order does not matter): equal sets, equal ids; two runs with the
+    same number of items on other questions get different ids (a 48-bit digest: a chance collision
+    among a few hundred sets is about 1e-10)."""
+    import hashlib
+
+    text = "\n".join(sorted(str(i) for i in item_ids))
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
+
+
 def left_out_note(left_out: int, l1: str, l2: str) -> str | None:
     if left_out == 0:
         return None

@@ -96,6 +96,7 @@ class Keyed:
     lang_ref: str | None = None
     aggregate: str | None = None
     stratum: str | None = None
+    item_set: str | None = None  # the id of the items it is computed on (clika.metrics.core.item_set_id)
 
     @property
     def samples(self) -> np.ndarray:
@@ -133,7 +134,8 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
         flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
         record = Record(model=model, task=task, condition=condition, metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
                         aggregate=k.aggregate, stratum=k.stratum, value=value, ci_low=low, ci_high=high,
-                        p_value=e.p_value if value is not None else None, n=e.n, chance=e.chance, flags=flags,
+                        p_value=e.p_value if value is not None else None, n=e.n, item_set=k.item_set,
+                        chance=e.chance, flags=flags,
                         note=note if value is not None else (note or "undefined"))
         records.append(record)
         if resamples is not None and resampled:

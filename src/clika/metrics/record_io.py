@@ -127,7 +127,7 @@ def _record_from_row(row: dict, path: Path, line: int) -> Record:
     return Record(model=row["model"], model_ref=_text(row, "model_ref"), task=task, condition=condition,
                   metric=row["metric"], lang=_text(row, "lang"),
                   lang_ref=_text(row, "lang_ref"), aggregate=_text(row, "aggregate"), stratum=_text(row, "stratum"),
-                  n=n, flags=tuple(flags), note=_text(row, "note"), **floats)
+                  n=n, item_set=_text(row, "item_set"), flags=tuple(flags), note=_text(row, "note"), **floats)
 
 
 def read_records(path: str | Path) -> list[Record]:

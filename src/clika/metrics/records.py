@@ -26,9 +26,9 @@ import math
 from dataclasses import dataclass
 
 FIELDS = ("model", "model_ref", "task", "condition", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
-          "ci_high", "p_value", "n", "chance", "flags", "note")
+          "ci_high", "p_value", "n", "item_set", "chance", "flags", "note")
 FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
-_OPTIONAL = ("model_ref", "condition", "lang_ref", "aggregate", "stratum", "p_value", "chance", "note")  # left out of JSON when None
+_OPTIONAL = ("model_ref", "condition", "lang_ref", "aggregate", "stratum", "p_value", "item_set", "chance", "note")  # left out of JSON when None
 
 
 @dataclass(kw_only=True)
@@ -49,6 +49,7 @@ class Record:
     ci_high: float | None = None
     p_value: float | None = None
     n: int = 0
+    item_set: str | None = None  # which items the value is computed on (item_set_id of their ids), where known
     chance: float | None = None
     flags: tuple[str, ...] = ()
     note: str | None = None

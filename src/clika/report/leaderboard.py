@@ -227,10 +227,13 @@ def items_difference(mine: dict[str, int], theirs: dict[str, int], whose: str, p
 
 
 def other_items(rows: Sequence[LeaderboardRow], items: dict[tuple[str, str], dict[str, int]], flags: FlagIndex,
-                yours: set[str] | None, pivot: str = PIVOT) -> None:
+                yours: set[str] | None, pivot: str = PIVOT,
+                item_sets: dict[tuple[str, str], dict[str, str]] | None = None) -> None:
     """Unrank the rows of a task computed on other items than the rows they would be ranked against: the
     {lang: n} most of the rankable rows share (of the reference's rows when a reference is mixed in; ties:
-    the one with more languages, then more items). A partial row is left as it is (its note says so)."""
+    the one with more languages, then more items), and, with the same n, the item set of each language
+    most of them share where the records know it (item_set: same counts on other questions). A partial
+    row is left as it is (its note says so)."""
     rankable = [r for r in rows if r.rankable]
     pool = [r for r in rankable if yours is not None and r.model not in yours]
     whose = "the references'" if pool else "the ranked rows'"
@@ -239,9 +242,22 @@ def other_items(rows: Sequence[LeaderboardRow], items: dict[tuple[str, str], dic
         return
     count = Counter(tuple(sorted(items.get((r.model, r.task), {}).items())) for r in pool)
     basis = max(count, key=lambda b: (count[b], len(b), sum(n for _, n in b), b))
+    sets = item_sets or {}
+    usual = {}  # lang -> the item set most rows of the basis have there
+    for lang in dict(basis):
+        seen = Counter(sets[(r.model, r.task)][lang] for r in pool if lang in sets.get((r.model, r.task), {}))
+        if seen:
+            usual[lang] = seen.most_common(1)[0][0]
     for r in rows:
         if not flags.partial_text(r.model, r.task):
-            not_ranked(r, items_difference(items.get((r.model, r.task), {}), dict(basis), whose, pivot))
+            mine = items.get((r.model, r.task), {})
+            why = items_difference(mine, dict(basis), whose, pivot)
+            other = [lang for lang, s in sets.get((r.model, r.task), {}).items()
+                     if lang in usual and s != usual[lang] and mine.get(lang) == dict(basis).get(lang)]
+            if other and not why:
+                why = [f"other items than {whose} in {', '.join(ordered_langs(other))} (the same number of items, "
+                       "other questions)"]
+            not_ranked(r, why)
 
 
 def recomputed_note(recomputed: dict[str, str], tasks: Sequence[str]) -> str | None:
@@ -368,9 +384,12 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
     flags = flags or FlagIndex(records, pivot)
     tasks_of = _tasks(records)
     items: dict[tuple[str, str], dict[str, int]] = {}  # (model, task) -> {lang: n} of its accuracy records
+    item_sets: dict[tuple[str, str], dict[str, str]] = {}  # (model, task) -> {lang: item_set}, where known
     for r in records:
         if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
             items.setdefault((r.model, r.task), {})[r.lang] = r.n
+            if r.item_set is not None:
+                item_sets.setdefault((r.model, r.task), {})[r.lang] = r.item_set
     by_task: dict[str, list[LeaderboardRow]] = {}
     per_model: dict[str, list[LeaderboardRow]] = {}
     for model, tasks in tasks_of.items():
@@ -379,7 +398,7 @@ def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = Non
             by_task.setdefault(task, []).append(row)
             per_model.setdefault(model, []).append(row)
     for rows in by_task.values():
-        other_items(rows, items, flags, yours, pivot)
+        other_items(rows, items, flags, yours, pivot, item_sets)
     all_tasks = sorted(by_task)
     complete = set(complete_models(tasks_of, flags.partial, all_tasks))
     cd_models = list(dict.fromkeys(r.model for r in records if r.task == CD_TASK and r.metric == "xrr"))
