@@ -83,7 +83,7 @@ def findings_document(findings=None, cd_findings=(), *, header: str = "", notes=
 
 
 def write_compare_folder(result: AnalysisResult, output_dir: Path, *, findings_header: str = "",
-                  cd_findings=()) -> dict[str, Path]:
+                         cd_findings=()) -> dict[str, Path]:
     """comparisons.jsonl (tidy), comparisons.md, strategy_summary.csv, findings.md (with the CD claims
     when conduct results were given) and findings.json (the same findings as data)."""
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -52,18 +52,24 @@ from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
 
 OVERALL = "overall"
+
+
 def rank_by() -> tuple[str, str]:
     """(key, tie-break): the metrics tagged rank_key and rank_tiebreak (en-CO, then RA: the paper's CT, then PF)."""
     return tagged_one("rank_key"), tagged_one("rank_tiebreak")
-RANK_KEY = ("Rank: by en-CO (mean over the non-English languages), higher first; ties by RA. Listed but not "
+
+
+_KEY, _TIE = (label(m) for m in rank_by())
+RANK_KEY = (f"Rank: by {_KEY} (mean over the non-English languages), higher first; ties by {_TIE}. Listed but not "
             "ranked: partial rows (a language of the task has no predictions, or fewer than its item file has "
             "items), rows whose English accuracy is not "
             "above chance (95% interval reaching 1/k; RA and en-CO then compare with a guesser, and a model "
             "answering one option always gets RA = en-CO = 1), rows with a dominant option in English (every "
             f"en-CO pairs with English, so all are inflated), rows with more than {UNPARSEABLE_FLAG:.0%} of the "
-            "English answers unparseable, rows with en-CO undefined, and rows computed on other items than the "
-            "rows they would be ranked against (other languages, or another n per language, e.g. a --limit run, "
-            "than the reference's rows when one is given, else than most rows): their means are over other items.")
+            f"English answers unparseable, rows with {_KEY} undefined, and rows computed on other items than the "
+            "rows they would be ranked against (other languages, another n per language, e.g. a --limit run, or the "
+            "same n on other questions, told by the records' item sets), than the reference's rows when one is "
+            "given, else than most rows: their means are over other items.")
 RECOMPUTED = "references recomputed on your languages and items"
 OVERALL_RULE = ("Overall: the unweighted mean of the task values over every task here ({tasks}), for complete "
                 "models only (every task in all its languages); a partial model or variant has no overall value "
@@ -311,7 +317,7 @@ def _overall_row(task_rows: list[LeaderboardRow], flags: FlagIndex, model: str, 
         row.unranked_because = f"not ranked (unranked on {', '.join(unranked)})"
         note += "; " + "; ".join(f"{r.task} {r.unranked_because}" for r in rows if not r.rankable)
     elif not row.rankable:
-        row.unranked_because = "not ranked: en-CO undefined"
+        row.unranked_because = f"not ranked: {label(rank_by()[0])} undefined"
     row.note = note
     return row
 
