@@ -337,26 +337,34 @@ def validate_fictional(data_dir: str | Path) -> list[Problem]:
                                     message=f"{c.describe()}; its {len(c.fact_ids)} {target} questions "
                                                     "cannot be answered correctly (load leaves them out)"))  # fmt: skip
         self_answering(target, paths["test"], test)
-        if train is None or bad:
-            continue
-        examples = [TrainExample(target, r.text, r.answer, "translation" if r.input else "fact") for r in train[0]]
-        answers_of = answers_by_city(examples, {f.city for _, f in taught_facts(target, tests)})
-        report = check_consistency(target, examples, tests, str(paths["train"]), str(paths["test"]),
-                                   str(paths["en"]), answers_of)  # fmt: skip
-        if report.mismatches:
-            skip = {c.name for c in conflicts} | {e for c in conflicts for e in c.english}
-            try:
-                continent_mapping(target, tests, answers_of, train[0], pairs[0], skip, str(paths["train"]),
-                                  {"en": str(paths["en"]), target: str(paths["test"])})  # fmt: skip
-                report.remap_available = True
-            except DataError:
-                pass
-        if report.warning:
-            problems.append(Problem(report.train_path, None, report.warning[len(report.train_path) + 2 :]))
-        swaps = _swapped(target, train[0], tests)
-        if swaps:
-            problems.append(Problem(str(paths["train"]), swaps[0].line, severity="warning",
-                                    category="swapped fictional rows",
-                                    message=f"{len(swaps)} {target} fact rows swap city and continent (first: "
-                                            f"{swaps[0].describe()}); clika conduct repairs them (--swapped-rows)"))
+        if train is not None and not bad:
+            problems += _train_problems(target, paths, train[0], tests, pairs[0], conflicts)
+    return problems
+
+
+def _train_problems(target: str, paths: dict[str, Path], train: list[Row], tests: dict[str, list[Fact]],
+                    pairs: list[Row], conflicts: list) -> list[Problem]:
+    """What the train file of a target gets wrong against its tests: golds that train teaches otherwise
+    (and whether a consistent renaming exists), and rows that swap city and continent."""
+    problems: list[Problem] = []
+    examples = [TrainExample(target, r.text, r.answer, "translation" if r.input else "fact") for r in train]
+    answers_of = answers_by_city(examples, {f.city for _, f in taught_facts(target, tests)})
+    report = check_consistency(target, examples, tests, str(paths["train"]), str(paths["test"]),
+                               str(paths["en"]), answers_of)  # fmt: skip
+    if report.mismatches:
+        skip = {c.name for c in conflicts} | {e for c in conflicts for e in c.english}
+        try:
+            continent_mapping(target, tests, answers_of, train, pairs, skip, str(paths["train"]),
+                              {"en": str(paths["en"]), target: str(paths["test"])})  # fmt: skip
+            report.remap_available = True
+        except DataError:
+            pass
+    if report.warning:
+        problems.append(Problem(report.train_path, None, report.warning[len(report.train_path) + 2 :]))
+    swaps = _swapped(target, train, tests)
+    if swaps:
+        problems.append(Problem(str(paths["train"]), swaps[0].line, severity="warning",
+                                category="swapped fictional rows",
+                                message=f"{len(swaps)} {target} fact rows swap city and continent (first: "
+                                        f"{swaps[0].describe()}); clika conduct repairs them (--swapped-rows)"))
     return problems
