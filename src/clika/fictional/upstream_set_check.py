@@ -319,6 +319,24 @@ def find_self_answering(
 # --- the continent renaming (remap) -------------------------------------------
 
 
+def _one_to_one(seen: dict[str, dict[str, str]], train_path: str) -> dict[str, str]:
+    """test continent -> the one taught continent it is taught as (seen: test continent -> taught -> an
+    example city), or a DataError when one maps to several or two map to one."""
+    lang_map: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for gold, values in seen.items():
+        if len(values) > 1:
+            ex = ", ".join(f"{v!r} for {c}" for v, c in values.items())
+            raise DataError(f"test continent {gold!r} maps to several taught continents ({ex})", train_path)
+        (value,) = values
+        if value in owner:
+            raise DataError(f"taught continent {value!r} stands for test continents {owner[value]!r} "
+                            f"and {gold!r}", train_path)  # fmt: skip
+        owner[value] = gold
+        lang_map[gold] = value
+    return lang_map
+
+
 def continent_mapping(
     target: str, tests: dict[str, list[Fact]], answers_of: dict[str, list[str]], train_rows: list[Row],
     translate: list[Row], skip: set[str], train_path: str, test_paths: dict[str, str],
@@ -359,18 +377,7 @@ def continent_mapping(
                     train_path,
                 )
             seen[f.continent].setdefault(found.pop(), f.city)
-        lang_map: dict[str, str] = {}
-        owner: dict[str, str] = {}
-        for gold, values in seen.items():
-            if len(values) > 1:
-                ex = ", ".join(f"{v!r} for {c}" for v, c in values.items())
-                raise DataError(f"test continent {gold!r} maps to several taught continents ({ex})", train_path)
-            (value,) = values
-            if value in owner:
-                raise DataError(f"taught continent {value!r} stands for test continents {owner[value]!r} "
-                                f"and {gold!r}", train_path)  # fmt: skip
-            owner[value] = gold
-            lang_map[gold] = value
+        lang_map = _one_to_one(seen, train_path)
         for f in tests[lang]:
             if f.continent not in lang_map:
                 raise DataError(f"test continent {f.continent!r} is never taught (line {f.line})", test_paths[lang])
