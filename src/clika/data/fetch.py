@@ -605,6 +605,26 @@ class _Run:
     result: FetchResult
 
 
+def _verified_in_place(run: _Run, entry: ManifestFile, target: Path, index: int, failed: Callable) -> bool:
+    """True when the file is already at target with the expected hash (a skip); a wrong file there is
+    removed first (it must not stay, whatever happens next). An unreadable one is a fatal failure."""
+    try:
+        if target.is_file():
+            _, actual = _hash_of(target, entry)
+            if actual == (entry.sha256 or str(entry.git_blob)):
+                run.result.skipped.append(entry.path)
+                run.emit(FetchEvent("skip", index, run.result.count, entry.path, target.stat().st_size,
+                                    entry.size, verified=True))
+                return True
+            target.unlink()
+            run.result.replaced.append(entry.path)
+    except OSError as err:
+        raise failed("cannot read or remove the present file",
+                     DataError(f"cannot read or remove the data file: {err.strerror or err}", target),
+                     fatal=True) from None
+    return False
+
+
 def _fetch_file(run: _Run, entry: ManifestFile, index: int) -> None:
     """Put one verified file at ``dest/<path>`` (or find it there); raises _Failed, nothing is kept then."""
     import requests
@@ -619,21 +639,8 @@ def _fetch_file(run: _Run, entry: ManifestFile, index: int) -> None:
 
     if target.is_dir():
         raise failed("a folder is in the way", DataError("a folder is in the way of a data file", target))
-    try:
-        if target.is_file():
-            _, actual = _hash_of(target, entry)
-            if actual == expected:
-                run.result.skipped.append(entry.path)
-                run.emit(FetchEvent("skip", index, count, entry.path, target.stat().st_size,
-                                    entry.size, verified=True))
-                return
-            target.unlink()  # a wrong file must not stay, whatever happens next
-            run.result.replaced.append(entry.path)
-    except OSError as err:
-        raise failed("cannot read or remove the present file",
-                     DataError(f"cannot read or remove the data file: {err.strerror or err}", target),
-                     fatal=True) from None
-
+    if _verified_in_place(run, entry, target, index, failed):
+        return
     run.emit(FetchEvent("download", index, count, entry.path, 0, entry.size))
     bar = _ProgressBar(run.emit, index, count, entry.path, entry.size) if run.with_bar else None
     downloader = _Downloader(run.timeout, bar)
