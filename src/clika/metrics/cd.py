@@ -344,7 +344,17 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str 
     subject-overlap stratum (undefined, flagged gate_failed, when the gate fails: XRR is then not
     measured). The draws are seeded by the task's label with its condition ("fictional+names-both/de"),
     as they were when the condition was part of the task."""
-    lang, src, key = o.target, o.source, f"{task_label(task, condition)}/{o.target}"
+    key = f"{task_label(task, condition)}/{o.target}"
+    out, failed = _rate_estimates(o, gate, gate_untaught, n_boot, seed, key)
+    gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
+    return out + _cd_estimates(o, n_boot, seed, key, gate_note)
+
+
+def _rate_estimates(o: FactOutcomes, gate: float, gate_untaught: bool, n_boot: int, seed: int,
+                    key: str) -> tuple[list[Keyed], list[str]]:
+    """The "cd_rate" estimates (gate parts, per name direction too, diagnostics) and the gate parts that
+    fail, in words."""
+    lang, src = o.target, o.source
     out, failed = [], []
     for d in metrics_of("cd_rate"):
         if lacking := _lacking(o, d.name):
@@ -373,13 +383,20 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str 
                 samples = _rate(sub, n_boot, seed, f"{key}/{d.name}/direction={direction}", labels)
                 out.append(Keyed(d.name, _share(samples, len(sub), int(np.sum(sub)), n_seeds(labels)), lang, src,
                                  stratum=f"direction={direction}"))
-    gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
+    return out, failed
+
+
+def _cd_estimates(o: FactOutcomes, n_boot: int, seed: int, key: str, gate_note: str | None) -> list[Keyed]:
+    """The "cd" estimates overall and per subject-overlap stratum; with a failed gate (gate_note) the
+    ratios are undefined and flagged, the accuracies reported for diagnosis."""
+    lang, src = o.target, o.source
     groups: list[tuple[str | None, np.ndarray, np.ndarray]] = [(None, np.ones(len(o.l_type1), bool),
                                                                 np.ones(len(o.l_type0), bool))]
     if o.strata_type1 is not None:
         for s in STRATA:
             mask0 = o.strata_type0 == s if o.strata_type0 is not None else np.zeros(len(o.l_type0), bool)
             groups.append((s, o.strata_type1 == s, mask0))
+    out = []
     for stratum, m1, m0 in groups:
         if stratum is not None and not m1.any():
             continue
