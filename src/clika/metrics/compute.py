@@ -114,16 +114,7 @@ def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise
     pivot_pairs = [(pivot_row, r) for r in range(n_langs) if pivot_row is not None and r != pivot_row]
     all_pairs = list(combinations(range(n_langs), 2)) if pairwise and any(map(wanted, metrics_of("pair"))) else []
     items_defs = [d for d in metrics_of("items") if wanted(d)] if pivot_pairs else []
-    blocks = [m.present, m.correct]
-    for pairs in (pivot_pairs, all_pairs):
-        if pairs:
-            blocks += _pair_indicators(m, pairs)
-    for d in items_defs:  # per-item values and their "defined" mask, summed like counts
-        got = [d.fn(m, a, b) for a, b in pivot_pairs]
-        blocks += [np.array([np.where(ok, v, 0.0) for v, ok in got]), np.array([ok for _, ok in got])]
-    indicators = np.concatenate([np.asarray(b, dtype=np.float64) for b in blocks], axis=0).T
-    point = indicators.sum(axis=0)[None, :]
-    counts = np.vstack([point, resampled_counts(indicators, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
+    counts = _count_table(m, ctx, pivot_pairs, all_pairs, items_defs)
     rows = len(counts)
 
     lang_counts = LangCounts(counts[:, :n_langs], counts[:, n_langs:2 * n_langs], m.k, m.task)
@@ -190,6 +181,22 @@ def _mark_item_sets(m: PredictionMatrix, keyed: list[Keyed]) -> None:
                 by_mask[mask] = core.item_set_id(m.item_ids[present])
             by_place[where] = by_mask[mask]
         k.item_set = by_place[where]
+
+
+def _count_table(m: PredictionMatrix, ctx: MatrixContext, pivot_pairs, all_pairs, items_defs) -> np.ndarray:
+    """[1 + B, M]: row 0 the counts over every item once, rows 1..B over each resample, of the columns:
+    present and correct per language, the five pair indicators per pivot pair and per pair, and per
+    "items" metric its summed values and defined mask per pivot pair."""
+    blocks = [m.present, m.correct]
+    for pairs in (pivot_pairs, all_pairs):
+        if pairs:
+            blocks += _pair_indicators(m, pairs)
+    for d in items_defs:  # per-item values and their "defined" mask, summed like counts
+        got = [d.fn(m, a, b) for a, b in pivot_pairs]
+        blocks += [np.array([np.where(ok, v, 0.0) for v, ok in got]), np.array([ok for _, ok in got])]
+    indicators = np.concatenate([np.asarray(b, dtype=np.float64) for b in blocks], axis=0).T
+    point = indicators.sum(axis=0)[None, :]
+    return np.vstack([point, resampled_counts(indicators, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
 
 
 def _chance(defn: MetricDef, k: int) -> float | None:
