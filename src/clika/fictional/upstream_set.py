@@ -165,18 +165,11 @@ def load(
     gate_prompt: the language of the held-out prompt of the taught name tests (module docstring)."""
     root = fictional_dir(data_dir)
     paths = _paths(root, target)
-    train_rows = _read(paths["train"])
-    rows = {"en": _read(paths["en"]), target: _read(paths["test"])}
-    facts = {"en": _facts(rows["en"], paths["en"]), target: _facts(rows[target], paths["test"])}
+    train_rows, rows, facts, pairs = _read_files(paths, target)
     swaps = {s.line: s for s in _swapped(target, train_rows, facts)}
     train = [TrainExample(target, r.text, swaps[r.line].repaired if r.line in swaps else r.answer,
                           "translation" if r.input else "fact")
              for r in train_rows if not (swapped == "drop" and r.line in swaps)]
-    pairs = _read(paths["translate"])
-    count_msg, bad = parallel_problems(facts["en"], facts[target], {r.input: r.answer for r in pairs})
-    if count_msg or bad:
-        raise DataError(count_msg or bad[0][1], paths["test"], None if count_msg else bad[0][0])
-
     answers_of = answers_by_city(train, {f.city for _, f in taught_facts(target, facts)})
     conflicts = find_conflicts(target, facts["en"], facts[target], pairs, str(paths["translate"]))
     skip = {c.name for c in conflicts} | {e for c in conflicts for e in c.english}
@@ -218,6 +211,27 @@ def load(
     if exclude:
         questions, translations = _exclude(report, conflicts, questions, translations, meta)
     report.n_questions, report.n_translations = len(questions), len(translations)
+    origin = _label(meta, report, root, list(swaps.values()), swapped)
+    split = ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents,
+                         gate_prompt)
+    return split, report
+
+
+def _read_files(paths: dict[str, Path], target: str):
+    """(train rows, {lang: test rows}, {lang: facts}, translate rows) of a target, the tests checked parallel."""
+    train_rows = _read(paths["train"])
+    rows = {"en": _read(paths["en"]), target: _read(paths["test"])}
+    facts = {"en": _facts(rows["en"], paths["en"]), target: _facts(rows[target], paths["test"])}
+    pairs = _read(paths["translate"])
+    count_msg, bad = parallel_problems(facts["en"], facts[target], {r.input: r.answer for r in pairs})
+    if count_msg or bad:
+        raise DataError(count_msg or bad[0][1], paths["test"], None if count_msg else bad[0][0])
+    return train_rows, rows, facts, pairs
+
+
+def _label(meta: dict, report: ConsistencyReport, root: Path, swaps: list[SwappedRow], swapped: str) -> str:
+    """The split's origin ("upstream:ROOT", "upstream+remap:ROOT"), with its labels, the renaming and the
+    swapped rows recorded in meta."""
     origin = f"upstream:{root}"
     meta["labels"] = []
     if report.remap:
@@ -226,11 +240,9 @@ def load(
         meta["labels"].append("remap")
     if swaps:
         meta["labels"].append(swapped)
-        meta["swapped_rows"] = [asdict(s) for s in swaps.values()]
+        meta["swapped_rows"] = [asdict(s) for s in swaps]
     meta["summary"] = report.summary
-    split = ConductSplit(target, train, questions, translations, origin, meta, "en", PAPER_NAME_DIRECTION, continents,
-                         gate_prompt)
-    return split, report
+    return origin
 
 
 def _translations(pairs: list[Row], target: str, gate_prompt: str) -> list[TranslationTest]:
