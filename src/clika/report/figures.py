@@ -24,7 +24,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from clika.items import lang_order_key
 from clika.metrics.catalog import label, tagged
 
 DPI = 90
@@ -33,8 +32,6 @@ TEXT_PT = 8  # the smallest text (numbers in cells): 10 px at DPI
 TITLE_PT = 12
 HATCH = "///"
 FLAG_COLOR = "#333333"
-
-_lang_key = lang_order_key
 
 
 @dataclass(frozen=True)
