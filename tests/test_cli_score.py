@@ -106,7 +106,7 @@ def test_csv_output_and_smart_extraction_count(shared_data, tmp_path):
                                           extract="smart", n_boot=50))
     changed = sum(expected.extraction_changes.values())
     assert f"smart extraction changed {changed} of 400 answers" in done.stderr
-    assert out.read_text(encoding="utf-8").startswith("model,model_ref,task,condition,metric,lang,lang_ref,aggregate,stratum,value,"
+    assert out.read_text(encoding="utf-8").startswith("model,model_ref,strategy,task,condition,metric,lang,lang_ref,aggregate,stratum,value,"
                                                       "ci_low,ci_high,p_value,n,item_set,chance,flags,note\n")
     assert read_records(out) == [r for r in expected.records]
 

@@ -77,11 +77,13 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
     low, gain = cd_findings(runs, load_families(), n_boot=400)
     assert low.verdict == "supported" and "1 weak" in low.summary and "1 inconclusive (chance or weak)" in low.summary
     assert "smollm2-135m -> ru" in low.summary  # the failed gate is named
-    (delta,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
+    (evidence,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
+    delta = evidence.record
+    assert (delta.model, delta.model_ref, delta.metric) == ("gemma3-270m", "smollm2-135m", "xrr")
     assert delta.value == pytest.approx((12 - 4) / 40) and delta.n == 1
     assert delta.ci_low > 0  # paired: the same facts in every resample
     # a gain of 0.2 with an interval that neither excludes 0.1 nor lies above it: no verdict either way
-    assert gain.verdict in ("inconclusive", "not supported") and delta.verdict != "no substantial gain"
+    assert gain.verdict in ("inconclusive", "not supported") and evidence.reading != "no substantial gain"
 
 
 def test_a_control_at_chance_makes_the_low_claim_inconclusive(tmp_path):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from clika.analysis.compare import row_test
+from clika.metrics.record_io import read_records
 
 
 def _clika(*args: str) -> subprocess.CompletedProcess:
@@ -20,21 +22,22 @@ def test_compare_registry_pairs_on_shared_data(shared_data: Path, tmp_path: Path
     out = tmp_path / "cmp"
     run = _clika("compare", "--predictions", str(shared_data), "--tasks", "x_geo", "--n-boot", "200", "--output", str(out))
     assert run.returncode == 0, run.stderr
-    rows = [json.loads(line) for line in (out / "comparisons.jsonl").read_text(encoding="utf-8").splitlines()]
-    pairs = {(r["model_a"], r["model_b"]) for r in rows}
+    everything = read_records(out / "comparisons.jsonl")  # the one record reader reads a comparison
+    rows = [r for r in everything if r.model_ref is not None]
+    pairs = {(r.model_ref, r.model) for r in rows}
     assert len(pairs) == 29 and ("llama2_13b", "LeoLM_leo_hessianai_13b") in pairs
-    # per pair: 10 accuracy rows + 9 ra + 9 en_co on one task
-    assert len(rows) == 29 * 28
-    leo = {(r["lang"], r["metric"]): r for r in rows if r["model_b"] == "LeoLM_leo_hessianai_13b"}
-    assert leo[("de", "accuracy")]["n"] == 200 and leo[("de", "accuracy")]["p_method"] == "mcnemar_exact"
+    # per pair: 10 accuracy rows + 9 ra + 9 en_co on one task, and both models' own values beside each
+    assert len(rows) == 29 * 28 and len(everything) == 3 * len(rows)
+    leo = {(r.lang, r.metric): r for r in rows if r.model == "LeoLM_leo_hessianai_13b"}
+    assert leo[("de", "accuracy")].n == 200 and row_test("accuracy") == "mcnemar_exact"
+    assert leo[("de", "accuracy")].strategy == "continued_pretraining"
     for r in rows:
-        if r["delta"] is not None and r["ci_low"] is not None:
-            assert r["ci_low"] <= r["delta"] + 1e-12 and r["delta"] <= r["ci_high"] + 1e-12
-    with (out / "strategy_summary.csv").open(encoding="utf-8") as fh:
-        summary = list(csv.DictReader(fh))
-    zh = [s for s in summary if (s["strategy"], s["target_lang"], s["metric"], s["scope"], s["task"])
+        if r.value is not None and r.ci_low is not None:
+            assert r.ci_low <= r.value + 1e-12 and r.value <= r.ci_high + 1e-12
+    summary = read_records(out / "strategy_summary.csv")
+    zh = [s for s in summary if (s.strategy, s.lang, s.metric, s.stratum, s.task)
           == ("continued_pretraining", "zh", "ra", "target", "all")]
-    assert len(zh) == 1 and int(zh[0]["n_pairs"]) == 6
+    assert len(zh) == 1 and zh[0].note.startswith("6 pairs: ") and zh[0].aggregate == "mean of pairs"
     assert "## llama_7b -> chinese_llama_7b (continued_pretraining)" in (out / "comparisons.md").read_text(encoding="utf-8")
     assert "**Verdict:" in (out / "findings.md").read_text(encoding="utf-8")
 
@@ -46,15 +49,15 @@ def test_compare_one_pair_matches_hand_count(shared_data: Path, tmp_path: Path):
     run = _clika("compare", "--predictions", str(shared_data), "--tasks", "x_name", "--langs", "en,zh",
                  "--pair", f"{a}:{b}", "--n-boot", "100", "--output", str(out))
     assert run.returncode == 0, run.stderr
-    rows = [json.loads(line) for line in (out / "comparisons.jsonl").read_text(encoding="utf-8").splitlines()]
-    got = next(r for r in rows if r["lang"] == "zh" and r["metric"] == "accuracy")
+    rows = read_records(out / "comparisons.jsonl")
+    got = next(r for r in rows if r.lang == "zh" and r.metric == "accuracy" and r.model_ref == a)
 
     def n_correct(model: str) -> int:
         path = shared_data / "x_name" / "zh" / f"{model}_res_bf16_add_simple_example.jsonl"
         recs = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return sum(r["res"].strip()[:1] == r["label"].strip() for r in recs)
 
-    assert got["delta"] == pytest.approx((n_correct(b) - n_correct(a)) / got["n"])
+    assert got.value == pytest.approx((n_correct(b) - n_correct(a)) / got.n)
 
 
 def test_findings_document_states_its_command(tmp_path: Path):

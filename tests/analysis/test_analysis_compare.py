@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from analysis_synth import block, predictions
 
-from clika.analysis.compare import compare_models, mcnemar_exact, resolve_pairs
+from clika.analysis.compare import compare_models, comparison_rows, mcnemar_exact, resolve_pairs, row_test, significant
 from clika.analysis.families import load_families
 from clika.analysis.stats import build_task_stats
 from clika.errors import ConfigError
@@ -25,25 +25,43 @@ CORRECT = {
 def _records(n_boot=400, seed=0):
     stats, notes = build_task_stats(predictions(CORRECT), n_boot=n_boot, seed=seed)
     recs, _ = compare_models(stats, [("A", "B", None)])
-    return {(r.lang, r.metric): r for r in recs}, notes
+    return {(r.lang, r.metric): r for r, _, _ in comparison_rows(recs)}, notes
+
+
+def _rows(recs):
+    """{(lang, metric): (delta, A's value, B's value)} of a comparison's records."""
+    return {(r.lang, r.metric): (r, a, b) for r, a, b in comparison_rows(recs)}
+
+
+def test_a_comparison_is_records_a_difference_and_both_values_on_the_shared_items():
+    stats, _ = build_task_stats(predictions(CORRECT), n_boot=100)
+    recs, _ = compare_models(stats, [("A", "B", "instruction_tuning_en")])
+    delta, a, b = _rows(recs)[("zh", "accuracy")]
+    assert (delta.model, delta.model_ref, delta.strategy) == ("B", "A", "instruction_tuning_en")
+    assert (a.model, a.model_ref, a.stratum) == ("A", None, "items shared with B")
+    assert (b.model, b.stratum) == ("B", "items shared with A")
+    assert delta.item_set == a.item_set == b.item_set is not None and delta.n == a.n == 40
+    assert len({r.key for r in recs}) == len(recs)  # every record its own key: one file holds them all
 
 
 def test_known_shift_delta_and_ci_sign():
     recs, notes = _records()
     assert notes == []
     zh = recs[("zh", "accuracy")]
-    assert zh.n == 40 and zh.value_a == pytest.approx(0.5) and zh.value_b == pytest.approx(0.75)
-    assert zh.delta == pytest.approx(10 / 40)
+    _, a, b = _rows(compare_models(build_task_stats(predictions(CORRECT), n_boot=400)[0],
+                                   [("A", "B", None)])[0])[("zh", "accuracy")]
+    assert zh.n == 40 and a.value == pytest.approx(0.5) and b.value == pytest.approx(0.75)
+    assert zh.value == pytest.approx(10 / 40)
     # the interval inverting McNemar: 10 discordant items, all B's: Clopper-Pearson [0.6915, 1] of pi,
     # scaled by 10/40: [0.25 (2 x 0.6915 - 1), 0.25] (given 10 discordant items, the delta is at most 0.25)
     assert zh.ci_low == pytest.approx(0.25 * (2 * 0.025 ** (1 / 10) - 1))  # lower CP bound: (alpha/2)^(1/10)
-    assert 0 < zh.ci_low < zh.delta == zh.ci_high and zh.significant
+    assert 0 < zh.ci_low < zh.value == zh.ci_high and significant(zh)
     en = recs[("en", "accuracy")]
-    assert (en.delta, en.ci_low, en.ci_high, en.p_value) == (0.0, 0.0, 0.0, 1.0)
+    assert (en.value, en.ci_low, en.ci_high, en.p_value) == (0.0, 0.0, 0.0, 1.0)
     # RA(zh): A 0.5/0.5 = 1, B 0.75/0.5 = 1.5. en-CO(zh): A 20/20 = 1, B 20/30.
-    assert recs[("zh", "ra")].delta == pytest.approx(0.5) and recs[("zh", "ra")].ci_low > 0
-    assert recs[("zh", "en_co")].delta == pytest.approx(2 / 3 - 1) and recs[("zh", "en_co")].ci_high < 0
-    assert recs[("zh", "ra")].p_method == "bootstrap" and zh.p_method == "mcnemar_exact"
+    assert recs[("zh", "ra")].value == pytest.approx(0.5) and recs[("zh", "ra")].ci_low > 0
+    assert recs[("zh", "en_co")].value == pytest.approx(2 / 3 - 1) and recs[("zh", "en_co")].ci_high < 0
+    assert row_test("ra") == "bootstrap" and row_test("accuracy") == "mcnemar_exact"
     assert recs[("zh", "ra")].p_value < 0.01
     assert ("en", "ra") not in recs and ("en", "en_co") not in recs  # 1 by definition
 
@@ -56,7 +74,7 @@ def test_mcnemar_exact_against_hand_computation():
     hand = 2 * (1 + 11 + 55 + 165) / 2048
     assert recs[("fr", "accuracy")].p_value == pytest.approx(hand)
     assert hand == pytest.approx(0.2265625)
-    assert recs[("fr", "accuracy")].delta == pytest.approx(5 / 40)
+    assert recs[("fr", "accuracy")].value == pytest.approx(5 / 40)
     assert recs[("fr", "accuracy")].note == "discordant items: 8 only B correct, 3 only A correct"
     a, b = np.zeros(5, bool), np.zeros(5, bool)
     assert mcnemar_exact(a, b) == (0, 0, 1.0)
@@ -66,7 +84,7 @@ def test_bootstrap_is_seeded_and_paired():
     def run(seed):
         stats, _ = build_task_stats(predictions(CORRECT), n_boot=400, seed=seed)
         recs, deltas = compare_models(stats, [("A", "B", None)])
-        return {(r.lang, r.metric): r for r in recs}, deltas[0]
+        return {(r.lang, r.metric): r for r, _, _ in comparison_rows(recs)}, deltas[0]
 
     (first, boot), (again, _), (other, _) = run(7), run(7), run(8)
     key = ("fr", "en_co")  # a bootstrap row: its interval comes from the seeded resamples
@@ -87,10 +105,10 @@ def test_a_model_missing_items_is_compared_on_the_common_items_and_says_so():
     preds = [p for p in predictions(CORRECT) if not (p.model == "B" and p.item_id == "q5")]
     stats, _ = build_task_stats(preds, n_boot=200)
     recs, _ = compare_models(stats, [("A", "B", None)])
-    zh = next(r for r in recs if (r.lang, r.metric) == ("zh", "accuracy"))
+    zh, a, b = _rows(recs)[("zh", "accuracy")]
     assert zh.n == 39 and "39 items" in zh.note and "1 item(s) left out" in zh.note
     # A's value in the comparison is on the 39 common items (q5 was right for A): 19/39.
-    assert zh.value_a == pytest.approx(19 / 39) and zh.value_b == pytest.approx(29 / 39)
+    assert a.value == pytest.approx(19 / 39) and b.value == pytest.approx(29 / 39)
 
 
 def test_pairs_from_registry_and_bad_pairs(tmp_path):

@@ -53,31 +53,31 @@ def registry(tmp_path: Path):
 
 def _summary(result, strategy, metric, scope):
     return next(s for s in result.summaries
-                if (s.strategy, s.metric, s.scope, s.task) == (strategy, metric, scope, "all"))
+                if (s.strategy, s.metric, s.stratum, s.task) == (strategy, metric, scope, "all"))
 
 
 def test_claims_supported_where_true(registry, tmp_path):
     result = analyse(_world(TRUE_WORLD), registry, n_boot=400)
     assert {(a, b) for a, b, _ in result.pairs} == {("base1", "cp1"), ("base2", "cp2"), ("base1", "it1")}
     target = _summary(result, "continued_pretraining", "accuracy", "target")
-    assert target.mean_delta == pytest.approx((10 / 40 + 20 / 40) / 2) and target.ci_low > 0 and target.n_pairs == 2
+    assert target.value == pytest.approx((10 / 40 + 20 / 40) / 2) and target.ci_low > 0 and target.note.startswith("2 pairs:")
     others = _summary(result, "continued_pretraining", "accuracy", "others")
-    assert others.mean_delta == pytest.approx(-8 / 40) and others.ci_high < 0
+    assert others.value == pytest.approx(-8 / 40) and others.ci_high < 0
     gap = _summary(result, "continued_pretraining", "accuracy", "target_minus_others")
-    assert gap.mean_delta == pytest.approx(((0.25 + 0.2) + (0.5 + 0.2)) / 2)
+    assert gap.value == pytest.approx(((0.25 + 0.2) + (0.5 + 0.2)) / 2)
     it_ra = _summary(result, "instruction_tuning_en", "ra", "non_pivot")
-    assert it_ra.mean_delta == pytest.approx(0.9 - 0.5)  # RA 10/20 -> 18/20 in zh and fr
+    assert it_ra.value == pytest.approx(0.9 - 0.5)  # RA 10/20 -> 18/20 in zh and fr
     verdicts = {f.key: f.verdict for f in result.findings}
     assert verdicts == {"continued_pretraining": "supported", "mixed_pretraining": "supported",
                         "instruction_tuning": "supported", "far_from_parity": "supported",
                         "home_transfer": "not testable"}  # these items carry no culture (original_lang)
     parity = next(f for f in result.findings if f.key == "far_from_parity")
     # mean non-en RA over the 6 models and 2 languages, by hand: (0.5*4 + 1.0 + 0.1 + 1.5 + 0.1 + 0.9*2 + 0.8*2) / 12
-    assert parity.evidence[0].value.mean == pytest.approx(8.1 / 12)
+    assert parity.evidence[0].record.value == pytest.approx(8.1 / 12)
     paths = write_compare_folder(result, tmp_path / "out")
     assert all(p.stat().st_size > 0 for p in paths.values())
     assert "**Verdict: supported.**" in paths["findings.md"].read_text(encoding="utf-8")
-    assert len(paths["comparisons.jsonl"].read_text(encoding="utf-8").splitlines()) == len(result.comparisons) == 3 * 7
+    assert len(paths["comparisons.jsonl"].read_text(encoding="utf-8").splitlines()) == len(result.comparisons) == 3 * 3 * 7  # a difference and both values, 7 per pair
 
 
 def test_claims_not_supported_where_false(registry):
@@ -87,7 +87,7 @@ def test_claims_not_supported_where_false(registry):
                         "instruction_tuning": "not supported", "far_from_parity": "not supported",
                         "home_transfer": "not testable"}
     target = _summary(result, "continued_pretraining", "accuracy", "target")
-    assert target.mean_delta == pytest.approx(-8 / 40) and target.ci_high < 0
+    assert target.value == pytest.approx(-8 / 40) and target.ci_high < 0
     text = findings_markdown(result.findings)
     assert text.count("**Verdict: not supported.**") == 4
 
@@ -116,9 +116,9 @@ def test_natural_transfer_pair_by_pair(registry):
              for p in _world(world)]
     result = analyse(preds, registry, n_boot=300)
     finding = next(f for f in result.findings if f.key == "home_transfer")
-    by_label = {e.label: e.value for e in finding.evidence}
+    by_label = {e.label: e.record for e in finding.evidence}
     # base1: zh>en 20/20, zh>fr 5/20, fr>en 20/20, fr>zh 5/20 -> avg 0.625; cp1: (1 + .75 + 1 + .75) / 4 = 0.875
-    assert by_label["base1 -> cp1 on x_geo"].mean == pytest.approx(0.875 - 0.625)
-    assert by_label["base1 -> it1 on x_geo"].mean == pytest.approx(0.0)
+    assert by_label["base1 -> cp1 on x_geo"].value == pytest.approx(0.875 - 0.625)
+    assert by_label["base1 -> it1 on x_geo"].value == pytest.approx(0.0)
     assert by_label["continued pretraining: mean change of home_transfer over 1 pair-task(s)"].ci_low > 0
     assert finding.verdict == "partly supported"  # continued pretraining raises it, instruction tuning does not

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from clika.analysis.compare import comparison_rows
 from clika.metrics.record_io import read_records
 
 CLIKA = str(Path(sys.executable).with_name("clika"))
@@ -39,8 +40,9 @@ def write_predictions(folder: Path, right: dict[tuple[str, str], np.ndarray], go
     return path
 
 
-def comparisons(folder: Path) -> list[dict]:
-    return [json.loads(line) for line in (folder / "comparisons.jsonl").read_text(encoding="utf-8").splitlines()]
+def comparisons(folder: Path) -> list[tuple]:
+    """(difference, A's value, B's value) per row of a compare folder, read with the one record reader."""
+    return comparison_rows(read_records(folder / "comparisons.jsonl"))
 
 
 def test_score_and_compare_give_each_model_the_same_values_and_intervals(tmp_path: Path):
@@ -60,14 +62,15 @@ def test_score_and_compare_give_each_model_the_same_values_and_intervals(tmp_pat
 
     score = {(r.model, r.lang, r.metric): r for r in read_records(tmp_path / "metrics.jsonl")}
     rows = comparisons(tmp_path / "cmp")
-    assert {(r["model_a"], r["model_b"]) for r in rows} == {(A, B)}
+    assert {(r.model_ref, r.model) for r, _, _ in rows} == {(A, B)}
     checked = set()
-    for row in rows:
-        for model, side in ((A, "a"), (B, "b")):
-            mine = score[(model, row["lang"], row["metric"])]
-            got = (row[f"value_{side}"], row[f"{side}_ci_low"], row[f"{side}_ci_high"])
+    for row, value_a, value_b in rows:
+        for model, side in ((A, value_a), (B, value_b)):
+            mine = score[(model, row.lang, row.metric)]
+            got = (side.value, side.ci_low, side.ci_high)
             assert got == pytest.approx((mine.value, mine.ci_low, mine.ci_high), rel=1e-9, abs=1e-12), (row, mine)
-            checked.add((model, row["lang"], row["metric"]))
+            assert side.n == mine.n and side.item_set == mine.item_set == row.item_set
+            checked.add((model, row.lang, row.metric))
     # every model, language and metric the two commands share was compared: accuracy everywhere,
     # RA and en-CO outside the pivot, and each with a defined interval on this data
     want = {(m, lang, "accuracy") for m in (A, B) for lang in langs}
@@ -75,8 +78,8 @@ def test_score_and_compare_give_each_model_the_same_values_and_intervals(tmp_pat
     assert checked == want
     assert all(score[key].ci_low is not None for key in want)
     # and the delta is B minus A of those same values
-    for row in rows:
-        assert row["delta"] == pytest.approx(row["value_b"] - row["value_a"])
+    for row, value_a, value_b in rows:
+        assert row.value == pytest.approx(value_b.value - value_a.value)
 
 
 def test_compare_and_findings_on_a_tiny_file_where_english_is_right_once(tmp_path: Path):
@@ -91,13 +94,13 @@ def test_compare_and_findings_on_a_tiny_file_where_english_is_right_once(tmp_pat
                    "--output", tmp_path / "cmp")
     assert compared.returncode == 0, compared.stderr
     assert "Traceback" not in compared.stderr
-    rows = {(r["lang"], r["metric"]): r for r in comparisons(tmp_path / "cmp")}
+    rows = {(r.lang, r.metric): (r, a, b) for r, a, b in comparisons(tmp_path / "cmp")}
     assert set(rows) == {("en", "accuracy"), ("zh", "accuracy"), ("zh", "ra"), ("zh", "en_co")}
-    assert rows[("en", "accuracy")]["value_a"] == pytest.approx(en_once.mean())
-    assert rows[("zh", "accuracy")]["delta"] == pytest.approx(right[(B, "zh")].mean() - right[(A, "zh")].mean())
-    ra = rows[("zh", "ra")]
-    assert ra["value_b"] == pytest.approx(right[(B, "zh")].mean() / en_once.mean())
-    assert ra["ci_low"] is None and ra["note"]  # withheld, and said why, not a crash or a made-up interval
+    assert rows[("en", "accuracy")][1].value == pytest.approx(en_once.mean())
+    assert rows[("zh", "accuracy")][0].value == pytest.approx(right[(B, "zh")].mean() - right[(A, "zh")].mean())
+    ra, _, ra_b = rows[("zh", "ra")]
+    assert ra_b.value == pytest.approx(right[(B, "zh")].mean() / en_once.mean())
+    assert ra.ci_low is None and "no interval" in ra.note and "interval" in ra.flags  # said why, not a crash or a made-up interval
     for name in ("comparisons.md", "strategy_summary.csv", "findings.md"):
         assert (tmp_path / "cmp" / name).is_file()
 

@@ -163,10 +163,11 @@ def test_family_view_has_deltas_with_significance(report, tmp_path):
     _, records, result, html = report
     assert "Instruction tuning (English data) (1 pairs)" in html and "mcnemar" in html.lower()
     detail = _table(html, '<table class="comparisons"')
-    significant = [c for c in result.comparisons if c.p_value is not None and c.p_value < 0.05]
+    deltas = [c for c in result.comparisons if c.model_ref is not None]  # not both models' own values
+    significant = [c for c in deltas if c.p_value is not None and c.p_value < 0.05]
     assert detail.count("★") == len(significant) > 0
-    zh = next(c for c in result.comparisons if (c.lang, c.metric) == ("zh", "accuracy"))
-    assert f"{zh.delta:+.3f}" in detail
+    zh = next(c for c in deltas if (c.lang, c.metric) == ("zh", "accuracy"))
+    assert f"{zh.value:+.3f}" in detail
     bare = write_html_report(records, tmp_path / "bare").read_text(encoding="utf-8")
     assert "clika compare" in bare and "--comparisons" in bare and '<table class="comparisons"' not in bare
 
@@ -199,12 +200,15 @@ def test_findings_are_html_with_verdict_badges_and_tables(report):
 def test_findings_of_a_compare_folder_are_rendered_from_findings_json(tmp_path):
     """`clika report --html --comparisons CMP`: findings.json (written beside findings.md from the same
     objects) becomes HTML; a folder with findings.md only gets a note, never Markdown in the page."""
-    from clika.analysis.cd_claims import CDEvidence, CDFinding
+    from clika.analysis.cd_claims import CDFinding
+    from clika.analysis.findings import Evidence
+    from clika.metrics.records import Record
     from clika.report.findings_md import write_compare_folder
 
     records, result = _inputs()
     cd = [CDFinding("cd_low", "Conductivity is low.", "partly supported", "1 of 2 runs", "a CI below 0.9",
-                    [CDEvidence("XRR m -> de (x_geo)", 0.4, 0.3, 0.5, None, 60)])]
+                    [Evidence("XRR m -> de (x_geo)", Record(model="m", task="fictional", metric="xrr", lang="de",
+                                                            value=0.4, ci_low=0.3, ci_high=0.5, n=60), False)])]
     written = write_compare_folder(result, tmp_path / "cmp", cd_findings=cd)
     assert "**Verdict: partly supported.**" in written["findings.md"].read_text(encoding="utf-8")
     write_records(records, tmp_path / "run" / "metrics.jsonl")

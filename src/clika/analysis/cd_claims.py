@@ -31,8 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from clika.analysis.families import FamilyRegistry
+from clika.analysis.findings import Evidence
+from clika.analysis.strategy import pooled_record
 from clika.errors import DataError
-from clika.metrics.bootstrap import N_BOOT, p_value_vs_zero, percentile_ci
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.cd import (
     CHANCE_OR_WEAK,
     CONTROL_AT_CHANCE,
@@ -48,6 +50,7 @@ from clika.metrics.cd import (
     cd_verdict,
     pool,
 )  # fmt: skip
+from clika.metrics.estimate import Estimate
 from clika.metrics.record_io import read_records
 from clika.metrics.records import Record, task_label
 
@@ -128,17 +131,6 @@ def load_runs(folders: list[Path], margin: float = MARGIN) -> tuple[list[CDRun],
     return runs, notes
 
 
-@dataclass
-class CDEvidence:
-    label: str
-    value: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    n: int
-    verdict: str = ""
-
-
 CD_EVIDENCE_COLUMNS = ("evidence", "value", "95% CI", "p vs. 0", "n facts", "reading")
 
 
@@ -149,30 +141,25 @@ class CDFinding:
     verdict: str  # supported | not supported | inconclusive | not testable
     summary: str
     rule: str
-    evidence: list[CDEvidence] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # reading: the run's or comparison's verdict
 
     def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
         """The evidence table as findings.md and the HTML report print it: columns, rows of cells, footnotes."""
         from clika.formatting import format_interval, format_number
 
-        rows = [(e.label, format_number(e.value), format_interval(e.ci_low, e.ci_high, ".3f"),
-                 format_number(e.p_value, ".3g"), str(e.n), e.verdict) for e in self.evidence]
+        rows = [(e.label, format_number(e.record.value), format_interval(e.record.ci_low, e.record.ci_high, ".3f"),
+                 format_number(e.record.p_value, ".3g"), str(e.record.n), e.reading) for e in self.evidence]
         return CD_EVIDENCE_COLUMNS, rows, []
 
     def to_dict(self) -> dict:
         """JSON-ready data (findings.json beside findings.md); from_dict reads it back."""
-        from dataclasses import asdict
-
-        return asdict(self)
+        return {**{k: getattr(self, k) for k in ("key", "claim", "verdict", "summary", "rule")},
+                "evidence": [e.to_dict() for e in self.evidence]}
 
     @classmethod
     def from_dict(cls, data: dict) -> CDFinding:
-        evidence = [CDEvidence(**e) for e in data["evidence"]]
+        evidence = [Evidence.from_dict(e) for e in data["evidence"]]
         return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence)
-
-
-def _num(x) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
 
 
 def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int
@@ -209,9 +196,9 @@ def _low_finding(runs: list[CDRun]) -> CDFinding:
     measured = [r for r in runs if r.verdict != NOT_MEASURED]
     evidence = []
     for r in runs:
-        x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr")
-        evidence.append(CDEvidence(f"XRR {r.model} -> {r.target} ({r.label}): {r.reason}", x and x.value,
-                                   x and x.ci_low, x and x.ci_high, None, x.n if x else 0, r.verdict))
+        x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr") or \
+            Record(model=r.model, task=r.task, condition=r.condition, metric="xrr", lang=r.target, lang_ref=r.source)
+        evidence.append(Evidence(f"XRR {r.model} -> {r.target} ({r.label}): {r.reason}", x, False, r.verdict))
     labels = [r.verdict for r in measured]
     verdict = "not testable" if not measured else "not supported" if HIGH in labels else \
         "supported" if all(r.low for r in measured) else "inconclusive"
@@ -250,16 +237,17 @@ def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed
         if got is None:
             continue
         samples, n, paired = got
-        lo, hi = percentile_ci(samples[1:])
-        lo, hi = _num(lo), _num(hi)
+        record = pooled_record(Estimate(samples, n).tested_vs_zero(), model=" + ".join(sorted({r.model for r in b})),
+                               model_ref=" + ".join(sorted({r.model for r in a})), metric="xrr", task=paired[0].task,
+                               aggregate="mean of targets")
+        lo, hi = record.ci_low, record.ci_high
         margin = gain_margin(paired)
         controls_ok = margin is not None and all(r.verdict != CONTROL_AT_CHANCE for r in paired)
         v = "inconclusive" if not controls_ok or lo is None else "no substantial gain" if hi < margin \
             else "substantial gain" if lo > margin else "inconclusive"
         labels.append(v)
         matters = f"a gain that matters: {margin:.3f}" if margin is not None else "no room above chance to gain"
-        evidence.append(CDEvidence(f"XRR: {label} ({matters})", _num(samples[0]), lo, hi,
-                                   _num(p_value_vs_zero(samples[1:])), n, v))
+        evidence.append(Evidence(f"XRR: {label} ({matters})", record, True, v))
     verdict = "not testable" if not labels else "not supported" if "substantial gain" in labels else \
         "supported" if all(v == "no substantial gain" for v in labels) else "inconclusive"
     summary = (f"{labels.count('no substantial gain')} of {len(labels)} comparisons exclude a gain that matters; "

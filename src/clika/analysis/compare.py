@@ -14,13 +14,15 @@ never reads significant by its interval and not by its p-value (or the other way
   inverts it (clika.metrics.bootstrap.p_value_vs_zero): p < 0.05 exactly when the interval excludes 0.
 ``significant`` (the star of every table) is p < ALPHA of that one test.
 Pivot-relative metrics are not reported for the pivot language.
-Each record also carries both models' own values and intervals, from the metrics core: the same
-numbers `clika score` gives for each model (on the items both have).
+Every value is a Record: the difference is model B with model_ref A (and the pair's strategy); both
+models' own values, with their intervals from the metrics core (the numbers `clika score` gives on
+the items both have), are records of their own in the stratum "items shared with" the other.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.stats import binomtest
@@ -28,45 +30,38 @@ from scipy.stats import binomtest
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import PairSamples, TaskStats, metric_names, paired
 from clika.errors import ConfigError
-from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
 from clika.metrics.catalog import get_metric
+from clika.metrics.core import item_set_id
+from clika.metrics.estimate import Estimate, Keyed, to_records
+from clika.metrics.records import Record
 
 P_METHOD = {"mcnemar": "mcnemar_exact", "bootstrap": "bootstrap"}  # the registry's paired test -> its record name
 ALPHA = 0.05  # the star: p < ALPHA of the row's one test; its interval is the matching 1 - ALPHA one
 
 
-@dataclass
-class Comparison:
-    """One tidy comparison record: delta = value_b - value_a."""
+def shared_with(other: str) -> str:
+    """The stratum of a model's own value in a comparison: computed on the items it shares with ``other``."""
+    return f"items shared with {other}"
 
-    model_a: str
-    model_b: str
-    task: str
-    lang: str
-    metric: str
-    delta: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    p_method: str
-    n: int
-    value_a: float | None
-    value_b: float | None
-    strategy: str | None = None
-    note: str | None = None
-    a_ci_low: float | None = None
-    a_ci_high: float | None = None
-    b_ci_low: float | None = None
-    b_ci_high: float | None = None
-    significant: bool | None = None  # p < ALPHA (None: no p-value); the interval excludes 0 exactly then
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+def row_test(metric: str) -> str:
+    """The one test of a comparison row of ``metric``: "mcnemar_exact" or "bootstrap"."""
+    return P_METHOD[get_metric(metric).paired_test]
 
-    @classmethod
-    def from_dict(cls, row: dict) -> Comparison:
-        """A comparisons.jsonl row as a Comparison (its fields, nothing else)."""
-        return cls(**{f: row.get(f) for f in cls.__dataclass_fields__})
+
+def significant(r: Record) -> bool | None:
+    """The star of a comparison row: p < ALPHA of its one test (None: no p-value); its interval
+    excludes 0 exactly then."""
+    return None if r.p_value is None else r.p_value < ALPHA
+
+
+def comparison_rows(records: Sequence[Record]) -> list[tuple[Record, Record | None, Record | None]]:
+    """(delta, A's value, B's value) per difference record (model B, model_ref A) of a comparison, in
+    order; A's and B's values are their records on the items the two share."""
+    own = {(r.model, r.stratum, r.task, r.metric, r.lang): r for r in records if r.model_ref is None}
+    return [(r, own.get((r.model_ref, shared_with(r.model), r.task, r.metric, r.lang)),
+             own.get((r.model, shared_with(r.model_ref), r.task, r.metric, r.lang)))
+            for r in records if r.model_ref is not None]
 
 
 @dataclass
@@ -116,49 +111,49 @@ def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | No
 
 
 def compare_pair(stats: TaskStats, model_a: str, model_b: str,
-                 strategy: str | None = None) -> tuple[list[Comparison], PairDeltas]:
-    """All (lang, metric) comparison records of B minus A on one task."""
+                 strategy: str | None = None) -> tuple[list[Record], PairDeltas]:
+    """The records of B minus A on one task: per (lang, metric) the difference (model B, model_ref A,
+    with its one test's interval and p) and both models' own values on the items they share."""
     pair = paired(stats, model_a, model_b)
     d = pair_deltas(stats, model_a, model_b, strategy, pair)
-    out: list[Comparison] = []
+    item_set = item_set_id(pair.a.matrix.item_ids)
+    deltas: list[Keyed] = []
+    own: dict[str, list[Keyed]] = {model_a: [], model_b: []}
     for metric in metric_names():
         test = get_metric(metric).paired_test
         if np.isnan(d.delta[metric]).all() and np.isnan(pair.a.samples[metric][0]).all():
             continue  # the metric has no value for these models (e.g. RankC without per-option scores)
-        lo, hi = percentile_ci(d.boot[metric])
-        p_boot = p_value_vs_zero(d.boot[metric])
-        a_lo, a_hi = percentile_ci(pair.a.samples[metric][1:], axis=0)
-        b_lo, b_hi = percentile_ci(pair.b.samples[metric][1:], axis=0)
+        lang_ref = pair.a.lang_ref.get(metric) or pair.b.lang_ref.get(metric)
         for li, lang in enumerate(d.langs):
             if np.isnan(pair.a.samples[metric][0, li]) and np.isnan(pair.b.samples[metric][0, li]) and \
                     lang == stats.pivot:
                 continue  # pivot-relative metrics have no value in the pivot language
+            place = dict(lang=lang, lang_ref=None if lang == lang_ref else lang_ref, item_set=item_set)
+            for model, side in ((model_a, pair.a), (model_b, pair.b)):
+                own[model].append(Keyed(metric, Estimate(side.samples[metric][:, li], pair.n_items),
+                                        stratum=shared_with(model_b if model == model_a else model_a), **place))
             notes = [pair.note] if pair.note else []
             if test == "mcnemar":
                 ma, mb = pair.a.matrix, pair.b.matrix
                 ra_, rb_ = ma.langs.index(lang), mb.langs.index(lang)
                 both = ma.present[ra_] & mb.present[rb_]  # the test pairs items both models have here
                 b_only, a_only, p = mcnemar_exact(ma.correct[ra_] & both, mb.correct[rb_] & both)
-                ci_low, ci_high = mcnemar_interval(b_only, a_only, int(both.sum()))
                 notes.append(f"discordant items: {b_only} only B correct, {a_only} only A correct")
                 if not (ma.present[ra_] == mb.present[rb_]).all():
                     notes.append(f"McNemar's test and its interval on the {int(both.sum())} items both models "
                                  f"have in {lang}")
+                estimate = Estimate.of(_num(d.delta[metric][li]), pair.n_items, p_value=p, note="; ".join(notes),
+                                       exact=mcnemar_interval(b_only, a_only, int(both.sum())))
             else:
-                p, ci_low, ci_high = p_boot[li], lo[li], hi[li]
                 if not np.isfinite(d.delta[metric][li]):
                     notes.append("undefined for one model (zero denominator)")
-                if np.isnan(ci_low) and np.isfinite(d.delta[metric][li]):
-                    notes.append("no interval: the delta is undefined in too many resamples")
-            p = _num(p)
-            out.append(Comparison(
-                model_a, model_b, d.task, lang, metric, _num(d.delta[metric][li]), _num(ci_low), _num(ci_high),
-                p, P_METHOD[test], pair.n_items, _num(pair.a.samples[metric][0, li]),
-                _num(pair.b.samples[metric][0, li]), strategy, "; ".join(notes) or None,
-                _num(a_lo[li]), _num(a_hi[li]), _num(b_lo[li]), _num(b_hi[li]),
-                None if p is None else p < ALPHA,
-            ))
-    return out, d
+                samples = np.concatenate([[d.delta[metric][li]], d.boot[metric][li]])
+                estimate = Estimate(samples, pair.n_items, note="; ".join(notes) or None).tested_vs_zero()
+            deltas.append(Keyed(metric, estimate, **place))
+    records = to_records(model_b, d.task, deltas, model_ref=model_a, strategy=strategy)
+    for model, keyed in own.items():
+        records += to_records(model, d.task, keyed)
+    return records, d
 
 
 def resolve_pairs(
@@ -193,9 +188,10 @@ def resolve_pairs(
 
 def compare_models(
     stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]],
-) -> tuple[list[Comparison], list[PairDeltas]]:
-    """Comparison records for every pair on every task where both models have predictions."""
-    records: list[Comparison] = []
+) -> tuple[list[Record], list[PairDeltas]]:
+    """Comparison records (comparison_rows reads them as rows) for every pair on every task where both
+    models have predictions."""
+    records: list[Record] = []
     deltas: list[PairDeltas] = []
     for a, b, strategy in pairs:
         for task in sorted(stats):

@@ -8,31 +8,45 @@ and a claim the data cannot test (no pair of that kind present) says so instead 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from clika.analysis.compare import PairDeltas
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import TaskStats, format_p
-from clika.analysis.strategy import Pooled, _scope_rows, pool, pooled_mean, summarise
+from clika.analysis.strategy import POOL, _scope_rows, pooled_mean, pooled_record
 from clika.formatting import format_interval, format_value
 from clika.items import PIVOT
 from clika.metrics.catalog import tagged
+from clika.metrics.estimate import Estimate
+from clika.metrics.record_io import record_from_row
+from clika.metrics.records import Record
 
 PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below this
 
 
 @dataclass
 class Evidence:
-    """is_change: the value is a change (delta), so its p-value against 0 means something."""
+    """One value a claim rests on, as a Record (n: how many values it pools), with a label for people;
+    is_change: the value is a change (delta), so its p-value against 0 means something; reading: what
+    the value says, where a rule reads it (CD)."""
 
     label: str
-    value: Pooled
+    record: Record
     is_change: bool = True
+    reading: str = ""
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "record": self.record.to_dict(), "is_change": self.is_change,
+                "reading": self.reading}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Evidence:
+        return cls(data["label"], record_from_row(data["record"]), data["is_change"], data.get("reading", ""))
 
 
-EVIDENCE_COLUMNS = ("evidence", "mean", "95% CI", "p vs. 0 (bootstrap)", "n values")
+EVIDENCE_COLUMNS = ("evidence", "mean", "95% CI", "p vs. 0 (bootstrap)", "n (values pooled, or items)")
 WITHHELD_MARK = "withheld¹"
 
 
@@ -44,42 +58,45 @@ class Finding:
     summary: str
     rule: str
     evidence: list[Evidence] = field(default_factory=list)
+    n_boot: int = 0  # the resamples behind the p-values (p = 0 is printed as < 1/(n_boot + 1))
 
     def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
         """The evidence table as findings.md and the HTML report print it: column names, rows of
         cells (text), footnotes."""
         rows, withheld = [], False
         for e in self.evidence:
-            v = e.value
-            if v.mean is None:
+            v = e.record
+            if v.value is None:
                 rows.append((e.label, "n/a", "", "", "0"))
                 continue
             ci = format_interval(v.ci_low, v.ci_high) or WITHHELD_MARK
             withheld = withheld or ci == WITHHELD_MARK
-            p = format_p(v.p_value, v.n_boot) if e.is_change else "—"
-            rows.append((e.label, f"{v.mean:.3f}", ci, p, str(v.n_values)))
+            p = format_p(v.p_value, self.n_boot) if e.is_change else "—"
+            rows.append((e.label, f"{v.value:.3f}", ci, p, str(v.n)))
         return EVIDENCE_COLUMNS, rows, [f"¹ {WITHHELD}"] if withheld else []
 
     def to_dict(self) -> dict:
         """JSON-ready data (findings.json beside findings.md); from_dict reads it back."""
-        return asdict(self)
+        return {**{k: getattr(self, k) for k in ("key", "claim", "verdict", "summary", "rule", "n_boot")},
+                "evidence": [e.to_dict() for e in self.evidence]}
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
-        evidence = [Evidence(e["label"], Pooled(**e["value"]), e["is_change"]) for e in data["evidence"]]
-        return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence)
+        evidence = [Evidence.from_dict(e) for e in data["evidence"]]
+        return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence,
+                   data.get("n_boot", 0))
 
 
-def _fmt(p: Pooled) -> str:
-    return format_value(p.mean, p.ci_low, p.ci_high, signed=True)
+def _fmt(r: Record) -> str:
+    return format_value(r.value, r.ci_low, r.ci_high, signed=True)
 
 
-def _pos(p: Pooled) -> bool:
-    return p.ci_low is not None and p.ci_low > 0
+def _pos(r: Record) -> bool:
+    return r.ci_low is not None and r.ci_low > 0
 
 
-def _neg(p: Pooled) -> bool:
-    return p.ci_high is not None and p.ci_high < 0
+def _neg(r: Record) -> bool:
+    return r.ci_high is not None and r.ci_high < 0
 
 
 VERDICT_RULE = ("A claim is tested by one or more checks, each a 95% CI in the claim's direction. **Supported**: "
@@ -98,9 +115,17 @@ def _verdict(n_for: int, n_total: int, n_against: int = 0) -> str:
     return "supported" if n_for == n_total else ("partly supported" if n_for else "not supported")
 
 
-def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | None, pivot: str) -> Pooled:
+def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | None, pivot: str) -> Record:
+    """The mean change of ``metric`` over the pairs of one strategy (a strategy pool's record)."""
     parts = [_scope_rows(d, metric, scope, target, pivot) for d in deltas]
-    return pool([p for p, _ in parts], [b for _, b in parts])
+    strategy = deltas[0].strategy if deltas else "none"
+    return pooled_record(pooled_mean([p for p, _ in parts], [b for _, b in parts]), model=strategy,
+                         strategy=strategy, metric=metric, lang=target, aggregate=POOL, stratum=scope)
+
+
+def _group_pool(group: str, metric: str, estimate: Estimate) -> Record:
+    """The mean of ``metric`` over a group of models' non-pivot values."""
+    return pooled_record(estimate, model=group, metric=metric, aggregate="mean of models")
 
 
 def _model_rows(stats: dict[str, TaskStats], models: set[str], metric: str, exclude: dict[str, str | None]):
@@ -116,11 +141,11 @@ def _model_rows(stats: dict[str, TaskStats], models: set[str], metric: str, excl
     return points, boots
 
 
-def _difference(a: tuple, b: tuple) -> Pooled:
-    (ma, ba, na), (mb, bb, nb) = a, b
-    if ba is None or bb is None:
-        return summarise(float("nan"), None, 0)
-    return summarise(ma - mb, ba - bb, na + nb)
+def _difference(group: str, other: str, metric: str, a: Estimate, b: Estimate) -> Record:
+    """a - b of two groups' means, resample by resample; n: the values behind both."""
+    diff = a.minus(b).tested_vs_zero()
+    diff.n = a.n + b.n
+    return pooled_record(diff, model=group, model_ref=other, metric=metric, aggregate="mean of models")
 
 
 def continued_pretraining(deltas, registry, pivot) -> Finding:
@@ -137,7 +162,7 @@ def continued_pretraining(deltas, registry, pivot) -> Finding:
         total += 2
         hits += _pos(tgt) + _neg(oth)
         against += _neg(tgt) + _pos(oth)
-    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "accuracy" in e.label and pivot + ":" not in e.label)
+    summary = "; ".join(f"{e.label}: {_fmt(e.record)}" for e in ev if "accuracy" in e.label and pivot + ":" not in e.label)
     return Finding("continued_pretraining", "Continued pretraining on one language raises that language at the cost of the others.",
                    _verdict(hits, total, against), summary or "no continued-pretraining pair in the data",
                    "per target language: the target's mean accuracy change has a 95% CI above 0, and the other "
@@ -155,17 +180,19 @@ def mixed_pretraining(stats, deltas, registry, pivot) -> Finding:
         g_mixed = pooled_mean(*_model_rows(stats, mixed, metric, {}))
         g_english = pooled_mean(*_model_rows(stats, english, metric, {}))
         g_cont = pooled_mean(*_model_rows(stats, set(continued), metric, continued))
-        ev += [Evidence(f"{name}, mixed multilingual pretrained models ({len(mixed)})", summarise(*g_mixed), False),
-               Evidence(f"{name}, English-dominant base models ({len(english)})", summarise(*g_english), False),
+        ev += [Evidence(f"{name}, mixed multilingual pretrained models ({len(mixed)})",
+                        _group_pool("mixed multilingual", metric, g_mixed), False),
+               Evidence(f"{name}, English-dominant base models ({len(english)})",
+                        _group_pool("English-dominant", metric, g_english), False),
                Evidence(f"{name}, continued-pretraining models, non-target languages ({len(continued)})",
-                        summarise(*g_cont), False)]
+                        _group_pool("continued-pretraining", metric, g_cont), False)]
         for other, label in ((g_english, "English-dominant"), (g_cont, "continued-pretraining")):
-            diff = _difference(g_mixed, other)
+            diff = _difference("mixed multilingual", label, metric, g_mixed, other)
             ev.append(Evidence(f"{name}: mixed minus {label}", diff))
-            total += diff.mean is not None
+            total += diff.value is not None
             hits += _pos(diff)
             against += _neg(diff)
-    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "minus" in e.label)
+    summary = "; ".join(f"{e.label}: {_fmt(e.record)}" for e in ev if "minus" in e.label)
     return Finding("mixed_pretraining", "Mixed multilingual pretraining harms the other (non-English) languages less.",
                    _verdict(hits, total, against), summary or "no mixed multilingual pretrained model in the data",
                    f"mean RA / en-CO over non-{pivot} languages of mixed multilingual pretrained models is higher (CI of the "
@@ -186,7 +213,7 @@ def instruction_tuning(deltas, pivot) -> Finding:
             total += 1
             hits += _pos(p)
             against += _neg(p)
-    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev)
+    summary = "; ".join(f"{e.label}: {_fmt(e.record)}" for e in ev)
     return Finding("instruction_tuning", "Instruction tuning improves cross-lingual alignment at the PF and CT levels.",
                    _verdict(hits, total, against), summary or "no instruction-tuning pair in the data",
                    f"mean change over pairs, tasks and non-{pivot} languages has a 95% CI above 0, separately for "
@@ -197,15 +224,17 @@ def far_from_parity(stats, pivot) -> Finding:
     everyone = set().union(*(set(s.models) for s in stats.values())) if stats else set()
     ev, hits, against, total = [], 0, 0, 0
     for metric, name in ((d.name, d.label) for d in tagged("alignment")):
-        p = pool(*_model_rows(stats, everyone, metric, {}))
+        p = _group_pool("every model", metric, pooled_mean(*_model_rows(stats, everyone, metric, {})))
         ev.append(Evidence(f"mean {name}, all {len(everyone)} models with complete coverage, non-{pivot} languages",
                            p, False))
-        total += p.mean is not None
+        total += p.value is not None
         hits += p.ci_high is not None and p.ci_high < PARITY_BELOW
         against += p.ci_low is not None and p.ci_low > PARITY_BELOW  # significantly not far from parity
         for task, s in sorted(stats.items()):
-            ev.append(Evidence(f"mean {name} on {task}", pool(*_model_rows({task: s}, everyone, metric, {})), False))
-    summary = "; ".join(f"{e.label}: {_fmt(e.value)}" for e in ev if "all" in e.label)
+            ev.append(Evidence(f"mean {name} on {task}",
+                               _group_pool("every model", metric, pooled_mean(*_model_rows({task: s}, everyone, metric,
+                                                                                        {}))), False))
+    summary = "; ".join(f"{e.label}: {_fmt(e.record)}" for e in ev if "all" in e.label)
     return Finding("far_from_parity", "Cross-lingual knowledge alignment stays far from parity (RA and en-CO well below 1).",
                    _verdict(hits, total, against), summary + ". CD (XRR) is not in the prediction files and is not tested here.",
                    f"the 95% CI of the mean over all models, tasks and non-{pivot} languages lies below {PARITY_BELOW} "
@@ -219,9 +248,9 @@ def natural_transfer(stats, deltas) -> Finding:
     pairs = sorted({(d.model_a, d.model_b, d.strategy) for d in deltas}, key=lambda p: (p[2] or "", p[0], p[1]))
     changes = transfer_deltas(stats, pairs)
     pooled = by_strategy(changes)
-    ev = [Evidence(f"{STRATEGY_WORDS[k]}: mean change of home_transfer over {v.n_values} pair-task(s)", v)
+    ev = [Evidence(f"{STRATEGY_WORDS[k]}: mean change of home_transfer over {v.n} pair-task(s)", v)
           for k, v in sorted(pooled.items())]
-    ev += [Evidence(f"{d.model_a} -> {d.model_b} on {d.task}", d.pooled) for d in changes]
+    ev += [Evidence(f"{r.model_ref} -> {r.model} on {r.task}", r) for r, _ in changes]
     raised = sum(_pos(v) for v in pooled.values())
     lowered = sum(_neg(v) for v in pooled.values())
     summary = "; ".join(f"{STRATEGY_WORDS[k]}: {_fmt(v)}" for k, v in sorted(pooled.items()))
@@ -259,6 +288,9 @@ def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], regi
     deltas = [d for d in deltas if d.strategy is not None and registry.get(d.model_b) is not None]
     found = [continued_pretraining(deltas, registry, pivot), mixed_pretraining(stats, deltas, registry, pivot),
              instruction_tuning(deltas, pivot), far_from_parity(stats, pivot), natural_transfer(stats, deltas)]
+    n_boot = next(iter(stats.values())).n_boot if stats else 0
+    for f in found:
+        f.n_boot = n_boot
     if selected:
         for f in found:
             f.rule += " (restricted to the selected --pair pairs and their models)"

@@ -10,15 +10,15 @@ the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass
-
 import numpy as np
 
 from clika.analysis.stats import TaskStats
-from clika.analysis.strategy import Pooled, summarise
+from clika.analysis.strategy import POOL, pooled_mean, pooled_record
 from clika.metrics.compute import MatrixContext
+from clika.metrics.core import item_set_id
+from clika.metrics.estimate import Estimate
 from clika.metrics.home_transfer import home_transfer
+from clika.metrics.records import Record
 
 STRATEGY_WORDS = {
     "continued_pretraining": "continued pretraining",
@@ -28,17 +28,6 @@ STRATEGY_WORDS = {
 }
 
 
-@dataclass
-class TransferDelta:
-    model_a: str
-    model_b: str
-    strategy: str | None
-    task: str
-    delta: float | None
-    samples: np.ndarray  # [B] resampled deltas
-    pooled: Pooled
-
-
 def _avg_samples(matrix, n_boot: int, seed: int) -> np.ndarray | None:
     for k in home_transfer(matrix, MatrixContext(n_boot=n_boot, seed=seed)):
         if k.lang is None and k.aggregate == "mean":
@@ -46,7 +35,10 @@ def _avg_samples(matrix, n_boot: int, seed: int) -> np.ndarray | None:
     return None
 
 
-def transfer_deltas(stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]]) -> list[TransferDelta]:
+def transfer_deltas(stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]]
+                    ) -> list[tuple[Record, Estimate]]:
+    """Per pair and task whose items carry their culture: the change of home_transfer (its mean over
+    every (S, L)) as a Record (model B, model_ref A, the pair's strategy) and its Estimate."""
     out = []
     for task, s in sorted(stats.items()):
         for a, b, strategy in pairs:
@@ -61,26 +53,21 @@ def transfer_deltas(stats: dict[str, TaskStats], pairs: list[tuple[str, str, str
             sa, sb = _avg_samples(ma, s.n_boot, s.seed), _avg_samples(mb, s.n_boot, s.seed)
             if sa is None or sb is None:
                 continue
-            diff = sb - sa
-            point = float(diff[0]) if np.isfinite(diff[0]) else None
-            out.append(TransferDelta(a, b, strategy, task, point, diff[1:], summarise(diff[0], diff[1:], 1)))
+            diff = Estimate(sb - sa, len(common)).tested_vs_zero()
+            out.append((pooled_record(diff, model=b, model_ref=a, strategy=strategy, task=task,
+                                      metric="home_transfer", aggregate="mean", item_set=item_set_id(common)), diff))
     return out
 
 
-def by_strategy(deltas: list[TransferDelta]) -> dict[str, Pooled]:
+def by_strategy(deltas: list[tuple[Record, Estimate]]) -> dict[str, Record]:
     """Mean change over the pairs and tasks of each strategy, resample by resample."""
-    groups: dict[str, list[TransferDelta]] = {}
-    for d in deltas:
-        if d.strategy in STRATEGY_WORDS:
-            groups.setdefault(d.strategy, []).append(d)
+    groups: dict[str, list[tuple[Record, Estimate]]] = {}
+    for r, e in deltas:
+        if r.strategy in STRATEGY_WORDS and r.value is not None:
+            groups.setdefault(r.strategy, []).append((r, e))
     out = {}
     for strategy, group in groups.items():
-        points = np.array([np.nan if d.delta is None else d.delta for d in group])
-        keep = np.isfinite(points)
-        if not keep.any():
-            continue
-        boots = np.stack([d.samples for d, k in zip(group, keep) if k])
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # a resample with no defined delta: NaN, withheld below
-            out[strategy] = summarise(float(points[keep].mean()), np.nanmean(boots, axis=0), int(keep.sum()))
+        pooled = pooled_mean([np.array([e.samples[0]]) for _, e in group], [e.samples[1:][None] for _, e in group])
+        out[strategy] = pooled_record(pooled, model=strategy, strategy=strategy, metric="home_transfer",
+                                      aggregate=POOL)
     return out

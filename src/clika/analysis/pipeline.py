@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clika.analysis.compare import Comparison, PairDeltas, compare_models, resolve_pairs
+from clika.analysis.compare import PairDeltas, compare_models, resolve_pairs
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.findings import Finding, compute_findings, restrict_models
 from clika.analysis.stats import TaskStats, build_task_stats
-from clika.analysis.strategy import StrategySummary, summarise_strategies
+from clika.analysis.strategy import summarise_strategies
 from clika.data.coverage import expected_langs_of, partial_cells
 from clika.errors import DataError
 from clika.items import PIVOT
 from clika.metrics.bootstrap import N_BOOT
+from clika.metrics.records import Record
 from clika.predictions import Prediction
 
 
@@ -21,9 +22,9 @@ from clika.predictions import Prediction
 class AnalysisResult:
     stats: dict[str, TaskStats]
     pairs: list[tuple[str, str, str | None]]
-    comparisons: list[Comparison]
+    comparisons: list[Record]  # clika.analysis.compare.comparison_rows reads them as rows
     deltas: list[PairDeltas]
-    summaries: list[StrategySummary]
+    summaries: list[Record]  # strategy pools (clika.analysis.strategy.summarise_strategies)
     findings: list[Finding]
     notes: list[str] = field(default_factory=list)
     n_boot: int = N_BOOT
@@ -80,7 +81,7 @@ def analyse(
                           partial, partial_reasons=reasons)
 
 
-FINDINGS_JSON_FORMAT = 1
+FINDINGS_JSON_FORMAT = 2  # 2: evidence values as Records
 
 
 def write_findings_json(path: Path, findings=(), cd_findings=()) -> Path:

@@ -46,6 +46,7 @@ class ModelSamples:
     matrix: PredictionMatrix
     langs: list[str]
     samples: dict[str, np.ndarray]
+    lang_ref: dict[str, str | None] = field(default_factory=dict)  # per metric: its records' lang_ref (the pivot of RA)
 
     @property
     def point(self) -> dict[str, np.ndarray]:
@@ -58,10 +59,12 @@ def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) ->
     rows = 1 + n_boot
     names = metric_names()
     out = {metric: np.full((rows, len(langs)), np.nan) for metric in names}
+    refs: dict[str, str | None] = {}
     for c in estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False, metric_names=set(names)):
         if c.metric in out and c.lang in langs and c.aggregate is None:
             out[c.metric][:, langs.index(c.lang)] = c.samples
-    return ModelSamples(m, langs, out)
+            refs[c.metric] = c.lang_ref
+    return ModelSamples(m, langs, out, refs)
 
 
 @dataclass

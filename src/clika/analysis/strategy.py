@@ -10,7 +10,6 @@ non-pivot languages ("others"), and their difference ("target_minus_others").
 from __future__ import annotations
 
 import warnings
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -18,83 +17,35 @@ from clika.analysis.compare import PairDeltas
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.stats import metric_names
 from clika.items import PIVOT
-from clika.metrics.bootstrap import p_value_vs_zero, percentile_ci
+from clika.metrics.estimate import Estimate, Keyed, to_records
+from clika.metrics.records import Record
 
 ALL_TASKS = "all"
 
 
-@dataclass
-class Pooled:
-    """A mean of several deltas/values with its 95% CI and two-sided bootstrap p-value (vs. 0)."""
-
-    mean: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    n_values: int
-    n_boot: int = 0  # the resamples behind p (p = 0: below what they resolve, printed as < 1/(n_boot + 1))
+POOL = "mean of pairs"  # the aggregate of a strategy pool's records
 
 
-@dataclass
-class StrategySummary:
-    strategy: str
-    target_lang: str | None
-    metric: str
-    scope: str  # target | others | target_minus_others | non_pivot | pivot
-    task: str  # a task name or "all"
-    n_pairs: int
-    n_values: int
-    mean_delta: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
-    pairs: str  # "a:b; c:d", for traceability
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_row(cls, row: dict) -> StrategySummary:
-        """A row of strategy_summary.csv (all strings) as a StrategySummary."""
-        def num(key, kind=float):
-            return None if row.get(key) in (None, "") else kind(float(row[key]))
-
-        return cls(row["strategy"], row.get("target_lang") or None, row["metric"], row["scope"], row["task"],
-                   num("n_pairs", int), num("n_values", int), num("mean_delta"), num("ci_low"), num("ci_high"),
-                   num("p_value"), row.get("pairs", ""))
-
-
-def _f(x) -> float | None:
-    return float(x) if x is not None and np.isfinite(x) else None
-
-
-def pooled_mean(points: list[np.ndarray], boots: list[np.ndarray]) -> tuple[float, np.ndarray | None, int]:
-    """(mean, replicates of the mean [B], count) of the finite values in `points` (1-D arrays),
-    `boots` holding the matching rows ((k, B) arrays); (nan, None, 0) when there is none."""
+def pooled_mean(points: list[np.ndarray], boots: list[np.ndarray]) -> Estimate:
+    """The mean of the finite values in ``points`` (1-D arrays), resample by resample from the matching
+    ``boots`` rows ((k, B) arrays), with the bootstrap p-value against 0; n = how many values it
+    averages (0, and an undefined value, when none is finite)."""
     pts = [np.atleast_1d(p) for p in points if np.size(p)]
-    if not pts:
-        return float("nan"), None, 0
-    pt = np.concatenate(pts)
-    bt = np.concatenate([np.atleast_2d(b) for b in boots if np.size(b)], axis=0)
+    pt = np.concatenate(pts) if pts else np.empty(0)
     keep = np.isfinite(pt)
     if not keep.any():
-        return float("nan"), None, 0
+        return Estimate.of(None, 0)
+    bt = np.concatenate([np.atleast_2d(b) for b in boots if np.size(b)], axis=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return float(pt[keep].mean()), np.nanmean(bt[keep], axis=0), int(keep.sum())
+        samples = np.concatenate([[pt[keep].mean()], np.nanmean(bt[keep], axis=0)])
+    return Estimate(samples, int(keep.sum())).tested_vs_zero()
 
 
-def summarise(mean: float, mean_boot: np.ndarray | None, n_values: int) -> Pooled:
-    if mean_boot is None:
-        return Pooled(None, None, None, None, 0)
-    lo, hi = percentile_ci(mean_boot)
-    # the p-value that inverts this interval: p < 0.05 exactly when the 95% CI excludes 0
-    return Pooled(_f(mean), _f(lo), _f(hi), _f(p_value_vs_zero(mean_boot)), n_values, len(mean_boot))
-
-
-def pool(points: list[np.ndarray], boots: list[np.ndarray]) -> Pooled:
-    """Mean of the finite values in `points` with its CI and p-value, from the matching `boots` rows."""
-    return summarise(*pooled_mean(points, boots))
+def pooled_record(estimate: Estimate, *, model: str, metric: str, task: str = ALL_TASKS, **identity) -> Record:
+    """One pooled value as a Record (clika.metrics.estimate.to_records, the one interval path)."""
+    fields = {k: identity.pop(k) for k in ("model_ref", "strategy") if k in identity}
+    return to_records(model, task, [Keyed(metric, estimate, **identity)], **fields)[0]
 
 
 def _scope_rows(d: PairDeltas, metric: str, scope: str, target: str | None, pivot: str):
@@ -131,26 +82,29 @@ def scopes_for(target: str | None, metric: str) -> list[str]:
 
 def summarise_strategies(
     deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = PIVOT,
-) -> list[StrategySummary]:
-    """One row per (strategy, target_lang, metric, scope, task|all) over the registry pairs in `deltas`."""
+) -> list[Record]:
+    """One record per (strategy, target_lang, metric, scope, task|all) over the registry pairs in
+    ``deltas``: model and strategy the strategy, lang the target language, stratum the scope,
+    aggregate POOL, the pairs named in the note."""
     groups: dict[tuple[str, str | None], list[PairDeltas]] = {}
     for d in deltas:
         if d.strategy is None:
             continue  # an ad-hoc --pair that is not a registry pair
         entry = registry.get(d.model_b)
         groups.setdefault((d.strategy, entry.target_lang if entry else None), []).append(d)
-    rows: list[StrategySummary] = []
+    rows: list[Record] = []
     for (strategy, target), members in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         tasks = sorted({d.task for d in members})
-        for metric in metric_names():
-            for scope in scopes_for(target, metric):
-                for task in [ALL_TASKS, *tasks]:
-                    chosen = [d for d in members if task in (ALL_TASKS, d.task)]
+        for task in [ALL_TASKS, *tasks]:
+            chosen = [d for d in members if task in (ALL_TASKS, d.task)]
+            pair_names = sorted({f"{d.model_a}:{d.model_b}" for d in chosen})
+            keyed = []
+            for metric in metric_names():
+                for scope in scopes_for(target, metric):
                     parts = [_scope_rows(d, metric, scope, target, pivot) for d in chosen]
-                    pooled = pool([p for p, _ in parts], [b for _, b in parts])
-                    pair_names = sorted({f"{d.model_a}:{d.model_b}" for d in chosen})
-                    rows.append(StrategySummary(
-                        strategy, target, metric, scope, task, len(pair_names), pooled.n_values,
-                        pooled.mean, pooled.ci_low, pooled.ci_high, pooled.p_value, "; ".join(pair_names),
-                    ))
+                    estimate = pooled_mean([p for p, _ in parts], [b for _, b in parts])
+                    estimate.note = f"{len(pair_names)} pair{'s' if len(pair_names) != 1 else ''}: {'; '.join(pair_names)}"
+                    keyed.append(Keyed(metric, estimate, lang=target, aggregate=POOL, stratum=scope))
+            rows += to_records(strategy, task, keyed, strategy=strategy)
     return rows
+

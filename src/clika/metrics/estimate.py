@@ -7,17 +7,18 @@ Estimates; ``to_records`` turns a batch of them into Records: every interval of 
 vectorised call, the flags of the interval (withheld, from part of the resamples) added, the
 p-value kept where the metric computed one. The resamples travel further only where an aggregate
 needs them (``keep_resamples``: the leaderboard's mean over tasks, CD's mean over targets).
-``Estimate.mean`` and ``Estimate.minus`` combine estimates resample by resample (paired by position).
+``Estimate.mean`` and ``Estimate.minus`` combine estimates resample by resample (paired by position);
+``tested_vs_zero`` adds the bootstrap p-value of a difference or a mean of differences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from clika.metrics.bootstrap import percentile_intervals
+from clika.metrics.bootstrap import p_value_vs_zero, percentile_intervals
 from clika.metrics.core import join_notes
 from clika.metrics.flags import interval_flags
 from clika.metrics.records import Record
@@ -82,6 +83,17 @@ class Estimate:
         return Estimate(samples, min(self.n, other.n), flags=_union((self.flags, other.flags)))
 
 
+    def tested_vs_zero(self) -> Estimate:
+        """The same estimate with the bootstrap p-value of "value = 0" that inverts its percentile interval
+        (clika.metrics.bootstrap.p_value_vs_zero; None without resamples): for differences and their means."""
+        p = _finite(p_value_vs_zero(self.samples[1:])) if len(self.samples) > 1 else None
+        return replace(self, p_value=p)
+
+
+def _finite(x) -> float | None:
+    return float(x) if x is not None and np.isfinite(x) else None
+
+
 def _union(flag_lists) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f for flags in flag_lists for f in flags))
 
@@ -104,8 +116,10 @@ class Keyed:
 
 
 def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None, *,
-               condition: str | None = None) -> list[Record]:
-    """Records of the estimates (of ``task`` under ``condition``, None for the paper's protocol), every
+               condition: str | None = None, model_ref: str | None = None,
+               strategy: str | None = None) -> list[Record]:
+    """Records of the estimates (of ``task`` under ``condition``, None for the paper's protocol; of
+    ``model`` minus ``model_ref`` for a difference; about ``strategy`` for a pair or pool), every
     interval computed in one call. ``resamples``, when given, collects the resamples of each record (by
     record key) for aggregates that need them later."""
     if not keyed:
@@ -132,7 +146,8 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
             note = join_notes(note, intervals.note(j))
         partial = resampled and intervals.n_undefined[j] > 0
         flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
-        record = Record(model=model, task=task, condition=condition, metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
+        record = Record(model=model, model_ref=model_ref, strategy=strategy, task=task, condition=condition,
+                        metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
                         aggregate=k.aggregate, stratum=k.stratum, value=value, ci_low=low, ci_high=high,
                         p_value=e.p_value if value is not None else None, n=e.n, item_set=k.item_set,
                         chance=e.chance, flags=flags,

@@ -80,7 +80,7 @@ def split_condition(task: str) -> tuple[str, str | None]:
     return task, None
 
 
-def _record_from_row(row: dict, path: Path, line: int) -> Record:
+def record_from_row(row: dict, path: str | Path = "", line: int | None = None) -> Record:
     """One Record from a parsed JSON object or CSV row; DataError naming path:line."""
     from clika.errors import DataError
 
@@ -124,7 +124,7 @@ def _record_from_row(row: dict, path: Path, line: int) -> Record:
         flags = tuple(f for f in flags.split(";") if f)
     if not isinstance(flags, (list, tuple)) or not all(isinstance(f, str) for f in flags):
         raise DataError(f"field 'flags' must be a list of names, got {row.get('flags')!r}", path, line)
-    return Record(model=row["model"], model_ref=_text(row, "model_ref"), task=task, condition=condition,
+    return Record(model=row["model"], model_ref=_text(row, "model_ref"), strategy=_text(row, "strategy"), task=task, condition=condition,
                   metric=row["metric"], lang=_text(row, "lang"),
                   lang_ref=_text(row, "lang_ref"), aggregate=_text(row, "aggregate"), stratum=_text(row, "stratum"),
                   n=n, item_set=_text(row, "item_set"), flags=tuple(flags), note=_text(row, "note"), **floats)
@@ -148,10 +148,10 @@ def read_records(path: str | Path) -> list[Record]:
                 for row in reader:
                     if None in row:  # more cells than header columns
                         raise DataError("row has more cells than the header", path, reader.line_num)
-                    records.append((reader.line_num, _record_from_row(row, path, reader.line_num)))
+                    records.append((reader.line_num, record_from_row(row, path, reader.line_num)))
         else:
             for line_no, row in read_json_lines(path):
-                records.append((line_no, _record_from_row(row, path, line_no)))
+                records.append((line_no, record_from_row(row, path, line_no)))
     except UnicodeDecodeError as err:
         raise DataError(f"not UTF-8 text ({err.reason})", path) from None
     except csv.Error as err:
@@ -231,8 +231,10 @@ def read_resamples(path: str | Path) -> dict:
 def _stored_key(key: list) -> tuple:
     """A record key as written, in today's layout (Record.key): a key written before ``condition`` and
     ``model_ref`` (model, task, metric, lang, lang_ref, aggregate, stratum) gets its condition out of the
-    task and no model_ref."""
+    task and no model_ref; one written before ``strategy`` (9 fields) no strategy."""
     if len(key) == 7:
         model, task, *rest = key
-        return (model, None, *split_condition(task), *rest)
+        return (model, None, None, *split_condition(task), *rest)
+    if len(key) == 9:
+        return (key[0], key[1], None, *key[2:])
     return tuple(key)

@@ -6,6 +6,9 @@ A Record's identity is explicit, never packed into strings:
     model, task, metric   what is measured of whom
     model_ref             None, or the other model of a value that compares two models (a difference
                           model - model_ref)
+    strategy              None, or the training strategy (analysis/families.yaml) a value is about: the
+                          strategy of a base -> derived pair, or of the pairs a pool averages (whose
+                          ``model`` is then the strategy too, ``aggregate`` "mean of pairs")
     condition             None, or the protocol condition a value was measured under where it is not
                           the paper's (CD: "names-both", "gate-english", "remap+repair", joined by "+")
     lang                  the one language a value is about (None: an aggregate over languages)
@@ -25,10 +28,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-FIELDS = ("model", "model_ref", "task", "condition", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
+FIELDS = ("model", "model_ref", "strategy", "task", "condition", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
           "ci_high", "p_value", "n", "item_set", "chance", "flags", "note")
 FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
-_OPTIONAL = ("model_ref", "condition", "lang_ref", "aggregate", "stratum", "p_value", "item_set", "chance", "note")  # left out of JSON when None
+_OPTIONAL = ("model_ref", "strategy", "condition", "lang_ref", "aggregate", "stratum", "p_value", "item_set", "chance", "note")  # left out of JSON when None
 
 
 @dataclass(kw_only=True)
@@ -40,6 +43,7 @@ class Record:
     metric: str
     condition: str | None = None
     model_ref: str | None = None
+    strategy: str | None = None
     lang: str | None = None
     lang_ref: str | None = None
     aggregate: str | None = None
@@ -72,7 +76,7 @@ class Record:
     @property
     def key(self) -> tuple:
         """What identifies a record: two records with the same key must agree."""
-        return (self.model, self.model_ref, self.task, self.condition, self.metric, self.lang, self.lang_ref, self.aggregate,
+        return (self.model, self.model_ref, self.strategy, self.task, self.condition, self.metric, self.lang, self.lang_ref, self.aggregate,
                 self.stratum)
 
     @property

@@ -5,18 +5,16 @@ Analysis computes; this module only writes text (docs/architecture.md, "all rend
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from clika.analysis.cd_claims import CDFinding
-from clika.analysis.compare import ALPHA
+from clika.analysis.compare import ALPHA, comparison_rows, row_test, significant
 from clika.analysis.findings import VERDICT_RULE, Finding
 from clika.analysis.pipeline import AnalysisResult, predictions_used, write_findings_json
 from clika.analysis.stats import format_p
-from clika.analysis.strategy import StrategySummary
-from clika.data.lines import write_json_lines
 from clika.formatting import format_interval, format_number
 from clika.items import PIVOT
+from clika.metrics.record_io import write_records
 from clika.predictions import Prediction
 
 
@@ -32,16 +30,17 @@ def comparisons_markdown(result: AnalysisResult) -> str:
              f"({result.n_boot} resamples of items, joint across languages and models, seed {result.seed}), "
              f"p = the p-value that inverts it. * = p < {ALPHA}, which is exactly when the CI excludes 0.", ""]
     lines += [f"- note: {n}" for n in result.notes]
+    rows = comparison_rows(result.comparisons)
     for a, b, strategy in result.pairs:
-        rows = [c for c in result.comparisons if c.model_a == a and c.model_b == b]
         lines += ["", f"## {a} -> {b}" + (f" ({strategy})" if strategy else ""), "",
                   "| task | lang | metric | A | B | delta | 95% CI | p | n |", "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
-        for c in rows:
+        for c, va, vb in rows:
+            if (c.model_ref, c.model) != (a, b):
+                continue
             ci = format_interval(c.ci_low, c.ci_high, "+.3f") or "n/a"
-            lines.append(f"| {c.task} | {c.lang} | {c.metric} | {_cell(c.value_a)} | {_cell(c.value_b)} | "
-                         f"{_cell(c.delta, '+.3f')}{'*' if c.significant else ''} | {ci} | "
-                         f"{format_p(c.p_value, result.n_boot) if c.p_method == 'bootstrap' else _cell(c.p_value, '.3g')}"
-                         f" | {c.n} |")
+            p = format_p(c.p_value, result.n_boot) if row_test(c.metric) == "bootstrap" else _cell(c.p_value, ".3g")
+            lines.append(f"| {c.task} | {c.lang} | {c.metric} | {_cell(va and va.value)} | {_cell(vb and vb.value)} | "
+                         f"{_cell(c.value, '+.3f')}{'*' if significant(c) else ''} | {ci} | {p} | {c.n} |")
     return "\n".join(lines) + "\n"
 
 
@@ -89,14 +88,9 @@ def write_compare_folder(result: AnalysisResult, output_dir: Path, *, findings_h
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: output_dir / name for name in
              ("comparisons.jsonl", "comparisons.md", "strategy_summary.csv", "findings.md", "findings.json")}
-    write_json_lines((c.to_dict() for c in result.comparisons), paths["comparisons.jsonl"])
+    write_records(result.comparisons, paths["comparisons.jsonl"])
     paths["comparisons.md"].write_text(comparisons_markdown(result), encoding="utf-8")
-    fields = list(StrategySummary.__dataclass_fields__)
-    with paths["strategy_summary.csv"].open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        for s in result.summaries:
-            writer.writerow({k: "" if v is None else v for k, v in s.to_dict().items()})
+    write_records(result.summaries, paths["strategy_summary.csv"])
     paths["findings.md"].write_text(findings_document(result.findings, cd_findings, header=findings_header),
                                     encoding="utf-8")
     write_findings_json(paths["findings.json"], result.findings, cd_findings)

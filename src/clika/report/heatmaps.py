@@ -225,15 +225,15 @@ def home_transfer_overview(records: Sequence[Record], models: Sequence[str], fla
 def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str], alpha: float = 0.05) -> Figure:
     """One panel per metric, one row per (base -> derived) pair: a dot per (task, lang) delta, red/blue where
     p < alpha (up/down), grey otherwise; the pivot's accuracy delta is drawn as a black diamond."""
-    rows = [c for c in comparisons if c.strategy == strategy and c.delta is not None]
-    pairs = list(dict.fromkeys((c.model_a, c.model_b) for c in rows))
+    rows = [c for c in comparisons if c.model_ref is not None and c.strategy == strategy and c.value is not None]
+    pairs = list(dict.fromkeys((c.model_ref, c.model) for c in rows))
     fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6),
                              squeeze=False, sharey=True)
     y = {p: i for i, p in enumerate(pairs)}
     for ax, metric in zip(axes[0], metrics):
         sel = [c for c in rows if c.metric == metric]
-        pos = np.array([y[(c.model_a, c.model_b)] for c in sel], dtype=float)
-        delta = np.array([c.delta for c in sel], dtype=float)
+        pos = np.array([y[(c.model_ref, c.model)] for c in sel], dtype=float)
+        delta = np.array([c.value for c in sel], dtype=float)
         p = np.array([np.nan if c.p_value is None else c.p_value for c in sel], dtype=float)
         pivot = np.array([c.lang == PIVOT for c in sel], dtype=bool)
         sig = np.nan_to_num(p, nan=1.0) < alpha

@@ -9,7 +9,6 @@ collapsed per-model details (HTML tables and bars, no images), findings. The PNG
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -82,7 +81,7 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
                       curves: dict | None = None) -> Path:
     """Write output_dir/report.html (self-contained), figures/*.png and leaderboard.csv; return the HTML path.
 
-    comparisons: clika.analysis.compare.Comparison objects; summaries: StrategySummary objects
+    comparisons: the comparison records of `clika compare`; summaries: its strategy pool records
     (comparison_inputs reads both from a `clika compare` folder);
     resamples: the records' resamples (clika.metrics.records.read_resamples), for the overall intervals;
     curves: (model, source, target) -> learning-curve rows of conductivity runs;
@@ -127,22 +126,17 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
 def comparison_inputs(folder: Path) -> dict:
     """comparisons= rows, summaries= strategy summary rows, findings= and cd_findings= objects (from
     findings.json) of a `clika compare` folder; findings_note= when it has findings.md only."""
-    from clika.analysis.compare import Comparison
     from clika.analysis.pipeline import read_findings_json
-    from clika.analysis.strategy import StrategySummary
-    from clika.data.lines import read_json_lines
     from clika.errors import DataError
+    from clika.metrics.record_io import read_records
 
     folder = Path(folder)
     rows_path, findings_path = folder / "comparisons.jsonl", folder / "findings.json"
     summary_path = folder / "strategy_summary.csv"
     if not rows_path.is_file():
         raise DataError("not a `clika compare` output folder (no comparisons.jsonl)", folder)
-    rows = [Comparison.from_dict(row) for _, row in read_json_lines(rows_path)]
-    summaries = []
-    if summary_path.is_file():
-        with summary_path.open(newline="", encoding="utf-8") as fh:
-            summaries = [StrategySummary.from_row(row) for row in csv.DictReader(fh)]
+    rows = read_records(rows_path)
+    summaries = read_records(summary_path) if summary_path.is_file() else []
     findings, cd_findings, note = [], [], None
     if findings_path.is_file():
         findings, cd_findings = read_findings_json(findings_path)

@@ -30,6 +30,11 @@ HOW_TO_COMPARE = ("Deltas of derived models over their base need paired predicti
                   "report RESULTS --html --comparisons CMP</code>.")
 
 
+def _deltas(comparisons: Sequence[Record]) -> list[Record]:
+    """The difference records of a comparison (model B, model_ref A), without both models' own values."""
+    return [c for c in comparisons if c.model_ref is not None]
+
+
 def _metrics(comparisons: Sequence) -> list[str]:
     """The compared metrics (the registry's, in order) that these comparisons hold."""
     present = {c.metric for c in comparisons}
@@ -46,28 +51,31 @@ def _delta_cell(c) -> str:
         return f"<td>{DASH}</td>"
     mark = f' <b title="p = {c.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if _significant(c) else ""
     p = c.p_value
-    return num_cell(c.delta, c.ci_low, c.ci_high, signed=True,
+    return num_cell(c.value, c.ci_low, c.ci_high, signed=True,
                     extra=mark + (f' <span class="ci">p={format_number(p, ".2g")}</span>' if p is not None else ""))
 
 
 def _summary_table(summaries: Sequence, strategy: str) -> str:
-    """Pooled mean deltas over the strategy's pairs (StrategySummary objects, all tasks)."""
-    rows = [s for s in summaries if s.strategy == strategy and s.task == "all"]
+    """Pooled mean deltas over the strategy's pairs (its pool records over all tasks)."""
+    from clika.analysis.strategy import ALL_TASKS
+
+    rows = [s for s in summaries if s.strategy == strategy and s.task == ALL_TASKS]
     if not rows:
         return ""
     groups: dict[tuple, dict[str, object]] = defaultdict(dict)
     for s in rows:
-        groups[(s.target_lang or "", s.scope)][s.metric] = s
+        groups[(s.lang or "", s.stratum)][s.metric] = s
     metrics = [d.name for d in compared() if any(s.metric == d.name for s in rows)]
     head = "".join(f"<th>mean Δ {escape(label(m))}</th>" for m in metrics)
     body = []
     for (target, scope), by in groups.items():
-        n_pairs = max(int(s.n_pairs or 0) for s in by.values())
+        first = next(iter(by.values()))
         cells = "".join(_summary_cell(by.get(m)) for m in metrics)
         body.append(f'<tr><td class="l">{escape(target or "—")}</td><td class="l">{escape(SCOPES.get(scope, str(scope)))}</td>'
-                    f"<td>{n_pairs}</td>{cells}</tr>")
+                    f'<td title="{escape(first.note or "")}">{max(s.n for s in by.values())}</td>{cells}</tr>')
     return ('<table class="strategy-summary"><thead><tr><th class="l">target</th><th class="l">languages</th>'
-            f'<th>pairs</th>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>')
+            f'<th title="the deltas each mean averages (pairs × tasks × languages)">values</th>{head}</tr></thead>'
+            f'<tbody>{"".join(body)}</tbody></table>')
 
 
 def _summary_cell(s) -> str:
@@ -76,7 +84,7 @@ def _summary_cell(s) -> str:
     mark = f' <b title="p = {s.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if s.p_value is not None and \
         s.p_value < ALPHA else ""
     p = f' <span class="ci">p={format_number(s.p_value, ".2g")}</span>' if s.p_value is not None else ""
-    return num_cell(s.mean_delta, s.ci_low, s.ci_high, signed=True, extra=mark + p)
+    return num_cell(s.value, s.ci_low, s.ci_high, signed=True, extra=mark + p)
 
 
 def _pair_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
@@ -87,10 +95,10 @@ def _pair_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
     for a, b in pairs:
         cells = []
         for m in metrics:
-            sel = [c for c in rows if (c.model_a, c.model_b) == (a, b) and c.metric == m
-                   and c.delta is not None]
-            up = sum(1 for c in sel if _significant(c) and c.delta > 0)
-            down = sum(1 for c in sel if _significant(c) and c.delta < 0)
+            sel = [c for c in rows if (c.model_ref, c.model) == (a, b) and c.metric == m
+                   and c.value is not None]
+            up = sum(1 for c in sel if _significant(c) and c.value > 0)
+            down = sum(1 for c in sel if _significant(c) and c.value < 0)
             cells.append(f'<td data-v="{up - down}">{up} ↑ / {down} ↓ of {len(sel)}</td>')
         body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td>{"".join(cells)}</tr>')
     return (f'<table class="pairs sortable"><thead><tr><th class="l">base → derived</th>{head}</tr></thead>'
@@ -102,7 +110,7 @@ def _detail_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
     cells: dict[tuple, dict[str, object]] = defaultdict(dict)
     n_items: dict[tuple, int] = {}
     for c in rows:
-        key = (c.model_a, c.model_b, c.task, c.lang)
+        key = (c.model_ref, c.model, c.task, c.lang)
         cells[key][c.metric] = c
         n_items[key] = c.n
     order = {p: i for i, p in enumerate(pairs)}
@@ -123,6 +131,7 @@ def families_section(comparisons: Sequence | None, summaries: Sequence | None, f
     from clika.report.heatmaps import strategy_figure
 
     out = ['<h2 id="families">Model families: derived minus base</h2>']
+    comparisons = _deltas(comparisons or [])
     if not comparisons:
         return out[0] + f'<p class="how-to">{HOW_TO_COMPARE}</p>'
     out.append(f"<p>Paired deltas (derived minus base) from <code>clika compare</code>: 95% paired-bootstrap "
@@ -139,7 +148,7 @@ def families_section(comparisons: Sequence | None, summaries: Sequence | None, f
                            "there is no base model to subtract. The findings compare them with English-dominant "
                            "models.</p>")
             continue
-        pairs = list(dict.fromkeys((c.model_a, c.model_b) for c in rows))
+        pairs = list(dict.fromkeys((c.model_ref, c.model) for c in rows))
         out.append(f'<h3 id="strategy-{escape(strategy)}">{escape(title)} ({len(pairs)} pairs)</h3>')
         out.append(_summary_table(summaries or [], strategy))
         out.append(figs.img(strategy_figure(rows, strategy, _metrics(rows)), f"strategy_{strategy}", f"deltas, {title}"))

@@ -144,7 +144,7 @@ def summary_table(records: Sequence[Record]) -> TextTable:
 def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None, n_boot: int = 0) -> TextTable:
     """One requested pair: per task, language and metric, both models' values and the delta, with
     the 95% interval, p-value and star of the row's one test (clika.analysis.compare)."""
-    from clika.analysis.compare import ALPHA
+    from clika.analysis.compare import ALPHA, comparison_rows, row_test, significant
     from clika.analysis.stats import format_p
 
     title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, one test per row"
@@ -152,13 +152,12 @@ def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None, n_
                       caption="one test per row gives its p, its 95% CI and its star: accuracy = exact McNemar test "
                               "and the exact interval that inverts it; RA, en-CO = paired bootstrap percentile "
                               f"interval and the p-value that inverts it; * = p < {ALPHA} (the CI excludes 0)")
-    for c in comparisons:
-        if (c.model_a, c.model_b) != (model_a, model_b):
+    for c, va, vb in comparison_rows(comparisons):
+        if (c.model_ref, c.model) != (model_a, model_b):
             continue
-        p = format_p(c.p_value, n_boot) if c.p_method == "bootstrap" else format_number(c.p_value, ".3g")
-        table.rows.append([c.task, c.lang, label(c.metric), str(c.n), format_value(c.value_a, c.a_ci_low, c.a_ci_high),
-                           format_value(c.value_b, c.b_ci_low, c.b_ci_high),
-                           format_value(c.delta, c.ci_low, c.ci_high, signed=True) + ("*" if c.significant else ""),
+        p = format_p(c.p_value, n_boot) if row_test(c.metric) == "bootstrap" else format_number(c.p_value, ".3g")
+        table.rows.append([c.task, c.lang, label(c.metric), str(c.n), format_record(va), format_record(vb),
+                           format_value(c.value, c.ci_low, c.ci_high, signed=True) + ("*" if significant(c) else ""),
                            p])
     return table
 
