@@ -15,6 +15,7 @@ from clika.metrics.records import Record
 from clika.report.leaderboard import OVERALL, RECOMPUTED, build_leaderboard, headline_columns
 from clika.report.reference import (
     describe_items,
+    load_reference,
     reference_files,
     reference_items_file,
     run_items,
@@ -164,3 +165,27 @@ def test_items_that_cannot_be_matched_keep_the_reference_as_it_is(meta):
     merged, _, got_meta = with_reference(full, "published")
     assert got_meta["recomputed"] == {} and got_meta["not_recomputed"] == {}
     assert sum(r.n for r in merged if r.model == "llama2_13b" and r.task == "x_geo" and r.metric == "accuracy") == 2000
+
+
+def test_the_packaged_rows_carry_their_item_sets_so_other_questions_are_never_ranked_beside_them(shared_data):
+    """Every item of x_geo in every language, but under other item ids (another version of the data, say):
+    the reference cannot be recomputed on them and stays as packaged; its rows carry the item set of each
+    language, so yours (the same languages and n) is listed unranked as "other questions", not ranked."""
+    from clika.api import read_predictions_checked
+    from clika.metrics.compute import compute_metrics
+    from clika.metrics.core import item_set_id
+
+    preds = read_predictions_checked(shared_data, "clika-repo", models=["llama2_13b"], tasks=["x_geo"]).predictions
+    packaged = [r for r in load_reference("published")[0] if r.task == "x_geo" and r.model == "llama2_13b"]
+    en = next(r for r in packaged if (r.metric, r.lang) == ("accuracy", "en"))
+    assert en.item_set == item_set_id(p.item_id for p in preds if p.lang == "en")
+
+    renamed = [replace(p, model="mymodel", item_id="v2-" + p.item_id) for p in preds]
+    mine = compute_metrics(renamed, n_boot=0)
+    items = {("mymodel", "x_geo"): {lang: frozenset(p.item_id for p in renamed if p.lang == lang)
+                                    for lang in {p.lang for p in renamed}}}
+    merged, yours, got = with_reference(mine, "published", items)
+    assert got["not_recomputed"] == {"x_geo": "your languages or item ids are not all the reference's"}
+    rows = {r.model: r for r in build_leaderboard(merged, yours=yours)["x_geo"]}
+    assert rows["mymodel"].rank is None and rows["llama2_13b"].rank is not None
+    assert "(the same number of items, other questions)" in rows["mymodel"].note
