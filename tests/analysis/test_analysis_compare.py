@@ -141,3 +141,25 @@ def test_point_values_agree_with_compute_metrics():
                 for metric in ("ra", "en_co"):
                     mine, ref = stats.values[metric][mi, li], theirs[(model, lang, metric)]
                     assert (ref is None and math.isnan(mine)) or mine == pytest.approx(ref)
+
+
+def test_a_comparison_carries_the_flags_that_qualify_either_side(shared_data):
+    """polylm_multialpaca_13b answers one option on x_name in every language: its RA and en-CO carry
+    "dominant" in `clika score`, and so do its values in a comparison and every difference they enter."""
+    from clika.api import read_predictions_checked
+    from clika.metrics.compute import compute_metrics
+
+    models = ["llama2_13b", "polylm_multialpaca_13b"]
+    preds = read_predictions_checked(shared_data, "clika-repo", models=models, tasks=["x_name"]).predictions
+    scored = {(r.model, r.metric, r.lang): r.flags for r in compute_metrics(preds, n_boot=0)
+              if r.aggregate is None and r.stratum is None}
+    stats, _ = build_task_stats(preds, n_boot=0)
+    rows = comparison_rows(compare_models(stats, [(models[0], models[1], None)])[0])
+    flagged = [(d, b) for d, _, b in rows if d.metric in ("ra", "en_co")]
+    assert len(flagged) == 2 * 9
+    for delta, polylm in flagged:
+        assert "dominant" in scored[(polylm.model, polylm.metric, polylm.lang)]
+        assert "dominant" in polylm.flags and "dominant" in delta.flags
+    for delta, a, b in rows:  # each side carries what `clika score` says of it, and no more
+        for side in (a, b):
+            assert ("dominant" in side.flags) == ("dominant" in scored[(side.model, side.metric, side.lang)])

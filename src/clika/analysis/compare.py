@@ -129,8 +129,9 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
                     lang == stats.pivot:
                 continue  # pivot-relative metrics have no value in the pivot language
             place = dict(lang=lang, lang_ref=None if lang == lang_ref else lang_ref, item_set=item_set)
+            flags = {model: side.flags.get((metric, lang), ()) for model, side in ((model_a, pair.a), (model_b, pair.b))}
             for model, side in ((model_a, pair.a), (model_b, pair.b)):
-                own[model].append(Keyed(metric, Estimate(side.samples[metric][:, li], pair.n_items),
+                own[model].append(Keyed(metric, Estimate(side.samples[metric][:, li], pair.n_items, flags=flags[model]),
                                         stratum=shared_with(model_b if model == model_a else model_a), **place))
             notes = [pair.note] if pair.note else []
             if test == "mcnemar":
@@ -149,6 +150,7 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
                     notes.append("undefined for one model (zero denominator)")
                 samples = np.concatenate([[d.delta[metric][li]], d.boot[metric][li]])
                 estimate = Estimate(samples, pair.n_items, note="; ".join(notes) or None).tested_vs_zero()
+            estimate.flags = tuple(dict.fromkeys((*flags[model_a], *flags[model_b])))  # what qualifies either side
             deltas.append(Keyed(metric, estimate, **place))
     records = to_records(model_b, d.task, deltas, model_ref=model_a, strategy=strategy)
     for model, keyed in own.items():

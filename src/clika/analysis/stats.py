@@ -12,7 +12,7 @@ missing-items rule of clika.metrics.compute.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -22,6 +22,8 @@ from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.catalog import compared
 from clika.metrics.compute import MatrixContext, estimates
 from clika.metrics.core import PredictionMatrix
+from clika.metrics.estimate import Estimate, to_records
+from clika.metrics.flags import QUALIFIES, SOURCE, qualify
 from clika.metrics.matrix import build_matrices
 from clika.predictions import Prediction
 
@@ -47,6 +49,7 @@ class ModelSamples:
     langs: list[str]
     samples: dict[str, np.ndarray]
     lang_ref: dict[str, str | None] = field(default_factory=dict)  # per metric: its records' lang_ref (the pivot of RA)
+    flags: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (metric, lang) -> flags qualifying it
 
     @property
     def point(self) -> dict[str, np.ndarray]:
@@ -60,11 +63,19 @@ def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) ->
     names = metric_names()
     out = {metric: np.full((rows, len(langs)), np.nan) for metric in names}
     refs: dict[str, str | None] = {}
-    for c in estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False, metric_names=set(names)):
-        if c.metric in out and c.lang in langs and c.aggregate is None:
+    keyed = [k for k in estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False,
+                                  metric_names=set(names) | set(SOURCE.values()))
+             if k.lang in langs and k.aggregate is None and k.stratum is None]
+    for c in keyed:
+        if c.metric in out:
             out[c.metric][:, langs.index(c.lang)] = c.samples
             refs[c.metric] = c.lang_ref
-    return ModelSamples(m, langs, out, refs)
+    # the flags `clika score` puts on these values (a dominant option, unparseable answers: clika.metrics.flags),
+    # from the same diagnostics, so that a comparison carries them too
+    points = [replace(k, estimate=Estimate.of(k.estimate.value, k.estimate.n, flags=k.estimate.flags)) for k in keyed]
+    flags = {(r.metric, r.lang): tuple(f for f in r.flags if f in QUALIFIES)
+             for r in qualify(to_records(m.model, m.task, points)) if r.metric in out}
+    return ModelSamples(m, langs, out, refs, {key: f for key, f in flags.items() if f})
 
 
 @dataclass
