@@ -2,17 +2,13 @@
 
     from clika import api
     result = api.score(api.ScoreOptions("../shared/clika-data", tasks=["x_geo"], output="m.jsonl"))
-    result = api.evaluate(api.RunOptions(tasks=["mini_factual"], langs=["en", "de"]))
 
-Every command is one function here taking one options dataclass: every default lives in the
-options (RunOptions and ConductOptions are re-exported from clika.runner and clika.conduct.run),
-and their ``check()`` holds every check of ranges, choices and conflicting options, called
-first by the function, so library callers get the command line's checks. Progress reaches
-the caller through callbacks, warnings through the results: nothing here prints.
-
-The command line (clika.cli) imports nothing of clika but this module and clika.errors (an
-import-linter contract); the helpers at the end are what its tables use. Heavy libraries
-(torch, transformers, scipy.stats) are imported inside the functions that need them.
+Each function takes one options dataclass holding every default (RunOptions and ConductOptions come
+from clika.runner and clika.conduct.run) whose ``check()``, called first, holds the command line's
+checks. Progress reaches the caller through callbacks, warnings through the results: nothing here
+prints. The command line imports nothing of clika but this module and clika.errors (an import-linter
+contract). What importing this module does not load anyway (heavy libraries: torch, transformers,
+scipy.stats) is imported inside the functions that need it.
 """
 
 from __future__ import annotations
@@ -20,18 +16,31 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from clika import __version__
+from clika.choice import GENERATE_MAX_NEW_TOKENS, check_mode
+from clika.conduct.distributed import is_main_process
 from clika.conduct.run import ConductOptions
-from clika.data.predictions_io import LAYOUTS
+from clika.conduct.run import conduct as _conduct
+from clika.data import load_items
+from clika.data.coverage import Coverage, coverage_path
+from clika.data.lines import read_json_lines
+from clika.data.lmeval_samples import SOURCE_KEY, sources_note
+from clika.data.predictions_io import LAYOUTS, read_predictions
+from clika.data.upstream_items import is_upstream_root, task_lang_dirs, upstream_tasks
 from clika.errors import ConfigError, DataError
-from clika.fictional.dataset import PAPER_NAME_DIRECTION
-from clika.items import PIVOT
+from clika.fictional.dataset import PAPER_NAME_DIRECTION, taught_directions
+from clika.fictional.generator import generate
+from clika.items import LANGS, PIVOT, check_langs, ordered_langs
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.cd import MARGIN as CD_MARGIN
+from clika.metrics.core import join_notes
+from clika.metrics.record_io import read_resamples, resamples_path, write_records, write_resamples
 from clika.metrics.records import Record
+from clika.paths import check_output_file, check_writable_dir, remember_data_dir
+from clika.prompts import build_requests
 from clika.report.terminal import (
     TABLE_FORMATS,
     TextTable,
@@ -44,8 +53,7 @@ from clika.report.terminal import (
 from clika.report.terminal import render as render_table
 from clika.runner import EvaluateResult, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
-
-RECORD_SUFFIXES = (".jsonl", ".csv")
+from clika.tasks import load_registry
 
 __all__ = [
     "CompareOptions", "CompareResult", "ConductOptions", "ConductResult", "EvaluateResult", "ExportOptions",
@@ -68,14 +76,12 @@ def load_results(path: str | Path):
     return records_frame(read(path))
 
 
-# ---------------------------------------------------------------- run
+# ---------------------------------------------------------------- run and score
 
 def evaluate(options: RunOptions, on_event: Callable[[RunEvent], None] | None = None) -> EvaluateResult:
     """Run a model on items and compute its PF/CT metrics: the library side of `clika run`."""
     return _evaluate(options, on_event)
 
-
-# ---------------------------------------------------------------- score
 
 @dataclass
 class ScoreOptions:
@@ -96,8 +102,6 @@ class ScoreOptions:
     trust_labels: bool = False  # score with the prediction files' labels where they disagree with the item files
 
     def check(self) -> None:
-        from clika.choice import check_mode
-
         check_n_boot(self.n_boot)
         check_mode("generate", self.extract)
         check_layout(self.layout)
@@ -139,10 +143,6 @@ def read_predictions_checked(source: str | Path, layout: str, *, models=None, ta
                              trust_labels: bool = False):
     """Predictions of a source, with every filter checked against what the source holds, and
     the coverage of the read (``read.coverage``, clika.data.coverage.Coverage)."""
-    from clika.data.coverage import Coverage
-    from clika.data.predictions_io import read_predictions
-    from clika.items import check_langs
-
     check_layout(layout)
     wanted = check_langs(langs, _langs_of(source, layout, models, tasks), pivot=pivot) if langs else None
     read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=wanted, extract=extract,
@@ -157,9 +157,6 @@ def read_predictions_checked(source: str | Path, layout: str, *, models=None, ta
 
 def _langs_of(source, layout, models, tasks) -> set[str]:
     """The languages a source has (for checking --langs): the cheap way for the upstream layout."""
-    from clika.data.predictions_io import read_predictions
-    from clika.data.upstream_items import is_upstream_root, task_lang_dirs, upstream_tasks
-
     root = Path(source)
     if layout == "clika-repo" and is_upstream_root(root):
         return {lang for t in upstream_tasks() if (root / t.name).is_dir() and (not tasks or t.name in tasks)
@@ -168,29 +165,22 @@ def _langs_of(source, layout, models, tasks) -> set[str]:
 
 
 def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | None = None) -> ScoreResult:
-    """Read predictions and compute PF/CT metrics: the library side of `clika score`.
-
-    progress, if given, is called as progress(phase, done, total) with phase "read" or
-    "compute"; writing is quick. Writes .jsonl or .csv when options.output is given.
-    """
+    """Read predictions and compute PF/CT metrics: the library side of `clika score`. Writes .jsonl or .csv when
+    options.output is given. progress(phase, done, total), if given, is called for "read" and "compute" (writing
+    is quick)."""
     from clika.metrics.compute import compute_metrics
-    from clika.metrics.record_io import write_records, write_resamples
-    from clika.paths import check_output_file
 
     o = options
     o.check()
-    out_path = check_output_file(o.output, RECORD_SUFFIXES) if o.output is not None else None
-    timings: dict[str, float] = {}
-
-    start = time.perf_counter()
+    out_path = check_output_file(o.output, (".jsonl", ".csv")) if o.output is not None else None
+    marks = [time.perf_counter()]  # the start, then the end of each phase: read, compute, write
     if progress is not None:
         progress("read", 0, 1)
     read = read_predictions_checked(o.source, o.layout, models=o.models, tasks=o.tasks, langs=o.langs,
                                     extract=o.extract, pivot=o.pivot, exclude=o.exclude, trust_labels=o.trust_labels)
     coverage = read.coverage
-    timings["read"] = time.perf_counter() - start
+    marks.append(time.perf_counter())
 
-    start = time.perf_counter()
     on_group = (lambda done, total: progress("compute", done, total)) if progress is not None else None
     resamples: dict = {}
     records = compute_metrics(read.predictions, pivot=o.pivot, n_boot=o.n_boot, seed=o.seed, pairwise=o.pairwise,
@@ -198,17 +188,15 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
                               resamples=resamples)
     if o.layout == "lm-eval":
         records = _with_lm_eval_sources(records, read.predictions)
-    timings["compute"] = time.perf_counter() - start
+    marks.append(time.perf_counter())
 
-    start = time.perf_counter()
     cov_path = None
     if out_path is not None:
-        from clika.data.coverage import coverage_path
-
         write_records(records, out_path)
         write_resamples(resamples, records, out_path)
         cov_path = coverage.write(coverage_path(out_path))
-    timings["write"] = time.perf_counter() - start
+    marks.append(time.perf_counter())
+    timings = {phase: marks[i + 1] - marks[i] for i, phase in enumerate(("read", "compute", "write"))}
     return ScoreResult(records, dict(read.extraction_changes), list(read.warnings), out_path,
                        len(read.predictions), timings, coverage, cov_path)
 
@@ -216,11 +204,6 @@ def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | Non
 def _with_lm_eval_sources(records: list[Record], predictions) -> list[Record]:
     """Each record's note names the lm-eval tasks and metrics of its languages (those of the whole
     task for a value over languages), where the reader kept them (clika.data.lmeval_samples)."""
-    from dataclasses import replace
-
-    from clika.data.lmeval_samples import SOURCE_KEY, sources_note
-    from clika.metrics.core import join_notes
-
     sources: dict[tuple[str, str], dict[str, str]] = {}
     for p in predictions:
         if p.extra and SOURCE_KEY in p.extra:
@@ -272,63 +255,61 @@ class CompareResult:
     coverage: object = None  # clika.data.coverage.Coverage of the predictions read (None: CD only)
 
 
-def _read_sources(results_dirs, predictions, layout, tasks, langs, exclude=(), trust_labels=False):
-    """(predictions, warnings, coverage) of the run folders and the --predictions folder, read together."""
-    from clika.data.coverage import Coverage
-
-    sources = [(d, "clika") for d in results_dirs] + ([(predictions, layout)] if predictions else [])
-    preds, warnings, coverages = [], [], []
-    for source, source_layout in sources:
-        got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs, exclude=exclude,
-                                       trust_labels=trust_labels)
-        preds += got.predictions
-        warnings += [f"{source}: {w}" for w in got.warnings]
-        coverages.append(got.coverage)
-    return preds, warnings, Coverage.merge(coverages)
-
-
 def compare(options: CompareOptions) -> CompareResult:
     """Paired comparisons, strategy summaries and findings: the library side of `clika compare`."""
-    from clika.analysis.families import load_families
-    from clika.analysis.pipeline import analyse
-    from clika.paths import check_writable_dir
-    from clika.report.findings_md import command_line, findings_header, write_compare_folder
+    from clika.report.findings_md import findings_document, write_compare_folder
 
     o = options
     o.check()
     out = check_writable_dir(o.output)
-    registry = load_families(Path(o.registry) if o.registry else None)
-    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
-    if not o.results_dirs and not o.predictions and o.conduct_dirs:
-        return CompareResult(None, _write_cd_only(cd, out), cd_notes, 0, cd)
-    preds, warnings, coverage = _read_sources(list(o.results_dirs), o.predictions, o.layout, o.tasks, o.langs,
-                                              o.exclude, o.trust_labels)
-    result = analyse(preds, registry, pairs=list(o.pairs) if o.pairs else None, tasks=o.tasks, langs=o.langs,
-                     n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected, short=coverage.short())
-    result.coverage = coverage
-    header = findings_header(result, preds, warnings + cd_notes, command_line("clika compare", o))
+    registry, cd, cd_notes = _registry_and_cd(o)
+    if not o.results_dirs and not o.predictions:  # the CD claims only: check() wants one of the three
+        from clika.analysis.pipeline import write_findings_json
+
+        (out / "findings.md").write_text(findings_document(None, cd), encoding="utf-8")
+        paths = {"findings.md": out / "findings.md",
+                 "findings.json": write_findings_json(out / "findings.json", cd_findings=cd)}
+        return CompareResult(None, paths, cd_notes, 0, cd)
+    result, preds, warnings, header = _analyse(o, registry, cd_notes, "clika compare", results_dirs=o.results_dirs,
+                                               tasks=o.tasks, langs=o.langs, pairs=list(o.pairs) if o.pairs else None)
     paths = write_compare_folder(result, out, findings_header=header, cd_findings=cd)
-    paths["coverage.json"] = coverage.write(out / "coverage.json")
-    return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, coverage)
+    paths["coverage.json"] = result.coverage.write(out / "coverage.json")
+    return CompareResult(result, paths, warnings + result.notes + cd_notes, len(preds), cd, result.coverage)
 
 
-def _cd(dirs, registry, n_boot: int, seed: int, margin: float):
-    """The CD findings of `clika conduct` outputs (none when no folder is given)."""
-    if not dirs:
-        return [], []
+def _registry_and_cd(o):
+    """The family registry (o.registry) and the CD findings and notes of o.conduct_dirs (none without any)
+    for CompareOptions or FindingsOptions ``o``."""
+    from clika.analysis.families import load_families
+
+    registry = load_families(Path(o.registry) if o.registry else None)
+    if not o.conduct_dirs:
+        return registry, [], []
     from clika.analysis.cd_claims import cd_findings, load_runs
 
-    runs, notes = load_runs([Path(d) for d in dirs], margin)
-    return cd_findings(runs, registry, n_boot, seed), notes
+    runs, notes = load_runs([Path(d) for d in o.conduct_dirs], o.margin)
+    return registry, cd_findings(runs, registry, o.n_boot, o.seed), notes
 
 
-def _write_cd_only(cd, out: Path) -> dict[str, Path]:
-    from clika.analysis.pipeline import write_findings_json
-    from clika.report.findings_md import findings_document
+def _analyse(o, registry, cd_notes: list[str], command: str, results_dirs=(), tasks=None, langs=None, pairs=None):
+    """(analysis, predictions, warnings, findings header) of the run folders and o.predictions (CompareOptions or
+    FindingsOptions), read together; the analysis's .coverage is what was read."""
+    from clika.analysis.pipeline import analyse
+    from clika.report.findings_md import command_line, findings_header
 
-    path = out / "findings.md"
-    path.write_text(findings_document(None, cd), encoding="utf-8")
-    return {"findings.md": path, "findings.json": write_findings_json(out / "findings.json", cd_findings=cd)}
+    sources = [(d, "clika") for d in results_dirs] + ([(o.predictions, o.layout)] if o.predictions else [])
+    preds, warnings, coverages = [], [], []
+    for source, source_layout in sources:
+        got = read_predictions_checked(source, source_layout, tasks=tasks, langs=langs, exclude=o.exclude,
+                                       trust_labels=o.trust_labels)
+        preds += got.predictions
+        warnings += [f"{source}: {w}" for w in got.warnings]
+        coverages.append(got.coverage)
+    coverage = Coverage.merge(coverages)
+    result = analyse(preds, registry, pairs=pairs, tasks=tasks, langs=langs, n_boot=o.n_boot, seed=o.seed,
+                     expected_langs=coverage.expected, short=coverage.short())
+    result.coverage = coverage
+    return result, preds, warnings, findings_header(result, preds, warnings + cd_notes, command_line(command, o))
 
 
 @dataclass
@@ -363,28 +344,18 @@ class FindingsResult:
 
 def findings(options: FindingsOptions) -> FindingsResult:
     """Regenerate the findings document (and <stem>.coverage.json beside it when predictions are read)."""
-    from clika.analysis.families import load_families
-    from clika.analysis.pipeline import analyse
-    from clika.paths import check_output_file
-    from clika.report.findings_md import command_line, findings_document, findings_header
+    from clika.report.findings_md import findings_document
 
     o = options
     o.check()
     out = check_output_file(o.output, (".md",))
-    registry = load_families(Path(o.registry) if o.registry else None)
-    cd, cd_notes = _cd(o.conduct_dirs, registry, o.n_boot, o.seed, o.margin)
+    registry, cd, cd_notes = _registry_and_cd(o)
     if o.predictions is None:
         out.write_text(findings_document(None, cd, notes=cd_notes), encoding="utf-8")
         return FindingsResult(None, out, cd, cd_notes)
-    preds, warnings, coverage = _read_sources([], o.predictions, o.layout, None, None, o.exclude, o.trust_labels)
-    result = analyse(preds, registry, n_boot=o.n_boot, seed=o.seed, expected_langs=coverage.expected,
-                     short=coverage.short())
-    result.coverage = coverage
-    header = findings_header(result, preds, warnings + cd_notes, command_line("clika findings", o))
+    result, _, _, header = _analyse(o, registry, cd_notes, "clika findings")
     out.write_text(findings_document(result.findings, cd, header=header), encoding="utf-8")
-    from clika.data.coverage import coverage_path
-
-    coverage.write(coverage_path(out))
+    result.coverage.write(coverage_path(out))
     return FindingsResult(result, out, cd, cd_notes)
 
 
@@ -392,11 +363,9 @@ def findings(options: FindingsOptions) -> FindingsResult:
 
 @dataclass
 class ReportOptions:
-    """What `clika report` takes: a metrics file (or a folder holding metrics.jsonl).
-
-    reference: "published" (the packaged results of the 40 models of the CLiKA paper) or a metrics
-    file: your models are placed among them in leaderboard.csv and the HTML report.
-    """
+    """What `clika report` takes: a metrics file (or a folder holding metrics.jsonl). reference: "published" (the
+    packaged results of the CLiKA paper's 40 models) or a metrics file to place your models among in
+    leaderboard.csv and the HTML report."""
 
     results: str | Path | Sequence[str | Path]  # one or more: PF/CT records and `clika conduct` outputs together
     output: str | Path
@@ -407,8 +376,6 @@ class ReportOptions:
 
 def read_curves(folder: Path) -> dict:
     """(model, source, target) -> curve.jsonl rows of the first seed of each `clika conduct` run under folder."""
-    from clika.data.lines import read_json_lines
-
     out: dict = {}
     for path in sorted(folder.glob("*/*/seed*/curve.jsonl")):
         manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
@@ -420,8 +387,6 @@ def read_curves(folder: Path) -> dict:
 def report(options: ReportOptions) -> dict[str, Path]:
     """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
     `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
-    from clika.metrics.record_io import read_resamples, resamples_path
-    from clika.paths import check_writable_dir
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
     from clika.report.tables import load_results, write_report
@@ -430,14 +395,13 @@ def report(options: ReportOptions) -> dict[str, Path]:
     out = check_writable_dir(o.output)
     sources = [o.results] if isinstance(o.results, (str, Path)) else list(o.results)
     records, resamples, curves = [], {}, {}
-    for source in sources:
-        loaded = load_results(source)
-        records += loaded
-        metrics_file = Path(source) / "metrics.jsonl" if Path(source).is_dir() else Path(source)
+    for source in map(Path, sources):
+        records += load_results(source)
+        metrics_file = source / "metrics.jsonl" if source.is_dir() else source
         if resamples_path(metrics_file).is_file():
             resamples.update(read_resamples(metrics_file))
-        if Path(source).is_dir():
-            curves.update(read_curves(Path(source)))
+        if source.is_dir():
+            curves.update(read_curves(source))
     # the set once, not per record: rebuilt inside the comprehension it made this quadratic (188 s of 204 s)
     scored_tasks = {x.task for x in records if x.metric == "accuracy"}
     coverage = records_coverage([r for r in records if r.task in scored_tasks], sources[0])
@@ -467,11 +431,8 @@ def report(options: ReportOptions) -> dict[str, Path]:
 
 @dataclass
 class ShowOptions:
-    """What `clika data show` takes: an item source and the part of it to read.
-
-    source: "builtin", an upstream CLiKA folder, a .jsonl file or folder, or "hf:NAME";
-    None: each task's own dataset. include_paths: folders of task YAML files.
-    """
+    """What `clika data show` takes. source: "builtin", an upstream CLiKA folder, a .jsonl file or folder, or
+    "hf:NAME" (None: each task's own dataset); include_paths: folders of task YAML files."""
 
     source: str | Path | None = None
     tasks: Sequence[str] | None = None
@@ -491,40 +452,32 @@ class ValidateOptions(ShowOptions):
 def validate(options: ValidateOptions):
     """Every problem of an item source (and, in an upstream folder, of its fictional set):
     a clika.data.validate.ValidationReport (problems: errors and warnings; items)."""
-    from clika.data.upstream_items import is_upstream_root
     from clika.data.validate import validate_source
-    from clika.tasks import load_registry
 
     o = options
     o.check()
     registry = load_registry(o.include_paths)
     report = validate_source(o.source, o.tasks, o.langs, registry=registry)
-    path = Path(str(o.source))
-    if str(o.source) not in ("builtin",) and not str(o.source).startswith("hf:") and is_upstream_root(path, registry):
+    name, path = str(o.source), Path(str(o.source))
+    if (name != "builtin" and not name.startswith("hf:") and is_upstream_root(path, registry) and not o.tasks
+            and (path / "fictional").is_dir()):
         from clika.fictional.upstream_set import validate_fictional
 
-        if (path / "fictional").is_dir() and not o.tasks:
-            report.problems.extend(validate_fictional(path))
+        report.problems.extend(validate_fictional(path))
     return report
 
 
 def show(options: ShowOptions):
     """The items of a source: the library side of `clika data show`."""
-    from clika.data import load_items
-    from clika.tasks import load_registry
-
-    o = options
-    return load_items(o.source, o.tasks, o.langs, registry=load_registry(o.include_paths))
+    return load_items(options.source, options.tasks, options.langs, registry=load_registry(options.include_paths))
 
 
 @dataclass
 class FetchOptions:
-    """What `clika data fetch` takes. dest: default $CLIKA_DATA_DIR, else the remembered --dest, else
-    a data folder in clika's cache; url: a mirror (BASE/<path in the repository> is each file);
-    predictions: also every published prediction file and the model inputs; only: repository paths
-    (a task, a folder or a file) to restrict the fetch to; remember: once the fetch is complete,
-    remember ``dest`` (clika.paths.remember_data_dir) so that later commands find the data there
-    without --data-dir or $CLIKA_DATA_DIR."""
+    """What `clika data fetch` takes. dest: default $CLIKA_DATA_DIR, else the remembered --dest, else clika's
+    cache; url: a mirror (BASE/<path in the repository> is each file); predictions: also every published
+    prediction file and the model inputs; only: repository paths (task, folder or file) to fetch; remember:
+    once complete, remember ``dest`` (clika.paths.remember_data_dir) for later commands."""
 
     dest: str | Path | None = None
     url: str | None = None
@@ -543,14 +496,13 @@ def fetch_plan(options: FetchOptions) -> str:
 def fetch(options: FetchOptions, progress=None):
     """Download the CLiKA data, each file checked against the shipped manifest: `clika data fetch`.
     progress, if given, is called with every clika.data.fetch.FetchEvent."""
-    from clika import paths
     from clika.data.fetch import fetch as _fetch
 
     o = options
     result = _fetch(Path(o.dest) if o.dest else None, o.url, predictions=o.predictions, only=o.only, progress=progress)
     if o.remember and o.dest and result.complete:
         try:
-            paths.remember_data_dir(result.dest)
+            remember_data_dir(result.dest)
         except OSError:
             pass  # not remembered: the message built by data_location_message says where commands look instead
     return result
@@ -565,10 +517,10 @@ def data_location_message(dest: str | Path) -> str:
 
 @dataclass
 class ExportOptions:
-    """What `clika data export` takes. format: "lm-eval" (a task folder for lm-eval's --include_path) or
-    "hf" (a Hugging Face datasets folder); data: the item source as `clika run --data-dir` takes it (None:
-    each task's own dataset); tasks None: the CLiKA tasks (x_csqa, x_copa, x_geo, x_name), or every task
-    of a "builtin" or .jsonl source; langs None: all (else they must include the pivot, en)."""
+    """What `clika data export` takes. format: "lm-eval" (a task folder for lm-eval's --include_path) or "hf" (a
+    Hugging Face datasets folder); data: the item source as `clika run --data-dir` takes it (None: each task's
+    own); tasks None: the CLiKA tasks, or every task of a "builtin" or .jsonl source; langs None: all (else they
+    must include the pivot, en)."""
 
     output: str | Path
     format: str = "lm-eval"
@@ -587,14 +539,8 @@ class ExportOptions:
 def export(options: ExportOptions):
     """Write items as an lm-eval task folder or a Hugging Face datasets folder: `clika data export`.
     Returns a clika.data.export.Export (the folder, its files, the items per task and language)."""
-    from clika.choice import GENERATE_MAX_NEW_TOKENS
-    from clika.data import load_items
     from clika.data.export import ExportSource, check_output, upstream_source
     from clika.data.fetch import find_data_dir
-    from clika.data.upstream_items import is_upstream_root, upstream_tasks
-    from clika.items import check_langs, ordered_langs
-    from clika.prompts import build_requests
-    from clika.tasks import load_registry
 
     o = options
     o.check()
@@ -602,14 +548,14 @@ def export(options: ExportOptions):
     check_output(out)  # before any work
     registry = load_registry(o.include_paths)
     clika_tasks = [t.name for t in upstream_tasks(registry)]
-    builtin_or_file = o.data is not None and (str(o.data) == "builtin" or not is_upstream_root(Path(str(o.data)),
-                                                                                               registry))
+    data = None if o.data is None else str(o.data)
+    builtin_or_file = data is not None and (data == "builtin" or not is_upstream_root(Path(data), registry))
     tasks = list(o.tasks) if o.tasks else (None if builtin_or_file else clika_tasks)
     items = load_items(o.data, tasks, None, registry=registry)
     langs = check_langs(o.langs, {i.lang for i in items}) if o.langs else None
     items = [i for i in items if langs is None or i.lang in langs]
     chosen_tasks = list(dict.fromkeys(i.task for i in items))
-    root = Path(str(o.data)) if o.data is not None and not builtin_or_file else (
+    root = Path(data) if data is not None and not builtin_or_file else (
         find_data_dir() if all(t in clika_tasks for t in chosen_tasks) else None)
     if root is not None:
         source = upstream_source(root, chosen_tasks, ordered_langs(i.lang for i in items))
@@ -623,11 +569,8 @@ def export(options: ExportOptions):
         return export_hf(items, out, source=source, version=__version__)
     from clika.data.lmeval_tasks import export_lm_eval
 
-    def render(unit, template: str, mode: str):
-        return build_requests(unit, template, mode, registry)
-
-    return export_lm_eval(items, out, render, max_gen_toks=GENERATE_MAX_NEW_TOKENS, source=source,
-                          version=__version__)
+    return export_lm_eval(items, out, lambda unit, template, mode: build_requests(unit, template, mode, registry),
+                          max_gen_toks=GENERATE_MAX_NEW_TOKENS, source=source, version=__version__)
 
 
 # ---------------------------------------------------------------- conductivity
@@ -641,8 +584,6 @@ class ConductResult:
 def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: None) -> ConductResult:
     """Teach fictional facts and measure XRR: `clika conduct` (options.check() comes first).
     Writes OUTPUT/metrics.jsonl (the records), and OUTPUT/report.md (clika.report.cd_tables)."""
-    from clika.conduct.distributed import is_main_process
-    from clika.conduct.run import conduct as _conduct
     from clika.report.cd_tables import cd_markdown, protocol_text
 
     runs = _conduct(options, log)
@@ -657,9 +598,9 @@ def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: N
 
 @dataclass
 class GenerateOptions:
-    """What `clika fictional generate` takes. langs: languages besides en (None: all ten); n_facts
-    None: the generator's default (120); name_direction and source: which way names are taught and
-    the language type-1 facts are taught in (the per-target train_<lang>/test_<lang> files)."""
+    """What `clika fictional generate` takes. langs: languages besides en (None: all ten); n_facts None: the
+    generator's default (120); name_direction and source: which way names are taught and the language
+    type-1 facts are taught in (the per-target train_<lang>/test_<lang> files)."""
 
     output: str | Path
     n_facts: int | None = None
@@ -672,15 +613,11 @@ class GenerateOptions:
 
     def set_langs(self) -> tuple[str, ...]:
         """The set's languages: en, the source and ``langs`` (a ConfigError names an unknown one)."""
-        from clika.items import LANGS, check_langs
-
         chosen = check_langs(["en", self.source, *(self.langs or LANGS)], LANGS) or list(LANGS)
         return tuple(dict.fromkeys(chosen))
 
     def check(self) -> None:
         """Languages and name direction: checked before a set is generated (the generator checks the rest)."""
-        from clika.fictional.dataset import taught_directions
-
         self.set_langs()
         taught_directions(self.name_direction)
 
@@ -688,9 +625,6 @@ class GenerateOptions:
 def generate_fictional(options: GenerateOptions):
     """Generate a fictional-fact set and write it to ``output`` (facts.jsonl..., and per target language
     train_<lang>.jsonl / test_<lang>.jsonl: what a run teaches and asks): `clika fictional generate`."""
-    from clika.fictional.generator import generate
-    from clika.paths import check_writable_dir
-
     o = options
     o.check()
     out = check_writable_dir(o.output)
@@ -711,6 +645,4 @@ def item_counts(items) -> tuple[list[str], list[str], dict[tuple[str, str], int]
 
 def read_coverage(path: str | Path):
     """A coverage.json (clika.data.coverage.Coverage: what a read covered), e.g. report's written["coverage"]."""
-    from clika.data.coverage import Coverage
-
     return Coverage.read(path)

@@ -160,6 +160,6 @@ def test_a_comparison_carries_the_flags_that_qualify_either_side(shared_data):
     for delta, polylm in flagged:
         assert "dominant" in scored[(polylm.model, polylm.metric, polylm.lang)]
         assert "dominant" in polylm.flags and "dominant" in delta.flags
-    for delta, a, b in rows:  # each side carries what `clika score` says of it, and no more
+    for _, a, b in rows:  # each side carries what `clika score` says of it, and no more
         for side in (a, b):
             assert ("dominant" in side.flags) == ("dominant" in scored[(side.model, side.metric, side.lang)])

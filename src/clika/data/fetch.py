@@ -1,65 +1,28 @@
 """Download the CLiKA data from the upstream repository (library side of `clika data fetch`).
 
-The files and their pinned hashes come from ``manifest.json`` beside this
-module (written by scripts/make_manifest.py from the listing of the upstream
-repository at the pinned commit). Every file is checked after download:
+The files and their pinned hashes come from ``manifest.json`` beside this module (written by
+scripts/make_manifest.py from the upstream listing at the pinned commit): item and fictional files (fetched
+always) pinned by sha256; prediction files (every ``<model>_res*.jsonl``) and the model input files upstream
+generated (fetched only with ``predictions=True``) by git blob id, the SHA-1 of ``b"blob <size>\\0" + content``
+that git itself stores, taken from the repository's own tree. Each file comes from ``<base_url><path in the
+repository>``: by default the raw-file host at the pinned commit; any mirror of that commit works.
 
-- item and fictional files (fetched always) against their sha256;
-- prediction files (every ``<model>_res*.jsonl`` of the commit) and the model
-  input files upstream generated (fetched only with ``predictions=True``)
-  against their git blob id, the SHA-1 of ``b"blob <size>\\0" + content`` that
-  git itself stores, taken from the repository's own tree.
+Pooch (https://www.fatiando.org/pooch) downloads; this module adds:
 
-Each file is downloaded from
-``<base_url><path in the repository>``; the default base URL is the raw-file
-host at the pinned upstream commit, any mirror of that commit works.
-
-Downloading is done by pooch (https://www.fatiando.org/pooch): it streams a
-file into a temporary file, checks its sha256 against the registry and only
-then moves it into place; on a mismatch it deletes the temporary file. What
-pooch does not do, this module adds:
-
-- The git blob check: pooch knows plain hash algorithms only, so a file pinned
-  by git blob id is fetched into the staging folder unchecked and its blob id
-  is computed here before it may move into ``dest``; a mismatch deletes it.
-
-- Atomic placement in ``dest``. Pooch's temporary file lives in the target
-  folder under a random ``tmpXXXXXXXX`` name, so a killed process would leave
-  it among the data. Here pooch writes into a staging folder
-  (``dest/.clika-fetch.partial``, wiped at the start and end of every fetch)
-  and the verified file is renamed into ``dest`` (same file system, so the
-  rename is atomic). A file in ``dest`` is therefore either absent or complete
-  and verified.
-- Resume with a report: a file already in ``dest`` with the right hash is
-  skipped (counted in ``FetchResult.skipped``); one with a wrong hash is
-  removed and downloaded again (``FetchResult.replaced``).
-- Every file is tried, all failures are reported. A file that fails (a hash
-  mismatch, an HTTP error, a connection broken mid-download, a folder in its
-  way) is recorded and the fetch goes on with the next file; a bad download
-  never reaches ``dest`` (the staging design above: it is verified under its
-  temporary name and deleted there, so no quarantine folder is needed, and
-  a file of ``dest`` is still either absent or verified). Only a failure that
-  every later file would share stops the fetch at once: the server cannot be
-  reached (connection refused, timeout) or ``dest`` cannot be written; the
-  remaining files are then listed as not tried. At the end, if anything
-  failed, the list goes to ``dest/fetch-errors.tsv`` (``ERRORS_NAME``: path,
-  check, expected hash, hash of what was downloaded or empty, the one-line
-  error) and the fetch raises ``FetchError``, a ``DataError`` whose one-line
-  message names the count, the first few files with expected vs got hash and
-  the list's path (the CLI prints it, exit status 1); no marker is written.
-  A rerun downloads only what is not yet verified in place, and drops the
-  rows of the files it verified from the list (the list is deleted once it is
-  empty), keeping the rows of files outside its selection.
-- One-line errors: pooch lets ``requests`` exceptions and a multi-sentence
-  ``ValueError`` through; here they become ``DataError`` naming the URL or the
-  file (with both hashes on a mismatch). No retries (``retry_if_failed=0``).
-- Quiet: pooch logs every download to stderr; its logger is silenced for the
-  duration of a fetch, and progress goes to the ``progress`` callback only.
-- Readable permissions: pooch's temporary files are created 0600; a placed
-  file gets the usual 0666 & ~umask.
-- A marker, ``dest/.clika-fetch.json``, written (atomically) when a full fetch
-  finished; ``find_data_dir`` trusts a folder only with that marker, the
-  pinned commit and every item file present at its pinned size.
+- Atomic, verified placement. Pooch's temporary file lives in its target folder under a random name, so a
+  killed process would leave it among the data: here pooch writes into a staging folder (``STAGING_NAME``,
+  wiped at the start and end of every fetch), the file is hashed there (both checks alike: pooch knows no
+  git blob id), deleted on a mismatch, else renamed into ``dest`` (same file system: atomic). A file in
+  ``dest`` is thus either absent or verified, and no quarantine folder is needed.
+- Resume: a file already in ``dest`` with the right hash is skipped; one with a wrong hash is replaced.
+- Every file is tried, every failure reported (in ``ERRORS_NAME`` and a one-line ``FetchError``), unless
+  every later file would fail alike (server unreachable, ``dest`` not writable): then the fetch stops.
+- One-line errors: pooch lets ``requests`` exceptions and multi-sentence ``ValueError`` through; here they
+  become ``DataError`` naming the URL or the file. No retries (``retry_if_failed=0``).
+- Quiet: pooch's logger is silenced during a fetch; progress goes to the ``progress`` callback only.
+- Readable permissions: pooch's temporary files are created 0600; a placed file gets 0666 & ~umask.
+- A marker, ``MARKER_NAME``, written atomically when a full fetch finished: ``find_data_dir`` trusts a
+  folder only with it.
 """
 
 from __future__ import annotations
@@ -83,23 +46,9 @@ from clika import paths
 from clika.errors import ConfigError, DataError, quiet_logger
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
-    "ERRORS_NAME",
-    "MARKER_NAME",
-    "FetchError",
-    "FetchEvent",
-    "FetchFailure",
-    "FetchResult",
-    "Manifest",
-    "ManifestFile",
-    "data_location_message",
-    "describe_files",
-    "fetch",
-    "find_data_dir",
-    "git_blob_id",
-    "load_manifest",
-    "missing_data_message",
-    "normalize_base_url",
+    "DEFAULT_TIMEOUT", "ERRORS_NAME", "MARKER_NAME", "FetchError", "FetchEvent", "FetchFailure", "FetchResult",
+    "Manifest", "ManifestFile", "data_location_message", "describe_files", "fetch", "find_data_dir", "git_blob_id",
+    "load_manifest", "missing_data_message", "normalize_base_url",
 ]
 
 MARKER_NAME = ".clika-fetch.json"
@@ -111,12 +60,9 @@ DEFAULT_TIMEOUT = 30.0
 GROUPS = ("items", "fictional", "predictions", "inputs")
 REQUIRED_GROUPS = ("items", "fictional")  # the rest is fetched only with predictions=True
 _CHUNK = 64 * 1024
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_GIT_BLOB = re.compile(r"[0-9a-f]{40}")
 
 
 # --------------------------------------------------------------------------- manifest
-
 
 @dataclass(frozen=True)
 class ManifestFile:
@@ -130,6 +76,11 @@ class ManifestFile:
     def check(self) -> str:
         """How the file is verified: "sha256" or "git blob"."""
         return "sha256" if self.sha256 is not None else "git blob"
+
+    @property
+    def expected(self) -> str:
+        """The pinned hash (sha256 or git blob id)."""
+        return self.sha256 or str(self.git_blob)
 
 
 @dataclass(frozen=True)
@@ -146,12 +97,9 @@ class Manifest:
         return tuple(f for f in self.files if f.group in REQUIRED_GROUPS)
 
     def select(self, *, predictions: bool = False, only: Sequence[str] | None = None) -> list[ManifestFile]:
-        """The files to fetch: items and fictional (+ predictions), restricted to the ``only`` prefixes.
-
-        An ``only`` entry is a path in the repository, a file or a folder
-        ("x_geo", "x_geo/en", "fictional/train/ZH.json"). An entry that matches
-        no file is a ConfigError (a typo would otherwise fetch nothing).
-        """
+        """The files to fetch: items and fictional (+ predictions), restricted to the ``only`` prefixes, each a
+        repository path of a file or folder ("x_geo", "fictional/train/ZH.json"). An entry that matches no
+        file is a ConfigError (a typo would otherwise fetch nothing)."""
         chosen = [f for f in self.files if predictions or f.group in REQUIRED_GROUPS]
         if only is None:
             return chosen
@@ -177,7 +125,7 @@ def _check_path(rel: Any) -> str:
     return rel
 
 
-def _parse_manifest(data: Any) -> Manifest:
+def _parse_manifest(data: Any, source: str) -> Manifest:
     if not isinstance(data, dict):
         raise ValueError("expected a JSON object")
     for key in ("repository", "commit", "base_url"):
@@ -191,14 +139,12 @@ def _parse_manifest(data: Any) -> Manifest:
         if not isinstance(entry, dict):
             raise ValueError(f"file entry {n} is not an object")
         rel = _check_path(entry.get("path"))
-        group, sha, blob = entry.get("group"), entry.get("sha256"), entry.get("git_blob")
-        size = entry.get("size")
+        group, sha, blob, size = (entry.get(key) for key in ("group", "sha256", "git_blob", "size"))
         if group not in GROUPS:
             raise ValueError(f"{rel}: unknown group {group!r}")
-        if sha is not None and (not isinstance(sha, str) or not _SHA256.fullmatch(sha)):
-            raise ValueError(f"{rel}: sha256 must be 64 lowercase hex digits")
-        if blob is not None and (not isinstance(blob, str) or not _GIT_BLOB.fullmatch(blob)):
-            raise ValueError(f"{rel}: git_blob must be 40 lowercase hex digits")
+        for key, value, digits in (("sha256", sha, 64), ("git_blob", blob, 40)):
+            if value is not None and (not isinstance(value, str) or not re.fullmatch(f"[0-9a-f]{{{digits}}}", value)):
+                raise ValueError(f"{rel}: {key} must be {digits} lowercase hex digits")
         if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
             raise ValueError(f"{rel}: size must be a non-negative integer or null")
         if (sha is None) == (blob is None):
@@ -209,26 +155,21 @@ def _parse_manifest(data: Any) -> Manifest:
             raise ValueError(f"{rel}: listed twice")
         seen.add(rel)
         files.append(ManifestFile(rel, group, sha, size, blob))
-    return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files))
+    return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files), source)
 
 
 def load_manifest(path: Path | None = None) -> Manifest:
     """The shipped manifest (or the one at ``path``), checked; a bad one is a one-line DataError."""
-    where: Path | str
+    where: Path | str = Path(path) if path is not None else "clika/data/manifest.json"
     try:
-        if path is None:
-            where = "clika/data/manifest.json"
-            text = resources.files("clika.data").joinpath("manifest.json").read_text(encoding="utf-8")
-        else:
-            where = Path(path)
-            text = where.read_text(encoding="utf-8")
+        file = Path(path) if path is not None else resources.files("clika.data").joinpath("manifest.json")
+        text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise DataError(f"cannot read the data manifest: {err.strerror or err}", where if path else None) from None
     try:
-        manifest = _parse_manifest(json.loads(text))
+        return _parse_manifest(json.loads(text), str(where))
     except (ValueError, json.JSONDecodeError) as err:
         raise DataError(f"invalid data manifest: {err}", where) from None
-    return Manifest(manifest.repository, manifest.commit, manifest.base_url, manifest.files, str(where))
 
 
 def normalize_base_url(base_url: str) -> str:
@@ -295,10 +236,8 @@ class FetchResult:
         """One line for the CLI."""
         by_check = {c: sum(v == c for v in self.checks.values()) for c in ("sha256", "git blob")}
         checked = " and ".join(f"{n} by {c}" for c, n in by_check.items() if n)
-        text = (
-            f"{self.count} file(s) in {self.dest}, each verified ({checked}): {len(self.downloaded)} downloaded, "
-            f"{len(self.skipped)} already present (skipped)"
-        )
+        text = (f"{self.count} file(s) in {self.dest}, each verified ({checked}): {len(self.downloaded)} downloaded, "
+                f"{len(self.skipped)} already present (skipped)")
         if self.replaced:
             text += f", {len(self.replaced)} replaced (hash mismatch)"
         return text + f"; {_mb(self.bytes_downloaded)} downloaded"
@@ -336,14 +275,6 @@ class FetchError(DataError):
         self.result = result
 
 
-class _Failed(Exception):
-    """Internal: one file failed (carries its FetchFailure)."""
-
-    def __init__(self, failure: FetchFailure):
-        super().__init__(str(failure.error))
-        self.failure = failure
-
-
 def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -375,8 +306,7 @@ def describe_files(files: Sequence[ManifestFile]) -> str:
             if any(r.endswith("@visual") for r in runs.values()):
                 text += "; the @visual files are plain-text dumps of answers, not prediction records"
         parts.append(text)
-    total = sum(f.size or 0 for f in files)
-    return f"{_files(len(files))}, {_mb(total)}: " + "; ".join(parts)
+    return f"{_files(len(files))}, {_mb(sum(f.size or 0 for f in files))}: " + "; ".join(parts)
 
 
 def git_blob_id(path: Path) -> str:
@@ -388,30 +318,23 @@ def git_blob_id(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _hash_of(path: Path, entry: ManifestFile) -> tuple[str, str]:
-    """(expected, actual) hash of a local file, by the check its manifest entry pins."""
+def _hash(path: Path, entry: ManifestFile) -> str:
+    """The hash of a local file by the check its manifest entry pins (to compare with ``entry.expected``)."""
     import pooch
 
-    if entry.sha256 is not None:
-        return entry.sha256, pooch.file_hash(str(path), alg="sha256")
-    return str(entry.git_blob), git_blob_id(path)
+    return pooch.file_hash(str(path), alg="sha256") if entry.sha256 is not None else git_blob_id(path)
 
 
 # --------------------------------------------------------------------------- pooch glue
 
-
 class _ProgressBar:
-    """The progress-bar object pooch's HTTPDownloader drives (total, update, reset, close)."""
+    """The progress-bar object pooch's HTTPDownloader drives (tqdm protocol: total, update, reset, close)."""
 
     def __init__(self, emit: Callable[[FetchEvent], None], index: int, count: int, path: str, size: int | None):
-        self._emit, self._index, self._count, self._path = emit, index, count, path
-        self._size = size
+        self._emit, self._index, self._count, self._path, self._size = emit, index, count, path, size
         self._received = 0
         self._final = False
         self.total = 0
-
-    def __bool__(self) -> bool:  # pooch tests the object for truth
-        return True
 
     def update(self, n: int) -> None:
         if self._final:  # pooch's closing reset()/update(total): the "done" event gives the true size
@@ -421,47 +344,17 @@ class _ProgressBar:
         shown = min(self._received, size) if size else self._received
         self._emit(FetchEvent("progress", self._index, self._count, self._path, shown, size))
 
-    def reset(self) -> None:  # called by pooch's HTTPDownloader once the body is read (tqdm protocol)
+    def reset(self) -> None:  # called by pooch's HTTPDownloader once the body is read
         self._final = True
 
-    def close(self) -> None:
-        self._final = True
+    close = reset
 
 
-class _Downloader:
-    """pooch's HTTPDownloader, noting the sha256 and size of what it wrote (for the error message)."""
-
-    def __init__(self, timeout: float, bar: _ProgressBar | None):
-        import pooch
-
-        self._inner = pooch.HTTPDownloader(progressbar=bar if bar is not None else False,
-                                           chunk_size=_CHUNK, timeout=timeout)
-        self.sha256: str | None = None
-
-    def __call__(self, url: str, output_file: Any, pup: Any, check_only: bool = False) -> Any:
-        import pooch
-
-        result = self._inner(url, output_file, pup, check_only=check_only)
-        if not check_only and isinstance(output_file, (str, os.PathLike)):
-            self.sha256 = pooch.file_hash(str(output_file), alg="sha256")
-        return result
-
-
-def _quiet_pooch():
-    import pooch
-
-    return quiet_logger(pooch.get_logger(), logging.WARNING)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _errno_reason(err: BaseException) -> str | None:
-    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(err))
-    return match.group(1).strip().rstrip(".") if match else None
+def _file_mode() -> int:
+    """0o666 & ~umask: the permissions a new file usually gets."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _network_error(err: Exception, url: str, path: str, timeout: float, commit: str) -> tuple[str, bool, DataError]:
@@ -470,38 +363,27 @@ def _network_error(err: Exception, url: str, path: str, timeout: float, commit: 
     import requests
 
     ex = requests.exceptions
-    fatal = False
+    unreachable = f"while fetching {path}; check the network or the base URL"
     if isinstance(err, ex.HTTPError) and err.response is not None:
-        code = err.response.status_code
-        reason = err.response.reason or ""
-        if code == 404:
-            short = "HTTP 404 not found"
-            text = f"not found (HTTP 404) while fetching {path}; is the base URL a copy of the repository at commit {commit[:12]}?"
-        else:
-            short = f"HTTP {code} {reason}".rstrip()
-            text = f"{short} while fetching {path}"
-    elif isinstance(err, ex.Timeout):
-        short, fatal = "timeout", True
-        text = f"no answer within {timeout:g} s (timeout) while fetching {path}; check the network or the base URL"
-    elif isinstance(err, ex.ConnectionError):
-        reason = (_errno_reason(err) or "connection failed").lower()
-        short, fatal = f"cannot connect ({reason})", True
-        text = f"cannot connect ({reason}) while fetching {path}; check the network or the base URL"
-    elif isinstance(err, ex.ChunkedEncodingError | ex.ContentDecodingError):
-        short = "connection broken mid-download"
-        text = f"connection broken mid-download of {path}; nothing was kept, run the fetch again"
-    else:
-        short = f"download failed ({type(err).__name__})"
-        text = f"download of {path} failed ({type(err).__name__})"
-    return short, fatal, DataError(text, url)
+        if err.response.status_code == 404:
+            return "HTTP 404 not found", False, DataError(f"not found (HTTP 404) while fetching {path}; is the base "
+                                                          f"URL a copy of the repository at commit {commit[:12]}?", url)
+        short = f"HTTP {err.response.status_code} {err.response.reason or ''}".rstrip()
+        return short, False, DataError(f"{short} while fetching {path}", url)
+    if isinstance(err, ex.Timeout):
+        return "timeout", True, DataError(f"no answer within {timeout:g} s (timeout) {unreachable}", url)
+    if isinstance(err, ex.ConnectionError):
+        errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", str(err))
+        reason = (errno.group(1).strip().rstrip(".") if errno else "connection failed").lower()
+        return f"cannot connect ({reason})", True, DataError(f"cannot connect ({reason}) {unreachable}", url)
+    if isinstance(err, ex.ChunkedEncodingError | ex.ContentDecodingError):
+        return "connection broken mid-download", False, DataError(
+            f"connection broken mid-download of {path}; nothing was kept, run the fetch again", url)
+    name = type(err).__name__
+    return f"download failed ({name})", False, DataError(f"download of {path} failed ({name})", url)
 
 
 # --------------------------------------------------------------------------- fetch
-
-
-def _emit_to(progress: ProgressCallback | None) -> Callable[[FetchEvent], None]:
-    return progress if progress is not None else (lambda event: None)
-
 
 def _write_atomic(target: Path, text: str) -> None:
     """Write ``text`` to ``target`` through a temporary file in the same folder (never half-written)."""
@@ -509,7 +391,7 @@ def _write_atomic(target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -518,14 +400,13 @@ def _write_atomic(target: Path, text: str) -> None:
 
 def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
     predictions = [f for f in manifest.files if f.group not in REQUIRED_GROUPS]
-    counts = {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS}
     marker = {
         "repository": manifest.repository,
         "commit": manifest.commit,
         "base_url": base_url,
         "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": True,
-        "files": counts,
+        "files": {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS},
         "predictions": bool(predictions) and all((dest / f.path).is_file() for f in predictions),
     }
     target = dest / MARKER_NAME
@@ -533,47 +414,37 @@ def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
     return target
 
 
-def _tsv_cell(value: str) -> str:
-    return " ".join(value.split())  # no tab or newline inside a cell
-
-
-def _read_error_rows(path: Path) -> dict[str, tuple[str, ...]]:
-    """path -> row of an earlier errors file (empty if absent or unreadable)."""
+def _report_failures(files: Sequence[ManifestFile], failures: list[FetchFailure], not_tried: Sequence[ManifestFile],
+                     result: FetchResult) -> None:
+    """Rewrite ``dest/ERRORS_NAME``: rows of files outside this fetch's selection stay, those of the selection
+    become its failures and the files it did not try; an empty list is deleted. Then raise the one-line
+    FetchError if anything failed: a single failure keeps its own message (and the file or URL it names);
+    several are counted, the first few named with expected vs got hash."""
+    errors_file: Path | None = result.dest / ERRORS_NAME
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        earlier = [tuple(line.split("\t")) for line in errors_file.read_text(encoding="utf-8").splitlines()[1:]]
     except (OSError, UnicodeDecodeError):
-        return {}
-    rows = [tuple(line.split("\t")) for line in lines[1:]]
-    return {row[0]: row for row in rows if len(row) == len(ERRORS_HEADER) and row[0]}
-
-
-def _update_errors_file(dest: Path, selected: Sequence[ManifestFile], failures: Sequence[FetchFailure],
-                        not_tried: Sequence[ManifestFile]) -> Path | None:
-    """Rewrite ``dest/ERRORS_NAME``: rows an earlier fetch wrote for files outside this fetch's
-    selection stay; the rows of this selection become this fetch's failures and the files it did not
-    try; an empty list deletes the file. Returns its path if it exists afterwards; OSError if it
-    cannot be written."""
-    target = dest / ERRORS_NAME
-    chosen = {f.path for f in selected}
-    rows = {path: row for path, row in _read_error_rows(target).items() if path not in chosen}
+        earlier = []
+    chosen = {f.path for f in files}
+    rows = {row[0]: row for row in earlier if len(row) == len(ERRORS_HEADER) and row[0] and row[0] not in chosen}
     for f in failures:
         rows[f.path] = (f.path, f.check, f.expected, f.got or "", str(f.error))
-    if not_tried:
+    for entry in not_tried:
         why = f"not tried: the fetch stopped after {failures[-1].path} ({failures[-1].reason})"
-        for entry in not_tried:
-            rows[entry.path] = (entry.path, entry.check, entry.sha256 or str(entry.git_blob), "", why)
-    if not rows:
-        target.unlink(missing_ok=True)
-        return None
-    lines = ["\t".join(ERRORS_HEADER), *("\t".join(_tsv_cell(c) for c in row) for row in rows.values())]
-    _write_atomic(target, "\n".join(lines) + "\n")
-    return target
-
-
-def _failure_message(failures: Sequence[FetchFailure], not_tried: int, result: FetchResult,
-                     listed: str) -> tuple[str, str | None]:
-    """(message, path) of the one-line FetchError: a single failure keeps its own message (and the
-    file or URL it names); several are counted, the first few named with expected vs got hash."""
+        rows[entry.path] = (entry.path, entry.check, entry.expected, "", why)
+    try:
+        if rows:
+            lines = ("\t".join(" ".join(c.split()) for c in row) for row in rows.values())  # no tab/newline in a cell
+            _write_atomic(errors_file, "\n".join(["\t".join(ERRORS_HEADER), *lines]) + "\n")
+            listed = f"all listed in {errors_file}"
+        else:
+            errors_file.unlink(missing_ok=True)
+            errors_file, listed = None, ""
+    except OSError as err:
+        listed = f"the list could not be written to {result.dest / ERRORS_NAME} ({err.strerror or err})"
+        errors_file = None
+    if not failures:
+        return
     if len(failures) == 1:
         text, where = failures[0].error.message, failures[0].error.path
     else:
@@ -583,138 +454,102 @@ def _failure_message(failures: Sequence[FetchFailure], not_tried: int, result: F
                 + (f"; and {more} more" if more > 0 else ""))
         where = None
     if not_tried:
-        text += (f"; the fetch stopped there ({failures[-1].reason}): "
-                 f"{_files(not_tried)} not tried")
+        text += f"; the fetch stopped there ({failures[-1].reason}): {_files(len(not_tried))} not tried"
     verified = len(result.downloaded) + len(result.skipped)
     kept = f"{_files(verified)} verified and in place, a rerun fetches only the rest" if verified else "no file kept"
-    return f"{text}; {listed}; {kept}", where
+    raise FetchError(f"{text}; {listed}; {kept}", where, failures=failures, not_tried=[f.path for f in not_tried],
+                     errors_file=errors_file, result=result)
 
 
-@dataclass
-class _Run:
-    """What fetching one file needs from the fetch around it."""
-
-    dest: Path
-    pup: Any
-    urls: dict[str, str]
-    emit: Callable[[FetchEvent], None]
-    with_bar: bool
-    timeout: float
-    mode: int
-    commit: str
-    result: FetchResult
-
-
-def _verified_in_place(run: _Run, entry: ManifestFile, target: Path, index: int, failed: Callable) -> bool:
-    """True when the file is already at target with the expected hash (a skip); a wrong file there is
-    removed first (it must not stay, whatever happens next). An unreadable one is a fatal failure."""
-    try:
-        if target.is_file():
-            _, actual = _hash_of(target, entry)
-            if actual == (entry.sha256 or str(entry.git_blob)):
-                run.result.skipped.append(entry.path)
-                run.emit(FetchEvent("skip", index, run.result.count, entry.path, target.stat().st_size,
-                                    entry.size, verified=True))
-                return True
-            target.unlink()
-            run.result.replaced.append(entry.path)
-    except OSError as err:
-        raise failed("cannot read or remove the present file",
-                     DataError(f"cannot read or remove the data file: {err.strerror or err}", target),
-                     fatal=True) from None
-    return False
-
-
-def _fetch_file(run: _Run, entry: ManifestFile, index: int) -> None:
-    """Put one verified file at ``dest/<path>`` (or find it there); raises _Failed, nothing is kept then."""
+def _fetch_file(pup: Any, entry: ManifestFile, index: int, result: FetchResult, emit: Callable[[FetchEvent], None],
+                bar: _ProgressBar | None, timeout: float, mode: int) -> FetchFailure | None:
+    """Put one verified file at ``dest/<path>`` through the staging folder of ``pup`` (or find it there);
+    else its failure, and nothing is kept. ``mode``: permissions of a placed file."""
+    import pooch
     import requests
 
-    count = run.result.count
-    target = run.dest / entry.path
-    url = run.urls[entry.path]
-    expected = entry.sha256 or str(entry.git_blob)
+    count = result.count
+    target = result.dest / entry.path
+    url = pup.get_url(entry.path)
 
-    def failed(reason: str, error: DataError, got: str | None = None, fatal: bool = False) -> _Failed:
-        return _Failed(FetchFailure(entry.path, entry.check, expected, got, reason, error, fatal))
+    def failed(reason: str, error: DataError, got: str | None = None, fatal: bool = False) -> FetchFailure:
+        return FetchFailure(entry.path, entry.check, entry.expected, got, reason, error, fatal)
 
     if target.is_dir():
-        raise failed("a folder is in the way", DataError("a folder is in the way of a data file", target))
-    if _verified_in_place(run, entry, target, index, failed):
-        return
-    run.emit(FetchEvent("download", index, count, entry.path, 0, entry.size))
-    bar = _ProgressBar(run.emit, index, count, entry.path, entry.size) if run.with_bar else None
-    downloader = _Downloader(run.timeout, bar)
+        return failed("a folder is in the way", DataError("a folder is in the way of a data file", target))
     try:
-        staged = Path(run.pup.fetch(entry.path, downloader=downloader))
-        if entry.git_blob is not None and (got_blob := git_blob_id(staged)) != entry.git_blob:
-            staged.unlink()
-            raise failed("git blob mismatch", DataError(
-                f"git blob mismatch: expected {entry.git_blob}, got {got_blob} (from {url}); "
-                "the download was discarded, nothing was written",
-                entry.path,
-            ), got=got_blob)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(staged, run.mode)
-        os.replace(staged, target)
-    except requests.exceptions.RequestException as err:
-        reason, fatal, error = _network_error(err, url, entry.path, run.timeout, run.commit)
-        raise failed(reason, error, fatal=fatal) from None
-    except ValueError as err:
-        got = downloader.sha256
-        if entry.sha256 is not None and got is not None and got != entry.sha256:
-            raise failed("sha256 mismatch", DataError(
-                f"sha256 mismatch: expected {entry.sha256}, got {got} (from {url}); "
-                "the download was discarded, nothing was written",
-                entry.path,
-            ), got=got) from None
-        raise failed("download failed", DataError(f"download failed: {err}", url)) from None
+        if target.is_file():
+            if _hash(target, entry) == entry.expected:
+                result.skipped.append(entry.path)
+                emit(FetchEvent("skip", index, count, entry.path, target.stat().st_size, entry.size, verified=True))
+                return None
+            target.unlink()  # a wrong file must not stay, whatever happens next
+            result.replaced.append(entry.path)
     except OSError as err:
-        raise failed("cannot write the data file",
-                     DataError(f"cannot write the data file: {err.strerror or err}", target), fatal=True) from None
+        return failed("cannot read or remove the present file",
+                      DataError(f"cannot read or remove the data file: {err.strerror or err}", target), fatal=True)
+    emit(FetchEvent("download", index, count, entry.path, 0, entry.size))
+    downloader = pooch.HTTPDownloader(progressbar=bar or False, chunk_size=_CHUNK, timeout=timeout)
+    try:
+        staged = Path(pup.fetch(entry.path, downloader=downloader))
+        if (got := _hash(staged, entry)) != entry.expected:
+            staged.unlink()
+            message = (f"{entry.check} mismatch: expected {entry.expected}, got {got} (from {url}); "
+                       "the download was discarded, nothing was written")
+            return failed(f"{entry.check} mismatch", DataError(message, entry.path), got=got)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(staged, mode)
+        os.replace(staged, target)
+    except requests.exceptions.RequestException as err:  # before OSError, its base class
+        reason, fatal, error = _network_error(err, url, entry.path, timeout, result.commit)
+        return failed(reason, error, fatal=fatal)
+    except ValueError as err:
+        return failed("download failed", DataError(f"download failed: {err}", url))
+    except OSError as err:
+        return failed("cannot write the data file",
+                      DataError(f"cannot write the data file: {err.strerror or err}", target), fatal=True)
 
     size = target.stat().st_size
-    run.result.downloaded.append(entry.path)
-    run.result.bytes_downloaded += size
-    run.emit(FetchEvent("done", index, count, entry.path, size, entry.size, verified=True))
+    result.downloaded.append(entry.path)
+    result.bytes_downloaded += size
+    emit(FetchEvent("done", index, count, entry.path, size, entry.size, verified=True))
+    return None
 
 
-def _prepare_dest(dest: Path) -> None:
-    if dest.exists() and not dest.is_dir():
-        raise ConfigError("the data folder is not a folder", dest)
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise ConfigError(f"cannot create the data folder: {err.strerror or err}", dest) from None
+def _fetch_all(pup: Any, files: Sequence[ManifestFile], result: FetchResult, emit: Callable[[FetchEvent], None],
+               show_progress: bool, timeout: float) -> tuple[list[FetchFailure], Sequence[ManifestFile]]:
+    """(failures, files not tried): every file in turn, until a failure that every later file would share."""
+    mode = _file_mode()
+    failures: list[FetchFailure] = []
+    for index, entry in enumerate(files, 1):
+        result.checks[entry.path] = entry.check
+        bar = _ProgressBar(emit, index, len(files), entry.path, entry.size) if show_progress else None
+        if (failure := _fetch_file(pup, entry, index, result, emit, bar, timeout, mode)) is None:
+            continue
+        failures.append(failure)
+        emit(FetchEvent("failed", index, len(files), entry.path, verified=False))
+        if failure.fatal:
+            return failures, files[index:]
+    return failures, []
 
 
-def fetch(
-    dest: Path | None = None,
-    base_url: str | None = None,
-    *,
-    predictions: bool = False,
-    only: Sequence[str] | None = None,
-    progress: ProgressCallback | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    manifest: Manifest | None = None,
-) -> FetchResult:
+def fetch(dest: Path | None = None, base_url: str | None = None, *, predictions: bool = False,
+          only: Sequence[str] | None = None, progress: ProgressCallback | None = None,
+          timeout: float = DEFAULT_TIMEOUT, manifest: Manifest | None = None) -> FetchResult:
     """Download the CLiKA data into ``dest`` (default ``clika.paths.data_dir()``).
 
-    ``base_url``: where the repository's files are served (default: the raw-file
-    host at the pinned commit), with or without a trailing slash.
-    ``predictions``: also fetch every prediction file of the commit and the model
-    input files (each verified by git blob id).
-    ``only``: repository paths (files or folders) to restrict the fetch to; a
-    restricted fetch does not write the completion marker.
-    ``progress``: called with a FetchEvent for every step; nothing is printed.
-    ``timeout``: seconds to wait for a connection or for data.
+    ``base_url``: where the repository's files are served (default: the raw-file host at the pinned commit),
+    with or without a trailing slash. ``predictions``: also fetch every prediction file and model input file.
+    ``only``: repository paths (files or folders) to restrict the fetch to; no completion marker is written
+    then. ``progress``: called with a FetchEvent for every step; nothing is printed. ``timeout``: seconds to
+    wait for a connection or for data.
 
-    Every file is tried (unless the server cannot be reached or ``dest`` cannot be
-    written: then the fetch stops). If any failed (a hash mismatch, sha256 or git
-    blob; an HTTP error; a broken download), raises FetchError, a one-line DataError
-    naming the count, the first few files with both hashes, and ``dest/fetch-errors.tsv``
-    that lists them all; no failed file is kept, the verified ones are. ConfigError
-    for a bad base URL or an unusable ``dest``. A rerun resumes: it downloads only
-    what is not verified in place.
+    Every file is tried (unless the server cannot be reached or ``dest`` cannot be written: then the fetch
+    stops). If any failed (a hash mismatch, an HTTP error, a broken download), raises FetchError, naming the
+    count, the first few files with both hashes, and ``dest/fetch-errors.tsv`` that lists them all (path,
+    check, expected hash, hash of what was downloaded or empty, the one-line error); no failed file is kept,
+    the verified ones are. ConfigError for a bad base URL or an unusable ``dest``. A rerun resumes: it
+    downloads only what is not verified in place, and rewrites the list for its own selection.
     """
     man = manifest if manifest is not None else load_manifest()
     base = normalize_base_url(base_url if base_url is not None else man.base_url)
@@ -722,30 +557,29 @@ def fetch(
         raise ConfigError(f"timeout must be positive, got {timeout!r}")
     files = man.select(predictions=predictions, only=only)
     dest = Path(dest).expanduser() if dest is not None else paths.data_dir()
-    _prepare_dest(dest)
-    emit = _emit_to(progress)
+    if dest.exists() and not dest.is_dir():
+        raise ConfigError("the data folder is not a folder", dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"cannot create the data folder: {err.strerror or err}", dest) from None
+    emit = progress if progress is not None else (lambda event: None)
     result = FetchResult(dest, man.repository, man.commit, base, len(files))
     staging = dest / STAGING_NAME
     shutil.rmtree(staging, ignore_errors=True)  # leftovers of a killed fetch
 
     import pooch
 
-    urls = {f.path: base + quote(f.path, safe="/") for f in files}
-    pup = pooch.create(
-        path=staging,
-        base_url=base,
-        # git blob ids are no hash pooch knows: those files are checked here, after pooch wrote them
-        registry={f.path: (f"sha256:{f.sha256}" if f.sha256 else None) for f in files},
-        urls=urls,
-        retry_if_failed=0,
-    )
-    run = _Run(dest, pup, urls, emit, progress is not None, timeout, 0o666 & ~_umask(), man.commit, result)
+    # no hash for pooch to check: it knows no git blob id, so _fetch_file checks every file alike
+    pup = pooch.create(path=staging, base_url=base, registry=dict.fromkeys((f.path for f in files), None),
+                       urls={f.path: base + quote(f.path, safe="/") for f in files}, retry_if_failed=0)
     emit(FetchEvent("start", 0, len(files), size=sum(f.size or 0 for f in files)))
     try:
-        failures, not_tried = _fetch_all(run, files)
+        with quiet_logger(pooch.get_logger(), logging.WARNING):
+            failures, not_tried = _fetch_all(pup, files, result, emit, progress is not None, timeout)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _report_failures(dest, files, failures, not_tried, result)
+    _report_failures(files, failures, not_tried, result)
 
     if only is None:
         result.marker = _write_marker(dest, man, base)
@@ -757,39 +591,7 @@ def fetch(
     return result
 
 
-def _fetch_all(run: _Run, files: Sequence[ManifestFile]) -> tuple[list[FetchFailure], list[ManifestFile]]:
-    """Try every file; (the failures, the files not tried because a failure stopped the fetch)."""
-    failures: list[FetchFailure] = []
-    with _quiet_pooch():
-        for index, entry in enumerate(files, 1):
-            run.result.checks[entry.path] = entry.check
-            try:
-                _fetch_file(run, entry, index)
-            except _Failed as err:
-                failures.append(err.failure)
-                run.emit(FetchEvent("failed", index, len(files), entry.path, verified=False))
-                if err.failure.fatal:
-                    return failures, list(files[index:])
-    return failures, []
-
-
-def _report_failures(dest: Path, files: Sequence[ManifestFile], failures: list[FetchFailure],
-                     not_tried: list[ManifestFile], result: FetchResult) -> None:
-    """Rewrite dest/fetch-errors.tsv (or remove it after a clean fetch); raise FetchError if anything failed."""
-    try:
-        errors_file = _update_errors_file(dest, files, failures, not_tried)
-        listed = f"all listed in {errors_file}" if errors_file is not None else ""
-    except OSError as err:
-        errors_file = None
-        listed = f"the list could not be written to {dest / ERRORS_NAME} ({err.strerror or err})"
-    if failures:
-        message, where = _failure_message(failures, len(not_tried), result, listed)
-        raise FetchError(message, where, failures=failures, not_tried=[f.path for f in not_tried],
-                         errors_file=errors_file, result=result)
-
-
 # --------------------------------------------------------------------------- finding fetched data
-
 
 def read_marker(path: Path) -> dict[str, Any] | None:
     """The completion marker of a fetched folder, or None if absent or unreadable."""
@@ -801,29 +603,20 @@ def read_marker(path: Path) -> dict[str, Any] | None:
 
 
 def find_data_dir(path: Path | None = None, *, manifest: Manifest | None = None) -> Path | None:
-    """The fetched data folder (default ``clika.paths.data_dir()``) if it holds a complete fetch.
-
-    Complete: the marker is there, names the pinned commit, and every item and
-    fictional file is present at its pinned size (sizes, not hashes: cheap
-    enough for every command; `fetch` checks the hashes).
-    """
+    """The fetched data folder (default ``clika.paths.data_dir()``) if it holds a complete fetch: the marker
+    is there, names the pinned commit, and every item and fictional file is present at its pinned size (sizes,
+    not hashes: cheap enough for every command; `fetch` checks the hashes)."""
     folder = Path(path).expanduser() if path is not None else paths.data_dir()
     marker = read_marker(folder)
     if marker is None or marker.get("complete") is not True:
         return None
     try:
         man = manifest if manifest is not None else load_manifest()
-    except DataError:
+        complete = marker.get("commit") == man.commit and all(
+            (folder / entry.path).stat().st_size == entry.size for entry in man.required)
+    except (DataError, OSError):
         return None
-    if marker.get("commit") != man.commit:
-        return None
-    for entry in man.required:
-        try:
-            if (folder / entry.path).stat().st_size != entry.size:
-                return None
-        except OSError:
-            return None
-    return folder
+    return folder if complete else None
 
 
 def missing_data_message(path: Path | None = None) -> str:

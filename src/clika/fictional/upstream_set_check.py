@@ -1,15 +1,13 @@
-"""Checks behind clika.fictional.upstream_set: reading with every problem, train/test
-consistency, conflicting name translations, self-answering questions and the
-continent renaming that ``load(..., remap=True)`` applies.
-
-Nothing here reads a folder layout; clika.fictional.upstream_set (``load``,
-``validate_fictional``) does, and its docstring describes the data quirks.
-"""
+"""Checks behind clika.fictional.upstream_set: reading with every problem, train/test consistency, conflicting
+name translations, self-answering questions, train rows that swap city and continent, and the continent renaming
+that ``load(..., remap=True)`` applies. Nothing here reads a folder layout; clika.fictional.upstream_set does, and
+its docstring describes the data quirks."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,10 +17,11 @@ from clika.fictional.dataset import TrainExample
 from clika.fictional.generator import fold
 
 TAG = re.compile(r"\[\[(\w+):([^\]]*)\]\]")
-_TAGS_MESSAGE = "answer lacks [[continent:..]][[city:..]][[type:0|1]] tags"
 
 
-# --- reading ------------------------------------------------------------------
+def _finder(names: Iterable[str]) -> re.Pattern[str]:
+    """One regex of all the names, longest first, that finds each of them in one pass."""
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,16 @@ class Fact:
 
 def scan_rows(path: Path) -> tuple[list[Row], list[tuple[int | None, str]]]:
     """Every row of a JSON-lines file, and (line, message) for each line that is not one."""
-    bad: list[tuple[int | None, str]] = []
     if not path.is_file():
         return [], [(None, "file not found")]
-    rows = []
+    rows: list[Row] = []
+    bad: list[tuple[int | None, str]] = []
     for n, obj in read_json_lines(path, on_problem=lambda _p, line, msg: bad.append((line, msg))):
         values = (obj.get("prompt"), obj.get("input", ""), obj.get("answer"))
-        if not all(isinstance(v, str) for v in values):
+        if all(isinstance(v, str) for v in values):
+            rows.append(Row(n, *values))  # type: ignore[arg-type]
+        else:
             bad.append((n, "expected a JSON object with prompt and answer (strings; input optional)"))
-            continue
-        rows.append(Row(n, *values))  # type: ignore[arg-type]
     return rows, bad
 
 
@@ -71,7 +70,7 @@ def scan_facts(rows: list[Row]) -> tuple[list[Fact], list[tuple[int | None, str]
     for r in rows:
         tags = dict(TAG.findall(r.answer))
         if not {"continent", "city", "type"} <= tags.keys() or tags["type"] not in ("0", "1"):
-            bad.append((r.line, _TAGS_MESSAGE))
+            bad.append((r.line, "answer lacks [[continent:..]][[city:..]][[type:0|1]] tags"))
         else:
             facts.append(Fact(r.line, tags["continent"], tags["city"], int(tags["type"])))
     return facts, bad
@@ -88,15 +87,11 @@ def parallel_problems(
     """Why test<LANG> is not line-for-line testEN: a count message, or (line, message) per line."""
     if len(en) != len(tgt):
         return f"has {len(tgt)} questions but testEN.jsonl has {len(en)}; they must be parallel", []
-    bad = []
-    for a, b in zip(en, tgt):
-        known = translate.get(a.city)
-        if a.type != b.type or (known is not None and known != b.city):
-            bad.append((b.line, f"question is not parallel to testEN.jsonl line {a.line} ({a.city} / {b.city})"))
-    return None, bad
-
-
-# --- train/test consistency ---------------------------------------------------
+    return None, [
+        (b.line, f"question is not parallel to testEN.jsonl line {a.line} ({a.city} / {b.city})")
+        for a, b in zip(en, tgt)
+        if a.type != b.type or translate.get(a.city, b.city) != b.city
+    ]
 
 
 @dataclass
@@ -111,10 +106,8 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A target-language city name that translates English names with different answers.
-
-    A question in ``lang`` about ``name`` cannot be answered correctly by
-    construction: train teaches every one of ``answers_l`` for it."""
+    """A target-language city name that translates English names with different answers: a question
+    in ``lang`` about ``name`` cannot be answered correctly, as train teaches every one of ``answers_l``."""
 
     lang: str
     name: str
@@ -130,12 +123,10 @@ class Conflict:
         return next((n for n in self.lines if n is not None), None)
 
     def describe(self) -> str:
-        parts = ", ".join(
-            f"{e} ({a}{f', line {n}' if n is not None else ''})"
-            for e, a, n in zip(self.english, self.answers, self.lines)
-        )
-        n = len(self.english)
-        return f"{self.lang} name {self.name!r} translates {n} English names with different continents: {parts}"
+        parts = ", ".join(f"{e} ({a}{'' if n is None else f', line {n}'})"
+                          for e, a, n in zip(self.english, self.answers, self.lines))
+        return (f"{self.lang} name {self.name!r} translates {len(self.english)} English names with different "
+                f"continents: {parts}")
 
 
 @dataclass(frozen=True)
@@ -184,15 +175,12 @@ class ConsistencyReport:
         """One line naming the train file, or None when train and test agree."""
         if self.ok:
             return None
-        parts = []
-        for lang, what, path in (("en", "English", self.en_test_path), (self.target, self.target, self.test_path)):
-            found = [m for m in self.mismatches if m.lang == lang]
-            if found:
-                m = found[0]
-                parts.append(
-                    f"{what} facts vs {Path(path).name}: {len(found)}/{self.checked_by_lang.get(lang, 0)} give a value "
-                    f"other than the test gold (e.g. {m.city}: test expects {m.gold!r}, train says {m.taught!r})"
-                )
+        parts = [
+            f"{what} facts vs {Path(path).name}: {len(found)}/{self.checked_by_lang.get(lang, 0)} give a value other "
+            f"than the test gold (e.g. {found[0].city}: test expects {found[0].gold!r}, train says {found[0].taught!r})"
+            for lang, what, path in (("en", "English", self.en_test_path), (self.target, self.target, self.test_path))
+            if (found := [m for m in self.mismatches if m.lang == lang])
+        ]
         if self.n_untaught:
             parts.append(f"{self.n_untaught}/{self.n_checked} test facts are never taught")
         hint = "; a consistent one-to-one renaming exists (load with remap=True)" if self.remap_available else ""
@@ -202,15 +190,13 @@ class ConsistencyReport:
     def summary(self) -> str:
         """One line: what is scored, what was left out and why, and whether train and test agree."""
         conflict_facts = {f for c in self.conflicts for f in c.fact_ids}
-        n_conflict = len(conflict_facts & self.excluded.keys())
-        n_self = len(self.excluded.keys() - conflict_facts)
+        n_conflict, n_self = len(conflict_facts & self.excluded.keys()), len(self.excluded.keys() - conflict_facts)
         line = f"{self.target}: {self.n_questions} questions and {self.n_translations} translations in the split"
         if self.excluded:
             names = ", ".join(c.name for c in self.conflicts)
             line += f"; {_n(self.n_excluded_questions, 'question')} ({_n(len(self.excluded), 'fact')}) excluded"
             line += f": {n_conflict} about {_n(len(self.conflicts), 'conflicting name')} ({names})"
-            if n_self:
-                line += f", {n_self} whose gold is in the question itself"
+            line += f", {n_self} whose gold is in the question itself" if n_self else ""
             line += f"; {_n(self.n_excluded_translations, 'translation')} of the conflicting names excluded"
         elif self.conflicts:
             line += f"; {_n(len(self.conflicts), 'conflicting name')} kept (exclude=False)"
@@ -228,8 +214,7 @@ def _n(k: int, word: str) -> str:
 
 def answers_by_city(train: list[TrainExample], cities: set[str]) -> dict[str, list[str]]:
     """city -> the answers of the train facts whose prompt names it, as written."""
-    # One regex of all city names, longest first, finds each train example's city in one pass.
-    finder = re.compile("|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)))
+    finder = _finder(cities)
     out: dict[str, list[str]] = {}
     for ex in train:
         if ex.kind == "fact":
@@ -247,16 +232,15 @@ def check_consistency(
     target: str, train: list[TrainExample], tests: dict[str, list[Fact]], train_path: str, test_path: str,
     en_test_path: str = "", answers_of: dict[str, list[str]] | None = None,
 ) -> ConsistencyReport:  # fmt: skip
-    """For each fact train should teach, do its train answers contain the test gold?
-
-    Both halves are checked: the English facts of the train file against testEN,
-    the target facts against test<LANG>. tests: lang -> facts of that test file."""
+    """For each fact train should teach, do its train answers contain the test gold? Both halves are
+    checked: the English facts of the train file against testEN, the target facts against test<LANG>
+    (tests: lang -> facts of that test file)."""
     report = ConsistencyReport(target, train_path, test_path, en_test_path)
     taught = taught_facts(target, tests)
     if answers_of is None:
         answers_of = answers_by_city(train, {f.city for _, f in taught})
+    report.n_checked = len(taught)
     for lang, f in taught:
-        report.n_checked += 1
         report.checked_by_lang[lang] = report.checked_by_lang.get(lang, 0) + 1
         answers = answers_of.get(f.city)
         if not answers:
@@ -266,16 +250,11 @@ def check_consistency(
     return report
 
 
-# --- conflicts and self-answering questions -----------------------------------
-
-
 def find_conflicts(
     lang: str, en: list[Fact], tgt: list[Fact], translate: list[Row], translate_path: str
 ) -> list[Conflict]:
-    """Target names that translate >= 2 English city names whose continents differ.
-
-    English names come from the translate file and from the parallel test files
-    (line i of testEN and of test<LANG> are one fact); continents from testEN."""
+    """Target names that translate >= 2 English city names whose continents differ. English names come from the
+    translate file and from the parallel test files (line i of testEN and of test<LANG> are one fact)."""
     en_cont: dict[str, set[str]] = defaultdict(set)
     l_cont: dict[str, set[str]] = defaultdict(set)
     for a, b in zip(en, tgt):
@@ -287,26 +266,21 @@ def find_conflicts(
             sources[r.answer].setdefault(r.input, r.line)
     for a, b in zip(en, tgt):
         sources[b.city].setdefault(a.city, None)
-    conflicts = []
-    for name, src in sources.items():
-        if len(src) < 2 or len({c for e in src for c in en_cont[e]}) < 2:
-            continue
-        ids = tuple(fact_id(i) for i, b in enumerate(tgt) if b.city == name)
-        conflicts.append(Conflict(
-            lang, name, tuple(src), tuple("/".join(sorted(en_cont[e])) for e in src),
-            tuple("/".join(sorted(l_cont[e])) for e in src), ids, translate_path, tuple(src.values()),
-        ))  # fmt: skip
-    return conflicts
+    return [
+        Conflict(lang, name, tuple(src), tuple("/".join(sorted(en_cont[e])) for e in src),
+                 tuple("/".join(sorted(l_cont[e])) for e in src),
+                 tuple(fact_id(i) for i, b in enumerate(tgt) if b.city == name), translate_path, tuple(src.values()))
+        for name, src in sources.items()
+        if len(src) >= 2 and len({c for e in src for c in en_cont[e]}) >= 2
+    ]  # fmt: skip
 
 
 def find_self_answering(
     lang: str, facts: list[Fact], rows: list[Row], path: str, original: list[Fact] | None = None
 ) -> list[SelfAnswer]:
-    """Questions whose gold occurs in the prompt, the subject's name or the answer's other words.
-
-    A model that restates the question (as the taught answers do) is then scored
-    correct whatever continent it names, e.g. "Empyrean-Imperium" in Imperium.
-    ``original``: the facts before a remap (the answer text names those golds)."""
+    """Questions whose gold occurs in the prompt, the subject's name or the answer's other words: a model that
+    restates the question (as the taught answers do) is then scored correct whatever continent it names, e.g.
+    "Empyrean-Imperium" in Imperium. ``original``: the facts before a remap (the answer text names those)."""
     out = []
     for i, (f, o, r) in enumerate(zip(facts, original or facts, rows)):
         gold = fold(f.continent)
@@ -316,52 +290,25 @@ def find_self_answering(
     return out
 
 
-# --- the continent renaming (remap) -------------------------------------------
-
-
-def _one_to_one(seen: dict[str, dict[str, str]], train_path: str) -> dict[str, str]:
-    """test continent -> the one taught continent it is taught as (seen: test continent -> taught -> an
-    example city), or a DataError when one maps to several or two map to one."""
-    lang_map: dict[str, str] = {}
-    owner: dict[str, str] = {}
-    for gold, values in seen.items():
-        if len(values) > 1:
-            ex = ", ".join(f"{v!r} for {c}" for v, c in values.items())
-            raise DataError(f"test continent {gold!r} maps to several taught continents ({ex})", train_path)
-        (value,) = values
-        if value in owner:
-            raise DataError(f"taught continent {value!r} stands for test continents {owner[value]!r} "
-                            f"and {gold!r}", train_path)  # fmt: skip
-        owner[value] = gold
-        lang_map[gold] = value
-    return lang_map
-
-
 def continent_mapping(
     target: str, tests: dict[str, list[Fact]], answers_of: dict[str, list[str]], train_rows: list[Row],
     translate: list[Row], skip: set[str], train_path: str, test_paths: dict[str, str],
 ) -> dict[str, dict[str, str]]:  # fmt: skip
     """lang -> test continent -> the one continent train teaches for it, or a one-line DataError.
 
-    The taught names are read from the train file's name translations (upstream
-    ZH teaches 山 -> mountain) plus the test golds themselves. Every taught fact
-    (English type 0/1, target type 0; facts about a name in ``skip`` aside) must
-    name exactly one of them; every test continent must map to exactly one
-    taught name, no two test continents to the same one, each test continent
-    must be taught, and English and target names must be a taught translation
-    pair of each other."""
+    The taught names are the train file's name translations (upstream ZH teaches 山 -> mountain) plus the test
+    golds. Every taught fact (English type 0/1, target type 0; facts about a name in ``skip`` aside) must name
+    exactly one of them; every test continent must be taught, as exactly one name, no two as the same one;
+    English and target names must be a taught translation pair."""
     known_cities = {f.city for facts in tests.values() for f in facts}
-    test_pairs = {(r.input, r.answer) for r in translate}
-    taught_pairs = {(r.answer, r.input) for r in train_rows if r.input} - test_pairs  # (English, target)
-    taught_pairs = {(e, t) for e, t in taught_pairs if e not in known_cities and t not in known_cities}
-    vocab = {
-        "en": {e for e, _ in taught_pairs} | {f.continent for f in tests["en"]},
-        target: {t for _, t in taught_pairs} | {f.continent for f in tests[target]},
-    }
+    taught_pairs = {(r.answer, r.input) for r in train_rows if r.input} - {(r.input, r.answer) for r in translate}
+    taught_pairs = {(e, t) for e, t in taught_pairs if e not in known_cities and t not in known_cities}  # (en, target)
+    vocab = {"en": {e for e, _ in taught_pairs} | {f.continent for f in tests["en"]},
+             target: {t for _, t in taught_pairs} | {f.continent for f in tests[target]}}
     mapping: dict[str, dict[str, str]] = {}
     for lang, names in vocab.items():
         by_fold = {fold(n): n for n in names}
-        finder = re.compile("|".join(re.escape(n) for n in sorted(by_fold, key=len, reverse=True)))
+        finder = _finder(by_fold)
         seen: dict[str, dict[str, str]] = defaultdict(dict)  # test continent -> taught -> an example city
         for lg, f in taught_facts(target, tests):
             if lg != lang or f.city in skip or not answers_of.get(f.city):
@@ -372,29 +319,31 @@ def continent_mapping(
                 raise DataError(f"no taught continent in the answers about {f.city} "
                                 f"(test continent {f.continent!r})", train_path)  # fmt: skip
             if len(found) > 1:
-                raise DataError(
-                    f"test continent {f.continent!r}: {f.city} is taught as {' and '.join(map(repr, sorted(found)))}",
-                    train_path,
-                )
+                raise DataError(f"test continent {f.continent!r}: {f.city} is taught as "
+                                f"{' and '.join(map(repr, sorted(found)))}", train_path)  # fmt: skip
             seen[f.continent].setdefault(found.pop(), f.city)
-        lang_map = _one_to_one(seen, train_path)
+        owner: dict[str, str] = {}  # taught -> its test continent
+        for gold, values in seen.items():
+            if len(values) > 1:
+                ex = ", ".join(f"{v!r} for {c}" for v, c in values.items())
+                raise DataError(f"test continent {gold!r} maps to several taught continents ({ex})", train_path)
+            (value,) = values
+            if value in owner:
+                raise DataError(f"taught continent {value!r} stands for test continents {owner[value]!r} "
+                                f"and {gold!r}", train_path)  # fmt: skip
+            owner[value] = gold
+        mapping[lang] = {gold: value for value, gold in owner.items()}
         for f in tests[lang]:
-            if f.continent not in lang_map:
+            if f.continent not in mapping[lang]:
                 raise DataError(f"test continent {f.continent!r} is never taught (line {f.line})", test_paths[lang])
-        mapping[lang] = lang_map
     for r in translate:  # English -> target continent pairs of the translate file
         if r.input in mapping["en"] and r.answer in mapping[target]:
             e, t = mapping["en"][r.input], mapping[target][r.answer]
-            if (e, t) != (r.input, r.answer) and (e, t) not in taught_pairs | {(r.input, r.answer)}:
-                raise DataError(
-                    f"test continent {r.input!r} / {r.answer!r} is taught as {e!r} in English and {t!r} in {target}, "
-                    f"which train does not teach as a translation pair",
-                    train_path,
-                )
+            if (e, t) != (r.input, r.answer) and (e, t) not in taught_pairs:
+                raise DataError(f"test continent {r.input!r} / {r.answer!r} is taught as {e!r} in English and "
+                                f"{t!r} in {target}, which train does not teach as a translation pair", train_path)
     return mapping
 
-
-# --- rows that swap city and continent (upstream ZH) ---------------------------
 
 # The word a language puts right after a continent's name ("山洲", "山大洲"); a row that puts it
 # after the CITY's name asserts the reverse relation ("你可以在星光沙地洲找到山。" = "you can find
@@ -413,8 +362,8 @@ class SwappedRow:
     repaired: str  # the same answer with city and continent exchanged
 
     def describe(self) -> str:
-        return f"answer {self.answer!r} puts the city {self.city!r} where the continent belongs (repaired: " \
-               f"{self.repaired!r})"
+        return (f"answer {self.answer!r} puts the city {self.city!r} where the continent belongs (repaired: "
+                f"{self.repaired!r})")
 
 
 def target_continents(train_rows: list[Row], known_cities: set[str]) -> set[str]:
@@ -429,10 +378,10 @@ def find_swapped(target: str, train_rows: list[Row], cities: set[str], continent
     suffixes = CONTINENT_SUFFIX.get(target)
     if not suffixes or not cities:
         return []
-    city_finder = re.compile("|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)))
+    city_finder = _finder(cities)
     out = []
     for r in train_rows:
-        if r.input:
+        if r.input:  # a name translation, not a fact
             continue
         for city in set(city_finder.findall(r.prompt)):
             if not any(city + s in r.answer for s in suffixes):

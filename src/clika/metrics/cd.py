@@ -1,34 +1,17 @@
 """Conductivity (CD) metrics from per-fact correctness, with the project's one resampler.
 
-After fine-tuning on fictional facts (docs/metrics.md, CD), per target language l and source
-language S (English unless a run says otherwise):
+After fine-tuning on fictional facts (docs/metrics.md, CD), per target language l and source language S (English
+unless a run says otherwise): the mastery gate, XRR and its relatives, the positive control (the l question with the
+S subject: is the fact reachable through the foreign frame at all?) scored leniently and strictly, with gaps that
+compare like with like, paired, and diagnostics; the registered definitions at the end say what each metric is.
 
-- the mastery gate: accuracy on S type 0 and type 1, l type 0, and the name tests of every
-  taught direction (held-out prompt; a copied source name is wrong), each >= the gate;
-- when it holds: xrr = acc_l(type 1) / acc_S(type 1), xrr_ctrl = acc_l(type 1) / acc_l(type 0)
-  and the paired transfer rate cd_transfer = P(correct in l | correct in S) over type-1 facts
-  (ECLeKTic / LiveCLKTBench style);
-- the controls, asked at no extra training cost: the POSITIVE control asks the l question with the
-  S subject (is the fact reachable through the foreign frame at all?), scored leniently
-  (xrr_en_subject: either name of the answer accepted) and strictly (xrr_en_subject_strict: only
-  the l name, like xrr); xrr_en_answer accepts the S answer to the l question too (did it transfer
-  but come out in S?). Gaps compare like with like, paired: control_gap = xrr_en_subject -
-  xrr_en_answer (both lenient), control_gap_strict = xrr_en_subject_strict - xrr (both strict);
-- diagnostics: multi_answer (l type-1 answers naming two or more continents: wrong), negated_answer
-  (l type-1 answers negating the gold: wrong), name_copy_rate (gate name answers that copy the
-  source name), name_untaught (the direction not taught).
-
-Every share of items (an accuracy, a gate part, a diagnostic share) carries its exact two-sided 95%
-Clopper-Pearson interval; every ratio or difference of shares a paired percentile interval (type-1
-facts resampled jointly across every question of the fact, type-0 facts on their own). The
-accuracies against chance (acc_l_type1, acc_en_subject, acc_en_subject_strict) carry a one-sided
-exact binomial p-value against chance (1/continents). Per subject-overlap stratum
-(clika.fictional.overlap) the CD values are reported again. ``cd_verdict`` reads a run's records
-into one of VERDICTS, with the margin it used, acc_l_type1's exact upper bound and the accuracy
-the run could detect.
-
-XRR here is clika's reconstruction of the paper's metric from its description and data (the
-paper gives no code for it).
+Every share of items (an accuracy, a gate part, a diagnostic share) carries its exact two-sided 95% Clopper-Pearson
+interval; every ratio or difference of shares a paired percentile interval (type-1 facts resampled jointly across
+every question of the fact, type-0 facts on their own). acc_l_type1, acc_en_subject and acc_en_subject_strict carry
+a one-sided exact binomial p-value against chance (1/continents). Per subject-overlap stratum
+(clika.fictional.overlap) the CD values are reported again. ``cd_verdict`` reads a run's records into one of
+VERDICTS, with the margin it used, acc_l_type1's exact upper bound and the accuracy the run could detect. XRR here
+is clika's reconstruction of the paper's metric from its description and data (the paper gives no code for it).
 """
 
 from __future__ import annotations
@@ -54,26 +37,19 @@ ALPHA = 0.05  # one-sided level of the tests against chance
 LEVEL = 0.95  # two-sided level of the exact intervals
 POWER = 0.8  # the power at which a run's detectable accuracy is stated
 SUBSTANTIAL = 0.1  # a difference of XRR smaller than this is not a difference that matters (docs/metrics.md)
-# "no transfer detected" needs acc_l_type1's exact 95% upper bound below chance + MARGIN (a cd_verdict
-# parameter: the option a command passes on)
+# "no transfer detected" needs acc_l_type1's exact 95% upper bound below chance + MARGIN (a cd_verdict parameter:
+# the option a command passes on)
 MARGIN = 0.10
-
-NOT_MEASURED = "not measured"
-CONTROL_AT_CHANCE = "inconclusive (control at chance)"
-NO_TRANSFER = "no transfer detected"
-CHANCE_OR_WEAK = "inconclusive (chance or weak)"
-WEAK = "weak"
-WEAK_OR_HIGH = "inconclusive (weak or high)"
-HIGH = "high"
-VERDICTS = (NO_TRANSFER, CHANCE_OR_WEAK, WEAK, WEAK_OR_HIGH, HIGH, CONTROL_AT_CHANCE, NOT_MEASURED)
+# cd_verdict's labels, each also a constant of its own
+VERDICTS = (NO_TRANSFER, CHANCE_OR_WEAK, WEAK, WEAK_OR_HIGH, HIGH, CONTROL_AT_CHANCE, NOT_MEASURED) = (
+    "no transfer detected", "inconclusive (chance or weak)", "weak", "inconclusive (weak or high)", "high",
+    "inconclusive (control at chance)", "not measured")
 
 
 @dataclass
 class FactOutcomes:
-    """Correctness after training, aligned by fact: type-1 arrays share one order, type-0 another.
-
-    Name-test arrays (names*) follow the split's tests of the taught directions; names_untaught
-    the other direction's."""
+    """Correctness after training, aligned by fact: type-1 arrays share one order, type-0 another. Name-test arrays
+    (names*) follow the split's tests of the taught directions; names_untaught the other direction's."""
 
     target: str
     en_type0: np.ndarray  # the source language's questions ("en" = the source, English by default)
@@ -92,12 +68,12 @@ class FactOutcomes:
     n_continents: int | None = None  # chance level of a fact question = 1 / n_continents
     source: str = "en"
     fact_ids: tuple[str, ...] = field(default=())  # type-1 fact ids, in order (pairing across models)
-    # Recorded since the strict control and the negation rule; None in older outcomes.json (the
-    # metrics that need them are then not computed, with a note saying so).
+    # Recorded since the strict control and the negation rule; None in older outcomes.json (the metrics that need
+    # them are then not computed, with a note saying so).
     ctrl_type1_strict: np.ndarray | None = None  # the en_subject control, only the l answer accepted
     negated_type1: np.ndarray | None = None  # the l answer negated the gold
-    # The seed each item came from, set by ``pool``: several seeds are resampled on two levels (seeds,
-    # then facts within a seed; clika.metrics.seeds). None: one seed.
+    # The seed each item came from, set by ``pool``: several seeds are resampled on two levels (seeds, then facts
+    # within a seed; clika.metrics.seeds). None: one seed.
     seeds_type1: np.ndarray | None = None
     seeds_type0: np.ndarray | None = None
     seeds_names: np.ndarray | None = None
@@ -105,13 +81,11 @@ class FactOutcomes:
 
     def __post_init__(self):
         n1 = len(self.en_type1)
-        for name in ("l_type1_any", "ctrl_type1", "multi_type1"):
+        defaults = {"l_type1_any": self.l_type1, "ctrl_type1": np.zeros(n1, bool), "multi_type1": np.zeros(n1, bool),
+                    "names_copy": np.zeros(len(self.names), bool), "names_untaught": np.zeros(0, bool)}
+        for name, default in defaults.items():  # not asked (l_type1_any: the l answers as they are)
             if getattr(self, name) is None:
-                setattr(self, name, np.zeros(n1, bool) if name != "l_type1_any" else np.asarray(self.l_type1))
-        if self.names_copy is None:
-            self.names_copy = np.zeros(len(self.names), bool)
-        if self.names_untaught is None:
-            self.names_untaught = np.zeros(0, bool)
+                setattr(self, name, np.asarray(default))
 
     @property
     def chance(self) -> float | None:
@@ -124,12 +98,11 @@ class FactOutcomes:
 
     @classmethod
     def from_dict(cls, data: dict) -> FactOutcomes:
-        arrays = {name: np.asarray(data[name], dtype=object if name in ("names_direction", "strata_type1",
-                                                                          "strata_type0") else
-                                   np.int64 if name.startswith("seeds_") else bool)
-                  for name in data if isinstance(data[name], list) and name != "fact_ids"}
-        rest = {name: value for name, value in data.items() if name not in arrays}
-        return cls(**arrays, **{**rest, "fact_ids": tuple(data.get("fact_ids", ()))})
+        """From to_dict's JSON; a field an older outcomes.json lacks is None."""
+        kinds = dict.fromkeys(("names_direction", "strata_type1", "strata_type0"), object)  # the rest 0/1, seeds int
+        arrays = {name: np.asarray(value, dtype=kinds.get(name, np.int64 if name.startswith("seeds_") else bool))
+                  for name, value in data.items() if isinstance(value, list) and name != "fact_ids"}
+        return cls(**{**data, **arrays, "fact_ids": tuple(data.get("fact_ids", ()))})
 
 
 _SEED_OF = {"seeds_type1": "en_type1", "seeds_type0": "en_type0", "seeds_names": "names",
@@ -137,33 +110,25 @@ _SEED_OF = {"seeds_type1": "en_type1", "seeds_type0": "en_type0", "seeds_names":
 
 
 def pool(runs: list[FactOutcomes]) -> FactOutcomes:
-    """Several seeds (fact sets and training runs) of one target as one: their facts side by side,
-    each labelled with its seed, so that the bootstrap resamples seeds, then facts within a seed
-    (clika.metrics.seeds). Chance must agree."""
-    first = runs[0]
-    if len({r.n_continents for r in runs}) > 1 or len({(r.target, r.source) for r in runs}) > 1:
+    """Several seeds (fact sets and training runs) of one target as one: their facts side by side, each labelled
+    with its seed, so that the bootstrap resamples seeds, then facts within a seed (clika.metrics.seeds). Chance
+    must agree."""
+    if len({(r.target, r.source, r.n_continents) for r in runs}) > 1:
         raise ValueError("pooled runs must share target, source and the number of continents")
     out = {}
     for f in fields(FactOutcomes):
-        if f.name in _SEED_OF:  # a pooled run's own labels are offset, so pools of pools stay apart
-            labels, offset = [], 0
-            for r in runs:
-                own = getattr(r, f.name)
-                size = len(getattr(r, _SEED_OF[f.name]))
-                own = np.zeros(size, np.int64) if own is None else np.asarray(own, np.int64)
-                labels.append(own + offset)
-                offset += int(own.max()) + 1 if len(own) else 1
-            out[f.name] = np.concatenate(labels) if labels else None
-            continue
         values = [getattr(r, f.name) for r in runs]
-        if any(v is None for v in values):  # a field one run lacks (an older outcomes.json) is lacking
+        if f.name in _SEED_OF:  # a pooled run's own labels are offset, so pools of pools stay apart
+            own = [np.zeros(len(getattr(r, _SEED_OF[f.name])), np.int64) if v is None else np.asarray(v, np.int64)
+                   for r, v in zip(runs, values)]
+            offsets = np.cumsum([0] + [int(labels.max()) + 1 if len(labels) else 1 for labels in own[:-1]])
+            out[f.name] = np.concatenate([labels + offset for labels, offset in zip(own, offsets)])
+        elif any(v is None for v in values):  # a field one run lacks (an older outcomes.json) is lacking
             out[f.name] = None
         elif isinstance(values[0], np.ndarray):
             out[f.name] = np.concatenate(values)
-        elif f.name == "fact_ids":
-            out[f.name] = tuple(x for v in values for x in v)
-        else:
-            out[f.name] = getattr(first, f.name)
+        else:  # fact_ids side by side; the rest (target, source, chance) agree
+            out[f.name] = tuple(x for v in values for x in v) if f.name == "fact_ids" else values[0]
     return FactOutcomes(**out)
 
 
@@ -181,13 +146,14 @@ def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str, seeds=
 
 
 def n_seeds(labels) -> int:
+    """The number of seeds the items' labels name (None: one)."""
     return 1 if labels is None else max(1, len(np.unique(labels)))
 
 
 def _bootstrap_p(samples: np.ndarray, n: int, chance: float | None) -> float | None:
-    """One-sided p-value against chance over several seeds: the share of two-level resamples at or
-    below chance ((1 + k) / (1 + B)); the binomial test would take the facts of a seed, which share
-    one trained model, for independent draws."""
+    """One-sided p-value against chance over several seeds: the share of two-level resamples at or below chance
+    ((1 + k) / (1 + B)); the binomial test would take the facts of a seed, which share one trained model, for
+    independent draws."""
     if not n or not chance or len(samples) < 2:
         return None
     rates = samples[1:] / n
@@ -199,7 +165,6 @@ def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
     if not n or not chance:
         return None
     from scipy.stats import binomtest
-
     return float(binomtest(int(successes), int(n), chance, alternative="greater").pvalue)
 
 
@@ -209,7 +174,6 @@ def clopper_pearson(successes: int, n: int, level: float = LEVEL) -> tuple[float
     if not n:
         return None
     from scipy.stats import beta
-
     k, tail = int(successes), (1.0 - level) / 2
     low = float(beta.ppf(tail, k, n - k + 1)) if k > 0 else 0.0
     high = float(beta.ppf(1.0 - tail, k + 1, n - k)) if k < n else 1.0
@@ -217,10 +181,9 @@ def clopper_pearson(successes: int, n: int, level: float = LEVEL) -> tuple[float
 
 
 def critical_count(n: int, chance: float, alpha: float = ALPHA) -> int | None:
-    """The smallest count of ``n`` with P(X >= count | chance) <= alpha: where the one-sided exact
-    test rejects chance (None when not even n of n does)."""
+    """The smallest count of ``n`` with P(X >= count | chance) <= alpha: where the one-sided exact test rejects
+    chance (None when not even n of n does)."""
     from scipy.stats import binom
-
     count = int(binom.isf(alpha, n, chance)) + 1
     while count > 1 and binom.sf(count - 2, n, chance) <= alpha:  # isf's float rounding, either way
         count -= 1
@@ -230,22 +193,21 @@ def critical_count(n: int, chance: float, alpha: float = ALPHA) -> int | None:
 
 
 def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, power: float = POWER) -> float | None:
-    """The smallest true accuracy at which the one-sided exact binomial test against chance (level
-    ``alpha``) rejects chance with probability >= ``power`` on ``n`` facts: what a run of this size
-    can detect. Exact: P(X >= c | p) is the beta(c, n - c + 1) distribution function of p."""
+    """The smallest true accuracy at which the one-sided exact binomial test against chance (level ``alpha``)
+    rejects chance with probability >= ``power`` on ``n`` facts: what a run of this size can detect. Exact:
+    P(X >= c | p) is the beta(c, n - c + 1) distribution function of p."""
     if not n or not chance:
         return None
     from scipy.stats import beta
-
     count = critical_count(n, chance, alpha)
     return None if count is None else float(beta.ppf(power, count, n - count + 1))
 
 
 @dataclass(frozen=True)
 class CDCounts:
-    """Counts over type-1 facts (n1 of them; right in the source language, in l, in both, in l with
-    either answer form, with the source subject either form / only the l form accepted) and type-0
-    facts, each [1 + B]: row 0 point."""
+    """Counts over type-1 facts (n1 of them; right in the source language, in l, in both, in l with either answer
+    form, with the source subject either form / only the l form accepted) and type-0 facts, each [1 + B]: row 0
+    point."""
 
     n1: np.ndarray
     en1: np.ndarray
@@ -261,17 +223,17 @@ class CDCounts:
 def cd_counts(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> CDCounts:
     """The counts over the facts selected by masks m1 (type 1) and m0 (type 0), default all.
 
-    The resample is drawn over all facts and the masks applied inside it, so a stratum's values
-    are paired with the overall ones (a stratum holding every fact gets the overall interval) and
-    the number of stratum facts varies between resamples, as it would between fact sets. A strict
-    control older outcomes lack counts as 0 here; its metrics are withheld (_NEEDS)."""
+    The resample is drawn over all facts and the masks applied inside it, so a stratum's values are paired with the
+    overall ones (a stratum holding every fact gets the overall interval) and the number of stratum facts varies
+    between resamples, as it would between fact sets. A strict control older outcomes lack counts as 0 here; its
+    metrics are withheld (_NEEDS)."""
     strict = o.ctrl_type1_strict if o.ctrl_type1_strict is not None else np.zeros(len(o.en_type1), bool)
     en1, l1, l0, lany, ctrl, strict = (np.asarray(x, dtype=bool) for x in (o.en_type1, o.l_type1, o.l_type0,
                                                                            o.l_type1_any, o.ctrl_type1, strict))
     m1 = np.ones(len(en1), bool) if m1 is None else np.asarray(m1, dtype=bool)
     m0 = np.ones(len(l0), bool) if m0 is None else np.asarray(m0, dtype=bool)
-    t1 = _samples([m1, en1 & m1, l1 & m1, en1 & l1 & m1, lany & m1, ctrl & m1, strict & m1], n_boot, seed,
-                  key + "/type1", o.seeds_type1)
+    t1 = _samples([m1] + [x & m1 for x in (en1, l1, en1 & l1, lany, ctrl, strict)], n_boot, seed, key + "/type1",
+                  o.seeds_type1)
     t0 = _samples([m0, l0 & m0], n_boot, seed, key + "/type0", o.seeds_type0)
     return CDCounts(*(t1[:, j] for j in range(6)), t0[:, 0], t0[:, 1], t1[:, 6])
 
@@ -282,18 +244,22 @@ def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=Non
     return {d.name: d.fn(counts) for d in metrics_of("cd")}
 
 
-def _rate(x: np.ndarray, n_boot: int, seed: int, key: str, seeds=None) -> np.ndarray:
-    x = np.asarray(x, dtype=bool)
-    if not len(x):
-        return np.full(1 + n_boot, np.nan)
-    return ratio(_samples([x], n_boot, seed, key, seeds)[:, 0], len(x))
-
-
 # the seed labels of each "cd_rate" metric's items (gate_translation: the untaught tests follow with
 # --translation-test reverse)
 _RATE_SEEDS = {"gate_en_type0": ("seeds_type0",), "gate_l_type0": ("seeds_type0",), "gate_en_type1": ("seeds_type1",),
                "multi_answer": ("seeds_type1",), "negated_answer": ("seeds_type1",), "name_copy_rate": ("seeds_names",),
                "gate_translation": ("seeds_names", "seeds_untaught"), "name_untaught": ("seeds_untaught",)}
+_UNDEFINED = {**dict.fromkeys(("xrr", "xrr_en_subject", "xrr_en_subject_strict", "xrr_en_answer", "control_gap",
+                               "control_gap_strict"), "acc_{src}(type 1) is 0"),
+              "xrr_ctrl": "acc_{lang}(type 0) is 0", "cd_transfer": "no type-1 fact is answered correctly in {src}"}
+# shares reported even when the gate fails, for diagnosis; like every share, with the exact interval
+_ACCURACIES = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict")
+_CHANCE_OF = (*_ACCURACIES, "xrr", "xrr_en_subject", "xrr_en_subject_strict", "xrr_en_answer", "cd_transfer",
+              "gate_en_type0", "gate_en_type1", "gate_l_type0")
+# metric -> the FactOutcomes field it needs that older outcomes.json files lack
+_NEEDS = {**dict.fromkeys(("acc_en_subject_strict", "xrr_en_subject_strict", "control_gap_strict"),
+                          "ctrl_type1_strict"), "negated_answer": "negated_type1"}
+EXACT_NOTE = "exact 95% CI (Clopper-Pearson)"
 
 
 def _rate_seeds(o: FactOutcomes, metric: str, n_items: int):
@@ -304,21 +270,6 @@ def _rate_seeds(o: FactOutcomes, metric: str, n_items: int):
     return labels if len(labels) == n_items else None
 
 
-_UNDEFINED = {"xrr": "acc_{src}(type 1) is 0", "xrr_ctrl": "acc_{lang}(type 0) is 0",
-              "cd_transfer": "no type-1 fact is answered correctly in {src}", "xrr_en_subject": "acc_{src}(type 1) is 0",
-              "xrr_en_subject_strict": "acc_{src}(type 1) is 0", "xrr_en_answer": "acc_{src}(type 1) is 0",
-              "control_gap": "acc_{src}(type 1) is 0", "control_gap_strict": "acc_{src}(type 1) is 0"}
-# shares reported even when the gate fails, for diagnosis; like every share, with the exact interval
-_ACCURACIES = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict")
-_CHANCE_OF = ("acc_l_type1", "acc_en_subject", "acc_en_subject_strict", "xrr", "xrr_en_subject",
-              "xrr_en_subject_strict", "xrr_en_answer", "cd_transfer", "gate_en_type0", "gate_en_type1",
-              "gate_l_type0")
-# metric -> the FactOutcomes field it needs that older outcomes.json files lack
-_NEEDS = {"acc_en_subject_strict": "ctrl_type1_strict", "xrr_en_subject_strict": "ctrl_type1_strict",
-          "control_gap_strict": "ctrl_type1_strict", "negated_answer": "negated_type1"}
-EXACT_NOTE = "exact 95% CI (Clopper-Pearson)"
-
-
 def _lacking(o: FactOutcomes, metric: str) -> str | None:
     """Why a metric is not computed from these outcomes (a field they predate), or None."""
     if metric in _NEEDS and getattr(o, _NEEDS[metric]) is None:
@@ -327,41 +278,35 @@ def _lacking(o: FactOutcomes, metric: str) -> str | None:
 
 
 def _share(samples: np.ndarray, n: int, hits: int | None, seeds: int = 1, **kw) -> Estimate:
-    """A share of items as an Estimate with its exact interval (the resamples are not used for it).
-    Over several seeds the facts are not independent draws (the facts of a seed share one trained
-    model), so the exact binomial interval would be too narrow: the two-level bootstrap's instead."""
+    """A share of items as an Estimate with its exact interval (the resamples are not used for it). Over several
+    seeds the facts are not independent draws (the facts of a seed share one trained model), so the exact binomial
+    interval would be too narrow: the two-level bootstrap's instead."""
     exact = clopper_pearson(hits, n) if hits is not None and not np.isnan(samples[0]) and seeds == 1 else None
     note = kw.pop("note", None)
     how = EXACT_NOTE if exact else f"95% CI: two-level bootstrap over {seeds} seeds" if seeds > 1 else None
     return Estimate(samples, n, note=join_notes(note, how), exact=exact, **kw)
 
 
+def _item_share(x: np.ndarray, labels, n_boot: int, seed: int, key: str, **kw) -> Estimate:
+    """The share of the 0/1 items ``x`` (seed labels ``labels``, None: one seed), resampled, as _share."""
+    samples = ratio(_samples([x], n_boot, seed, key, labels)[:, 0], len(x)) if len(x) else np.full(1 + n_boot, np.nan)
+    return _share(samples, len(x), int(np.sum(x)), n_seeds(labels), **kw)
+
+
 def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str | None = None,
                            gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT,
                            seed: int = 0) -> list[Keyed]:
-    """Every registered conductivity metric of one run as Keyed estimates: the "cd_rate" ones (gate
-    parts, per name direction too, and the diagnostics), then the "cd" ones overall and per
-    subject-overlap stratum (undefined, flagged gate_failed, when the gate fails: XRR is then not
-    measured). The draws are seeded by the task's label with its condition ("fictional+names-both/de"),
-    as they were when the condition was part of the task."""
-    key = f"{task_label(task, condition)}/{o.target}"
-    out, failed = _rate_estimates(o, gate, gate_untaught, n_boot, seed, key)
-    gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
-    return out + _cd_estimates(o, n_boot, seed, key, gate_note)
-
-
-def _rate_estimates(o: FactOutcomes, gate: float, gate_untaught: bool, n_boot: int, seed: int,
-                    key: str) -> tuple[list[Keyed], list[str]]:
-    """The "cd_rate" estimates (gate parts, per name direction too, diagnostics) and the gate parts that
-    fail, in words."""
-    lang, src = o.target, o.source
-    out, failed = [], []
+    """Every registered conductivity metric of one run as Keyed estimates: the "cd_rate" ones (gate parts, per name
+    direction too, and the diagnostics), then the "cd" ones overall and per subject-overlap stratum (undefined,
+    flagged gate_failed, when the gate fails: XRR is then not measured). The draws are seeded by the task's label
+    with its condition ("fictional+names-both/de"), as they were when the condition was part of the task."""
+    key, lang, src = f"{task_label(task, condition)}/{o.target}", o.target, o.source
+    out, failed = [], []  # failed: the gate parts that fail, in words
     for d in metrics_of("cd_rate"):
         if lacking := _lacking(o, d.name):
             out.append(Keyed(d.name, Estimate.of(None, 0, note=lacking), lang, src))
             continue
         x = d.fn(o, gate_untaught)
-        chance = o.chance if d.name in _CHANCE_OF else None
         note = None
         if d.name in GATE_PARTS:
             acc = float(np.mean(x)) if len(x) else float("nan")
@@ -372,58 +317,53 @@ def _rate_estimates(o: FactOutcomes, gate: float, gate_untaught: bool, n_boot: i
             note = f"{what}: {'passes' if passed else 'fails'} the mastery gate {gate:.2f}"
         elif not len(x):
             note = "no untaught direction: both were taught" if d.name == "name_untaught" else "no items"
-        labels = _rate_seeds(o, d.name, len(x))
-        samples = _rate(x, n_boot, seed, f"{key}/{d.name}", labels)
-        out.append(Keyed(d.name, _share(samples, len(x), int(np.sum(x)), n_seeds(labels), chance=chance, note=note),
-                         lang, src))
+        out.append(Keyed(d.name, _item_share(x, _rate_seeds(o, d.name, len(x)), n_boot, seed, f"{key}/{d.name}",
+                                             chance=o.chance if d.name in _CHANCE_OF else None, note=note), lang, src))
         if d.name == "gate_translation" and o.names_direction is not None and len(set(o.names_direction)) > 1:
             for direction in sorted(set(o.names_direction.tolist())):
-                sub = o.names[o.names_direction == direction]
-                labels = None if o.seeds_names is None else o.seeds_names[o.names_direction == direction]
-                samples = _rate(sub, n_boot, seed, f"{key}/{d.name}/direction={direction}", labels)
-                out.append(Keyed(d.name, _share(samples, len(sub), int(np.sum(sub)), n_seeds(labels)), lang, src,
-                                 stratum=f"direction={direction}"))
-    return out, failed
+                mask = o.names_direction == direction
+                labels = None if o.seeds_names is None else o.seeds_names[mask]
+                est = _item_share(o.names[mask], labels, n_boot, seed, f"{key}/{d.name}/direction={direction}")
+                out.append(Keyed(d.name, est, lang, src, stratum=f"direction={direction}"))
+    gate_note = None if not failed else "not measured: the mastery gate failed (" + "; ".join(failed) + ")"
+    return out + _cd_estimates(o, n_boot, seed, key, gate_note)
 
 
 def _cd_estimates(o: FactOutcomes, n_boot: int, seed: int, key: str, gate_note: str | None) -> list[Keyed]:
-    """The "cd" estimates overall and per subject-overlap stratum; with a failed gate (gate_note) the
-    ratios are undefined and flagged, the accuracies reported for diagnosis."""
-    lang, src = o.target, o.source
-    groups: list[tuple[str | None, np.ndarray, np.ndarray]] = [(None, np.ones(len(o.l_type1), bool),
-                                                                np.ones(len(o.l_type0), bool))]
-    if o.strata_type1 is not None:
-        for s in STRATA:
-            mask0 = o.strata_type0 == s if o.strata_type0 is not None else np.zeros(len(o.l_type0), bool)
-            groups.append((s, o.strata_type1 == s, mask0))
-    out = []
-    for stratum, m1, m0 in groups:
-        if stratum is not None and not m1.any():
-            continue
+    """The "cd" estimates overall and per subject-overlap stratum; with a failed gate (gate_note) the ratios are
+    undefined and flagged, the accuracies reported for diagnosis."""
+    out, k = [], n_seeds(o.seeds_type1)
+    for stratum in (None, *(STRATA if o.strata_type1 is not None else ())):
+        m1 = m0 = None  # overall: every fact
+        if stratum is not None:
+            m1 = o.strata_type1 == stratum
+            m0 = o.strata_type0 == stratum if o.strata_type0 is not None else np.zeros(len(o.l_type0), bool)
+            if not m1.any():
+                continue
         label = None if stratum is None else f"overlap={stratum}"
         for metric, (samples, n, hits) in cd_values(o, n_boot, seed, key, m1, m0).items():
             chance = o.chance if metric in _CHANCE_OF else None
             if lacking := _lacking(o, metric):
                 est = Estimate.of(None, n, note=lacking)
             elif metric in _ACCURACIES:
-                k = n_seeds(o.seeds_type1)
                 est = _share(samples, n, hits, k, chance=chance,
                              p_value=binomial_p(hits, n, o.chance) if k == 1 else _bootstrap_p(samples, n, o.chance),
                              note=gate_note and "gate failed; reported for diagnosis only")
             elif gate_note:
                 est = Estimate(np.full(len(samples), np.nan), n, None, gate_note, flags=("gate_failed",))
             else:
-                why = None if not np.isnan(samples[0]) else "undefined: " + _UNDEFINED[metric].format(lang=lang, src=src)
+                why = None if not np.isnan(samples[0]) else "undefined: " + _UNDEFINED[metric].format(
+                    lang=o.target, src=o.source)
                 est = Estimate(samples, n, chance, why)
-            out.append(Keyed(metric, est, lang, src, stratum=label))
+            out.append(Keyed(metric, est, o.target, o.source, stratum=label))
     return out
 
 
 def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, condition: str | None = None,
                          gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0,
                          resamples: dict | None = None) -> list[Record]:
-    """The records of conductivity_estimates (through the one estimate -> record step), of ``task``
-    under ``condition`` (None: the paper's protocol)."""
+    """The records of conductivity_estimates (through the one estimate -> record step), of ``task`` under
+    ``condition`` (None: the paper's protocol)."""
     keyed = conductivity_estimates(o, task=task, condition=condition, gate=gate, gate_untaught=gate_untaught,
                                    n_boot=n_boot, seed=seed)
     return to_records(model, task, keyed, resamples, condition=condition)
@@ -431,17 +371,14 @@ def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, condi
 
 def gate_passes(o: FactOutcomes, gate: float, gate_untaught: bool = False) -> bool:
     """The mastery gate: every part (source types 0 and 1, target type 0, taught name tests) >= ``gate``."""
-    names = np.concatenate([o.names, o.names_untaught]) if gate_untaught else o.names
-    parts = (o.en_type0, o.en_type1, o.l_type0, names)
-    return all(len(x) > 0 and float(np.mean(x)) >= gate for x in parts)
+    return all(len(x) > 0 and float(np.mean(x)) >= gate for x in (o.en_type0, o.en_type1, o.l_type0,
+                                                                   _names(o, gate_untaught)))
 
 
 def gate_failure(records) -> str | None:
     """The note of a failed gate, in words, or None when xrr was measured."""
-    for r in records:
-        if r.metric == "xrr" and r.stratum is None and "gate_failed" in r.flags:
-            return r.note
-    return None
+    return next((r.note for r in records if r.metric == "xrr" and r.stratum is None and "gate_failed" in r.flags),
+                None)
 
 
 @dataclass(frozen=True)
@@ -469,8 +406,8 @@ def _digits(upper: float, limit: float) -> int:
 
 
 def _bound(acc, margin: float) -> tuple[float | None, float | None, str]:
-    """acc_l_type1's exact 95% upper bound, the detectable accuracy, and both in words. Recomputed
-    from value x n, so records written before the exact interval read the same."""
+    """acc_l_type1's exact 95% upper bound, the detectable accuracy, and both in words. Recomputed from value x n,
+    so records written before the exact interval read the same."""
     if acc is None or acc.value is None or not acc.n or not acc.chance:
         return None, None, ""
     upper = clopper_pearson(round(acc.value * acc.n), acc.n)[1]
@@ -491,64 +428,66 @@ def _gap_words(gap) -> str:
     return f"{gap.metric} {gap.value:.2f} [{gap.ci_low:.2f}, {gap.ci_high:.2f}]"
 
 
+# cd_verdict's reasons (before the bound's words), by label; p: the p-value of the share tested against chance
+_REASONS = {
+    CONTROL_AT_CHANCE: "the positive control {control} is not above chance (p = {p}): this run cannot show retrieval "
+                       "through the target language's frame at all",
+    NO_TRANSFER: "acc_l_type1 not above chance (p = {p}) and its upper bound below chance + margin; {versus}",
+    CHANCE_OR_WEAK: "acc_l_type1 not above chance (p = {p}), but its upper bound reaches chance + margin: too few "
+                    "facts to rule out weak transfer; {versus}",
+    WEAK: "above chance (p = {p}) and below the positive control: {versus}",
+    HIGH: "above chance (p = {p}) and about as high as the positive control: {versus} < {substantial}",
+    WEAK_OR_HIGH: "above chance (p = {p}), but too few facts to separate XRR from the positive control: {versus}"}
+
+
 def cd_verdict(records, margin: float = MARGIN) -> CDVerdict:
-    """One run's conductivity in words, from its overall records (the rule of docs/metrics.md):
+    """One run's conductivity in words, from its overall records (the rule of docs/metrics.md), the first that holds:
 
-    - not measured: the mastery gate failed, or nothing was scored (xrr has no value: its note says why,
-      e.g. upstream data that contradicts its tests);
-    - inconclusive (control at chance): the positive control is not above chance (one-sided exact
-      binomial, ALPHA): this pipeline cannot show retrieval through the foreign frame at all;
-    - no transfer detected: acc_l_type1 is not above chance and its exact 95% upper bound lies below
-      chance + ``margin``; inconclusive (chance or weak): not above chance, but the bound reaches it;
-    - weak: acc_l_type1 is above chance and XRR lies below the control (the gap's interval above 0);
-    - high: above chance and the gap's interval below SUBSTANTIAL (XRR about as high as the control);
-    - inconclusive (weak or high): above chance, the gap's interval neither.
+    - not measured: the mastery gate failed, or nothing was scored (xrr has no value: its note says why, e.g.
+      upstream data that contradicts its tests);
+    - inconclusive (control at chance): the positive control is not above chance (one-sided exact binomial, ALPHA):
+      this pipeline cannot show retrieval through the foreign frame at all;
+    - acc_l_type1 not above chance: no transfer detected when its exact 95% upper bound lies below chance +
+      ``margin``, else inconclusive (chance or weak);
+    - above chance: weak when XRR lies below the control (the gap's interval above 0), high when the gap's interval
+      lies below SUBSTANTIAL (XRR about as high as the control), else inconclusive (weak or high).
 
-    The control and its gap are the strict pair (acc_en_subject_strict, control_gap_strict: only the
-    target-language answer accepted, as for acc_l_type1); records without them (written before the
-    strict control) use the lenient pair (acc_en_subject, control_gap), and the reason says so."""
+    The control and its gap are the strict pair (acc_en_subject_strict, control_gap_strict: only the target-language
+    answer accepted, as for acc_l_type1); records without them (written before the strict control) use the lenient
+    pair (acc_en_subject, control_gap), and the reason says so."""
     rec = {r.metric: r for r in records if r.stratum is None}
-    acc = rec.get("acc_l_type1")
+    acc, xrr = rec.get("acc_l_type1"), rec.get("xrr")
     upper, detectable, bound = _bound(acc, margin)
     tail = f"; {bound}" if bound else ""
     failure = gate_failure(records)
-    xrr = rec.get("xrr")
     if failure or xrr is None or xrr.value is None:
         why = failure or (xrr.note if xrr is not None and xrr.note else "no xrr value")
         return CDVerdict(NOT_MEASURED, why + tail, upper, detectable)
     strict = rec.get("acc_en_subject_strict")
-    if strict is not None and strict.value is not None:
-        ctrl, gap, pair = strict, rec.get("control_gap_strict"), "the strict pair"
-    else:
-        ctrl, gap, pair = rec.get("acc_en_subject"), rec.get("control_gap"), \
-            "the lenient pair: these records have no strict control"
+    suffix = "_strict" if strict is not None and strict.value is not None else ""  # older records: the lenient pair
+    ctrl, gap = rec.get("acc_en_subject" + suffix), rec.get("control_gap" + suffix)
+    pair = "the strict pair" if suffix else "the lenient pair: these records have no strict control"
     below = gap is not None and gap.ci_low is not None and gap.ci_low > 0
     if ctrl is None or ctrl.p_value is None or ctrl.p_value >= ALPHA:
-        p = "n/a" if ctrl is None or ctrl.p_value is None else f"{ctrl.p_value:.3g}"
-        name = ctrl.metric if ctrl is not None else "acc_en_subject"
-        return CDVerdict(CONTROL_AT_CHANCE, f"the positive control {name} is not above chance (p = {p}): this run "
-                                            f"cannot show retrieval through the target language's frame at all{tail}",
-                         upper, detectable, below)
-    p_acc = "n/a" if acc is None or acc.p_value is None else f"{acc.p_value:.3g}"
-    versus = f"{_gap_words(gap)} ({pair})"
-    if acc is None or acc.p_value is None or acc.p_value >= ALPHA:
-        if upper is not None and upper < acc.chance + margin:
-            return CDVerdict(NO_TRANSFER, f"acc_l_type1 not above chance (p = {p_acc}) and its upper bound below "
-                                          f"chance + margin; {versus}{tail}", upper, detectable, below)
-        return CDVerdict(CHANCE_OR_WEAK, f"acc_l_type1 not above chance (p = {p_acc}), but its upper bound reaches "
-                                         f"chance + margin: too few facts to rule out weak transfer; {versus}{tail}",
-                         upper, detectable, below)
-    if below:
-        return CDVerdict(WEAK, f"above chance (p = {p_acc}) and below the positive control: {versus}{tail}", upper,
-                         detectable, below)
-    if gap is not None and gap.ci_high is not None and gap.ci_high < SUBSTANTIAL:
-        return CDVerdict(HIGH, f"above chance (p = {p_acc}) and about as high as the positive control: {versus} < "
-                               f"{SUBSTANTIAL}{tail}", upper, detectable, below)
-    return CDVerdict(WEAK_OR_HIGH, f"above chance (p = {p_acc}), but too few facts to separate XRR from the positive "
-                                   f"control: {versus}{tail}", upper, detectable, below)
+        label = CONTROL_AT_CHANCE
+    elif acc is None or acc.p_value is None or acc.p_value >= ALPHA:
+        label = NO_TRANSFER if upper is not None and upper < acc.chance + margin else CHANCE_OR_WEAK
+    elif below:
+        label = WEAK
+    elif gap is not None and gap.ci_high is not None and gap.ci_high < SUBSTANTIAL:
+        label = HIGH
+    else:
+        label = WEAK_OR_HIGH
+    tested = ctrl if label == CONTROL_AT_CHANCE else acc  # the share whose test against chance the reason quotes
+    p = "n/a" if tested is None or tested.p_value is None else f"{tested.p_value:.3g}"
+    versus = "" if label == CONTROL_AT_CHANCE else f"{_gap_words(gap)} ({pair})"
+    why = _REASONS[label].format(p=p, versus=versus, substantial=SUBSTANTIAL,
+                                 control=ctrl.metric if ctrl is not None else "acc_en_subject")
+    return CDVerdict(label, why + tail, upper, detectable, below)
 
 
 def metrics_of(scope: str) -> list[MetricDef]:
+    """The registered metrics of ``scope``, in order."""
     return [d for d in registered() if d.scope == scope]
 
 
@@ -562,10 +501,8 @@ def _over_en(num: str):
 
 def _gap(control: str, retrieval: str):
     """control's XRR minus retrieval's XRR, paired: both over acc_S(type 1) on the same resampled facts."""
-    def fn(c: CDCounts):
-        x_control, x_retrieval = (ratio(ratio(getattr(c, x), c.n1), ratio(c.en1, c.n1)) for x in (control, retrieval))
-        return x_control - x_retrieval, int(c.n1[0]), None
-    return fn
+    over_control, over_retrieval = _over_en(control), _over_en(retrieval)
+    return lambda c: (over_control(c)[0] - over_retrieval(c)[0], int(c.n1[0]), None)
 
 
 def _names(o: FactOutcomes, gate_untaught: bool) -> np.ndarray:
@@ -574,12 +511,10 @@ def _names(o: FactOutcomes, gate_untaught: bool) -> np.ndarray:
 
 _CHANCE = "1/(number of continents) by guessing"
 # Which consumers select each CD metric (clika.metrics.registry.TAGS).
-_CD_TAGS = {
-    "curve": (*GATE_PARTS, "acc_l_type1", "xrr", "xrr_en_subject", "xrr_en_answer"),
-    "cd_summary": ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"),
-    "cd_scored": ("xrr", "xrr_ctrl", "cd_transfer"),
-    "seed_spread": ("acc_l_type1", "xrr"),
-}
+_CD_TAGS = {"curve": (*GATE_PARTS, "acc_l_type1", "xrr", "xrr_en_subject", "xrr_en_answer"),
+            "cd_summary": ("xrr", "xrr_en_subject", "xrr_en_answer", "cd_transfer"),
+            "cd_scored": ("xrr", "xrr_ctrl", "cd_transfer"), "seed_spread": ("acc_l_type1", "xrr")}
+_LOWER = ("name_copy_rate", "multi_answer", "negated_answer", "control_gap", "control_gap_strict")  # lower is better
 for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
     ("gate_en_type0", "gate: en type 0", "cd_rate", lambda o, _: o.en_type0, "after training, accuracy on "
      "source-language (English) questions of type-0 facts", _CHANCE),
@@ -631,9 +566,7 @@ for _order, (_name, _label, _scope, _fn, _desc, _chance) in enumerate((
     ("epochs_trained", "epochs", "run", None, "training epochs run (with "
      "--until-gate: until the mastery gate held, or the maximum)", "not a rate"),
 )):
-    _direction = "lower" if _name in ("name_copy_rate", "multi_answer", "negated_answer", "control_gap",
-                                      "control_gap_strict") else \
-        "none" if _name == "epochs_trained" else "higher"
+    _direction = "none" if _name == "epochs_trained" else "lower" if _name in _LOWER else "higher"
     register_metric(MetricDef(_name, _label, "CD", _scope, _desc, _chance, _direction, _fn, order=300 + _order,
                               headline=_name == "xrr", tags=frozenset(t for t, names in _CD_TAGS.items()
                                                                         if _name in names)))

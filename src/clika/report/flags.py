@@ -1,27 +1,13 @@
-"""What qualifies a number: flags per (model, task, lang) cell, from the records' flags (set where each
-value was computed: clika.metrics.flags; never read out of a note).
+"""What qualifies a number: flags per (model, task, lang) cell, from the records' flags (set where each value
+was computed: clika.metrics.flags; never read out of a note).
 
-One list of flags feeds every place a reader meets a number in the HTML report: badges in the
-leaderboard and the per-model tables, hatched cells in the heatmaps, and the flags section,
-which lists every flagged cell with its note. A diagnostic flag (dominant, unparseable, missing,
-partial) is listed once, from the record it is raised on (clika.metrics.flags.SOURCE), not again
-for every value that carries it. "undefined" is one line per model and metric (the tasks and
-languages it applies to, with a reason), not one per cell: RankC, for one, is undefined in every
-cell of a letter-only run.
-
-Kinds (KINDS gives each a badge and a sentence):
-- dominant: one option is chosen significantly more often than it is right (dominant_option_flag);
-  overlap metrics (en-CO, agreement) are inflated by it;
-- unparseable: more than UNPARSEABLE_FLAG of the language's answers could not be read (counted wrong);
-- chance: accuracy in the pivot language is not above chance (its 95% interval reaches 1/k):
-  RA and en-CO then compare the language with a guesser (a guesser has RA = 1);
-- undefined: a per-language metric has no value (the note says why);
-- interval: the bootstrap interval is withheld or rests on part of the resamples;
-- missing: items of the task have no prediction in this language;
-- partial: a language the task expects has no prediction at all, or fewer than its item file has
-  items (a missing_items record flagged partial): the model is partial on the task and left out
-  of overall values, ranks and claim pools (clika.data.coverage);
-- left_out: items were left out of a pair with the pivot (missing in one of the two).
+One list of flags feeds every place a reader meets a number in the HTML report: badges in the leaderboard and
+the per-model tables, hatched cells in the heatmaps, and the flags section, which lists every flagged cell with
+its note. A diagnostic flag (dominant, unparseable, missing, partial) is listed once, from the record it is
+raised on (clika.metrics.flags.SOURCE), not again for every value that carries it. "undefined" is one line per
+model and metric (the tasks and languages it applies to, with a reason), not one per cell: RankC, for one, is
+undefined in every cell of a letter-only run. KINDS gives each kind a badge and its sentence
+(clika.metrics.flags.FLAGS); partial, for one, leaves the model out of overall values, ranks and claim pools.
 """
 
 from __future__ import annotations
@@ -46,6 +32,8 @@ KINDS: dict[str, tuple[str, str]] = {kind: (badge, FLAGS[kind]) for kind, badge 
 
 @dataclass(frozen=True)
 class Flag:
+    """One flag of a (model, task, lang) cell, with the text a reader sees."""
+
     model: str
     task: str
     lang: str
@@ -67,74 +55,56 @@ class Flag:
         return task in self.tasks if self.tasks else task == self.task
 
 
-def _value_metrics() -> set[str]:
-    return {d.name for d in metrics_of("lang", "pivot", "items")}
-
-
 def _flags_of(r: Record, value_metrics: set[str], pivot: str) -> list[Flag]:
-    """The record's flags as report flags, with the words a reader sees (values, never a parsed note)."""
-    if r.lang is None or r.aggregate is not None or r.stratum is not None:
-        return []
-
-    def flag(kind: str, text: str) -> Flag:
-        return Flag(r.model, r.task_label, r.lang, kind, text, r.metric)
-
-    out, name = [], label(r.metric)
+    """A per-language record's flags as report flags, with the words a reader sees (values, never a parsed note)."""
+    out = []
     for kind in r.flags:
         if kind in SOURCE and SOURCE[kind] != r.metric:
             continue  # a value qualified by a diagnostic: the diagnostic's own record is listed
         if kind == "dominant":
-            out.append(flag(kind, r.note.split(": chosen significantly", 1)[0] if r.note else "dominant option"))
+            text = r.note.split(": chosen significantly", 1)[0] if r.note else "dominant option"
         elif kind == "unparseable":
-            out.append(flag(kind, f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"))
-        elif kind == "partial":
-            out.append(flag(kind, _partial_reason(r)))
+            text = f"{100 * r.value:.1f}% of answers could not be read (counted wrong)"
+        elif kind == "partial":  # no predictions, or a file cut short
+            text = (f"{r.task}/{r.lang}: {r.n - int(r.value)} of {r.n} items: partial on {r.task}"
+                    if r.value is not None and r.value < r.n else f"no predictions in {r.lang}: partial on {r.task}")
         elif kind == "missing":
-            out.append(flag(kind, f"{int(r.value)} of {r.n} items have no prediction"))
+            text = f"{int(r.value)} of {r.n} items have no prediction"
         elif kind == "chance":
-            out.append(flag(kind, f"{name} in {pivot} {format_value(r.value, r.ci_low, r.ci_high)} is not above "
-                                  f"chance {r.chance:.2f}: RA and en-CO compare with a guesser"))
+            text = (f"{label(r.metric)} in {pivot} {format_value(r.value, r.ci_low, r.ci_high)} is not above "
+                    f"chance {r.chance:.2f}: RA and en-CO compare with a guesser")
         elif kind in ("undefined", "interval", "left_out") and r.metric in value_metrics:
-            out.append(flag(kind, f"{name}: {r.note or kind}"))
-    return out
-
-
-def _partial_reason(r: Record) -> str:
-    """Why a missing_items record makes its model partial: no predictions, or a file cut short."""
-    if r.value is not None and r.value < r.n:
-        return f"{r.task}/{r.lang}: {r.n - int(r.value)} of {r.n} items: partial on {r.task}"
-    return f"no predictions in {r.lang}: partial on {r.task}"
-
-
-def _undefined_lines(cells: list[Flag], n_values: dict[tuple[str, str], int]) -> list[Flag]:
-    """The per-cell "undefined" flags as one flag per model and metric: where, how many, and a reason."""
-    by: dict[tuple[str, str | None], list[Flag]] = defaultdict(list)
-    for f in cells:
-        by[(f.model, f.metric)].append(f)
-    out = []
-    for (model, metric), group in by.items():
-        tasks = tuple(sorted({f.task for f in group}))
-        langs = " ".join(ordered_langs(f.lang for f in group))
-        of = n_values.get((model, metric or ""), len(group))
-        first = group[0]
-        text = (f"{label(metric or '')}: undefined in {len(group)} of {of} (task, language) values; e.g. "
-                f"{first.task}/{first.lang}: {first.text.split(': ', 1)[-1]}")
-        out.append(Flag(model, ", ".join(tasks), langs, "undefined", text, metric, tasks))
+            text = f"{label(r.metric)}: {r.note or kind}"
+        else:
+            continue
+        out.append(Flag(r.model, r.task_label, r.lang, kind, text, r.metric))
     return out
 
 
 def collect_flags(records: Iterable[Record], pivot: str = PIVOT) -> list[Flag]:
-    """Every flag of the records, ordered by model, task, language (the paper's order), kind; "undefined"
-    as one flag per model and metric."""
-    value_metrics = _value_metrics()
+    """Every flag of the records, ordered by model, task, language (the paper's order), kind; "undefined" as one
+    flag per model and metric: where, how many, and a reason."""
+    value_metrics = {d.name for d in metrics_of("lang", "pivot", "items")}
     flags: list[Flag] = []
+    undefined: dict[tuple[str, str | None], list[Flag]] = defaultdict(list)  # (model, metric) -> per-cell flags
     n_values: dict[tuple[str, str], int] = defaultdict(int)  # (model, metric) -> per-language values
     for r in records:
-        flags += _flags_of(r, value_metrics, pivot)
-        if r.metric in value_metrics and r.lang is not None and r.aggregate is None and r.stratum is None:
+        if r.lang is None or r.aggregate is not None or r.stratum is not None:
+            continue
+        if r.metric in value_metrics:
             n_values[(r.model, r.metric)] += 1
-    undefined = [f for f in flags if f.kind == "undefined"]
-    flags = [f for f in flags if f.kind != "undefined"] + _undefined_lines(undefined, n_values)
+        for f in _flags_of(r, value_metrics, pivot):
+            if f.kind == "undefined":
+                undefined[(f.model, f.metric)].append(f)
+            else:
+                flags.append(f)
+    for (model, metric), group in undefined.items():
+        tasks = tuple(sorted({f.task for f in group}))
+        of = n_values.get((model, metric or ""), len(group))
+        text = (f"{label(metric or '')}: undefined in {len(group)} of {of} (task, language) values; e.g. "
+                f"{group[0].task}/{group[0].lang}: {group[0].text.split(': ', 1)[-1]}")
+        langs = " ".join(ordered_langs(f.lang for f in group))
+        flags.append(Flag(model, ", ".join(tasks), langs, "undefined", text, metric, tasks))
     order = {k: i for i, k in enumerate(KINDS)}
     return sorted(flags, key=lambda f: (f.model, f.task, lang_order_key(f.lang), order[f.kind], f.metric or ""))
 
@@ -195,8 +165,7 @@ class FlagIndex:
         return out
 
     def partial_text(self, model: str, task: str) -> str:
-        """'partial: 9 of 10 languages missing (zh ja ...)', 'partial: x_geo/de: 120 of 200 items' for a
-        partial (model, task), else ''."""
+        """'partial: 9 of 10 languages missing (zh ja ...)', 'partial: x_geo/de: 120 of 200 items'; '' if complete."""
         reasons = [r.removeprefix(f"{task}: ") for r in self.partial_reasons(model, task)]
         return f"partial: {'; '.join(reasons)}" if reasons else ""
 
@@ -208,16 +177,17 @@ class FlagIndex:
         (with several tasks the counts are of (task, language) cells and chance names the tasks)."""
         cells = sum(len(self.langs.get((model, t), ())) for t in tasks)
         flags = list(dict.fromkeys(f for t in tasks for f in self.of(model, t)))
-        parts = []
+        parts: list[str] = []
+        unit = "languages" if len(tasks) == 1 else "(task, language) cells"  # said once, on the first count
         for kind, words in (("dominant", "dominant option"), ("unparseable", f"unparseable > {UNPARSEABLE_FLAG:.0%}"),
                             ("missing", "missing items")):
             n = len({(f.task, f.lang) for f in flags if f.kind == kind})
             if n:
-                unit = "languages" if len(tasks) == 1 else "(task, language) cells"
-                parts.append(f"{words} in {n}/{cells} {unit}" if parts == [] else f"{words} in {n}/{cells}")
+                parts.append(f"{words} in {n}/{cells}" + ("" if parts else f" {unit}"))
         partial = sorted({f.task for f in flags if f.kind == "partial"})
         if partial:
-            parts.insert(0, self.partial_text(model, partial[0]) if len(tasks) == 1 else f"partial on {', '.join(partial)}")
+            parts.insert(0, self.partial_text(model, partial[0]) if len(tasks) == 1 else
+                         f"partial on {', '.join(partial)}")
         chance = sorted({f.task for f in flags if f.kind == "chance"})
         if chance:
             parts.append("English at chance" + (f" on {', '.join(chance)}" if len(tasks) > 1 else ""))
@@ -230,9 +200,9 @@ class FlagIndex:
 
 
 def records_coverage(records: Sequence[Record], source: str | Path, pivot: str = PIVOT):
-    """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x
-    languages from the accuracy records, partial ones from their missing_items records flagged partial,
-    and the files read from the <stem>.coverage.json that `clika score` wrote beside them, if any."""
+    """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x languages from the
+    accuracy records, partial ones from their missing_items records flagged partial, and the files read from the
+    <stem>.coverage.json that `clika score` wrote beside them, if any."""
     from clika.data.coverage import Coverage, coverage_path
 
     source = Path(source)
