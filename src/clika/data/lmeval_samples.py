@@ -1,27 +1,22 @@
 """Reading lm-evaluation-harness ``--log_samples`` output (lm-eval 0.4.x).
 
-lm-eval writes <output>/<model_name_sanitized>/samples_<task>_<date>.jsonl and
-results_<date>.json. Each samples line is one (document, filter) pair:
+lm-eval writes <output>/<model_name_sanitized>/samples_<task>_<date>.jsonl and results_<date>.json. Each
+samples line is one (document, filter) pair:
 
-    {"doc_id": 0, "doc": {...}, "target": "1",
-     "arguments": {"gen_args_0": {"arg_0": context, "arg_1": continuation}, ...},
-     "resps": [[["-1.2", "False"]], ...], "filtered_resps": [["-1.2", "False"], ...],
-     "filter": "none", "metrics": ["acc", "acc_norm"], "doc_hash": ..., "prompt_hash": ...,
-     "target_hash": ..., "acc": 1.0, "acc_norm": 1.0}
+    {"doc_id": 0, "doc": {...}, "target": "1", "arguments": {"gen_args_0": {"arg_0": context, "arg_1": cont}, ...},
+     "resps": [[["-1.2", "False"]], ...], "filtered_resps": [["-1.2", "False"], ...], "filter": "none",
+     "metrics": ["acc", "acc_norm"], "doc_hash": ..., "prompt_hash": ..., "target_hash": ..., "acc": 1.0, ...}
 
-Every value inside resps/filtered_resps was turned into a string by lm-eval.
-For multiple_choice tasks filtered_resps holds one [loglikelihood, is_greedy]
-pair per option and the chosen option is the argmax (what lm-eval's ``acc``
-uses). For generate_until tasks filtered_resps holds the generated text, read
-with the chosen answer extractor. ``target`` is str(doc_to_target(doc)): an
-option index, a letter or an option text.
+Every value inside resps/filtered_resps was turned into a string by lm-eval. For multiple_choice tasks
+filtered_resps holds one [loglikelihood, is_greedy] pair per option and the chosen option is the argmax (what
+lm-eval's ``acc`` uses). For generate_until tasks filtered_resps holds the generated text, read with the chosen
+answer extractor. ``target`` is str(doc_to_target(doc)): an option index, a letter or an option text.
 
-The tasks ``clika data export --format lm-eval`` writes (clika.data.lmeval_tasks) are named
-``clika_<task>_<lang>`` plus a variant suffix (VARIANTS); their documents carry the item id
-as ``clika_id``, which is what aligns them across languages. Read back, the predictions of
-every lm-eval task not named as a clika run names its own (``<task>_<lang>``) say which
-lm-eval task and metric they came from (``Prediction.extra[SOURCE_KEY]``; clika.api.score
-puts it in the records' note).
+The tasks ``clika data export --format lm-eval`` writes (clika.data.lmeval_tasks) are named ``clika_<task>_<lang>``
+plus a variant suffix (VARIANTS); their documents carry the item id as ``clika_id``, which is what aligns them
+across languages. Read back, the predictions of every lm-eval task not named as a clika run names its own
+(``<task>_<lang>``) say which lm-eval task and metric they came from (``Prediction.extra[SOURCE_KEY]``;
+clika.api.score puts it in the records' note).
 """
 
 from __future__ import annotations
@@ -53,9 +48,9 @@ SOURCE_KEY = "lm_eval_source"  # Prediction.extra key: "<lm-eval task>: <metric>
 
 @dataclass(frozen=True)
 class Variant:
-    """One way clika's lm-eval export asks a task (clika.data.lmeval_tasks): the suffix of its
-    lm-eval task and group names, the clika scoring mode and prompt template it reproduces, and
-    the lm-eval metric and filter whose value equals clika's accuracy of what is read back."""
+    """One way clika's lm-eval export asks a task (clika.data.lmeval_tasks): the suffix of its lm-eval task and
+    group names, the clika scoring mode and prompt template it reproduces, and the lm-eval metric and filter
+    whose value equals clika's accuracy of what is read back."""
 
     suffix: str
     mode: str
@@ -72,7 +67,7 @@ VARIANTS: tuple[Variant, ...] = (
 
 
 class _Bad(Exception):
-    pass
+    """A bad samples line; the reader raises it as a DataError naming the file and line."""
 
 
 def lm_eval_task_name(task: str, lang: str) -> str:
@@ -128,50 +123,37 @@ def _gold(target: Any, n_options: int, options: list[str] | None) -> int:
     return gold
 
 
-def _item_id(rec: dict[str, Any]) -> str:
-    doc = rec.get("doc")
-    # Documents exported from clika items carry their id ("clika_id": clika's lm-eval tasks; "id": a clika
-    # run's samples); it is what aligns items across languages. Otherwise the position in the split is all there is.
-    for key in ("clika_id", "id"):
-        value = doc.get(key) if isinstance(doc, dict) else None
-        if isinstance(value, (str, int)) and not isinstance(value, bool):
-            return str(value)
-    doc_id = rec["doc_id"]
-    if type(doc_id) is not int:
-        raise _Bad(f"field 'doc_id' must be an integer, got {type(doc_id).__name__}")
-    return str(doc_id)
-
-
-def _origin(doc: dict[str, Any]) -> dict[str, str]:
-    """The culture a fact comes from, where the document carries clika's item meta (clika's export)."""
-    meta = doc.get("meta")
-    origin = meta.get("original_lang") if isinstance(meta, dict) else None
-    return {"original_lang": origin} if isinstance(origin, str) and origin else {}
-
-
 def _is_loglikelihood(filtered: list[Any]) -> bool:
     return bool(filtered) and all(isinstance(r, list) and len(r) == 2 for r in filtered)
 
 
 def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, extract: str,
-                       extra: Mapping[str, str]) -> tuple[Prediction, int | None]:
-    """The Prediction of one samples line, and first-char choice (generate mode) for change counting.
-    extra: what every prediction of the file carries besides the document's origin."""
+                       extra: Mapping[str, str]) -> Prediction:
+    """The Prediction of one samples line; extra: what every prediction of the file carries besides the
+    document's origin."""
     for key in ("doc_id", "target", "arguments", "filtered_resps"):
         if key not in rec:
             raise _Bad(f"missing field {key!r}")
     filtered, arguments = rec["filtered_resps"], rec["arguments"]
     if not isinstance(filtered, list) or not isinstance(arguments, dict):
         raise _Bad("fields 'filtered_resps' must be a list and 'arguments' an object")
-    item_id = _item_id(rec)
     doc = rec.get("doc") if isinstance(rec.get("doc"), dict) else {}
+    # Documents exported from clika items carry their id ("clika_id": clika's lm-eval tasks; "id": a clika
+    # run's samples); it is what aligns items across languages. Otherwise the position in the split is all there is.
+    doc_key = next((v for v in (doc.get("clika_id"), doc.get("id"))
+                    if isinstance(v, (str, int)) and not isinstance(v, bool)), None)
+    if doc_key is None and type(rec["doc_id"]) is not int:
+        raise _Bad(f"field 'doc_id' must be an integer, got {type(rec['doc_id']).__name__}")
+    item_id = str(rec["doc_id"] if doc_key is None else doc_key)
+    # The culture a fact comes from, where the document carries clika's item meta (clika's export).
+    origin = doc.get("meta").get("original_lang") if isinstance(doc.get("meta"), dict) else None
+    extra = {**({"original_lang": origin} if isinstance(origin, str) and origin else {}), **extra}
     if _is_loglikelihood(filtered):
         try:
             lls = np.array([float(r[0]) for r in filtered])
         except (TypeError, ValueError):
             raise _Bad("filtered_resps must hold [loglikelihood, is_greedy] pairs") from None
-        n = len(lls)
-        spec = builtin_registry().get(task)
+        n, spec = len(lls), builtin_registry().get(task)
         if spec is not None and spec.n_options != n:
             raise _Bad(f"{n} options scored but {task} has {spec.n_options}")
         conts = [a.get("arg_1") for a in arguments.values() if isinstance(a, dict)]
@@ -179,19 +161,16 @@ def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, ex
         # First maximum on ties, as lm-eval's acc; a NaN score is no answer (as clika's own scoring),
         # where np.argmax would pick the NaN.
         choice = None if np.isnan(lls).any() else int(np.argmax(lls))
-        return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist()),
-                          {**_origin(doc), **extra}), None
+        return Prediction(model, task, lang, item_id, choice, gold, n, None, tuple(lls.tolist()), extra)
     if len(filtered) != 1 or not isinstance(filtered[0], str):
         raise _Bad("filtered_resps is neither option loglikelihoods nor one generated text")
     if task not in builtin_registry():
         raise _Bad(f"generated answers need a known task to know the option count; {task!r} is not registered")
-    n = builtin_registry()[task].n_options
+    n, raw = builtin_registry()[task].n_options, filtered[0]
     options = doc.get("options") if isinstance(doc.get("options"), list) else None
-    raw = filtered[0]
     gold = _gold(rec["target"], n, options)
     choice = extract_choice(raw, n, options, extract)
-    return (Prediction(model, task, lang, item_id, choice, gold, n, raw, extra={**_origin(doc), **extra}),
-            first_char_choice(raw, n))
+    return Prediction(model, task, lang, item_id, choice, gold, n, raw, extra=extra)
 
 
 def _latest_samples(folder: Path, source: Path, exclude: Sequence[str],
@@ -199,20 +178,17 @@ def _latest_samples(folder: Path, source: Path, exclude: Sequence[str],
     """lm-eval task name -> its newest samples file in one model folder (the others: skips in result)."""
     latest: dict[str, tuple[str, Path]] = {}
     for path in sorted(folder.glob("samples_*.jsonl")):
-        rel = relative(path, source)
-        m = _SAMPLES_RE.match(path.name)
+        rel, m = relative(path, source), _SAMPLES_RE.match(path.name)
         if excluded(rel, exclude):
             result.skip(rel, "excluded")
-            continue
-        if not m:
+        elif not m:
             result.skip(rel, "unknown_name", "not named samples_<task>_<date>.jsonl")
-            continue
-        name, date = m.group("task"), m.group("date")
-        if name in latest:
-            older = min((latest[name], (date, path)))[1]
-            result.skip(relative(older, source), "newer_file", f"a newer samples file for {name} is in the same folder")
-        if name not in latest or date > latest[name][0]:
-            latest[name] = (date, path)
+        elif m["task"] in latest:  # one file has the later date in its name: the other is skipped
+            older, latest[m["task"]] = sorted((latest[m["task"]], (m["date"], path)))
+            result.skip(relative(older[1], source), "newer_file",
+                        f"a newer samples file for {m['task']} is in the same folder")
+        else:
+            latest[m["task"]] = (m["date"], path)
     return {name: p for name, (_, p) in latest.items()}
 
 
@@ -233,8 +209,8 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
         if not folders:
             raise ConfigError("no lm-eval samples_*.jsonl files here (run lm-eval with --log_samples)", source)
         tasks_by_folder = {folder: _latest_samples(folder, source, exclude, result) for folder in folders}
-    # What is there, from folder and file names only: (model, task, lang, samples file).
-    found: list[tuple[str, str, str, str, Path]] = []  # (model, task, lang, lm-eval task, samples file)
+    # What is there, from folder and file names only: (model, task, lang, lm-eval task, samples file).
+    found: list[tuple[str, str, str, str, Path]] = []
     for folder, files in tasks_by_folder.items():
         model = _model_name(folder)
         for name, path in sorted(files.items()):
@@ -242,40 +218,24 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
             if task_lang is None:
                 result.skip(relative(path, source), "unknown_name", f"cannot tell task and language from lm-eval "
                             f"task {name!r}; name it <task>_<lang> or pass a task map", model=model)
-                continue
-            found.append((model, *task_lang, name, path))
+            else:
+                found.append((model, *task_lang, name, path))
     if isinstance(keep, ReadFilter):
         keep.check_known((model, task, lang) for model, task, lang, _, _ in found)
         keep = keep.keep
     found = [f for f in found if keep(model=f[0], task=f[1], lang=f[2])]
-    _check_one_name_each(found)
-    for model, task, lang, name, path in found:
-        before = len(result.predictions)
-        _read_samples_file(path, model, task, lang, extract, result, name)
-        result.files.append(FileEntry(relative(path, source), "read", model=model, task=task, lang=lang,
-                                      n=len(result.predictions) - before))
-    return result
-
-
-def _check_one_name_each(found: Sequence[tuple[str, str, str, str, Path]]) -> None:
-    """Two lm-eval tasks of one model read as the same task and language (clika_x_geo_de and
-    clika_x_geo_de_gen: two ways of asking the same items) cannot both be scored: a ConfigError."""
     names: dict[tuple[str, str, str], str] = {}
     for model, task, lang, name, path in found:
+        # Two lm-eval tasks of one model read as one task and language (clika_x_geo_de and clika_x_geo_de_gen:
+        # two ways of asking the same items) cannot both be scored.
         other = names.setdefault((model, task, lang), name)
         if other != name:
             raise ConfigError(f"model {model!r}: lm-eval tasks {other!r} and {name!r} are both {task} in {lang!r}; "
                               f"score one at a time (e.g. --exclude 'samples_{name}_*')", path.parent)
-
-
-def _source(name: str, records: Sequence[tuple[int, dict[str, Any]]], chosen_filter: str) -> str:
-    """"<lm-eval task>: <metric>,<filter>": the lm-eval value that clika's accuracy of the file reproduces
-    (acc for option log-likelihoods: the argmax; else the metric the samples were scored with)."""
-    first = next((r for _, r in records if str(r.get("filter", "none")) == chosen_filter), {})
-    metrics = first.get("metrics") if isinstance(first.get("metrics"), list) else []
-    loglikelihood = _is_loglikelihood(first.get("filtered_resps") or [])
-    metric = "acc" if loglikelihood or not metrics else str(metrics[0])
-    return f"{name}: {metric},{chosen_filter}"
+    for model, task, lang, name, path in found:
+        n = _read_samples_file(path, model, task, lang, extract, result, name)
+        result.files.append(FileEntry(relative(path, source), "read", model=model, task=task, lang=lang, n=n))
+    return result
 
 
 def sources_note(sources: Iterable[str]) -> str | None:
@@ -285,34 +245,41 @@ def sources_note(sources: Iterable[str]) -> str | None:
 
 
 def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: str,
-                      result: PredictionReadResult, name: str) -> None:
+                       result: PredictionReadResult, name: str) -> int:
+    """Adds one samples file's predictions (of one filter) to result; returns how many."""
     records = read_json_lines(path)
     filters = list(dict.fromkeys(str(r.get("filter", "none")) for _, r in records))
     chosen_filter = "none" if "none" in filters else (filters[0] if filters else "none")
     if len(filters) > 1:
         result.warnings.append(f"{path}: several filters ({', '.join(filters)}); read filter {chosen_filter!r}")
     # Every lm-eval task but a clika run's own (named <task>_<lang>, clika.data.lmeval_export) names its
-    # source: the run's samples read back to the run's own records, notes included.
-    extra = {SOURCE_KEY: _source(name, records, chosen_filter)} if name != lm_eval_task_name(task, lang) else {}
+    # source: the run's samples read back to the run's own records, notes included. The source is the lm-eval
+    # value that clika's accuracy of the file reproduces: acc for option log-likelihoods (the argmax), else the
+    # metric the samples were scored with.
+    chosen = [(line, r) for line, r in records if str(r.get("filter", "none")) == chosen_filter]
+    extra: dict[str, str] = {}
+    if name != lm_eval_task_name(task, lang):
+        first = chosen[0][1] if chosen else {}
+        metrics = first.get("metrics") if isinstance(first.get("metrics"), list) else []
+        loglikelihood = _is_loglikelihood(first.get("filtered_resps") or [])
+        extra[SOURCE_KEY] = f"{name}: {'acc' if loglikelihood or not metrics else str(metrics[0])},{chosen_filter}"
     seen: set[str] = set()
     changes = disagree = 0
-    for line, rec in records:
-        if str(rec.get("filter", "none")) != chosen_filter:
-            continue
+    for line, rec in chosen:
         try:
-            pred, first_char = _record_prediction(rec, model, task, lang, extract, extra)
+            pred = _record_prediction(rec, model, task, lang, extract, extra)
         except _Bad as err:
             raise DataError(str(err), path, line) from None
         if pred.item_id in seen:
             raise DataError(f"duplicate document {pred.item_id!r}", path, line)
         seen.add(pred.item_id)
-        if pred.raw is not None and extract == "smart" and pred.choice != first_char:
-            changes += 1
+        if extract == "smart" and pred.raw is not None:  # generated: did smart choose unlike the first character?
+            changes += pred.choice != first_char_choice(pred.raw, pred.n_options)
         acc = rec.get("acc")
-        if pred.scores is not None and isinstance(acc, (int, float)) and bool(acc) != pred.correct:
-            disagree += 1
+        disagree += pred.scores is not None and isinstance(acc, (int, float)) and bool(acc) != pred.correct
         result.predictions.append(pred)
     if extract == "smart":
         result.extraction_changes[(model, task, lang)] = changes
     if disagree:
         result.warnings.append(f"{path}: {disagree} records where lm-eval's acc disagrees with argmax vs target")
+    return len(seen)

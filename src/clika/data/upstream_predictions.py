@@ -3,40 +3,31 @@
     <root>/<task>/<langdir>/<model>_res[_<variant>].jsonl   predictions: id, res, label (gold letter), uuid
     <root>/<task>/<langdir>/<item file>                     the items (en_geo_data.jsonl, validation.jsonl...)
 
-File names -> run names. A prediction file is named ``<model>_res.jsonl`` or
-``<model>_res_<variant>.jsonl``; the name is split at its LAST ``_res`` that is followed by
-``_`` or by ``.jsonl`` (so a model name may itself contain ``_res``; a variant may not):
+File names -> run names: a name is split at its LAST ``_res`` followed by ``_`` or by ``.jsonl`` (a model name
+may itself contain ``_res``; a variant may not). ``_res`` and ``_res_bf16_add_simple_example`` both give the
+plain model name, any other variant the separate run ``<model>@<variant>`` ("@" cannot occur in a name taken
+from a file name); the ``models=`` filter matches these names exactly:
 
     llama2_7b_res_bf16_add_simple_example.jsonl -> llama2_7b   (the paper's main runs)
     chatgpt_res.jsonl                           -> chatgpt     (zero-shot runs, "input" kept)
     llama2_7b_res_visual.jsonl                  -> llama2_7b@visual
     llama2_7b_res_fixed_en_prompt.jsonl         -> llama2_7b@fixed_en_prompt
 
-i.e. ``_res`` and ``_res_bf16_add_simple_example`` both give the plain model name and any other
-variant the separate run ``<model>@<variant>`` ("@" cannot occur in a name taken from a file
-name). The ``models=`` filter matches these names exactly.
+Each file under a task folder is one ``FileEntry`` of the result: read (a prediction file in the folder of one
+of the task's languages: the paper's ten, another only when ``langs`` names it); "other", quietly (the item
+file, model-input files, the upstream inputs and scripts: NOT_PREDICTIONS); or skipped with its reason
+(clika.data.reading.SKIP_REASONS) and the first bad line where there is one: not JSON lines (the plain-text
+``_res_visual`` dumps), a malformed record, an empty file, a name outside the known shapes (file names are
+case-sensitive; the detail names the spelling that would be read), a clika predictions file, a language
+outside the task's, a file outside a language folder, a file matching ``exclude``. A skipped file leaves its
+model without that task and language: the model is then partial (clika.data.coverage), never averaged over
+fewer languages without a word.
 
-What happens to each file under a task folder (one ``FileEntry`` each in the read result):
-- read: a prediction file name in the folder of one of the task's languages (the paper's ten;
-  another language only when ``langs`` names it);
-- other, quietly: the item file, model-input files and the upstream inputs and scripts
-  (NOT_PREDICTIONS);
-- skipped, with its reason (clika.data.reading.SKIP_REASONS) and the first bad line where
-  there is one: not JSON lines (the plain-text ``_res_visual`` dumps), a malformed record, an
-  empty file, a name outside the known shapes (file names are case-sensitive; the detail names
-  the spelling that would be read), a clika predictions file, a language outside the task's, a
-  file outside a language folder, a file matching ``exclude``. A skipped file leaves its model
-  without that task and language: the model is then partial (clika.data.coverage), never
-  averaged over fewer languages without a word.
-
-Hard errors (DataError; they stop the read because the file reads fine but its numbers would be
-wrong): labels that disagree with the item file beside them (ItemMismatch; ``trust_labels``
-scores with the file's labels and says so in a warning), a file without uuid whose ids do not
-follow the item file or that has no item file to follow, two files for one run in one folder,
-and a broken item file.
-
-Items are aligned by ``uuid`` (an integer or a string). A file without ``uuid`` is aligned by
-``id``, the item's position in the item file of its folder; the reader says so in the warnings.
+Hard errors (DataError; they stop the read because the file reads fine but its numbers would be wrong): labels
+that disagree with the item file beside them (ItemMismatch; ``trust_labels`` scores with the file's labels and
+says so in a warning), a file without uuid whose ids do not follow the item file or that has no item file to
+follow, two files for one run in one folder, and a broken item file. Items are aligned by ``uuid`` (an integer
+or a string); a file without ``uuid`` by ``id``, the item's position in its folder's item file (with a warning).
 """
 
 from __future__ import annotations
@@ -45,7 +36,6 @@ import dataclasses
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,19 +74,6 @@ def upstream_run_name(filename: str) -> str | None:
     return match["model"] if variant is None or variant == MAIN_VARIANT else f"{match['model']}@{variant}"
 
 
-def _naming_detail(name: str) -> str:
-    """Why a name is not read, with the spelling that would be read when only case or suffix differ."""
-    match = _RUN_FILE_ANY_CASE.fullmatch(name)
-    if match is not None:
-        variant = match["variant"] or ""
-        if variant.lower() == f"_{MAIN_VARIANT}":
-            variant = variant.lower()
-        fixed = f"{match['model']}_res{variant}.jsonl"
-        if upstream_run_name(fixed):
-            return f"{NAMING} (names are case-sensitive and end in .jsonl: {fixed} would be read)"
-    return NAMING
-
-
 def _classify(name: str, spec: TaskSpec) -> tuple[str, str | None]:
     """("item" | "run" | "other" | a skip reason, the run name or the skip's detail)."""
     if fnmatch.fnmatchcase(name, spec.dataset.file or ""):
@@ -108,22 +85,18 @@ def _classify(name: str, spec: TaskSpec) -> tuple[str, str | None]:
         return "clika_predictions", None
     if any(fnmatch.fnmatchcase(name, pattern) for pattern in NOT_PREDICTIONS):
         return "other", None
-    return "unknown_name", _naming_detail(name)
+    # an unknown name: the detail names the spelling that would be read when only case or suffix differ
+    match = _RUN_FILE_ANY_CASE.fullmatch(name)
+    if match is not None:
+        variant = match["variant"] or ""
+        variant = variant.lower() if variant.lower() == f"_{MAIN_VARIANT}" else variant
+        fixed = f"{match['model']}_res{variant}.jsonl"
+        if upstream_run_name(fixed):
+            return "unknown_name", f"{NAMING} (names are case-sensitive and end in .jsonl: {fixed} would be read)"
+    return "unknown_name", NAMING
 
 
-@dataclass
-class _Entry:
-    """One file under a task folder, classified from its name and place (nothing read yet)."""
-
-    path: Path
-    rel: str
-    spec: TaskSpec
-    kind: str
-    detail: str | None
-    lang: str | None  # None: not directly inside a language folder of the task
-
-
-@dataclass
+@dataclasses.dataclass
 class _Folder:
     """The prediction files of one <task>/<langdir> folder that were chosen for reading."""
 
@@ -134,49 +107,45 @@ class _Folder:
     runs: dict[str, list[Path]]
 
 
-def _scan(root: Path) -> list[_Entry]:
-    entries = []
+def _choose(root: Path, keep: ReadFilter, exclude: Sequence[str],
+            result: PredictionReadResult) -> tuple[list[_Folder], list[tuple[str, str, str]]]:
+    """The folders and files to read, and (run, task, lang) of every prediction file in a language folder (the
+    filter checks its names against them); every other file goes to result.files with its status."""
+    folders: dict[tuple[str, str], _Folder] = {}
+    known: list[tuple[str, str, str]] = []
     for spec in upstream_tasks():
-        task_dir = root / spec.name
+        task, task_dir = spec.name, root / spec.name
         if not task_dir.is_dir():
             continue
-        lang_of = {d.name: lang for lang, d in task_lang_dirs(root, spec.name).items()}
+        lang_of = {d.name: lang for lang, d in task_lang_dirs(root, task).items()}
         for path in sorted(p for p in task_dir.rglob("*") if p.is_file()):
-            parts = path.relative_to(task_dir).parts
             kind, detail = _classify(path.name, spec)
-            lang = lang_of.get(parts[0]) if len(parts) == 2 else None
-            entries.append(_Entry(path, relative(path, root), spec, kind, detail, lang))
-    return entries
-
-
-def _choose(entries: list[_Entry], keep: ReadFilter, exclude: Sequence[str],
-            result: PredictionReadResult) -> list[_Folder]:
-    """The folders and files to read; every other file goes to result.files with its status."""
-    folders: dict[tuple[str, str], _Folder] = {}
-    for e in entries:
-        task = e.spec.name
-        if not keep.keep(task=task):
-            continue
-        if e.kind == "item" and e.lang is not None:
-            folder = folders.setdefault((task, e.lang), _Folder(e.spec, e.lang, e.path.parent, None, {}))
-            folder.item_path = e.path
-        if e.kind == "other" or (e.kind == "item" and e.lang is not None):
-            result.files.append(FileEntry(e.rel, "other", task=task, lang=e.lang))
-            continue
-        where = {"task": task, "lang": e.lang, "model": e.detail if e.kind == "run" else None}
-        if excluded(e.rel, exclude):
-            result.skip(e.rel, "excluded", **where)
-        elif e.lang is None:
-            result.skip(e.rel, "outside_layout", **where)
-        elif e.kind != "run":
-            result.skip(e.rel, e.kind, e.detail, **where)
-        elif keep.langs is None and e.lang not in LANGS:
-            result.skip(e.rel, "other_language", f"language {e.lang!r} is not one of the task's "
-                        f"({' '.join(LANGS)}); name it in --langs to read it", **where)
-        elif keep.keep(model=e.detail, lang=e.lang):
-            folder = folders.setdefault((task, e.lang), _Folder(e.spec, e.lang, e.path.parent, None, {}))
-            folder.runs.setdefault(e.detail or "", []).append(e.path)
-    return list(folders.values())
+            parts = path.relative_to(task_dir).parts
+            lang = lang_of.get(parts[0]) if len(parts) == 2 else None  # None: not directly in a language folder
+            if kind == "run" and lang:
+                known.append((detail or "", task, lang))
+            if not keep.keep(task=task):
+                continue
+            rel = relative(path, root)
+            if kind == "item" and lang is not None:
+                folders.setdefault((task, lang), _Folder(spec, lang, path.parent, None, {})).item_path = path
+            if kind == "other" or (kind == "item" and lang is not None):
+                result.files.append(FileEntry(rel, "other", task=task, lang=lang))
+                continue
+            where = {"task": task, "lang": lang, "model": detail if kind == "run" else None}
+            if excluded(rel, exclude):
+                result.skip(rel, "excluded", **where)
+            elif lang is None:
+                result.skip(rel, "outside_layout", **where)
+            elif kind != "run":
+                result.skip(rel, kind, detail, **where)
+            elif keep.langs is None and lang not in LANGS:
+                result.skip(rel, "other_language", f"language {lang!r} is not one of the task's "
+                            f"({' '.join(LANGS)}); name it in --langs to read it", **where)
+            elif keep.keep(model=detail, lang=lang):
+                folder = folders.setdefault((task, lang), _Folder(spec, lang, path.parent, None, {}))
+                folder.runs.setdefault(detail or "", []).append(path)
+    return list(folders.values()), known
 
 
 def read_upstream(root: Path, keep: ReadFilter, extract: str, exclude: Sequence[str] = (),
@@ -184,28 +153,25 @@ def read_upstream(root: Path, keep: ReadFilter, extract: str, exclude: Sequence[
     """Every prediction file of the upstream layout under root (see the module docstring)."""
     if not any((root / t.name).is_dir() for t in upstream_tasks()):
         raise ConfigError("not an upstream CLiKA folder (no x_csqa/, x_copa/, x_geo/ or x_name/)", root)
-    entries = _scan(root)
-    keep.check_known((e.detail or "", e.spec.name, e.lang) for e in entries if e.kind == "run" and e.lang)
     result = PredictionReadResult([])
-    folders = _choose(entries, keep, exclude, result)
+    folders, known = _choose(root, keep, exclude, result)
+    keep.check_known(known)
     for folder in folders:
         if folder.runs:
             _read_folder(folder, root, extract, trust_labels, result)
     wanted = keep.langs or frozenset(LANGS)
     read = {(f.task, f.lang) for f in result.files if f.status == "read"}
-    result.expected_langs = {}
-    for folder in folders:
-        if folder.lang in wanted and (folder.item_path is not None or (folder.spec.name, folder.lang) in read):
-            result.expected_langs.setdefault(folder.spec.name, ())
-            result.expected_langs[folder.spec.name] += (folder.lang,)
-    result.expected_langs = {t: tuple(ordered_langs(langs)) for t, langs in result.expected_langs.items()}
+    langs_of: dict[str, list[str]] = {}
+    for f in folders:
+        if f.lang in wanted and (f.item_path is not None or (f.spec.name, f.lang) in read):
+            langs_of.setdefault(f.spec.name, []).append(f.lang)
+    result.expected_langs = {task: tuple(ordered_langs(langs)) for task, langs in langs_of.items()}
     return result
 
 
 def _read_folder(folder: _Folder, root: Path, extract: str, trust_labels: bool,
                  result: PredictionReadResult) -> None:
-    spec, lang = folder.spec, folder.lang
-    task = spec.name
+    spec, lang, task = folder.spec, folder.lang, folder.spec.name
     items = parse_item_file(folder.item_path, spec, lang) if folder.item_path is not None else None
     gold_of = {i.item_id: i.gold for i in items} if items is not None else None
     item_name = folder.item_path.name if folder.item_path is not None else f"matching {spec.dataset.file!r}"
@@ -217,26 +183,22 @@ def _read_folder(folder: _Folder, root: Path, extract: str, trust_labels: bool,
             raise DataError(f"{len(paths)} prediction files give model {model!r} for {task}/{lang}: "
                             f"{', '.join(p.name for p in paths)}; keep one, or rename the others "
                             f"to {model}_res_<variant>.jsonl to read them as runs {model}@<variant>", folder.path)
-        path = paths[0]
+        path, where = paths[0], {"model": model, "task": task, "lang": lang}
         rel = relative(path, root)
-        where = {"model": model, "task": task, "lang": lang}
-        try:
+        try:  # a file that does not read, or whose records are malformed, is skipped; an ItemMismatch is not
             records = read_json_lines(path)
-        except DataError as err:
-            reason = "not_json_lines" if err.message.startswith(_NOT_JSON) and err.line == _first_line(path) \
-                else "malformed"
-            result.skip(rel, reason, err.message, err.line, **where)
-            continue
-        if not records:
-            result.skip(rel, "empty", **where)
-            continue
-        try:
+            if not records:
+                result.skip(rel, "empty", **where)
+                continue
             preds, by_position = predictions_of(records, path, model, task, lang, spec.n_options, items, item_name,
                                                 origins, trust_labels, result.warnings, gold_of)
         except ItemMismatch:
             raise
         except DataError as err:
-            result.skip(rel, "malformed", err.message, err.line, **where)
+            # bad JSON on the first non-blank line (the first record's): not JSON lines at all, e.g. a text dump
+            not_json = err.message.startswith(_NOT_JSON) and err.line == next(
+                (n for n, chunk in enumerate(path.read_bytes().split(b"\n"), start=1) if chunk.strip()), 1)
+            result.skip(rel, "not_json_lines" if not_json else "malformed", err.message, err.line, **where)
             continue
         if by_position:
             result.warnings.append(f"{path}: no 'uuid' field; items aligned by 'id' as positions in {item_name}")
@@ -252,14 +214,6 @@ def _read_folder(folder: _Folder, root: Path, extract: str, trust_labels: bool,
         result.predictions.extend(preds)
 
 
-def _first_line(path: Path) -> int:
-    """The number of the first non-blank line of a file (where a JSON-lines file's first record is)."""
-    for number, chunk in enumerate(path.read_bytes().split(b"\n"), start=1):
-        if chunk.strip():
-            return number
-    return 1
-
-
 def _apply_smart(preds: list[Prediction], items: list[Item] | None, folder: _Folder,
                  path: Path) -> tuple[list[Prediction], int]:
     """Re-read answers with the smart extractor (it needs the option texts); count how many changed."""
@@ -272,10 +226,8 @@ def _apply_smart(preds: list[Prediction], items: list[Item] | None, folder: _Fol
         if options is None:
             raise DataError(f"uuid {p.item_id!r} is not an item of {p.task}/{p.lang}", path)
         choice = smart_choice(p.raw, p.n_options, options)
-        if choice != p.choice:
-            changed += 1
-            p = dataclasses.replace(p, choice=choice)
-        out.append(p)
+        changed += choice != p.choice
+        out.append(p if choice == p.choice else dataclasses.replace(p, choice=choice))
     return out, changed
 
 
@@ -294,28 +246,10 @@ def predictions_of(records: list[tuple[int, dict[str, Any]]], path: Path, model:
         return _by_position(records, path, model, task, lang, n_options, items, item_name, origins), True
     if gold_of is None and items is not None:
         gold_of = {i.item_id: i.gold for i in items}
-    preds, mismatch = _by_uuid(records, path, model, task, lang, n_options, gold_of, origins or {})
-    if mismatch is not None:
-        count, (line, uuid, label, item_gold) = mismatch
-        where = "no item of it has this uuid" if item_gold is None else f"its gold is {LETTERS[item_gold]!r}"
-        text = (f"{count} of {len(preds)} labels disagree with the item file {item_name} "
-                f"(first: line {line}, uuid {uuid!r}: label {label!r}, {where})")
-        if not trust_labels:
-            raise ItemMismatch(f"{text}; fix the file, or pass --trust-labels to score with its labels", path)
-        warnings.append(f"{path}: {text}; scored with the file's labels (--trust-labels)")
-    return preds, False
-
-
-def _by_uuid(records, path: Path, model: str, task: str, lang: str, n_options: int,
-             gold_of: dict[str, int] | None, origins: dict[str, dict[str, str]]):
-    """(predictions, None or (mismatches, (line, uuid, label, item gold or None) of the first))."""
-    first_line = records[0][0]
-    get_origin = origins.get
-    letter_index = {c: i for i, c in enumerate(LETTERS[:n_options])}
-    get_letter = letter_index.get
     item_gold = gold_of.get if gold_of is not None else None
+    get_origin = (origins or {}).get
+    letter_index = {c: i for i, c in enumerate(LETTERS[:n_options])}
     preds: list[Prediction] = []
-    append = preds.append
     seen: set[str] = set()
     n_bad, first_bad = 0, None
     for line, rec in records:
@@ -332,23 +266,38 @@ def _by_uuid(records, path: Path, model: str, task: str, lang: str, n_options: i
             if type(uuid) is not int:
                 raise DataError(f"field 'uuid' must be a string or an integer, got {type(uuid).__name__}", path, line)
             uuid = str(uuid)
-        if type(res) is str:
-            choice = get_letter(res.strip()[:1])
-        elif res is None:  # no output at all: unparseable, counts as wrong
-            choice = None
-        else:
-            raise DataError(f"field 'res' must be a string, got {type(res).__name__}", path, line)
-        gold = get_letter(label) if type(label) is str else None
-        if gold is None:
-            raise DataError(f"field 'label' must be a letter A-{LETTERS[n_options - 1]}, got {label!r}", path, line)
+        choice, gold = _answer(res, label, letter_index, n_options, path, line)
         if uuid in seen:
             raise DataError(f"duplicate uuid {uuid!r}", path, line)
         seen.add(uuid)
         if item_gold is not None and item_gold(uuid) != gold:
             n_bad += 1
             first_bad = first_bad or (line, uuid, label, item_gold(uuid))
-        append(Prediction(model, task, lang, uuid, choice, gold, n_options, res, None, get_origin(uuid) or {}))
-    return preds, ((n_bad, first_bad) if n_bad else None)
+        preds.append(Prediction(model, task, lang, uuid, choice, gold, n_options, res, None, get_origin(uuid) or {}))
+    if first_bad is not None:
+        line, uuid, label, expected = first_bad
+        where = "no item of it has this uuid" if expected is None else f"its gold is {LETTERS[expected]!r}"
+        text = (f"{n_bad} of {len(preds)} labels disagree with the item file {item_name} "
+                f"(first: line {line}, uuid {uuid!r}: label {label!r}, {where})")
+        if not trust_labels:
+            raise ItemMismatch(f"{text}; fix the file, or pass --trust-labels to score with its labels", path)
+        warnings.append(f"{path}: {text}; scored with the file's labels (--trust-labels)")
+    return preds, False
+
+
+def _answer(res: Any, label: Any, letter_index: dict[str, int], n_options: int, path: Path,
+            line: int) -> tuple[int | None, int]:
+    """(choice, gold) of one record's 'res' and 'label'."""
+    if type(res) is str:
+        choice = letter_index.get(res.strip()[:1])
+    elif res is None:  # no output at all: unparseable, counts as wrong
+        choice = None
+    else:
+        raise DataError(f"field 'res' must be a string, got {type(res).__name__}", path, line)
+    gold = letter_index.get(label) if type(label) is str else None
+    if gold is None:
+        raise DataError(f"field 'label' must be a letter A-{LETTERS[n_options - 1]}, got {label!r}", path, line)
+    return choice, gold
 
 
 def _by_position(records, path: Path, model: str, task: str, lang: str, n_options: int, items: list[Item] | None,
@@ -369,28 +318,20 @@ def _by_position(records, path: Path, model: str, task: str, lang: str, n_option
             if key not in rec:
                 what = "fields 'uuid' and 'id' (one of them names the item)" if key == "id" else f"field {key!r}"
                 raise DataError(f"missing {what}", path, line)
-        res, label, pos = rec["res"], rec["label"], rec["id"]
+        pos = rec["id"]
         if type(pos) is not int:
             raise DataError(f"field 'id' must be an item position (an integer), got {pos!r}", path, line)
         if not 0 <= pos < len(items):
             raise ItemMismatch(f"field 'id' must be an item position 0-{len(items) - 1} in {items_name}, "
-                            f"got {pos!r}", path, line)
-        if type(res) is str:
-            choice = letter_index.get(res.strip()[:1])
-        elif res is None:
-            choice = None
-        else:
-            raise DataError(f"field 'res' must be a string, got {type(res).__name__}", path, line)
-        gold = letter_index.get(label) if type(label) is str else None
-        if gold is None:
-            raise DataError(f"field 'label' must be a letter A-{LETTERS[n_options - 1]}, got {label!r}", path, line)
+                               f"got {pos!r}", path, line)
+        choice, gold = _answer(rec["res"], rec["label"], letter_index, n_options, path, line)
         item = items[pos]
         if gold != item.gold:
-            raise ItemMismatch(f"label {label!r} but item {pos} of {items_name} (id {item.item_id!r}) has gold "
+            raise ItemMismatch(f"label {rec['label']!r} but item {pos} of {items_name} (id {item.item_id!r}) has gold "
                                f"{LETTERS[item.gold]}: 'id' does not follow the item file's order", path, line)
         if pos in seen:
             raise DataError(f"duplicate id {pos!r}", path, line)
         seen.add(pos)
-        preds.append(Prediction(model, task, lang, item.item_id, choice, gold, n_options, res, None,
+        preds.append(Prediction(model, task, lang, item.item_id, choice, gold, n_options, rec["res"], None,
                                 (origins or {}).get(item.item_id) or {}))
     return preds
