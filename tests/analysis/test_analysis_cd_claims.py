@@ -3,6 +3,7 @@ from scripted answers instead of a trained model) -> the paper's conductivity cl
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -157,3 +158,26 @@ def test_runs_of_two_conditions_stay_two_runs(tmp_path):
     assert [(r.model, r.target, r.condition, r.label) for r in runs] == [
         ("gemma3-270m", "de", None, "fictional"), ("gemma3-270m", "de", "names-both", "fictional+names-both")]
     assert all(len(r.records) == len(records) for r in runs)
+
+
+def test_one_folder_keeps_every_target_written_into_it_and_a_lost_one_is_named(tmp_path):
+    """A study runs one model and target per `clika conduct` call into one folder: each call replaces its
+    own records in the folder's metrics.jsonl and keeps the others'. A folder whose combined file lacks a
+    finished run (written before that) is read with a note naming the run, never silently without it."""
+    from clika.conduct.run import TargetRun, _write_combined
+
+    de = write_run(tmp_path, "gemma3-270m", "de", 12, 36)
+    zh = write_run(tmp_path, "smollm2-135m", "zh", 4, 36)
+    _write_combined(tmp_path, [TargetRun("gemma3-270m", "de", de)])
+    _write_combined(tmp_path, [TargetRun("smollm2-135m", "zh", zh)], with_resamples=True)
+    runs, notes = load_runs([tmp_path])
+    assert notes == [] and {(r.model, r.target) for r in runs} == {("gemma3-270m", "de"), ("smollm2-135m", "zh")}
+    again = [dataclasses.replace(r, note="rescored") for r in de]  # the same run judged again: replaced, not doubled
+    _write_combined(tmp_path, [TargetRun("gemma3-270m", "de", again)])
+    kept = read_records(tmp_path / "metrics.jsonl")
+    assert len(kept) == len(de) + len(zh) and {r.note for r in kept if r.model == "gemma3-270m"} == {"rescored"}
+
+    write_records(zh, tmp_path / "metrics.jsonl")  # as an older clika left it: the last call's records only
+    runs, notes = load_runs([tmp_path])
+    assert [(r.model, r.target) for r in runs] == [("smollm2-135m", "zh")]
+    assert len(notes) == 1 and "gemma3-270m -> de has finished runs but no records in metrics.jsonl" in notes[0]

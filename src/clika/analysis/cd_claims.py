@@ -122,6 +122,10 @@ def load_runs(folders: list[Path], margin: float = MARGIN) -> tuple[list[CDRun],
             outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(o)
         keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task, r.condition) for r in records
                        if r.metric == "xrr"}, key=lambda k: (*k[:4], k[4] or ""))
+        scored = {(model, target) for model, target, *_ in keys}
+        for model, target in sorted(set(outcomes) - scored):  # a folder written before conduct kept earlier targets
+            notes.append(f"{folder}: {model} -> {target} has finished runs but no records in metrics.jsonl: left "
+                         f"out; rerun `clika conduct` for it into this folder to score them (no retraining)")
         for model, target, source, task, condition in keys:
             mine = [r for r in records if (r.model, r.lang, r.task, r.condition) == (model, target, task, condition)]
             verdict = cd_verdict(mine, margin)

@@ -17,7 +17,9 @@ Output directory (one folder per model, language pair and seed, so runs combine)
   <model>/<source>-<target>/metrics.jsonl  the seeds pooled, each note saying how many and the
                                  between-seed min-max (clika.metrics.seeds)
   metrics.jsonl, metrics.resamples.npz  all models and targets together (pooled over seeds), and
-                                 the XRR resamples the report's mean over targets needs
+                                 the XRR resamples the report's mean over targets needs; a later call
+                                 into the same folder replaces its own models and targets and keeps
+                                 the others
   report.md                      written by clika.api.conduct (clika.report.cd_tables)
 
 A seed k is one whole replicate: the generated set of seed k AND the training run of seed k
@@ -57,7 +59,7 @@ from clika.metrics.cd import (
     gate_passes,
     pool,
 )  # fmt: skip
-from clika.metrics.record_io import write_records, write_resamples
+from clika.metrics.record_io import read_records, read_resamples, write_records, write_resamples
 from clika.metrics.records import Record
 from clika.metrics.seeds import seed_spread, spread_text
 
@@ -488,12 +490,25 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
             failure = gate_failure(run.records)
             spread = "" if run.seed is not None else "; " + _spread_line(run)
             log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records, opts.margin)) + spread)
-            write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
+            _write_combined(Path(opts.output), runs)
     if is_main_process():
-        combined = write_records([r for x in runs for r in x.records], Path(opts.output) / "metrics.jsonl")
-        write_resamples({k: v for x in runs for k, v in x.resamples.items()}, [r for x in runs for r in x.records],
-                        combined)
+        _write_combined(Path(opts.output), runs, with_resamples=True)
     return runs
+
+
+def _write_combined(output: Path, runs: list[TargetRun], with_resamples: bool = False) -> None:
+    """OUTPUT/metrics.jsonl: these runs' records, and those of every other model, target and condition an
+    earlier call wrote there (a study runs one target at a time into one folder: nothing computed is lost)."""
+    path = output / "metrics.jsonl"
+    mine = [r for x in runs for r in x.records]
+    replaced = {(r.model, r.task, r.condition, r.lang, r.lang_ref) for r in mine}
+    earlier = [r for r in (read_records(path) if path.is_file() else [])
+               if (r.model, r.task, r.condition, r.lang, r.lang_ref) not in replaced]
+    resamples = {**(read_resamples(path) if with_resamples and earlier else {}),
+                 **{k: v for x in runs for k, v in x.resamples.items()}}
+    written = write_records(earlier + mine, path)
+    if with_resamples:
+        write_resamples(resamples, earlier + mine, written)
 
 
 def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[TargetRun], per_seed) -> TargetRun:
