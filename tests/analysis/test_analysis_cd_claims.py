@@ -81,7 +81,7 @@ def test_verdicts_come_from_the_records_and_claims_from_their_rules(tmp_path):
     (evidence,) = gain.evidence  # gemma (mixed multilingual) minus smollm2 (English-dominant lineage), paired on de
     delta = evidence.record
     assert (delta.model, delta.model_ref, delta.metric) == ("gemma3-270m", "smollm2-135m", "xrr")
-    assert delta.value == pytest.approx((12 - 4) / 40) and delta.n == 1
+    assert delta.value == pytest.approx((12 - 4) / 40) and delta.n == 40  # the type-1 facts, paired
     assert delta.ci_low > 0  # paired: the same facts in every resample
     # a gain of 0.2 with an interval that neither excludes 0.1 nor lies above it: no verdict either way
     assert gain.verdict in ("inconclusive", "not supported") and evidence.reading != "no substantial gain"

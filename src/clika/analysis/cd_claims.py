@@ -240,7 +240,8 @@ def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed
         got = _group_delta(a, b, n_boot, seed)
         if got is None:
             continue
-        samples, n, paired = got
+        samples, _, paired = got
+        n = sum(x.n for r in paired[1::2] for x in r.records if x.metric == "xrr" and x.stratum is None)  # B's facts
         record = pooled_record(Estimate(samples, n).tested_vs_zero(), model=" + ".join(sorted({r.model for r in b})),
                                model_ref=" + ".join(sorted({r.model for r in a})), metric="xrr", task=paired[0].task,
                                aggregate="mean of targets")
