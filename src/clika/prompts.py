@@ -1,15 +1,10 @@
-"""Prompts: items -> the text a model reads, rendered from each task's declarative spec.
+"""Prompts: items -> the text a model reads, rendered from each task's YAML (clika/tasks/*.yaml).
 
-Every prompt is split into a ``prefix`` (instruction + one-shot example: the same for every
-item of a task, language and template, so a backend can encode it once) and a ``body`` (the
-item, ending with the answer cue, e.g. "Answer:"). How both look is data, not code: the task's
-YAML (clika/tasks/*.yaml) holds the Jinja2 body, the example and the words of each template
-in each language; this module only renders them. ``paper`` reproduces the upstream CLiKA
-prompts byte for byte; ``native`` puts the instruction in the item's language; ``qa`` and
-``qa-native`` are lm-eval's ARC-style cloze prompts without the option list.
-
-Chat models get the prompt wrapped in the tokenizer's chat template by the backend;
-``chat_frame`` finds the text the template puts around a prompt.
+A prompt is a ``prefix`` (instruction + one-shot example, shared by a task, language and template,
+so a backend encodes it once) and a ``body`` (the item, ending with the answer cue, e.g. "Answer:").
+Templates: ``paper`` is the upstream CLiKA prompt byte for byte; ``native`` has the instruction in
+the item's language; ``qa`` and ``qa-native`` are lm-eval's ARC-style cloze prompts (no option list).
+Chat backends wrap prompts in the tokenizer's chat template (``chat_frame``, ``wrap_chat``).
 """
 
 from __future__ import annotations
@@ -37,15 +32,9 @@ CLOZE_DELIMITER = " "
 
 @dataclass(frozen=True)
 class ChoiceRequest:
-    """One item, ready to be scored.
-
-    prefix: the text shared by every item of a (task, lang, template): the instruction and
-        the one-shot example. A backend may encode it once and reuse its KV cache.
-    body: the item's own text, ending right where the answer starts. prefix + body is the
-        full prompt, byte for byte.
-    continuations: what is scored after prefix + body: the option letters (letter mode,
-        e.g. ("A", "B", "C", "D")) or the option texts with a leading space (cloze modes).
-    """
+    """One item, ready to be scored: ``prefix`` (shared by every item of a task, language and template:
+    a backend may reuse its KV cache) + ``body`` (ending right where the answer starts) is the prompt;
+    ``continuations`` are scored after it: the option letters, " " + each option's text, or none."""
 
     prefix: str
     body: str
@@ -57,11 +46,7 @@ class ChoiceRequest:
 
 
 _ENV = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, autoescape=False)
-
-
-@lru_cache(maxsize=256)
-def _compiled(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
+_compiled = lru_cache(maxsize=256)(_ENV.from_string)
 
 
 def _render(spec: TaskSpec, template: PromptTemplate, source: str, **context) -> str:
@@ -75,20 +60,18 @@ def options_block(options: Sequence[str]) -> str:
     return "".join(f"{LETTERS[i]}. {text}\n" for i, text in enumerate(options))
 
 
-def _body(spec: TaskSpec, template: PromptTemplate, lang: str, question: str, options: Sequence[str],
-          meta: dict) -> str:
-    return _render(spec, template, template.body, question=question, options=options_block(options),
-                   option_texts=list(options), meta=meta, lang=lang, w=template.words_for(lang))
+def _body(spec: TaskSpec, template: PromptTemplate, lang: str, entry: Item | Example) -> str:
+    return _render(spec, template, template.body, question=entry.question, options=options_block(entry.options),
+                   option_texts=list(entry.options), meta=entry.meta, lang=lang, w=template.words_for(lang))
 
 
 def _prefix(spec: TaskSpec, template: PromptTemplate, lang: str) -> str:
     words = template.words_for(lang)
-    instruction = words.get("instruction") if template.instruction else None
-    head = f"{instruction}\n" if instruction else ""
-    example: Example | None = template.example_for(lang)
+    head = f"{words['instruction']}\n" if template.instruction and words.get("instruction") else ""
+    example = template.example_for(lang)
     if example is None:
         return head
-    shown = _body(spec, template, lang, example.question, example.options, example.meta)
+    shown = _body(spec, template, lang, example)
     answer = _render(spec, template, template.example_answer, letter=LETTERS[example.gold],
                      text=example.options[example.gold], w=words)
     return head + shown + answer + template.separator
@@ -118,22 +101,18 @@ class PromptBuilder:
         spec = self.spec(item)
         template = spec.template(self.template_name)
         key = (item.task, item.lang, item.n_options)
-        prefix = self._prefixes.get(key)
-        if prefix is None:
-            prefix = self._prefixes[key] = _prefix(spec, template, item.lang)
-        return prefix, _body(spec, template, item.lang, item.question, item.options, item.meta)
+        if key not in self._prefixes:
+            self._prefixes[key] = _prefix(spec, template, item.lang)
+        return self._prefixes[key], _body(spec, template, item.lang, item)
 
     def request(self, item: Item, mode: str) -> ChoiceRequest:
         prefix, body = self.parts(item)
-        if mode == "letter":
-            continuations = tuple(LETTERS[: item.n_options])
-        elif mode in ("cloze", "cloze-norm"):
-            continuations = tuple(CLOZE_DELIMITER + text for text in item.options)
-        elif mode == "generate":
-            continuations = ()
-        else:
+        if mode not in SCORING_MODES:
             raise ConfigError(f"unknown scoring mode {mode!r}; choose one of {', '.join(SCORING_MODES)}")
-        return ChoiceRequest(prefix, body, continuations)
+        if mode == "letter":
+            return ChoiceRequest(prefix, body, tuple(LETTERS[: item.n_options]))
+        cloze = mode in ("cloze", "cloze-norm")
+        return ChoiceRequest(prefix, body, tuple(CLOZE_DELIMITER + text for text in item.options) if cloze else ())
 
 
 def build_requests(items: Sequence[Item], template: str = DEFAULT_TEMPLATE, mode: str = "letter",
@@ -162,12 +141,9 @@ SENTINEL = "\x00clika-prompt\x00"
 
 
 def chat_frame(render: Callable[[str], str]) -> tuple[str, str]:
-    """(head, tail) a chat template puts around a user message.
-
-    ``render(text)`` renders one user turn plus the generation prompt (e.g. via
-    ``tokenizer.apply_chat_template``). The wrapped prompt is head + prompt + tail,
-    so the shared prefix becomes head + prefix and the body becomes body + tail.
-    """
+    """(head, tail) a chat template puts around a user message, found with ``render(text)`` (one
+    user turn plus the generation prompt, e.g. ``tokenizer.apply_chat_template``): prefix and body
+    of a wrapped request are head + prefix and body + tail."""
     rendered = render(SENTINEL)
     if rendered.count(SENTINEL) != 1:
         raise ConfigError("the chat template does not render the user message verbatim exactly once")
