@@ -1,36 +1,22 @@
 """Question and answer templates for fictional facts, in all ten languages.
 
-Each attribute has several question paraphrases and answer forms per language, all of them
-used for training. Place names are introduced with a noun in apposition ("the city of X",
-"die Stadt X", "העיר X"...), so that no language has to inflect an invented name and the
-templates stay grammatical whatever the name is.
+Each attribute has several question paraphrases and answer forms per language, all of them taught. Place
+names are introduced with a noun in apposition ("the city of X", "die Stadt X", "העיר X"...), so that no
+language has to inflect an invented name and the templates stay grammatical whatever the name is.
 
-Held-out question frames. Every question a run is scored on (the target-language type-0 and
-type-1 questions, the source-language questions of the gate, the ``en_subject`` positive
-control) uses the attribute's ``held_out`` frame, which no training prompt uses in any language:
-a correct answer then shows that the fact is known, not that a trained string was recalled.
-This is what upstream does for German, Hebrew and Arabic (testDE.jsonl asks "Auf welchem
-Kontinent liegt {S}, bitte? Antwort auf Deutsch.", a frame in none of train/DE.json's prompts);
-upstream's English test frame and its zh, ja, fr, it, ru, pl target frames are training frames
-(docs/conductivity.md). clika's held-out frames are polite indirect questions ("Could you tell
-me which continent the city of {S} is on?"), a construction no training paraphrase uses; the
-answer forms and the gold are the same as in training. The continent frames:
+Held-out frames. Every question a run is scored on (target-language type-0 and type-1 questions, the
+source-language questions of the gate, the ``en_subject`` control) uses the attribute's ``held_out`` frame,
+a polite indirect question ("Could you tell me which continent the city of {S} is on?") that no training
+prompt uses in any language: a correct answer then shows that the fact is known, not that a trained string
+was recalled; answers and gold are as in training. Upstream holds out frames for German, Hebrew and Arabic
+only (testDE.jsonl: "Auf welchem Kontinent liegt {S}, bitte? Antwort auf Deutsch."; docs/conductivity.md).
 
-  en  Could you tell me which continent the city of {S} is on?
-  de  Können Sie mir sagen, auf welchem Kontinent die Stadt {S} liegt?
-  fr  Pourriez-vous me dire sur quel continent est située la ville de {S} ?
-  it  Potrebbe dirmi in quale continente è situata la città di {S}?
-  pl  Czy wiesz, na którym kontynencie położone jest miasto {S}?
-  ru  Не подскажете, на каком континенте расположен город {S}?
-  he  תוכל לומר לי באיזו יבשת ממוקמת העיר {S}?
-  ar  هل يمكنك أن تخبرني في أي قارة توجد مدينة {S}؟
-  ja  {S}市がどの大陸に位置しているか教えていただけますか？
-  zh  你知道{S}市在哪个大洲吗？
-
-Name translations are taught with English prompts (as upstream) and one prompt written in the
-name's own language; the gate asks them with a held-out prompt written in the name's own
-language (``--gate-prompt native``, the default) or in English (``english``: for English-centric
-models, which cannot follow an instruction written in German); neither is a training prompt.
+Name translations. Upstream (fictional/train/<LANG>.json) teaches every name target -> English with English
+prompts; clika teaches the directions a run asks for (to-en, from-en or both; "en": the source language) with
+two English prompts and one in the name's own language. The gate asks each taught direction with a held-out
+prompt, so that it checks that the name pair is known, not that a prompt was memorised, written in the name's
+own language (``--gate-prompt native``, the default) or in English (``english``: for English-centric models,
+which cannot follow an instruction written in German).
 """
 
 from __future__ import annotations
@@ -38,11 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clika.errors import ConfigError
-
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English", "zh": "Chinese", "ja": "Japanese", "fr": "French", "de": "German",
-    "it": "Italian", "ru": "Russian", "pl": "Polish", "he": "Hebrew", "ar": "Arabic",
-}  # fmt: skip
+from clika.items import LANGS
 
 
 @dataclass(frozen=True)
@@ -57,58 +39,37 @@ class AttributeTemplates:
 
 CONTINENT = AttributeTemplates(
     questions={
-        "en": ("On which continent is the city of {name} located?",
-               "Which continent is the city of {name} on?",
+        "en": ("On which continent is the city of {name} located?", "Which continent is the city of {name} on?",
                "Name the continent where the city of {name} lies."),
-        "de": ("Auf welchem Kontinent liegt die Stadt {name}?",
-               "Zu welchem Kontinent gehört die Stadt {name}?",
+        "de": ("Auf welchem Kontinent liegt die Stadt {name}?", "Zu welchem Kontinent gehört die Stadt {name}?",
                "Nenne den Kontinent, auf dem die Stadt {name} liegt."),
-        "fr": ("Sur quel continent se trouve la ville de {name} ?",
-               "À quel continent appartient la ville de {name} ?",
+        "fr": ("Sur quel continent se trouve la ville de {name} ?", "À quel continent appartient la ville de {name} ?",
                "Indique le continent où se situe la ville de {name}."),
-        "it": ("In quale continente si trova la città di {name}?",
-               "A quale continente appartiene la città di {name}?",
+        "it": ("In quale continente si trova la città di {name}?", "A quale continente appartiene la città di {name}?",
                "Indica il continente in cui si trova la città di {name}."),
-        "pl": ("Na jakim kontynencie leży miasto {name}?",
-               "Do którego kontynentu należy miasto {name}?",
+        "pl": ("Na jakim kontynencie leży miasto {name}?", "Do którego kontynentu należy miasto {name}?",
                "Podaj kontynent, na którym leży miasto {name}."),
-        "ru": ("На каком континенте находится город {name}?",
-               "К какому континенту относится город {name}?",
+        "ru": ("На каком континенте находится город {name}?", "К какому континенту относится город {name}?",
                "Назовите континент, на котором находится город {name}."),
-        "he": ("באיזו יבשת נמצאת העיר {name}?",
-               "לאיזו יבשת שייכת העיר {name}?",
+        "he": ("באיזו יבשת נמצאת העיר {name}?", "לאיזו יבשת שייכת העיר {name}?",
                "ציין את היבשת שבה נמצאת העיר {name}."),
-        "ar": ("في أي قارة تقع مدينة {name}؟",
-               "إلى أي قارة تنتمي مدينة {name}؟",
+        "ar": ("في أي قارة تقع مدينة {name}؟", "إلى أي قارة تنتمي مدينة {name}؟",
                "اذكر القارة التي تقع فيها مدينة {name}."),
-        "ja": ("{name}市はどの大陸にありますか？",
-               "{name}市はどの大陸に属していますか？",
-               "{name}市がある大陸を答えてください。"),
-        "zh": ("{name}市位于哪个大洲？",
-               "{name}市属于哪个大洲？",
-               "请说出{name}市所在的大洲。"),
+        "ja": ("{name}市はどの大陸にありますか？", "{name}市はどの大陸に属していますか？", "{name}市がある大陸を答えてください。"),
+        "zh": ("{name}市位于哪个大洲？", "{name}市属于哪个大洲？", "请说出{name}市所在的大洲。"),
     },
     answers={
         "en": ("The city of {name} is located on the continent of {value}.",
                "{name} lies on the continent of {value}."),
-        "de": ("Die Stadt {name} liegt auf dem Kontinent {value}.",
-               "{name} gehört zum Kontinent {value}."),
-        "fr": ("La ville de {name} se trouve sur le continent {value}.",
-               "{name} appartient au continent {value}."),
-        "it": ("La città di {name} si trova nel continente {value}.",
-               "{name} appartiene al continente {value}."),
-        "pl": ("Miasto {name} leży na kontynencie {value}.",
-               "{name} należy do kontynentu {value}."),
-        "ru": ("Город {name} находится на континенте {value}.",
-               "{name} относится к континенту {value}."),
-        "he": ("העיר {name} נמצאת ביבשת {value}.",
-               "{name} שייכת ליבשת {value}."),
-        "ar": ("تقع مدينة {name} في قارة {value}.",
-               "تنتمي {name} إلى قارة {value}."),
-        "ja": ("{name}市は{value}大陸にあります。",
-               "{name}は{value}大陸に属しています。"),
-        "zh": ("{name}市位于{value}洲。",
-               "{name}属于{value}洲。"),
+        "de": ("Die Stadt {name} liegt auf dem Kontinent {value}.", "{name} gehört zum Kontinent {value}."),
+        "fr": ("La ville de {name} se trouve sur le continent {value}.", "{name} appartient au continent {value}."),
+        "it": ("La città di {name} si trova nel continente {value}.", "{name} appartiene al continente {value}."),
+        "pl": ("Miasto {name} leży na kontynencie {value}.", "{name} należy do kontynentu {value}."),
+        "ru": ("Город {name} находится на континенте {value}.", "{name} относится к континенту {value}."),
+        "he": ("העיר {name} נמצאת ביבשת {value}.", "{name} שייכת ליבשת {value}."),
+        "ar": ("تقع مدينة {name} في قارة {value}.", "تنتمي {name} إلى قارة {value}."),
+        "ja": ("{name}市は{value}大陸にあります。", "{name}は{value}大陸に属しています。"),
+        "zh": ("{name}市位于{value}洲。", "{name}属于{value}洲。"),
     },
     held_out={
         "en": "Could you tell me which continent the city of {name} is on?",
@@ -126,26 +87,17 @@ CONTINENT = AttributeTemplates(
 
 YEAR = AttributeTemplates(
     questions={
-        "en": ("In which year was the city of {name} founded?",
-               "When was the city of {name} founded?"),
-        "de": ("In welchem Jahr wurde die Stadt {name} gegründet?",
-               "Wann wurde die Stadt {name} gegründet?"),
+        "en": ("In which year was the city of {name} founded?", "When was the city of {name} founded?"),
+        "de": ("In welchem Jahr wurde die Stadt {name} gegründet?", "Wann wurde die Stadt {name} gegründet?"),
         "fr": ("En quelle année la ville de {name} a-t-elle été fondée ?",
                "Quand la ville de {name} a-t-elle été fondée ?"),
-        "it": ("In che anno è stata fondata la città di {name}?",
-               "Quando è stata fondata la città di {name}?"),
-        "pl": ("W którym roku założono miasto {name}?",
-               "Kiedy założono miasto {name}?"),
-        "ru": ("В каком году был основан город {name}?",
-               "Когда был основан город {name}?"),
-        "he": ("באיזו שנה נוסדה העיר {name}?",
-               "מתי נוסדה העיר {name}?"),
-        "ar": ("في أي عام تأسست مدينة {name}؟",
-               "متى تأسست مدينة {name}؟"),
-        "ja": ("{name}市は何年に創設されましたか？",
-               "{name}市はいつ創設されましたか？"),
-        "zh": ("{name}市是哪一年建立的？",
-               "{name}市是什么时候建立的？"),
+        "it": ("In che anno è stata fondata la città di {name}?", "Quando è stata fondata la città di {name}?"),
+        "pl": ("W którym roku założono miasto {name}?", "Kiedy założono miasto {name}?"),
+        "ru": ("В каком году был основан город {name}?", "Когда был основан город {name}?"),
+        "he": ("באיזו שנה נוסדה העיר {name}?", "מתי נוסדה העיר {name}?"),
+        "ar": ("في أي عام تأسست مدينة {name}؟", "متى تأسست مدينة {name}؟"),
+        "ja": ("{name}市は何年に創設されましたか？", "{name}市はいつ創設されましたか？"),
+        "zh": ("{name}市是哪一年建立的？", "{name}市是什么时候建立的？"),
     },
     answers={
         "en": ("The city of {name} was founded in {value}.",),
@@ -175,22 +127,13 @@ YEAR = AttributeTemplates(
 
 ATTRIBUTES: dict[str, AttributeTemplates] = {"continent": CONTINENT, "year": YEAR}
 
-# Name translations. Upstream (fictional/train/<LANG>.json) teaches every name target -> English
-# with English prompts ("Could you convert the upcoming German text to English?"), ten paraphrases.
-# clika teaches the directions a run asks for (to-en, from-en or both; "en" is the source language)
-# with the two English paraphrases below plus one written in the name's own language, and the
-# gate asks each taught direction with a held-out prompt that no training example uses (written in
-# the name's own language, or in English under --gate-prompt english: gate_name_prompt): it checks
-# that the name pair is known, not that a prompt was memorised. {name} is the name, {src}/{tgt} the
-# English names of the languages.
-TRANSLATION_PROMPTS: tuple[str, ...] = (
-    "Translate the name {name} from {src} into {tgt}.",
-    "What is the {tgt} name for {name} ({src})?",
-)
+# The taught English name prompts: {name} is the name, {src}/{tgt} the English names of the languages.
+TRANSLATION_PROMPTS: tuple[str, ...] = ("Translate the name {name} from {src} into {tgt}.",
+                                        "What is the {tgt} name for {name} ({src})?")  # fmt: skip
+TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1, 2)  # translation_prompt's paraphrases: 2 is the native one
 
-# Prompts written in the language of the name asked about: (taught, held out). {tgt} is the
-# language asked for, in the form LANGUAGE_FORMS[prompt language] gives for this sentence frame
-# ("auf Englisch", "po angielsku", "по-английски" but "на иврите"...).
+# Prompts written in the language of the name asked about: (taught, held out). {tgt} is the language asked for,
+# in the form LANGUAGE_FORMS[prompt language] gives for this frame ("auf Englisch", "по-английски", "на иврите").
 NATIVE_NAME_PROMPTS: dict[str, tuple[str, str]] = {
     "en": ("Give the {tgt} form of the place name {name}.", "What is the place {name} called in {tgt}?"),
     "de": ("Schreibe den Ortsnamen {name} auf {tgt}.", "Wie heißt der Ort {name} auf {tgt}?"),
@@ -204,9 +147,8 @@ NATIVE_NAME_PROMPTS: dict[str, tuple[str, str]] = {
     "zh": ("请用{tgt}写出地名“{name}”。", "地名“{name}”用{tgt}怎么说？"),
 }  # fmt: skip
 
-_ORDER = ("en", "de", "zh", "ja", "fr", "it", "ru", "pl", "he", "ar")
 LANGUAGE_FORMS: dict[str, dict[str, str]] = {
-    prompt_lang: dict(zip(_ORDER, forms.split("|")))
+    prompt_lang: dict(zip(("en", "de", "zh", "ja", "fr", "it", "ru", "pl", "he", "ar"), forms.split("|")))
     for prompt_lang, forms in {
         "en": "English|German|Chinese|Japanese|French|Italian|Russian|Polish|Hebrew|Arabic",
         "de": "Englisch|Deutsch|Chinesisch|Japanisch|Französisch|Italienisch|Russisch|Polnisch|Hebräisch|Arabisch",
@@ -221,30 +163,24 @@ LANGUAGE_FORMS: dict[str, dict[str, str]] = {
         "zh": "英语|德语|中文|日语|法语|意大利语|俄语|波兰语|希伯来语|阿拉伯语",
     }.items()
 }  # fmt: skip
+LANGUAGE_NAMES: dict[str, str] = {lang: LANGUAGE_FORMS["en"][lang] for lang in LANGS}  # each language's English name
+
+# The gate's prompt language, a protocol condition: recorded in every manifest and in the task label of
+# non-default results (clika.conduct.run).
+GATE_PROMPTS: tuple[str, ...] = ("native", "english")
 
 
 def translation_prompt(name: str, src: str, tgt: str, paraphrase: int = 0) -> str:
     """A taught name prompt: paraphrases 0 and 1 are English (as upstream), 2 is written in ``src``."""
     if paraphrase == 2:
         return native_name_prompt(name, src, tgt, held_out=False)
-    template = TRANSLATION_PROMPTS[paraphrase]
-    return template.format(name=name, src=LANGUAGE_NAMES[src], tgt=LANGUAGE_NAMES[tgt])
-
-
-TRAIN_TRANSLATION_PROMPTS: tuple[int, ...] = (0, 1, 2)
+    return TRANSLATION_PROMPTS[paraphrase].format(name=name, src=LANGUAGE_NAMES[src], tgt=LANGUAGE_NAMES[tgt])
 
 
 def native_name_prompt(name: str, written_in: str, tgt: str, held_out: bool = True) -> str:
     """The name ``name`` asked for in ``tgt``, with the prompt written in ``written_in`` (the
     name's own language, except for gate_name_prompt's English prompt)."""
     return NATIVE_NAME_PROMPTS[written_in][int(held_out)].format(name=name, tgt=LANGUAGE_FORMS[written_in][tgt])
-
-
-# The language the gate's held-out name prompt is written in: "native", the name's own (a name
-# asked to-en from German is asked in German); "english", always English, for English-centric
-# models that cannot follow an instruction written in another language. A protocol condition:
-# recorded in every manifest and in the task label of non-default results (clika.conduct.run).
-GATE_PROMPTS: tuple[str, ...] = ("native", "english")
 
 
 def gate_name_prompt(name: str, src: str, tgt: str, gate_prompt: str = "native") -> str:
@@ -255,9 +191,8 @@ def gate_name_prompt(name: str, src: str, tgt: str, gate_prompt: str = "native")
 
 
 def template_text(lang: str) -> list[str]:
-    """Every template written in ``lang`` (fact questions taught and held out, answers, name prompts):
-    the text that an invented continent may not occur in, or "the gold occurs in the answer" could
-    be fooled."""
+    """Every template written in ``lang`` (fact questions taught and held out, answers, name prompts): the text
+    an invented continent may not occur in, or "the gold occurs in the answer" could be fooled."""
     facts = [t for a in ATTRIBUTES.values() for t in (*a.questions[lang], a.held_out[lang], *a.answers[lang])]
     names = [t.replace("{tgt}", form) for t in NATIVE_NAME_PROMPTS[lang] for form in LANGUAGE_FORMS[lang].values()]
     english = [t.format(name="{name}", src=s, tgt=g) for t in TRANSLATION_PROMPTS
