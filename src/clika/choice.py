@@ -1,18 +1,16 @@
 """Choosing an option: items -> the option a model chose, in one of four modes.
 
-- "letter": the log-probability of each option letter ("A", "B", ...) as the next token
-  after the prompt; the choice is the argmax. One forward pass per item; no answer
-  extraction, so never unparseable.
-- "cloze": lm-evaluation-harness's multiple_choice ``acc``: the summed log-likelihood of
-  " " + option text after the prompt; argmax.
-- "cloze-norm": lm-eval's ``acc_norm``: the same sum divided by the option's length in
-  characters (" " + text, as lm-eval counts it).
-- "generate": the paper's way: greedy generation, then answer extraction ("first-char":
-  the upstream rule; "smart": see clika.data.answers).
+- "letter": the log-probability of each option letter ("A", "B", ...) as the next token after the prompt; the choice
+  is the argmax. One forward pass per item; no answer extraction, so never unparseable.
+- "cloze": lm-evaluation-harness's multiple_choice ``acc``: the summed log-likelihood of " " + option text after the
+  prompt; argmax.
+- "cloze-norm": lm-eval's ``acc_norm``: the same sum divided by the option's length in characters (" " + text, as
+  lm-eval counts it).
+- "generate": the paper's way: greedy generation, then answer extraction ("first-char": the upstream rule; "smart":
+  see clika.data.answers).
 
-The caller (an executor) passes chunks of items with their already-rendered requests;
-everything here is one backend call per batch plus building the predictions. (Computing
-metrics from predictions, `clika score`, is clika.metrics.)
+The caller (an executor) passes chunks of items with their already-rendered requests; everything here is one backend
+call per batch plus building the predictions. (Computing metrics from predictions, `clika score`, is clika.metrics.)
 """
 
 from __future__ import annotations
@@ -29,14 +27,12 @@ from clika.predictions import Prediction
 from clika.prompts import ChoiceRequest
 from clika.tasks.spec import SCORING_MODES
 
-# cloze is the default: small base models copy the one-shot example's answer letter in
-# letter mode (Gemma 3 270M answers "D" on ~97% of items), which makes CT metrics
-# meaningless; option log-likelihoods do not have that bias.
+# cloze is the default: small base models copy the one-shot example's answer letter in letter mode (Gemma 3 270M
+# answers "D" on ~97% of items), which makes CT metrics meaningless; option log-likelihoods do not have that bias.
 DEFAULT_MODE = "cloze"
 DEFAULT_EXTRACT = "first-char"
 NO_EXTRACTION = "-"
-# Enough for "B. Alexandria Governorate": the first-char rule reads one character,
-# the smart rule a short answer line.
+# Enough for "B. Alexandria Governorate": the first-char rule reads one character, the smart rule a short answer line.
 GENERATE_MAX_NEW_TOKENS = 8
 
 
@@ -44,8 +40,9 @@ def check_mode(mode: str, extract: str = DEFAULT_EXTRACT) -> None:
     if mode not in SCORING_MODES:
         raise ConfigError(f"--mode: unknown scoring mode {mode!r}; choose one of {', '.join(SCORING_MODES)}")
     if extract not in EXTRACTORS:
-        raise ConfigError(f"--extract: unknown answer extraction rule {extract!r}; "
-                          f"choose one of {', '.join(EXTRACTORS)}")
+        raise ConfigError(
+            f"--extract: unknown answer extraction rule {extract!r}; choose one of {', '.join(EXTRACTORS)}"
+        )
 
 
 def extraction_key(mode: str, extract: str) -> str:
@@ -55,11 +52,8 @@ def extraction_key(mode: str, extract: str) -> str:
 
 
 def choices_from_scores(scores: np.ndarray) -> np.ndarray:
-    """Row-wise argmax of an [items, options] score matrix; -1 (no answer) where a row has a NaN.
-
-    A NaN score means the model produced no usable number; guessing an option
-    from the others would be a silently wrong answer.
-    """
+    """Row-wise argmax of an [items, options] score matrix; -1 (no answer) where a row has a NaN: a NaN score means
+    the model produced no usable number, and guessing an option from the others would be a silently wrong answer."""
     bad = np.isnan(scores).any(axis=1)
     choice = np.argmax(np.where(np.isnan(scores), -np.inf, scores), axis=1)
     return np.where(bad, -1, choice)
@@ -101,9 +95,8 @@ def choose(
 ) -> list[Prediction]:
     """Predictions for ``items`` (any mix of tasks/languages) from their rendered requests, in order.
 
-    batch_size: items per backend call (the backend batches inside a call;
-    ``progress(n)`` is called after each call with the number of items done).
-    """
+    batch_size: items per backend call (the backend batches inside a call; ``progress(n)`` is called after each call
+    with the number of items done)."""
     check_mode(mode, extract)
     if len(items) != len(requests):
         raise ConfigError(f"{len(items)} items but {len(requests)} requests")
@@ -113,21 +106,17 @@ def choose(
         chunk, reqs = items[start : start + step], requests[start : start + step]
         if mode == "generate":
             raws = backend.generate([r.prompt for r in reqs], GENERATE_MAX_NEW_TOKENS)
-            preds.extend(
-                Prediction(backend.name, it.task, it.lang, it.item_id,
-                           extract_choice(raw, it.n_options, it.options, extract), it.gold, it.n_options, raw=raw,
-                           extra=_extra(it))
-                for it, raw in zip(chunk, raws)
-            )
+            picks = [extract_choice(raw, it.n_options, it.options, extract) for it, raw in zip(chunk, raws)]
+            rows = [None] * len(chunk)
         else:
             scores = _option_scores(backend, chunk, reqs, mode)
-            choices = choices_from_scores(scores)
-            preds.extend(
-                Prediction(backend.name, it.task, it.lang, it.item_id, None if c < 0 else int(c), it.gold,
-                           it.n_options, scores=tuple(float(x) for x in row[: it.n_options]), extra=_extra(it))
-                for it, c, row in zip(chunk, choices.tolist(), scores)
-            )
+            picks = [None if c < 0 else int(c) for c in choices_from_scores(scores).tolist()]
+            rows = [tuple(float(x) for x in row[: it.n_options]) for it, row in zip(chunk, scores)]
+            raws = [None] * len(chunk)
+        preds.extend(
+            Prediction(backend.name, it.task, it.lang, it.item_id, pick, it.gold, it.n_options, raw, row, _extra(it))
+            for it, pick, raw, row in zip(chunk, picks, raws, rows)
+        )
         if progress is not None:
             progress(len(chunk))
     return preds
-

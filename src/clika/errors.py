@@ -1,8 +1,7 @@
 """Errors a user can act on.
 
-Every problem with user input is raised as a ClikaError that names where it
-happened (file and line when there is one). The CLI prints ``str(err)`` as one
-line and exits with status 1; it never shows a traceback for these.
+Every problem with user input is raised as a ClikaError that names where it happened (file and line when there is
+one). The CLI prints ``str(err)`` as one line and exits with status 1; it never shows a traceback for these.
 """
 
 from __future__ import annotations
@@ -23,10 +22,8 @@ class ClikaError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:  # one line, always
-        where = ""
-        if self.path is not None:
-            where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
-        return (where + self.message).replace("\n", " ")
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return (self.message if self.path is None else f"{where}: {self.message}").replace("\n", " ")
 
 
 class DataError(ClikaError):

@@ -31,7 +31,7 @@ def format_number(x, spec: str = ".3f") -> str:
 
 
 def format_interval(low, high, spec: str = ".2f", signed: bool = False) -> str:
-    """"[0.31, 0.45]", or "" when the interval is withheld."""
+    """ "[0.31, 0.45]", or "" when the interval is withheld."""
     if not (_finite(low) and _finite(high)):
         return ""
     spec = ("+" + spec) if signed and not spec.startswith("+") else spec
@@ -40,22 +40,16 @@ def format_interval(low, high, spec: str = ".2f", signed: bool = False) -> str:
 
 def format_value(value, low=None, high=None, *, spec: str = ".3f", ci_spec: str = ".2f", signed: bool = False,
                  n: int | None = None, chance: float | None = None) -> str:
-    """"0.412 [0.31, 0.52]" (+ " n=24, chance 0.25" when asked); a dash when undefined."""
+    """ "0.412 [0.31, 0.52]" (+ " n=24, chance 0.25" when asked); a dash when undefined."""
     if not _finite(value):
         return DASH
-    vspec = ("+" + spec) if signed else spec
-    text = format(value, vspec)
-    ci = format_interval(low, high, ci_spec, signed)
-    if ci:
+    text = format(value, ("+" + spec) if signed else spec)
+    if ci := format_interval(low, high, ci_spec, signed):
         text += " " + ci
-    extras = []
-    if n is not None:
-        extras.append(f"n={n}")
+    extras = [f"n={n}"] if n is not None else []
     if _finite(chance):
         extras.append(f"chance {chance:.2f}")
-    if extras:
-        text += " (" + ", ".join(extras) + ")"
-    return text
+    return text + (f" ({', '.join(extras)})" if extras else "")
 
 
 def format_record(rec, **kwargs) -> str:

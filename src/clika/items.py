@@ -1,8 +1,7 @@
 """The one data model every stage passes around: Item, and the language conventions.
 
-An Item is one multiple-choice question in one language. Items of one task are
-parallel across languages: the same ``item_id`` names the same question in every
-language (this is what CT metrics compare on).
+An Item is one multiple-choice question in one language. Items of one task are parallel across languages: the same
+``item_id`` names the same question in every language (this is what CT metrics compare on).
 """
 
 from __future__ import annotations
@@ -12,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from clika.errors import ConfigError
+
 # English is the pivot; order is the paper's.
 LANGS: tuple[str, ...] = ("en", "zh", "ja", "fr", "de", "it", "ru", "pl", "he", "ar")
 PIVOT = "en"
@@ -19,12 +20,9 @@ LETTERS = "ABCDEFGHIJ"
 
 
 def lang_order_key(lang: str) -> tuple[int, str]:
-    """Sort key: the paper's language order first, then other codes alphabetically,
-    then aggregate labels such as "avg" last."""
-    rank = {code: i for i, code in enumerate(LANGS)}
-    if lang in rank:
-        return (rank[lang], lang)
-    return (len(LANGS) + (1 if lang == "avg" else 0), lang)
+    """Sort key: the paper's language order first, then other codes alphabetically, then aggregate labels such as
+    "avg" last."""
+    return (LANGS.index(lang) if lang in LANGS else len(LANGS) + int(lang == "avg"), lang)
 
 
 def ordered_langs(langs) -> list[str]:
@@ -35,8 +33,8 @@ def ordered_langs(langs) -> list[str]:
 def content_hash(task: str, lang: str, question: str, options, gold: int, meta: dict) -> str:
     """Identifies an item's content: the results store keys on it, so editing an item's
     question, options, gold or meta (but keeping its id) means it is scored again."""
-    blob = json.dumps([task, lang, question, list(options), gold, meta], ensure_ascii=False, sort_keys=True,
-                      default=str)
+    fields = [task, lang, question, list(options), gold, meta]
+    blob = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
 
 
@@ -80,8 +78,6 @@ def check_langs(langs, available, *, pivot: str = PIVOT, flag: str = "--langs") 
 
     None means "all". Unknown codes and a missing pivot are one-line ConfigErrors that
     say what is available (RA and en-CO are relative to the pivot)."""
-    from clika.errors import ConfigError
-
     if langs is None:
         return None
     chosen = list(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
@@ -95,4 +91,3 @@ def check_langs(langs, available, *, pivot: str = PIVOT, flag: str = "--langs") 
     if pivot not in chosen:
         raise ConfigError(f"{flag} must include the pivot language {pivot!r} (RA and en-CO are relative to it)")
     return chosen
-

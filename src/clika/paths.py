@@ -5,11 +5,10 @@
                                  `clika data fetch --dest` (remembered in <cache root>/data-location.json),
                                  else <cache root>/data
 
-Of clika's own files, ``remember_data_dir`` writes the one small file that names a fetched folder;
-other folders are created by whoever writes into them. Output paths are checked first: a run must
-not compute for an hour and then find that it cannot write its results (`score --output
-/proc/x.jsonl`, a file where a folder should be). Every problem is one ConfigError naming the
-path and the flag.
+Of clika's own files, ``remember_data_dir`` writes the one small file that names a fetched folder; other folders are
+created by whoever writes into them. Output paths are checked first: a run must not compute for an hour and then find
+that it cannot write its results (`score --output /proc/x.jsonl`, a file where a folder should be). Every problem is
+one ConfigError naming the path and the flag.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from pathlib import Path
 from clika.errors import ConfigError
 
 __all__ = ["DataDir", "cache_root", "check_output_file", "check_writable_dir", "data_dir", "data_dir_choice",
-           "data_location_file", "remember_data_dir", "safe_dirname"]
+           "data_location_file", "remember_data_dir", "safe_dirname"]  # fmt: skip
 
 LOCATION_FILE = "data-location.json"
 
@@ -62,11 +61,9 @@ def _remembered() -> Path | None:
 
 def data_dir_choice() -> DataDir:
     """Where the fetched CLiKA data is looked for, and why there."""
-    env = _from_env("CLIKA_DATA_DIR")
-    if env is not None:
+    if (env := _from_env("CLIKA_DATA_DIR")) is not None:
         return DataDir(env, "$CLIKA_DATA_DIR")
-    remembered = _remembered()
-    if remembered is not None:
+    if (remembered := _remembered()) is not None:
         return DataDir(remembered, f"remembered in {data_location_file()}")
     return DataDir(cache_root() / "data", "the default")
 
@@ -77,13 +74,12 @@ def data_dir() -> Path:
 
 
 def remember_data_dir(path: Path) -> Path:
-    """Remember ``path`` (made absolute) as the fetched data folder; returns the file written.
-
-    Written atomically, so a reader never sees half a file."""
+    """Remember ``path`` (made absolute) as the fetched data folder; returns the file written (atomically, so a
+    reader never sees half a file)."""
     target = data_location_file()
     target.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps({"data_dir": str(Path(path).expanduser().resolve()), "written_by": "clika data fetch"},
-                      indent=2) + "\n"
+    record = {"data_dir": str(Path(path).expanduser().resolve()), "written_by": "clika data fetch"}
+    text = json.dumps(record, indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=LOCATION_FILE + ".", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -93,16 +89,6 @@ def remember_data_dir(path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
-
-
-def _probe(folder: Path, flag: str, target: Path) -> None:
-    """Create and delete a file in ``folder``: the only reliable writability test (/proc, ro mounts, quotas)."""
-    try:
-        fd, name = tempfile.mkstemp(prefix=".clika-write-test-", dir=folder)
-        os.close(fd)
-        os.unlink(name)
-    except OSError as err:
-        raise ConfigError(f"{flag}: cannot write here ({err.strerror or err})", target) from None
 
 
 def check_writable_dir(path: str | Path, flag: str = "--output") -> Path:
@@ -126,12 +112,18 @@ def check_output_file(path: str | Path, suffixes: Sequence[str], flag: str = "--
 
 
 def _make_writable(folder: Path, flag: str, shown: Path) -> None:
-    """Create ``folder`` and prove it writable; errors name ``shown`` (what the user passed)."""
+    """Create ``folder`` and prove it writable by creating and deleting a file in it, the only reliable test (/proc,
+    read-only mounts, quotas); errors name ``shown`` (what the user passed)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise ConfigError(f"{flag}: cannot create the folder ({err.strerror or err})", shown) from None
-    _probe(folder, flag, shown)
+    try:
+        fd, name = tempfile.mkstemp(prefix=".clika-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as err:
+        raise ConfigError(f"{flag}: cannot write here ({err.strerror or err})", shown) from None
 
 
 def safe_dirname(name: str) -> str:

@@ -1,15 +1,11 @@
 """Running a model over items: plan units, skip what the store has, score the rest.
 
-One unit is one (task, lang) of one model. Prompts are rendered here, once; each item's
-store key is its content hash plus the hash of exactly what the model is asked (see
-clika.store). The runner asks the store which keys this model (fingerprint) already
-answered in this mode and hands only the others to an executor. Each chunk that comes back
-is written in one transaction, so a run stopped at any point resumes where it stopped. At
-the end the predictions of every requested item come from the store (old and new alike),
-and predictions.jsonl and metrics.jsonl are written to the output folder.
-
-Progress reaches the caller as RunEvents through ``on_event``; warnings come back in the
-result. Nothing here prints.
+One unit is one (task, lang) of one model. Prompts are rendered here, once; an item's store key is its content hash
+plus the hash of exactly what the model is asked (see clika.store), and only the keys this model (fingerprint) has
+not answered in this mode go to an executor. Each chunk that comes back is written in one transaction, so a run
+stopped at any point resumes where it stopped. At the end the predictions of every requested item come from the
+store (old and new alike), and predictions.jsonl and metrics.jsonl are written to the output folder.
+Progress reaches the caller as RunEvents through ``on_event``; warnings come back in the result. Nothing here prints.
 """
 
 from __future__ import annotations
@@ -26,7 +22,7 @@ from clika.executors import WorkUnit
 from clika.items import PIVOT, Item, check_langs
 from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.records import Record
-from clika.paths import safe_dirname
+from clika.paths import check_writable_dir, safe_dirname
 from clika.predictions import Prediction
 
 CHUNK_BATCHES = 4  # a chunk (one store transaction) holds this many batches by default
@@ -37,15 +33,15 @@ EXECUTORS = ("local", "ray")
 class RunOptions:
     """Everything `clika run` takes; the defaults here are the command line's defaults.
 
-    data: None = each task's own dataset (the built-in mini set when no task is named), or
-        "builtin", an upstream-layout folder, a .jsonl file/folder, "hf:NAME".
-    template: None = each task's default template for the mode (paper for the CLiKA tasks; qa
-        for the mini set in cloze modes, paper in letter and generate modes).
+    data: None = each task's own dataset (the built-in mini set when no task is named), or "builtin", an
+        upstream-layout folder, a .jsonl file/folder, "hf:NAME".
+    template: None = each task's default template for the mode (paper for the CLiKA tasks; qa for the mini set in
+        cloze modes, paper in letter and generate modes).
     output_dir: default runs/<model name, made safe as a folder name>.
     store_path: the results store; default OUTPUT/results.sqlite.
     chunk_size: items per store transaction (default batch_size * 4).
-    executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a
-        local one); either way only this process writes the store.
+    executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a local one); either way
+        only this process writes the store.
     ``check()`` holds every check that needs no data or model (evaluate calls it first).
     """
 
@@ -195,10 +191,10 @@ def plan_units(items: list[Item], store: Any, fingerprint: str, opts: RunOptions
         keys = [(item.item_id, item.content_hash, request_hash(r, opts.mode)) for item, r in zip(unit_items, requests)]
         all_keys[(task, lang)] = keys
         done = store.done_keys(fingerprint, task, lang, opts.mode, extract)
-        todo = [i for i, key in enumerate(keys) if key not in done]
+        todo = [(item, r, key[1:]) for item, r, key in zip(unit_items, requests, keys) if key not in done]
         n_done += len(unit_items) - len(todo)
-        units.append(WorkUnit(task, lang, tuple(unit_items[i] for i in todo), tuple(requests[i] for i in todo),
-                              tuple(keys[i][1:] for i in todo), opts.mode, opts.extract, opts.batch_size, chunk_size))
+        columns = tuple(map(tuple, zip(*todo))) or ((), (), ())  # (items, requests, keys) still to score
+        units.append(WorkUnit(task, lang, *columns, opts.mode, opts.extract, opts.batch_size, chunk_size))
     return units, n_done, all_keys
 
 
@@ -240,10 +236,8 @@ def load_run_items(opts: RunOptions, tasks) -> list[Item]:
 def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResult:
     """Evaluate one model on items and write OUTPUT/predictions.jsonl and OUTPUT/metrics.jsonl."""
     from clika.backends.registry import parse_model_args
-    from clika.data.predictions_io import write_predictions_jsonl
     from clika.metrics.compute import compute_metrics
     from clika.metrics.diagnostics import run_warnings
-    from clika.metrics.record_io import write_records, write_resamples
     from clika.store import ResultsStore
     from clika.tasks import load_registry
 
@@ -252,7 +246,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     args = parse_model_args(opts.model_args)
     name = display_name(opts.model, args)
     out = Path(opts.output_dir) if opts.output_dir is not None else Path("runs") / safe_dirname(name)
-    check_output_dir(out)
+    check_writable_dir(out, "--output")  # fail before a model is loaded, not after everything is scored
     all_items = load_run_items(dataclasses.replace(opts, limit=None), tasks)
     items = select_items(all_items, opts.limit)
     templates = check_templates(items, opts, tasks)
@@ -264,60 +258,55 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
             units, n_done, all_keys = plan_units(items, store, fingerprint, opts, tasks, chunk_size)
             if on_event is not None:
                 on_event(RunEvent("planned", n_done, len(items)))
-            run_args = {"model": opts.model, "model_args": args, "data": str(opts.data), "mode": opts.mode,
-                        "template": opts.template, "templates": templates, "limit": opts.limit, "batch_size": opts.batch_size,
-                        "device": opts.device, "extract": opts.extract}
+            run_args = {k: getattr(opts, k) for k in ("model", "mode", "template", "limit", "batch_size", "device")}
+            run_args |= {"model_args": args, "data": str(opts.data), "templates": templates, "extract": opts.extract}
             run_id = store.start_run(name, fingerprint, run_args)
             n_scored = _drive(executor, units, store, fingerprint, on_event)
             store.finish_run(run_id)
             predictions = collect(items, all_keys, store, fingerprint, opts, name)
-            path = store.path
     finally:
         executor.close()
-
     resamples: dict = {}
     records = compute_metrics(predictions, pivot=PIVOT, n_boot=opts.n_boot, seed=opts.seed, resamples=resamples)
-    try:
-        predictions_path = write_predictions_jsonl(predictions, out / "predictions.jsonl")
-        metrics_path = write_records(records, out / "metrics.jsonl")
-        write_resamples(resamples, records, metrics_path)
-        lm_eval_paths = _write_lm_eval(out, opts, args, name, templates, tasks, all_items, items, predictions, records)
-    except OSError as err:  # disk full, file size limit: every prediction is already in the store
-        raise ConfigError(f"cannot write results ({err.strerror or err}); the predictions are in the store: "
-                          "free space and rerun the same command to write them", out) from None
-    return EvaluateResult(name, fingerprint, records, predictions, out, predictions_path, metrics_path, path,
-                          n_resumed=n_done, n_scored=n_scored, units=[(u.task, u.lang) for u in units],
-                          templates=templates, warnings=run_warnings(records, opts.mode), lm_eval_paths=lm_eval_paths)
+    result = EvaluateResult(name, fingerprint, records, predictions, out, out / "predictions.jsonl",
+                            out / "metrics.jsonl", store.path, n_resumed=n_done, n_scored=n_scored,
+                            units=[(u.task, u.lang) for u in units], templates=templates,
+                            warnings=run_warnings(records, opts.mode))
+    n_original = {unit: len(unit_items) for unit, unit_items in _group(all_items).items()}
+    result.lm_eval_paths = _write_outputs(result, opts, args, tasks, items, n_original, resamples)
+    return result
 
 
-def _write_lm_eval(out: Path, opts: RunOptions, args: dict[str, Any], name: str, templates: dict[str, str], tasks,
-                   all_items: list[Item], items: list[Item], predictions: list[Prediction],
-                   records: list[Record]) -> list[Path]:
-    """The run in lm-evaluation-harness's layout (clika.data.lmeval_export): results_<date>.json, and
-    with --log-samples the samples files, from the same predictions and accuracy records."""
+def _write_outputs(result: EvaluateResult, opts: RunOptions, args: dict, tasks, items: list[Item], n_original: dict,
+                   resamples: dict) -> list[Path]:
+    """Write the result's predictions and records (+ resamples), then the run in lm-evaluation-harness's layout
+    (clika.data.lmeval_export): results_<date>.json, and with --log-samples the samples files, from the same
+    predictions and accuracy records. Returns the lm-eval files written."""
     from clika.choice import GENERATE_MAX_NEW_TOKENS
     from clika.data.lmeval_export import LmEvalRun, write_lm_eval
+    from clika.data.predictions_io import write_predictions_jsonl
+    from clika.metrics.record_io import write_records, write_resamples
     from clika.prompts import PromptBuilder
     from clika.store import scrub_secrets
 
-    units = set(_group(items))
-    accuracy = {(r.task, r.lang): (r.value, r.n) for r in records
-                if r.metric == "accuracy" and (r.task, r.lang) in units and r.stratum is None and r.aggregate is None}
-    n_original = {unit: len(unit_items) for unit, unit_items in _group(all_items).items()}
-    run = LmEvalRun(backend=opts.model, model_name=name, model_args=scrub_secrets(args), mode=opts.mode,
-                    batch_size=opts.batch_size, device=opts.device, limit=opts.limit, extract=opts.extract,
-                    data=None if opts.data is None else str(opts.data), templates=templates, n_boot=opts.n_boot,
-                    seed=opts.seed, max_gen_toks=GENERATE_MAX_NEW_TOKENS if opts.mode == "generate" else 0)
+    units, templates = set(result.units), result.templates
+    overall = [r for r in result.records if r.metric == "accuracy" and r.stratum is None and r.aggregate is None]
+    accuracy = {(r.task, r.lang): (r.value, r.n) for r in overall if (r.task, r.lang) in units}
+    fields = {k: getattr(opts, k) for k in ("mode", "batch_size", "device", "limit", "extract", "n_boot", "seed")}
+    fields["data"] = None if opts.data is None else str(opts.data)
+    fields["max_gen_toks"] = GENERATE_MAX_NEW_TOKENS if opts.mode == "generate" else 0
+    run = LmEvalRun(opts.model, result.model, scrub_secrets(args), templates=templates, **fields)
     builders = {t: PromptBuilder(t, tasks) for t in set(templates.values())}
     request_for = (lambda item: builders[templates[item.task]].request(item, opts.mode)) if opts.log_samples else None
-    return write_lm_eval(out, run, items, predictions, accuracy, n_original, tasks, request_for)
-
-
-def check_output_dir(out: Path) -> None:
-    """Fail before a model is loaded, not after everything is scored, when results cannot be written."""
-    from clika.paths import check_writable_dir
-
-    check_writable_dir(out, "--output")
+    out, predictions = result.output_dir, result.predictions
+    try:
+        write_predictions_jsonl(predictions, result.predictions_path)
+        write_records(result.records, result.metrics_path)
+        write_resamples(resamples, result.records, result.metrics_path)
+        return write_lm_eval(out, run, items, predictions, accuracy, n_original, tasks, request_for)
+    except OSError as err:  # disk full, file size limit: every prediction is already in the store
+        why = f"cannot write results ({err.strerror or err}); the predictions are in the store: "
+        raise ConfigError(why + "free space and rerun the same command to write them", out) from None
 
 
 def _make_executor(opts: RunOptions, args: dict[str, Any]) -> tuple[Any, Any]:
@@ -325,8 +314,8 @@ def _make_executor(opts: RunOptions, args: dict[str, Any]) -> tuple[Any, Any]:
     if opts.executor == "ray":
         from clika.executors.ray_executor import RayExecutor
 
-        ray_executor = RayExecutor(opts.model, args, device=opts.device, batch_size=opts.batch_size,
-                                   address=opts.ray_address)
+        kwargs = {"device": opts.device, "batch_size": opts.batch_size, "address": opts.ray_address}
+        ray_executor = RayExecutor(opts.model, args, **kwargs)
         return ray_executor, ray_executor.fingerprint
     from clika.backends.registry import make_backend
     from clika.executors.local import LocalExecutor
@@ -338,8 +327,6 @@ def _make_executor(opts: RunOptions, args: dict[str, Any]) -> tuple[Any, Any]:
 def _drive(executor: Any, units: list[WorkUnit], store: Any, fingerprint: str, on_event: OnEvent | None) -> int:
     """Run the executor, writing each chunk to the store as it arrives; returns items scored."""
     pending = sum(len(u.items) for u in units)
-    if pending == 0:
-        return 0
     modes = {u.task: (u.mode, extraction_key(u.mode, u.extract)) for u in units}
     scored = 0
     for chunk in executor.run(units):

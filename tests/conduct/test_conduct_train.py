@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,6 +133,8 @@ def test_lora_settings_reach_the_peft_model(tiny_dir, tok, tmp_path):
     assert wrapped == {"q_proj", "v_proj"}
     # q: 64 -> 64, v: 64 -> 32 (2 kv heads of 16), two layers: r * (in + out) per module
     assert result.n_trainable == 2 * (4 * (64 + 64) + 4 * (64 + 32))
+    assert save(result.model, tok, tmp_path / "adapter").joinpath("adapter_config.json").is_file()
+    shutil.rmtree(tmp_path / "adapter")  # a second save of the same model writes again (nothing cached)
     assert save(result.model, tok, tmp_path / "adapter").joinpath("adapter_config.json").is_file()
 
     every = train(fresh_model(tiny_dir), tok, EXAMPLES[:2], quick(method="lora", epochs=1))  # default: all-linear

@@ -113,6 +113,8 @@ def test_gate_failure_names_the_failed_parts_and_withholds_every_cd_metric():
     assert recs["acc_l_type1"].value == 0.25 and "diagnosis" in recs["acc_l_type1"].note
     assert recs["xrr"].to_dict()["value"] is None  # written as JSON null
     assert gate_failure(records).startswith("not measured: the mastery gate failed")
+    verdict = cd_verdict(records)  # the reason does not repeat the label it is printed after
+    assert verdict.label == "not measured" and verdict.reason.startswith("the mastery gate failed")
 
 
 def test_undefined_ratios_say_why():

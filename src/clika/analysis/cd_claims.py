@@ -1,55 +1,36 @@
 """CD across models: the paper's conductivity claims, tested on whatever `clika conduct` results exist.
 
-A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over
-seeds where there were several) and, per model, language pair and seed, the run's per-fact
-outcomes (outcomes.json: what clika conduct judged, by fact). A run's verdict comes from its
-records (clika.metrics.cd.cd_verdict, one of its VERDICTS, with its margin). Differences between models need the facts paired: they come from the outcomes,
-resampled with the metrics core's resampler, so runs of several models on the same fictional
-facts draw the same facts in every resample.
+A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over seeds where there
+were several) and, per model, language pair and seed, the run's per-fact outcomes (outcomes.json: what clika conduct
+judged, by fact). A run's verdict comes from its records (clika.metrics.cd.cd_verdict, one of its VERDICTS, with its
+margin). Differences between models need the facts paired: they come from the outcomes, resampled with the metrics
+core's resampler, so runs of several models on the same fictional facts draw the same facts in every resample.
 
-Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially
-improves cross-lingual knowledge conductivity"), with three verdicts each:
-- cd_low: conductivity is low for every model: supported when every measured run is low ("no
-  transfer detected", "weak", or "inconclusive (chance or weak)" with XRR below its positive
-  control); not supported when one is "high"; inconclusive otherwise (a control at chance, a run
-  that could be weak or high, a chance-or-weak run not shown below its control); not testable
-  without a measured run;
-- cd_not_improved: a mixed-multilingual model does not conduct substantially better than an
-  English-dominant one, nor an instruction-tuned model than its base: supported when every paired
-  XRR difference has a 95% CI below the gain that matters, not supported when one lies above it,
-  inconclusive otherwise (an interval that merely touches zero is not evidence of no gain). The
-  gain that matters is relative to what could be gained: GAIN_SHARE of the compared runs' room
-  (their positive control's XRR minus chance, averaged), and never more than SUBSTANTIAL.
+Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially improves
+cross-lingual knowledge conductivity"), each supported, not supported, inconclusive or not testable by the rule its
+finding states: cd_low (conductivity is low for every model: every measured run's verdict) and cd_not_improved (a
+mixed-multilingual model does not conduct substantially better than an English-dominant one, nor an instruction-tuned
+model than its base: paired XRR differences against the gain that matters; an interval that merely touches zero is
+not evidence of no gain). The gain that matters is relative to what could be gained: GAIN_SHARE of the compared runs'
+room (their positive control's XRR minus chance, averaged), and never more than SUBSTANTIAL.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from clika.analysis.families import FamilyRegistry
-from clika.analysis.findings import Evidence
+from clika.analysis.findings import Claim, Evidence
 from clika.analysis.strategy import pooled_record
 from clika.errors import DataError
+from clika.formatting import format_interval, format_number
+from clika.metrics import cd
 from clika.metrics.bootstrap import N_BOOT
-from clika.metrics.cd import (
-    CHANCE_OR_WEAK,
-    CONTROL_AT_CHANCE,
-    HIGH,
-    MARGIN,
-    NO_TRANSFER,
-    NOT_MEASURED,
-    SUBSTANTIAL,
-    VERDICTS,
-    WEAK,
-    FactOutcomes,
-    cd_values,
-    cd_verdict,
-    pool,
-)  # fmt: skip
+from clika.metrics.cd import FactOutcomes, cd_values, cd_verdict, pool
 from clika.metrics.estimate import Estimate
 from clika.metrics.record_io import read_records
 from clika.metrics.records import Record, task_label
@@ -78,13 +59,17 @@ class CDRun:
     @property
     def low(self) -> bool:
         """Low conductivity by the verdict: no transfer, weak, or chance-or-weak below the control."""
-        return self.verdict in (NO_TRANSFER, WEAK) or (self.verdict == CHANCE_OR_WEAK and bool(self.below_control))
+        below = self.verdict == cd.CHANCE_OR_WEAK and bool(self.below_control)
+        return self.verdict in (cd.NO_TRANSFER, cd.WEAK) or below
+
+    def overall(self, metric: str) -> Record | None:
+        """The run's record of ``metric`` over all its facts (no stratum)."""
+        return {r.metric: r for r in self.records if r.stratum is None}.get(metric)
 
     def room(self) -> float | None:
         """The positive control's XRR above chance (strict where recorded): what could be gained."""
-        rec = {r.metric: r for r in self.records if r.stratum is None}
-        ctrl = rec.get("xrr_en_subject_strict")
-        ctrl = ctrl if ctrl is not None and ctrl.value is not None else rec.get("xrr_en_subject")
+        ctrl = self.overall("xrr_en_subject_strict")
+        ctrl = ctrl if ctrl is not None and ctrl.value is not None else self.overall("xrr_en_subject")
         if ctrl is None or ctrl.value is None or ctrl.chance is None:
             return None
         return ctrl.value - ctrl.chance
@@ -97,41 +82,37 @@ def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
         return None
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     outcomes = FactOutcomes.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    seed = manifest.get("seed", 0)
-    outcomes.fact_ids = tuple(f"s{seed}:{f}" for f in outcomes.fact_ids)
+    outcomes.fact_ids = tuple(f"s{manifest.get('seed', 0)}:{f}" for f in outcomes.fact_ids)
     return manifest, outcomes
 
 
-def load_runs(folders: list[Path], margin: float = MARGIN) -> tuple[list[CDRun], list[str]]:
-    """Every model and target of the given `clika conduct` output folders, with its records (the
-    folder's metrics.jsonl), its pooled per-fact outcomes (its finished runs) and its verdict
-    (cd_verdict with ``margin``)."""
+def load_runs(folders: list[Path], margin: float = cd.MARGIN) -> tuple[list[CDRun], list[str]]:
+    """Every model and target of the given `clika conduct` output folders, with its records (the folder's
+    metrics.jsonl), its pooled per-fact outcomes (its finished runs) and its verdict (cd_verdict with ``margin``)."""
     runs, notes = [], []
-    for folder in folders:
-        folder = Path(folder)
+    for folder in map(Path, folders):
         if not (folder / "metrics.jsonl").is_file():
             raise DataError("not a `clika conduct` output folder (no metrics.jsonl)", folder)
         records = read_records(folder / "metrics.jsonl")
         outcomes: dict[tuple, list[FactOutcomes]] = {}
         for manifest_path in sorted(folder.glob("*/*/seed*/manifest.json")):
-            got = _run_outcomes(manifest_path.parent)
-            if got is None:
+            if (got := _run_outcomes(manifest_path.parent)) is None:
                 notes.append(f"{manifest_path.parent}: unfinished run left out")
                 continue
-            manifest, o = got
-            outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(o)
-        keys = sorted({(r.model, r.lang, r.lang_ref or "en", r.task, r.condition) for r in records
-                       if r.metric == "xrr"}, key=lambda k: (*k[:4], k[4] or ""))
-        scored = {(model, target) for model, target, *_ in keys}
-        for model, target in sorted(set(outcomes) - scored):  # a folder written before conduct kept earlier targets
+            manifest, run_outcomes = got
+            outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(run_outcomes)
+        xrr = {(r.model, r.lang, r.lang_ref or "en", r.task, r.condition) for r in records if r.metric == "xrr"}
+        keys = sorted(xrr, key=lambda k: (*k[:4], k[4] or ""))
+        # a folder written before conduct kept earlier targets
+        for model, target in sorted(set(outcomes) - {key[:2] for key in keys}):
             notes.append(f"{folder}: {model} -> {target} has finished runs but no records in metrics.jsonl: left "
                          f"out; rerun `clika conduct` for it into this folder to score them (no retraining)")
         for model, target, source, task, condition in keys:
             mine = [r for r in records if (r.model, r.lang, r.task, r.condition) == (model, target, task, condition)]
-            verdict = cd_verdict(mine, margin)
-            found = outcomes.get((model, target))
-            runs.append(CDRun(model, target, source, task, mine, pool(found) if found else None, verdict.label,
-                              verdict.reason, verdict.below_control, condition))
+            judged, found = cd_verdict(mine, margin), outcomes.get((model, target))
+            run = CDRun(model, target, source, task, mine, pool(found) if found else None, judged.label, judged.reason)
+            run.below_control, run.condition = judged.below_control, condition
+            runs.append(run)
     return runs, notes
 
 
@@ -139,75 +120,67 @@ CD_EVIDENCE_COLUMNS = ("evidence", "value", "95% CI", "p vs. 0", "n facts", "rea
 
 
 @dataclass
-class CDFinding:
-    key: str
-    claim: str
-    verdict: str  # supported | not supported | inconclusive | not testable
-    summary: str
-    rule: str
-    evidence: list[Evidence] = field(default_factory=list)  # reading: the run's or comparison's verdict
+class CDFinding(Claim):
+    """verdict: supported | not supported | inconclusive | not testable; an evidence's reading: the run's or
+    comparison's verdict."""
 
     def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
         """The evidence table as findings.md and the HTML report print it: columns, rows of cells, footnotes."""
-        from clika.formatting import format_interval, format_number
-
-        rows = [(e.label, format_number(e.record.value), format_interval(e.record.ci_low, e.record.ci_high, ".3f"),
-                 format_number(e.record.p_value, ".3g"), str(e.record.n), e.reading) for e in self.evidence]
+        rows = []
+        for e in self.evidence:
+            r = e.record
+            cells = (format_number(r.value), format_interval(r.ci_low, r.ci_high, ".3f"),
+                     format_number(r.p_value, ".3g"))
+            rows.append((e.label, *cells, str(r.n), e.reading))
         return CD_EVIDENCE_COLUMNS, rows, []
 
-    def to_dict(self) -> dict:
-        """JSON-ready data (findings.json beside findings.md); from_dict reads it back."""
-        return {**{k: getattr(self, k) for k in ("key", "claim", "verdict", "summary", "rule")},
-                "evidence": [e.to_dict() for e in self.evidence]}
 
-    @classmethod
-    def from_dict(cls, data: dict) -> CDFinding:
-        evidence = [Evidence.from_dict(e) for e in data["evidence"]]
-        return cls(data["key"], data["claim"], data["verdict"], data["summary"], data["rule"], evidence)
-
-
-def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int
-                 ) -> tuple[np.ndarray, int, list[CDRun]] | None:
-    """Mean over shared targets of XRR(b) - XRR(a), resample by resample, over the same facts, and the
-    runs paired; None without a paired target."""
+def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int) -> tuple[np.ndarray, list[CDRun]] | None:
+    """Mean over shared targets of XRR(b) - XRR(a), resample by resample, over the same facts, and the runs paired;
+    None without a paired target."""
     diffs, paired = [], []
     for rb in b:
         for ra in a:
             same = (ra.target, ra.source, ra.task, ra.condition) == (rb.target, rb.source, rb.task, rb.condition)
-            if same and ra.outcomes is not None and rb.outcomes is not None and \
-                    ra.outcomes.fact_ids == rb.outcomes.fact_ids:
+            both = ra.outcomes is not None and rb.outcomes is not None
+            if same and both and ra.outcomes.fact_ids == rb.outcomes.fact_ids:
                 key = f"{ra.label}/{ra.target}"  # the draws of conductivity_estimates
-                xa = cd_values(ra.outcomes, n_boot, seed, key)["xrr"][0]
-                xb = cd_values(rb.outcomes, n_boot, seed, key)["xrr"][0]
+                xa, xb = (cd_values(r.outcomes, n_boot, seed, key)["xrr"][0] for r in (ra, rb))
                 diffs.append(xb - xa)
                 paired += [ra, rb]
     if not diffs:
         return None
     with np.errstate(invalid="ignore"):
-        return np.mean(np.stack(diffs), axis=0), len(diffs), paired
+        return np.mean(np.stack(diffs), axis=0), paired
 
 
 def gain_margin(runs: list[CDRun]) -> float | None:
-    """The gain that matters for a comparison of these runs: GAIN_SHARE of their mean room (positive
-    control's XRR above chance), at most SUBSTANTIAL; None when a room is unknown or not positive."""
+    """The gain that matters for a comparison of these runs: GAIN_SHARE of their mean room (positive control's XRR
+    above chance), at most SUBSTANTIAL; None when a room is unknown or not positive."""
     rooms = [r.room() for r in runs]
     if not rooms or any(x is None or x <= 0 for x in rooms):
         return None
-    return min(SUBSTANTIAL, GAIN_SHARE * float(np.mean(rooms)))
+    return min(cd.SUBSTANTIAL, GAIN_SHARE * float(np.mean(rooms)))
+
+
+def _claim_verdict(readings: list, against: bool, supported: bool) -> str:
+    """The verdict of a CD claim over its readings: any reading against it, or else all for it, decides."""
+    if not readings:
+        return "not testable"
+    return "not supported" if against else "supported" if supported else "inconclusive"
 
 
 def _low_finding(runs: list[CDRun]) -> CDFinding:
-    measured = [r for r in runs if r.verdict != NOT_MEASURED]
+    measured = [r for r in runs if r.verdict != cd.NOT_MEASURED]
     evidence = []
     for r in runs:
-        x = {m.metric: m for m in r.records if m.stratum is None}.get("xrr") or \
-            Record(model=r.model, task=r.task, condition=r.condition, metric="xrr", lang=r.target, lang_ref=r.source)
+        x = r.overall("xrr") or Record(model=r.model, task=r.task, condition=r.condition, metric="xrr", lang=r.target,
+                                       lang_ref=r.source)
         evidence.append(Evidence(f"XRR {r.model} -> {r.target} ({r.label}): {r.reason}", x, False, r.verdict))
     labels = [r.verdict for r in measured]
-    verdict = "not testable" if not measured else "not supported" if HIGH in labels else \
-        "supported" if all(r.low for r in measured) else "inconclusive"
-    counts = ", ".join(f"{labels.count(v)} {v}" for v in VERDICTS if v in labels)
-    unmeasured = [f"{r.model} -> {r.target}" for r in runs if r.verdict == NOT_MEASURED]
+    verdict = _claim_verdict(labels, cd.HIGH in labels, all(r.low for r in measured))
+    counts = ", ".join(f"{labels.count(v)} {v}" for v in cd.VERDICTS if v in labels)
+    unmeasured = [f"{r.model} -> {r.target}" for r in runs if r.verdict == cd.NOT_MEASURED]
     tail = f"; gate failed (not measured): {', '.join(unmeasured)}" if unmeasured else ""
     return CDFinding(
         "cd_low", "Cross-lingual knowledge conductivity is low for every model.", verdict,
@@ -219,42 +192,51 @@ def _low_finding(runs: list[CDRun]) -> CDFinding:
         "facts) leaves the claim inconclusive", evidence)
 
 
-def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed: int) -> CDFinding:
-    measured = [r for r in runs if r.verdict != NOT_MEASURED]
+def _comparisons(measured: list[CDRun], registry: FamilyRegistry) -> list[tuple[str, list[CDRun], list[CDRun]]]:
+    """(label, runs A, runs B) of the comparisons B minus A: mixed multilingual minus English-dominant pretraining,
+    and each instruction-tuned model minus its own base, where both were run."""
 
-    def pretraining(r: CDRun) -> str | None:
-        return registry.pretraining_of(r.model)
+    def of_mix(kind: str) -> list[CDRun]:
+        return [r for r in measured if registry.pretraining_of(r.model) == kind]
 
-    mixed = [r for r in measured if pretraining(r) == "mixed_multilingual"]
-    english = [r for r in measured if pretraining(r) == "english_dominant"]
-    comparisons = [("mixed multilingual minus English-dominant pretraining", english, mixed)] if mixed and english \
-        else []
-    for r in measured:  # instruction tuning: derived minus its own base, where both were run
+    mixed, english = of_mix("mixed_multilingual"), of_mix("english_dominant")
+    label = "mixed multilingual minus English-dominant pretraining"
+    comparisons = [(label, english, mixed)] if mixed and english else []
+    for r in measured:
         e = registry.get(r.model)
         if e and e.base and e.strategy.startswith("instruction_tuning"):
-            base = [x for x in measured if registry.resolve(x.model) == e.base]
-            if base:
+            if base := [x for x in measured if registry.resolve(x.model) == e.base]:
                 comparisons.append((f"{r.model} minus its base {e.base} ({e.strategy})", base, [r]))
+    return comparisons
+
+
+def _gain_reading(record: Record, margin: float | None, paired: list[CDRun]) -> str:
+    """A comparison's reading: its 95% CI wholly below the gain that matters, wholly above it, or neither."""
+    lo, hi = record.ci_low, record.ci_high
+    if margin is None or any(r.verdict == cd.CONTROL_AT_CHANCE for r in paired) or lo is None:
+        return "inconclusive"
+    return "no substantial gain" if hi < margin else "substantial gain" if lo > margin else "inconclusive"
+
+
+def _models(runs: list[CDRun]) -> str:
+    return " + ".join(sorted({r.model for r in runs}))
+
+
+def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed: int) -> CDFinding:
     evidence, labels = [], []
-    for label, a, b in comparisons:
-        got = _group_delta(a, b, n_boot, seed)
-        if got is None:
+    for label, a, b in _comparisons([r for r in runs if r.verdict != cd.NOT_MEASURED], registry):
+        if (got := _group_delta(a, b, n_boot, seed)) is None:
             continue
-        samples, _, paired = got
+        samples, paired = got
         n = sum(x.n for r in paired[1::2] for x in r.records if x.metric == "xrr" and x.stratum is None)  # B's facts
-        record = pooled_record(Estimate(samples, n).tested_vs_zero(), model=" + ".join(sorted({r.model for r in b})),
-                               model_ref=" + ".join(sorted({r.model for r in a})), metric="xrr", task=paired[0].task,
-                               aggregate="mean of targets")
-        lo, hi = record.ci_low, record.ci_high
+        estimate = Estimate(samples, n).tested_vs_zero()
+        identity = dict(model=_models(b), model_ref=_models(a), task=paired[0].task)
+        record = pooled_record(estimate, metric="xrr", aggregate="mean of targets", **identity)
         margin = gain_margin(paired)
-        controls_ok = margin is not None and all(r.verdict != CONTROL_AT_CHANCE for r in paired)
-        v = "inconclusive" if not controls_ok or lo is None else "no substantial gain" if hi < margin \
-            else "substantial gain" if lo > margin else "inconclusive"
-        labels.append(v)
+        labels.append(_gain_reading(record, margin, paired))
         matters = f"a gain that matters: {margin:.3f}" if margin is not None else "no room above chance to gain"
-        evidence.append(Evidence(f"XRR: {label} ({matters})", record, True, v))
-    verdict = "not testable" if not labels else "not supported" if "substantial gain" in labels else \
-        "supported" if all(v == "no substantial gain" for v in labels) else "inconclusive"
+        evidence.append(Evidence(f"XRR: {label} ({matters})", record, True, labels[-1]))
+    verdict = _claim_verdict(labels, "substantial gain" in labels, all(v == "no substantial gain" for v in labels))
     summary = (f"{labels.count('no substantial gain')} of {len(labels)} comparisons exclude a gain that matters; "
                f"{labels.count('substantial gain')} show one" if labels else
                "no measured run has a registry counterpart (a model of the other pretraining mix, or the base of "
@@ -265,7 +247,7 @@ def _gain_finding(runs: list[CDRun], registry: FamilyRegistry, n_boot: int, seed
         verdict, summary,
         f"paired differences of XRR (same fictional facts, same resamples); a gain that matters is {GAIN_SHARE:g} of "
         f"what could be gained (the compared runs' positive control XRR, strict where recorded, minus chance, "
-        f"averaged), at most {SUBSTANTIAL}, stated per comparison: 'no substantial gain' needs the whole 95% CI "
+        f"averaged), at most {cd.SUBSTANTIAL}, stated per comparison: 'no substantial gain' needs the whole 95% CI "
         f"below it, 'substantial gain' the whole CI above it; a comparison with a run whose positive control is "
         f"at chance (no room to gain) is inconclusive", evidence)
 

@@ -1,22 +1,15 @@
-"""Paired comparisons of two models (B minus A) per (task, lang), and strategy-level summaries.
+"""Paired comparisons of two models (B minus A) per (task, lang).
 
-Every metric the registry compares (a paired test in its definition) is compared: its delta, and
-a p-value and a 95% interval that come from ONE test, the metric's paired test, so that a row
-never reads significant by its interval and not by its p-value (or the other way round):
-- "mcnemar" (a 0/1 outcome per item, e.g. accuracy): the exact McNemar test (two-sided binomial
-  test of the discordant items at 1/2, not mid-p) and the interval that inverts it: the exact
-  (Clopper-Pearson) interval of the share of discordant items that B gets right, scaled to the
-  delta by the share of discordant items. It is conditional on the number of discordant items,
-  as McNemar's test is. The interval excludes 0 exactly when p < 0.05 (at pi = 1/2 the binomial
-  is symmetric, so the test's two-sided p is twice its smaller tail: the inversion of that
-  interval).
-- "bootstrap" (RA, en-CO, RankC): the paired-bootstrap percentile interval and the p-value that
-  inverts it (clika.metrics.bootstrap.p_value_vs_zero): p < 0.05 exactly when the interval excludes 0.
-``significant`` (the star of every table) is p < ALPHA of that one test.
-Pivot-relative metrics are not reported for the pivot language.
-Every value is a Record: the difference is model B with model_ref A (and the pair's strategy); both
-models' own values, with their intervals from the metrics core (the numbers `clika score` gives on
-the items both have), are records of their own in the stratum "items shared with" the other.
+Every metric the registry compares (a paired test in its definition) is compared: its delta, and a p-value and a 95%
+interval that come from ONE test, the metric's paired test, so that a row never reads significant by its interval and
+not by its p-value (or the other way round): "mcnemar" (a 0/1 outcome per item, e.g. accuracy): the exact McNemar
+test (mcnemar_exact) and the interval that inverts it (mcnemar_interval); "bootstrap" (RA, en-CO, RankC): the
+paired-bootstrap percentile interval and the p-value that inverts it (clika.metrics.bootstrap.p_value_vs_zero). Either
+way p < 0.05 exactly when the interval excludes 0; ``significant`` (the star of every table) is p < ALPHA of that one
+test. Pivot-relative metrics are not reported for the pivot language. Every value is a Record: the difference is model
+B with model_ref A (and the pair's strategy); both models' own values, with their intervals from the metrics core (the
+numbers `clika score` gives on the items both have), are records of their own in the stratum "items shared with" the
+other.
 """
 
 from __future__ import annotations
@@ -28,7 +21,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from clika.analysis.families import FamilyRegistry
-from clika.analysis.stats import PairSamples, TaskStats, metric_names, paired
+from clika.analysis.stats import PairSamples, TaskStats, all_models, metric_names, paired
 from clika.errors import ConfigError
 from clika.metrics.catalog import get_metric
 from clika.metrics.core import item_set_id
@@ -50,18 +43,21 @@ def row_test(metric: str) -> str:
 
 
 def significant(r: Record) -> bool | None:
-    """The star of a comparison row: p < ALPHA of its one test (None: no p-value); its interval
-    excludes 0 exactly then."""
+    """The star of a comparison row: p < ALPHA of its one test (None: no p-value); its interval excludes 0 exactly
+    then."""
     return None if r.p_value is None else r.p_value < ALPHA
 
 
 def comparison_rows(records: Sequence[Record]) -> list[tuple[Record, Record | None, Record | None]]:
-    """(delta, A's value, B's value) per difference record (model B, model_ref A) of a comparison, in
-    order; A's and B's values are their records on the items the two share."""
+    """(delta, A's value, B's value) per difference record (model B, model_ref A) of a comparison, in order; A's and
+    B's values are their records on the items the two share."""
     own = {(r.model, r.stratum, r.task, r.metric, r.lang): r for r in records if r.model_ref is None}
-    return [(r, own.get((r.model_ref, shared_with(r.model), r.task, r.metric, r.lang)),
-             own.get((r.model, shared_with(r.model_ref), r.task, r.metric, r.lang)))
-            for r in records if r.model_ref is not None]
+
+    def value_of(model: str, other: str, r: Record) -> Record | None:
+        return own.get((model, shared_with(other), r.task, r.metric, r.lang))
+
+    deltas = [r for r in records if r.model_ref is not None]
+    return [(r, value_of(r.model_ref, r.model, r), value_of(r.model, r.model_ref, r)) for r in deltas]
 
 
 @dataclass
@@ -78,7 +74,7 @@ class PairDeltas:
 
 
 def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, int, float]:
-    """(b_only, a_only, p): exact two-sided binomial test of the discordant counts at 1/2."""
+    """(b_only, a_only, p): exact two-sided binomial test of the discordant counts at 1/2 (not mid-p)."""
     a_only = int(np.sum(a_correct & ~b_correct))
     b_only = int(np.sum(~a_correct & b_correct))
     if a_only + b_only == 0:
@@ -87,10 +83,11 @@ def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, in
 
 
 def mcnemar_interval(b_only: int, a_only: int, n: int, level: float = 1 - ALPHA) -> tuple[float, float]:
-    """The interval of delta = (b_only - a_only) / n that inverts the exact McNemar test: the exact
-    (Clopper-Pearson) interval of pi = P(B right | discordant), mapped by delta = D / n * (2 pi - 1)
-    with D = b_only + a_only discordant items. It excludes 0 exactly when mcnemar_exact's p < 1 - level.
-    No discordant item: [0, 0] (conditional on D = 0 the delta is 0, as the test's p = 1 says)."""
+    """The interval of delta = (b_only - a_only) / n that inverts the exact McNemar test: the exact (Clopper-Pearson)
+    interval of pi = P(B right | discordant), mapped by delta = D / n * (2 pi - 1) with D = b_only + a_only
+    discordant items; conditional on D, as McNemar's test is. It excludes 0 exactly when mcnemar_exact's p < 1 - level
+    (at pi = 1/2 the binomial is symmetric, so the test's two-sided p is twice its smaller tail: the inversion of this
+    interval). No discordant item: [0, 0] (conditional on D = 0 the delta is 0, as the test's p = 1 says)."""
     d = b_only + a_only
     if d == 0 or n == 0:
         return 0.0, 0.0
@@ -98,59 +95,56 @@ def mcnemar_interval(b_only: int, a_only: int, n: int, level: float = 1 - ALPHA)
     return d / n * (2 * ci.low - 1), d / n * (2 * ci.high - 1)
 
 
-def _num(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
-def pair_deltas(stats: TaskStats, model_a: str, model_b: str, strategy: str | None = None,
-                pair: PairSamples | None = None) -> PairDeltas:
-    pair = pair or paired(stats, model_a, model_b)
-    delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in metric_names()}
-    boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in metric_names()}  # [L, B]
-    return PairDeltas(model_a, model_b, strategy, stats.task, pair.langs, delta, boot)
+def _delta_estimate(pair: PairSamples, d: PairDeltas, metric: str, li: int) -> Estimate:
+    """B minus A of ``metric`` in language ``li``, with the interval and p of the metric's one paired test."""
+    delta, lang = d.delta[metric][li], d.langs[li]
+    notes = [pair.note] if pair.note else []
+    if get_metric(metric).paired_test != "mcnemar":
+        if not np.isfinite(delta):
+            notes.append("undefined for one model (zero denominator)")
+        samples = np.concatenate([[delta], d.boot[metric][li]])
+        return Estimate(samples, pair.n_items, note="; ".join(notes) or None).tested_vs_zero()
+    ma, mb = pair.a.matrix, pair.b.matrix
+    ra, rb = ma.langs.index(lang), mb.langs.index(lang)
+    both = ma.present[ra] & mb.present[rb]  # the test pairs items both models have here
+    b_only, a_only, p = mcnemar_exact(ma.correct[ra] & both, mb.correct[rb] & both)
+    notes.append(f"discordant items: {b_only} only B correct, {a_only} only A correct")
+    if not (ma.present[ra] == mb.present[rb]).all():
+        notes.append(f"McNemar's test and its interval on the {int(both.sum())} items both models have in {lang}")
+    value = float(delta) if np.isfinite(delta) else None
+    exact = mcnemar_interval(b_only, a_only, int(both.sum()))
+    return Estimate.of(value, pair.n_items, p_value=p, note="; ".join(notes), exact=exact)
 
 
 def compare_pair(stats: TaskStats, model_a: str, model_b: str,
                  strategy: str | None = None) -> tuple[list[Record], PairDeltas]:
-    """The records of B minus A on one task: per (lang, metric) the difference (model B, model_ref A,
-    with its one test's interval and p) and both models' own values on the items they share."""
+    """The records of B minus A on one task: per (lang, metric) the difference (model B, model_ref A, with its one
+    test's interval and p) and both models' own values on the items they share."""
     pair = paired(stats, model_a, model_b)
-    d = pair_deltas(stats, model_a, model_b, strategy, pair)
+    delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in metric_names()}
+    boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in metric_names()}  # [L, B]
+    d = PairDeltas(model_a, model_b, strategy, stats.task, pair.langs, delta, boot)
     item_set = item_set_id(pair.a.matrix.item_ids)
+    sides = ((model_a, pair.a, model_b), (model_b, pair.b, model_a))
     deltas: list[Keyed] = []
     own: dict[str, list[Keyed]] = {model_a: [], model_b: []}
     for metric in metric_names():
-        test = get_metric(metric).paired_test
         if np.isnan(d.delta[metric]).all() and np.isnan(pair.a.samples[metric][0]).all():
             continue  # the metric has no value for these models (e.g. RankC without per-option scores)
         lang_ref = pair.a.lang_ref.get(metric) or pair.b.lang_ref.get(metric)
         for li, lang in enumerate(d.langs):
-            if np.isnan(pair.a.samples[metric][0, li]) and np.isnan(pair.b.samples[metric][0, li]) and \
-                    lang == stats.pivot:
+            value_a, value_b = pair.a.samples[metric][0, li], pair.b.samples[metric][0, li]
+            if lang == stats.pivot and np.isnan(value_a) and np.isnan(value_b):
                 continue  # pivot-relative metrics have no value in the pivot language
             place = dict(lang=lang, lang_ref=None if lang == lang_ref else lang_ref, item_set=item_set)
-            flags = {model: side.flags.get((metric, lang), ()) for model, side in ((model_a, pair.a), (model_b, pair.b))}
-            for model, side in ((model_a, pair.a), (model_b, pair.b)):
-                own[model].append(Keyed(metric, Estimate(side.samples[metric][:, li], pair.n_items, flags=flags[model]),
-                                        stratum=shared_with(model_b if model == model_a else model_a), **place))
-            notes = [pair.note] if pair.note else []
-            if test == "mcnemar":
-                ma, mb = pair.a.matrix, pair.b.matrix
-                ra_, rb_ = ma.langs.index(lang), mb.langs.index(lang)
-                both = ma.present[ra_] & mb.present[rb_]  # the test pairs items both models have here
-                b_only, a_only, p = mcnemar_exact(ma.correct[ra_] & both, mb.correct[rb_] & both)
-                notes.append(f"discordant items: {b_only} only B correct, {a_only} only A correct")
-                if not (ma.present[ra_] == mb.present[rb_]).all():
-                    notes.append(f"McNemar's test and its interval on the {int(both.sum())} items both models "
-                                 f"have in {lang}")
-                estimate = Estimate.of(_num(d.delta[metric][li]), pair.n_items, p_value=p, note="; ".join(notes),
-                                       exact=mcnemar_interval(b_only, a_only, int(both.sum())))
-            else:
-                if not np.isfinite(d.delta[metric][li]):
-                    notes.append("undefined for one model (zero denominator)")
-                samples = np.concatenate([[d.delta[metric][li]], d.boot[metric][li]])
-                estimate = Estimate(samples, pair.n_items, note="; ".join(notes) or None).tested_vs_zero()
-            estimate.flags = tuple(dict.fromkeys((*flags[model_a], *flags[model_b])))  # what qualifies either side
+            flags: list[str] = []
+            for model, side, other in sides:
+                side_flags = side.flags.get((metric, lang), ())
+                flags += side_flags
+                estimate = Estimate(side.samples[metric][:, li], pair.n_items, flags=side_flags)
+                own[model].append(Keyed(metric, estimate, stratum=shared_with(other), **place))
+            estimate = _delta_estimate(pair, d, metric, li)
+            estimate.flags = tuple(dict.fromkeys(flags))  # what qualifies either side
             deltas.append(Keyed(metric, estimate, **place))
     records = to_records(model_b, d.task, deltas, model_ref=model_a, strategy=strategy)
     for model, keyed in own.items():
@@ -158,12 +152,10 @@ def compare_pair(stats: TaskStats, model_a: str, model_b: str,
     return records, d
 
 
-def resolve_pairs(
-    stats: dict[str, TaskStats], registry: FamilyRegistry, requested: list[str] | None,
-) -> tuple[list[tuple[str, str, str | None]], list[str]]:
+def resolve_pairs(stats: dict[str, TaskStats], registry: FamilyRegistry,
+                  requested: list[str] | None) -> tuple[list[tuple[str, str, str | None]], list[str]]:
     """(a, b, strategy) to compare: the requested "A:B" pairs, or every registry pair present in the data."""
-    present = set().union(*(set(s.models) for s in stats.values())) if stats else set()
-    notes: list[str] = []
+    present = all_models(stats)
     if requested:
         pairs = []
         for spec in requested:
@@ -172,34 +164,24 @@ def resolve_pairs(
                 raise ConfigError(f"--pair {spec!r}: expected MODEL_A:MODEL_B")
             for m in (a, b):
                 if m not in present:
-                    raise ConfigError(f"--pair {spec!r}: model {m!r} has no predictions "
-                                      f"(models: {', '.join(sorted(present))})")
+                    models = ", ".join(sorted(present))
+                    raise ConfigError(f"--pair {spec!r}: model {m!r} has no predictions (models: {models})")
             entry = registry.get(b)
             strategy = entry.strategy if entry and entry.base and registry.resolve(a) == entry.base else None
             pairs.append((a, b, strategy))
-        return pairs, notes
+        return pairs, []
     # Registry names may differ in spelling from the data's: match on the normalised name.
     by_registry_name = {registry.resolve(m): m for m in present if registry.resolve(m)}
     unknown = sorted(m for m in present if registry.resolve(m) is None)
-    if unknown:
-        notes.append(f"not in the family registry (no pairs): {', '.join(unknown)}")
-    pairs = [(by_registry_name[a], by_registry_name[b], s) for a, b, s in registry.pairs()
-             if a in by_registry_name and b in by_registry_name]
-    return pairs, notes
+    notes = [f"not in the family registry (no pairs): {', '.join(unknown)}"] if unknown else []
+    known = [(a, b, s) for a, b, s in registry.pairs() if a in by_registry_name and b in by_registry_name]
+    return [(by_registry_name[a], by_registry_name[b], s) for a, b, s in known], notes
 
 
-def compare_models(
-    stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]],
-) -> tuple[list[Record], list[PairDeltas]]:
-    """Comparison records (comparison_rows reads them as rows) for every pair on every task where both
-    models have predictions."""
-    records: list[Record] = []
-    deltas: list[PairDeltas] = []
-    for a, b, strategy in pairs:
-        for task in sorted(stats):
-            s = stats[task]
-            if a in s.models and b in s.models:
-                recs, d = compare_pair(s, a, b, strategy)
-                records += recs
-                deltas.append(d)
-    return records, deltas
+def compare_models(stats: dict[str, TaskStats],
+                   pairs: list[tuple[str, str, str | None]]) -> tuple[list[Record], list[PairDeltas]]:
+    """Comparison records (comparison_rows reads them as rows) for every pair on every task where both models have
+    predictions."""
+    tasks = sorted(stats)
+    done = [compare_pair(stats[t], a, b, s) for a, b, s in pairs for t in tasks if {a, b} <= set(stats[t].models)]
+    return [r for records, _ in done for r in records], [d for _, d in done]

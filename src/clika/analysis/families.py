@@ -1,7 +1,7 @@
 """The model-family registry: for each model, its family, base model and training strategy.
 
-Ours ships as package data (families.yaml); a user's YAML in the same format extends it
-and overrides entries of the same name. Errors name the file and line of the bad entry.
+Ours ships as package data (families.yaml); a user's YAML in the same format extends it and overrides entries of the
+same name. Errors name the file and line of the bad entry.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ import yaml
 from clika.errors import DataError
 from clika.items import LANGS
 
-STRATEGIES: tuple[str, ...] = (
-    "base",
-    "continued_pretraining",
-    "mixed_multilingual_pretraining",
-    "instruction_tuning_en",
-    "instruction_tuning_multilingual",
-    "other",
-)
+STRATEGIES: tuple[str, ...] = ("base", "continued_pretraining", "mixed_multilingual_pretraining",
+                               "instruction_tuning_en", "instruction_tuning_multilingual", "other")
 PRETRAINING_MIXES = ("english_dominant", "mixed_multilingual")
 _FIELDS = {"family", "base", "strategy", "target_lang", "pretraining", "size", "note", "aliases"}
 
@@ -81,47 +75,37 @@ class FamilyRegistry:
         """(base, derived, strategy) for every model with a base, optionally one strategy only."""
         if strategy is not None and strategy not in STRATEGIES:
             raise DataError(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
-        return [
-            (e.base, e.name, e.strategy)
-            for e in self.entries.values()
-            if e.base is not None and (strategy is None or e.strategy == strategy)
-        ]
-
-    def models(self, strategy: str | None = None) -> list[str]:
-        return [e.name for e in self.entries.values() if strategy is None or e.strategy == strategy]
+        derived = [e for e in self.entries.values() if e.base is not None]
+        return [(e.base, e.name, e.strategy) for e in derived if strategy is None or e.strategy == strategy]
 
 
 def _entry_from_node(name: str, value_node: yaml.Node, path: str) -> ModelEntry:
     line = value_node.start_mark.line + 1
-    where = dict(path=path, line=line)
+
+    def bad(problem: str) -> DataError:
+        return DataError(f"model {name!r}: {problem}", path=path, line=line)
+
     if not isinstance(value_node, yaml.MappingNode):
-        raise DataError(f"model {name!r}: expected a mapping of fields", **where)
+        raise bad("expected a mapping of fields")
     raw = yaml.safe_load(yaml.serialize(value_node)) or {}
-    unknown = set(raw) - _FIELDS
-    if unknown:
-        raise DataError(f"model {name!r}: unknown field(s) {', '.join(sorted(map(str, unknown)))}", **where)
-    strategy = raw.get("strategy")
+    if unknown := set(raw) - _FIELDS:
+        raise bad(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    strategy, target = raw.get("strategy"), raw.get("target_lang")
     if strategy not in STRATEGIES:
-        raise DataError(f"model {name!r}: unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})", **where)
+        raise bad(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
     if not raw.get("family"):
-        raise DataError(f"model {name!r}: missing 'family'", **where)
-    target = raw.get("target_lang")
+        raise bad("missing 'family'")
     if target is not None and target not in LANGS:
-        raise DataError(f"model {name!r}: target_lang {target!r} is not one of {', '.join(LANGS)}", **where)
+        raise bad(f"target_lang {target!r} is not one of {', '.join(LANGS)}")
     if strategy == "continued_pretraining" and target is None:
-        raise DataError(f"model {name!r}: continued_pretraining needs a target_lang", **where)
+        raise bad("continued_pretraining needs a target_lang")
     if raw.get("pretraining") not in (None, *PRETRAINING_MIXES):
-        raise DataError(f"model {name!r}: pretraining must be one of {', '.join(PRETRAINING_MIXES)}", **where)
+        raise bad(f"pretraining must be one of {', '.join(PRETRAINING_MIXES)}")
     aliases = raw.get("aliases") or ()
-    if isinstance(aliases, str):
-        aliases = (aliases,)
-    return ModelEntry(
-        name=name, family=str(raw["family"]),
-        base=None if raw.get("base") is None else str(raw["base"]),
-        strategy=strategy, target_lang=target, pretraining=raw.get("pretraining"),
-        size=None if raw.get("size") is None else str(raw["size"]),
-        note=raw.get("note"), aliases=tuple(str(a) for a in aliases), source=f"{path}:{line}",
-    )
+    aliases = (aliases,) if isinstance(aliases, str) else aliases
+    text = {key: None if raw.get(key) is None else str(raw[key]) for key in ("family", "base", "size")}
+    kept = {key: raw.get(key) for key in ("strategy", "target_lang", "pretraining", "note")}
+    return ModelEntry(name, **text, **kept, aliases=tuple(str(a) for a in aliases), source=f"{path}:{line}")
 
 
 def parse_registry_text(text: str, path: str) -> dict[str, ModelEntry]:
@@ -134,9 +118,8 @@ def parse_registry_text(text: str, path: str) -> dict[str, ModelEntry]:
         raise DataError(f"malformed YAML: {problem}", path, mark.line + 1 if mark else None) from None
     if root is None:
         return {}
-    models_node = None
-    if isinstance(root, yaml.MappingNode):
-        models_node = next((v for k, v in root.value if k.value == "models"), None)
+    is_mapping = isinstance(root, yaml.MappingNode)
+    models_node = next((v for k, v in root.value if k.value == "models"), None) if is_mapping else None
     if not isinstance(models_node, yaml.MappingNode):
         where = models_node if models_node is not None else root
         raise DataError("expected a top-level 'models:' mapping of model names", path, where.start_mark.line + 1)

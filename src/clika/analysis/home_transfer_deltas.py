@@ -1,11 +1,10 @@
 """Does a training strategy raise natural transfer (home_transfer), pair by pair?
 
-For every (base -> derived) pair on a task whose items carry their culture (x_geo, x_name), the
-change of the model's overall home_transfer (its mean over every (S, L): among items native to S
-answered correctly in S, the share also right in L) with a paired bootstrap interval: both models
-on the items and languages they share, drawn by the metrics core's task-keyed resampler, so the
-difference is paired. Strategy means are taken resample by resample. home_transfer is a proxy for
-the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
+For every (base -> derived) pair on a task whose items carry their culture (x_geo, x_name), the change of the model's
+overall home_transfer (its mean over every (S, L): among items native to S answered correctly in S, the share also
+right in L) with a paired bootstrap interval: both models on the items and languages they share, drawn by the metrics
+core's task-keyed resampler, so the difference is paired. Strategy means are taken resample by resample.
+home_transfer is a proxy for the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
 """
 
 from __future__ import annotations
@@ -20,25 +19,21 @@ from clika.metrics.estimate import Estimate
 from clika.metrics.home_transfer import home_transfer
 from clika.metrics.records import Record
 
-STRATEGY_WORDS = {
-    "continued_pretraining": "continued pretraining",
-    "mixed_multilingual_pretraining": "mixed multilingual pretraining",
-    "instruction_tuning_en": "English instruction tuning",
-    "instruction_tuning_multilingual": "multilingual instruction tuning",
-}
+STRATEGY_WORDS = {"continued_pretraining": "continued pretraining",
+                  "mixed_multilingual_pretraining": "mixed multilingual pretraining",
+                  "instruction_tuning_en": "English instruction tuning",
+                  "instruction_tuning_multilingual": "multilingual instruction tuning"}
 
 
 def _avg_samples(matrix, n_boot: int, seed: int) -> np.ndarray | None:
-    for k in home_transfer(matrix, MatrixContext(n_boot=n_boot, seed=seed)):
-        if k.lang is None and k.aggregate == "mean":
-            return k.samples
-    return None
+    computed = home_transfer(matrix, MatrixContext(n_boot=n_boot, seed=seed))
+    return next((k.samples for k in computed if k.lang is None and k.aggregate == "mean"), None)
 
 
-def transfer_deltas(stats: dict[str, TaskStats], pairs: list[tuple[str, str, str | None]]
-                    ) -> list[tuple[Record, Estimate]]:
-    """Per pair and task whose items carry their culture: the change of home_transfer (its mean over
-    every (S, L)) as a Record (model B, model_ref A, the pair's strategy) and its Estimate."""
+def transfer_deltas(stats: dict[str, TaskStats],
+                    pairs: list[tuple[str, str, str | None]]) -> list[tuple[Record, Estimate]]:
+    """Per pair and task whose items carry their culture: the change of home_transfer (its mean over every (S, L))
+    as a Record (model B, model_ref A, the pair's strategy) and its Estimate."""
     out = []
     for task, s in sorted(stats.items()):
         for a, b, strategy in pairs:
@@ -49,13 +44,12 @@ def transfer_deltas(stats: dict[str, TaskStats], pairs: list[tuple[str, str, str
                 continue
             common = np.intersect1d(ma.item_ids, mb.item_ids)
             langs = [lang for lang in ma.langs if lang in mb.langs]
-            ma, mb = ma.restrict(common).select_langs(langs), mb.restrict(common).select_langs(langs)
-            sa, sb = _avg_samples(ma, s.n_boot, s.seed), _avg_samples(mb, s.n_boot, s.seed)
+            sa, sb = (_avg_samples(m.restrict(common).select_langs(langs), s.n_boot, s.seed) for m in (ma, mb))
             if sa is None or sb is None:
                 continue
             diff = Estimate(sb - sa, len(common)).tested_vs_zero()
-            out.append((pooled_record(diff, model=b, model_ref=a, strategy=strategy, task=task,
-                                      metric="home_transfer", aggregate="mean", item_set=item_set_id(common)), diff))
+            identity = dict(model=b, model_ref=a, strategy=strategy, task=task, item_set=item_set_id(common))
+            out.append((pooled_record(diff, metric="home_transfer", aggregate="mean", **identity), diff))
     return out
 
 
@@ -68,6 +62,5 @@ def by_strategy(deltas: list[tuple[Record, Estimate]]) -> dict[str, Record]:
     out = {}
     for strategy, group in groups.items():
         pooled = pooled_mean([np.array([e.samples[0]]) for _, e in group], [e.samples[1:][None] for _, e in group])
-        out[strategy] = pooled_record(pooled, model=strategy, strategy=strategy, metric="home_transfer",
-                                      aggregate=POOL)
+        out[strategy] = pooled_record(pooled, model=strategy, strategy=strategy, metric="home_transfer", aggregate=POOL)
     return out

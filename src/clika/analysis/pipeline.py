@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clika.analysis.cd_claims import CDFinding
 from clika.analysis.compare import PairDeltas, compare_models, resolve_pairs
 from clika.analysis.families import FamilyRegistry
 from clika.analysis.findings import Finding, compute_findings, restrict_models
@@ -31,7 +34,8 @@ class AnalysisResult:
     seed: int = 0
     partial: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (model, task) -> missing/cut langs
     coverage: object = None  # clika.data.coverage.Coverage of the predictions, where the caller has it
-    partial_reasons: dict[tuple[str, str], str] = field(default_factory=dict)  # "no predictions in zh; x_geo/de: 1 of 2 items"
+    # (model, task) -> why it is partial: "no predictions in zh; x_geo/de: 1 of 2 items"
+    partial_reasons: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def claim_models(self) -> list[str]:
@@ -39,19 +43,16 @@ class AnalysisResult:
         return sorted({m for s in self.stats.values() for m in s.models if (m, s.task) not in self.partial})
 
 
-def analyse(
-    predictions: list[Prediction], registry: FamilyRegistry, *, pairs: list[str] | None = None,
-    tasks: list[str] | None = None, langs: list[str] | None = None,
-    n_boot: int = N_BOOT, seed: int = 0, pivot: str = PIVOT,
-    expected_langs: dict[str, tuple[str, ...]] | None = None,
-    short: dict[tuple[str, str], dict[str, tuple[int, int]]] | None = None,
-) -> AnalysisResult:
+def analyse(predictions: list[Prediction], registry: FamilyRegistry, *, pairs: list[str] | None = None,
+            tasks: list[str] | None = None, langs: list[str] | None = None, n_boot: int = N_BOOT, seed: int = 0,
+            pivot: str = PIVOT, expected_langs: dict[str, tuple[str, ...]] | None = None,
+            short: dict[tuple[str, str], dict[str, tuple[int, int]]] | None = None) -> AnalysisResult:
     """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings.
 
-    The strategy summaries and the claims pool only models x tasks with complete coverage
-    (clika.data.coverage: every language in ``expected_langs``, by default every language any
-    model has for the task, none cut short: ``short``, Coverage.short(), "x_geo/de: 120 of 200
-    items"); a partial one is still compared pair by pair, and a note names it."""
+    The strategy summaries and the claims pool only models x tasks with complete coverage (clika.data.coverage:
+    every language in ``expected_langs``, by default every language any model has for the task, none cut short:
+    ``short``, Coverage.short(), "x_geo/de: 120 of 200 items"); a partial one is still compared pair by pair, and a
+    note names it."""
     stats, notes = build_task_stats(predictions, tasks=tasks, langs=langs, pivot=pivot, n_boot=n_boot, seed=seed)
     if not stats:
         raise DataError("no predictions left to compare (check --tasks / --langs and the pivot language)")
@@ -60,14 +61,13 @@ def analyse(
     short = short or {}
     partial = partial_cells(langs_by_cell, expected, short)
     reasons = {}
-    for (model, task), langs_ in sorted(partial.items(), key=lambda kv: kv[0][::-1]):
+    for (model, task), missing in sorted(partial.items(), key=lambda kv: kv[0][::-1]):
         cut = short.get((model, task), {})
-        absent = [lang for lang in langs_ if lang not in cut]
-        why = ([f"no predictions in {' '.join(absent)}"] if absent else []) + \
-            [f"{task}/{lang}: {n} of {n_items} items" for lang, (n, n_items) in cut.items() if lang in langs_]
-        reasons[(model, task)] = "; ".join(why)
-        notes.append(f"{task}: {model} is partial ({reasons[(model, task)]}): left out of the strategy summaries "
-                     "and the claims")
+        absent = [lang for lang in missing if lang not in cut]
+        why = [f"no predictions in {' '.join(absent)}"] if absent else []
+        why += [f"{task}/{lang}: {n} of {n_items} items" for lang, (n, n_items) in cut.items() if lang in missing]
+        reason = reasons[(model, task)] = "; ".join(why)
+        notes.append(f"{task}: {model} is partial ({reason}): left out of the strategy summaries and the claims")
     chosen, pair_notes = resolve_pairs(stats, registry, pairs)
     comparisons, deltas = compare_models(stats, chosen)
     pooled = [d for d in deltas if (d.model_a, d.task) not in partial and (d.model_b, d.task) not in partial]
@@ -77,50 +77,39 @@ def analyse(
         selected = {m for a, b, _ in chosen for m in (a, b)}
         claim_stats = restrict_models(claim_stats, lambda model, task: model in selected)
     findings = compute_findings(claim_stats, pooled, registry, pivot=pivot, selected=bool(pairs))
-    return AnalysisResult(stats, chosen, comparisons, deltas, summaries, findings, notes + pair_notes, n_boot, seed,
-                          partial, partial_reasons=reasons)
+    notes += pair_notes
+    return AnalysisResult(stats, chosen, comparisons, deltas, summaries, findings, notes, n_boot, seed, partial,
+                          partial_reasons=reasons)
 
 
 FINDINGS_JSON_FORMAT = 2  # 2: evidence values as Records
 
 
 def write_findings_json(path: Path, findings=(), cd_findings=()) -> Path:
-    """findings.json: the same Finding / CDFinding objects findings.md is written from, as data, so the
-    HTML report renders them as HTML (read_findings_json reads them back)."""
-    import json
-
-    data = {"format": FINDINGS_JSON_FORMAT, "findings": [f.to_dict() for f in findings],
-            "cd_findings": [f.to_dict() for f in cd_findings]}
+    """findings.json: the same Finding / CDFinding objects findings.md is written from, as data, so the HTML report
+    renders them as HTML (read_findings_json reads them back)."""
+    findings_data, cd_data = [f.to_dict() for f in findings], [f.to_dict() for f in cd_findings]
+    data = {"format": FINDINGS_JSON_FORMAT, "findings": findings_data, "cd_findings": cd_data}
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 
 
 def read_findings_json(path: Path) -> tuple[list[Finding], list]:
     """(findings, CD findings) of a findings.json; a file it cannot read is a one-line DataError."""
-    import json
-
-    from clika.analysis.cd_claims import CDFinding
-
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         if data.get("format") != FINDINGS_JSON_FORMAT:
             raise ValueError(f"format {data.get('format')!r}, expected {FINDINGS_JSON_FORMAT}")
-        return ([Finding.from_dict(f) for f in data["findings"]],
-                [CDFinding.from_dict(f) for f in data["cd_findings"]])
+        return [Finding.from_dict(f) for f in data["findings"]], [CDFinding.from_dict(f) for f in data["cd_findings"]]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
-        raise DataError(f"unreadable findings file ({type(err).__name__}: {err}); rerun `clika compare`",
-                        path) from None
+        message = f"unreadable findings file ({type(err).__name__}: {err}); rerun `clika compare`"
+        raise DataError(message, path) from None
 
 
 def predictions_used(result: AnalysisResult, predictions: list[Prediction]) -> tuple[int, dict[tuple[str, str], int]]:
-    """(predictions the claims use, {(model, task): predictions left out}): the claims pool the models x
-    tasks with complete coverage in the statistics; a partial model or variant, or one without the
-    pivot language, is left out and not counted as used."""
+    """(predictions the claims use, {(model, task): predictions left out}): the claims pool the models x tasks with
+    complete coverage in the statistics; a partial model or variant, or one without the pivot language, is left out
+    and not counted as used."""
     used = {(m, s.task) for s in result.stats.values() for m in s.models if (m, s.task) not in result.partial}
-    n_used, left_out = 0, {}
-    for p in predictions:
-        if (p.model, p.task) in used:
-            n_used += 1
-        else:
-            left_out[(p.model, p.task)] = left_out.get((p.model, p.task), 0) + 1
-    return n_used, left_out
+    cells = [(p.model, p.task) for p in predictions]
+    return sum(cell in used for cell in cells), dict(Counter(cell for cell in cells if cell not in used))

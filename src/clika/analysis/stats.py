@@ -1,13 +1,11 @@
 """Per-(model, task, lang) statistics with bootstrap replicates, shared by compare and findings.
 
-Every number comes from the metrics core (clika.metrics.compute.estimates): the same formulae and
-the same resampler as `clika score` and `clika run`, so a model's values and their intervals are
-identical in every command. The metrics are the registry's compared ones (those with a paired
-test: accuracy, RA, en-CO, RankC, ...). The resamples of a task depend
-only on the task and its items, so two models scored on the same items share them: the
-difference of their replicates is a paired difference. Two models whose item sets differ are
-compared on the items both have (the comparison says how many were left out), by the one
-missing-items rule of clika.metrics.compute.
+Every number comes from the metrics core (clika.metrics.compute.estimates): the same formulae and resampler as
+`clika score` and `clika run`, so a model's values and their intervals are identical in every command. The metrics
+are the registry's compared ones (those with a paired test: accuracy, RA, en-CO, RankC, ...). The resamples of a task
+depend only on the task and its items, so two models scored on the same items share them: the difference of their
+replicates is a paired difference. Two models whose item sets differ are compared on the items both have (the
+comparison says how many were left out), by the one missing-items rule of clika.metrics.compute.
 """
 
 from __future__ import annotations
@@ -29,8 +27,8 @@ from clika.predictions import Prediction
 
 
 def format_p(p: float | None, n_boot: int, spec: str = ".3g") -> str:
-    """A bootstrap p-value (clika.metrics.bootstrap.p_value_vs_zero) as the tables print it: 0 (every replicate on one side) as "<1/(B+1)", the
-    smallest p that B replicates resolve, so no table claims p = 0."""
+    """A bootstrap p-value (clika.metrics.bootstrap.p_value_vs_zero) as the tables print it: 0 (every replicate on
+    one side) as "<1/(B+1)", the smallest p that B replicates resolve, so no table claims p = 0."""
     if p is not None and p == 0 and n_boot > 0:
         return f"<{format(1 / (n_boot + 1), '.2g')}"
     return format_number(p, spec)
@@ -39,6 +37,11 @@ def format_p(p: float | None, n_boot: int, spec: str = ".3g") -> str:
 def metric_names() -> list[str]:
     """The metrics compared between models: the registry's, in table order."""
     return [d.name for d in compared()]
+
+
+def all_models(stats: dict[str, TaskStats]) -> set[str]:
+    """Every model with statistics on any task."""
+    return set().union(*(s.models for s in stats.values()))
 
 
 @dataclass
@@ -51,37 +54,31 @@ class ModelSamples:
     lang_ref: dict[str, str | None] = field(default_factory=dict)  # per metric: its records' lang_ref (the pivot of RA)
     flags: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)  # (metric, lang) -> flags qualifying it
 
-    @property
-    def point(self) -> dict[str, np.ndarray]:
-        return {m: s[0] for m, s in self.samples.items()}
-
 
 def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) -> ModelSamples:
     """Every compared metric of one matrix, per language (NaN where it has no value, e.g. RA in the pivot)."""
-    langs = list(m.langs)
-    rows = 1 + n_boot
-    names = metric_names()
-    out = {metric: np.full((rows, len(langs)), np.nan) for metric in names}
+    langs, names = list(m.langs), metric_names()
+    out = {metric: np.full((1 + n_boot, len(langs)), np.nan) for metric in names}
     refs: dict[str, str | None] = {}
-    keyed = [k for k in estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False,
-                                  metric_names=set(names) | set(SOURCE.values()))
-             if k.lang in langs and k.aggregate is None and k.stratum is None]
-    for c in keyed:
-        if c.metric in out:
-            out[c.metric][:, langs.index(c.lang)] = c.samples
-            refs[c.metric] = c.lang_ref
+    wanted = set(names) | set(SOURCE.values())
+    computed = estimates(m, MatrixContext(pivot, n_boot, seed), pairwise=False, metric_names=wanted)
+    keyed = [k for k in computed if k.lang in langs and k.aggregate is None and k.stratum is None]
+    for k in keyed:
+        if k.metric in out:
+            out[k.metric][:, langs.index(k.lang)] = k.samples
+            refs[k.metric] = k.lang_ref
     # the flags `clika score` puts on these values (a dominant option, unparseable answers: clika.metrics.flags),
     # from the same diagnostics, so that a comparison carries them too
     points = [replace(k, estimate=Estimate.of(k.estimate.value, k.estimate.n, flags=k.estimate.flags)) for k in keyed]
-    flags = {(r.metric, r.lang): tuple(f for f in r.flags if f in QUALIFIES)
-             for r in qualify(to_records(m.model, m.task, points)) if r.metric in out}
+    records = qualify(to_records(m.model, m.task, points))
+    flags = {(r.metric, r.lang): tuple(f for f in r.flags if f in QUALIFIES) for r in records if r.metric in out}
     return ModelSamples(m, langs, out, refs, {key: f for key, f in flags.items() if f})
 
 
 @dataclass
 class TaskStats:
-    """All models on one task. values [model, lang] and boots [model, lang, boot] per metric,
-    over the union of languages (NaN where a model lacks a language or a metric is undefined)."""
+    """All models on one task. values [model, lang] and boots [model, lang, boot] per metric, over the union of
+    languages (NaN where a model lacks a language or a metric is undefined)."""
 
     task: str
     pivot: str
@@ -92,12 +89,11 @@ class TaskStats:
     boots: dict[str, np.ndarray]
     n_boot: int
     seed: int
-    notes: list[str] = field(default_factory=list)
 
 
-def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: int = N_BOOT, seed: int = 0) -> TaskStats:
+def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: int = N_BOOT,
+               seed: int = 0) -> TaskStats:
     """TaskStats of one task from its models' matrices."""
-    task = matrices[0].task
     models = [m.model for m in matrices]
     langs = ordered_langs(lang for m in matrices for lang in m.langs)
     per_model = {m.model: model_samples(m, pivot=pivot, n_boot=n_boot, seed=seed) for m in matrices}
@@ -105,11 +101,10 @@ def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: 
     for metric in metric_names():
         arr = np.full((len(models), len(langs), 1 + n_boot), np.nan)
         for i, name in enumerate(models):
-            ms = per_model[name]
-            for j, lang in enumerate(ms.langs):
-                arr[i, langs.index(lang)] = ms.samples[metric][:, j]
+            for j, lang in enumerate(per_model[name].langs):
+                arr[i, langs.index(lang)] = per_model[name].samples[metric][:, j]
         values[metric], boots[metric] = arr[:, :, 0], arr[:, :, 1:]
-    return TaskStats(task, pivot, models, langs, per_model, values, boots, n_boot, seed)
+    return TaskStats(matrices[0].task, pivot, models, langs, per_model, values, boots, n_boot, seed)
 
 
 def build_task_stats(predictions: list[Prediction], *, tasks: list[str] | None = None, langs: list[str] | None = None,
@@ -122,8 +117,7 @@ def build_task_stats(predictions: list[Prediction], *, tasks: list[str] | None =
     stats, notes = {}, []
     for task in sorted(by_task):
         matrices = [m for m in by_task[task] if pivot in m.langs]
-        lacking = sorted(m.model for m in by_task[task] if pivot not in m.langs)
-        if lacking:
+        if lacking := sorted(m.model for m in by_task[task] if pivot not in m.langs):
             notes.append(f"{task}: left out for {', '.join(lacking)}: no predictions in the pivot language {pivot!r}")
         if matrices:
             stats[task] = task_stats(matrices, pivot=pivot, n_boot=n_boot, seed=seed)
@@ -144,16 +138,13 @@ class PairSamples:
 def paired(stats: TaskStats, model_a: str, model_b: str) -> PairSamples:
     """A's and B's samples on common items and languages (recomputed there when they differ)."""
     a, b = stats.per_model[model_a], stats.per_model[model_b]
+    ids_a, ids_b = a.matrix.item_ids, b.matrix.item_ids
     langs = [lang for lang in a.langs if lang in b.langs]
-    same_items = a.matrix.item_ids.shape == b.matrix.item_ids.shape and (a.matrix.item_ids == b.matrix.item_ids).all()
-    if same_items and langs == a.langs == b.langs:
-        return PairSamples(a, b, langs, len(a.matrix.item_ids), None)
-    common = np.intersect1d(a.matrix.item_ids, b.matrix.item_ids)
-    ma = a.matrix.restrict(common).select_langs(langs)
-    mb = b.matrix.restrict(common).select_langs(langs)
+    if ids_a.shape == ids_b.shape and (ids_a == ids_b).all() and langs == a.langs == b.langs:
+        return PairSamples(a, b, langs, len(ids_a), None)
+    common = np.intersect1d(ids_a, ids_b)
     kw = dict(pivot=stats.pivot, n_boot=stats.n_boot, seed=stats.seed)
-    left_out = len(a.matrix.item_ids) + len(b.matrix.item_ids) - 2 * len(common)
-    note = (f"compared on the {len(common)} items and {len(langs)} languages both models have "
-            f"({model_a}: {len(a.matrix.item_ids)} items, {model_b}: {len(b.matrix.item_ids)}; "
-            f"{left_out} item(s) left out)")
-    return PairSamples(model_samples(ma, **kw), model_samples(mb, **kw), langs, len(common), note)
+    ma, mb = (model_samples(s.matrix.restrict(common).select_langs(langs), **kw) for s in (a, b))
+    note = (f"compared on the {len(common)} items and {len(langs)} languages both models have ({model_a}: {len(ids_a)} "
+            f"items, {model_b}: {len(ids_b)}; {len(ids_a) + len(ids_b) - 2 * len(common)} item(s) left out)")
+    return PairSamples(ma, mb, langs, len(common), note)

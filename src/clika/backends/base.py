@@ -1,9 +1,5 @@
-"""The backend contract: the only thing the rest of clika knows about models.
-
-Kept as small as lm-evaluation-harness's model class. A backend turns ChoiceRequests
-(clika.prompts) into option scores, or prompts into generated text. Backends are found by
-name in clika.backends.registry (built-in, entry points, or registered at run time).
-"""
+"""The backend contract, as small as lm-evaluation-harness's model class: the only thing the rest of clika
+knows about models. Backends are found by name in clika.backends.registry."""
 
 from __future__ import annotations
 
@@ -24,33 +20,24 @@ class Backend(Protocol):
         ...
 
     def next_token_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
-        """Letter mode: for each request, the log-probability (at the first position after
-        prefix + body) of the first token of each continuation. One forward pass per
-        request; only those few vocabulary rows are needed."""
+        """Letter mode: per request, the log-probability (right after prefix + body) of the first token
+        of each continuation. One forward pass per request; only those few vocabulary rows are needed."""
         ...
 
     def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
-        """Cloze mode: for each request and continuation, (sum of token log-probabilities of
-        the continuation given prefix + body, number of continuation tokens)."""
+        """Cloze mode: per request and continuation, (sum of its token log-probabilities given
+        prefix + body, number of its tokens)."""
         ...
 
     def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
                  stop: Sequence[str] = ()) -> list[str]:
-        """Greedy generation; returns only the new text, cut before the first ``stop`` string.
-        A prompt may be token ids (e.g. exactly as a fine-tuned model was taught): those are
-        used verbatim, without chat wrapping or added special tokens."""
+        """Greedy generation of only the new text, cut before the first ``stop`` string. Token-id prompts
+        (e.g. exactly as a fine-tuned model was taught) are used verbatim: no chat wrapping or special tokens."""
         ...
 
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     """``text`` up to the first occurrence of any stop string (lm-eval's ``until``)."""
-    end = len(text)
-    for s in stop:
-        if s:
-            at = text.find(s)
-            if 0 <= at < end:
-                end = at
-    return text[:end]
+    return text[:min((text.find(s) for s in stop if s and s in text), default=len(text))]

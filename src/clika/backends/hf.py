@@ -1,13 +1,9 @@
 """Hugging Face transformers backend: any causal LM, by local path or hub id.
 
-Scoring goes through ``PrefixCachedScorer`` (backends/hf_prefix.py): the shared
-prefix is encoded once and only the needed output rows are computed.
-Tokenisation follows lm-evaluation-harness exactly, so cloze choices match
-lm-eval's ``acc``: context tokens = encode(prompt); continuation tokens =
-encode(prompt + continuation)[len(context):] (trailing context whitespace moved
-into the continuation first). Requests are tokenised whole, never piecewise, so
-the prefix/body split cannot change the tokens; the cached prefix is the token
-prefix the requests actually share.
+Scoring goes through ``PrefixCachedScorer`` (hf_prefix.py): the shared prefix is encoded once and only
+the needed output rows are computed. Tokenisation follows lm-evaluation-harness (lm_tokens.py), so cloze
+choices match lm-eval's ``acc``. Requests are tokenised whole, never piecewise, so the prefix/body split
+cannot change the tokens; the cached prefix is the token prefix the requests actually share.
 """
 
 from __future__ import annotations
@@ -27,19 +23,29 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 
 
 def weights_identity(pretrained: str, revision: str | None = None) -> dict:
-    """A local model: resolved path + name, size and mtime of each weight/config file
-    (replaced weights change it); a hub model: its id + revision."""
+    """A local model: resolved path + name, size and mtime of each weight/config file (replaced weights
+    change it); a hub model: its id + revision."""
     path = Path(pretrained).expanduser()
     if not path.exists():
         return {"hub": str(pretrained), "revision": revision or "main"}
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.suffix in WEIGHT_SUFFIXES)
-    return {"path": str(path.resolve()),
-            "files": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]}
+    return {"path": str(path.resolve()), "files": [(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files]}
 
 
 def settings_hash(identity: dict, **settings) -> str:
     blob = json.dumps({"weights": identity, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def chat_setup(tokenizer, chat: bool) -> tuple[tuple[str, str], bool]:
+    """(chat frame, whether the tokenizer adds special tokens): a chat template that writes BOS itself
+    must not get a second one from the tokenizer."""
+    frame = ("", "")
+    if chat:
+        frame = chat_frame(lambda text: tokenizer.apply_chat_template(
+            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True))
+    bos = getattr(tokenizer, "bos_token", None)
+    return frame, not (bos and frame[0].startswith(bos))
 
 
 class HFBackend:
@@ -58,19 +64,23 @@ class HFBackend:
         local = Path(pretrained).expanduser().exists()
         if not local and str(pretrained).startswith((".", "/", "~")):  # a path, not a hub id
             raise ConfigError("model directory does not exist", pretrained)
-        self.device = "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.device = device
+        # "auto": the checkpoint's own dtype on GPU; float32 on CPU (bf16 matmuls are slow there)
+        torch_dtype = ("auto" if device != "cpu" else torch.float32) if dtype == "auto" else getattr(torch, dtype)
         source = str(Path(pretrained).expanduser().resolve()) if local else str(pretrained)
         common = dict(revision=revision, trust_remote_code=trust_remote_code, gguf_file=gguf_file)
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **common)
-            model = AutoModelForCausalLM.from_pretrained(source, dtype=self._torch_dtype(dtype), **common)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype, **common)
         except OSError as err:  # missing files, unknown hub id, no network
             raise ConfigError(f"cannot load model {pretrained!r}: {str(err).splitlines()[0]}") from err
         if peft is not None:
             model = _with_adapter(model, peft)
-        self._setup(model, tokenizer, name=Path(pretrained).name if local else str(pretrained),
-                    pretrained=str(pretrained), batch_size=batch_size, chat=chat, max_length=max_length,
-                    gguf_file=gguf_file, revision=revision, peft=peft)
+        self.name = Path(pretrained).name if local else str(pretrained)
+        self.pretrained, self.gguf_file, self.revision, self.peft = str(pretrained), gguf_file, revision, peft
+        self._setup(model, tokenizer, batch_size, chat, max_length)
 
     @classmethod
     def from_model(cls, model, tokenizer, *, name: str, batch_size: int = 16, chat: bool = False,
@@ -81,26 +91,21 @@ class HFBackend:
         changes whenever the weights do (e.g. the training run's id and epoch)."""
         self = cls.__new__(cls)
         self.device = str(next(model.parameters()).device)
-        self._setup(model, tokenizer, name=name, pretrained=identity, batch_size=batch_size, chat=chat,
-                    max_length=None, gguf_file=None, revision=None, peft=None)
+        self.name, self.pretrained, self.gguf_file, self.revision, self.peft = name, identity, None, None, None
+        self._setup(model, tokenizer, batch_size, chat, None)
         return self
 
-    def _setup(self, model, tokenizer, *, name: str, pretrained: str, batch_size: int, chat: bool,
-               max_length: int | None, gguf_file: str | None, revision: str | None, peft: str | None) -> None:
-        self.tokenizer, self.model = tokenizer, model
-        self.name, self.pretrained = name, pretrained
-        self.gguf_file, self.revision, self.chat, self.peft = gguf_file, revision, chat, peft
+    def _setup(self, model, tokenizer, batch_size: int, chat: bool, max_length: int | None) -> None:
+        self.tokenizer, self.model, self.batch_size, self.chat = tokenizer, model, batch_size, chat
         if str(next(model.parameters()).device) != self.device:
-            self.model.to(self.device)
-        self.model.eval()
-        self.dtype = str(self.model.dtype).removeprefix("torch.")
-        self.max_length = max_length or getattr(self.model.config, "max_position_embeddings", None)
-        self.batch_size = batch_size
+            model.to(self.device)
+        model.eval()
+        self.dtype = str(model.dtype).removeprefix("torch.")
+        self.max_length = max_length or getattr(model.config, "max_position_embeddings", None)
         self._scorer = None  # built on first letter/cloze request: generate-only users never pay for it
-        self._frame = self._chat_frame() if chat else ("", "")
-        # A chat template that writes BOS itself must not get a second one from the tokenizer.
-        bos = self.tokenizer.bos_token
-        self._add_special = not (bos and self._frame[0].startswith(bos))
+        if chat and not getattr(tokenizer, "chat_template", None):
+            raise ConfigError(f"chat=true but the tokenizer of {self.name} has no chat template")
+        self._frame, self._add_special = chat_setup(tokenizer, chat)
 
     @property
     def scorer(self):
@@ -111,30 +116,15 @@ class HFBackend:
             self._scorer.verify_head(self._encode(["Answer:"])[0])
         return self._scorer
 
-    def _torch_dtype(self, dtype: str):
-        import torch
-
-        if dtype == "auto":  # the checkpoint's own dtype on GPU; float32 on CPU (bf16 matmuls are slow there)
-            return "auto" if self.device != "cpu" else torch.float32
-        return getattr(torch, dtype)
-
-    def _chat_frame(self) -> tuple[str, str]:
-        if not getattr(self.tokenizer, "chat_template", None):
-            raise ConfigError(f"chat=true but the tokenizer of {self.name} has no chat template")
-        return chat_frame(lambda text: self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True))
-
-    # -- identity -----------------------------------------------------------
     def fingerprint(self) -> str:
-        """Weights' (and adapter's) identity + the settings that change outputs: dtype, chat
-        wrapping, max length and the device type (CPU and GPU kernels differ in the last bits)."""
+        """Weights' (and adapter's) identity + the settings that change outputs: dtype, chat wrapping,
+        max length and the device type (CPU and GPU kernels differ in the last bits)."""
         revision = self.revision or getattr(self.model.config, "_commit_hash", None)
         adapter = weights_identity(self.peft) if self.peft else None
-        return settings_hash(weights_identity(self.pretrained, revision), gguf_file=self.gguf_file,
-                             dtype=self.dtype, chat=self.chat, max_length=self.max_length, adapter=adapter,
-                             device_type=self.device.split(":")[0])
+        settings = dict(gguf_file=self.gguf_file, dtype=self.dtype, chat=self.chat, max_length=self.max_length)
+        identity = weights_identity(self.pretrained, revision)
+        return settings_hash(identity, adapter=adapter, device_type=self.device.split(":")[0], **settings)
 
-    # -- tokenisation -------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         if not texts:
             return []
@@ -145,37 +135,35 @@ class HFBackend:
         if self.max_length and longest > self.max_length:
             raise BackendError(f"a prompt of {longest} tokens exceeds {self.name}'s max length {self.max_length}")
 
-    def _prepare(self, requests: Sequence[ChoiceRequest]) -> tuple[list[ChoiceRequest], list[int]]:
+    def next_token_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
+        """Letter mode: full-vocabulary log-prob of each continuation's first token after the prompt."""
+        return self._score(requests, "letter")
+
+    def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
+        """Cloze mode: (sum of continuation token log-probs, token count), tokenised as lm-eval does."""
+        return self._score(requests, "cloze")
+
+    def _score(self, requests: Sequence[ChoiceRequest], mode: str) -> list:
+        """Requests (chat-wrapped if asked) in groups of one prefix text, through the scorer."""
+        if not requests:
+            return []
         if self.chat:
             requests = wrap_chat(requests, self._frame)
         prefix_ids: dict[str, int] = {}
         groups = [prefix_ids.setdefault(r.prefix, len(prefix_ids)) for r in requests]
-        return list(requests), groups
-
-    # -- Backend protocol ---------------------------------------------------
-    def next_token_logprobs(self, requests: Sequence[ChoiceRequest]) -> list[list[float]]:
-        """Letter mode: full-vocabulary log-prob of each continuation's first token after the prompt."""
-        if not requests:
-            return []
-        requests, groups = self._prepare(requests)
-        contexts, firsts = letter_tokens(self._encode, requests)
-        self._check_length(contexts, 1)
-        return self.scorer.next_token_logprobs(contexts, groups, firsts)
-
-    def loglikelihoods(self, requests: Sequence[ChoiceRequest]) -> list[list[tuple[float, int]]]:
-        """Cloze mode: (sum of continuation token log-probs, token count), tokenised as lm-eval does."""
-        if not requests:
-            return []
-        requests, groups = self._prepare(requests)
+        if mode == "letter":
+            contexts, firsts = letter_tokens(self._encode, requests)
+            self._check_length(contexts, 1)
+            return self.scorer.next_token_logprobs(contexts, groups, firsts)
         contexts, conts = cloze_tokens(self._encode, requests)
         self._check_length(contexts, max(len(c) for cs in conts for c in cs))
         return self.scorer.loglikelihoods(contexts, groups, conts)
 
     def generate(self, prompts: Sequence[str | Sequence[int]], max_new_tokens: int,
                  stop: Sequence[str] = ()) -> list[str]:
-        """Greedy, batched (length-bucketed, left-padded); returns only the new text, cut at
-        the first stop string (generation of a row ends there too). A prompt given as token
-        ids is used verbatim (no chat wrapping, no special tokens added)."""
+        """Greedy, batched (length-bucketed, left-padded); returns only the new text, cut at the first
+        stop string (generation of a row ends there too). Token-id prompts are used verbatim (no chat
+        wrapping, no special tokens added)."""
         import torch
 
         from clika.backends.hf_prefix import length_buckets
@@ -183,6 +171,9 @@ class HFBackend:
         encoded = encode_prompts(self._encode, self._frame, prompts)
         self._check_length(encoded, max_new_tokens)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        options = dict(max_new_tokens=max_new_tokens, do_sample=False, num_beams=1, pad_token_id=pad)
+        if stop:
+            options.update(stop_strings=list(stop), tokenizer=self.tokenizer)
         out: list[str] = [""] * len(prompts)
         with torch.inference_mode():
             for rows in length_buckets([len(e) for e in encoded], self.batch_size):
@@ -192,10 +183,8 @@ class HFBackend:
                 for k, r in enumerate(rows):  # left padding: every row ends at the same column
                     ids[k, width - len(encoded[r]):] = torch.as_tensor(encoded[r])
                     mask[k, width - len(encoded[r]):] = 1
-                extra = dict(stop_strings=list(stop), tokenizer=self.tokenizer) if stop else {}
-                new = self.model.generate(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                          max_new_tokens=max_new_tokens, do_sample=False, num_beams=1,
-                                          pad_token_id=pad, **extra)[:, width:]
+                ids, mask = ids.to(self.device), mask.to(self.device)
+                new = self.model.generate(input_ids=ids, attention_mask=mask, **options)[:, width:]
                 for k, r in enumerate(rows):
                     out[r] = cut_at_stop(self.tokenizer.decode(new[k], skip_special_tokens=True), stop)
         return out
@@ -208,11 +197,8 @@ class HFBackend:
 def encode_prompts(encode, frame: tuple[str, str], prompts) -> list[list[int]]:
     """Token ids of each prompt: text is wrapped in the chat frame and encoded; ids pass as they are."""
     head, tail = frame
-    texts = [(i, head + p + tail) for i, p in enumerate(prompts) if isinstance(p, str)]
-    out: list[list[int]] = [list(p) if not isinstance(p, str) else [] for p in prompts]
-    for (i, _), ids in zip(texts, encode([t for _, t in texts])):
-        out[i] = list(ids)
-    return out
+    encoded = iter(encode([head + p + tail for p in prompts if isinstance(p, str)]))
+    return [list(next(encoded)) if isinstance(p, str) else list(p) for p in prompts]
 
 
 def _with_adapter(model, adapter: str):

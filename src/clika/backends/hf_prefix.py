@@ -1,62 +1,53 @@
 """Prefix-cached scoring for Hugging Face causal LMs: the fast path of HFBackend.
 
 Why it is fast (a CPU forward pass is matmul-bound, so the lever is less work):
-- The tokens every request of a group shares (instruction + one-shot example,
-  and any common start of the items) are run once; their KV cache is expanded
-  to each batch.
-- Item bodies run batched, length-bucketed, right-padded; only the hidden state
-  at each item's last real position goes through the output layer (Gemma-3's
-  output layer is 63% of its weights), never the logits of every position.
-- Cloze: each item body runs once; its options then run on top of the body's KV
-  cache, so a body is never recomputed per option.
+- The tokens every request of a group shares (instruction + one-shot example, and any common start
+  of the items) run once; their KV cache is expanded to each batch.
+- Item bodies run batched, length-bucketed, right-padded; only the hidden state at each item's last
+  real position goes through the output layer (63% of Gemma-3's weights), never every position's logits.
+- Cloze: each item body runs once; its options then run on top of the body's KV cache.
 
-Log-probabilities are normalised over the full vocabulary (one output-layer row
-block per scored position, which is cheap next to the body), so they are the
-model's true log-probs, equal to a brute-force full forward pass to ~1e-5.
+Log-probabilities are normalised over the full vocabulary (one output-layer row block per scored
+position, cheap next to the body): the model's true log-probs, equal to a brute-force forward to ~1e-5.
 
-Right padding leaves holes (pad keys) between an item's body and its options in
-the cloze stage; with explicit position ids and the attention mask that is exact
-for full attention and for sliding windows longer than the sequence. Where a
-sequence reaches the sliding window, options run in groups of equal body length
-so there are no holes.
+Right padding leaves holes (pad keys) between an item's body and its options in the cloze stage; with explicit position
+ids and the attention mask that is exact for full attention and for sliding windows longer than the sequence. Where a
+sequence reaches the sliding window, options run in groups of equal body length so there are no holes.
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from clika.errors import BackendError
 
+Ids = Sequence[Sequence[int]]  # token ids per request
 KV = list[tuple[torch.Tensor, torch.Tensor]]  # per layer: keys, values [batch, kv_heads, seq, head_dim]
 HEAD_ROWS = 64  # output-layer rows computed at once: bounds the [rows, vocab] logits buffer
 
 
 def shared_length(seqs: Sequence[Sequence[int]]) -> int:
     """Longest common token prefix, leaving at least one token of each sequence to run."""
-    width = min(len(s) for s in seqs)
-    arr = np.array([list(s[:width]) for s in seqs], dtype=np.int64)
-    same = np.all(arr == arr[0], axis=0)
-    common = int(np.argmin(same)) if not same.all() else width
-    return max(0, min(common, width - 1))
+    common = len(os.path.commonprefix([list(s) for s in seqs]))  # works on any lists, not only paths
+    return max(0, min(common, min(len(s) for s in seqs) - 1))
 
 
 def right_pad(seqs: Sequence[Sequence[int]], pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     lens = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    ids = torch.full((len(seqs), int(lens.max())), pad, dtype=torch.long)
-    for row, seq in enumerate(seqs):
-        ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
-    return ids, lens
+    return pad_sequence([torch.as_tensor(s, dtype=torch.long) for s in seqs], batch_first=True, padding_value=pad), lens
 
 
 def length_buckets(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
     """Indices sorted by length, in batches: similar lengths share a batch, so little padding."""
     order = np.argsort(np.asarray(lengths), kind="stable")
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
 
 
 class PrefixCachedScorer:
@@ -68,15 +59,13 @@ class PrefixCachedScorer:
         self.out_proj = model.get_output_embeddings()
         self.batch_size = max(1, batch_size)
         self.device = next(model.parameters()).device
-        config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-        self.config = config
-        self.window = getattr(config, "sliding_window", None) if _has_sliding_layers(config) else None
+        self.config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+        self.window = getattr(self.config, "sliding_window", None) if _has_sliding_layers(self.config) else None
         params = inspect.signature(self.base.forward).parameters
         self.cache_kwarg = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5
         self._prefixes: OrderedDict[tuple[int, ...], KV] = OrderedDict()
         self._max_cached = max_cached_prefixes
 
-    # -- output layer -------------------------------------------------------
     def postprocess_logits(self, logits: torch.Tensor) -> torch.Tensor:
         """What the model's own forward does after its output layer (checked by verify_head)."""
         cap = getattr(self.config, "final_logit_softcapping", None)
@@ -94,8 +83,8 @@ class PrefixCachedScorer:
         """hidden [N, H], targets [N, K] token ids -> log p(target | position) [N, K]."""
         out = []
         for start in range(0, hidden.shape[0], HEAD_ROWS):
-            logits = self.postprocess_logits(self.out_proj(hidden[start : start + HEAD_ROWS])).float()
-            picked = logits.gather(1, targets[start : start + HEAD_ROWS])
+            logits = self.postprocess_logits(self.out_proj(hidden[start:start + HEAD_ROWS])).float()
+            picked = logits.gather(1, targets[start:start + HEAD_ROWS])
             out.append(picked - torch.logsumexp(logits, dim=-1, keepdim=True))
         return torch.cat(out) if out else hidden.new_zeros((0, targets.shape[1]))
 
@@ -110,25 +99,19 @@ class PrefixCachedScorer:
             raise BackendError(f"{type(self.model).__name__}: clika's fast scoring path does not reproduce this "
                                "model's logits (unknown output post-processing)")
 
-    # -- KV cache plumbing --------------------------------------------------
-    def _make_cache(self, kv: KV):
-        from transformers import DynamicCache
-
-        return DynamicCache(ddp_cache_data=kv)  # no config: plain layers that keep every position
-
-    @staticmethod
-    def _cache_kv(cache) -> KV:
-        if hasattr(cache, "layers"):
-            return [(layer.keys, layer.values) for layer in cache.layers]
-        return [(k, v) for k, v in cache.to_legacy_cache()]  # transformers 4.x
-
     def _forward(self, kv: KV | None, mask: torch.Tensor, ids: torch.Tensor, start: torch.Tensor):
         """Run ``ids`` [B, L] after cached ``kv``; mask covers cache + ids; start = first position id."""
-        positions = start[:, None] + torch.arange(ids.shape[1])[None, :]
-        cache = self._make_cache(kv or [])
-        out = self.base(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                        position_ids=positions.to(self.device), use_cache=True, **{self.cache_kwarg: cache})
-        return out.last_hidden_state, self._cache_kv(getattr(out, "cache", None) or out.past_key_values)
+        from transformers import DynamicCache
+
+        pos = start[:, None] + torch.arange(ids.shape[1])[None, :]
+        ids, mask, pos = (t.to(self.device) for t in (ids, mask, pos))
+        cache = DynamicCache(ddp_cache_data=kv or [])  # no config: plain layers that keep every position
+        out = self.base(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                        **{self.cache_kwarg: cache})
+        cache = getattr(out, "cache", None) or out.past_key_values
+        if hasattr(cache, "layers"):
+            return out.last_hidden_state, [(layer.keys, layer.values) for layer in cache.layers]
+        return out.last_hidden_state, [(k, v) for k, v in cache.to_legacy_cache()]  # transformers 4.x
 
     def prefix_kv(self, shared: Sequence[int]) -> KV:
         key = tuple(shared)
@@ -148,47 +131,42 @@ class PrefixCachedScorer:
         ids, lens = right_pad([contexts[r][shared:] for r in rows])
         batch = len(rows)
         expanded = [(k.expand(batch, -1, -1, -1), v.expand(batch, -1, -1, -1)) for k, v in kv]
-        mask = torch.cat([torch.ones(batch, shared, dtype=torch.long),
-                          (torch.arange(ids.shape[1])[None, :] < lens[:, None]).long()], dim=1)
+        body_mask = (torch.arange(ids.shape[1])[None, :] < lens[:, None]).long()
+        mask = torch.cat([torch.ones(batch, shared, dtype=torch.long), body_mask], dim=1)
         hidden, kv_out = self._forward(expanded, mask, ids, torch.full((batch,), shared))
         last = hidden[torch.arange(batch), (lens - 1).to(hidden.device)]
         return last, kv_out, mask, lens
 
-    @staticmethod
-    def _groups(group_ids: Sequence[int]) -> list[np.ndarray]:
-        """Request indices per prefix group (requests of one group share their prefix text)."""
+    def _batches(self, contexts: Ids, group_ids: Sequence[int]):
+        """(shared prefix length, request indices) per batch: requests of one group share their prefix
+        text; each group runs in length buckets."""
         group_ids = np.asarray(group_ids)
-        return [np.flatnonzero(group_ids == g) for g in np.unique(group_ids)]
+        for g in np.unique(group_ids):
+            members = np.flatnonzero(group_ids == g)
+            shared = shared_length([contexts[m] for m in members])
+            for bucket in length_buckets([len(contexts[m]) for m in members], self.batch_size):
+                yield shared, members[bucket]
 
-    # -- letter mode --------------------------------------------------------
     @torch.inference_mode()
-    def next_token_logprobs(self, contexts: Sequence[Sequence[int]], group_ids: Sequence[int],
-                            targets: Sequence[Sequence[int]]) -> list[list[float]]:
+    def next_token_logprobs(self, contexts: Ids, group_ids: Sequence[int], targets: Ids) -> list[list[float]]:
         """log p(targets[i][j] | contexts[i]) at the position right after each context."""
         out: list[list[float]] = [[] for _ in contexts]
-        for members in self._groups(group_ids):
-            shared = shared_length([contexts[m] for m in members])
-            for bucket in length_buckets([len(contexts[m]) for m in members], self.batch_size):
-                rows = members[bucket]
-                last, _, _, _ = self._run_bodies(contexts, shared, rows)
-                wanted, _ = right_pad([targets[r] for r in rows])
-                scores = self.target_logprobs(last, wanted.to(self.device)).cpu().numpy()
-                for i, r in enumerate(rows):
-                    out[r] = scores[i, : len(targets[r])].tolist()
+        for shared, rows in self._batches(contexts, group_ids):
+            last, _, _, _ = self._run_bodies(contexts, shared, rows)
+            wanted, _ = right_pad([targets[r] for r in rows])
+            scores = self.target_logprobs(last, wanted.to(self.device)).cpu().numpy()
+            for i, r in enumerate(rows):
+                out[r] = scores[i, :len(targets[r])].tolist()
         return out
 
-    # -- cloze mode ---------------------------------------------------------
     @torch.inference_mode()
-    def loglikelihoods(self, contexts: Sequence[Sequence[int]], group_ids: Sequence[int],
-                       continuations: Sequence[Sequence[Sequence[int]]]) -> list[list[tuple[float, int]]]:
+    def loglikelihoods(self, contexts: Ids, group_ids: Sequence[int],
+                       continuations: Sequence[Ids]) -> list[list[tuple[float, int]]]:
         """Sum of log p(continuation tokens | context) and their count, per context and continuation."""
         out: list[list[tuple[float, int]]] = [[] for _ in contexts]
-        for members in self._groups(group_ids):
-            shared = shared_length([contexts[m] for m in members])
-            for bucket in length_buckets([len(contexts[m]) for m in members], self.batch_size):
-                rows = members[bucket]
-                for r, sums in zip(rows, self._cloze_batch(contexts, continuations, shared, rows)):
-                    out[r] = [(float(s), len(c)) for s, c in zip(sums, continuations[r])]
+        for shared, rows in self._batches(contexts, group_ids):
+            for r, sums in zip(rows, self._cloze_batch(contexts, continuations, shared, rows)):
+                out[r] = [(float(s), len(c)) for s, c in zip(sums, continuations[r])]
         return out
 
     def _cloze_batch(self, contexts, continuations, shared: int, rows: np.ndarray) -> list[np.ndarray]:
@@ -196,19 +174,18 @@ class PrefixCachedScorer:
         conts = [continuations[r] for r in rows]
         firsts, _ = right_pad([[c[0] if c else 0 for c in cs] for cs in conts])
         first_lp = self.target_logprobs(last, firsts.to(self.device)).cpu().numpy()
-        sums = [np.where([len(c) > 0 for c in cs], first_lp[i, : len(cs)], 0.0) for i, cs in enumerate(conts)]
+        sums = [np.where([len(c) > 0 for c in cs], first_lp[i, :len(cs)], 0.0) for i, cs in enumerate(conts)]
         # Options longer than one token: run their tokens[:-1] on top of their item's body cache.
         pairs = [(i, j) for i, cs in enumerate(conts) for j, c in enumerate(cs) if len(c) > 1]
         if not pairs:
             return sums
         total = shared + int(lens.max()) + max(len(c) for cs in conts for c in cs)
         exact_holes = self.window is None or total < self.window
-        key = (lambda p: 0) if exact_holes else (lambda p: int(lens[p[0]]))
         by_key: dict[int, list[tuple[int, int]]] = {}
-        for p in pairs:
-            by_key.setdefault(key(p), []).append(p)
+        for i, j in pairs:
+            by_key.setdefault(0 if exact_holes else int(lens[i]), []).append((i, j))
         step = 4 * self.batch_size  # option sequences are short: more of them per forward
-        for chunk in (g[i : i + step] for g in by_key.values() for i in range(0, len(g), step)):
+        for chunk in (g[i:i + step] for g in by_key.values() for i in range(0, len(g), step)):
             items = torch.tensor([i for i, _ in chunk])
             past = shared + int(lens[items].max())  # drop pad keys beyond this chunk's longest body
             sub_kv = [(k[items, :, :past], v[items, :, :past]) for k, v in kv]
@@ -218,8 +195,8 @@ class PrefixCachedScorer:
             real = opt_mask.bool()
             tgt, _ = right_pad([conts[i][j][1:] for i, j in chunk])
             lp = self.target_logprobs(hidden[real.to(hidden.device)], tgt[real][:, None].to(self.device))[:, 0]
-            per_pair = torch.zeros(len(chunk), dtype=lp.dtype).index_add_(
-                0, torch.arange(len(chunk)).repeat_interleave(clens), lp.cpu())
+            pair_of_token = torch.arange(len(chunk)).repeat_interleave(clens)
+            per_pair = torch.zeros(len(chunk), dtype=lp.dtype).index_add_(0, pair_of_token, lp.cpu())
             for (i, j), s in zip(chunk, per_pair.numpy()):
                 sums[i][j] += s
         return sums

@@ -1,19 +1,19 @@
 """Backends by name, lm-eval style: ``make_backend("hf", "pretrained=...,dtype=float32")``.
 
 Where backends come from, in order:
-- the built-in ones below (each a ``make_backend(**model_args)`` factory in its own module,
-  imported only when chosen, so a machine without vLLM runs everything else);
+- the built-in ones below (each a ``make_backend(**model_args)`` factory in its own module, imported
+  only when chosen, so a machine without vLLM runs everything else);
 - other packages, through the ``clika.backends`` entry-point group: a package that declares
-  ``[project.entry-points."clika.backends"] mybackend = "mypkg.backend:make_backend"`` is
-  usable as ``--model mybackend`` once installed (one file plus an entry point);
+  ``[project.entry-points."clika.backends"] mybackend = "mypkg.backend:make_backend"`` is usable as
+  ``--model mybackend`` once installed (one file plus an entry point);
 - ``register_backend(name, factory)`` at run time (notebooks, tests).
 
-A factory takes the parsed ``--model-args`` as keyword arguments and returns an object that
-follows clika.backends.base.Backend.
+A factory takes the parsed ``--model-args`` as keyword arguments and returns a clika.backends.base.Backend.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 from collections.abc import Callable
@@ -107,24 +107,19 @@ def _coerce(value: str) -> Any:
     if low in ("none", "null"):
         return None
     for cast in (int, float):
-        try:
+        with contextlib.suppress(ValueError):
             return cast(value)
-        except ValueError:
-            pass
     return value
 
 
 def parse_model_args(model_args: str | dict[str, Any] | None) -> dict[str, Any]:
-    """"pretrained=x,dtype=float32,chat=true" -> {"pretrained": "x", "dtype": "float32", "chat": True}."""
+    """``pretrained=x,dtype=float32,chat=true`` -> {"pretrained": "x", "dtype": "float32", "chat": True}."""
     if model_args is None:
         return {}
     if isinstance(model_args, dict):
         return dict(model_args)
     out: dict[str, Any] = {}
-    for part in model_args.split(","):
-        part = part.strip()
-        if not part:
-            continue
+    for part in filter(None, (p.strip() for p in model_args.split(","))):
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"--model-args: expected key=value, got {part!r}")
@@ -139,10 +134,8 @@ def construct(cls: type, backend: str, first: Any, kwargs: dict[str, Any]) -> Ba
         accepted = [p.name for p in params[1:]]
         unknown = sorted(set(kwargs) - set(accepted))
         if unknown:
-            raise ConfigError(
-                f"--model-args: the {backend} backend does not take {', '.join(unknown)}"
-                f" (it takes {', '.join(accepted)})"
-            )
+            raise ConfigError(f"--model-args: the {backend} backend does not take {', '.join(unknown)}"
+                              f" (it takes {', '.join(accepted)})")
     return cls(first, **kwargs)
 
 
@@ -161,9 +154,8 @@ def make_backend(model: str = "hf", model_args: str | dict[str, Any] | None = No
     """Build a backend by name.
 
     model_args: lm-eval's comma-separated key=value string (or a dict).
-    overrides: options from the command line; None means "not given". Like lm-eval, they
-        win over model_args. The generic ones (device, batch_size) go only to backends
-        that take them.
+    overrides: options from the command line; None means "not given". Like lm-eval, they win over
+        model_args. The generic ones (device, batch_size) go only to backends that take them.
     """
     factory = backend_info(model).factory()
     kwargs = parse_model_args(model_args)

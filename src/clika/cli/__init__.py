@@ -1,13 +1,11 @@
 """The `clika` command line: a thin typer layer over clika.api.
 
-Each command is a plain function in its own module; they are registered here (the command
-modules never import this package, so there is no import cycle). Modules import heavy
-libraries (torch, pandas, transformers) inside the command functions, so `clika --help`
-stays fast.
+Each command is a plain function in its own module; they are registered here (the command modules never import this
+package, so there is no import cycle). Modules import heavy libraries (torch, pandas, transformers) inside the command
+functions, so `clika --help` stays fast.
 
-`main()` turns every ClikaError into one line on stderr and exit status 1; an unexpected
-exception also becomes one line (set CLIKA_DEBUG=1 for the traceback). Ctrl-C exits with
-130; everything already written stays.
+`main()` turns every ClikaError into one line on stderr and exit status 1; an unexpected exception also becomes one
+line (set CLIKA_DEBUG=1 for the traceback). Ctrl-C exits with 130; everything already written stays.
 """
 
 from __future__ import annotations
@@ -17,6 +15,7 @@ import sys
 
 from clika.cli import compare_cmd, conduct_cmd, data_cmd, fictional_cmd, report_cmd, run_cmd, score_cmd
 from clika.cli.app import app, data_app, fictional_app
+from clika.errors import ClikaError
 
 app.command("run")(run_cmd.run_command)
 app.command("score")(score_cmd.score_command)
@@ -34,8 +33,6 @@ __all__ = ["app", "main", "fictional_app"]
 
 
 def main() -> None:
-    from clika.errors import ClikaError
-
     try:
         app()
     except ClikaError as err:

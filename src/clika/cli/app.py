@@ -30,8 +30,7 @@ def rewrite_aliases(args: list[str]) -> list[str]:
         if token.startswith("--") and len(token) > 2:
             name, eq, value = token.partition("=")
             name = name.replace("_", "-")
-            name = extra.get(name, ALIASES.get(name, name))
-            token = name + eq + value
+            token = extra.get(name, ALIASES.get(name, name)) + eq + value
         out.append(token)
     return out
 

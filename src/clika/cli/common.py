@@ -11,9 +11,7 @@ __all__ = ["split_list", "stderr", "stdout", "print_warnings", "print_coverage",
 
 def split_list(values: str | Sequence[str] | None) -> list[str] | None:
     """"a,b" or ["a,b", "c"] -> ["a", "b", "c"]; None or empty -> None (= all)."""
-    if values is None:
-        return None
-    items = [values] if isinstance(values, str) else list(values)
+    items = [values] if isinstance(values, str) else values or []
     parts = [p.strip() for v in items for p in str(v).split(",") if p.strip()]
     return parts or None
 
@@ -23,8 +21,6 @@ def stderr():
 
     # soft_wrap: a one-line message stays one line (a path is never broken across lines)
     return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
 
 
 EXCLUDE_HELP = ("Leave out files matching this glob (on the path relative to the predictions folder, or the "
@@ -81,5 +77,3 @@ class RunProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-

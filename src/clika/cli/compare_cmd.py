@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import CompareOptions, FindingsOptions
-from clika.cli.common import EXCLUDE_HELP, MARGIN_HELP, TRUST_HELP
-from clika.cli.tables import FORMAT_HELP
+from clika.cli.common import EXCLUDE_HELP, MARGIN_HELP, TRUST_HELP, print_coverage, print_warnings, split_list, stderr
+from clika.cli.tables import FORMAT_HELP, check_format, print_table
 
 VERBOSE_HELP = "List every skipped file, partial model and truncated file."
 
@@ -37,10 +38,6 @@ def compare_command(
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
 ) -> None:
     """Paired comparisons (delta, 95% CI, p) of model pairs per task and language, and the findings."""
-    from clika import api
-    from clika.cli.common import print_coverage, print_warnings, split_list, stderr
-    from clika.cli.tables import check_format, print_table
-
     console = stderr()
     check_format(fmt)
     result = api.compare(CompareOptions(output, list(results_dirs or []), predictions, layout, split_list(pair),
@@ -48,15 +45,14 @@ def compare_command(
                                         list(conduct or []), tuple(exclude or ()), trust_labels, margin))
     print_warnings(console, result.warnings)
     print_coverage(console, result.coverage, verbose)
-    if pair and result.analysis:
-        for a, b, strategy in result.analysis.pairs:
-            print_table(api.pair_table(result.analysis.comparisons, a, b, strategy, result.analysis.n_boot), fmt)
-    findings = (result.analysis.findings if result.analysis else []) + result.cd_findings
-    for f in findings:
+    analysis = result.analysis
+    if pair and analysis:
+        for a, b, strategy in analysis.pairs:
+            print_table(api.pair_table(analysis.comparisons, a, b, strategy, analysis.n_boot), fmt)
+    for f in (analysis.findings if analysis else []) + result.cd_findings:
         console.print(f"{f.verdict}: {f.claim}")
-    n_pairs = len(result.analysis.pairs) if result.analysis else 0
-    n_records = len(result.analysis.comparisons) if result.analysis else 0
-    console.print(f"compared {n_pairs} pairs: {n_records} records -> " + ", ".join(str(p) for p in result.paths.values()))
+    n_pairs, n_records = (len(analysis.pairs), len(analysis.comparisons)) if analysis else (0, 0)
+    console.print(f"compared {n_pairs} pairs: {n_records} records -> " + ", ".join(map(str, result.paths.values())))
 
 
 def findings_command(
@@ -77,9 +73,6 @@ def findings_command(
 ) -> None:
     """Regenerate the findings document: which claims of Gao et al. (2024) the predictions (PF/CT) and
     `clika conduct` results (CD) support."""
-    from clika import api
-    from clika.cli.common import print_coverage, stderr
-
     console = stderr()
     result = api.findings(FindingsOptions(predictions, output, layout, registry, n_boot, seed,
                                           list(conduct or []), tuple(exclude or ()), trust_labels, margin))

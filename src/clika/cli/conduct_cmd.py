@@ -6,8 +6,10 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import ConductOptions
-from clika.cli.common import MARGIN_HELP
+from clika.cli.common import MARGIN_HELP, split_list, stderr
+from clika.errors import ConfigError
 
 D = ConductOptions
 
@@ -65,10 +67,6 @@ def conduct_command(
 ) -> None:
     """Teach fictional facts per model and target language, apply the mastery gate, report XRR,
     xrr_ctrl and the paired transfer rate, overall and by surface overlap with English."""
-    from clika import api
-    from clika.cli.common import split_list, stderr
-    from clika.errors import ConfigError
-
     try:
         seed_list = tuple(int(x) for x in split_list(seeds) or ()) or D.seeds
     except ValueError:
@@ -81,10 +79,10 @@ def conduct_command(
                           models=tuple(split_list(model) or ()), data=data, data_dir=data_dir, names=names,
                           n_facts=facts, n_continents=continents, name_direction=name_direction, source=source,
                           translation_test=translation_test, gate_prompt=gate_prompt, remap=remap,
-                          swapped_rows=swapped_rows, seeds=seed_list, gate=gate, margin=margin,
-                          until_gate=until_gate, max_epochs=max_epochs,
-                          gate_min_epochs=gate_min_epochs, gate_every=gate_every, preset=preset_name, train_overrides=overrides,
-                          prompt_format=prompt_format, device=device, backend=backend)
+                          swapped_rows=swapped_rows, seeds=seed_list, gate=gate, margin=margin, until_gate=until_gate,
+                          max_epochs=max_epochs, gate_min_epochs=gate_min_epochs, gate_every=gate_every,
+                          preset=preset_name, train_overrides=overrides, prompt_format=prompt_format, device=device,
+                          backend=backend)
     result = api.conduct(opts, log=lambda line: console.print(line, markup=False, highlight=False))
     if result.written:  # under torchrun the other processes train alongside and write nothing
         console.print(f"wrote {' and '.join(str(p) for p in result.written)}", markup=False, highlight=False)

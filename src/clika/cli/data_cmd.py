@@ -6,6 +6,10 @@ from typing import Annotated
 
 import typer
 
+from clika import api
+from clika.cli.common import split_list, stderr
+from clika.cli.tables import print_table
+
 SourceArg = Annotated[str, typer.Argument(help="builtin, an upstream CLiKA folder, a .jsonl file or folder, or "
                                                "hf:NAME")]
 TaskOpt = Annotated[list[str] | None, typer.Option("--task", "-t", "--tasks", help="Only these tasks "
@@ -17,9 +21,6 @@ IncludeOpt = Annotated[list[str] | None, typer.Option("--include-path", help="Fo
 
 def _print_counts(items, title: str) -> None:
     from rich.console import Console
-
-    from clika import api
-    from clika.cli.tables import print_table
 
     tasks, langs, counts = api.item_counts(items)
     table = api.count_table(tasks, langs, counts)
@@ -38,9 +39,6 @@ def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = No
                                                                 "not the first of each kind.")] = False) -> None:
     """Check item data: every error as path:line: message (exit 1); warnings (data clika can
     score but a reader must know about) summarised by kind; else the item counts."""
-    from clika import api
-    from clika.cli.common import split_list
-
     report = api.validate(api.ValidateOptions(source, split_list(task), split_list(lang), split_list(include_path) or ()))
     for problem in report.errors:
         typer.echo(str(problem), err=True)
@@ -69,9 +67,6 @@ def show_command(source: Annotated[str | None, typer.Argument(help="builtin, an 
                                                                "own data; the CLiKA tasks read the fetched data)")]
                  = None, task: TaskOpt = None, lang: LangOpt = None, include_path: IncludeOpt = None) -> None:
     """Print the item counts (task x language) of a source."""
-    from clika import api
-    from clika.cli.common import split_list
-
     items = api.show(api.ShowOptions(source, split_list(task), split_list(lang), split_list(include_path) or ()))
     label = source if source is not None else "each task's own data"
     _print_counts(items, f"{label}: {len(items)} items")
@@ -93,9 +88,6 @@ def fetch_command(
     hash pinned in the shipped manifest (sha256; git blob id for prediction files). `--dest DIR` is
     remembered: later commands find the data there."""
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from clika import api
-    from clika.cli.common import split_list, stderr
 
     console = stderr()
     opts = api.FetchOptions(dest, url, predictions, split_list(task), remember=True)
@@ -138,9 +130,6 @@ def export_command(
 ) -> None:
     """Write the items (default the CLiKA tasks, all ten languages) as an lm-evaluation-harness task
     folder or a Hugging Face datasets folder, with a README on what it holds and the data's licence."""
-    from clika import api
-    from clika.cli.common import split_list
-
     result = api.export(api.ExportOptions(output, fmt, data_dir, split_list(task), split_list(lang),
                                           split_list(include_path) or ()))
     what = (f"{len(result.names)} lm-eval tasks and {len(result.groups)} groups" if result.format == "lm-eval"

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import GenerateOptions
+from clika.cli.common import print_warnings, split_list, stderr
 
 D = GenerateOptions
 
@@ -27,15 +29,11 @@ def generate_command(
     subject, answer, question, ...), and per target language DIR/train_<lang>.jsonl (what a run teaches)
     and DIR/test_<lang>.jsonl (what it asks: questions and en_subject controls in held-out frames that no
     training prompt uses, name tests both ways with held-out prompts; docs/conductivity.md)."""
-    from clika import api
-    from clika.cli.common import print_warnings, split_list, stderr
-
     fset = api.generate_fictional(GenerateOptions(output, facts, seed, split_list(langs), names, continents,
                                                   name_direction, source))
-    chosen = fset.langs
     console = stderr()
     print_warnings(console, fset.warnings)
     n1 = sum(f.fact_type == 1 for f in fset.facts)
     console.print(f"{len(fset.facts)} facts ({len(fset.facts) - n1} type 0, {n1} type 1) over "
                   f"{len(fset.continents)} continents (chance {1 / len(fset.continents):.3f}), {names} names, "
-                  f"{len(chosen)} languages -> {output / 'facts.jsonl'}, train_<lang>.jsonl and test_<lang>.jsonl")
+                  f"{len(fset.langs)} languages -> {output / 'facts.jsonl'}, train_<lang>.jsonl and test_<lang>.jsonl")

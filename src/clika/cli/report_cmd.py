@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import ReportOptions
+from clika.cli.common import print_coverage, stderr, stdout
 
 
 def report_command(
@@ -24,9 +26,6 @@ def report_command(
 ) -> None:
     """Write the tables of every metric per model, language and task (and conductivity), with intervals and
     diagnostic flags; leaderboard.csv; with --html the report of all three levels."""
-    from clika import api
-    from clika.cli.common import print_coverage, stderr, stdout
-
     written = api.report(ReportOptions(list(results), output, html, comparisons, reference))
     print_coverage(stderr(), api.read_coverage(written["coverage"]), verbose)
     console = stdout()

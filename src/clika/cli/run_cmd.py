@@ -12,7 +12,10 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import RunOptions
+from clika.cli.common import RunProgress, print_warnings, split_list, stderr, stdout
+from clika.cli.tables import print_table
 
 D = RunOptions  # the library's defaults are the command line's defaults
 
@@ -57,10 +60,6 @@ def run_command(
                                      "(read back with clika score --layout lm-eval)."),
 ) -> None:
     """Evaluate a model: PF (accuracy, RA) and CT (en-CO) per task and language."""
-    from clika import api
-    from clika.cli.common import RunProgress, print_warnings, split_list, stderr, stdout
-    from clika.cli.tables import print_table
-
     err = stderr()
     opts = RunOptions(model=model, model_args=model_args, tasks=split_list(tasks), langs=split_list(langs),
                       data=data_dir, include_paths=split_list(include_path) or (), mode=mode, template=template,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
+from clika import api
 from clika.api import ScoreOptions
-from clika.cli.common import EXCLUDE_HELP, TRUST_HELP
-from clika.cli.tables import FORMAT_HELP
+from clika.cli.common import EXCLUDE_HELP, TRUST_HELP, print_coverage, print_warnings, split_list, stderr
+from clika.cli.tables import FORMAT_HELP, check_format, print_table
 
 D = ScoreOptions
 
@@ -34,10 +35,6 @@ def score_command(
 ) -> None:
     """Compute PF (accuracy, RA) and CT (en-CO, co, agreement) metrics with bootstrap intervals."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from clika import api
-    from clika.cli.common import print_coverage, print_warnings, split_list, stderr
-    from clika.cli.tables import check_format, print_table
 
     console = stderr()
     check_format(fmt)

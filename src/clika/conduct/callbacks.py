@@ -18,9 +18,8 @@ class StopCheck(TrainerCallback):
 
     def __init__(self, stop_check, check_every: int, min_epochs: int, max_epochs: int,
                  full_precision: Callable = contextlib.nullcontext):
-        self.stop_check, self.check_every, self.min_epochs, self.max_epochs = (
-            stop_check, check_every, min_epochs, max_epochs,
-        )  # fmt: skip
+        self.stop_check, self.check_every = stop_check, check_every
+        self.min_epochs, self.max_epochs = min_epochs, max_epochs
         self.full_precision = full_precision  # the check asks the model as evaluation does
         self.stopped_at: int | None = None
 
@@ -45,6 +44,7 @@ class StopCheck(TrainerCallback):
             control.should_training_stop = True
         return control
 
+
 class Progress(TrainerCallback):
     """A rich progress bar with the running epoch loss; one line per epoch when stderr is not a terminal."""
 
@@ -61,16 +61,12 @@ class Progress(TrainerCallback):
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.bar = Progress(
-            TextColumn("training"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}  loss {task.fields[loss]:.4f}"),
-            TimeElapsedColumn(), console=Console(stderr=True),
-        )  # fmt: skip
+        fields = TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}  loss {task.fields[loss]:.4f}")
+        self.bar = Progress(TextColumn("training"), BarColumn(), MofNCompleteColumn(), fields, TimeElapsedColumn(),
+                            console=Console(stderr=True))
         self.bar.start()
-        self.task = self.bar.add_task(
-            "train", total=state.max_steps, completed=state.global_step, epoch=int(state.epoch or 0) + 1,
-            epochs=self.epochs, loss=float("nan"),
-        )  # fmt: skip
+        self.task = self.bar.add_task("train", total=state.max_steps, completed=state.global_step,
+                                      epoch=int(state.epoch or 0) + 1, epochs=self.epochs, loss=float("nan"))
 
     def on_epoch_begin(self, args, state, control, **kwargs):
         self.epoch_losses = []

@@ -1,10 +1,9 @@
 """Learning curves of a conductivity run: every metric at every gate check.
 
-With --until-gate the mastery gate is checked every few epochs by asking the whole test set (the
-target type-1 questions and the controls too, although the gate does not use them), and every
-answer is kept in curve_predictions.jsonl with its epoch. ``write_curve`` judges those answers
-with the same code as the final evaluation and writes curve.jsonl: one row per epoch and metric
-(epoch, metric, value, n), overall values only, no intervals (one point per epoch).
+With --until-gate the mastery gate is checked every few epochs by asking the whole test set (the target type-1 questions
+and the controls too, although the gate does not use them), and every answer is kept in curve_predictions.jsonl with its
+epoch. ``write_curve`` judges those answers with the same code as the final evaluation and writes curve.jsonl: one row
+per epoch and metric (epoch, metric, value, n), overall values only, no intervals (one point per epoch).
 """
 
 from __future__ import annotations
@@ -42,5 +41,3 @@ def write_curve(run_dir: Path, split: ConductSplit, n_continents: int | None, ga
         return None
     rows = curve_rows(split, [r for _, r in read_json_lines(source)], n_continents, gate_untaught)
     return write_json_lines(rows, Path(run_dir) / "curve.jsonl")
-
-

@@ -1,26 +1,22 @@
 """Which process of a multi-process run (``torchrun``, ``accelerate launch``) this is.
 
-The Trainer trains with DDP on every process; everything else a conductivity run does to disk
-(the fictional set, manifests, the adapter, predictions, metrics, the report) is done by the
-main process only, as the Trainer itself saves checkpoints only there. Both launchers set
-``RANK`` and ``WORLD_SIZE`` before Python starts, so the answer is known before the Trainer
-creates the process group; once it exists, the group's own rank is used. Rank 0 is the main
-process (accelerate's ``PartialState.is_main_process``, the Trainer's ``is_world_process_zero``).
+The Trainer trains with DDP on every process; everything else a conductivity run does to disk (the fictional set,
+manifests, the adapter, predictions, metrics, the report) is done by the main process only, as the Trainer itself saves
+checkpoints only there. Both launchers set ``RANK`` and ``WORLD_SIZE`` before Python starts, so the answer is known
+before the Trainer creates the process group; once it exists, the group's own rank is used. Rank 0 is the main process
+(accelerate's ``PartialState.is_main_process``, the Trainer's ``is_world_process_zero``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 
 def _group():
     """torch.distributed when a process group is initialised, else None (torch imported only then)."""
-    import sys
-
     dist = getattr(sys.modules.get("torch"), "distributed", None)
-    if dist is not None and dist.is_available() and dist.is_initialized():
-        return dist
-    return None
+    return dist if dist is not None and dist.is_available() and dist.is_initialized() else None
 
 
 def rank() -> int:

@@ -5,10 +5,9 @@ same backends as `clika run` (hf, or vllm with the adapter as a LoRA request), i
 with the prompt token ids exactly as training taught them (PromptFormat.prompt_ids) and "\\n"
 as the stop string: a taught answer is one line. Answers are judged by clika.conduct.judge.
 
-Every answer is kept as a row (kind, fact or entity id, language, type, prompt, gold, answer and
-the verdict fields, the fact's overlap stratum), so a run can be inspected and re-scored without
-asking again: ``outcomes_from_rows`` judges the stored answers anew, so a change of the scoring
-rule applies to old runs. The correctness vectors, aligned by fact, feed
+Every answer is kept as a row (kind, fact or entity id, language, type, prompt, gold, answer and the verdict fields, the
+fact's overlap stratum), so a run can be inspected and re-scored without asking again: ``outcomes_from_rows`` judges the
+stored answers anew, so a change of the scoring rule applies to old runs. The correctness vectors, aligned by fact, feed
 clika.metrics.cd.
 """
 
@@ -19,11 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clika.conduct.judge import AnswerJudge
+from clika.conduct.judge import AnswerJudge, Verdict
 from clika.fictional.dataset import ConductSplit
 from clika.metrics.cd import FactOutcomes
 
 STOP = ("\n",)
+_QUESTION_FIELDS = ("kind", "fact_id", "lang", "fact_type", "prompt", "gold", "gold_source")
+_NAME_FIELDS = ("lang", "direction", "taught", "prompt", "source", "gold")
+_WRONG = Verdict(False)  # a test not asked or missing
 
 
 def max_answer_tokens(tokenizer, split: ConductSplit) -> int:
@@ -66,18 +68,18 @@ def fact_strata(split: ConductSplit, tokenizer=None) -> dict[str, dict]:
 def answer_rows(split: ConductSplit, answers: Sequence[str], strata: dict[str, dict] | None = None) -> list[dict]:
     """One row per test (questions, then name tests, in the split's order) with its answer and verdict."""
     judge, rows = AnswerJudge(split), []
-    q_answers, t_answers = answers[: len(split.questions)], answers[len(split.questions):]
-    for q, a in zip(split.questions, q_answers):
-        v = judge.question(q, a)
+    for q, a in zip(split.questions, answers[:len(split.questions)]):
+        verdict = _fields(judge.question(q, a), ("correct", "correct_any", "multi", "negated"))
         info = (strata or {}).get(q.fact_id, {}) if q.lang == split.target else {}
-        rows.append(dict(kind=q.kind, fact_id=q.fact_id, lang=q.lang, fact_type=q.fact_type, prompt=q.prompt,
-                         gold=q.gold, gold_source=q.gold_source, answer=a, correct=v.correct,
-                         correct_any=v.correct_any, multi=v.multi, negated=v.negated, **info))
-    for t, a in zip(split.translations, t_answers):
-        v = judge.translation(t, a)
-        rows.append(dict(kind="translation", fact_id=t.name_id, lang=t.lang, direction=t.direction, taught=t.taught,
-                         prompt=t.prompt, source=t.source, gold=t.gold, answer=a, correct=v.correct, copy=v.copy))
+        rows.append({**_fields(q, _QUESTION_FIELDS), "answer": a, **verdict, **info})
+    for t, a in zip(split.translations, answers[len(split.questions):]):
+        verdict = _fields(judge.translation(t, a), ("correct", "copy"))
+        rows.append({"kind": "translation", "fact_id": t.name_id, **_fields(t, _NAME_FIELDS), "answer": a, **verdict})
     return rows
+
+
+def _fields(obj, names: Sequence[str]) -> dict:
+    return {name: getattr(obj, name) for name in names}
 
 
 def run_tests(backend, tokenizer, fmt, split: ConductSplit, *, strata: dict[str, dict] | None = None,
@@ -121,10 +123,3 @@ def outcomes_from_rows(split: ConductSplit, rows: list[dict], n_continents: int 
         np.array([stratum_of.get(f, "none") for f in ids[1]]), np.array([stratum_of.get(f, "none") for f in ids[0]]),
         n_continents, source, tuple(ids[1]), ctrl_type1_strict=vec("en_subject", target, 1),
         negated_type1=vec("question", target, 1, "negated"))
-
-
-class _Wrong:
-    correct = correct_any = multi = copy = negated = False
-
-
-_WRONG = _Wrong()

@@ -1,29 +1,27 @@
 """Scoring one conductivity answer: which continents it names, whether it is right, whether it copies.
 
-Answers and forms are compared after NFKC + case folding (``fold``, docs/metrics.md, CD) and a form
-is found by ``mentions``, the one matching rule of every test (questions, ``continents_named`` and
-name tests):
+Answers and forms are compared after NFKC + case folding (``fold``, docs/metrics.md, CD) and a form is found by
+``mentions``, the one matching rule of every test (questions, ``continents_named`` and name tests):
 
 - a form written in CJK characters (zh, ja) is found as a substring: those scripts have no spaces;
-- any other form must start a word, optionally after a prefix that the answer's language attaches
-  in front of words (Hebrew ו ה ב ל מ כ ש, Arabic و ف ب ك ل and the article ال), and may be followed
-  only by a short inflection suffix of that language (``SUFFIX``: "Winterreichs", "Europas", ru/pl
-  case endings), so "Nordeuropa" or "Überwinterreich" do not contain "Europa" / "Winterreich";
-- a mention is **negated** when a negation word of the answer's language stands before it in the
-  same clause (Japanese: after it, where Japanese puts it); clauses end at punctuation and at the
-  language's contrastive conjunctions ("nicht in Europa, sondern in Afrika" asserts Afrika).
+- any other form must start a word, optionally after a prefix that the answer's language attaches in front of
+  words (Hebrew ו ה ב ל מ כ ש, Arabic و ف ب ك ل and the article ال), and may be followed only by a short
+  inflection suffix of that language (``SUFFIX``: "Winterreichs", "Europas", ru/pl case endings), so
+  "Nordeuropa" or "Überwinterreich" do not contain "Europa" / "Winterreich";
+- a mention is **negated** when a negation word of the answer's language stands before it in the same clause
+  (Japanese: after it, where Japanese puts it); clauses end at punctuation and at the language's contrastive
+  conjunctions ("nicht in Europa, sondern in Afrika" asserts Afrika).
 
-A fact question is **correct** when the gold (the answer's form in the question's language) is
-mentioned, no mention of the gold is negated (``negated``: wrong, counted in ``negated_answer``), and
-the answer names no other continent ("Emberland or Frostmark" names two and is wrong, counted in
-``multi_answer``). **correct_any** also accepts the source-language form of the gold (the
-``xrr_en_answer`` and ``xrr_en_subject`` controls). Continents are found by their forms in both
-languages; a match inside a longer match ("Ember" inside "Emberland") and a negated mention do not
-count as naming a continent.
+A fact question is **correct** when the gold (the answer's form in the question's language) is mentioned, no
+mention of the gold is negated (``negated``: wrong, counted in ``negated_answer``), and the answer names no other
+continent ("Emberland or Frostmark" names two and is wrong, counted in ``multi_answer``). **correct_any** also
+accepts the source-language form of the gold (the ``xrr_en_answer`` and ``xrr_en_subject`` controls). Continents
+are found by their forms in both languages; a match inside a longer match ("Ember" inside "Emberland") and a
+negated mention do not count as naming a continent.
 
-A name test is correct when the gold name is mentioned and the source name is not copied: an answer
-that repeats the name it was asked to translate ("Fox Bridge" -> "Fox Bridge") is a **copy**,
-wrong, and reported as the gate's copy rate.
+A name test is correct when the gold name is mentioned and the source name is not copied: an answer that repeats
+the name it was asked to translate ("Fox Bridge" -> "Fox Bridge") is a **copy**, wrong, and reported as the
+gate's copy rate.
 """
 
 from __future__ import annotations
@@ -45,16 +43,10 @@ DEFAULT_SUFFIX = 2
 PREFIX = {"he": r"[והבלמכש]{0,3}", "ar": r"(?:[وف]?[بكل]?(?:ال)?|[وف]?لل)"}
 # Negation words (regexes matching a whole token; zh: substrings) and contrastive conjunctions that
 # end a clause. Lone 非 is left out of zh: it starts 非洲 (Africa).
-NEGATION = {
-    "en": r"not|no|never|neither|nor|none|cannot|\w+n['’]t",
-    "de": r"nicht|kein(?:e[mnrs]?)?|nie|niemals|weder",
-    "fr": r"ne|n['’]\w+|pas|jamais|aucune?|ni|non",
-    "it": r"non|mai|né|nessun[oa]?|neppure|nemmeno",
-    "ru": r"не|нет|ни|никогда|нигде",
-    "pl": r"nie|nigdy|nigdzie|ani|żad\w+",
-    "he": r"לא|אין|אינ[והםן]|מעולם",
-    "ar": r"لا|لم|لن|ليس|ليست|ليسوا|غير",
-}
+NEGATION = {"en": r"not|no|never|neither|nor|none|cannot|\w+n['’]t", "de": r"nicht|kein(?:e[mnrs]?)?|nie|niemals|weder",
+            "fr": r"ne|n['’]\w+|pas|jamais|aucune?|ni|non", "it": r"non|mai|né|nessun[oa]?|neppure|nemmeno",
+            "ru": r"не|нет|ни|никогда|нигде", "pl": r"nie|nigdy|nigdzie|ani|żad\w+", "he": r"לא|אין|אינ[והםן]|מעולם",
+            "ar": r"لا|لم|لن|ليس|ليست|ليسوا|غير"}
 NEGATION_ZH = ("不", "没", "并非")
 NEGATION_AFTER_JA = ("ない", "ありません", "ではなく", "じゃなく")
 CONTRAST = {"en": ("but", "rather"), "de": ("sondern", "aber"), "fr": ("mais",), "it": ("ma", "bensì"),
@@ -67,10 +59,6 @@ def _word_char(c: str) -> bool:
     return (c.isalnum() or unicodedata.category(c).startswith("M")) and not _CJK.match(c)
 
 
-def _base(lang: str) -> str:
-    return lang.split("-")[0].lower()
-
-
 @dataclass(frozen=True)
 class Mention:
     start: int
@@ -80,23 +68,18 @@ class Mention:
 
 def _clause_before(text: str, start: int, lang: str) -> str:
     """The text of the clause that ``start`` lies in, up to ``start``."""
-    cut = max(text.rfind(p, 0, start) for p in _PUNCT) + 1
-    clause = text[cut:start]
+    clause = text[max(text.rfind(p, 0, start) for p in _PUNCT) + 1:start]
     if lang == "zh":
         ends = [clause.rfind(w) + len(w) for w in CONTRAST["zh"] if w in clause]
-        return clause[max(ends):] if ends else clause
-    tokens = list(_TOKEN.finditer(clause))
-    for t in reversed(tokens):
-        if t.group() in CONTRAST.get(lang, ()):
-            return clause[t.end():]
-    return clause
+    else:
+        ends = [t.end() for t in _TOKEN.finditer(clause) if t.group() in CONTRAST.get(lang, ())]
+    return clause[max(ends, default=0):]
 
 
 def _negated(text: str, start: int, end: int, lang: str) -> bool:
     if lang == "ja":
         stops = [i for i in (text.find(p, end) for p in _PUNCT) if i >= 0]
-        after = text[end:min(stops, default=len(text))]
-        return any(w in after for w in NEGATION_AFTER_JA)
+        return any(w in text[end:min(stops, default=len(text))] for w in NEGATION_AFTER_JA)
     clause = _clause_before(text, start, lang)
     if lang == "zh":
         return any(w in clause for w in NEGATION_ZH)
@@ -109,7 +92,7 @@ def _negated(text: str, start: int, end: int, lang: str) -> bool:
 def mentions(text: str, form: str, lang: str) -> list[Mention]:
     """Where the folded ``form`` occurs in the folded ``text`` (an answer in language ``lang``) under
     the rule of this module's docstring, each with whether it is negated."""
-    lang = _base(lang)
+    lang = lang.split("-")[0].lower()
     if not form:
         return []
     substring = bool(_CJK.search(form))
@@ -168,8 +151,8 @@ class AnswerJudge:
         either = gold + (mentions(text, fold(q.gold_source), q.lang) if q.gold_source else [])
         negated = any(m.negated for m in either)
         multi = q.attribute == "continent" and len(self.continents_named(answer, q.lang)) > 1
-        return Verdict(bool(gold) and not (negated or multi), bool(either) and not (negated or multi), multi,
-                       negated=negated)
+        wrong = negated or multi
+        return Verdict(bool(gold) and not wrong, bool(either) and not wrong, multi, negated=negated)
 
     def translation(self, t: TranslationTest, answer: str) -> Verdict:
         """Each name is matched with the rules of its own language (to-en: the gold is the source language's)."""

@@ -23,8 +23,7 @@ def resolve_model(ref: str | None) -> ModelRef:
 
     if ref and Path(ref).expanduser().is_dir():
         path = Path(ref).expanduser().resolve()
-        chat = _has_chat_template(path)
-        return ModelRef(path, path.name, chat, ref)
+        return ModelRef(path, path.name, _has_chat_template(path), ref)
     name = ref or DEFAULT_MODEL
     if name in EMBEDDED_MODELS:
         path = default_model_dir(name)
@@ -36,10 +35,9 @@ def resolve_model(ref: str | None) -> ModelRef:
 
 
 def _has_chat_template(path: Path) -> bool:
-    config = path / "tokenizer_config.json"
     try:
-        return bool(json.loads(config.read_text(encoding="utf-8")).get("chat_template")) or \
-            (path / "chat_template.jinja").is_file()
+        config = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8"))
+        return bool(config.get("chat_template")) or (path / "chat_template.jinja").is_file()
     except (OSError, ValueError):
         return False
 
@@ -54,8 +52,8 @@ def load_for_training(ref: ModelRef, device: str, config):
     hf_logging.disable_progress_bar()
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.bfloat16 if (config.dtype == "bf16" and device.startswith("cuda") and config.method == "lora") \
-        else torch.float32
+    bf16 = config.dtype == "bf16" and device.startswith("cuda") and config.method == "lora"
+    dtype = torch.bfloat16 if bf16 else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(ref.path)
         model = AutoModelForCausalLM.from_pretrained(ref.path, dtype=dtype).to(device)

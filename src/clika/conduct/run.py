@@ -1,30 +1,27 @@
-"""One conductivity experiment: for each model, target language and seed, train from the same base
-model on fictional facts, test through the Backend contract, score with the metrics core.
+"""One conductivity experiment: for each model, target language and seed, train from the same base model on
+fictional facts, test through the Backend contract, score with the metrics core.
 
 Output directory (one folder per model, language pair and seed, so runs combine):
 
-  <model>/<source>-<target>/seed<k>/manifest.json   what this run is (model, data, seed, name
-                                 direction, gate prompt, preset, training config, versions); a rerun
-                                 with the same manifest resumes, a different one is refused
-  .../seed<k>/train_<target>.jsonl, test_<target>.jsonl, split_<target>.json
-                                 exactly what was taught and asked (clika.fictional.dataset)
-  .../seed<k>/checkpoints/       the Trainer's epoch checkpoints (a killed run resumes from them)
-  .../seed<k>/adapter/           the trained LoRA adapter (or fully fine-tuned weights)
-  .../seed<k>/curve_predictions.jsonl  every answer at every gate check (with its epoch)
-  .../seed<k>/curve.jsonl        epoch, metric, value, n: the learning curves
-  .../seed<k>/predictions.jsonl  every final answer and its verdict
-  .../seed<k>/metrics.jsonl      this seed's records
-  <model>/<source>-<target>/metrics.jsonl  the seeds pooled, each note saying how many and the
-                                 between-seed min-max (clika.metrics.seeds)
-  metrics.jsonl, metrics.resamples.npz  all models and targets together (pooled over seeds), and
-                                 the XRR resamples the report's mean over targets needs; a later call
-                                 into the same folder replaces its own models and targets and keeps
-                                 the others
-  report.md                      written by clika.api.conduct (clika.report.cd_tables)
+  <model>/<source>-<target>/seed<k>/manifest.json  what this run is (model, data, seed, name direction, gate
+            prompt, preset, training config, versions); a rerun with the same manifest resumes, another is refused
+  .../seed<k>/train_<target>.jsonl, test_<target>.jsonl, split_<target>.json  exactly what was taught and
+            asked (clika.fictional.dataset)
+  .../seed<k>/checkpoints/  the Trainer's epoch checkpoints (a killed run resumes from them)
+  .../seed<k>/adapter/      the trained LoRA adapter (or fully fine-tuned weights)
+  .../seed<k>/curve_predictions.jsonl, curve.jsonl  every answer at every gate check (with its epoch), and the
+            learning curves (epoch, metric, value, n)
+  .../seed<k>/predictions.jsonl, metrics.jsonl  every final answer and its verdict; this seed's records
+  <model>/<source>-<target>/metrics.jsonl  the seeds pooled, each note saying how many and the between-seed
+            min-max (clika.metrics.seeds)
+  metrics.jsonl, metrics.resamples.npz  all models and targets (pooled over seeds), and the XRR resamples the
+            report's mean over targets needs; a later call into the same folder replaces its own models and
+            targets and keeps the others
+  report.md  written by clika.api.conduct (clika.report.cd_tables)
 
-A seed k is one whole replicate: the generated set of seed k AND the training run of seed k
-(TrainConfig.seed: LoRA initialisation and data order), so the spread over seeds includes the
-training randomness, not only the choice of facts. (--data upstream has one set: one seed.)
+A seed k is one whole replicate: the generated set of seed k AND the training run of seed k (TrainConfig.seed:
+LoRA initialisation and data order), so the spread over seeds includes the training randomness, not only the
+choice of facts. (--data upstream has one set: one seed.)
 """
 
 from __future__ import annotations
@@ -36,6 +33,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 
@@ -58,13 +56,15 @@ from clika.metrics.cd import (
     gate_failure,
     gate_passes,
     pool,
-)  # fmt: skip
+)
 from clika.metrics.record_io import read_records, read_resamples, write_records, write_resamples
 from clika.metrics.records import Record
 from clika.metrics.seeds import seed_spread, spread_text
 
 COMPLETE = ".complete.json"
 TRANSLATION_TESTS = ("held-out", "reverse")
+_STATS = ("epochs_run", "stopped_early", "seconds", "tokens_per_second", "losses", "steps", "n_trainable",
+          "effective_batch", "peak_memory_bytes", "peak_memory_kind")
 
 
 @dataclass
@@ -80,7 +80,7 @@ class ConductOptions:
     names: Literal["compound", "transliterated"] = "compound"
     n_facts: int | None = None  # None: the generator's default (120 facts over 12 continents)
     n_continents: int | None = None
-    name_direction: str = PAPER_NAME_DIRECTION  # the paper's: names taught target -> source ("en" = the source language)
+    name_direction: str = PAPER_NAME_DIRECTION  # the paper's: names taught target -> source ("en" = the source)
     source: str = PIVOT  # the language type-1 facts are taught in
     translation_test: str = "held-out"  # the gate's name tests: taught directions ("reverse": the untaught too)
     gate_prompt: str = "native"  # the gate's held-out name prompt written in the name's language, or "english"
@@ -106,29 +106,26 @@ class ConductOptions:
         return self.translation_test == "reverse"
 
     def check(self) -> None:
-        problems = []
-        if not 0.0 < self.margin < 1.0:
-            problems.append(f"margin must be between 0 and 1 (got {self.margin})")
-        if not 0.0 <= self.gate <= 1.0 or self.max_epochs < 1 or self.gate_min_epochs < 1 or self.gate_every < 1:
-            problems.append("need 0 <= gate <= 1, max_epochs >= 1, gate_min_epochs >= 1 and gate_every >= 1")
-        if self.source not in LANGS:
-            problems.append(f"source must be one of {', '.join(LANGS)} (got {self.source!r})")
-        bad = [t for t in self.targets if t not in LANGS or t == self.source]
-        if bad or not self.targets:
-            problems.append(f"targets must be among {', '.join(x for x in LANGS if x != self.source)} "
-                            f"(got {', '.join(self.targets) or 'none'})")
-        if self.name_direction not in NAME_DIRECTIONS:
-            problems.append(f"name direction must be one of {', '.join(NAME_DIRECTIONS)}")
-        if self.translation_test not in TRANSLATION_TESTS:
-            problems.append(f"translation test must be one of {', '.join(TRANSLATION_TESTS)}")
-        if self.gate_prompt not in GATE_PROMPTS:
-            problems.append(f"gate prompt must be one of {', '.join(GATE_PROMPTS)}")
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            problems.append("give one or more distinct seeds")
-        if self.data == "upstream" and (self.source != PIVOT or self.name_direction != PAPER_NAME_DIRECTION or len(self.seeds) > 1):
-            problems.append("the upstream set is taught from English with names to-en (as shipped), one set")
-        if self.data not in ("generated", "upstream") or self.swapped_rows not in ("repair", "drop"):
-            problems.append("data must be generated or upstream; swapped rows repair or drop")
+        others = ", ".join(x for x in LANGS if x != self.source)
+        upstream_bad = self.source != PIVOT or self.name_direction != PAPER_NAME_DIRECTION or len(self.seeds) > 1
+        rules = [
+            (not 0.0 < self.margin < 1.0, f"margin must be between 0 and 1 (got {self.margin})"),
+            (not 0.0 <= self.gate <= 1.0 or self.max_epochs < 1 or self.gate_min_epochs < 1 or self.gate_every < 1,
+             "need 0 <= gate <= 1, max_epochs >= 1, gate_min_epochs >= 1 and gate_every >= 1"),
+            (self.source not in LANGS, f"source must be one of {', '.join(LANGS)} (got {self.source!r})"),
+            (not self.targets or any(t not in LANGS or t == self.source for t in self.targets),
+             f"targets must be among {others} (got {', '.join(self.targets) or 'none'})"),
+            (self.name_direction not in NAME_DIRECTIONS, f"name direction must be one of {', '.join(NAME_DIRECTIONS)}"),
+            (self.translation_test not in TRANSLATION_TESTS,
+             f"translation test must be one of {', '.join(TRANSLATION_TESTS)}"),
+            (self.gate_prompt not in GATE_PROMPTS, f"gate prompt must be one of {', '.join(GATE_PROMPTS)}"),
+            (not self.seeds or len(set(self.seeds)) != len(self.seeds), "give one or more distinct seeds"),
+            (self.data == "upstream" and upstream_bad,
+             "the upstream set is taught from English with names to-en (as shipped), one set"),
+            (self.data not in ("generated", "upstream") or self.swapped_rows not in ("repair", "drop"),
+             "data must be generated or upstream; swapped rows repair or drop"),
+        ]
+        problems = [message for failed, message in rules if failed]
         if problems:
             raise ConfigError("conduct: " + "; ".join(problems))
 
@@ -165,8 +162,8 @@ def training_config(opts: ConductOptions, ref: ModelRef, run_dir: Path, seed: in
         overrides["prompt_format"] = PromptFormat("chat")
     if opts.until_gate:
         overrides["epochs"] = opts.max_epochs  # the schedule spans the maximum; the gate may stop it earlier
-    overrides.update(output_dir=run_dir / "checkpoints", save_strategy="epoch", save_total_limit=1,
-                     seed=seed, progress=overrides.get("progress", base.progress))
+    overrides.update(output_dir=run_dir / "checkpoints", save_strategy="epoch", save_total_limit=1, seed=seed,
+                     progress=overrides.get("progress", base.progress))
     config = preset(opts.preset, **overrides)
     return dataclasses.replace(config, dtype=resolve_dtype(config.dtype, _device(opts.device)))
 
@@ -179,40 +176,28 @@ def _device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _versions() -> dict[str, str]:
-    import peft
-    import torch
-    import transformers
-
-    from clika import __version__
-
-    return {"clika": __version__, "torch": torch.__version__, "transformers": transformers.__version__,
-            "peft": peft.__version__}
-
-
 def manifest_for(opts: ConductOptions, ref: ModelRef, split: ConductSplit, config: TrainConfig, seed: int,
                  n_continents: int | None = None) -> dict:
     import hashlib
 
+    from clika import __version__
     from clika.backends.hf import weights_identity
 
-    blob = json.dumps([[e.__dict__ for e in split.train], [q.__dict__ for q in split.questions],
-                       [t.__dict__ for t in split.translations]], ensure_ascii=False, sort_keys=True)
-    train_cfg = config.to_dict()
-    for key in ("output_dir", "resume", "progress"):
-        train_cfg.pop(key, None)
+    taught = [[x.__dict__ for x in xs] for xs in (split.train, split.questions, split.translations)]
+    sha = hashlib.sha256(json.dumps(taught, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    versions = {"clika": __version__, **{m: import_module(m).__version__ for m in ("torch", "transformers", "peft")}}
     return {
         "model": {"name": ref.name, "source": str(ref.source), "identity": weights_identity(str(ref.path)),
                   "chat": ref.chat},
-        "data": {"origin": split.origin, "sha256": hashlib.sha256(blob.encode()).hexdigest(),
-                 "n_train": len(split.train), "n_questions": len(split.questions),
-                 "n_translations": len(split.translations), "n_continents": n_continents},
+        "data": {"origin": split.origin, "sha256": sha, "n_train": len(split.train),
+                 "n_questions": len(split.questions), "n_translations": len(split.translations),
+                 "n_continents": n_continents},
         "target": split.target, "source": split.source, "name_direction": split.name_direction, "seed": seed,
-        "gate_prompt": split.gate_prompt,
-        "translation_test": opts.translation_test, "preset": opts.preset, "train": train_cfg, "gate": opts.gate,
-        "until_gate": opts.until_gate, "max_epochs": opts.max_epochs if opts.until_gate else None,
+        "gate_prompt": split.gate_prompt, "translation_test": opts.translation_test, "preset": opts.preset,
+        "train": {k: v for k, v in config.to_dict().items() if k not in ("output_dir", "resume", "progress")},
+        "gate": opts.gate, "until_gate": opts.until_gate, "max_epochs": opts.max_epochs if opts.until_gate else None,
         "gate_schedule": [opts.gate_min_epochs, opts.gate_every] if opts.until_gate else None,
-        "versions": _versions(),
+        "versions": versions,
     }
 
 
@@ -220,16 +205,14 @@ def _check_manifest(run_dir: Path, manifest: dict) -> None:
     """A run folder holds one experiment: resume the same one, refuse another."""
     path = run_dir / "manifest.json"
     if not path.is_file():
-        if not is_main_process():  # multi-process: rank 0 writes it (atomically); the others train alongside
-            return
-        run_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_json(path, manifest)
+        if is_main_process():  # multi-process: rank 0 writes it (atomically); the others train alongside
+            run_dir.mkdir(parents=True, exist_ok=True)
+            _atomic_json(path, manifest)
         return
-    old = json.loads(path.read_text(encoding="utf-8"))
-    mine = {k: v for k, v in json.loads(json.dumps(manifest)).items() if k != "versions"}  # as JSON has it
-    theirs = {k: v for k, v in old.items() if k != "versions"}
-    if mine != theirs:
-        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    mine = json.loads(json.dumps(manifest))  # as JSON has it
+    theirs = json.loads(path.read_text(encoding="utf-8"))
+    differ = sorted(k for k in set(mine) | set(theirs) if k != "versions" and mine.get(k) != theirs.get(k))
+    if differ:
         raise ConfigError(f"this folder holds another conductivity run (it differs in: {', '.join(differ)}); "
                           "use another --output, or remove the folder to start over", run_dir)
 
@@ -245,6 +228,11 @@ def _append_lines(path: Path, rows: list[dict]) -> None:
         fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
+def _test_all(backend, tokenizer, config: TrainConfig, split: ConductSplit, n_continents):
+    strata = fact_strata(split, tokenizer)
+    return run_tests(backend, tokenizer, config.prompt_format, split, strata=strata, n_continents=n_continents)
+
+
 def _checkpoint(opts, ref, split, tokenizer, config, run_dir: Path, n_continents, log, last: dict):
     """The --until-gate check: ask every test of the split (so the learning curves have every metric),
     keep the answers with their epoch, and stop when the gate holds."""
@@ -256,8 +244,7 @@ def _checkpoint(opts, ref, split, tokenizer, config, run_dir: Path, n_continents
                                        identity=f"training:{epoch}")
         # no autocast here: on the CPU it would cast every weight at every generated token (measured
         # slower than fp32); the output layer computes as in training (train._low_precision_head)
-        tested = run_tests(backend, tokenizer, config.prompt_format, split, strata=fact_strata(split, tokenizer),
-                           n_continents=n_continents)
+        tested = _test_all(backend, tokenizer, config, split, n_continents)
         if is_main_process():  # every rank checks (the Trainer broadcasts rank 0's decision); one writes
             _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": epoch, **r} for r in tested.rows])
         passed = gate_passes(tested.outcomes, opts.gate, opts.gate_untaught)
@@ -280,19 +267,16 @@ def _train_once(opts, ref, split, config, run_dir: Path, n_continents, log) -> d
         log(f"{split.target}: max_length raised to {config.max_length} (the longest training example is "
             f"{longest} tokens)")
     last: dict = {}
-    stop_check = _checkpoint(opts, ref, split, tokenizer, config, run_dir, n_continents, log, last) \
-        if opts.until_gate else None
+    stop_check = None
+    if opts.until_gate:
+        stop_check = _checkpoint(opts, ref, split, tokenizer, config, run_dir, n_continents, log, last)
     checkpoints = Path(config.output_dir)
     if checkpoints.is_dir() and any(checkpoints.glob("checkpoint-*")):
         config = dataclasses.replace(config, resume=True)
         log(f"{split.target}: resuming training from {checkpoints}")
     result = train(model, tokenizer, split.train, config, stop_check=stop_check, check_every=opts.gate_every,
                    min_epochs=opts.gate_min_epochs)
-    stats = {"epochs_run": result.epochs_run, "stopped_early": result.stopped_early, "seconds": result.seconds,
-             "tokens_per_second": result.tokens_per_second, "losses": result.losses, "steps": result.steps,
-             "n_trainable": result.n_trainable, "effective_batch": result.effective_batch,
-             "peak_memory_bytes": result.peak_memory_bytes, "peak_memory_kind": result.peak_memory_kind,
-             "method": config.method}
+    stats = {**{k: getattr(result, k) for k in _STATS}, "method": config.method}
     # Multi-process: every rank has finished (and written its part of the last checkpoint) before
     # rank 0 replaces the checkpoints with the adapter; the other ranks write nothing.
     barrier()
@@ -318,17 +302,28 @@ def _write_predictions(run_dir: Path, rows: list[dict], seconds: float, evaluate
     from clika.data.lines import write_json_lines
 
     write_json_lines(rows, run_dir / "predictions.jsonl")
-    _atomic_json(run_dir / ("predictions.jsonl" + COMPLETE),
-                 {"rows": len(rows), "seconds": seconds, "evaluated_at": evaluated_at})
+    info = {"rows": len(rows), "seconds": seconds, "evaluated_at": evaluated_at}
+    _atomic_json(run_dir / ("predictions.jsonl" + COMPLETE), info)
 
 
-def _evaluation_backend(opts: ConductOptions, ref: ModelRef, run_dir: Path, method: str):
+def _evaluate(opts: ConductOptions, ref: ModelRef, split: ConductSplit, config: TrainConfig, run_dir: Path,
+              method: str, n_continents: int | None) -> list[dict]:
+    """Ask every test of the trained model through the evaluation backend; write predictions.jsonl."""
+    from transformers import AutoTokenizer
+
     from clika.backends.registry import make_backend
 
     adapter = run_dir / "adapter"
-    args: dict[str, Any] = {"pretrained": str(ref.path), "peft": str(adapter)} if method == "lora" else \
-        {"pretrained": str(adapter)}
-    return make_backend(opts.backend, args, device=opts.device, batch_size=opts.eval_batch_size)
+    tokenizer = AutoTokenizer.from_pretrained(adapter)
+    start = time.perf_counter()
+    args = {"pretrained": str(ref.path), "peft": str(adapter)} if method == "lora" else {"pretrained": str(adapter)}
+    backend = make_backend(opts.backend, args, device=opts.device, batch_size=opts.eval_batch_size)
+    try:
+        rows = _test_all(backend, tokenizer, config, split, n_continents).rows
+    finally:
+        backend.close()
+    _write_predictions(run_dir, rows, time.perf_counter() - start, "after training, through the backend")
+    return rows
 
 
 def run_dir_of(opts: ConductOptions, model: str, target: str, seed: int | None = None) -> Path:
@@ -362,29 +357,17 @@ def run_target(opts: ConductOptions, ref: ModelRef, split: ConductSplit, seed: i
     run.stopped_early, run.losses = stats["stopped_early"], stats["losses"]
     if not is_main_process():  # multi-process: rank 0 alone tests the trained model and writes the results
         return run
-
     answers = run_dir / "predictions.jsonl"
     marker = run_dir / (answers.name + COMPLETE)
     if marker.is_file():
         if "training" in run.resumed:
             run.resumed.append("evaluation")
-        info = json.loads(marker.read_text(encoding="utf-8"))
         rows = [r for _, r in read_json_lines(answers)]
     else:
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(run_dir / "adapter")
-        start = time.perf_counter()
-        backend = _evaluation_backend(opts, ref, run_dir, stats["method"])
-        try:
-            rows = run_tests(backend, tokenizer, config.prompt_format, split, strata=fact_strata(split, tokenizer),
-                             n_continents=n_continents).rows
-        finally:
-            backend.close()
-        _write_predictions(run_dir, rows, time.perf_counter() - start, "after training, through the backend")
+        rows = _evaluate(opts, ref, split, config, run_dir, stats["method"], n_continents)
         if opts.until_gate:  # the last epoch had no gate check (training ended there): its curve point
             _append_lines(run_dir / "curve_predictions.jsonl", [{"epoch": run.epochs_run, **r} for r in rows])
-        info = json.loads(marker.read_text(encoding="utf-8"))
+    info = json.loads(marker.read_text(encoding="utf-8"))
     run.test_seconds, run.evaluated_at = info["seconds"], info.get("evaluated_at", run.evaluated_at)
     run.outcomes = outcomes_from_rows(split, rows, n_continents)
     _atomic_json(run_dir / "outcomes.json", run.outcomes.to_dict())
@@ -399,10 +382,11 @@ def run_records(opts: ConductOptions, model: str, split: ConductSplit, outcomes:
                 stopped_early: bool, seed: int, resamples: dict | None = None) -> list[Record]:
     condition = _condition(split)
     records = conductivity_records(outcomes, model, task=TASK, condition=condition, gate=opts.gate,
-                                   gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed, resamples=resamples)
+                                   gate_untaught=opts.gate_untaught, n_boot=opts.n_boot, seed=seed,
+                                   resamples=resamples)
+    note = "stopped when the gate held" if stopped_early else None
     records.append(Record(model=model, task=TASK, condition=condition, metric="epochs_trained", lang=split.target,
-                          lang_ref=split.source, value=float(epochs), n=len(split.train),
-                          note="stopped when the gate held" if stopped_early else None))
+                          lang_ref=split.source, value=float(epochs), n=len(split.train), note=note))
     return records
 
 
@@ -411,16 +395,17 @@ def _condition(split: ConductSplit) -> str | None:
     other than the paper's (to-en) and of a gate prompt other than the default (native) are labelled as
     such ("remap+repair", "names-both+gate-english"; None for the paper's protocol): runs of two
     conditions never share a record key, so a report or findings given both keeps both."""
-    labels = [*split.meta.get("labels", ()), *([f"names-{split.name_direction}"] if split.name_direction != PAPER_NAME_DIRECTION
-                                              else []),
-              *([f"gate-{split.gate_prompt}"] if split.gate_prompt != GATE_PROMPTS[0] else [])]
+    labels = list(split.meta.get("labels", ()))
+    if split.name_direction != PAPER_NAME_DIRECTION:
+        labels.append(f"names-{split.name_direction}")
+    if split.gate_prompt != GATE_PROMPTS[0]:
+        labels.append(f"gate-{split.gate_prompt}")
     return "+".join(labels) or None
 
 
-def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
-                ) -> tuple[dict[str, ConductSplit | str], int | None]:
-    """target -> its split for this seed, or the one-line reason it cannot be scored; and the
-    number of continents."""
+def make_splits(opts: ConductOptions, seed: int,
+                log: Callable[[str], None]) -> tuple[dict[str, ConductSplit | str], int | None]:
+    """target -> its split for this seed, or the one-line reason it cannot be scored; and the number of continents."""
     if opts.data == "generated":
         from clika.fictional.generator import generate
 
@@ -431,8 +416,8 @@ def make_splits(opts: ConductOptions, seed: int, log: Callable[[str], None]
             fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
         for warning in fset.warnings:
             log(f"warning: {warning}")
-        return ({t: fset.split(t, opts.name_direction, opts.source, opts.gate_prompt) for t in opts.targets},
-                len(fset.continents))
+        splits = {t: fset.split(t, opts.name_direction, opts.source, opts.gate_prompt) for t in opts.targets}
+        return splits, len(fset.continents)
     from clika.fictional.upstream_set import load
 
     root = opts.data_dir
@@ -477,19 +462,16 @@ def conduct(opts: ConductOptions, log: Callable[[str], None] = print) -> list[Ta
             seed_runs = []
             for seed, (splits, n_continents) in per_seed.items():
                 split = splits[target]
-                if isinstance(split, str):
-                    seed_runs.append(TargetRun(ref.name, target, _unscored(ref.name, target, split, opts.source),
-                                               seed=seed, source=opts.source, warning=split))
-                    continue
-                seed_runs.append(run_target(opts, ref, split, seed, n_continents, log))
+                seed_runs.append(_unscored(ref.name, target, split, seed, opts.source) if isinstance(split, str)
+                                 else run_target(opts, ref, split, seed, n_continents, log))
             several = len(seed_runs) > 1 and is_main_process()
             run = pooled_run(opts, ref.name, target, seed_runs, per_seed) if several else seed_runs[0]
             runs.append(run)
             if not is_main_process():
                 continue
-            failure = gate_failure(run.records)
+            verdict = gate_failure(run.records) or "gate passed; " + _xrr_line(run.records, opts.margin)
             spread = "" if run.seed is not None else "; " + _spread_line(run)
-            log(f"{ref.name} -> {target}: " + (failure or "gate passed; " + _xrr_line(run.records, opts.margin)) + spread)
+            log(f"{ref.name} -> {target}: {verdict}{spread}")
             _write_combined(Path(opts.output), runs)
     if is_main_process():
         _write_combined(Path(opts.output), runs, with_resamples=True)
@@ -521,33 +503,35 @@ def pooled_run(opts: ConductOptions, model: str, target: str, seed_runs: list[Ta
                      for r in scored])
     split = per_seed[scored[0].seed][0][target]
     epochs = max(r.epochs_run for r in scored)
+    stopped_early = all(r.stopped_early for r in scored)
     resamples: dict = {}
-    records = run_records(opts, model, split, outcomes, epochs, all(r.stopped_early for r in scored), opts.seeds[0],
-                          resamples)
+    records = run_records(opts, model, split, outcomes, epochs, stopped_early, opts.seeds[0], resamples)
     spread = seed_spread([r.records for r in scored])
     pooled_text = f"{len(scored)} seeds pooled ({', '.join(str(s.seed) for s in scored)})"
     for r in records:
-        r.note = "; ".join(x for x in (r.note, pooled_text, spread_text(spread.get((r.metric, r.stratum)), len(scored)))
-                           if x)
+        parts = (r.note, pooled_text, spread_text(spread.get((r.metric, r.stratum)), len(scored)))
+        r.note = "; ".join(x for x in parts if x)
     pair_dir = run_dir_of(opts, model, target)
     write_records(records, pair_dir / "metrics.jsonl")
     return TargetRun(model, target, records, pair_dir, None, opts.source, sum(r.train_seconds for r in scored),
-                     sum(r.test_seconds for r in scored), epochs, all(r.stopped_early for r in scored),
+                     sum(r.test_seconds for r in scored), epochs, stopped_early,
                      resumed=sorted({x for r in scored for x in r.resumed}), outcomes=outcomes,
                      evaluated_at="; ".join(sorted({r.evaluated_at for r in scored})), resamples=resamples,
                      seed_spread=spread, n_seeds=len(scored))
 
 
-def _unscored(model: str, target: str, reason: str, source: str) -> list[Record]:
-    note = f"not scored: {reason}"
-    return [Record(model=model, task=TASK, metric=m, lang=target, lang_ref=source, note=note, flags=("undefined",))
-            for m in (d.name for d in tagged("cd_scored"))]
+def _unscored(model: str, target: str, reason: str, seed: int, source: str) -> TargetRun:
+    """A target whose data cannot be scored: every scored metric undefined, its note saying why."""
+    records = [Record(model=model, task=TASK, metric=d.name, lang=target, lang_ref=source,
+                      note=f"not scored: {reason}", flags=("undefined",)) for d in tagged("cd_scored")]
+    return TargetRun(model, target, records, seed=seed, source=source, warning=reason)
 
 
 def _spread_line(run: TargetRun) -> str:
     """The between-seed spread a verdict over seeds states beside the pooled values."""
-    return f"over {run.n_seeds} seeds: " + ", ".join(
-        f"{m} {spread_text(run.seed_spread.get((m, None)), run.n_seeds)}" for m in (d.name for d in tagged("seed_spread")))
+    spreads = (f"{d.name} {spread_text(run.seed_spread.get((d.name, None)), run.n_seeds)}"
+               for d in tagged("seed_spread"))
+    return f"over {run.n_seeds} seeds: " + ", ".join(spreads)
 
 
 def _xrr_line(records: list[Record], margin: float) -> str:

@@ -1,64 +1,29 @@
-"""Teach fictional facts by supervised fine-tuning with the field's trainer (transformers ``Trainer`` + peft).
+"""Teach fictional facts by supervised fine-tuning with transformers' ``Trainer`` and peft's LoRA.
 
-What comes from the libraries
------------------------------
-``transformers.Trainer`` runs the loop: AdamW, the LR schedule (cosine,
-linear, constant, ...), warmup, weight decay, gradient clipping, gradient
-accumulation, mixed precision (``bf16``/``fp16`` autocast through
-``TrainingArguments``), checkpointing, resuming, distributed data parallel and
-the token count; peft adds the LoRA adapters. What is written here plugs into
-the Trainer's public hooks only (no subclass):
+The Trainer runs the loop (optimizer, schedules, clipping, accumulation, autocast, checkpoints, resuming,
+DDP, the token count); this module uses its public hooks only (no subclass): a ``data_collator``
+(``_Pack``, ``_Collate``) that asks the model for the logits of answer positions only
+(``logits_to_keep``: Gemma 3's 262k-row output layer dominates a small model's cost), a
+``compute_loss_func`` (``_answer_loss``), and callbacks for the progress bar and the per-epoch stop check.
 
-* ``data_collator`` (``_Collate``): left-pads our pre-tokenised rows (labels
-  -100 on the prompt) and asks the model for the logits of the answer span only
-  (``logits_to_keep``), because Gemma 3's 262k-row output layer dominates the
-  cost of a small model;
-* ``compute_loss_func`` (``_answer_loss``): cross-entropy over those positions,
-  divided by the answer tokens of the whole accumulated batch, which the Trainer
-  counts across accumulation steps and devices;
-* callbacks: a rich progress bar, the per-epoch stop check.
-
-Plus the prompt rendering (``PromptFormat``, shared with evaluation), the named
-presets and one-line ``ConfigError`` messages.
-
-Why not TRL's ``SFTTrainer``: with our own tokenisation (which evaluation must
-repeat exactly) it would need no loss code at all, its fused LM head scoring
-only answer positions, but only on Triton devices: on CPU it projects every
-position (prompt and padding too) in tiles and recomputes them in the backward
-pass. Measured on a 2-layer Llama with Gemma's 262,144-token vocabulary (full
-fine-tuning, batch 8, 40 prompt + 20 answer tokens, 4 steps, 1 CPU thread):
+Why not TRL's ``SFTTrainer``: with our own tokenisation (which evaluation must repeat exactly) its fused LM head scores
+only answer positions, but only on Triton devices: on CPU it projects every position (prompt and padding too) in tiles
+and recomputes them in the backward pass. Measured on a 2-layer Llama with Gemma's 262,144-token vocabulary (full
+fine-tuning, batch 8, 40 prompt + 20 answer tokens, 4 steps, 1 CPU thread; peak RSS growth, identical losses):
 
     Trainer, full logits (labels to the model)   +1674 MiB   10.1 s
     SFTTrainer (trl 1.16, fused LM head)          +836 MiB   30.6 s
     Trainer + logits_to_keep (this module)        +720 MiB    4.7 s
 
-(peak RSS growth during training; identical losses), so the bare Trainer
-with two small hooks it documents for this purpose is kept: the CPU is this
-toolkit's default device.
+and the CPU is this toolkit's default device.
 
-Multi-GPU
----------
-Nothing is hand-written: run the caller under ``accelerate launch`` or
-``torchrun`` and the Trainer trains with DDP; the effective batch is
-``batch_size x gradient_accumulation_steps x world size``. ``stop_check``
-runs on every process and rank 0's answer is broadcast, so all ranks stop at
-the same epoch. ``clika conduct`` writes (fictional set, manifest, adapter,
-predictions, metrics, report) and tests the trained model on rank 0 only
-(``conduct/distributed.py``). Several GPUs visible to one plain process (which
-the Trainer would drive with ``nn.DataParallel``) is refused with a one-line
-error.
-
-What is and isn't tested here: the test suite runs on CPU only (2 cores, no
-GPU): fp32 and bf16 autocast on CPU, LoRA and full fine-tuning, gradient
-accumulation, schedules, checkpoints and resuming, the stop check, and DDP:
-``clika conduct --until-gate`` under ``torchrun --nproc_per_node 2`` with the
-gloo backend (tests/conduct/test_conduct_distributed.py): both ranks stop at
-the same epoch (the broadcast), only rank 0 writes, and with half the batch per
-process the run matches one process's (same steps; epoch losses within 1e-3,
-the same answers and metrics). Not tested: CUDA (fp16 with a grad scaler, bf16
-on Ampere+, peak CUDA memory), NCCL, several machines, ``accelerate launch``
-(``accelerate launch --cpu --num_processes 2`` starts one process: accelerate
-runs several CPU processes only from a MULTI_CPU config, through mpirun).
+Multi-GPU: under ``accelerate launch`` or ``torchrun`` the Trainer trains with DDP (effective batch: batch_size x
+gradient_accumulation_steps x world size); ``stop_check`` runs on every process and rank 0's answer is broadcast, so all
+ranks stop at the same epoch; ``clika conduct`` writes its files and tests the model on rank 0 only
+(``conduct/distributed.py``). Several GPUs visible to one plain process (which the Trainer would drive with
+``nn.DataParallel``) are refused. Tested on CPU only, DDP under ``torchrun`` with gloo (docs/conductivity.md); untested:
+CUDA (fp16 grad scaler, bf16, peak memory), NCCL, several machines, ``accelerate launch`` (``--cpu --num_processes 2``
+starts one process: accelerate runs several CPU processes only from a MULTI_CPU config, through mpirun).
 """
 
 from __future__ import annotations
@@ -72,7 +37,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,13 +49,16 @@ if TYPE_CHECKING:  # torch is imported where it is used: `clika --help` must not
 
 IGNORE = -100  # label value the loss skips (prompt and padding positions)
 
-# peft and the Trainer call a transformers API deprecated in v5 (not ours to fix): keep it off the console.
-warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
-# The Stanford Alpaca prompt exactly as LLaMA-Factory's ``alpaca`` template
-# renders one user turn: default_system, then format_user. LLaMA-Factory
-# tokenises the two pieces separately with add_special_tokens=False (no BOS)
-# and ends the response with EOS.
+def _quiet_deprecation() -> None:
+    """peft and the Trainer call a transformers API deprecated in v5 (not ours to fix): keep it off the console."""
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+
+
+_quiet_deprecation()
+
+# The Stanford Alpaca prompt exactly as LLaMA-Factory's ``alpaca`` template renders one user turn: default_system, then
+# format_user, tokenised separately with add_special_tokens=False (no BOS); the response ends with EOS.
 ALPACA_SYSTEM = (
     "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
 )
@@ -99,10 +66,8 @@ ALPACA_USER = "### Instruction:\n{prompt}\n\n### Response:\n"
 
 FORMATS = ("plain", "chat", "alpaca")
 DTYPES = ("auto", "fp32", "bf16", "fp16")
-SCHEDULERS = (
-    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
-    "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay",
-)  # fmt: skip
+SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+              "inverse_sqrt", "cosine_with_min_lr", "warmup_stable_decay")
 
 
 def _encode(tokenizer, text: str, special: bool = False) -> list[int]:
@@ -111,32 +76,17 @@ def _encode(tokenizer, text: str, special: bool = False) -> list[int]:
 
 @dataclass(frozen=True)
 class PromptFormat:
-    """How a question is put to the model, identically in training and at test time.
+    """How a question is put to the model, identically in training and at test time; then come the answer and EOS.
 
-    plain:  ``"<prompt>\\n"`` tokenised with the tokenizer's special tokens (BOS
-            where the tokenizer adds one); the answer follows, then EOS.
-    chat:   the tokenizer's chat template, one user turn, generation prompt
-            added; the answer is what the template renders for the assistant
-            turn after that (e.g. ``"Paris<|im_end|>\\n"``), then EOS unless the
-            template already ended it with EOS.
-    alpaca: LLaMA-Factory's ``alpaca`` template (for base models)::
+    plain:  ``"<prompt>\\n"`` with the tokenizer's special tokens (BOS where it adds one).
+    chat:   the tokenizer's chat template, one user turn, generation prompt added; the answer is what the
+            template renders for the assistant turn (e.g. ``"Paris<|im_end|>\\n"``), EOS added unless there.
+    alpaca: LLaMA-Factory's ``alpaca`` template for base models, system and instruction tokenised
+            separately, no BOS. (LLaMA-Factory >= 0.9 also labels its turn separator "\\n\\n" after the
+            EOS; the 0.6 versions CLiKA used did not, and nothing is generated after EOS.)
 
-                Below is an instruction that describes a task. Write a response that appropriately completes the request.
-
-                ### Instruction:
-                {prompt}
-
-                ### Response:
-
-            system and instruction tokenised separately, no BOS (as
-            LLaMA-Factory does); the answer follows, then EOS. (LLaMA-Factory
-            >= 0.9 also puts its turn separator "\\n\\n" after the EOS into the
-            labels; the 0.6 versions CLiKA used did not, and after EOS nothing
-            is generated, so it is left out.)
-
-    ``prompt_ids`` is what evaluation must feed to ``generate``; ``render`` is the
-    same prompt as text (before the tokenizer's own special tokens, e.g. plain's
-    BOS); ``encode`` gives the training row: prompt ids + answer ids.
+    ``prompt_ids`` is what evaluation feeds to ``generate``, ``render`` the same prompt as text (before the
+    tokenizer's own special tokens), ``encode`` the training row.
     """
 
     kind: Literal["plain", "chat", "alpaca"] = "plain"
@@ -160,24 +110,23 @@ class PromptFormat:
 
     def prompt_ids(self, tokenizer, prompt: str) -> list[int]:
         """The token ids the model is asked at test time (and sees before the answer in training)."""
-        if self.kind == "chat":
-            return _encode(tokenizer, self.render(tokenizer, prompt))  # the template holds any BOS
         if self.kind == "alpaca":
             return _encode(tokenizer, ALPACA_SYSTEM) + _encode(tokenizer, ALPACA_USER.format(prompt=prompt))
-        return _encode(tokenizer, prompt + "\n", special=True)
+        # plain: with the tokenizer's special tokens; chat: the template holds any BOS
+        return _encode(tokenizer, self.render(tokenizer, prompt), special=self.kind == "plain")
 
     def answer_ids(self, tokenizer, answer: str, prompt: str = "") -> list[int]:
         """The ids the model is taught to produce after ``prompt_ids`` (the chat template may need the prompt)."""
         eos = tokenizer.eos_token_id
-        if self.kind == "chat":
-            asked = self.render(tokenizer, prompt)
-            turn = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
-            full = self._chat(tokenizer, turn, False)
-            if not full.startswith(asked):
-                raise ConfigError("the chat template renders a conversation that does not start with its own prompt")
-            ids = _encode(tokenizer, full[len(asked) :])
-            return ids if eos is None or eos in ids else ids + [eos]
-        return _encode(tokenizer, answer) + ([eos] if eos is not None else [])
+        if self.kind != "chat":
+            return _encode(tokenizer, answer) + ([eos] if eos is not None else [])
+        asked = self.render(tokenizer, prompt)
+        full = self._chat(tokenizer, [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}],
+                          False)
+        if not full.startswith(asked):
+            raise ConfigError("the chat template renders a conversation that does not start with its own prompt")
+        ids = _encode(tokenizer, full[len(asked):])
+        return ids if eos is None or eos in ids else ids + [eos]
 
     def encode(self, tokenizer, prompt: str, answer: str) -> tuple[list[int], list[int]]:
         """(input_ids, labels) of one training example: loss on the answer ids only."""
@@ -187,31 +136,18 @@ class PromptFormat:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every training setting, with the defaults in one place: the defaults ARE the ``cpu`` preset.
+    """Every training setting; the defaults ARE the ``cpu`` preset, chosen to let a ~270M model (the embedded Gemma 3)
+    memorise ~100 short facts on 2 CPU cores: LoRA r16/alpha32 on every linear layer (3.8M trainable weights, 1.4%:
+    capacity for the facts while the frozen base keeps its languages), lr 1e-3 (100 facts at batch 8 are 13 steps an
+    epoch: the paper's 2e-4 is too slow), batch 8, 10 epochs, cosine without warmup (LoRA's B starts at zero, so the
+    first steps cannot wreck the base model; the decay lets the last epochs consolidate instead of oscillating), dtype
+    "auto": bf16 autocast where the device computes bf16 natively (a GPU that supports it, a CPU with AMX or
+    AVX512-BF16: on an AMX Xeon 2.8 s a step against 4.4 s in fp32 for Gemma 3 270M, one thread, 8 facts of 28 tokens;
+    torch.profiler: the output layer's 262k rows dominate in fp32), fp32 elsewhere (CPUs without them emulate bf16
+    slowly). ``group_by_length`` spares short name translations the long answers' padding.
 
-    The ``cpu`` values are chosen to let a ~270M model (the embedded Gemma 3)
-    memorise ~100 short facts on 2 CPU cores: LoRA r16/alpha32 on every linear
-    layer (3.8M trainable weights, 1.4%: capacity for the facts while the frozen
-    base keeps its languages), lr 1e-3 (LoRA with few steps: 100 facts at batch
-    8 are 13 steps an epoch, so the paper's 2e-4 is too slow), batch 8, 10
-    epochs, a cosine schedule without warmup (LoRA's B starts at zero, so the
-    first steps cannot wreck the base model; the decay lets the last epochs
-    consolidate instead of oscillating), dtype "auto": bf16 autocast where the
-    device computes bf16 natively (a GPU that supports it, a CPU with AMX or
-    AVX512-BF16), fp32 elsewhere (CPUs without them emulate bf16 slowly).
-    Measured on Gemma 3 270M, one thread, a batch of 8 facts (28 tokens): 4.4 s
-    a step in fp32, 2.8 s in bf16 on this project's AMX Xeon (torch.profiler:
-    the output layer's 262k rows dominate in fp32); batches are grouped
-    by length (``group_by_length``) so that short name translations do not pay
-    for the long fact answers' padding and output-layer positions.
-
-    batch_size is per device; the effective batch is batch_size x
-    gradient_accumulation_steps x world size. warmup: ``warmup_steps`` (an
-    integer) or ``warmup_ratio`` (a fraction of all steps), not both.
-    Checkpoints go to ``output_dir``/checkpoint-<step> (``save_strategy``
-    "epoch" or "steps"; ``save_total_limit`` keeps the newest). ``resume``:
-    True resumes from the last checkpoint in ``output_dir``; a path resumes
-    from that checkpoint, or from the last one in that run directory.
+    Checkpoints go to ``output_dir``/checkpoint-<step>. ``resume``: True resumes from the last checkpoint
+    in ``output_dir``; a path from that checkpoint, or from the last one in that run directory.
     """
 
     method: Literal["lora", "full"] = "lora"
@@ -244,45 +180,40 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
-        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731 (frozen)
         if isinstance(self.prompt_format, str):
-            set_("prompt_format", PromptFormat(self.prompt_format))
+            object.__setattr__(self, "prompt_format", PromptFormat(self.prompt_format))  # frozen
         targets = self.lora_targets
         if isinstance(targets, str) and targets != "all-linear":
             targets = tuple(t.strip() for t in targets.split(",") if t.strip())
         elif isinstance(targets, list):
             targets = tuple(targets)
-        set_("lora_targets", targets)
-        problems = []
-        if self.method not in ("lora", "full"):
-            problems.append(f"method must be lora or full (got {self.method!r})")
-        if self.dtype not in DTYPES:
-            problems.append(f"dtype must be one of {', '.join(DTYPES)} (got {self.dtype!r})")
-        if self.lr_scheduler not in SCHEDULERS:
-            problems.append(f"lr_scheduler must be one of {', '.join(SCHEDULERS)} (got {self.lr_scheduler!r})")
-        if self.save_strategy not in ("no", "epoch", "steps"):
-            problems.append(f"save_strategy must be no, epoch or steps (got {self.save_strategy!r})")
-        for name in ("epochs", "batch_size", "gradient_accumulation_steps", "max_length", "lora_rank", "save_steps"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                problems.append(f"{name} must be a positive integer (got {getattr(self, name)!r})")
-        if not self.lr > 0:
-            problems.append(f"lr must be > 0 (got {self.lr})")
-        if not self.lora_alpha > 0 or self.weight_decay < 0 or self.max_grad_norm < 0:
-            problems.append("need lora_alpha > 0, weight_decay >= 0 and max_grad_norm >= 0")
-        if self.save_total_limit is not None and self.save_total_limit < 1:
-            problems.append(f"save_total_limit must be None or >= 1 (got {self.save_total_limit})")
-        if not 0.0 <= self.warmup_ratio < 1.0:
-            problems.append(f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})")
-        if self.warmup_steps < 0 or (self.warmup_steps and self.warmup_ratio):
-            problems.append("give warmup_steps >= 0 or warmup_ratio, not both")
-        if not 0.0 <= self.lora_dropout < 1.0:
-            problems.append(f"lora_dropout must be in [0, 1) (got {self.lora_dropout})")
-        if not targets:
-            problems.append("lora_targets is empty")
-        if self.save_strategy != "no" and self.output_dir is None:
-            problems.append(f"save_strategy={self.save_strategy!r} needs an output_dir for the checkpoints")
-        if self.resume is True and self.output_dir is None:
-            problems.append("resume=True needs the output_dir whose last checkpoint to resume from")
+        object.__setattr__(self, "lora_targets", targets)
+        counts = ("epochs", "batch_size", "gradient_accumulation_steps", "max_length", "lora_rank", "save_steps")
+        checks = [
+            (self.method not in ("lora", "full"), f"method must be lora or full (got {self.method!r})"),
+            (self.dtype not in DTYPES, f"dtype must be one of {', '.join(DTYPES)} (got {self.dtype!r})"),
+            (self.lr_scheduler not in SCHEDULERS,
+             f"lr_scheduler must be one of {', '.join(SCHEDULERS)} (got {self.lr_scheduler!r})"),
+            (self.save_strategy not in ("no", "epoch", "steps"),
+             f"save_strategy must be no, epoch or steps (got {self.save_strategy!r})"),
+            *((not isinstance(getattr(self, name), int) or getattr(self, name) < 1,
+               f"{name} must be a positive integer (got {getattr(self, name)!r})") for name in counts),
+            (not self.lr > 0, f"lr must be > 0 (got {self.lr})"),
+            (not self.lora_alpha > 0 or self.weight_decay < 0 or self.max_grad_norm < 0,
+             "need lora_alpha > 0, weight_decay >= 0 and max_grad_norm >= 0"),
+            (self.save_total_limit is not None and self.save_total_limit < 1,
+             f"save_total_limit must be None or >= 1 (got {self.save_total_limit})"),
+            (not 0.0 <= self.warmup_ratio < 1.0, f"warmup_ratio must be in [0, 1) (got {self.warmup_ratio})"),
+            (self.warmup_steps < 0 or (self.warmup_steps and self.warmup_ratio),
+             "give warmup_steps >= 0 or warmup_ratio, not both"),
+            (not 0.0 <= self.lora_dropout < 1.0, f"lora_dropout must be in [0, 1) (got {self.lora_dropout})"),
+            (not targets, "lora_targets is empty"),
+            (self.save_strategy != "no" and self.output_dir is None,
+             f"save_strategy={self.save_strategy!r} needs an output_dir for the checkpoints"),
+            (self.resume is True and self.output_dir is None,
+             "resume=True needs the output_dir whose last checkpoint to resume from"),
+        ]
+        problems = [message for failed, message in checks if failed]
         if problems:
             raise ConfigError("training config: " + "; ".join(problems))
 
@@ -291,36 +222,26 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, for provenance records."""
-        out = asdict(self)
-        out["prompt_format"] = self.prompt_format.kind
-        out["lora_targets"] = self.lora_targets if isinstance(self.lora_targets, str) else list(self.lora_targets)
-        out["output_dir"] = None if self.output_dir is None else str(self.output_dir)
-        out["resume"] = self.resume if isinstance(self.resume, bool) else str(self.resume)
-        return out
+        return {**asdict(self), "prompt_format": self.prompt_format.kind,
+                "lora_targets": self.lora_targets if isinstance(self.lora_targets, str) else list(self.lora_targets),
+                "output_dir": None if self.output_dir is None else str(self.output_dir),
+                "resume": self.resume if isinstance(self.resume, bool) else str(self.resume)}
 
 
 # Named presets: overrides of the dataclass defaults (which are the ``cpu`` preset).
 PRESETS: dict[str, dict[str, Any]] = {
-    # The fast CPU default: TrainConfig() itself.
     "cpu": {},
-    # CLiKA upstream (RiverGao/CLiKA fictional/trainLora.sh, LLaMA-Factory SFT):
-    # --finetuning_type lora --lora_target q_proj,v_proj --lora_rank 128
-    # --lora_alpha 16 --lora_dropout 0.1 --learning_rate 2e-4
-    # --lr_scheduler_type cosine --num_train_epochs 3
-    # --per_device_train_batch_size 8 --gradient_accumulation_steps 4,
-    # template alpaca for base models (chat models: their own template, our
-    # "chat"); LLaMA-Factory's defaults for the rest (no warmup, no weight
-    # decay, max_grad_norm 1.0, cutoff_len 1024). bf16 as the paper reports:
-    # the script takes its precision from a DeepSpeed config not in the
-    # repository. The effective batch is 32 per device; the script ran on 4
-    # GPUs (REQUIRED_GPUS=4), i.e. 128: on one GPU use
-    # gradient_accumulation_steps=16 to match that.
-    "paper": dict(
-        method="lora", lora_rank=128, lora_alpha=16, lora_dropout=0.1, lora_targets=("q_proj", "v_proj"),
-        lr=2e-4, lr_scheduler="cosine", warmup_ratio=0.0, warmup_steps=0, weight_decay=0.0, epochs=3,
-        batch_size=8, gradient_accumulation_steps=4, dtype="bf16", prompt_format=PromptFormat("alpaca"),
-        max_length=1024,
-    ),  # fmt: skip
+    # CLiKA upstream (RiverGao/CLiKA fictional/trainLora.sh, LLaMA-Factory SFT): --finetuning_type lora
+    # --lora_target q_proj,v_proj --lora_rank 128 --lora_alpha 16 --lora_dropout 0.1 --learning_rate 2e-4
+    # --lr_scheduler_type cosine --num_train_epochs 3 --per_device_train_batch_size 8 --gradient_accumulation_steps 4,
+    # template alpaca for base models (chat models: their own template, our "chat"); LLaMA-Factory's defaults for the
+    # rest (no warmup, no weight decay, max_grad_norm 1.0, cutoff_len 1024). bf16 as the paper reports: the script
+    # takes its precision from a DeepSpeed config not in the repository. The effective batch is 32 per device; the
+    # script ran on 4 GPUs (REQUIRED_GPUS=4), i.e. 128: on one GPU use gradient_accumulation_steps=16 to match that.
+    "paper": dict(method="lora", lora_rank=128, lora_alpha=16, lora_dropout=0.1, lora_targets=("q_proj", "v_proj"),
+                  lr=2e-4, lr_scheduler="cosine", warmup_ratio=0.0, warmup_steps=0, weight_decay=0.0, epochs=3,
+                  batch_size=8, gradient_accumulation_steps=4, dtype="bf16", prompt_format=PromptFormat("alpaca"),
+                  max_length=1024),
 }
 
 
@@ -362,7 +283,7 @@ def encode_examples(tokenizer, examples: Sequence[TrainExample], fmt: PromptForm
         if len(ids) > max_length:
             longest = max(len(fmt.encode(tokenizer, e.prompt, e.answer)[0]) for e in examples)
             raise ConfigError(f"training example {i} is {len(ids)} tokens, over max_length={max_length} "
-                              f"(the longest is {longest}): raise max_length")  # fmt: skip
+                              f"(the longest is {longest}): raise max_length")
         rows.append({"input_ids": ids, "labels": labels})
     return rows
 
@@ -370,15 +291,16 @@ def encode_examples(tokenizer, examples: Sequence[TrainExample], fmt: PromptForm
 def _bf16_supported(device: torch.device) -> bool:
     """Whether bf16 autocast works on this device (a tiny probe on CPU)."""
     import torch
+
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        try:
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
-        except (RuntimeError, TypeError):
-            return False
-    return True  # other accelerators: let transformers decide
+    if device.type != "cpu":
+        return True  # other accelerators: let transformers decide
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+    except (RuntimeError, TypeError):
+        return False
 
 
 def _fast_bf16_cpu() -> bool:
@@ -396,9 +318,8 @@ AUTO_DTYPE_ENV = "CLIKA_AUTO_DTYPE"  # fp32 | bf16 | fp16: what "auto" stands fo
 def resolve_dtype(dtype: str, device: str) -> str:
     """The precision "auto" stands for on ``device``: bf16 where it is native, else fp32.
 
-    ``CLIKA_AUTO_DTYPE`` fixes it instead: the same "auto" run then computes in the same precision
-    on a CPU with AMX, one with AVX512-BF16 only and one with neither (the test suite sets fp32,
-    so that a trained number does not depend on which CPU runs it)."""
+    ``CLIKA_AUTO_DTYPE`` fixes it instead, so that an "auto" run computes in the same precision on any
+    CPU (the test suite sets fp32: a trained number must not depend on which CPU runs it)."""
     if dtype != "auto":
         return dtype
     forced = os.environ.get(AUTO_DTYPE_ENV, "").strip()
@@ -415,39 +336,33 @@ def resolve_dtype(dtype: str, device: str) -> str:
 
 def _check_precision(config: TrainConfig, model, device: torch.device) -> None:
     import torch
+
     if config.dtype == "bf16" and not _bf16_supported(device):
         where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"this {device.type}"
         raise ConfigError(f"dtype bf16: {where} cannot compute in bfloat16 (needs an Ampere or newer GPU, "
-                          f"or a CPU where torch autocasts to bf16); use dtype fp16 or fp32")  # fmt: skip
-    if config.dtype == "fp16":
-        if device.type == "cpu":
-            raise ConfigError("dtype fp16: mixed precision fp16 needs a GPU; on CPU use bf16 or fp32")
-        if any(p.dtype == torch.float16 for p in model.parameters() if p.requires_grad):
-            raise ConfigError("dtype fp16: the model's weights are float16; load it in float32 for fp16 mixed precision")
+                          f"or a CPU where torch autocasts to bf16); use dtype fp16 or fp32")
+    if config.dtype == "fp16" and device.type == "cpu":
+        raise ConfigError("dtype fp16: mixed precision fp16 needs a GPU; on CPU use bf16 or fp32")
+    if config.dtype == "fp16" and any(p.dtype == torch.float16 for p in model.parameters() if p.requires_grad):
+        raise ConfigError("dtype fp16: the model's weights are float16; load it in float32 for fp16 mixed precision")
+
+
+def _last_checkpoint(directory) -> str | None:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(directory)) if directory is not None and Path(directory).is_dir() else None
 
 
 def _resume_path(config: TrainConfig) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
     if config.resume is False or config.resume is None:
         return None
     where = Path(config.output_dir if config.resume is True else config.resume)
     if (where / "trainer_state.json").is_file():
         return str(where)
-    last = get_last_checkpoint(str(where)) if where.is_dir() else None
+    last = _last_checkpoint(where)
     if last is None:
         raise ConfigError("nothing to resume: no checkpoint-<step> folder here", where)
     return last
-
-
-def _lora_config(config: TrainConfig):
-    from peft import LoraConfig
-
-    targets = config.lora_targets if isinstance(config.lora_targets, str) else list(config.lora_targets)
-    return LoraConfig(
-        r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-        target_modules=targets, task_type="CAUSAL_LM",
-    )  # fmt: skip
 
 
 def _first_line(err: BaseException) -> str:
@@ -455,35 +370,27 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def train(
-    model,
-    tokenizer,
-    examples: Sequence[TrainExample],
-    config: TrainConfig | None = None,
-    *,
-    stop_check: Callable[[Any, int], bool] | None = None,
-    check_every: int = 1,
-    min_epochs: int = 1,
-) -> TrainResult:
+def train(model, tokenizer, examples: Sequence[TrainExample], config: TrainConfig | None = None, *,
+          stop_check: Callable[[Any, int], bool] | None = None, check_every: int = 1,
+          min_epochs: int = 1) -> TrainResult:
     """Fine-tune ``model`` on ``examples`` (wrapped in LoRA unless config.method == "full").
 
-    stop_check(model, epoch) is called at the end of epoch ``min_epochs`` and
-    every ``check_every`` epochs after (never after the last epoch: training
-    ends there anyway), with the model in eval mode; when it returns True,
-    training stops. The LR schedule spans ``config.epochs``, so stopping early
+    stop_check(model, epoch) is called, with the model in eval mode, at the end of epoch ``min_epochs``
+    and every ``check_every`` epochs after (never after the last epoch: training ends there anyway);
+    training stops when it returns True. The LR schedule spans ``config.epochs``, so stopping early
     leaves the LR mid-schedule (with cosine, not yet annealed).
     """
     import torch
+
     config = config or TrainConfig()
     if not examples:
         raise ConfigError("no training examples")
     if check_every < 1 or min_epochs < 1:
         raise ConfigError("check_every and min_epochs must be >= 1")
     try:
-        params = list(model.parameters())
+        device = list(model.parameters())[0].device
     except AttributeError:
         raise ConfigError(f"not a torch model: {type(model).__name__}") from None
-    device = params[0].device
     if config.dtype == "auto":
         config = replace(config, dtype=resolve_dtype("auto", device.type))
     _check_precision(config, model, device)
@@ -492,7 +399,7 @@ def train(
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
 
-    with ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         out = config.output_dir
         if out is None:
             out = stack.enter_context(tempfile.TemporaryDirectory(prefix="clika-train-"))
@@ -511,8 +418,8 @@ def train(
         finally:
             progress.close()
         seconds = time.perf_counter() - start
-    return _train_result(trainer, config, len(rows), stopper.stopped_at is not None, seconds,
-                         progress.tokens_at_start, device)
+    stopped = stopper.stopped_at is not None
+    return _train_result(trainer, config, len(rows), stopped, seconds, progress.tokens_at_start, device)
 
 
 def _fit(trainer, resume: str | None) -> None:
@@ -521,12 +428,11 @@ def _fit(trainer, resume: str | None) -> None:
 
     try:
         with warnings.catch_warnings():
-            # peft calls a transformers API deprecated in v5; not ours to fix
-            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            _quiet_deprecation()
             trainer.train(resume_from_checkpoint=resume)
     except torch.OutOfMemoryError:
         raise ConfigError("out of memory while training: lower batch_size (raise gradient_accumulation_steps "
-                          "to keep the effective batch) or max_length") from None  # fmt: skip
+                          "to keep the effective batch) or max_length") from None
     except ValueError as err:  # e.g. a checkpoint that does not fit this model or config
         raise ConfigError(f"training failed: {_first_line(err)}") from None
 
@@ -539,23 +445,15 @@ def _train_result(trainer, config: TrainConfig, n_examples: int, stopped_early: 
     state = trainer.state
     history = list(state.log_history)
     tokens = state.num_input_tokens_seen - tokens_at_start
+    last = _last_checkpoint(config.output_dir)
     peak, kind = _peak_memory(device)
-    return TrainResult(
-        model=trained,
-        losses=epoch_losses(history),
-        epochs_run=int(round(state.epoch or 0)),
-        stopped_early=stopped_early,
-        seconds=seconds,
-        tokens_per_second=tokens / seconds if tokens and seconds > 0 else None,
-        n_examples=n_examples,
-        n_trainable=sum(p.numel() for p in trained.parameters() if p.requires_grad),
-        steps=state.global_step,
-        effective_batch=config.effective_batch(trainer.args.world_size),
-        peak_memory_bytes=peak,
-        peak_memory_kind=kind,
-        checkpoint=_last_checkpoint(config),
-        log_history=history,
-    )
+    return TrainResult(model=trained, losses=epoch_losses(history), epochs_run=int(round(state.epoch or 0)),
+                       stopped_early=stopped_early, seconds=seconds,
+                       tokens_per_second=tokens / seconds if tokens and seconds > 0 else None, n_examples=n_examples,
+                       n_trainable=sum(p.numel() for p in trained.parameters() if p.requires_grad),
+                       steps=state.global_step, effective_batch=config.effective_batch(trainer.args.world_size),
+                       peak_memory_bytes=peak, peak_memory_kind=kind, checkpoint=Path(last) if last else None,
+                       log_history=history)
 
 
 class _Collate:
@@ -568,30 +466,28 @@ class _Collate:
 
     def __call__(self, rows: list[dict]) -> dict:
         import torch
+
         width = max(len(r["input_ids"]) for r in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for j, r in enumerate(rows):
-            n = len(r["input_ids"])
-            ids[j, width - n :], labels[j, width - n :], mask[j, width - n :] = (
-                torch.tensor(r["input_ids"]), torch.tensor(r["labels"]), 1,
-            )  # fmt: skip
+            start = width - len(r["input_ids"])
+            ids[j, start:], labels[j, start:] = torch.tensor(r["input_ids"]), torch.tensor(r["labels"])
+            mask[j, start:] = 1
         span = width - int((labels != IGNORE).any(dim=0).nonzero()[0])
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         return dict(input_ids=ids, attention_mask=mask, position_ids=positions, labels=labels, logits_to_keep=span + 1)
 
 
 class _Pack:
-    """The whole batch as one row without padding (``packing``): transformers'
-    ``DataCollatorWithFlattening`` concatenates the examples and restarts the position ids at each
-    one; given position ids and no attention mask, transformers' mask builder
-    (``masking_utils.find_packed_sequence_indices``) makes the causal mask block-diagonal, so no
-    token attends across an example boundary, with eager and sdpa attention alike (on the CPU too).
-    The logits are kept for exactly the positions that predict an answer token (a boolean
-    ``logits_to_keep``: the model returns them flattened, one row per answer token), so neither
-    padding nor a short answer beside a long one costs a pass through the 262k-row output layer.
-    The loss is the unpacked batch's (tests/conduct/test_conduct_train.py)."""
+    """The whole batch as one row without padding (``packing``): transformers' ``DataCollatorWithFlattening``
+    concatenates the examples and restarts the position ids at each one; given position ids and no attention mask,
+    transformers' mask builder (``masking_utils.find_packed_sequence_indices``) makes the causal mask block-diagonal,
+    so no token attends across an example boundary (eager and sdpa attention, on the CPU too). A boolean
+    ``logits_to_keep`` keeps the logits of exactly the positions that predict an answer token (returned flattened,
+    one row per answer token), so neither padding nor a short answer beside a long one costs a pass through the
+    262k-row output layer. The loss is the unpacked batch's (tests/conduct/test_conduct_train.py)."""
 
     def __init__(self):
         from transformers import DataCollatorWithFlattening
@@ -600,6 +496,7 @@ class _Pack:
 
     def __call__(self, rows: list[dict]) -> dict:
         import torch
+
         batch = self.flatten(rows)
         predicts_answer = torch.zeros_like(batch["labels"], dtype=torch.bool)
         predicts_answer[:, :-1] = batch["labels"][:, 1:] != IGNORE  # position t predicts token t + 1
@@ -608,23 +505,22 @@ class _Pack:
 
 
 def _answer_loss(outputs, labels: torch.Tensor, num_items_in_batch=None) -> torch.Tensor:
-    """Cross-entropy summed over the answer tokens, divided by the answer tokens of the whole
-    accumulated batch (``num_items_in_batch``, counted by the Trainer across accumulation steps and
-    devices), so gradient accumulation gives the same update as one big batch.
+    """Cross-entropy summed over the answer tokens, divided by the answer tokens of the whole accumulated
+    batch (``num_items_in_batch``, counted by the Trainer across accumulation steps and devices), so
+    gradient accumulation gives the same update as one big batch.
 
-    Logits come in two layouts: (batch, kept positions, vocab) from ``_Collate`` (the last kept
-    positions of every row), or (answer tokens, vocab) from ``_Pack`` (exactly the positions
-    that predict an answer token, in row order)."""
+    Logits come (batch, kept positions, vocab) from ``_Collate`` (the last kept positions of every row),
+    or (answer tokens, vocab) from ``_Pack`` (the positions that predict an answer token, in row order)."""
     import torch
+
     if outputs.logits.dim() == 2:
         logits = outputs.logits.float()
         target = labels[:, 1:][labels[:, 1:] != IGNORE]
     else:
         logits = outputs.logits[:, :-1].float()  # the kept positions; position t predicts token t + 1
-        target = labels[:, -logits.shape[1] :]
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=IGNORE, reduction="sum"
-    )
+        target = labels[:, -logits.shape[1]:]
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                             ignore_index=IGNORE, reduction="sum")
     count = num_items_in_batch if num_items_in_batch is not None else (target != IGNORE).sum()
     return loss / count
 
@@ -632,33 +528,31 @@ def _answer_loss(outputs, labels: torch.Tensor, num_items_in_batch=None) -> torc
 def _build_trainer(model, tokenizer, rows: list[dict], config: TrainConfig, out: str, device: torch.device):
     from transformers import PrinterCallback, ProgressCallback, Trainer, TrainingArguments
 
-    warmup = config.warmup_steps if config.warmup_steps else config.warmup_ratio
     # transformers 5.2x renamed gradient_checkpointing to activation_checkpointing (the old name warns)
+    # and group_by_length (batches of similar lengths) to train_sampling_strategy="group_by_length"
     names = {f.name for f in fields(TrainingArguments)}
     checkpointing = "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
-    # batches of similar lengths (transformers 5.2x: train_sampling_strategy; earlier: group_by_length)
-    grouping = {} if not config.group_by_length else {"train_sampling_strategy": "group_by_length"} \
-        if "train_sampling_strategy" in names else {"group_by_length": True}
+    grouping = {}
+    if config.group_by_length:
+        renamed = "train_sampling_strategy" in names
+        grouping = {"train_sampling_strategy": "group_by_length"} if renamed else {"group_by_length": True}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     try:
         args = TrainingArguments(
             output_dir=out, num_train_epochs=config.epochs, per_device_train_batch_size=config.batch_size,
             gradient_accumulation_steps=config.gradient_accumulation_steps, learning_rate=config.lr,
-            lr_scheduler_type=config.lr_scheduler, warmup_steps=warmup, weight_decay=config.weight_decay,
-            max_grad_norm=config.max_grad_norm, optim=config.optim, seed=config.seed,
-            bf16=config.dtype == "bf16", fp16=config.dtype == "fp16", use_cpu=device.type == "cpu",
+            lr_scheduler_type=config.lr_scheduler, warmup_steps=config.warmup_steps or config.warmup_ratio,
+            weight_decay=config.weight_decay, max_grad_norm=config.max_grad_norm, optim=config.optim,
+            seed=config.seed, bf16=config.dtype == "bf16", fp16=config.dtype == "fp16", use_cpu=device.type == "cpu",
             save_strategy=config.save_strategy, save_steps=config.save_steps, save_total_limit=config.save_total_limit,
             logging_strategy="steps", logging_steps=1, report_to="none", disable_tqdm=True,
             include_num_input_tokens_seen="non_padding", remove_unused_columns=False, dataloader_num_workers=0,
-            **grouping,
-            **{checkpointing: config.gradient_checkpointing},
-        )  # fmt: skip
+            **grouping, **{checkpointing: config.gradient_checkpointing})
         if config.method == "lora":
             model = _wrap_lora(model, config)
-        trainer = Trainer(
-            model=model, args=args, train_dataset=rows, data_collator=_Pack() if config.packing else _Collate(pad_id),
-            compute_loss_func=_answer_loss, processing_class=tokenizer,
-        )  # fmt: skip
+        collator = _Pack() if config.packing else _Collate(pad_id)
+        trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator,
+                          compute_loss_func=_answer_loss, processing_class=tokenizer)
     except (ValueError, TypeError, ImportError, NotImplementedError) as err:
         raise ConfigError(f"cannot set up training: {_first_line(err)}") from None
     if trainer.args.n_gpu > 1:
@@ -671,10 +565,10 @@ def _build_trainer(model, tokenizer, rows: list[dict], config: TrainConfig, out:
 
 @functools.cache
 def _frozen_head_class():
-    """The frozen output layer, cast once to the autocast dtype. Under autocast every step would
-    cast Gemma's 262k x 640 output matrix anew (autocast caches casts only of weights that
-    require grad): on the CPU that cast and the fp32 product took 40% of a LoRA step (measured:
-    0.31 -> 0.18 s an example, identical losses, since autocast computes the same bf16 product)."""
+    """The frozen output layer, cast once to the autocast dtype. Under autocast every step would cast
+    Gemma's 262k x 640 output matrix anew (autocast caches casts only of weights that require grad): on
+    the CPU that cast and the fp32 product took 40% of a LoRA step (measured: 0.31 -> 0.18 s an example,
+    identical losses, since autocast computes the same bf16 product)."""
     import torch
 
     class FrozenHead(torch.nn.Module):
@@ -697,8 +591,7 @@ def _low_precision_head(model, config: TrainConfig):
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     head = base.get_output_embeddings() if hasattr(base, "get_output_embeddings") else None
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.dtype)
-    usable = isinstance(head, torch.nn.Linear) and head.bias is None and not head.weight.requires_grad
-    if dtype is None or not usable:
+    if dtype is None or not isinstance(head, torch.nn.Linear) or head.bias is not None or head.weight.requires_grad:
         yield
         return
     base.set_output_embeddings(_frozen_head_class()(head.weight, dtype))
@@ -709,13 +602,24 @@ def _low_precision_head(model, config: TrainConfig):
 
 
 @contextlib.contextmanager
+def _weights_as(frozen: list, low: bool):
+    """Point each frozen weight at its low precision copy (or its full precision data), then back."""
+    for weight, full, cast in frozen:
+        weight.data = cast if low else full
+    try:
+        yield
+    finally:
+        for weight, full, cast in frozen:
+            weight.data = full if low else cast
+
+
+@contextlib.contextmanager
 def _low_precision_frozen(model, config: TrainConfig):
-    """While training with bf16/fp16 autocast, hold the frozen linear weights (LoRA's base model) in
-    that dtype. Autocast casts a weight that needs no gradient anew at every forward (it caches the
-    casts of trainable weights only): on Gemma 3 270M that was ~6% of a packed LoRA step on one
-    thread (torch.profiler: copy_ of every 640 x 2048 matrix). Autocast would compute with exactly
-    these rounded values, so the losses are unchanged. Yields a context manager that puts the full
-    precision weights back for a while: the gate check generates without autocast."""
+    """While training with bf16/fp16 autocast, hold the frozen linear weights (LoRA's base model) in that dtype.
+    Autocast casts a weight that needs no gradient anew at every forward (it caches the casts of trainable weights
+    only): on Gemma 3 270M that was ~6% of a packed LoRA step on one thread (torch.profiler: copy_ of every 640 x
+    2048 matrix). Autocast would compute with exactly these rounded values, so the losses are unchanged. Yields a
+    context manager that puts the full precision weights back for a while: the gate check generates without autocast."""
     import torch
 
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(config.dtype)
@@ -723,36 +627,22 @@ def _low_precision_frozen(model, config: TrainConfig):
     embedded = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
     frozen = [] if dtype is None else [
         (m.weight, m.weight.data, m.weight.data.to(dtype)) for m in model.modules()
-        if type(m) is torch.nn.Linear and not m.weight.requires_grad and id(m.weight) not in embedded
-    ]  # fmt: skip
-
-    def use(low: bool) -> None:
-        for weight, full, cast in frozen:
-            weight.data = cast if low else full
-
-    @contextlib.contextmanager
-    def full_precision():
-        use(False)
-        try:
-            yield
-        finally:
-            use(True)
-
-    use(True)
-    try:
-        yield full_precision
-    finally:
-        use(False)
+        if type(m) is torch.nn.Linear and not m.weight.requires_grad and id(m.weight) not in embedded]
+    with _weights_as(frozen, True):
+        yield functools.partial(_weights_as, frozen, False)
 
 
 def _wrap_lora(model, config: TrainConfig):
-    from peft import get_peft_model
+    from peft import LoraConfig, get_peft_model
     from transformers import set_seed
 
+    targets = config.lora_targets if isinstance(config.lora_targets, str) else list(config.lora_targets)
+    lora = LoraConfig(r=config.lora_rank, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=targets, task_type="CAUSAL_LM")
     set_seed(config.seed)  # LoRA's A matrices are initialised at random
-    with warnings.catch_warnings():  # peft calls a transformers API deprecated in v5; not ours to fix
-        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-        return get_peft_model(model, _lora_config(config))
+    with warnings.catch_warnings():
+        _quiet_deprecation()
+        return get_peft_model(model, lora)
 
 
 def epoch_losses(history: list[dict]) -> list[float]:
@@ -766,29 +656,20 @@ def epoch_losses(history: list[dict]) -> list[float]:
 
 def _peak_memory(device: torch.device) -> tuple[int | None, str | None]:
     import torch
+
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
-    if device.type == "cpu":
-        try:
-            import resource
+    if device.type != "cpu":
+        return None, None
+    try:
+        import resource
 
-            scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
-            return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * scale, "process_max_rss"
-        except (ImportError, OSError):
-            return None, None
-    return None, None
-
-
-def _last_checkpoint(config: TrainConfig) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    if config.output_dir is None or not Path(config.output_dir).is_dir():
-        return None
-    last = get_last_checkpoint(str(config.output_dir))
-    return Path(last) if last else None
+        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * scale, "process_max_rss"
+    except (ImportError, OSError):
+        return None, None
 
 
-@functools.cache
 def save(model, tokenizer, directory: str | Path) -> Path:
     """The LoRA adapter (peft save_pretrained) or the full model, plus the tokenizer."""
     directory = Path(directory)
@@ -798,7 +679,5 @@ def save(model, tokenizer, directory: str | Path) -> Path:
     return directory
 
 
-__all__ = [
-    "ALPACA_SYSTEM", "ALPACA_USER", "IGNORE", "PRESETS", "PromptFormat", "TrainConfig", "TrainResult",
-    "encode_examples", "epoch_losses", "preset", "save", "train",
-]  # fmt: skip
+__all__ = ["ALPACA_SYSTEM", "ALPACA_USER", "IGNORE", "PRESETS", "PromptFormat", "TrainConfig", "TrainResult",
+           "encode_examples", "epoch_losses", "preset", "save", "train"]

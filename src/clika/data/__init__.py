@@ -1,14 +1,11 @@
-"""Item data: one entry point, ``load_items``, over every supported source.
+"""Item data: one entry point, ``load_items``, over every supported source (docs/data-format.md):
 
-Sources:
-- None: each task's own dataset, as its YAML declares it (the built-in mini set, a JSONL
-  file next to a user's task YAML, the fetched CLiKA data for the upstream tasks, a hub set)
+- None: each task's own dataset, as its YAML declares it (the built-in mini set, a JSONL file next to a
+  user's task YAML, the fetched CLiKA data for the upstream tasks, a hub set)
 - "builtin": the built-in mini set (clika.data.builtin)
 - a folder in the upstream CLiKA layout (x_csqa/, x_copa/, x_geo/, x_name/)
 - a .jsonl file in the project's format, or a folder of such files
 - "hf:NAME[:CONFIG]": a Hugging Face dataset in the project's column layout
-
-See docs/data-format.md for the formats.
 """
 
 from __future__ import annotations
@@ -34,8 +31,7 @@ def jsonl_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.jsonl") if p.is_file())
 
 
-def _load_hf_source(spec: str, tasks: Sequence[str] | None, langs: Sequence[str] | None,
-                    registry: TaskRegistry) -> list[Item]:
+def _load_hf_source(spec: str, tasks, langs, registry: TaskRegistry) -> list[Item]:
     from clika.data.hub import load_hf
 
     name, _, config = spec.partition(":")
@@ -54,13 +50,10 @@ def _load_path(path: Path, tasks, langs, on_problem, registry: TaskRegistry) -> 
 
     if is_upstream_root(path, registry):
         return load_upstream(path, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
-    if path.is_file() and path.suffix == ".jsonl":
-        return filter_items(load_jsonl(path, on_problem, registry), tasks, langs)
+    files = [path] if path.is_file() and path.suffix == ".jsonl" else jsonl_files(path) if path.is_dir() else []
+    if files:
+        return filter_items([item for f in files for item in load_jsonl(f, on_problem, registry)], tasks, langs)
     if path.is_dir():
-        files = jsonl_files(path)
-        if files:
-            items = [item for f in files for item in load_jsonl(f, on_problem, registry)]
-            return filter_items(items, tasks, langs)
         raise ConfigError("folder holds neither the upstream layout (x_csqa/, x_copa/, ...) nor .jsonl files", path)
     if not path.exists():
         raise ConfigError("no such file or folder (sources: builtin, a folder, a .jsonl file, hf:NAME)", path)
@@ -70,11 +63,11 @@ def _load_path(path: Path, tasks, langs, on_problem, registry: TaskRegistry) -> 
 def _load_own_datasets(tasks: Sequence[str], langs, on_problem, registry: TaskRegistry) -> list[Item]:
     """Each named task from the dataset its YAML declares."""
     from clika.data.builtin import load_builtin
+    from clika.data.upstream_items import load_upstream
 
     items: list[Item] = []
     for name in tasks:
-        spec = registry[name]
-        ds = spec.dataset
+        ds = registry[name].dataset
         if ds.format == "builtin":
             items += load_builtin([name], langs, registry)
         elif ds.format == "jsonl":
@@ -87,34 +80,20 @@ def _load_own_datasets(tasks: Sequence[str], langs, on_problem, registry: TaskRe
             root = find_data_dir()
             if root is None:
                 raise ConfigError(f"task {name}: {missing_data_message()}")
-            items += load_upstream_items(root, [name], langs, on_problem, registry)
+            items += load_upstream(root, tasks=[name], langs=langs, on_problem=on_problem, registry=registry)
     return items
 
 
-def load_upstream_items(root: Path, tasks, langs, on_problem, registry: TaskRegistry) -> list[Item]:
-    from clika.data.upstream_items import load_upstream
-
-    return load_upstream(root, tasks=tasks, langs=langs, on_problem=on_problem, registry=registry)
-
-
-def load_items(
-    source: str | Path | None,
-    tasks: Sequence[str] | None = None,
-    langs: Sequence[str] | None = None,
-    on_problem: ProblemSink = raise_problem,
-    registry: TaskRegistry | None = None,
-) -> list[Item]:
+def load_items(source: str | Path | None, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+               on_problem: ProblemSink = raise_problem, registry: TaskRegistry | None = None) -> list[Item]:
     """Items from any supported source, restricted to ``tasks`` and ``langs``.
 
-    source None: each task's own dataset (tasks must then be named, or the built-in
-    mini set is meant)."""
+    source None: each task's own dataset (tasks must then be named, or the built-in mini set is meant)."""
     from clika.data.builtin import load_builtin
 
     registry = registry or builtin_registry()
     if source is None:
-        if not tasks:
-            return load_builtin(None, langs, registry)
-        return _load_own_datasets(tasks, langs, on_problem, registry)
+        return _load_own_datasets(tasks, langs, on_problem, registry) if tasks else load_builtin(None, langs, registry)
     text = str(source)
     if text == "builtin":
         return load_builtin(tasks, langs, registry)

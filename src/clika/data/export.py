@@ -1,16 +1,15 @@
 """What the item exports share (`clika data export`: clika.data.lmeval_tasks, clika.data.hf_export):
-the source of the items, the result, the output folder's lifecycle and the licence statement.
+the items' source, the result, the output folder's lifecycle and the licence statement.
 
-An export folder is written from scratch: a previous export's files (listed in its MANIFEST)
-are removed first, so that nothing of an earlier selection is left for lm-eval or
-``datasets`` to find; any other non-empty folder is refused.
+An export folder is written from scratch: a previous export's files (listed in its MANIFEST) are removed first, so that
+nothing of an earlier selection is left for lm-eval or ``datasets`` to find; any other non-empty folder is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,14 +49,51 @@ def upstream_source(root: Path, tasks: Sequence[str], langs: Sequence[str]) -> E
     from clika.data.upstream_items import lang_of_dir
 
     manifest = load_manifest()
-    wanted = [f for f in manifest.files if f.group == "items" and f.sha256 is not None
-              and f.path.split("/")[0] in tasks and lang_of_dir(f.path.split("/")[1]) in langs]
-    differ = [f.path for f in wanted
-              if not (root / f.path).is_file() or hashlib.sha256((root / f.path).read_bytes()).hexdigest() != f.sha256]
-    check = (f"all {len(wanted)} item files match their sha256 in clika's data manifest" if not differ else
-             f"{len(differ)} of its {len(wanted)} item files differ from clika's data manifest, e.g. {differ[0]}")
-    return ExportSource(f"the CLiKA data in the upstream layout at {root} ({check})", manifest.repository,
-                        manifest.commit)
+    items = [f for f in manifest.files if f.group == "items" and f.sha256 is not None]
+    wanted = [f for f in items if f.path.split("/")[0] in tasks and lang_of_dir(f.path.split("/")[1]) in langs]
+    differ = [f.path for f in wanted if _sha256(root / f.path) != f.sha256]
+    check = f"all {len(wanted)} item files match their sha256 in clika's data manifest"
+    if differ:
+        check = f"{len(differ)} of its {len(wanted)} item files differ from clika's data manifest, e.g. {differ[0]}"
+    description = f"the CLiKA data in the upstream layout at {root} ({check})"
+    return ExportSource(description, manifest.repository, manifest.commit)
+
+
+def _sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def start(items: Sequence[Item], out: Path) -> dict[tuple[str, str], list[Item]]:
+    """The units of ``items`` (ConfigError: none), ``out`` cleared for them."""
+    if not items:
+        raise ConfigError("nothing to export: no items for this selection of tasks and languages")
+    clear_output(out)
+    return units(items)
+
+
+def finish(out: Path, fmt: str, files: list[Path], readme: str, version: str) -> list[Path]:
+    """``files``, then README.md and the export's own file list (MANIFEST, for the next export into the
+    same folder), written after them."""
+    files = [*files, write_text(out / "README.md", readme)]
+    rels = sorted(p.relative_to(out).as_posix() for p in files)
+    manifest = json.dumps({"format": fmt, "clika_version": version, "files": rels}, indent=1) + "\n"
+    return [*files, write_text(out / MANIFEST, manifest)]
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def origin(source: ExportSource) -> str:
+    """Where the items came from, for a README."""
+    return source.description + (f", upstream commit `{source.commit}` ({source.repository})" if source.commit else "")
+
+
+def langs_table(counts: Mapping[tuple[str, str], int]) -> tuple[list[str], str]:
+    """The languages of ``counts`` in the paper's order, and its count_table."""
+    langs = sorted({lang for _, lang in counts}, key=lang_order_key)
+    return langs, count_table(dict(counts), langs)
 
 
 def units(items: Sequence[Item]) -> dict[tuple[str, str], list[Item]]:
@@ -125,19 +161,9 @@ def clear_output(out: Path) -> Path:
     return out
 
 
-def write_manifest(out: Path, fmt: str, files: Sequence[Path], version: str) -> Path:
-    """The export's own file list (MANIFEST), for the next export into the same folder."""
-    path = out / MANIFEST
-    rels = sorted(p.relative_to(out).as_posix() for p in files)
-    path.write_text(json.dumps({"format": fmt, "clika_version": version, "files": rels}, indent=1) + "\n",
-                    encoding="utf-8")
-    return path
-
-
 def count_table(counts: dict[tuple[str, str], int], order_langs: Sequence[str]) -> str:
     """Items per task (rows) and language (columns), as a markdown table."""
-    tasks = list(dict.fromkeys(t for t, _ in counts))
     lines = ["| task | " + " | ".join(order_langs) + " |", "| --- |" + " ---: |" * len(order_langs)]
-    for task in tasks:
+    for task in dict.fromkeys(t for t, _ in counts):
         lines.append(f"| {task} | " + " | ".join(str(counts.get((task, lang), "–")) for lang in order_langs) + " |")
     return "\n".join(lines)

@@ -1,12 +1,10 @@
 """clika's items as a Hugging Face ``datasets`` folder: ``clika data export --format hf``.
 
-One configuration per task x language, named ``<task>_<lang>`` (``x_geo_de``), one ``test``
-split each, stored as ``<config>/test.parquet`` and declared in the dataset card's YAML
-header (``configs:`` with ``data_files``), so that ``datasets.load_dataset(DIR, "x_geo_de")``
-loads it from the folder, offline. The rows are clika's item format
-(clika.data.jsonl_items.item_to_record: task, lang, id, question, options, answer, stream,
-meta), so ``item_from_record`` turns a row back into the item, and the rows of every
-language of a task are in the pivot language's order.
+One configuration per task x language, ``<task>_<lang>`` (``x_geo_de``), with one ``test`` split stored as
+``<config>/test.parquet`` and declared in the dataset card's YAML header (``configs:`` with ``data_files``), so
+that ``datasets.load_dataset(DIR, "x_geo_de")`` loads it from the folder, offline. The rows are clika's item
+format (clika.data.jsonl_items.item_to_record), so ``item_from_record`` turns a row back into the item; every
+language of a task is in the pivot language's order.
 """
 
 from __future__ import annotations
@@ -18,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from clika.data.export import Export, ExportSource, clear_output, count_table, license_text, units, write_manifest
+from clika.data.export import Export, ExportSource, finish, langs_table, license_text, origin, start
 from clika.data.jsonl_items import item_to_record
-from clika.errors import ConfigError, DataError
-from clika.items import Item, lang_order_key
+from clika.errors import DataError
+from clika.items import Item
 
 SPLIT = "test"
 
@@ -33,17 +31,17 @@ def config_name(task: str, lang: str) -> str:
 def _table(unit: Sequence[Item]) -> pa.Table:
     rows = [item_to_record(item) for item in unit]
     # Explicit types for the fixed fields (an id is always a string, however the source spelled it).
-    fields = [pa.field("task", pa.string()), pa.field("lang", pa.string()), pa.field("id", pa.string()),
-              pa.field("question", pa.string()), pa.field("options", pa.list_(pa.string())),
-              pa.field("answer", pa.int64()), pa.field("stream", pa.string())]
+    string = pa.string()
+    fields = [(name, string) for name in ("task", "lang", "id", "question")]
+    fields += [("options", pa.list_(string)), ("answer", pa.int64()), ("stream", string)]
     meta_keys = list(dict.fromkeys(k for r in rows for k in r.get("meta", {})))
     if meta_keys:
-        fields.append(pa.field("meta", pa.struct([pa.field(k, pa.string()) for k in meta_keys])))
+        fields.append(("meta", pa.struct([(k, string) for k in meta_keys])))
         for r in rows:
             meta = r.get("meta", {})
             if any(not isinstance(v, str) for v in meta.values()):
-                raise DataError(f"{r['task']}/{r['lang']} item {r['id']}: meta values must be strings for the hf "
-                                "export")
+                where = f"{r['task']}/{r['lang']} item {r['id']}"
+                raise DataError(f"{where}: meta values must be strings for the hf export")
             r["meta"] = {k: meta.get(k) for k in meta_keys}
     return pa.Table.from_pylist(rows, schema=pa.schema(fields))
 
@@ -51,7 +49,7 @@ def _table(unit: Sequence[Item]) -> pa.Table:
 def card_text(counts: Mapping[tuple[str, str], int], source: ExportSource, meta_keys: Mapping[str, list[str]],
               version: str) -> str:
     """README.md: the dataset card, its YAML header declaring every configuration."""
-    langs = sorted({lang for _, lang in counts}, key=lang_order_key)
+    langs, table = langs_table(counts)
     header = {
         "pretty_name": "CLiKA items (clika export)",
         "license": "unknown" if source.commit is not None else "other",
@@ -61,8 +59,6 @@ def card_text(counts: Mapping[tuple[str, str], int], source: ExportSource, meta_
                      "data_files": [{"split": SPLIT, "path": f"{config_name(task, lang)}/{SPLIT}.parquet"}]}
                     for task, lang in counts],
     }
-    origin = source.description + (f", upstream commit `{source.commit}` ({source.repository})"
-                                   if source.commit else "")
     metas = "; ".join(f"{task}: {', '.join(keys)}" for task, keys in meta_keys.items() if keys) or "none"
     first = next(iter(counts), ("x_geo", "de"))
     return f"""---
@@ -70,7 +66,7 @@ def card_text(counts: Mapping[tuple[str, str], int], source: ExportSource, meta_
 
 # CLiKA items
 
-Written by `clika data export --format hf` (clika {version}) from {origin}.
+Written by `clika data export --format hf` (clika {version}) from {origin(source)}.
 CLiKA: Gao et al., *Multilingual Pretraining and Instruction Tuning Improve Cross-Lingual
 Knowledge Alignment, But Only Shallowly*, NAACL 2024 (arXiv:2404.04659). The items are
 parallel across languages: the same `id` is the same question in every language of a task.
@@ -84,7 +80,7 @@ ds = datasets.load_dataset("PATH/TO/THIS/FOLDER", "{config_name(*first)}", split
 
 Rows per configuration:
 
-{count_table(dict(counts), langs)}
+{table}
 
 ## Fields
 
@@ -109,23 +105,17 @@ clika's item format (docs/data-format.md of clika):
 
 def export_hf(items: Sequence[Item], out: Path, *, source: ExportSource, version: str) -> Export:
     """Write the Hugging Face datasets folder of ``items`` into ``out`` (see the module doc)."""
-    if not items:
-        raise ConfigError("nothing to export: no items for this selection of tasks and languages")
-    clear_output(out)
-    by_unit = units(items)
+    by_unit = start(items, out)
     files: list[Path] = []
     meta_keys: dict[str, list[str]] = {}
     for (task, lang), unit in by_unit.items():
         table = _table(unit)
-        meta_keys.setdefault(task, [f.name for f in table.schema.field("meta").type]
-                             if "meta" in table.column_names else [])
+        meta = table.schema.field("meta").type if "meta" in table.column_names else []
+        meta_keys.setdefault(task, [f.name for f in meta])
         path = out / config_name(task, lang) / f"{SPLIT}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path)
         files.append(path)
     counts = {key: len(unit) for key, unit in by_unit.items()}
-    card = out / "README.md"
-    card.write_text(card_text(counts, source, meta_keys, version), encoding="utf-8")
-    files.append(card)
-    files.append(write_manifest(out, "hf", files, version))
+    files = finish(out, "hf", files, card_text(counts, source, meta_keys, version), version)
     return Export("hf", out, files, counts, [config_name(t, lang) for t, lang in by_unit])

@@ -1,11 +1,9 @@
 """Loading items with Hugging Face ``datasets``.
 
-``name_or_path`` may be a hub dataset name, a local data file (.json, .jsonl,
-.parquet, .csv) or a folder written by ``Dataset.save_to_disk``. Columns map to
-Item fields; the default mapping is the project's JSONL format (id, question,
-options, answer, lang). ``columns["options"]`` may also be a list of column
-names, one per option (e.g. ["choice1", "choice2"] for COPA-style data), and
-the answer column may hold an index or a letter.
+``name_or_path`` may be a hub dataset name, a local data file (.json, .jsonl, .parquet, .csv) or a folder written by
+``Dataset.save_to_disk``. Columns map to Item fields; the default mapping is the project's JSONL format (id, question,
+options, answer, lang). ``columns["options"]`` may also be a list of column names, one per option (e.g. ["choice1",
+"choice2"] for COPA-style data), and the answer column may hold an index or a letter.
 """
 
 from __future__ import annotations
@@ -15,16 +13,12 @@ import os
 from pathlib import Path
 from typing import Any
 
+from clika.data.jsonl_items import task_stream
 from clika.errors import ConfigError, DataError, quiet_logger
 from clika.items import LETTERS, Item
-from clika.tasks import TaskRegistry, builtin_registry
+from clika.tasks import TaskRegistry
 
-DEFAULT_COLUMNS: dict[str, Any] = {
-    "id": "id",
-    "question": "question",
-    "options": "options",
-    "answer": "answer",
-}
+DEFAULT_COLUMNS: dict[str, Any] = {"id": "id", "question": "question", "options": "options", "answer": "answer"}
 _FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet", ".csv": "csv"}
 
 
@@ -46,11 +40,13 @@ def _open_dataset(name_or_path: str, split: str, config: str | None):
         if path.is_file():
             builder = _FILE_BUILDERS.get(path.suffix.lower())
             if builder is None:
-                raise ConfigError(f"unsupported data file type {path.suffix!r} (use .jsonl, .json, .parquet or .csv)", path)
+                message = f"unsupported data file type {path.suffix!r} (use .jsonl, .json, .parquet or .csv)"
+                raise ConfigError(message, path)
             # A single local file is one split; name it as asked so `split` works.
             return datasets.load_dataset(builder, data_files={split: str(path)}, split=split)
         _check_hub(name_or_path)
-        with _quiet_hub():
+        # No "Retrying in 8s" lines from huggingface_hub on the console: a failure ends in one line.
+        with quiet_logger(logging.getLogger("huggingface_hub"), logging.ERROR):
             return datasets.load_dataset(name_or_path, config, split=split)
     except (FileNotFoundError, ValueError) as err:
         raise ConfigError(f"cannot load dataset {name_or_path!r}: {str(err).splitlines()[0]}") from None
@@ -60,8 +56,8 @@ def _open_dataset(name_or_path: str, split: str, config: str | None):
 
 
 def _offline() -> bool:
-    return any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-               for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    values = (os.environ.get(v, "").strip().lower() for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(value in ("1", "true", "yes", "on") for value in values)
 
 
 def _check_hub(name: str, timeout: float = 10.0) -> None:
@@ -75,18 +71,13 @@ def _check_hub(name: str, timeout: float = 10.0) -> None:
     try:
         HfApi().dataset_info(name, timeout=timeout)
     except RepositoryNotFoundError:
-        raise ConfigError(f"no dataset {name!r} on the Hugging Face Hub (or it is private: log in with "
-                          "`hf auth login`)") from None
+        message = f"no dataset {name!r} on the Hugging Face Hub (or it is private: log in with `hf auth login`)"
+        raise ConfigError(message) from None
     except Exception as err:  # connection refused, DNS failure, timeout, proxy errors
         if type(err).__name__ in ("GatedRepoError", "HfHubHTTPError") and "401" not in str(err):
             return  # reachable; let datasets decide
         raise ConfigError(f"cannot reach the Hugging Face Hub for dataset {name!r} (no network?): pass a local "
                           "path, or set HF_HUB_OFFLINE=1 to use a cached copy") from None
-
-
-def _quiet_hub():
-    """No "Retrying in 8s" lines from huggingface_hub on the console: a failure ends in one line."""
-    return quiet_logger(logging.getLogger("huggingface_hub"), logging.ERROR)
 
 
 def _column(ds, name: str, where: str) -> list[Any]:
@@ -107,17 +98,9 @@ def _answer_index(value: Any, n_options: int, where: str, row: int) -> int:
     return value
 
 
-def load_hf(
-    name_or_path: str,
-    *,
-    task: str,
-    lang: str | None = None,
-    split: str = "test",
-    config: str | None = None,
-    columns: dict | None = None,
-    lang_column: str | None = None,
-    registry: TaskRegistry | None = None,
-) -> list[Item]:
+def load_hf(name_or_path: str, *, task: str, lang: str | None = None, split: str = "test", config: str | None = None,
+            columns: dict | None = None, lang_column: str | None = None,
+            registry: TaskRegistry | None = None) -> list[Item]:
     """Items of one task from a Hugging Face dataset (hub name or local files).
 
     The language comes from ``lang`` or from ``lang_column`` (default "lang"
@@ -139,8 +122,7 @@ def load_hf(
         options = _column(ds, cols["options"], where)
     answers = _column(ds, cols["answer"], where)
     ids = _column(ds, cols["id"], where) if cols["id"] in ds.column_names else list(range(len(ds)))
-    spec = (registry or builtin_registry()).get(task)
-    stream = spec.stream if spec is not None else "basic"
+    stream = task_stream(task, registry)
 
     items: list[Item] = []
     for row, (item_lang, item_id, question, opts, answer) in enumerate(zip(langs, ids, questions, options, answers)):
@@ -149,6 +131,6 @@ def load_hf(
         if not isinstance(question, str) or not isinstance(opts, list) or not all(isinstance(o, str) for o in opts):
             raise DataError(f"row {row}: question must be a string and options a list of strings", where)
         gold = _answer_index(answer, len(opts), where, row)
-        items.append(Item(task, stream, lang or item_lang, str(item_id), question, tuple(opts), gold,
-                          {}, f"{where}:{row}"))
+        item = Item(task, stream, lang or item_lang, str(item_id), question, tuple(opts), gold, {}, f"{where}:{row}")
+        items.append(item)
     return items

@@ -10,7 +10,7 @@ the registered task's stream ("basic" for an unknown task); ``meta`` to {}.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,16 +22,27 @@ from clika.tasks import TaskRegistry, builtin_registry
 REQUIRED_FIELDS = ("task", "lang", "id", "question", "options", "answer")
 
 
-def item_from_record(rec: dict[str, Any], registry: TaskRegistry | None = None) -> Item | str:
-    """The Item a record describes, or a message saying what is wrong with it."""
-    missing = [k for k in REQUIRED_FIELDS if k not in rec]
+def record_problem(rec: dict[str, Any], required: Sequence[str], strings: Sequence[str]) -> str | None:
+    """What is first wrong with a record: a missing field, or one of ``strings`` not a non-empty string."""
+    missing = [k for k in required if k not in rec]
     if missing:
         return f"missing field(s) {', '.join(repr(k) for k in missing)}"
-    task, lang, item_id, question = rec["task"], rec["lang"], rec["id"], rec["question"]
-    options, answer = rec["options"], rec["answer"]
-    for key, value in (("task", task), ("lang", lang), ("question", question)):
-        if not isinstance(value, str) or not value:
-            return f"field {key!r} must be a non-empty string"
+    bad = [k for k in strings if not isinstance(rec[k], str) or not rec[k]]
+    return f"field {bad[0]!r} must be a non-empty string" if bad else None
+
+
+def task_stream(task: str, registry: TaskRegistry | None = None) -> str:
+    """The registered task's stream ("basic" for an unknown task)."""
+    spec = (registry or builtin_registry()).get(task)
+    return spec.stream if spec is not None else "basic"
+
+
+def item_from_record(rec: dict[str, Any], registry: TaskRegistry | None = None) -> Item | str:
+    """The Item a record describes, or a message saying what is wrong with it."""
+    problem = record_problem(rec, REQUIRED_FIELDS, ("task", "lang", "question"))
+    if problem:
+        return problem
+    item_id, options, answer, meta = rec["id"], rec["options"], rec["answer"], rec.get("meta", {})
     if isinstance(item_id, bool) or not isinstance(item_id, (str, int)):
         return "field 'id' must be a string or an integer"
     if not isinstance(options, list) or len(options) < 2 or not all(isinstance(o, str) for o in options):
@@ -40,15 +51,12 @@ def item_from_record(rec: dict[str, Any], registry: TaskRegistry | None = None) 
         return f"field 'answer' must be an integer option index, got {json.dumps(answer, ensure_ascii=False)}"
     if not 0 <= answer < len(options):
         return f"answer {answer} is out of range for {len(options)} options"
-    meta = rec.get("meta", {})
     if not isinstance(meta, dict):
         return "field 'meta' must be an object"
-    spec = (registry or builtin_registry()).get(task)
-    default_stream = spec.stream if spec is not None else "basic"
-    stream = rec.get("stream", default_stream)
+    stream = rec.get("stream", task_stream(rec["task"], registry))
     if not isinstance(stream, str):
         return "field 'stream' must be a string"
-    return Item(task, stream, lang, str(item_id), question, tuple(options), answer, dict(meta))
+    return Item(rec["task"], stream, rec["lang"], str(item_id), rec["question"], tuple(options), answer, dict(meta))
 
 
 def load_jsonl(path: str | Path, on_problem: ProblemSink = raise_problem,
@@ -60,21 +68,14 @@ def load_jsonl(path: str | Path, on_problem: ProblemSink = raise_problem,
         result = item_from_record(rec, registry)
         if isinstance(result, str):
             on_problem(path, line, result)
-            continue
-        items.append(replace(result, source=f"{path}:{line}"))
+        else:
+            items.append(replace(result, source=f"{path}:{line}"))
     return items
 
 
 def item_to_record(item: Item) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "task": item.task,
-        "lang": item.lang,
-        "id": item.item_id,
-        "question": item.question,
-        "options": list(item.options),
-        "answer": item.gold,
-        "stream": item.stream,
-    }
+    rec = {"task": item.task, "lang": item.lang, "id": item.item_id, "question": item.question}
+    rec |= {"options": list(item.options), "answer": item.gold, "stream": item.stream}
     if item.meta:
         rec["meta"] = item.meta
     return rec

@@ -1,13 +1,11 @@
 """Reading JSON-lines files fast, with errors that name the file and line.
 
-Every reader in clika.data goes through ``read_json_lines``: it decodes the
-whole file at once (one ``json.loads`` for all lines is several times faster
-than one call per line) and only when that fails walks the lines one by one to
-find and name the bad one.
+Every reader in clika.data goes through ``read_json_lines``: it decodes the whole file at once (one
+``json.loads`` for all lines is several times faster than one call per line) and only when that fails
+walks the lines one by one to find and name the bad one.
 
-``on_problem`` lets ``clika data validate`` collect every problem instead of
-stopping at the first: it is called with (path, line, message) and the bad line
-is skipped. Without it the first problem raises DataError.
+``on_problem`` lets ``clika data validate`` collect every problem instead of stopping at the first: it is
+called with (path, line, message) and the bad line is skipped. Without it the first problem raises DataError.
 """
 
 from __future__ import annotations
@@ -37,20 +35,15 @@ def _decode_lines(path: Path, raw: bytes, on_problem: ProblemSink) -> list[str]:
         try:
             lines.append(chunk.decode("utf-8"))
         except UnicodeDecodeError as err:
-            on_problem(path, i + 1, f"invalid UTF-8 (byte 0x{chunk[err.start]:02x} at column {err.start + 1}); "
-                       "the file must be UTF-8 encoded")
+            where = f"byte 0x{chunk[err.start]:02x} at column {err.start + 1}"
+            on_problem(path, i + 1, f"invalid UTF-8 ({where}); the file must be UTF-8 encoded")
             lines.append("")
     return lines
 
 
-def read_json_lines(
-    path: Path, on_problem: ProblemSink = raise_problem
-) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line of a JSONL file.
-
-    A line that is not a JSON object, or not valid UTF-8, is reported through
-    ``on_problem`` and skipped.
-    """
+def read_json_lines(path: Path, on_problem: ProblemSink = raise_problem) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line of a JSONL file; a line that is not a JSON object,
+    or not valid UTF-8, is reported through ``on_problem`` and skipped."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -80,9 +73,9 @@ def read_json_lines(
 
 
 def write_json_lines(records: Iterable[dict[str, Any]], path: str | Path, compact: bool = False) -> Path:
-    """Write one JSON object per line (UTF-8, non-ASCII kept readable, strict
-    JSON: a NaN or infinity is an error here, not an invalid token in the file).
-    compact: no spaces after separators (for files shipped inside the package)."""
+    """Write one JSON object per line (UTF-8, non-ASCII kept readable, strict JSON: a NaN or infinity is an
+    error here, not an invalid token in the file). compact: no spaces after separators (for files shipped
+    inside the package)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     separators = (",", ":") if compact else None

@@ -1,35 +1,20 @@
 """clika's tasks as an lm-evaluation-harness task folder: ``clika data export --format lm-eval``.
 
-``lm_eval --include_path DIR --tasks clika_x_geo_de`` then runs clika's items with clika's
-prompts, and ``clika score --layout lm-eval`` reads lm-eval's ``--log_samples`` output back
-(clika.data.lmeval_samples). One lm-eval task per task x language x variant (VARIANTS):
+``lm_eval --include_path DIR --tasks clika_x_geo_de`` then runs clika's items with clika's prompts, and
+``clika score --layout lm-eval`` reads lm-eval's ``--log_samples`` output back (clika.data.lmeval_samples).
+Each task x language is one lm-eval task per variant (VARIANTS: ``clika_<task>_<lang>``, ``..._gen``,
+``..._cloze``), grouped by task and overall; the README written here (readme_text) says what each is. DIR
+holds that README, data/<task>_<lang>.jsonl (the documents, one per item, shared by the variants), the
+*.yaml files and clika_docs.py (lm-eval's custom_dataset: reads the documents beside it).
 
-    clika_<task>_<lang>         the paper's prompt (instruction, one-shot example, options
-                                listed), multiple_choice over the option letters: acc
-    clika_<task>_<lang>_gen     the same prompt, generate_until; the upstream first-letter rule
-                                as a regex filter (first_letter): exact_match
-    clika_<task>_<lang>_cloze   the qa prompt (no option list), multiple_choice over the option
-                                texts: acc, acc_norm
+Every prompt is rendered here by clika's own prompt code (passed in by the caller: the data layer does not import
+clika.prompts) into the documents (``prompt_<template>``); the YAML only names the field, so lm-eval asks exactly what
+``clika run`` asks. Documents keep the item id as ``clika_id`` (what aligns languages); every language of a task lists
+the items in the pivot language's order, so ``--limit N`` takes the same items in every language.
 
-and the groups ``clika_<task>`` (a task's languages) and ``clika`` (the tasks), with the
-variant's suffix (``clika_x_geo_gen``, ``clika_cloze``). DIR holds
-
-    README.md               what each task is, the data's source and licence situation
-    clika_docs.py           lm-eval's custom_dataset: reads the documents beside it
-    data/<task>_<lang>.jsonl the documents, one per item (shared by the three variants)
-    *.yaml                  the tasks and groups
-
-Every prompt is rendered here, by clika's own prompt code (the caller passes it in: the
-data layer does not import clika.prompts), into the documents (``prompt_<template>``); the
-YAML only names the field, so lm-eval asks exactly what ``clika run`` asks. Documents keep
-the item id as ``clika_id`` (what aligns languages) and the item's other fields in clika's
-item format (clika.data.jsonl_items). Within a task every language's file lists the items
-in the pivot language's order, so ``--limit N`` takes the same items in every language.
-
-lm-eval hands relative ``data_files`` to ``datasets`` as they are, relative to the working
-directory, so the tasks load their documents through ``custom_dataset`` (a lm-eval feature its
-own ruler tasks use), which finds them beside the YAML: DIR can be moved or copied to
-another machine and needs no network.
+lm-eval hands relative ``data_files`` to ``datasets`` as they are, relative to the working directory, so
+the tasks load their documents through ``custom_dataset`` (a lm-eval feature its own ruler tasks use),
+which finds them beside the YAML: DIR can be moved or copied to another machine and needs no network.
 """
 
 from __future__ import annotations
@@ -40,13 +25,13 @@ from typing import Any
 
 import yaml
 
-from clika.data.export import Export, ExportSource, clear_output, count_table, license_text, units, write_manifest
+from clika.data.export import Export, ExportSource, finish, langs_table, license_text, origin, start, write_text
 from clika.data.jsonl_items import item_to_record
 from clika.data.lines import write_json_lines
-from clika.data.lmeval_export import RequestLike
+from clika.data.lmeval_export import RequestLike, greedy_kwargs
 from clika.data.lmeval_samples import VARIANTS, Variant, export_task_name, lm_eval_task_name
-from clika.errors import ConfigError, DataError
-from clika.items import LETTERS, Item, lang_order_key
+from clika.errors import DataError
+from clika.items import LETTERS, Item
 
 LOADER = "clika_docs"  # DIR/clika_docs.py
 FALLBACK = "[invalid]"  # lm-eval's regex filter value for "no letter": clika reads it as unparseable
@@ -109,16 +94,20 @@ def documents(unit: Sequence[Item], render: Render) -> list[dict[str, Any]]:
     docs = []
     for k, item in enumerate(unit):
         record = item_to_record(item)
-        doc: dict[str, Any] = {"clika_id": record.pop("id"), **record, "answer_letter": item.gold_letter,
-                               "letters": list(LETTERS[: item.n_options])}
+        doc = {"clika_id": record.pop("id"), **record, "answer_letter": item.gold_letter}
+        doc["letters"] = list(LETTERS[: item.n_options])
         for template, requests in prompts.items():
             doc[prompt_field(template)] = requests[k].prompt
         docs.append(doc)
     return docs
 
 
-def task_config(task: str, lang: str, variant: Variant, n_options: int, max_gen_toks: int,
-                version: str) -> dict[str, Any]:
+def _metrics(variant: Variant) -> list[str]:
+    """The variant's metrics: the one whose value is clika's accuracy, and cloze's acc_norm."""
+    return [variant.metric, "acc_norm"] if variant.mode == "cloze" else [variant.metric]
+
+
+def task_config(task: str, lang: str, variant: Variant, n_options: int, max_gen_toks: int, version: str) -> dict:
     """One lm-eval task's YAML (without custom_dataset, a YAML tag: see _yaml_text)."""
     config: dict[str, Any] = {
         "task": export_task_name(task, lang, variant),
@@ -129,51 +118,39 @@ def task_config(task: str, lang: str, variant: Variant, n_options: int, max_gen_
         "doc_to_text": prompt_field(variant.template),
     }
     if variant.mode == "generate":
-        config |= {
-            "output_type": "generate_until",
-            "doc_to_target": "answer_letter",
-            # clika's generate mode: greedy, GENERATE_MAX_NEW_TOKENS new tokens, no stop string
-            "generation_kwargs": {"until": [], "max_gen_toks": max_gen_toks, "do_sample": False},
-            "filter_list": [{"name": variant.filter, "filter": [
-                {"function": "regex", "regex_pattern": first_letter_regex(n_options), "group_select": 0,
-                 "fallback": FALLBACK},
-                {"function": "take_first"}]}],
-            "metric_list": [{"metric": "exact_match", "aggregation": "mean", "higher_is_better": True}],
-        }
+        regex = {"function": "regex", "regex_pattern": first_letter_regex(n_options), "group_select": 0}
+        config["output_type"] = "generate_until"
+        config["doc_to_target"] = "answer_letter"
+        # clika's generate mode: greedy, GENERATE_MAX_NEW_TOKENS new tokens, no stop string
+        config["generation_kwargs"] = greedy_kwargs(max_gen_toks)
+        filters = [regex | {"fallback": FALLBACK}, {"function": "take_first"}]
+        config["filter_list"] = [{"name": variant.filter, "filter": filters}]
     else:
         letters = variant.mode == "letter"
-        config |= {
-            "output_type": "multiple_choice",
-            "doc_to_choice": "letters" if letters else "options",
-            "doc_to_target": "answer",
-            # letter: "Answer:" + "A", as the paper's example shows; cloze: " " + option text (lm-eval's delimiter)
-            "target_delimiter": "" if letters else " ",
-            "metric_list": [{"metric": m, "aggregation": "mean", "higher_is_better": True}
-                            for m in (["acc"] if letters else ["acc", "acc_norm"])],
-        }
-    config["metadata"] = {"version": 1.0, "clika_version": version, "clika_task": task, "lang": lang,
-                          "clika_mode": variant.mode, "clika_template": variant.template}
+        config["output_type"] = "multiple_choice"
+        config["doc_to_choice"] = "letters" if letters else "options"
+        config["doc_to_target"] = "answer"
+        # letter: "Answer:" + "A", as the paper's example shows; cloze: " " + option text (lm-eval's delimiter)
+        config["target_delimiter"] = "" if letters else " "
+    config["metric_list"] = [{"metric": m, "aggregation": "mean", "higher_is_better": True} for m in _metrics(variant)]
+    config["metadata"] = {"version": 1.0, "clika_version": version, "clika_task": task, "lang": lang}
+    config["metadata"] |= {"clika_mode": variant.mode, "clika_template": variant.template}
     return config
-
-
-def _aggregates(variant: Variant) -> list[dict[str, Any]]:
-    if variant.mode == "generate":
-        return [{"metric": "exact_match", "aggregation": "mean", "weight_by_size": True,
-                 "filter_list": variant.filter}]
-    metrics = ["acc"] if variant.mode == "letter" else ["acc", "acc_norm"]
-    return [{"metric": m, "aggregation": "mean", "weight_by_size": True} for m in metrics]
 
 
 def group_configs(keys: Sequence[tuple[str, str]], variant: Variant) -> list[dict[str, Any]]:
     """The groups of one variant: clika_<task> (its languages, mean weighted by size) and clika
     (the tasks; no mean across tasks, whose chance levels differ)."""
     tasks = list(dict.fromkeys(t for t, _ in keys))
-    groups = [{"group": group_name(variant, task),
-               "task": [export_task_name(task, lang, variant) for t, lang in keys if t == task],
-               "aggregate_metric_list": _aggregates(variant), "metadata": {"version": 1.0}}
-              for task in tasks]
-    groups.append({"group": group_name(variant), "task": [group_name(variant, t) for t in tasks],
-                   "metadata": {"version": 1.0}})
+    extra = {"filter_list": variant.filter} if variant.mode == "generate" else {}
+    aggregates = [{"metric": m, "aggregation": "mean", "weight_by_size": True} | extra for m in _metrics(variant)]
+    groups = []
+    for task in tasks:
+        names = [export_task_name(task, lang, variant) for t, lang in keys if t == task]
+        group = {"group": group_name(variant, task), "task": names, "aggregate_metric_list": aggregates}
+        groups.append(group | {"metadata": {"version": 1.0}})
+    groups.append({"group": group_name(variant), "task": [group_name(variant, t) for t in tasks]})
+    groups[-1]["metadata"] = {"version": 1.0}
     return groups
 
 
@@ -184,14 +161,11 @@ def _yaml_text(config: Mapping[str, Any], custom_dataset: bool) -> str:
     return text
 
 
-def export_lm_eval(items: Sequence[Item], out: Path, render: Render, *, max_gen_toks: int,
-                   source: ExportSource, version: str) -> Export:
+def export_lm_eval(items: Sequence[Item], out: Path, render: Render, *, max_gen_toks: int, source: ExportSource,
+                   version: str) -> Export:
     """Write the lm-eval task folder of ``items`` into ``out`` (see the module doc).
     max_gen_toks: new tokens of the _gen tasks (clika's generate mode: clika.choice.GENERATE_MAX_NEW_TOKENS)."""
-    if not items:
-        raise ConfigError("nothing to export: no items for this selection of tasks and languages")
-    clear_output(out)
-    by_unit = units(items)
+    by_unit = start(items, out)
     files: list[Path] = []
     task_names: list[str] = []
     for (task, lang), unit in by_unit.items():
@@ -200,43 +174,30 @@ def export_lm_eval(items: Sequence[Item], out: Path, render: Render, *, max_gen_
         for variant in VARIANTS:
             config = task_config(task, lang, variant, n_options, max_gen_toks, version)
             task_names.append(config["task"])
-            path = out / f"{config['task']}.yaml"
-            path.write_text(_yaml_text(config, custom_dataset=True), encoding="utf-8")
-            files.append(path)
-    group_names = []
-    for variant in VARIANTS:
-        for group in group_configs(list(by_unit), variant):
-            group_names.append(group["group"])
-            path = out / f"_{group['group']}.yaml"
-            path.write_text(_yaml_text(group, custom_dataset=False), encoding="utf-8")
-            files.append(path)
-    loader = out / f"{LOADER}.py"
-    loader.write_text(_LOADER_SOURCE, encoding="utf-8")
-    readme = out / "README.md"
+            files.append(write_text(out / f"{config['task']}.yaml", _yaml_text(config, custom_dataset=True)))
+    groups = [group for variant in VARIANTS for group in group_configs(list(by_unit), variant)]
+    files += [write_text(out / f"_{group['group']}.yaml", _yaml_text(group, custom_dataset=False)) for group in groups]
+    files.append(write_text(out / f"{LOADER}.py", _LOADER_SOURCE))
     counts = {key: len(unit) for key, unit in by_unit.items()}
-    readme.write_text(readme_text(counts, source, max_gen_toks, version), encoding="utf-8")
-    files += [loader, readme]
-    files.append(write_manifest(out, "lm-eval", files, version))
-    return Export("lm-eval", out, files, counts, task_names, group_names)
+    readme = readme_text(counts, source, max_gen_toks, version)
+    files = finish(out, "lm-eval", files, readme, version)
+    return Export("lm-eval", out, files, counts, task_names, [group["group"] for group in groups])
 
 
-def readme_text(counts: Mapping[tuple[str, str], int], source: ExportSource, max_gen_toks: int,
-                version: str) -> str:
+def readme_text(counts: Mapping[tuple[str, str], int], source: ExportSource, max_gen_toks: int, version: str) -> str:
     tasks = list(dict.fromkeys(t for t, _ in counts))
-    langs = sorted({lang for _, lang in counts}, key=lang_order_key)
-    origin = source.description + (f", upstream commit `{source.commit}` ({source.repository})"
-                                   if source.commit else "")
+    langs, table = langs_table(counts)
     example_task = tasks[-1] if tasks else "x_geo"
     example = f"clika_{example_task}_{langs[-1]}" if langs else "clika_x_geo_de"
     return f"""# CLiKA tasks for lm-evaluation-harness
 
-Written by `clika data export --format lm-eval` (clika {version}) from {origin}.
+Written by `clika data export --format lm-eval` (clika {version}) from {origin(source)}.
 CLiKA: Gao et al., *Multilingual Pretraining and Instruction Tuning Improve Cross-Lingual
 Knowledge Alignment, But Only Shallowly*, NAACL 2024 (arXiv:2404.04659).
 
 Items per task and language:
 
-{count_table(dict(counts), langs)}
+{table}
 
 ## Tasks
 

@@ -1,18 +1,16 @@
 """Reading predictions from three layouts, and writing clika's own.
 
-- "clika-repo": the upstream repository, <task>/<langdir>/<model>_res*.jsonl (fields id,
-  res, label = gold letter, uuid = item id): clika.data.upstream_predictions, which reads
-  every file of the tree or skips it with its reason. Answers are read with the upstream
-  first-character rule unless ``extract="smart"``.
+- "clika-repo": the upstream repository, <task>/<langdir>/<model>_res*.jsonl (fields id, res, label = gold
+  letter, uuid = item id): clika.data.upstream_predictions, which reads every file of the tree or skips it
+  with its reason. Answers are read with the upstream first-character rule unless ``extract="smart"``.
 - "lm-eval": lm-evaluation-harness ``--log_samples`` output (see lmeval_samples.py).
-- "clika": clika's predictions.jsonl, one record per item (docs/data-format.md);
-  a file, or a folder searched for *predictions*.jsonl.
+- "clika": clika's predictions.jsonl, one record per item (docs/data-format.md); a file, or a folder
+  searched for *predictions*.jsonl.
 
-``exclude`` (globs, ``--exclude``) leaves out files of a folder, matched on their path
-relative to the folder or their name; what was read and what was not is in the result's
-``files`` (clika.data.coverage summarises it). In the clika layout every malformed line
-raises DataError naming the file and line. A ``models=`` or ``tasks=`` value the source
-does not have is a ConfigError listing what it has.
+``exclude`` (globs, ``--exclude``) leaves out files of a folder, matched on their path relative to the
+folder or their name; what was read and what was not is in the result's ``files`` (clika.data.coverage
+summarises it). In the clika layout every malformed line raises DataError naming the file and line. A
+``models=`` or ``tasks=`` value the source does not have is a ConfigError listing what it has.
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from clika.data.answers import EXTRACTORS
+from clika.data.jsonl_items import record_problem
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.data.lmeval_samples import read_lm_eval
 from clika.data.reading import FileEntry, PredictionReadResult, ReadFilter, excluded, relative
@@ -35,25 +34,15 @@ __all__ = ["LAYOUTS", "read_predictions", "prediction_to_record", "write_predict
 LAYOUTS = ("clika-repo", "lm-eval", "clika")
 
 
-def read_predictions(
-    source: Path,
-    layout: str,
-    models: Sequence[str] | None = None,
-    tasks: Sequence[str] | None = None,
-    langs: Sequence[str] | None = None,
-    extract: str = "first-char",
-    task_map: Mapping[str, tuple[str, str]] | None = None,
-    exclude: Sequence[str] = (),
-    trust_labels: bool = False,
-) -> PredictionReadResult:
-    """Predictions under ``source`` in ``layout``, restricted to models/tasks/langs.
-
-    A models/tasks value that ``source`` does not have is a ConfigError naming
-    what it has. task_map (lm-eval only): lm-eval task name -> (task, lang),
-    for task names that do not end in "<task>_<lang>". exclude: globs of files to
-    leave out. trust_labels (upstream layout): score with the prediction files' gold
-    labels where they disagree with the item files (otherwise an error).
-    """
+def read_predictions(source: Path, layout: str, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
+                     langs: Sequence[str] | None = None, extract: str = "first-char",
+                     task_map: Mapping[str, tuple[str, str]] | None = None, exclude: Sequence[str] = (),
+                     trust_labels: bool = False) -> PredictionReadResult:
+    """Predictions under ``source`` in ``layout``, restricted to models/tasks/langs (a models/tasks value
+    that ``source`` does not have is a ConfigError naming what it has). task_map (lm-eval only): lm-eval task
+    name -> (task, lang), for task names that do not end in "<task>_<lang>". exclude: globs of files to leave
+    out. trust_labels (upstream layout): score with the prediction files' gold labels where they disagree
+    with the item files (otherwise an error)."""
     if layout not in LAYOUTS:
         raise ConfigError(f"unknown predictions layout {layout!r} (use one of {', '.join(LAYOUTS)})")
     if extract not in EXTRACTORS:
@@ -78,31 +67,35 @@ def _is_int(v: Any) -> bool:
     return type(v) is int
 
 
+def _is_option(v: Any, n: int) -> bool:
+    return _is_int(v) and 0 <= v < n
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _clika_prediction(rec: dict[str, Any]) -> Prediction | str:
-    missing = [k for k in _CLIKA_FIELDS if k not in rec]
-    if missing:
-        return f"missing field(s) {', '.join(repr(k) for k in missing)}"
-    for key in ("model", "task", "lang"):
-        if not isinstance(rec[key], str) or not rec[key]:
-            return f"field {key!r} must be a non-empty string"
+    problem = record_problem(rec, _CLIKA_FIELDS, ("model", "task", "lang"))
+    if problem:
+        return problem
     item_id, choice, gold, n = rec["item_id"], rec["prediction"], rec["gold"], rec["n_options"]
+    raw, scores = rec.get("raw"), rec.get("scores")
     if not (isinstance(item_id, str) or _is_int(item_id)):
         return "field 'item_id' must be a string or an integer"
     if not _is_int(n) or n < 2:
         return "field 'n_options' must be an integer >= 2"
-    if not _is_int(gold) or not 0 <= gold < n:
+    if not _is_option(gold, n):
         return f"field 'gold' must be an option index below {n}, got {gold!r}"
-    if choice is not None and (not _is_int(choice) or not 0 <= choice < n):
+    if choice is not None and not _is_option(choice, n):
         return f"field 'prediction' must be null or an option index below {n}, got {choice!r}"
     if "correct" in rec and rec["correct"] is not ((choice is not None) and choice == gold):
         return f"field 'correct' is {rec['correct']!r} but prediction {choice!r} vs gold {gold} says otherwise"
-    raw, scores = rec.get("raw"), rec.get("scores")
     if raw is not None and not isinstance(raw, str):
         return "field 'raw' must be a string or null"
     if scores is not None:
-        if not isinstance(scores, list) or not all(
-            s is None or (isinstance(s, (int, float)) and not isinstance(s, bool)) for s in scores
-        ):
+        numbers = isinstance(scores, list) and all(s is None or _is_number(s) for s in scores)
+        if not numbers:
             return "field 'scores' must be a list of numbers (null = -inf) or null"
         scores = tuple(float("-inf") if s is None else float(s) for s in scores)
     extra = rec.get("extra") or {}
@@ -119,8 +112,8 @@ def _read_clika(source: Path, keep: ReadFilter, exclude: Sequence[str] = ()) -> 
             result.skip(relative(path, source), "excluded")
             files.remove(path)
     if not files:
-        raise ConfigError("no predictions*.jsonl files here" + (" (others matched --exclude)" if result.files else ""),
-                          source)
+        others = " (others matched --exclude)" if result.files else ""
+        raise ConfigError(f"no predictions*.jsonl files here{others}", source)
     seen: dict[tuple[str, str, str, str], str] = {}
     for path in files:
         before = len(result.predictions)
@@ -134,17 +127,15 @@ def _read_clika(source: Path, keep: ReadFilter, exclude: Sequence[str] = ()) -> 
             seen[key] = f"{path}:{line}"
             if keep.keep(pred.model, pred.task, pred.lang):
                 result.predictions.append(pred)
-        result.files.append(FileEntry(relative(path, source) if source.is_dir() else str(path), "read",
-                                      n=len(result.predictions) - before))
+        name = relative(path, source) if source.is_dir() else str(path)
+        result.files.append(FileEntry(name, "read", n=len(result.predictions) - before))
     keep.check_known(key[:3] for key in seen)
     return result
 
 
 def prediction_to_record(p: Prediction) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "model": p.model, "task": p.task, "lang": p.lang, "item_id": p.item_id,
-        "prediction": p.choice, "gold": p.gold, "n_options": p.n_options, "correct": p.correct,
-    }
+    rec = {"model": p.model, "task": p.task, "lang": p.lang, "item_id": p.item_id, "prediction": p.choice}
+    rec |= {"gold": p.gold, "n_options": p.n_options, "correct": p.correct}
     if p.raw is not None:
         rec["raw"] = p.raw
     if p.scores is not None:

@@ -1,7 +1,6 @@
-"""What the prediction readers share: what a read returns (PredictionReadResult: the predictions
-and every file looked at, read or skipped with its reason), the model/task/language filter
-(ReadFilter) and the --exclude rule. The readers of every layout (clika.data.predictions_io,
-upstream_predictions, lmeval_samples) are beside this module.
+"""What the prediction readers of every layout (clika.data.predictions_io, upstream_predictions,
+lmeval_samples) share: what a read returns (PredictionReadResult: the predictions and every file looked
+at, read or skipped with its reason), the model/task/language filter (ReadFilter) and the --exclude rule.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ SKIP_REASONS: dict[str, str] = {
 }
 # Reasons that are the user's own choice: reported, but not as warnings.
 CHOSEN_SKIPS = ("excluded",)
+Names = Sequence[str] | None
 
 
 @dataclass
@@ -58,15 +58,14 @@ class FileEntry:
 class PredictionReadResult:
     """What ``read_predictions`` found.
 
-    extraction_changes: (model, task, lang) -> number of answers where the smart
-        extractor chose differently from the first-character rule (extract="smart" only).
-    warnings: things the reader did that a user should know about (items aligned by
-        position, labels trusted against the item file...), one line each.
-    files: every file looked at, read or skipped with its reason (clika.data.coverage
-        summarises them).
-    expected_langs: task -> the languages a model needs for complete coverage of it, where
-        the layout defines them (the upstream layout: the task's languages with an item file
-        or predictions); None: the languages read (clika.data.coverage).
+    extraction_changes: (model, task, lang) -> number of answers where the smart extractor chose differently
+        from the first-character rule (extract="smart" only).
+    warnings: things the reader did that a user should know about (items aligned by position, labels trusted
+        against the item file...), one line each.
+    files: every file looked at, read or skipped with its reason (clika.data.coverage summarises them).
+    expected_langs: task -> the languages a model needs for complete coverage of it, where the layout defines
+        them (the upstream layout: the task's languages with an item file or predictions); None: the languages
+        read (clika.data.coverage).
     """
 
     predictions: list[Prediction]
@@ -95,13 +94,9 @@ def relative(path: Path, root: Path) -> str:
     return rel.as_posix() if rel.parts else path.name
 
 
-def _as_set(values: Sequence[str] | None) -> frozenset[str] | None:
-    return frozenset(values) if values else None
-
-
-def _require(wanted: frozenset[str] | set[str], found: set[str], noun: str) -> None:
+def _require(wanted: frozenset[str], found: set[str], noun: str) -> None:
     """A one-line error naming what of ``wanted`` is not in ``found``, and listing what is."""
-    missing = sorted(set(wanted).difference(found))
+    missing = sorted(wanted.difference(found))
     if missing:
         what = noun if len(missing) == 1 else noun + "s"
         raise ConfigError(f"no {what} {_names(missing)}; the predictions have: {_listing(sorted(found))}")
@@ -124,38 +119,30 @@ class ReadFilter:
     langs: frozenset[str] | None = None
 
     @classmethod
-    def of(cls, models: Sequence[str] | None = None, tasks: Sequence[str] | None = None,
-           langs: Sequence[str] | None = None) -> ReadFilter:
-        return cls(_as_set(models), _as_set(tasks), _as_set(langs))
+    def of(cls, models: Names = None, tasks: Names = None, langs: Names = None) -> ReadFilter:
+        return cls(*(frozenset(values) if values else None for values in (models, tasks, langs)))
 
     def keep(self, model: str | None = None, task: str | None = None, lang: str | None = None) -> bool:
-        return not (
-            (model is not None and self.models is not None and model not in self.models)
-            or (task is not None and self.tasks is not None and task not in self.tasks)
-            or (lang is not None and self.langs is not None and lang not in self.langs)
-        )
+        pairs = ((model, self.models), (task, self.tasks), (lang, self.langs))
+        return not any(value is not None and chosen is not None and value not in chosen for value, chosen in pairs)
 
     def check_known(self, available: Iterable[tuple[str, str, str]]) -> None:
         """ConfigError, listing what exists, for a ``tasks``/``models`` value the source does not have.
 
-        available: every (model, task, lang) the source holds predictions for,
-        before filtering. A model counts as known when it has predictions
-        within the chosen tasks and languages.
+        available: every (model, task, lang) the source holds predictions for, before filtering. A model
+        counts as known when it has predictions within the chosen tasks and languages.
         """
-        if self.tasks is None and self.models is None:
-            return
         have = set(available)
         if self.tasks is not None:
             _require(self.tasks, {t for _, t, _ in have}, "task")
-        if self.models is not None:
-            _require(self.models, {m for m, _, _ in have}, "model")
-            in_scope = sorted({m for m, t, lang in have if self.keep(task=t, lang=lang)})
-            missing = sorted(self.models.difference(in_scope))
-            if missing:
-                scope = "; ".join(
-                    f"{kind} {', '.join(sorted(values))}"
-                    for kind, values in (("tasks", self.tasks), ("languages", self.langs)) if values
-                )
-                what = "model" if len(missing) == 1 else "models"
-                raise ConfigError(f"no predictions of {what} {_names(missing)} for {scope}; "
-                                  f"the predictions there have: {_listing(in_scope)}")
+        if self.models is None:
+            return
+        _require(self.models, {m for m, _, _ in have}, "model")
+        in_scope = sorted({m for m, t, lang in have if self.keep(task=t, lang=lang)})
+        missing = sorted(self.models.difference(in_scope))
+        if missing:
+            chosen = (("tasks", self.tasks), ("languages", self.langs))
+            scope = "; ".join(f"{kind} {', '.join(sorted(values))}" for kind, values in chosen if values)
+            what = "model" if len(missing) == 1 else "models"
+            raise ConfigError(f"no predictions of {what} {_names(missing)} for {scope}; "
+                              f"the predictions there have: {_listing(in_scope)}")

@@ -6,15 +6,14 @@
     x_name/<lang>/<lang>_name_data_generate.jsonl   birth years, 4 options
     <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts (a test oracle)
 
-Which tasks live here, their item-file globs and record shapes come from the task
-registry (clika/tasks/*.yaml, ``dataset: {format: upstream, ...}``), so a new task in
-this layout is one YAML file (and a record parser only for a new record shape).
+Which tasks live here, their item-file globs and record shapes come from the task registry
+(clika/tasks/*.yaml, ``dataset: {format: upstream, ...}``), so a new task in this layout is one YAML file
+(and a record parser only for a new record shape).
 
-Quirks handled here: folder names carry the language in either case, with or
-without a ``_trans`` suffix; the ``lang`` field inside x_csqa/ZH_trans says
-"en" (the folder is trusted, the field ignored); the gold label is a letter
-(x_csqa ``answerKey``), a 0/1 (x_copa) or an option index (x_geo, x_name);
-ids are strings in x_csqa and integers elsewhere (always ``str`` here).
+Quirks handled here: folder names carry the language in either case, with or without a ``_trans`` suffix;
+the ``lang`` field inside x_csqa/ZH_trans says "en" (the folder is trusted, the field ignored); the gold
+label is a letter (x_csqa ``answerKey``), a 0/1 (x_copa) or an option index (x_geo, x_name); ids are
+strings in x_csqa and integers elsewhere (always ``str`` here).
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from typing import Any
 
 from clika.data.lines import ProblemSink, raise_problem, read_json_lines
 from clika.errors import ConfigError, DataError
-from clika.items import LETTERS, Item, lang_order_key
+from clika.items import Item, lang_order_key
 from clika.tasks import TaskRegistry, TaskSpec, builtin_registry
 
 
@@ -39,7 +38,7 @@ class _Invalid(Exception):
 
 
 def lang_of_dir(name: str) -> str:
-    """"ZH_trans" -> "zh", "en" -> "en", "DE" -> "de"."""
+    """A language folder's code: "ZH_trans" -> "zh", "en" -> "en", "DE" -> "de"."""
     return name.split("_", 1)[0].lower()
 
 
@@ -63,14 +62,17 @@ def task_lang_dirs(root: Path, task: str) -> dict[str, Path]:
     return dict(sorted(found.items(), key=lambda kv: lang_order_key(kv[0])))
 
 
+def _spec(task: str | TaskSpec) -> TaskSpec:
+    return task if isinstance(task, TaskSpec) else builtin_registry()[task]
+
+
 def item_file(lang_dir: Path, task: str | TaskSpec) -> Path:
     """The one item file of a task in a language folder."""
-    spec = task if isinstance(task, TaskSpec) else builtin_registry()[task]
+    spec = _spec(task)
     pattern = spec.dataset.file or ""
     matches = sorted(lang_dir.glob(pattern))
     if len(matches) != 1:
-        what = "no" if not matches else f"{len(matches)}"
-        raise DataError(f"{what} item file matching {pattern!r} for {spec.name}", lang_dir)
+        raise DataError(f"{len(matches) or 'no'} item file matching {pattern!r} for {spec.name}", lang_dir)
     return matches[0]
 
 
@@ -84,8 +86,8 @@ def _field(rec: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
     return value
 
 
-def _id(rec: dict[str, Any], key: str = "id") -> str:
-    return str(_field(rec, key, (str, int)))
+def _id(rec: dict[str, Any]) -> str:
+    return str(_field(rec, "id", (str, int)))
 
 
 def _str_list(value: Any, what: str) -> tuple[str, ...]:
@@ -100,7 +102,11 @@ def _index(label: int, n: int, what: str) -> int:
     return label
 
 
-def _csqa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+# What a record parser returns: id, question, options, gold index, meta.
+Parsed = tuple[str, str, tuple[str, ...], int, dict[str, Any]]
+
+
+def _csqa(rec: dict[str, Any]) -> Parsed:
     question = _field(rec, "question", dict)
     stem = _field(question, "stem", str)
     choices = _field(question, "choices", dict)
@@ -111,15 +117,13 @@ def _csqa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str
     key = _field(rec, "answerKey", str)
     if key not in labels:
         raise _Invalid(f"answerKey {key!r} is not one of the labels {''.join(labels)}")
-    if labels != tuple(LETTERS[: len(labels)]):
-        # Options are shown as A, B, C...; reorder so option i is letter i.
-        order = sorted(range(len(labels)), key=lambda i: labels[i])
-        texts = tuple(texts[i] for i in order)
-        labels = tuple(labels[i] for i in order)
+    # Options are shown as A, B, C...; reorder so option i is letter i.
+    order = sorted(range(len(labels)), key=lambda i: labels[i])
+    texts, labels = tuple(texts[i] for i in order), tuple(labels[i] for i in order)
     return _id(rec), stem, texts, labels.index(key), {}
 
 
-def _copa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+def _copa(rec: dict[str, Any]) -> Parsed:
     premise = _field(rec, "premise", str)
     options = (_field(rec, "choice1", str), _field(rec, "choice2", str))
     kind = _field(rec, "question", str)
@@ -129,34 +133,29 @@ def _copa(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str
     return _id(rec), premise, options, gold, {"copa_question": kind}
 
 
-def _factual(rec: dict[str, Any]) -> tuple[str, str, tuple[str, ...], int, dict[str, Any]]:
+def _factual(rec: dict[str, Any]) -> Parsed:
     question = _field(rec, "questions", str)
     options = _str_list(_field(rec, "answers", list), "field 'answers'")
     gold = _index(_field(rec, "label", int), len(options), "label")
-    meta = {"original_lang": _field(rec, "original_lang", str)}
-    return _id(rec), question, options, gold, meta
+    return _id(rec), question, options, gold, {"original_lang": _field(rec, "original_lang", str)}
 
 
 # Record shapes of the upstream files, named by a task's ``dataset.record``.
-RECORD_PARSERS: dict[str, Callable[[dict[str, Any]], tuple[str, str, tuple[str, ...], int, dict[str, Any]]]] = {
-    "csqa": _csqa,
-    "copa": _copa,
-    "factual": _factual,
-}
+RECORD_PARSERS: dict[str, Callable[[dict[str, Any]], Parsed]] = {"csqa": _csqa, "copa": _copa, "factual": _factual}
 
 
 def parse_item_file(path: Path, task: str | TaskSpec, lang: str, on_problem: ProblemSink = raise_problem) -> list[Item]:
     """Items of one upstream file; bad records go to ``on_problem``."""
-    spec = task if isinstance(task, TaskSpec) else builtin_registry()[task]
-    parse, stream, task = RECORD_PARSERS[spec.dataset.record or ""], spec.stream, spec.name
+    spec = _spec(task)
+    parse = RECORD_PARSERS[spec.dataset.record or ""]
     items: list[Item] = []
     for line, rec in read_json_lines(path, on_problem):
         try:
             item_id, question, options, gold, meta = parse(rec)
         except _Invalid as err:
-            on_problem(path, line, f"{task}/{lang}: {err}")
+            on_problem(path, line, f"{spec.name}/{lang}: {err}")
             continue
-        items.append(Item(task, stream, lang, item_id, question, options, gold, meta, f"{path}:{line}"))
+        items.append(Item(spec.name, spec.stream, lang, item_id, question, options, gold, meta, f"{path}:{line}"))
     return items
 
 
@@ -169,24 +168,16 @@ def _check_names(tasks: Sequence[str] | None, registry: TaskRegistry | None) -> 
     return [known[t] for t in chosen]
 
 
-def load_upstream(
-    root: Path,
-    tasks: Sequence[str] | None = None,
-    langs: Sequence[str] | None = None,
-    on_problem: ProblemSink = raise_problem,
-    registry: TaskRegistry | None = None,
-) -> list[Item]:
+def load_upstream(root: Path, tasks: Sequence[str] | None = None, langs: Sequence[str] | None = None,
+                  on_problem: ProblemSink = raise_problem, registry: TaskRegistry | None = None) -> list[Item]:
     """All items of the upstream layout under ``root`` (task, then language order)."""
     root = Path(root)
     wanted = set(langs) if langs else None
     items: list[Item] = []
     for spec in _check_names(tasks, registry):
-        if not (root / spec.name).is_dir():
-            if tasks:  # asked for by name: its absence is an error
-                raise DataError(f"no folder for task {spec.name} in the upstream layout", root / spec.name)
+        if not tasks and not (root / spec.name).is_dir():  # asked for by name, its absence is task_lang_dirs' error
             continue
         for lang, lang_dir in task_lang_dirs(root, spec.name).items():
             if wanted is None or lang in wanted:
                 items.extend(parse_item_file(item_file(lang_dir, spec), spec, lang, on_problem))
     return items
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from clika.backends.base import Backend
-from clika.executors import ChunkResult, WorkUnit, choose_chunk
+from clika.executors import ChunkResult, WorkUnit
 
 
 class LocalExecutor:
@@ -20,7 +20,7 @@ class LocalExecutor:
     def run(self, units: Sequence[WorkUnit]) -> Iterator[ChunkResult]:
         for unit in units:
             for chunk in unit.chunks():
-                yield choose_chunk(self.backend, unit, chunk)
+                yield chunk.choose(self.backend)
 
     def close(self) -> None:
         self.backend.close()

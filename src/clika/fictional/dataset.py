@@ -1,10 +1,9 @@
 """What a conductivity run consumes, whatever its source (generated or upstream).
 
-A ConductSplit holds, for one target language l and one source language S (English
-unless ``--source`` says otherwise): the training examples (S facts of both types, l facts
-of type 0, name translations in the taught directions), the test questions in S and in l
-(plus the controls: l questions with the S subject), and the name translations to test.
-Questions of one fact share ``fact_id`` across languages, which is what the paired bootstrap
+A ConductSplit holds, for one target language l and one source language S (English unless ``--source`` says
+otherwise): the training examples (S facts of both types, l facts of type 0, name translations in the taught
+directions), the test questions in S and in l (plus the controls: l questions with the S subject), and the name
+translations to test. Questions of one fact share ``fact_id`` across languages, which is what the paired bootstrap
 resamples.
 
 ``fold`` is the one comparison form (docs/metrics.md); clika.conduct.judge scores answers.
@@ -16,10 +15,10 @@ import json
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
-from clika.data.lines import write_json_lines
-from clika.errors import DataError
+from clika.data.lines import read_json_lines, write_json_lines
+from clika.errors import ConfigError, DataError
 
 ExampleKind = Literal["fact", "translation"]
 
@@ -47,8 +46,6 @@ PAPER_NAME_DIRECTION = "to-en"
 def taught_directions(name_direction: str) -> tuple[str, ...]:
     """The translation directions a --name-direction setting teaches ("en" = the source language)."""
     if name_direction not in NAME_DIRECTIONS:
-        from clika.errors import ConfigError
-
         raise ConfigError(f"unknown name direction {name_direction!r} (one of {', '.join(NAME_DIRECTIONS)})")
     return DIRECTIONS if name_direction == "both" else (name_direction,)
 
@@ -57,9 +54,9 @@ def taught_directions(name_direction: str) -> tuple[str, ...]:
 class TestQuestion:
     """One fact asked in one language; correct when ``gold`` occurs in the answer.
 
-    kind "question": the fact asked in ``lang`` with its ``lang`` subject; "en_subject" (the
-    positive control): asked in the target language's frame with the SOURCE-language subject.
-    ``gold_source`` is the answer's source-language form (the controls accept it too)."""
+    kind "question": the fact asked in ``lang`` with its ``lang`` subject; "en_subject" (the positive control): asked
+    in the target language's frame with the SOURCE-language subject. ``gold_source`` is the answer's source-language
+    form (the controls accept it too)."""
 
     __test__ = False  # not a pytest test class, despite the name
 
@@ -76,9 +73,9 @@ class TestQuestion:
 
 @dataclass(frozen=True)
 class TranslationTest:
-    """One name translation (``source`` -> ``gold``; lang is the split's target); correct when
-    ``gold`` occurs in the answer and ``source`` is not copied. direction "to-en": target ->
-    source language, "from-en": source language -> target; taught: whether training taught it."""
+    """One name translation (``source`` -> ``gold``; lang is the split's target); correct when ``gold`` occurs in the
+    answer and ``source`` is not copied. direction "to-en": target -> source language, "from-en": source language ->
+    target; taught: whether training taught it."""
 
     __test__ = False
 
@@ -95,10 +92,9 @@ class TranslationTest:
 class ConductSplit:
     """Everything one training run (one target language) needs.
 
-    continents: continent id -> its name per language (source and target), so that an answer
-    naming two continents can be told (empty: not known, e.g. year facts). gate_prompt: the
-    language the gate's held-out name prompts are written in ("native" or "english",
-    clika.fictional.templates.GATE_PROMPTS)."""
+    continents: continent id -> its name per language (source and target), so that an answer naming two continents
+    can be told (empty: not known, e.g. year facts). gate_prompt: the language the gate's held-out name prompts are
+    written in ("native" or "english", clika.fictional.templates.GATE_PROMPTS)."""
 
     target: str
     train: list[TrainExample]
@@ -110,9 +106,6 @@ class ConductSplit:
     name_direction: str = PAPER_NAME_DIRECTION
     continents: dict[str, dict[str, str]] = field(default_factory=dict)
     gate_prompt: str = "native"
-
-
-T = TypeVar("T")
 
 
 def fold(text: str) -> str:
@@ -130,54 +123,58 @@ def _test_rows(split: ConductSplit) -> list[dict]:
     rows = [{"kind": q.kind, **{k: v for k, v in asdict(q).items() if k != "kind"}} for q in split.questions]
     for t in split.translations:
         row = asdict(t)
-        rows.append({"kind": "translation_" + row.pop("direction").replace("-", "_"),
-                     "entity_id": row.pop("name_id"), **row})
+        kind = "translation_" + row.pop("direction").replace("-", "_")
+        rows.append({"kind": kind, "entity_id": row.pop("name_id"), **row})
     return rows
 
 
+_META = ("target", "source", "name_direction", "gate_prompt", "origin", "continents", "meta")
+
+
 def write_split(split: ConductSplit, directory: str | Path) -> Path:
-    """What one run teaches and asks, as readers see it: train_<target>.jsonl (lang, kind fact |
-    translation, prompt, answer, fact_id or entity_id), test_<target>.jsonl (kind question,
-    en_subject, translation_to_en, translation_from_en) and split_<target>.json (the rest)."""
+    """What one run teaches and asks, as readers see it: train_<target>.jsonl (lang, kind fact | translation, prompt,
+    answer, fact_id or entity_id), test_<target>.jsonl (kind question, en_subject, translation_to_en,
+    translation_from_en) and split_<target>.json (the rest)."""
     directory = Path(directory)
     write_json_lines((_train_row(ex) for ex in split.train), directory / f"train_{split.target}.jsonl")
     write_json_lines(_test_rows(split), directory / f"test_{split.target}.jsonl")
-    meta = {"target": split.target, "source": split.source, "name_direction": split.name_direction,
-            "gate_prompt": split.gate_prompt, "origin": split.origin, "continents": split.continents,
-            "meta": split.meta}
+    meta = {key: getattr(split, key) for key in _META}
     (directory / f"split_{split.target}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     return directory
 
 
+def _test_entry(row: dict) -> TestQuestion | TranslationTest:
+    kind = row.pop("kind", None)
+    if kind in ("question", "en_subject"):
+        return TestQuestion(kind=kind, **row)
+    if kind in ("translation_to_en", "translation_from_en"):
+        direction = kind.removeprefix("translation_").replace("_", "-")
+        return TranslationTest(name_id=row.pop("entity_id"), direction=direction, **row)
+    raise TypeError(f"unknown kind {kind!r}")
+
+
+def _read_rows(path: Path, what: str, parse) -> list:
+    """Each row of ``path`` parsed; a malformed one is a DataError naming its line."""
+    out = []
+    for line, row in read_json_lines(path):
+        try:
+            out.append(parse(row))
+        except (TypeError, KeyError) as err:
+            raise DataError(f"not a {what} row ({err})", path, line) from None
+    return out
+
+
 def read_split(directory: str | Path, target: str) -> ConductSplit:
     """The split write_split wrote; a malformed row is a DataError naming its line."""
-    from clika.data.lines import read_json_lines
-
     directory = Path(directory)
     try:
         meta = json.loads((directory / f"split_{target}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise DataError(f"not a written split ({err})", directory / f"split_{target}.json") from None
-    train, questions, translations = [], [], []
-    path = directory / f"train_{target}.jsonl"
-    for line, row in read_json_lines(path):
-        try:
-            train.append(TrainExample(**row))
-        except TypeError as err:
-            raise DataError(f"not a training row ({err})", path, line) from None
-    path = directory / f"test_{target}.jsonl"
-    for line, row in read_json_lines(path):
-        kind = row.pop("kind", None)
-        try:
-            if kind in ("question", "en_subject"):
-                questions.append(TestQuestion(kind=kind, **row))
-            elif kind in ("translation_to_en", "translation_from_en"):
-                translations.append(TranslationTest(name_id=row.pop("entity_id"),
-                                                    direction=kind[len("translation_"):].replace("_", "-"), **row))
-            else:
-                raise TypeError(f"unknown kind {kind!r}")
-        except (TypeError, KeyError) as err:
-            raise DataError(f"not a test row ({err})", path, line) from None
+    train = _read_rows(directory / f"train_{target}.jsonl", "training", lambda row: TrainExample(**row))
+    tests = _read_rows(directory / f"test_{target}.jsonl", "test", _test_entry)
+    questions = [t for t in tests if isinstance(t, TestQuestion)]
+    translations = [t for t in tests if isinstance(t, TranslationTest)]
     return ConductSplit(target, train, questions, translations, meta["origin"], meta.get("meta", {}),
                         meta["source"], meta["name_direction"], meta.get("continents", {}),
                         meta.get("gate_prompt", "native"))

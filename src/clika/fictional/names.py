@@ -1,8 +1,7 @@
 """Invented names for the fictional facts, in two schemes.
 
-``compound`` (the default): a city is a meaningful compound, modifier + place
-noun ("Silver Harbor"), and a continent a meaningful coinage ("Emberland"),
-each rendered as a real translation in all ten languages from the lexicon in
+``compound`` (the default): a city is a meaningful compound, modifier + place noun ("Silver Harbor"), and a continent
+a meaningful coinage ("Emberland"), each rendered as a real translation in all ten languages from the lexicon in
 ``lexicon/*.yaml``. Each language composes the two parts its own way:
 
   en  "Silver Harbor"            de  one compound word: "Silberhafen"
@@ -11,18 +10,15 @@ each rendered as a real translation in all ten languages from the lexicon in
   he  "נמל הכסף"                 ar  "ميناء الفضة"          (construct state + definite noun)
   zh  "银港"                     ja  "銀港"               (native compounds)
 
-so a target-language question does not contain the English name: the model has
-to carry the fact across languages, not retrieve a string it was trained on.
-Compound names whose target form folds to the English one are never drawn.
+so a target-language question does not contain the English name: the model has to carry the fact across languages,
+not retrieve a string it was trained on. Compound names whose target form folds to the English one are never drawn.
 
-``transliterated``: one pseudo-word spelled in each script (scripts.py). In the
-Latin-script languages most names are then spelled as in English: a legitimate
-second condition (same name, other language's frame), recorded as such.
+``transliterated``: one pseudo-word spelled in each script (scripts.py). In the Latin-script languages most names are
+then spelled as in English: a legitimate second condition (same name, other language's frame), recorded as such.
 
-Both schemes pass every name through the same screen (``NameScreen``): in every
-language no name contains another or equals another (two English names never
-collapse to one target form), and no continent occurs inside the template text,
-so that "gold occurs in the answer" scoring cannot be fooled.
+Both schemes pass every name through the same screen (``NameScreen``): in every language no name contains another or
+equals another (two English names never collapse to one target form), and no continent occurs inside the template
+text, so that "gold occurs in the answer" scoring cannot be fooled.
 """
 
 from __future__ import annotations
@@ -31,12 +27,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import numpy as np
 import yaml
 
 from clika.errors import ConfigError, DataError
 from clika.fictional.dataset import fold
-from clika.fictional.scripts import CODAS, ONSETS, VOWELS, Syllable, render
+from clika.fictional.scripts import CODAS, ONSETS, VOWELS, render
 from clika.items import LANGS, PIVOT
 
 SCHEMES: tuple[str, ...] = ("compound", "transliterated")
@@ -88,15 +83,13 @@ def lexicon() -> Lexicon:
 
 def compose_city(modifier: dict, place: dict, lang: str) -> str:
     """A compound city name in ``lang`` from a modifier and a place entry."""
-    if lang == "de":
-        return modifier["de"] + place["de"]
+    if lang in ("de", "zh", "ja"):  # one word: "Silberhafen", "银港"
+        return modifier[lang] + place[lang]
     if lang in ("fr", "it", "he", "ar"):
         return f"{place[lang]} {modifier[lang]}"
     if lang in ("ru", "pl"):
         noun, gender = place[lang]
         return f"{modifier[lang][_GENDER[gender]]} {noun}"
-    if lang in ("zh", "ja"):
-        return modifier[lang] + place[lang]
     if lang == "en":
         return f"{modifier['en']} {place['en']}"
     raise ValueError(f"no composition rule for language {lang!r}")
@@ -105,12 +98,8 @@ def compose_city(modifier: dict, place: dict, lang: str) -> str:
 def city_candidates() -> list[dict[str, str]]:
     """Every allowed compound city, as its forms in all ten languages, in lexicon order."""
     lex = lexicon()
-    return [
-        {lang: compose_city(m, p, lang) for lang in LANGS}
-        for m in lex.modifiers
-        for p in lex.places
-        if (m["id"], p["id"]) not in lex.avoid
-    ]
+    pairs = [(m, p) for m in lex.modifiers for p in lex.places if (m["id"], p["id"]) not in lex.avoid]
+    return [{lang: compose_city(m, p, lang) for lang in LANGS} for m, p in pairs]
 
 
 def continent_candidates() -> list[dict[str, str]]:
@@ -124,9 +113,9 @@ def identical_to_pivot(forms: dict[str, str]) -> list[str]:
 
 
 class NameScreen:
-    """Accepts a name only if, in every language, it neither contains nor is contained
-    in (nor equals) an accepted name. Keeps each language's names and all their
-    substrings in sets, so a check costs O(len(name)^2) whatever the number of names."""
+    """Accepts a name only if, in every language, it neither contains nor is contained in (nor equals) an accepted
+    name. Keeps each language's names and all their substrings in sets, so a check costs O(len(name)^2) whatever the
+    number of names."""
 
     def __init__(self, forbidden_text: dict[str, list[str]]):
         self.names: dict[str, set[str]] = {lang: set() for lang in LANGS}
@@ -150,13 +139,6 @@ class NameScreen:
         return True
 
 
-def _draw_syllables(rng: np.random.Generator, n_syllables: int) -> tuple[Syllable, ...]:
-    o = rng.integers(len(ONSETS), size=n_syllables)
-    v = rng.integers(len(VOWELS), size=n_syllables)
-    c = rng.integers(len(CODAS), size=n_syllables)
-    return tuple((ONSETS[a], VOWELS[b], CODAS[d]) for a, b, d in zip(o, v, c))
-
-
 def draw_transliterated(
     rng, screen: NameScreen, n: int, is_value: bool, syllables: tuple[int, ...]
 ) -> list[dict[str, str]]:
@@ -167,7 +149,9 @@ def draw_transliterated(
         tries += 1
         if tries > 200 * n + 1000:
             raise ConfigError(f"could not invent {n} distinct names; ask for fewer facts")
-        syl = _draw_syllables(rng, int(rng.choice(syllables)))
+        n_syllables = int(rng.choice(syllables))
+        onsets, vowels, codas = (rng.integers(len(table), size=n_syllables) for table in (ONSETS, VOWELS, CODAS))
+        syl = tuple((ONSETS[o], VOWELS[v], CODAS[c]) for o, v, c in zip(onsets, vowels, codas))
         forms = {lang: render(syl, lang) for lang in LANGS}
         if screen.accept(forms, is_value):
             out.append(forms)

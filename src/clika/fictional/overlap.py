@@ -1,22 +1,20 @@
 """How much of a fact's source-language subject a target-language question shares.
 
-A type-1 fact asked in language l tests cross-lingual transfer only if the l question does not
-hold the string the fact was taught with. The stratum of a fact compares its SUBJECT only (the
-city name in the question: the answer is what is being retrieved, so it does not define the
-condition), without any model's tokenizer, so that a fact lands in the same stratum for every
-model:
+A type-1 fact asked in language l tests cross-lingual transfer only if the l question does not hold the string the
+fact was taught with. The stratum of a fact compares its SUBJECT only (the city name in the question: the answer is
+what is being retrieved, so it does not define the condition), without any model's tokenizer, so that a fact lands in
+the same stratum for every model:
 
-- both names are normalised: Unicode NFKC, case folding, accents stripped (NFD, combining marks
-  removed), every run of non-letters/digits a word break;
+- both names are normalised: Unicode NFKC, case folding, accents stripped (NFD, combining marks removed), every run
+  of non-letters/digits a word break;
 - "identical": the normalised names are equal (the question holds the taught string);
-- "cognate": not identical, but their character trigrams overlap with a Dice coefficient of at
-  least COGNATE_DICE ("Astralyn Sands" / "Astralyn-Sande"; "Silver Harbor" / "Silberhafen"
-  shares only "sil": Dice 0.12, not cognate);
+- "cognate": not identical, but their character trigrams overlap with a Dice coefficient of at least COGNATE_DICE
+  ("Astralyn Sands" / "Astralyn-Sande"; "Silver Harbor" / "Silberhafen" shares only "sil": Dice 0.12, not cognate);
 - "none": below that (different scripts always, translated compounds mostly).
 
-Trigrams are taken inside words, so fragments of two characters or fewer never count.
-``token_overlap`` keeps the older, model-dependent measure as an extra column: whether the two
-subject forms share a token of the model's tokenizer carrying at least three letters or digits.
+Trigrams are taken inside words, so fragments of two characters or fewer never count. ``token_overlap`` keeps the
+older, model-dependent measure as an extra column: whether the two subject forms share a token of the model's
+tokenizer carrying at least three letters or digits.
 """
 
 from __future__ import annotations
@@ -67,6 +65,5 @@ def token_overlap(tokenizer, source_subject: str, target_subject: str) -> bool:
 
 
 def _tokens(tokenizer, text: str) -> set[int]:
-    ids = set(tokenizer.encode(text, add_special_tokens=False)) | set(
-        tokenizer.encode(" " + text, add_special_tokens=False))
+    ids = {i for form in (text, " " + text) for i in tokenizer.encode(form, add_special_tokens=False)}
     return {i for i in ids if sum(ch.isalnum() for ch in tokenizer.decode([i])) >= MIN_FRAGMENT}

@@ -1,23 +1,19 @@
 """Paired 95% percentile bootstrap, seeded and vectorised.
 
-Items are resampled jointly across languages: one index matrix [B, N] per
-(model, task), turned into a multiplicity matrix W [B, N] (how often each item
-is drawn in each resample). Every metric is a ratio of counts, and every count
-is a column of a 0/1 indicator matrix F [N, M], so all counts of all resamples
-are one matrix product W @ F -> [B, M].
+Items are resampled jointly across languages: one index matrix [B, N] per (model, task), turned into a multiplicity
+matrix W [B, N] (how often each item is drawn in each resample). Every metric is a ratio of counts, and every count is
+a column of a 0/1 indicator matrix F [N, M], so all counts of all resamples are one matrix product W @ F -> [B, M].
 
-The resamples depend only on (key, N, B, seed) — the key is the task's name — never on the
-model, the file order or the other models in the run: the same inputs give the same
-interval, models scored on the same items of a task share resamples (paired across models
-too, which is what makes `clika compare`'s deltas paired), and two tasks are resampled
+The resamples depend only on (key, N, B, seed) — the key is the task's name — never on the model, the file order or
+the other models in the run: the same inputs give the same interval, models scored on the same items of a task share
+resamples (paired across models too, which is what makes `clika compare`'s deltas paired), and two tasks are resampled
 independently of each other even when they have the same number of items.
 
-This module is the one resampler of clika: run, score, compare, findings, conduct and report
-all take their intervals and p-values from here.
+This module is the one resampler of clika: run, score, compare, findings, conduct and report all take their intervals
+and p-values from here.
 
-A resample in which a metric is undefined (e.g. co when the resample drew no
-correct answer) is counted, not silently dropped: when more than
-MAX_UNDEFINED_SHARE of the resamples are undefined the interval is withheld.
+A resample in which a metric is undefined (e.g. co when the resample drew no correct answer) is counted, not silently
+dropped: when more than MAX_UNDEFINED_SHARE of the resamples are undefined the interval is withheld.
 """
 
 from __future__ import annotations
@@ -41,17 +37,14 @@ def resample_weights(n_items: int, n_boot: int, seed: int, key: str = "") -> np.
     rng = np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
     idx = rng.integers(0, n_items, size=(n_boot, n_items))
     flat = idx + (np.arange(n_boot) * n_items)[:, None]
-    weights = np.bincount(flat.ravel(), minlength=n_boot * n_items).reshape(n_boot, n_items)
-    weights = weights.astype(np.float32)
+    weights = np.bincount(flat.ravel(), minlength=n_boot * n_items).reshape(n_boot, n_items).astype(np.float32)
     weights.setflags(write=False)  # shared through the cache
     return weights
 
 
 def resampled_counts(indicators: np.ndarray, n_boot: int, seed: int, key: str = "") -> np.ndarray:
-    """[B, M] float64 counts of each indicator column in each resample.
-
-    float32 matmul is exact here: the counts are integers below 2**24.
-    """
+    """[B, M] float64 counts of each indicator column in each resample (float32 matmul is exact here: the counts
+    are integers below 2**24)."""
     weights = resample_weights(indicators.shape[0], n_boot, seed, key)
     return (weights @ indicators.astype(np.float32)).astype(np.float64)
 
@@ -77,11 +70,8 @@ class Intervals:
 
 def percentile_intervals(samples: np.ndarray, level: float = LEVEL,
                          max_undefined_share: float = MAX_UNDEFINED_SHARE) -> Intervals:
-    """Percentile intervals per column of samples [B, K] (NaN = undefined resample).
-
-    Linear interpolation between order statistics, as numpy.percentile does,
-    computed for all columns at once over their defined values.
-    """
+    """Percentile intervals per column of samples [B, K] (NaN = undefined resample): linear interpolation between
+    order statistics, as numpy.percentile does, computed for all columns at once over their defined values."""
     n_boot, n_metrics = samples.shape
     n_undefined = np.isnan(samples).sum(axis=0)
     if n_boot == 0:
@@ -111,34 +101,37 @@ def _zero_crossing(s: np.ndarray, j: int) -> float:
     return ((j - 1) + (-s[j - 1]) / (s[j] - s[j - 1])) / (len(s) - 1)
 
 
-def p_value_vs_zero(boot: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Two-sided bootstrap p-value of "delta = 0" that inverts the percentile interval (percentile_ci),
-    the project's one bootstrap p-value (compare rows, pools, CD evidence): the smallest alpha whose (1 - alpha) interval, from the same replicates and the same interpolation
-    between order statistics, excludes 0. So p < 0.05 exactly when the 95% interval excludes 0, and
-    a row or a pooled mean can never read significant by one and not by the other (a count-based
-    p-value, 2 x the smaller share of replicates on either side of 0, disagrees with the interpolated
-    interval when 0 falls between the two order statistics the 2.5% point interpolates).
-    0 when every replicate lies on one side of 0 (below what B replicates resolve: print it as
-    < 1/(B + 1)); NaN where the interval is withheld (too many undefined replicates)."""
+def _columns(boot, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The resamples on ``axis`` as columns [B, K] float64 (non-finite -> NaN), and the shape of the rest."""
     moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
-    flat = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)  # [B, K]
+    return np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1), moved.shape[1:]
+
+
+def p_value_vs_zero(boot: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Two-sided bootstrap p-value of "delta = 0" that inverts the percentile interval (percentile_ci), the project's
+    one bootstrap p-value (compare rows, pools, CD evidence): the smallest alpha whose (1 - alpha) interval, from the
+    same replicates and the same interpolation between order statistics, excludes 0. So p < 0.05 exactly when the 95%
+    interval excludes 0, and a row or a pooled mean can never read significant by one and not by the other (a
+    count-based p-value, 2 x the smaller share of replicates on either side of 0, disagrees with the interpolated
+    interval when 0 falls between the two order statistics the 2.5% point interpolates). 0 when every replicate lies
+    on one side of 0 (below what B replicates resolve: print it as < 1/(B + 1)); NaN where the interval is withheld
+    (too many undefined replicates)."""
+    flat, shape = _columns(boot, axis)
     ordered = np.sort(flat, axis=0)  # NaN last: the m defined values first, as percentile_ci sorts them
     m = np.isfinite(flat).sum(axis=0)
     out = np.full(flat.shape[1], np.nan)
-    lo, _ = percentile_ci(flat, axis=0)
-    for k in np.flatnonzero(np.isfinite(lo)):
-        s = ordered[: m[k], k]
+    for k in np.flatnonzero(np.isfinite(percentile_intervals(flat).low)):
+        s = ordered[:m[k], k]
         c, g = int(np.sum(s <= 0)), int(np.sum(s < 0))
         # Q(q) <= 0 exactly for q <= q_low; Q(q) >= 0 exactly for q >= q_high (Q: the interpolated quantile)
         q_low = 0.0 if c == 0 else 1.0 if c == len(s) else _zero_crossing(s, c)
         q_high = 1.0 if g == len(s) else 0.0 if g == 0 else _zero_crossing(s, g)
         out[k] = min(1.0, 2 * min(q_low, 1.0 - q_high))
-    return out.reshape(moved.shape[1:]) if moved.ndim > 1 else out[0]
+    return out.reshape(shape) if shape else out[0]
 
 
 def percentile_ci(boot: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     """percentile_intervals over the resamples on ``axis`` of an array of any shape."""
-    moved = np.moveaxis(np.asarray(boot, dtype=np.float64), axis, 0)
-    samples = np.where(np.isfinite(moved), moved, np.nan).reshape(moved.shape[0], -1)
+    samples, shape = _columns(boot, axis)
     res = percentile_intervals(samples)
-    return res.low.reshape(moved.shape[1:]), res.high.reshape(moved.shape[1:])
+    return res.low.reshape(shape), res.high.reshape(shape)

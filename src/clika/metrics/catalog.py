@@ -6,9 +6,8 @@ from __future__ import annotations
 from clika.metrics import cd, definitions, diagnostics, home_transfer  # noqa: F401 - they register
 from clika.metrics.registry import PER_LANGUAGE, TAGS, MetricDef, lookup, registered
 
-
-def all_metrics() -> list[MetricDef]:
-    return registered()
+all_metrics = registered  # every definition: the built-in ones are registered by the imports above
+get_metric = lookup
 
 
 def metrics_of(*scopes: str) -> list[MetricDef]:
@@ -43,10 +42,6 @@ def tagged_one(tag: str) -> str:
 def compared() -> list[MetricDef]:
     """The metrics `clika compare` tests between two models (those with a paired test), per language."""
     return [d for d in registered() if d.paired_test and d.scope in PER_LANGUAGE]
-
-
-def get_metric(name: str) -> MetricDef | None:
-    return lookup(name)
 
 
 def label(name: str) -> str:

@@ -461,7 +461,9 @@ def cd_verdict(records, margin: float = MARGIN) -> CDVerdict:
     tail = f"; {bound}" if bound else ""
     failure = gate_failure(records)
     if failure or xrr is None or xrr.value is None:
-        why = failure or (xrr.note if xrr is not None and xrr.note else "no xrr value")
+        # A failed gate's note starts with the label itself: the reason drops it, so no renderer repeats it.
+        why = (failure.removeprefix(f"{NOT_MEASURED}: ") if failure
+               else xrr.note if xrr is not None and xrr.note else "no xrr value")
         return CDVerdict(NOT_MEASURED, why + tail, upper, detectable)
     strict = rec.get("acc_en_subject_strict")
     suffix = "_strict" if strict is not None and strict.value is not None else ""  # older records: the lenient pair

@@ -1,25 +1,23 @@
 """Predictions -> Records: every registered metric, as Estimates, through the one step to records.
 
-Per (model, task) all counts the count metrics need are columns of one indicator matrix
-F [N, M] (see bootstrap.py): row 0 of the count table is the point estimate (every item once),
-rows 1..B the bootstrap resamples. Each registered metric (registry.py) turns its counts into
-values for all rows at once; "items" metrics add per-item value columns to the same matrix;
-"matrix" metrics (diagnostics, home_transfer) get the matrix itself. ``estimates`` returns
-them all as Keyed Estimates and clika.metrics.estimate.to_records makes the records.
+Per (model, task) all counts the count metrics need are columns of one indicator matrix F [N, M] (see bootstrap.py):
+row 0 of the count table is the point estimate (every item once), rows 1..B the bootstrap resamples. Each registered
+metric (registry.py) turns its counts into values for all rows at once; "items" metrics add per-item value columns to
+the same matrix; "matrix" metrics (diagnostics, home_transfer) get the matrix itself. ``estimates`` returns them all
+as Keyed Estimates and clika.metrics.estimate.to_records makes the records.
 
-``estimates`` is the shared core: `clika score`/`run` turn it into records, `clika compare` and
-`clika findings` subtract two models' estimates draw by draw (the draws depend only on the task
-and its items, so they are paired).
+``estimates`` is the shared core: `clika score`/`run` turn it into records, `clika compare` and `clika findings`
+subtract two models' estimates draw by draw (the draws depend only on the task and its items, so they are paired).
 
-Missing items (the one rule): items align by id; an item absent in one language of a pair is
-left out of that pair's metrics (the note says how many, the record is flagged "left_out"); a
-comparison of two models uses the items both have (clika.analysis.stats).
+Missing items (the one rule): items align by id; an item absent in one language of a pair is left out of that pair's
+metrics (the note says how many, the record is flagged "left_out"); a comparison of two models uses the items both
+have (clika.analysis.stats).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 
 import numpy as np
@@ -36,6 +34,7 @@ from clika.metrics.records import Record
 from clika.metrics.registry import LangCounts, MetricDef, PairCounts
 
 ProgressFn = Callable[[int, int], None]  # (done, total) over (model, task) groups
+_NO_SCORES = "(only letter and cloze runs and lm-eval samples keep them): not available"
 
 
 @dataclass
@@ -57,12 +56,11 @@ def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = 
                     resamples: dict | None = None) -> list[Record]:
     """All metric records for the given predictions (docs/metrics.md; the registered metrics).
 
-    pairwise=False skips the metrics of every language pair (co, co_adj, agreement),
-    keeping everything relative to the pivot. expected_langs (task -> languages, from
-    clika.data.coverage): a language a model lacks gets a missing_items record with all
-    items missing (the model is partial on the task). item_counts ((task, lang) -> items
-    in the item file): missing items are counted against it. resamples: collects the
-    resamples of every record that has them, by record key (estimate.to_records).
+    pairwise=False skips the metrics of every language pair (co, co_adj, agreement), keeping everything relative to
+    the pivot. expected_langs (task -> languages, from clika.data.coverage): a language a model lacks gets a
+    missing_items record with all items missing (the model is partial on the task). item_counts ((task, lang) ->
+    items in the item file): missing items are counted against it. resamples: collects the resamples of every record
+    that has them, by record key (estimate.to_records).
     """
     matrices = build_matrices(list(predictions))
     records: list[Record] = []
@@ -99,8 +97,8 @@ def _pair_indicators(m: PredictionMatrix, pairs: list[tuple[int, int]]) -> list[
 
 
 def _pair_counts(block: np.ndarray, k: int) -> PairCounts:
-    n, c1, c2, c12, agree = (block[:, i, :] for i in range(5))
-    return PairCounts(n, c1, c2, c12, agree, k)
+    """PairCounts of a block of counts [rows, 5 * P] (n, c1, c2, c12, agree of each pair)."""
+    return PairCounts(*np.moveaxis(block.reshape(len(block), 5, -1), 1, 0), k)
 
 
 def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise: bool = True,
@@ -108,57 +106,47 @@ def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise
     """Every registered metric of one (model, task): point estimate and resamples. metric_names:
     only these (the rest is skipped, not computed)."""
     ctx = ctx or MatrixContext()
-    pivot, wanted = ctx.pivot, (lambda d: metric_names is None or d.name in metric_names)
-    n_langs = len(m.langs)
+    pivot = ctx.pivot
+
+    def wanted(*scopes: str) -> list[MetricDef]:
+        return [d for d in metrics_of(*scopes) if metric_names is None or d.name in metric_names]
+
     pivot_row = m.langs.index(pivot) if pivot in m.langs else None
-    pivot_pairs = [(pivot_row, r) for r in range(n_langs) if pivot_row is not None and r != pivot_row]
-    all_pairs = list(combinations(range(n_langs), 2)) if pairwise and any(map(wanted, metrics_of("pair"))) else []
-    items_defs = [d for d in metrics_of("items") if wanted(d)] if pivot_pairs else []
-    counts = _count_table(m, ctx, pivot_pairs, all_pairs, items_defs)
-    rows = len(counts)
+    pivot_pairs = [(pivot_row, r) for r in range(len(m.langs)) if pivot_row is not None and r != pivot_row]
+    all_pairs = list(combinations(range(len(m.langs)), 2)) if pairwise and wanted("pair") else []
+    items_defs = wanted("items") if pivot_pairs else []
+    lang_block, pivot_block, pair_block, *items_blocks = _count_table(m, ctx, pivot_pairs, all_pairs, items_defs)
 
-    lang_counts = LangCounts(counts[:, :n_langs], counts[:, n_langs:2 * n_langs], m.k, m.task)
-    at = 2 * n_langs
-    pivot_counts = pair_counts = None
-    if pivot_pairs:
-        pivot_counts = _pair_counts(counts[:, at:at + 5 * len(pivot_pairs)].reshape(rows, 5, -1), m.k)
-        at += 5 * len(pivot_pairs)
-    if all_pairs:
-        pair_counts = _pair_counts(counts[:, at:at + 5 * len(all_pairs)].reshape(rows, 5, -1), m.k)
-        at += 5 * len(all_pairs)
-
+    lang_counts = LangCounts(*np.split(lang_block, 2, axis=1), m.k, m.task)
     out: list[Keyed] = []
-    for defn in filter(wanted, metrics_of("lang")):
-        out += _keyed(defn, lang_counts, [(lang,) for lang in m.langs], [(lang, None) for lang in m.langs],
-                      [int(x) for x in lang_counts.n[0]], [None] * n_langs, m.k)
+    for defn in wanted("lang"):
+        out += _keyed(defn, lang_counts, [(lang,) for lang in m.langs], [(lang, None) for lang in m.langs])
     pivot_out: list[Keyed] = []
-    non_pivot = [lang for lang in m.langs if lang != pivot]
     pair_labels = [(pivot, m.langs[b]) for _, b in pivot_pairs]
-    for defn in filter(wanted, metrics_of("pivot")):
-        if pivot_counts is None:  # no predictions in the pivot language
-            pivot_out += [Keyed(defn.name, Estimate(np.full(rows, np.nan), 0, note=f"no predictions in the pivot "
-                                                    f"language {pivot}"), lang, pivot) for lang in non_pivot]
+    pivot_counts, pivot_left_out = _pair_counts(pivot_block, m.k), _left_out(m, pivot_pairs)
+    for defn in wanted("pivot"):
+        if not pivot_pairs:  # no predictions in the pivot language
+            note = f"no predictions in the pivot language {pivot}"
+            pivot_out += [Keyed(defn.name, Estimate(np.full(len(lang_block), np.nan), 0, note=note), lang, pivot)
+                          for lang in m.langs if lang != pivot]
             continue
-        pivot_out += _keyed(defn, pivot_counts, pair_labels, [(b, a) for a, b in pair_labels],
-                            [int(x) for x in pivot_counts.n[0]], _left_out(m, pivot_pairs), m.k)
-    for defn in items_defs:
-        total, defined = counts[:, at:at + len(pivot_pairs)], counts[:, at + len(pivot_pairs):at + 2 * len(pivot_pairs)]
-        at += 2 * len(pivot_pairs)
+        pivot_out += _keyed(defn, pivot_counts, pair_labels, [(b, a) for a, b in pair_labels], pivot_left_out)
+    for defn, block in zip(items_defs, items_blocks):
+        total, defined = np.split(block, 2, axis=1)
         values = core.ratio(total, defined)
         for j, (a, b) in enumerate(pair_labels):
             n = int(defined[0, j])
-            note = None if n else f"no item has per-option scores in both {a} and {b} (only letter and cloze runs " \
-                                  "and lm-eval samples keep them): not available"
+            note = None if n else f"no item has per-option scores in both {a} and {b} {_NO_SCORES}"
             pivot_out.append(Keyed(defn.name, Estimate(values[:, j], n, _chance(defn, m.k), note), b, a))
     out += pivot_out
-    if pair_counts is not None:
+    if all_pairs:
         labels = [(m.langs[a], m.langs[b]) for a, b in all_pairs]
-        for defn in filter(wanted, metrics_of("pair")):
-            out += _keyed(defn, pair_counts, labels, labels, [int(x) for x in pair_counts.n[0]],
-                          _left_out(m, all_pairs), m.k)
+        pair_counts, left_out = _pair_counts(pair_block, m.k), _left_out(m, all_pairs)
+        for defn in wanted("pair"):
+            out += _keyed(defn, pair_counts, labels, labels, left_out)
     _mark_item_sets(m, out)
     out += _averages(pivot_out, pivot)
-    for defn in filter(wanted, metrics_of("matrix")):
+    for defn in wanted("matrix"):
         out += defn.fn(m, ctx)
     return out
 
@@ -183,20 +171,19 @@ def _mark_item_sets(m: PredictionMatrix, keyed: list[Keyed]) -> None:
         k.item_set = by_place[where]
 
 
-def _count_table(m: PredictionMatrix, ctx: MatrixContext, pivot_pairs, all_pairs, items_defs) -> np.ndarray:
-    """[1 + B, M]: row 0 the counts over every item once, rows 1..B over each resample, of the columns:
-    present and correct per language, the five pair indicators per pivot pair and per pair, and per
-    "items" metric its summed values and defined mask per pivot pair."""
-    blocks = [m.present, m.correct]
-    for pairs in (pivot_pairs, all_pairs):
-        if pairs:
-            blocks += _pair_indicators(m, pairs)
+def _count_table(m: PredictionMatrix, ctx: MatrixContext, pivot_pairs, all_pairs, items_defs) -> list[np.ndarray]:
+    """The counts [1 + B, columns] of each block (row 0 over every item once, rows 1..B over each resample), from
+    one indicator matrix: present and correct per language; the five pair indicators per pivot pair; the same per
+    pair; per "items" metric its summed values and defined mask per pivot pair."""
+    blocks = [[m.present, m.correct], _pair_indicators(m, pivot_pairs), _pair_indicators(m, all_pairs)]
     for d in items_defs:  # per-item values and their "defined" mask, summed like counts
         got = [d.fn(m, a, b) for a, b in pivot_pairs]
-        blocks += [np.array([np.where(ok, v, 0.0) for v, ok in got]), np.array([ok for _, ok in got])]
-    indicators = np.concatenate([np.asarray(b, dtype=np.float64) for b in blocks], axis=0).T
+        blocks.append([np.array([np.where(ok, v, 0.0) for v, ok in got]), np.array([ok for _, ok in got])])
+    columns = [np.concatenate([np.asarray(b, dtype=np.float64) for b in block]) for block in blocks]
+    indicators = np.concatenate(columns).T
     point = indicators.sum(axis=0)[None, :]
-    return np.vstack([point, resampled_counts(indicators, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
+    counts = np.vstack([point, resampled_counts(indicators, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
+    return np.split(counts, np.cumsum([len(c) for c in columns])[:-1], axis=1)
 
 
 def _chance(defn: MetricDef, k: int) -> float | None:
@@ -204,23 +191,20 @@ def _chance(defn: MetricDef, k: int) -> float | None:
 
 
 def _left_out(m: PredictionMatrix, pairs: list[tuple[int, int]]) -> list[str | None]:
-    out = []
-    for a, b in pairs:
-        n = int((m.present[a] ^ m.present[b]).sum())
-        out.append(core.left_out_note(n, m.langs[a], m.langs[b]))
-    return out
+    return [core.left_out_note(int((m.present[a] ^ m.present[b]).sum()), m.langs[a], m.langs[b]) for a, b in pairs]
 
 
-def _keyed(defn: MetricDef, counts, labels, places, ns, left_out, k: int) -> list[Keyed]:
+def _keyed(defn: MetricDef, counts, labels, places, left_out=None) -> list[Keyed]:
     """Keyed estimates of a count metric; places: (lang, lang_ref) of each column."""
     values = np.asarray(defn.fn(counts), dtype=np.float64)
-    point = type(counts)(**{f: (getattr(counts, f)[:1] if isinstance(getattr(counts, f), np.ndarray)
-                                else getattr(counts, f)) for f in counts.__dataclass_fields__})
+    point = replace(counts, **{f: v[:1] for f, v in vars(counts).items() if isinstance(v, np.ndarray)})
     reasons = defn.why_undefined(point, labels) if defn.why_undefined else [None] * len(places)
-    chance = _chance(defn, k)
-    return [Keyed(defn.name, Estimate(values[:, j], ns[j], chance, core.join_notes(reasons[j], left_out[j]),
-                                      flags=("left_out",) if left_out[j] else ()), lang, ref)
-            for j, (lang, ref) in enumerate(places)]
+    left_out, chance = left_out or [None] * len(places), _chance(defn, counts.k)
+    out = []
+    for j, (lang, ref) in enumerate(places):
+        note, flags = core.join_notes(reasons[j], left_out[j]), ("left_out",) if left_out[j] else ()
+        out.append(Keyed(defn.name, Estimate(values[:, j], int(point.n[0, j]), chance, note, flags=flags), lang, ref))
+    return out
 
 
 def _averages(pivot_out: list[Keyed], pivot: str) -> list[Keyed]:

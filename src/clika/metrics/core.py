@@ -1,21 +1,19 @@
 """PF and CT metric formulae, exactly as docs/metrics.md defines them.
 
-Everything is computed from *counts* (how many items were correct in a
-language, in both languages of a pair, ...). The same count formulae serve the
-point estimate (every item counted once) and the bootstrap (items counted with
-their resample multiplicity), so the two can never disagree on a definition.
-Formulae accept numpy arrays of any shape; undefined values come out as NaN
-and the ``*_reason`` helpers say why in words.
+Everything is computed from *counts* (how many items were correct in a language, in both languages of a pair, ...).
+The same count formulae serve the point estimate (every item counted once) and the bootstrap (items counted with their
+resample multiplicity), so the two can never disagree on a definition. Formulae accept numpy arrays of any shape;
+undefined values come out as NaN and the ``*_reason`` helpers say why in words.
 
-A PredictionMatrix holds one (model, task): choice/gold int arrays [L, N] over
-the union of item ids, ``present`` marking which item exists in which language.
-An unparseable answer has choice -1 and counts as wrong; a missing item is
-absent (present False) and is left out of every pair that involves it.
+A PredictionMatrix holds one (model, task): choice/gold int arrays [L, N] over the union of item ids, ``present``
+marking which item exists in which language. An unparseable answer has choice -1 and counts as wrong; a missing item
+is absent (present False) and is left out of every pair that involves it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,15 +50,15 @@ class PredictionMatrix:
         """The same predictions on a subset of the items (``item_ids`` sorted, all present here)."""
         cols = np.searchsorted(self.item_ids, item_ids)
         origin = None if self.origin is None else self.origin[cols]
-        scores = None if self.scores is None else self.scores[:, cols]
-        return PredictionMatrix(self.model, self.task, self.k, self.langs, self.item_ids[cols], self.choice[:, cols],
-                                self.gold[:, cols], self.present[:, cols], origin, scores)
+        return replace(self, item_ids=self.item_ids[cols], origin=origin, **self._take(np.s_[:, cols]))
 
     def select_langs(self, langs) -> PredictionMatrix:
-        rows = [self.langs.index(lang) for lang in langs]
-        return PredictionMatrix(self.model, self.task, self.k, tuple(langs), self.item_ids, self.choice[rows],
-                                self.gold[rows], self.present[rows], self.origin,
-                                None if self.scores is None else self.scores[rows])
+        return replace(self, langs=tuple(langs), **self._take([self.langs.index(lang) for lang in langs]))
+
+    def _take(self, index) -> dict:
+        """choice, gold, present and scores indexed by ``index`` (languages, or [:, items])."""
+        out = {name: getattr(self, name)[index] for name in ("choice", "gold", "present")}
+        return {**out, "scores": None if self.scores is None else self.scores[index]}
 
 
 # ---------------------------------------------------------------- formulae on counts
@@ -68,8 +66,7 @@ class PredictionMatrix:
 def ratio(num, den):
     """num / den, NaN where den <= 0 (no warnings: NaN is the documented outcome).
     The one ratio helper of clika: every metric that divides goes through it."""
-    num = np.asarray(num, dtype=np.float64)
-    den = np.asarray(den, dtype=np.float64)
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
@@ -95,19 +92,11 @@ def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
     p1, p2 = ratio(c1, n), ratio(c2, n)
     expected = ratio(p1 * p2, p1 + p2 - p1 * p2)
     co_adj = ratio(co - expected, 1.0 - expected)
-    # _div gives NaN for 1 - e <= 0 (both perfect); propagate a NaN co as well.
+    # ratio gives NaN for 1 - e <= 0 (both perfect); propagate a NaN co as well.
     return co, np.where(np.isnan(co), np.nan, co_adj)
 
 
-def agreement_from_counts(n, n_agree):
-    return ratio(n_agree, n)
-
-
 # ---------------------------------------------------------------- reasons for NaN
-
-def _fmt_pct(p: float) -> str:
-    return f"{100 * p:.1f}%"
-
 
 def accuracy_reason(n: int, lang: str) -> str | None:
     return None if n > 0 else f"no items in {lang}"
@@ -119,8 +108,7 @@ def ra_reason(metric: str, n: int, p_pivot: float, k: int, pivot: str, lang: str
     if metric == "ra" and p_pivot <= 0:
         return f"accuracy in {pivot} is 0: ra undefined"
     if metric == "ra_adj" and adj(p_pivot, k) <= 0:
-        return (f"accuracy in {pivot} ({_fmt_pct(p_pivot)}) is at or below chance "
-                f"(1/{k}): ra_adj undefined")
+        return f"accuracy in {pivot} ({100 * p_pivot:.1f}%) is at or below chance (1/{k}): ra_adj undefined"
     return None
 
 
@@ -138,18 +126,13 @@ def item_set_id(item_ids) -> str:
     """A short id of a set of item ids (order does not matter): equal sets, equal ids; two runs with the
     same number of items on other questions get different ids (a 48-bit digest: a chance collision
     among a few hundred sets is about 1e-10)."""
-    import hashlib
-
     text = "\n".join(sorted(str(i) for i in item_ids))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
 
 
 def left_out_note(left_out: int, l1: str, l2: str) -> str | None:
-    if left_out == 0:
-        return None
-    return f"{left_out} item(s) left out (missing in {l1} or {l2})"
+    return f"{left_out} item(s) left out (missing in {l1} or {l2})" if left_out else None
 
 
 def join_notes(*notes: str | None) -> str | None:
-    kept = [n for n in notes if n]
-    return "; ".join(kept) if kept else None
+    return "; ".join(n for n in notes if n) or None

@@ -1,9 +1,8 @@
 """The PF and CT metrics of docs/metrics.md, each one registered definition (and RankC and upstream's
 normalised accuracy, two metrics of the field, each also one definition).
 
-Every function gets counts with one row per bootstrap draw (row 0 = every item once) and
-returns values of the same shape, so one formula serves the point estimate and every
-resample: the two can never disagree on a definition.
+Every function gets counts with one row per bootstrap draw (row 0 = every item once) and returns values of the same
+shape, so one formula serves the point estimate and every resample: the two can never disagree on a definition.
 """
 
 from __future__ import annotations
@@ -26,12 +25,9 @@ def _why_lang(counts: LangCounts, labels) -> list[str | None]:
 
 def _why_ra(adjusted: bool):
     def why(counts: PairCounts, labels) -> list[str | None]:
-        out = []
-        for j, (pivot, lang) in enumerate(labels):
-            n, c1 = int(counts.n[0, j]), int(counts.c1[0, j])
-            p_pivot = c1 / n if n else 0.0
-            out.append(core.ra_reason("ra_adj" if adjusted else "ra", n, p_pivot, counts.k, pivot, lang))
-        return out
+        metric = "ra_adj" if adjusted else "ra"
+        return [core.ra_reason(metric, int(n), int(c1) / int(n) if n else 0.0, counts.k, pivot, lang)
+                for n, c1, (pivot, lang) in zip(counts.n[0], counts.c1[0], labels)]
 
     return why
 
@@ -78,17 +74,19 @@ def ra(c: PairCounts) -> np.ndarray:
 
 @metric("ra_adj", label="RA (adj.)", level="PF", scope="pivot", average=True, order=21,
         description="relative chance-adjusted accuracy adj(p_l) / adj(p_en)",
-        chance="undefined when English is at or below chance (the denominator is <= 0)",
-        why_undefined=_why_ra(True))
+        chance="undefined when English is at or below chance (the denominator is <= 0)", why_undefined=_why_ra(True))
 def ra_adj(c: PairCounts) -> np.ndarray:
     return core.ra_from_accuracies(c.p2, c.p1, c.k)[1]
 
 
 # ---------------------------------------------------------------- CT: consistency
 
+# en-CO is CO with the pivot: one formula each for the two scopes
+@metric("co", label="CO", level="CT", scope="pair", order=40,
+        description="overlap of correct answers of two languages |C_1 ∩ C_2| / |C_1 ∪ C_2|",
+        chance="grows with both accuracies even for independent errors", why_undefined=_why_co(False))
 @metric("en_co", label="en-CO", level="CT", scope="pivot", average=True, order=30, headline=True,
-        tags=("rank_key", "alignment", "reference"),
-        paired_test="bootstrap",
+        tags=("rank_key", "alignment", "reference"), paired_test="bootstrap",
         description="overlap of correct answers with English: |C_en ∩ C_l| / |C_en ∪ C_l|",
         chance="grows with accuracy even for independent errors (two independent guessers: c/(2-c), c = 1/k); "
                "a model answering one option always gets it for free (see dominant_option_flag)",
@@ -97,6 +95,9 @@ def en_co(c: PairCounts) -> np.ndarray:
     return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[0]
 
 
+@metric("co_adj", label="CO (adj.)", level="CT", scope="pair", order=41,
+        description="CO corrected for the overlap expected under independence", chance="0 under independence",
+        chance_value=lambda k: 0.0, why_undefined=_why_co(True))
 @metric("en_co_adj", label="en-CO (adj.)", level="CT", scope="pivot", average=True, order=31,
         description="en-CO corrected for the overlap expected if correctness were independent: (co - e) / (1 - e)",
         chance="0 when correctness in the two languages is independent", chance_value=lambda k: 0.0,
@@ -105,26 +106,12 @@ def en_co_adj(c: PairCounts) -> np.ndarray:
     return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[1]
 
 
-@metric("co", label="CO", level="CT", scope="pair", order=40,
-        description="overlap of correct answers of two languages |C_1 ∩ C_2| / |C_1 ∪ C_2|",
-        chance="grows with both accuracies even for independent errors", why_undefined=_why_co(False))
-def co(c: PairCounts) -> np.ndarray:
-    return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[0]
-
-
-@metric("co_adj", label="CO (adj.)", level="CT", scope="pair", order=41,
-        description="CO corrected for the overlap expected under independence", chance="0 under independence",
-        chance_value=lambda k: 0.0, why_undefined=_why_co(True))
-def co_adj(c: PairCounts) -> np.ndarray:
-    return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[1]
-
-
 @metric("agreement", label="agreement", level="CT", scope="pair", order=42,
         description="share of items where the same option was chosen in both languages, right or wrong",
         chance="1/k for two independent uniform guessers; 1 for a model that always answers one option",
         chance_value=_chance_k, why_undefined=_why_agreement)
 def agreement(c: PairCounts) -> np.ndarray:
-    return core.agreement_from_counts(c.n, c.agree)
+    return core.ratio(c.agree, c.n)
 
 
 # ---------------------------------------------------------------- RankC (Qi, Fernández and Bisazza 2023)
@@ -144,7 +131,8 @@ def rankc(m, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     sa, sb = m.scores[a], m.scores[b]
     defined = m.present[a] & m.present[b] & np.isfinite(sa).all(axis=1) & np.isfinite(sb).all(axis=1)
     k = m.k
-    positions = [np.argsort(np.argsort(-np.nan_to_num(s, nan=-np.inf), axis=1, kind="stable"), axis=1) for s in (sa, sb)]
+    positions = [np.argsort(np.argsort(-np.nan_to_num(s, nan=-np.inf), axis=1, kind="stable"), axis=1)
+                 for s in (sa, sb)]
     j = np.arange(1, k + 1)
     tops = [p[:, None, :] < j[None, :, None] for p in positions]  # [N, j, option]: option in the top j
     precision = (tops[0] & tops[1]).sum(axis=2) / j  # [N, j]

@@ -1,28 +1,25 @@
 """Answer diagnostics per (model, task, lang): why a number may mean less than it seems.
 
 - unparseable_rate: share of the language's items with no usable answer;
-- option_share_A, option_share_B, ...: the distribution of chosen options (over all items
-  of the language, so shares + unparseable_rate = 1);
-- dominant_option_share / dominant_option_flag: a model that answers one option far more
-  often than that option is right gets cross-lingual overlap (co, agreement) for free. An
-  option is flagged when it is chosen significantly more often than both its gold share and
-  uniform guessing (1/k): a one-sided binomial test of its count against
-  p0 = max(gold share, 1/k) (Bonferroni over the k options) AND a chosen share at least
-  halfway from p0 to 1 (the option takes more than half of the answers its fair share leaves
-  to the others). Merely crossing 50% is not enough (a model can answer "A" on 51% of items
-  because "A" is gold on 45% of them), and a guesser or a perfect model is never flagged by
-  construction. On the 40 published models this flags 583 of 1,600 cells (the 50% rule
-  flagged 698), every language of polylm_multialpaca_13b on x_name among them;
-- missing_items: items of the task that have no prediction in this language, counted against
-  the item file where the reader had one (a file cut to 150 of 200 lines: 50); a language the
-  task expects but the model lacks gets a record with all its items missing (value = n). Either
-  way, with fewer predictions than the item file has items or none, the model is partial on the
-  task (flag "partial", the same rule as clika.data.coverage): a file cut short scores its
-  language on the items that survived the cut, not on the task. Items missing without an item
-  file to count against are flagged "missing" only;
-- unparseable share above UNPARSEABLE_FLAG (clika.metrics.flags, the one threshold): flagged on
-  the record and on every value counted over that language, like a dominant option on the
-  overlap values (clika.metrics.flags.qualify); in English it leaves the row unranked.
+- option_share_A, option_share_B, ...: the distribution of chosen options (over all items of the language, so shares +
+  unparseable_rate = 1);
+- dominant_option_share / dominant_option_flag: a model that answers one option far more often than that option is
+  right gets cross-lingual overlap (co, agreement) for free. An option is flagged when it is chosen significantly more
+  often than both its gold share and uniform guessing (1/k): a one-sided binomial test of its count against p0 =
+  max(gold share, 1/k) (Bonferroni over the k options) AND a chosen share at least halfway from p0 to 1 (the option
+  takes more than half of the answers its fair share leaves to the others). Merely crossing 50% is not enough (a model
+  can answer "A" on 51% of items because "A" is gold on 45% of them), and a guesser or a perfect model is never
+  flagged by construction. On the 40 published models this flags 583 of 1,600 cells (the 50% rule flagged 698), every
+  language of polylm_multialpaca_13b on x_name among them;
+- missing_items: items of the task that have no prediction in this language, counted against the item file where the
+  reader had one (a file cut to 150 of 200 lines: 50); a language the task expects but the model lacks gets a record
+  with all its items missing (value = n). Either way, with fewer predictions than the item file has items or none, the
+  model is partial on the task (flag "partial", the same rule as clika.data.coverage): a file cut short scores its
+  language on the items that survived the cut, not on the task. Items missing without an item file to count against
+  are flagged "missing" only;
+- unparseable share above UNPARSEABLE_FLAG (clika.metrics.flags, the one threshold): flagged on the record and on
+  every value counted over that language, like a dominant option on the overlap values (clika.metrics.flags.qualify);
+  in English it leaves the row unranked.
 """
 
 from __future__ import annotations
@@ -101,12 +98,9 @@ def diagnose(m: PredictionMatrix) -> list[LangDiagnostics]:
         top = int(np.argmax(excess[r]))
         needed = DOMINANCE_HALFWAY * (1.0 - null_share[r, top])
         dominant = bool(p[r, top] < DOMINANCE_ALPHA and excess[r, top] >= needed - 1e-12)
-        out.append(LangDiagnostics(
-            lang=lang, n=n, missing=n_items - n, unparseable_rate=float(shares[r, 0]),
-            option_shares=tuple(float(s) for s in shares[r, 1:]), gold_shares=tuple(float(s) for s in gold_shares[r]),
-            top_option=top, top_share=float(shares[r, 1 + top]), excess=float(excess[r, top]),
-            p_value=float(p[r, top]), dominant=dominant,
-        ))
+        out.append(LangDiagnostics(lang, n, n_items - n, float(shares[r, 0]), tuple(shares[r, 1:].tolist()),
+                                   tuple(gold_shares[r].tolist()), top, float(shares[r, 1 + top]),
+                                   float(excess[r, top]), float(p[r, top]), dominant))
     return out
 
 
@@ -134,36 +128,34 @@ def _per_language(metric: str, value_of, flag_of=None, note_of=None):
 
 
 def option_shares(m: PredictionMatrix, ctx) -> list[Keyed]:
-    return [Keyed(f"option_share_{LETTERS[c]}", Estimate.of(d.option_shares[c] if d.n else None, d.n,
-                                                            note=None if d.n else f"no items in {d.lang}"), d.lang)
-            for d in _diagnosis(m, ctx) for c in range(m.k)]
+    out = []
+    for d in _diagnosis(m, ctx):
+        for c in range(m.k):
+            value, note = (d.option_shares[c], None) if d.n else (None, f"no items in {d.lang}")
+            out.append(Keyed(f"option_share_{LETTERS[c]}", Estimate.of(value, d.n, note=note), d.lang))
+    return out
 
 
 def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
     """Items absent in each language, against the item file where the reader had one; a language the
     task expects but the matrix lacks gets every item missing. Both make the model partial on the task."""
-    n_items = len(m.item_ids)
 
     def total(lang: str) -> int:
-        return max(n_items, ctx.item_counts.get((m.task, lang), 0))
+        return max(len(m.item_ids), ctx.item_counts.get((m.task, lang), 0))
+
+    def keyed(lang: str, missing: int, flag: str | None, why: str | None = None) -> Keyed:
+        note = f"{why}: {m.model} is partial on {m.task} (left out of overall values, ranks and claim pools)"
+        estimate = Estimate.of(float(missing), total(lang), flags=(flag,) if flag else (), note=note if why else None)
+        return Keyed("missing_items", estimate, lang)
 
     out = []
     for d in _diagnosis(m, ctx):
         missing, in_file = total(d.lang) - d.n, ctx.item_counts.get((m.task, d.lang))
         if in_file is not None and d.n < in_file:  # cut short: the same kind of partial as a missing language
-            out.append(Keyed("missing_items", Estimate.of(float(missing), total(d.lang), flags=("partial",),
-                                                          note=f"{m.task}/{d.lang}: {d.n} of {in_file} items: "
-                                                               f"{m.model} is partial on {m.task} (left out of "
-                                                               "overall values, ranks and claim pools)"), d.lang))
-            continue
-        out.append(Keyed("missing_items", Estimate.of(float(missing), total(d.lang),
-                                                      flags=("missing",) if missing else ()), d.lang))
-    for lang in ctx.absent:
-        out.append(Keyed("missing_items", Estimate.of(float(total(lang)), total(lang), flags=("partial",),
-                                                      note=f"no predictions in {lang}: {m.model} is partial on "
-                                                           f"{m.task} (left out of overall values, ranks and claim "
-                                                           "pools)"), lang))
-    return out
+            out.append(keyed(d.lang, missing, "partial", f"{m.task}/{d.lang}: {d.n} of {in_file} items"))
+        else:
+            out.append(keyed(d.lang, missing, "missing" if missing else None))
+    return out + [keyed(lang, total(lang), "partial", f"no predictions in {lang}") for lang in ctx.absent]
 
 
 def _dominance_note(d: LangDiagnostics) -> str | None:
@@ -195,9 +187,10 @@ def run_warnings(records: list[Record], mode: str | None = None) -> list[str]:
 
 for _defn in (
     MetricDef("unparseable_rate", "unparseable", "diagnostic", "matrix",
-              "share of the language's items with no usable answer (counted wrong)", "0 for a model that always answers",
-              "lower", _per_language("unparseable_rate", lambda d: d.unparseable_rate,
-                                     lambda d: "unparseable" if unparseable(d.unparseable_rate) else None),
+              "share of the language's items with no usable answer (counted wrong)",
+              "0 for a model that always answers", "lower",
+              _per_language("unparseable_rate", lambda d: d.unparseable_rate,
+                            lambda d: "unparseable" if unparseable(d.unparseable_rate) else None),
               order=200, tags=frozenset({"reference"})),
     MetricDef("option_share_*", "option share", "diagnostic", "matrix",
               "share of the language's items on which each option was chosen", "1/k each for uniform guessing",
@@ -211,8 +204,9 @@ for _defn in (
               f"binomial test against p0 = max(gold share, 1/k), Bonferroni over k, alpha {DOMINANCE_ALPHA}) and on "
               "at least p0 + (1 - p0)/2 of the items: overlap metrics (en-CO, agreement) are then inflated",
               "a uniform guesser is flagged in at most 1% of cells (the test's level)", "lower",
-              _per_language("dominant_option_flag", lambda d: float(d.dominant), lambda d: "dominant" if d.dominant
-                            else None, _dominance_note), order=203, tags=frozenset({"reference"})),
+              _per_language("dominant_option_flag", lambda d: float(d.dominant),
+                            lambda d: "dominant" if d.dominant else None, _dominance_note),
+              order=203, tags=frozenset({"reference"})),
     MetricDef("missing_items", "missing items", "diagnostic", "matrix",
               "items of the task (of its item file, where there is one) without a prediction in this language "
               "(left out of its pairs); all of them when the model has no predictions in a language the task "

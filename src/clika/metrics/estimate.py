@@ -1,15 +1,6 @@
-"""One estimate type for every metric, and the one step from estimates to records.
-
-An ``Estimate`` is a point value with its bootstrap resamples (``samples[0]`` is the point value,
-``samples[1:]`` the resamples, drawn by clika.metrics.bootstrap), its n, its chance level, a note
-and the flags its computation knows of. PF, CT, CD, home transfer and the diagnostics all produce
-Estimates; ``to_records`` turns a batch of them into Records: every interval of the batch in one
-vectorised call, the flags of the interval (withheld, from part of the resamples) added, the
-p-value kept where the metric computed one. The resamples travel further only where an aggregate
-needs them (``keep_resamples``: the leaderboard's mean over tasks, CD's mean over targets).
-``Estimate.mean`` and ``Estimate.minus`` combine estimates resample by resample (paired by position);
-``tested_vs_zero`` adds the bootstrap p-value of a difference or a mean of differences.
-"""
+"""One estimate type for every metric (PF, CT, CD, home transfer, diagnostics), and the one step from estimates to
+records: ``to_records`` computes every interval of a batch in one vectorised call. The resamples travel further only
+where an aggregate needs them (the leaderboard's mean over tasks, CD's mean over targets)."""
 
 from __future__ import annotations
 
@@ -26,7 +17,8 @@ from clika.metrics.records import Record
 
 @dataclass
 class Estimate:
-    """A value and its resamples: samples [1 + B] (B may be 0), NaN where undefined."""
+    """A value and its resamples: samples [1 + B] (samples[0] the point value, B may be 0; drawn by
+    clika.metrics.bootstrap), NaN where undefined, with its n, chance level, note and flags."""
 
     samples: np.ndarray
     n: int
@@ -48,14 +40,10 @@ class Estimate:
 
     @classmethod
     def mean(cls, estimates: Sequence[Estimate]) -> Estimate:
-        """The mean of several estimates (a model's tasks, a run's targets), resample by resample: the
-        estimates' resamples are paired by position (drawn for the same units, or independently: either
-        way row b of the mean is the mean of their rows b). NaN propagates: the point is undefined where
-        any point is, a resample where any resample is. Resamples are kept only when every estimate has
-        them, equally many; otherwise the mean is a point value. n is the sum of the n's (the count
-        behind the mean), chance the mean of the chances (None unless every estimate has one), flags
-        the union in order; note, p_value and an exact interval do not carry over (the caller says what
-        was averaged)."""
+        """The mean of several estimates (a model's tasks, a run's targets), resample by resample: paired by position
+        (drawn for the same units, or independently: either way row b of the mean is the mean of their rows b); NaN
+        propagates. Without equally many resamples in each, a point value. n is the count behind the mean; note,
+        p_value and an exact interval do not carry over (the caller says what was averaged)."""
         if not estimates:
             raise ValueError("Estimate.mean of no estimates")
         point = float(np.mean([e.samples[0] for e in estimates]))  # as one would average the values
@@ -72,16 +60,14 @@ class Estimate:
 
     def minus(self, other: Estimate) -> Estimate:
         """This estimate minus ``other``, resample by resample (paired by position: resample b of both was
-        drawn for the same units, as for two models on the same items with the same seed). NaN
-        propagates. Resamples are kept only when both have them, equally many; otherwise the difference
-        is a point value. n is the smaller n (the units a paired difference rests on), chance None,
-        flags the union in order; note, p_value and an exact interval do not carry over."""
+        drawn for the same units, as for two models on the same items with the same seed); NaN propagates.
+        Without equally many resamples, a point value. n is the smaller n (the units a paired difference
+        rests on); chance, note, p_value and an exact interval do not carry over."""
         if len(self.samples) == len(other.samples):
             samples = np.asarray(self.samples, dtype=np.float64) - np.asarray(other.samples, dtype=np.float64)
         else:
             samples = np.array([float(self.samples[0]) - float(other.samples[0])])
         return Estimate(samples, min(self.n, other.n), flags=_union((self.flags, other.flags)))
-
 
     def tested_vs_zero(self) -> Estimate:
         """The same estimate with the bootstrap p-value of "value = 0" that inverts its percentile interval
@@ -116,8 +102,7 @@ class Keyed:
 
 
 def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None, *,
-               condition: str | None = None, model_ref: str | None = None,
-               strategy: str | None = None) -> list[Record]:
+               condition: str | None = None, model_ref: str | None = None, strategy: str | None = None) -> list[Record]:
     """Records of the estimates (of ``task`` under ``condition``, None for the paper's protocol; of
     ``model`` minus ``model_ref`` for a difference; about ``strategy`` for a pair or pool), every
     interval computed in one call. ``resamples``, when given, collects the resamples of each record (by
@@ -125,13 +110,12 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
     if not keyed:
         return []
     width = max(len(k.samples) for k in keyed)
-    table = np.full((width, len(keyed)), np.nan)
+    table = np.full((width - 1, len(keyed)), np.nan)  # the resamples; NaN for an estimate without them
     for j, k in enumerate(keyed):
         if len(k.samples) == width:
-            table[:, j] = k.samples
-        else:
-            table[0, j] = k.samples[0]
-    intervals = percentile_intervals(table[1:]) if width > 1 else None
+            table[:, j] = k.samples[1:]
+    intervals = percentile_intervals(table) if width > 1 else None
+    ident = {"model": model, "model_ref": model_ref, "strategy": strategy, "task": task, "condition": condition}
     records = []
     for j, k in enumerate(keyed):
         e, value = k.estimate, k.estimate.value
@@ -146,11 +130,9 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
             note = join_notes(note, intervals.note(j))
         partial = resampled and intervals.n_undefined[j] > 0
         flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
-        record = Record(model=model, model_ref=model_ref, strategy=strategy, task=task, condition=condition,
-                        metric=k.metric, lang=k.lang, lang_ref=k.lang_ref,
-                        aggregate=k.aggregate, stratum=k.stratum, value=value, ci_low=low, ci_high=high,
-                        p_value=e.p_value if value is not None else None, n=e.n, item_set=k.item_set,
-                        chance=e.chance, flags=flags,
+        place = {f: getattr(k, f) for f in ("metric", "lang", "lang_ref", "aggregate", "stratum", "item_set")}
+        record = Record(**ident, **place, value=value, ci_low=low, ci_high=high, n=e.n, chance=e.chance, flags=flags,
+                        p_value=e.p_value if value is not None else None,
                         note=note if value is not None else (note or "undefined"))
         records.append(record)
         if resamples is not None and resampled:

@@ -1,25 +1,23 @@
-"""The names of the flags a record carries, what each means, the one threshold of each, and which
-values each qualifies (report/flags.py renders them).
+"""The names of the flags a record carries, what each means, the one threshold of each, and which values each qualifies
+(report/flags.py renders them).
 
-A flag is set where the value is computed, from facts the computation knows, never read back out
-of a note; notes are prose. ``flags_from_note`` exists only to migrate files written before
-records had flags.
+A flag is set where the value is computed, from facts the computation knows, never read back out of a note; notes are
+prose. ``flags_from_note`` exists only to migrate files written before records had flags.
 
-A flag is raised on the record of its diagnostic (``SOURCE``: dominant_option_flag, unparseable_rate,
-missing_items) and carried by every value it qualifies (``qualify``), so a filter on a value's own
-``flags`` finds it:
-- dominant: RA, en-CO, CO, RankC (pivot, pair and items metrics) of a language that is flagged, or
-  whose pivot or other language is; a mean over languages when any averaged language or the pivot is;
+A flag is raised on the record of its diagnostic (``SOURCE``: dominant_option_flag, unparseable_rate, missing_items)
+and carried by every value it qualifies (``qualify``), so a filter on a value's own ``flags`` finds it:
+- dominant: RA, en-CO, CO, RankC (pivot, pair and items metrics) of a language that is flagged, or whose pivot or
+  other language is; a mean over languages when any averaged language or the pivot is;
 - unparseable: every PF/CT value computed over such a language's answers (its accuracy too);
-- partial: every record of the (model, task) (but the other missing_items records, where the flag
-  names a language that makes it partial): a language the task expects has no predictions, or
-  fewer than its item file has items.
+- partial: every record of the (model, task) (but the other missing_items records, where the flag names a language
+  that makes it partial): a language the task expects has no predictions, or fewer than its item file has items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import suppress
 
 from clika.items import PIVOT
 from clika.metrics.records import Record
@@ -83,13 +81,12 @@ def flags_from_note(row: dict) -> list[str]:
         out.append("unparseable")
     elif metric == "missing_items" and value:
         out.append("partial" if isinstance(n, (int, float)) and value >= n else "missing")
-    elif metric == "accuracy" and row.get("lang") == PIVOT and value is not None and row.get("chance") not in (None, ""):
+    elif (metric == "accuracy" and row.get("lang") == PIVOT and value is not None
+          and row.get("chance") not in (None, "")):
         low = row.get("ci_low")
-        try:
+        with suppress(TypeError, ValueError):
             if float(low if low not in (None, "") else value) <= float(row["chance"]):
                 out.append("chance")
-        except (TypeError, ValueError):
-            pass
     return out
 
 
@@ -110,7 +107,8 @@ def qualify(records: Iterable[Record]) -> list[Record]:
         return records
     for r in records:
         # on missing_items "partial" names the language that makes the cell partial, so it is not spread there
-        add = ["partial"] if (r.model, r.task, r.condition, "partial") in raised and r.metric != SOURCE["partial"] else []
+        partial = (r.model, r.task, r.condition, "partial") in raised and r.metric != SOURCE["partial"]
+        add = ["partial"] if partial else []
         defn = lookup(r.metric)
         for kind, scopes in QUALIFIES.items():
             langs = raised.get((r.model, r.task, r.condition, kind))
@@ -124,7 +122,3 @@ def qualify(records: Iterable[Record]) -> list[Record]:
         if add:
             r.flags = tuple(dict.fromkeys((*r.flags, *add)))
     return records
-
-
-__all__ = ["FLAGS", "PIVOT", "QUALIFIES", "SOURCE", "UNPARSEABLE_FLAG", "flags_from_note", "interval_flags",
-           "qualify", "unparseable"]

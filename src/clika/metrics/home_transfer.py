@@ -1,14 +1,12 @@
 """home_transfer: natural transfer of knowledge from the culture a fact comes from.
 
-x_geo and x_name items carry ``original_lang`` S, the language whose culture the fact comes
-from. For a model, a task, S and a query language L != S: among items native to S that the
-model answers correctly when asked in S, the share it also answers correctly when asked in L
-(docs/metrics.md). It needs no training, so every model has it; it is a proxy for the
-conductivity of naturally acquired knowledge (in the spirit of ECLeKTic's transfer score),
-not XRR. Records: lang L, lang_ref S (n = items native to S correct in S; null with a note
-when none is), per-L means over S and the overall mean (aggregate "mean"), each with a
-paired bootstrap interval from the project's resampler (the task's items, resampled jointly
-across languages, as for every other metric).
+x_geo and x_name items carry ``original_lang`` S, the language whose culture the fact comes from. For a model, a task,
+S and a query language L != S: among items native to S that the model answers correctly when asked in S, the share it
+also answers correctly when asked in L (docs/metrics.md). It needs no training, so every model has it; it is a proxy
+for the conductivity of naturally acquired knowledge (in the spirit of ECLeKTic's transfer score), not XRR. Records:
+lang L, lang_ref S (n = items native to S correct in S; null with a note when none is), per-L means over S and the
+overall mean (aggregate "mean"), each with a paired bootstrap interval from the project's resampler (the task's items,
+resampled jointly across languages, as for every other metric).
 """
 
 from __future__ import annotations
@@ -48,24 +46,16 @@ def home_transfer(m: PredictionMatrix, ctx) -> list[Keyed]:
     den, num = counts[:, 0::2], counts[:, 1::2]
     values = ratio(num, den)  # [1 + B, P]
     chance = 1.0 / m.k  # a guesser in L is right on 1/k of the items it knows in S
-
-    def est(samples, n, note):
-        return Estimate(samples, n, chance, note)
-
     out = []
     for j, (s, q) in enumerate(pairs):
-        n = int(den[0, j])
-        out.append(Keyed(METRIC, est(values[:, j], n, None if n else f"no item native to {s} is answered correctly "
-                                                                     f"in {s}"), q, s))
+        note = None if den[0, j] else f"no item native to {s} is answered correctly in {s}"
+        out.append(Keyed(METRIC, Estimate(values[:, j], int(den[0, j]), chance, note), q, s))
     defined = [j for j in range(len(pairs)) if den[0, j] > 0]
-    for q in langs:
-        js = [j for j in defined if pairs[j][1] == q]
+    means = [(q, [j for j in defined if pairs[j][1] == q], "source language(s)") for q in langs]
+    for lang, js, over in [*means, (None, defined, "(source, query) pairs")]:
         if js:
-            out.append(Keyed(METRIC, est(values[:, js].mean(axis=1), int(den[0, js].sum()),
-                                         f"mean over {len(js)} source language(s)"), q, None, "mean"))
-    if defined:
-        out.append(Keyed(METRIC, est(values[:, defined].mean(axis=1), int(den[0, defined].sum()),
-                                     f"mean over {len(defined)} (source, query) pairs"), None, None, "mean"))
+            mean = Estimate(values[:, js].mean(axis=1), int(den[0, js].sum()), chance, f"mean over {len(js)} {over}")
+            out.append(Keyed(METRIC, mean, lang, None, "mean"))
     return out
 
 

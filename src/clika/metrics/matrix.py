@@ -1,8 +1,7 @@
 """Predictions -> one PredictionMatrix per (model, task), with numpy.
 
-The only per-prediction Python is reading the attributes off the Prediction
-objects (unavoidable for a list of objects); grouping, alignment and checks
-are vectorised.
+The only per-prediction Python is reading the attributes off the Prediction objects (unavoidable for a list of
+objects); grouping, alignment and checks are vectorised.
 """
 
 from __future__ import annotations
@@ -19,12 +18,9 @@ from clika.predictions import Prediction
 ORIGIN_KEY = "original_lang"  # Prediction.extra key: the culture an item's fact comes from
 
 
-def _where(p: Prediction) -> str | None:
-    return p.extra.get("source") if p.extra else None
-
-
 def _bad(p: Prediction, message: str) -> DataError:
-    return DataError(f"{p.model}/{p.task}/{p.lang} item {p.item_id}: {message}", _where(p))
+    where = p.extra.get("source") if p.extra else None
+    return DataError(f"{p.model}/{p.task}/{p.lang} item {p.item_id}: {message}", where)
 
 
 def build_matrices(predictions: Sequence[Prediction]) -> list[PredictionMatrix]:
@@ -33,23 +29,17 @@ def build_matrices(predictions: Sequence[Prediction]) -> list[PredictionMatrix]:
         return []
     import pandas as pd  # heavy import, only where needed
 
-    frame = pd.DataFrame({
-        "model": [p.model for p in predictions],
-        "task": [p.task for p in predictions],
-        "lang": [p.lang for p in predictions],
-        "item_id": [p.item_id for p in predictions],
-        "choice": np.fromiter((UNPARSEABLE if p.choice is None else p.choice for p in predictions),
-                              dtype=np.int64, count=len(predictions)),
-        "gold": np.fromiter((p.gold for p in predictions), dtype=np.int64, count=len(predictions)),
-        "k": np.fromiter((p.n_options for p in predictions), dtype=np.int64, count=len(predictions)),
-        "origin": [p.extra.get(ORIGIN_KEY, "") if p.extra else "" for p in predictions],
-    })
-    frame["pos"] = np.arange(len(frame))
-    frame["has_scores"] = [p.scores is not None for p in predictions]
-    matrices = []
-    for (model, task), group in frame.groupby(["model", "task"], sort=False):
-        matrices.append(_one_matrix(str(model), str(task), group, predictions))
-    return matrices
+    def ints(values) -> np.ndarray:
+        return np.fromiter(values, dtype=np.int64, count=len(predictions))
+
+    columns = {name: [getattr(p, name) for p in predictions] for name in ("model", "task", "lang", "item_id")}
+    frame = pd.DataFrame({**columns, "choice": ints(UNPARSEABLE if p.choice is None else p.choice for p in predictions),
+                          "gold": ints(p.gold for p in predictions), "k": ints(p.n_options for p in predictions),
+                          "origin": [p.extra.get(ORIGIN_KEY, "") if p.extra else "" for p in predictions],
+                          "pos": np.arange(len(predictions)),
+                          "has_scores": [p.scores is not None for p in predictions]})
+    groups = frame.groupby(["model", "task"], sort=False)
+    return [_one_matrix(str(model), str(task), group, predictions) for (model, task), group in groups]
 
 
 def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction]) -> PredictionMatrix:
@@ -62,18 +52,14 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
     if k < 2:
         raise _bad(predictions[pos[0]], f"a task needs at least 2 options, got {k}")
     choice, gold = group["choice"].to_numpy(), group["gold"].to_numpy()
-    bad_choice = (choice < UNPARSEABLE) | (choice >= k)
-    if bad_choice.any():
-        p = predictions[pos[bad_choice.argmax()]]
-        raise _bad(p, f"choice {p.choice} is outside 0..{k - 1}")
-    bad_gold = (gold < 0) | (gold >= k)
-    if bad_gold.any():
-        p = predictions[pos[bad_gold.argmax()]]
-        raise _bad(p, f"gold {p.gold} is outside 0..{k - 1}")
+    for name, values, lowest in (("choice", choice, UNPARSEABLE), ("gold", gold, 0)):
+        outside = (values < lowest) | (values >= k)
+        if outside.any():
+            p = predictions[pos[outside.argmax()]]
+            raise _bad(p, f"{name} {getattr(p, name)} is outside 0..{k - 1}")
 
     langs = tuple(ordered_langs(group["lang"].unique().tolist()))
-    lang_index = {lang: i for i, lang in enumerate(langs)}
-    rows = group["lang"].map(lang_index).to_numpy()
+    rows = group["lang"].map({lang: i for i, lang in enumerate(langs)}).to_numpy()
     item_ids, cols = np.unique(group["item_id"].to_numpy().astype(str), return_inverse=True)
     n_langs, n_items = len(langs), len(item_ids)
 
@@ -81,18 +67,15 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
     seen = np.bincount(flat, minlength=n_langs * n_items)
     if (seen > 1).any():
         dup = int(np.flatnonzero(seen > 1)[0])
-        p = predictions[pos[np.flatnonzero(flat == dup)[1]]]
-        raise _bad(p, "duplicate prediction for this item")
+        raise _bad(predictions[pos[np.flatnonzero(flat == dup)[1]]], "duplicate prediction for this item")
 
     choice_m = np.full(n_langs * n_items, UNPARSEABLE, dtype=np.int64)
     gold_m = np.full(n_langs * n_items, -1, dtype=np.int64)
     choice_m[flat], gold_m[flat] = choice, gold
-    shape = (n_langs, n_items)
     origins = group["origin"].to_numpy().astype(str)
-    origin = None
-    if (origins != "").any():  # any language's prediction of an item may say where it comes from
+    known, origin = origins != "", None
+    if known.any():  # any language's prediction of an item may say where it comes from
         origin = np.full(n_items, "", dtype=object)
-        known = origins != ""
         origin[cols[known]] = origins[known]
         origin = origin.astype(str)
     scores = None
@@ -103,5 +86,5 @@ def _one_matrix(model: str, task: str, group, predictions: Sequence[Prediction])
             if len(predictions[p].scores) == k:
                 flat_scores[f] = predictions[p].scores
         scores = flat_scores.reshape(n_langs, n_items, k)
-    return PredictionMatrix(model, task, k, langs, item_ids, choice_m.reshape(shape),
-                            gold_m.reshape(shape), (seen > 0).reshape(shape), origin, scores)
+    grids = (a.reshape(n_langs, n_items) for a in (choice_m, gold_m, seen > 0))
+    return PredictionMatrix(model, task, k, langs, item_ids, *grids, origin, scores)

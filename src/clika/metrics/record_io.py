@@ -6,11 +6,15 @@ them (the leaderboard's mean over tasks, XRR's mean over targets)."""
 from __future__ import annotations
 
 import csv
+import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from clika.data.lines import read_json_lines, write_json_lines
+from clika.errors import DataError
 from clika.items import PIVOT
 from clika.metrics.catalog import get_metric
 from clika.metrics.cd import TASK as CD_TASK
@@ -39,6 +43,7 @@ def write_records(records: Iterable[Record], path: str | Path) -> Path:
 # ---------------------------------------------------------------- reading (with the migration of old files)
 
 _REQUIRED = ("model", "task", "metric")
+_TEXTS = ("model_ref", "strategy", "lang", "lang_ref", "aggregate", "stratum", "item_set", "note")
 
 
 def _text(row: dict, key: str) -> str | None:
@@ -47,27 +52,24 @@ def _text(row: dict, key: str) -> str | None:
 
 
 def _migrate(row: dict) -> dict:
-    """A record of the layout before lang_ref / aggregate / flags, in today's fields. The old layout
-    packed identity into ``lang`` ("avg", "de-fr", "S>L") and flags into ``note``; this is the one
-    place where either is taken apart."""
+    """A record of the layout before lang_ref / aggregate / flags, in today's fields. The old layout packed identity
+    into ``lang`` ("avg", "de-fr", "S>L") and flags into ``note``; this is the one place where either is taken apart."""
     lang, metric = row.get("lang"), row["metric"]
     defn = get_metric(metric)
     scope = defn.scope if defn is not None else None
     out = dict(row)
     if lang == "avg":
         out.update(lang=None, aggregate="mean", lang_ref=PIVOT if scope == "pivot" else None)
-    elif isinstance(lang, str) and ">" in lang:
+    elif ">" in lang:
         source, _, query = lang.partition(">")
         out.update(lang=query, lang_ref=source)
-    elif isinstance(lang, str) and "-" in lang and scope in ("pair", None):
+    elif "-" in lang and scope in ("pair", None):
         a, _, b = lang.partition("-")
         out.update(lang=a, lang_ref=b)
-    elif scope == "pivot":
+    elif scope in ("pivot", "cd", "cd_rate", "run"):
         out["lang_ref"] = PIVOT
     elif metric == "home_transfer":
         out["aggregate"] = "mean"  # home_transfer of a query language: the mean over its source languages
-    elif scope in ("cd", "cd_rate", "run"):
-        out["lang_ref"] = PIVOT
     out["flags"] = flags_from_note(row)
     return out
 
@@ -80,42 +82,39 @@ def split_condition(task: str) -> tuple[str, str | None]:
     return task, None
 
 
+def _number(row: dict, key: str, path: str | Path, line: int | None) -> float | None:
+    raw = row.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        if isinstance(raw, bool):  # float(True) would silently read as 1.0
+            raise TypeError
+        number = float(raw)
+    except (TypeError, ValueError):
+        raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line) from None
+    if not math.isfinite(number):  # docs/metrics.md: undefined is null, never a NaN token
+        raise DataError(f"field {key!r} is {raw!r}; an undefined value must be null/empty", path, line)
+    return number
+
+
 def record_from_row(row: dict, path: str | Path = "", line: int | None = None) -> Record:
     """One Record from a parsed JSON object or CSV row; DataError naming path:line."""
-    from clika.errors import DataError
-
     if not isinstance(row, dict):
         raise DataError("expected a JSON object with fields " + ", ".join(FIELDS), path, line)
-    for key in _REQUIRED:
+    old_layout = not {"flags", "aggregate", "lang_ref"} & row.keys()
+    for key in (*_REQUIRED, "lang") if old_layout else _REQUIRED:
         if not isinstance(row.get(key), str) or not row[key]:
             raise DataError(f"field {key!r} is missing or not a non-empty string", path, line)
-    if "flags" not in row and "aggregate" not in row and "lang_ref" not in row:
-        if not isinstance(row.get("lang"), str) or not row["lang"]:
-            raise DataError("field 'lang' is missing or not a non-empty string", path, line)
+    if old_layout:
         row = _migrate(row)
     task, condition = row["task"], _text(row, "condition")
     if condition is None:
         task, condition = split_condition(task)
-    floats: dict[str, float | None] = {}
-    for key in FLOATS:
-        raw = row.get(key)
-        if raw is None or raw == "":
-            floats[key] = None
-            continue
-        if isinstance(raw, bool):
-            raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line)
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            raise DataError(f"field {key!r} must be a number or null, got {raw!r}", path, line) from None
-        if not math.isfinite(number):  # docs/metrics.md: undefined is null, never a NaN token
-            raise DataError(f"field {key!r} is {raw!r}; an undefined value must be null/empty", path, line)
-        floats[key] = number
+    values = {key: _number(row, key, path, line) for key in FLOATS}
     raw_n = row.get("n", 0)
-    # int(True) and int(2.7) would silently turn a wrong value into a count.
-    if isinstance(raw_n, bool) or (isinstance(raw_n, float) and not raw_n.is_integer()):
-        raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line)
-    try:
+    try:  # int(True) and int(2.7) would silently turn a wrong value into a count
+        if isinstance(raw_n, bool) or (isinstance(raw_n, float) and not raw_n.is_integer()):
+            raise ValueError
         n = int(raw_n) if raw_n not in (None, "") else 0
     except (TypeError, ValueError):
         raise DataError(f"field 'n' must be an integer, got {raw_n!r}", path, line) from None
@@ -124,16 +123,13 @@ def record_from_row(row: dict, path: str | Path = "", line: int | None = None) -
         flags = tuple(f for f in flags.split(";") if f)
     if not isinstance(flags, (list, tuple)) or not all(isinstance(f, str) for f in flags):
         raise DataError(f"field 'flags' must be a list of names, got {row.get('flags')!r}", path, line)
-    return Record(model=row["model"], model_ref=_text(row, "model_ref"), strategy=_text(row, "strategy"), task=task, condition=condition,
-                  metric=row["metric"], lang=_text(row, "lang"),
-                  lang_ref=_text(row, "lang_ref"), aggregate=_text(row, "aggregate"), stratum=_text(row, "stratum"),
-                  n=n, item_set=_text(row, "item_set"), flags=tuple(flags), note=_text(row, "note"), **floats)
+    values |= {key: _text(row, key) for key in _TEXTS}
+    return Record(model=row["model"], task=task, condition=condition, metric=row["metric"], n=n, flags=tuple(flags),
+                  **values)
 
 
 def read_records(path: str | Path) -> list[Record]:
     """Read records written by write_records (.jsonl or .csv, chosen by suffix), today's or the old layout."""
-    from clika.errors import DataError
-
     path = Path(path)
     if not path.is_file():
         raise DataError("no such metrics file", path)
@@ -150,8 +146,7 @@ def read_records(path: str | Path) -> list[Record]:
                         raise DataError("row has more cells than the header", path, reader.line_num)
                     records.append((reader.line_num, record_from_row(row, path, reader.line_num)))
         else:
-            for line_no, row in read_json_lines(path):
-                records.append((line_no, record_from_row(row, path, line_no)))
+            records = [(line_no, record_from_row(row, path, line_no)) for line_no, row in read_json_lines(path)]
     except UnicodeDecodeError as err:
         raise DataError(f"not UTF-8 text ({err.reason})", path) from None
     except csv.Error as err:
@@ -160,11 +155,8 @@ def read_records(path: str | Path) -> list[Record]:
 
 
 def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) -> list[Record]:
-    """Records (with their line numbers) with exact duplicates dropped; two records with the
-    same key but different values are a one-line DataError naming both lines (a report must
-    never silently show "the last one")."""
-    from clika.errors import DataError
-
+    """Records (with their line numbers) with exact duplicates dropped; two records with the same key but different
+    values are a one-line DataError naming both lines (a report must never silently show "the last one")."""
     seen: dict[tuple, tuple[int, Record]] = {}
     out = []
     for line, r in numbered:
@@ -179,8 +171,6 @@ def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) ->
         seen[r.key] = (line, r)
         out.append(r)
     return out
-
-
 
 
 # ---------------------------------------------------------------- the resamples aggregates need
@@ -201,26 +191,17 @@ def feeds_an_aggregate(r: Record, pivot: str = PIVOT) -> bool:
 
 def write_resamples(resamples: dict, records: Iterable[Record], path: str | Path) -> Path | None:
     """Write the resamples of the records that feed an aggregate (None when there are none)."""
-    import json
-
-    import numpy as np
-
     kept = [(r.key, resamples[r.key]) for r in records if r.key in resamples and feeds_an_aggregate(r)]
-    width = {len(s) for _, s in kept}
-    if not kept or len(width) != 1:
+    if not kept or len({len(s) for _, s in kept}) != 1:
         return None
     out = resamples_path(path)
-    np.savez_compressed(out, keys=np.array([json.dumps(k) for k, _ in kept]),
-                        samples=np.stack([s for _, s in kept]).astype(np.float32))
+    keys, samples = np.array([json.dumps(k) for k, _ in kept]), np.stack([s for _, s in kept]).astype(np.float32)
+    np.savez_compressed(out, keys=keys, samples=samples)
     return out
 
 
 def read_resamples(path: str | Path) -> dict:
     """The resamples written beside a metrics file, by record key ({} when there are none)."""
-    import json
-
-    import numpy as np
-
     file = resamples_path(path)
     if not file.is_file():
         return {}

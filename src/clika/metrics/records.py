@@ -18,20 +18,15 @@ A Record's identity is explicit, never packed into strings:
                           source languages, over (source, query) pairs)
     stratum               None, or the subgroup a value is restricted to ("overlap=none")
 
-and so are its qualifiers: ``flags`` (names from clika.metrics.flags) say what changes how a value
-reads (a dominant option, an interval from part of the resamples, ...); ``note`` is prose for
-people and is never parsed.
+and so are its qualifiers: ``flags`` (names from clika.metrics.flags) say what changes how a value reads (a dominant
+option, an interval from part of the resamples, ...); ``note`` is prose for people and is never parsed.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
-FIELDS = ("model", "model_ref", "strategy", "task", "condition", "metric", "lang", "lang_ref", "aggregate", "stratum", "value", "ci_low",
-          "ci_high", "p_value", "n", "item_set", "chance", "flags", "note")
-FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
-_OPTIONAL = ("model_ref", "strategy", "condition", "lang_ref", "aggregate", "stratum", "p_value", "item_set", "chance", "note")  # left out of JSON when None
+from dataclasses import dataclass, fields
+from operator import attrgetter
 
 
 @dataclass(kw_only=True)
@@ -39,11 +34,11 @@ class Record:
     """One value with its 95% interval; None where undefined (``note`` says why)."""
 
     model: str
-    task: str
-    metric: str
-    condition: str | None = None
     model_ref: str | None = None
     strategy: str | None = None
+    task: str
+    condition: str | None = None
+    metric: str
     lang: str | None = None
     lang_ref: str | None = None
     aggregate: str | None = None
@@ -60,24 +55,22 @@ class Record:
 
     def to_dict(self) -> dict:
         # Built field by field, not with dataclasses.asdict (which deep-copies): 50k records are written at once.
-        d = {k: getattr(self, k) for k in FIELDS}
-        for k in FLOATS:
-            if isinstance(d[k], float) and math.isnan(d[k]):
-                d[k] = None
-        for k in _OPTIONAL:
-            if d[k] is None:
-                del d[k]
-        if d["flags"]:
-            d["flags"] = list(d["flags"])
-        else:
-            del d["flags"]
+        d = {}
+        for k in FIELDS:
+            v = getattr(self, k)
+            if k in FLOATS and isinstance(v, float) and math.isnan(v):
+                v = None
+            if k == "flags":  # left out when empty, a list when not
+                if v:
+                    d[k] = list(v)
+            elif v is not None or k in _KEPT_NONE:
+                d[k] = v
         return d
 
     @property
     def key(self) -> tuple:
         """What identifies a record: two records with the same key must agree."""
-        return (self.model, self.model_ref, self.strategy, self.task, self.condition, self.metric, self.lang, self.lang_ref, self.aggregate,
-                self.stratum)
+        return _key(self)
 
     @property
     def task_label(self) -> str:
@@ -93,6 +86,12 @@ class Record:
         if self.aggregate:
             parts.insert(0, self.aggregate + (" of" if self.lang else ""))
         return " ".join(p for p in parts if p) or "all"
+
+
+FIELDS = tuple(f.name for f in fields(Record))
+FLOATS = ("value", "ci_low", "ci_high", "p_value", "chance")
+_KEPT_NONE = ("model", "task", "metric", "lang", "value", "ci_low", "ci_high", "n")  # null when None, others left out
+_key = attrgetter(*FIELDS[:FIELDS.index("stratum") + 1])
 
 
 def task_label(task: str, condition: str | None) -> str:

@@ -1,9 +1,6 @@
-"""The metric registry: one definition per metric, which records, tables, the HTML report
-and the command line iterate over (in the spirit of Inspect AI's decorated scorers and
-Hugging Face ``evaluate``'s small metrics).
-
-Every metric is one definition WITH its function. The scope says what the function gets and
-where its records sit:
+"""The metric registry: one definition per metric, with its function, which records, tables, the HTML
+report and the command line iterate over (in the spirit of Inspect AI's decorated scorers and Hugging
+Face ``evaluate``'s small metrics). The scope says what the function gets and where its records sit:
 
 - "lang":   LangCounts (per language: items present, items correct)  -> lang = "de"
 - "pivot":  PairCounts of (pivot, l) for every non-pivot l             -> lang = "de", lang_ref = pivot
@@ -17,16 +14,11 @@ where its records sit:
 - "cd_rate": fn(FactOutcomes) -> a 0/1 vector whose share is the value (gate parts, diagnostics)
 - "run":    a fact of a run, not computed from answers (epochs trained)
 
-Count arrays have one row per bootstrap draw plus row 0, the point estimate, so one call
-computes the value and every resample at once. What the rest of clika needs to know of a metric
-is here too: ``headline`` (a column of the leaderboard, the terminal tables and the heatmaps, a
-row of compare), ``direction``, ``paired_test`` (how compare tests B - A: "mcnemar" for a 0/1
-per-item outcome, "bootstrap" otherwise; None: not compared), ``tags`` (TAGS: the other consumers
-that select it, such as the rank key, the learning curves or the findings' levels) and the chance
-rule. Adding a
-metric is one registered definition; nothing else needs to change for it to appear in
-metrics.jsonl, compare, the leaderboard, the heatmaps, the tables and report.html. Readers of the
-registry go through clika.metrics.catalog, which loads every built-in definition first.
+Count arrays have one row per bootstrap draw plus row 0, the point estimate, so one call computes the
+value and every resample at once. Adding a metric is one registered definition (with what the rest of
+clika needs: headline, direction, paired test, tags, chance rule); nothing else needs to change for it
+to appear in metrics.jsonl, compare, the leaderboard, the heatmaps, the tables and report.html. Readers
+of the registry go through clika.metrics.catalog, which loads every built-in definition first.
 """
 
 from __future__ import annotations
@@ -79,7 +71,6 @@ class PairCounts:
 
 
 Counts = LangCounts | PairCounts
-MetricFn = Callable[[Counts], np.ndarray]
 # (point counts with one row, column labels) -> a reason per column where the value is undefined
 WhyFn = Callable[[Counts, list[tuple[str, ...]]], list[str | None]]
 
@@ -88,13 +79,12 @@ WhyFn = Callable[[Counts, list[tuple[str, ...]]], list[str | None]]
 class MetricDef:
     """One metric: what it is, how to compute it, and how to read it.
 
-    chance: in words, what a model that guesses uniformly gets (and whether the metric
-        corrects for it); chance_value(k) the number, where it does not depend on the data.
+    chance: in words, what a model that guesses uniformly gets (and whether the metric corrects for it);
+        chance_value(k) the number, where it does not depend on the data.
     average: also report the mean over the non-pivot languages (aggregate "mean").
-    headline: shown wherever clika shows its main numbers (leaderboard, terminal tables,
-        heatmaps, compare).
-    paired_test: how `clika compare` tests a difference of two models ("mcnemar",
-        "bootstrap"), None when it is not compared.
+    headline: shown wherever clika shows its main numbers (leaderboard, terminal tables, heatmaps, compare).
+    paired_test: how `clika compare` tests B - A: "mcnemar" for a 0/1 per-item outcome, "bootstrap"
+        otherwise; None when it is not compared.
     """
 
     name: str
@@ -116,16 +106,14 @@ class MetricDef:
 
 # What a consumer selects metrics by (clika.metrics.catalog.tagged), so that no list of metric
 # names lives outside clika.metrics: a new metric joins a consumer by carrying its tag.
-TAGS = {
-    "rank_key": "the leaderboard's rank key (one metric)",
-    "rank_tiebreak": "the leaderboard's tie-break (one metric)",
-    "alignment": "the PF and CT levels the findings test (each claim, per metric)",
-    "curve": "drawn in a conductivity run's learning curves",
-    "cd_summary": "the values a conductivity run's summary line prints",
-    "cd_scored": "the CD values a run that was not scored still lists, as undefined",
-    "seed_spread": "the CD values whose between-seed spread a verdict over seeds states",
-    "reference": "kept in the packaged reference of the published models (--reference published)",
-}
+TAGS = {"rank_key": "the leaderboard's rank key (one metric)",
+        "rank_tiebreak": "the leaderboard's tie-break (one metric)",
+        "alignment": "the PF and CT levels the findings test (each claim, per metric)",
+        "curve": "drawn in a conductivity run's learning curves",
+        "cd_summary": "the values a conductivity run's summary line prints",
+        "cd_scored": "the CD values a run that was not scored still lists, as undefined",
+        "seed_spread": "the CD values whose between-seed spread a verdict over seeds states",
+        "reference": "kept in the packaged reference of the published models (--reference published)"}
 
 _REGISTRY: dict[str, MetricDef] = {}
 
@@ -134,7 +122,8 @@ def register_metric(defn: MetricDef) -> MetricDef:
     if defn.fn is None and defn.scope != "run":  # a run's facts (epochs) are recorded, not computed
         raise ValueError(f"metric {defn.name!r} needs its function: a metric is one definition with its computation")
     if not defn.tags <= TAGS.keys():
-        raise ValueError(f"metric {defn.name!r}: unknown tags {sorted(defn.tags - TAGS.keys())} (known: {sorted(TAGS)})")
+        raise ValueError(f"metric {defn.name!r}: unknown tags {sorted(defn.tags - TAGS.keys())} "
+                         f"(known: {sorted(TAGS)})")
     if defn.paired_test not in (None, "mcnemar", "bootstrap"):
         raise ValueError(f"metric {defn.name!r}: paired_test must be mcnemar, bootstrap or None")
     _REGISTRY[defn.name] = defn
@@ -152,8 +141,8 @@ def metric(name: str, *, label: str, level: str, scope: Scope, description: str,
     """Decorator: register the decorated function as the metric's computation (see the scopes above)."""
 
     def wrap(fn):
-        register_metric(MetricDef(name, label, level, scope, description, chance, direction, fn, why_undefined,
-                                  average, chance_value, order, headline, paired_test, frozenset(tags)))
+        register_metric(MetricDef(name, label, level, scope, description, chance, direction, fn, why_undefined, average,
+                                  chance_value, order, headline, paired_test, frozenset(tags)))
         return fn
 
     return wrap
@@ -165,9 +154,7 @@ def registered() -> list[MetricDef]:
 
 
 def lookup(name: str) -> MetricDef | None:
-    if name in _REGISTRY:
-        return _REGISTRY[name]
     # Families of diagnostics share one definition (option_share_A, option_share_B, ...).
-    if name.startswith("option_share_"):
+    if name not in _REGISTRY and name.startswith("option_share_"):
         return _REGISTRY.get("option_share_*")
-    return None
+    return _REGISTRY.get(name)

@@ -1,20 +1,18 @@
 """Several seeds of one experiment: the two-level bootstrap and the between-seed spread.
 
-A conductivity seed (clika.conduct.run) draws its own fact set AND its own training run (LoRA
-initialisation, data order). Pooling the seeds' facts and resampling facts alone treats every
-fact as independent, which ignores that the facts of one seed share one trained model: the
-training randomness would not widen the interval at all. The two-level bootstrap resamples the
-way the data were produced: first the seeds, with replacement, then the facts within each drawn
-seed, with replacement (a seed drawn twice contributes two independent draws of its facts).
+A conductivity seed (clika.conduct.run) draws its own fact set AND its own training run (LoRA initialisation, data
+order). Pooling the seeds' facts and resampling facts alone treats every fact as independent, which ignores that the
+facts of one seed share one trained model: the training randomness would not widen the interval at all. The two-level
+bootstrap resamples the way the data were produced: first the seeds, with replacement, then the facts within each
+drawn seed, with replacement (a seed drawn twice contributes two independent draws of its facts).
 
-It yields the same kind of multiplicity matrix as clika.metrics.bootstrap (W [B, N]: how often
-each item is drawn in each resample), so every count is still W @ F and every metric, stratum
-mask and pairing works unchanged. With one seed it IS clika.metrics.bootstrap's resampler (the
-same draws), so a single-seed run's intervals do not change. Draws depend only on (key, group
-sizes, B, seed), never on the values, so models scored on the same seeds' facts stay paired.
+It yields the same kind of multiplicity matrix as clika.metrics.bootstrap (W [B, N]: how often each item is drawn in
+each resample), so every count is still W @ F and every metric, stratum mask and pairing works unchanged. With one seed
+it IS clika.metrics.bootstrap's resampler (the same draws), so a single-seed run's intervals do not change. Draws depend
+only on (key, group sizes, B, seed), never on the values, so models scored on the same seeds' facts stay paired.
 
-``seed_spread`` gives the min-max of each metric over the seeds' own records: what a verdict
-over seeds states beside the pooled value.
+``seed_spread`` gives the min-max of each metric over the seeds' own records: what a verdict over seeds states beside
+the pooled value.
 """
 
 from __future__ import annotations
@@ -67,7 +65,7 @@ def seed_spread(per_seed: Sequence[Sequence[Record]]) -> dict[tuple[str, str | N
 
 
 def spread_text(spread: tuple[float, float, int] | None, n_seeds: int) -> str:
-    """"between seeds 0.42-0.58" (and how many seeds had a value, when not all did)."""
+    """ "between seeds 0.42-0.58" (and how many seeds had a value, when not all did)."""
     if spread is None:
         return f"no value in any of the {n_seeds} seeds"
     low, high, k = spread

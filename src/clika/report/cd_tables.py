@@ -8,20 +8,12 @@ from collections.abc import Sequence
 from html import escape
 
 from clika.formatting import format_record
-from clika.metrics.cd import (
-    CD_METRICS,
-    DIAGNOSTICS,
-    GATE_PARTS,
-    MARGIN,
-    STRATA,
-    TASK,
-    cd_verdict,
-    gate_failure,
-)  # fmt: skip
+from clika.metrics.cd import CD_METRICS, DIAGNOSTICS, GATE_PARTS, MARGIN, STRATA, TASK, cd_verdict, gate_failure
 from clika.metrics.records import Record, task_label
 
 CD = CD_METRICS  # the registry's "cd" metrics, in its order
 DIAG = (*DIAGNOSTICS, "epochs_trained")
+_GATE_COLUMNS = (*GATE_PARTS, *DIAG)
 EXPLAINED = ("XRR = acc_l(type 1) / acc_en(type 1) (clika's reconstruction of the paper's metric); xrr_ctrl = "
              "acc_l(type 1) / acc_l(type 0); cd_transfer = among type-1 facts right in the source language, the share "
              "right in l. Controls: the positive control asks l's question with the source-language subject, scored "
@@ -79,12 +71,19 @@ def _cell(rec: Record | None) -> str:
     return f"{text} (n={rec.n}{p})"
 
 
+def _by_stratum(recs: Sequence[Record]):
+    """(stratum or "all", metric -> record) of each stratum that has an xrr record, overall first."""
+    for stratum in (None, *STRATA):
+        rec = {r.metric: r for r in recs if r.stratum == (stratum and f"overlap={stratum}")}
+        if "xrr" in rec:
+            yield stratum or "all", rec
+
+
 def verdict_line(recs: Sequence[Record], margin: float = MARGIN) -> str:
     """A run's verdict in one sentence (its reason states the margin, the bound and what the sample
     size can detect), with the gate."""
     verdict = cd_verdict(recs, margin)
-    overall = {r.metric: r for r in recs if r.stratum is None}
-    epochs = overall.get("epochs_trained")
+    epochs = {r.metric: r for r in recs if r.stratum is None}.get("epochs_trained")
     failure = gate_failure(recs)
     after = f" after {epochs.value:.0f} epochs" if epochs and epochs.value is not None else ""
     tested = any(r.metric.startswith("gate_") and r.value is not None for r in recs)
@@ -97,22 +96,21 @@ def cd_markdown(records: Sequence[Record], protocol: str | None = None, margin: 
     runs = runs_of(records)
     lines = ["## Conductivity (CD)", ""] + ([protocol, ""] if protocol else []) + [EXPLAINED, "", "### Verdicts", ""]
     for (model, condition, source, target), recs in runs.items():
-        lines.append(f"- **{model}**, {task_label(TASK, condition)}, {source} -> {target}: "
-                     f"{verdict_line(recs, margin)}")
-    header = "| model | source -> target | " + " | ".join((*GATE_PARTS, *DIAG)) + " |"
-    lines += ["", "### Gate and diagnostics", "", header, "|" + " --- |" * (len(GATE_PARTS) + len(DIAG) + 2)]
+        verdict = verdict_line(recs, margin)
+        lines.append(f"- **{model}**, {task_label(TASK, condition)}, {source} -> {target}: {verdict}")
+    header = "| model | source -> target | " + " | ".join(_GATE_COLUMNS) + " |"
+    lines += ["", "### Gate and diagnostics", "", header, "|" + " --- |" * (len(_GATE_COLUMNS) + 2)]
     for (model, condition, source, target), recs in runs.items():
         rec = {r.metric: r for r in recs if r.stratum is None}
-        lines.append(f"| {model} | {_pair(condition, source, target)} | " + " | ".join(_cell(rec.get(m)) for m in (*GATE_PARTS, *DIAG))
-                     + " |")
-    lines += ["", "### XRR with its controls, overall and by subject overlap", "",
-              "| model | source -> target | stratum | " + " | ".join(CD) + " |", "|" + " --- |" * (len(CD) + 3)]
+        cells = " | ".join(_cell(rec.get(m)) for m in _GATE_COLUMNS)
+        lines.append(f"| {model} | {_pair(condition, source, target)} | {cells} |")
+    header = "| model | source -> target | stratum | " + " | ".join(CD) + " |"
+    title = "### XRR with its controls, overall and by subject overlap"
+    lines += ["", title, "", header, "|" + " --- |" * (len(CD) + 3)]
     for (model, condition, source, target), recs in runs.items():
-        for stratum in (None, *STRATA):
-            rec = {r.metric: r for r in recs if r.stratum == (stratum and f"overlap={stratum}")}
-            if "xrr" in rec:
-                lines.append(f"| {model} | {_pair(condition, source, target)} | {stratum or 'all'} | "
-                             + " | ".join(_cell(rec.get(m)) for m in CD) + " |")
+        for stratum, rec in _by_stratum(recs):
+            cells = " | ".join(_cell(rec.get(m)) for m in CD)
+            lines.append(f"| {model} | {_pair(condition, source, target)} | {stratum} | {cells} |")
     return "\n".join(lines) + "\n"
 
 
@@ -125,24 +123,18 @@ def cd_html(records: Sequence[Record], curves: dict | None = None, margin: float
     if not runs:
         return ""
     parts = ['<section id="cd"><h2>Conductivity (CD)</h2>', f"<p>{escape(EXPLAINED)}</p>"]
+    head = "".join(f"<th>{escape(m)}</th>" for m in CD)
     for (model, condition, source, target), recs in runs.items():
         verdict = cd_verdict(recs, margin)
-        parts.append(f"<h3>{escape(model)} · {escape(task_label(TASK, condition))} · {escape(source)} → "
-                     f"{escape(target)}</h3>"
-                     f"<p>{verdict_badge(verdict.label)} {escape(verdict.reason)}</p>")
-        rows = []
-        for stratum in (None, *STRATA):
-            rec = {r.metric: r for r in recs if r.stratum == (stratum and f"overlap={stratum}")}
-            if "xrr" in rec:
-                rows.append("<tr><td class=\"l\">" + escape(stratum or "all") + "</td>"
-                            + "".join(f"<td>{escape(_cell(rec.get(m)))}</td>" for m in CD) + "</tr>")
-        head = "".join(f"<th>{escape(m)}</th>" for m in CD)
-        parts.append(f'<table class="sortable"><thead><tr><th class="l">stratum</th>{head}</tr></thead>'
-                     f"<tbody>{''.join(rows)}</tbody></table>")
+        rows = "".join(f'<tr><td class="l">{escape(stratum)}</td>'
+                       + "".join(f"<td>{escape(_cell(rec.get(m)))}</td>" for m in CD) + "</tr>"
+                       for stratum, rec in _by_stratum(recs))
         overall = {r.metric: r for r in recs if r.stratum is None}
-        gate = "".join(f"<li>{escape(m)}: {escape(_cell(overall.get(m)))}</li>" for m in (*GATE_PARTS, *DIAG)
-                       if m in overall)
-        parts.append(f"<ul>{gate}</ul>")
-        parts.append((curves or {}).get((model, source, target), ""))
+        gate = "".join(f"<li>{escape(m)}: {escape(_cell(overall[m]))}</li>" for m in _GATE_COLUMNS if m in overall)
+        parts += [f"<h3>{escape(model)} · {escape(task_label(TASK, condition))} · {escape(source)} → "
+                  f"{escape(target)}</h3><p>{verdict_badge(verdict.label)} {escape(verdict.reason)}</p>",
+                  f'<table class="sortable"><thead><tr><th class="l">stratum</th>{head}</tr></thead>'
+                  f"<tbody>{rows}</tbody></table>",
+                  f"<ul>{gate}</ul>", (curves or {}).get((model, source, target), "")]
     parts.append("</section>")
     return "".join(parts)

@@ -1,12 +1,10 @@
-"""Report figures (matplotlib, Agg backend, PNG): the drawing helpers the heatmaps share, learning
+"""Report figures (matplotlib, Agg backend, PNG): the drawing helpers the heatmaps (heatmaps.py) share, learning
 curves, and save_png. (The per-model views are HTML: html_model.py.)
 
-Readable at 100% zoom: every text is at least TEXT_PT points and tick labels TICK_PT points,
-saved at DPI dots per inch, so a tick label is TICK_PT * DPI / 72 = 12.5 px tall in the image,
-and the HTML shows images at their natural size. save_png measures what it saved (the smallest
-text and tick label, in pixels of the image) so that the report can state it and a test can
-check it in the browser. Axis names come from the metric registry (``label``), never the raw
-metric name. The model x language and home-transfer heatmaps are in heatmaps.py.
+Readable at 100% zoom: every text is at least TEXT_PT points and tick labels TICK_PT points, saved at DPI dots per inch,
+so a tick label is TICK_PT * DPI / 72 = 12.5 px tall in the image, and the HTML shows images at their natural size.
+save_png measures what it saved (the smallest text and tick label, in image pixels) so that the report can state it and
+a test can check it in the browser. Axis names come from the metric registry (``label``), never the raw metric name.
 """
 
 from __future__ import annotations
@@ -18,7 +16,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # headless: no display is needed or wanted
-import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -32,6 +29,7 @@ TEXT_PT = 8  # the smallest text (numbers in cells): 10 px at DPI
 TITLE_PT = 12
 HATCH = "///"
 FLAG_COLOR = "#333333"
+DIM = 0.6  # share of white laid over a dimmed cell
 
 
 @dataclass(frozen=True)
@@ -43,25 +41,20 @@ class SavedFigure:
     min_tick_px: float  # the smallest tick label
 
 
-def _visible_texts(fig: Figure) -> tuple[list[Text], list[Text]]:
-    """(all texts, tick labels) that are drawn: visible, non-empty, not on a hidden axes."""
+def save_png(fig: Figure, path: Path, dpi: int = DPI, colors: int | None = 256) -> SavedFigure:
+    """Write the figure (quantized to a palette of `colors`, which keeps the report small) and close it."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    # the texts drawn: visible, non-empty, not on a hidden axes; tick labels apart
     hidden = {id(t) for ax in fig.axes if not ax.axison for t in ax.get_xticklabels() + ax.get_yticklabels()}
     ticks = {id(t) for ax in fig.axes if ax.axison for t in ax.get_xticklabels() + ax.get_yticklabels()}
     texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and id(t) not in hidden]
-    return texts, [t for t in texts if id(t) in ticks]
-
-
-def save_png(fig: Figure, path: Path, dpi: int = DPI, colors: int | None = 256) -> SavedFigure:
-    """Write the figure (quantized to a palette of `colors`, which keeps the report small) and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    texts, ticks = _visible_texts(fig)
     to_px = dpi / 72.0
     min_text = min((t.get_fontsize() for t in texts), default=0.0) * to_px
-    min_tick = min((t.get_fontsize() for t in ticks), default=min_text / to_px) * to_px
+    min_tick = min((t.get_fontsize() for t in texts if id(t) in ticks), default=min_text / to_px) * to_px
     plt.close(fig)
-    from PIL import Image
-
     with Image.open(path) as im:
         image = im.convert("RGB")
     if colors:
@@ -84,33 +77,21 @@ def cell_text(v: float, spec: str = ".2f") -> str:
     return text.replace("0.", ".", 1) if 0 <= v < 1 else text
 
 
-DIM = 0.6  # share of white laid over a dimmed cell
-
-
-def annotate(ax, mat: np.ndarray, cmap, norm, spec: str = ".2f", fontsize: float = TEXT_PT,
-             dim_rows: set[int] = frozenset(), blank_undefined: bool = False) -> None:
-    """Write every cell's number (a dash where undefined; ".83" for 0.83) in a colour that reads on
-    the cell (rows in dim_rows are drawn under a white veil of DIM, see dim_row)."""
-    for i in range(mat.shape[0]):
-        for j in range(mat.shape[1]):
-            v = mat[i, j]
-            if blank_undefined and not np.isfinite(v):
-                continue
-            text = cell_text(v, spec)
-            rgba = np.array(cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1))
-            if i in dim_rows:
-                rgba = (1 - DIM) * rgba + DIM
-            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=text_color(rgba), zorder=3)
-
-
-def dim_row(ax, i: int, n_cols: int) -> None:
-    ax.add_patch(matplotlib.patches.Rectangle((-0.5, i - 0.5), n_cols, 1, facecolor="white", alpha=DIM, lw=0,
-                                              zorder=1))
+def annotate(ax, mat: np.ndarray, cmap, norm, dim_rows: set[int] = frozenset()) -> None:
+    """Write every cell's number (a dash where undefined; ".83" for 0.83) in a colour that reads on the cell; rows
+    in dim_rows are drawn under a white veil of DIM."""
+    for (i, j), v in np.ndenumerate(mat):
+        rgba = np.array(cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1))
+        if i in dim_rows:
+            rgba = (1 - DIM) * rgba + DIM
+        ax.text(j, i, cell_text(v), ha="center", va="center", fontsize=TEXT_PT, color=text_color(rgba), zorder=3)
+    for i in dim_rows:
+        ax.add_patch(plt.Rectangle((-0.5, i - 0.5), mat.shape[1], 1, facecolor="white", alpha=DIM, lw=0, zorder=1))
 
 
 def curve_figure(rows: Sequence[dict], title: str) -> Figure:
-    """Learning curves of a conductivity run: XRR, its controls and the gate parts against epochs
-    (rows: curve.jsonl's epoch, metric, value, n; a seed's own curve)."""
+    """Learning curves of a conductivity run: XRR, its controls and the gate parts against epochs (rows:
+    curve.jsonl's epoch, metric, value, n; a seed's own curve)."""
     fig, (gate_ax, cd_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0), sharex=True)
     for metric in (d.name for d in tagged("curve")):
         points = sorted((r["epoch"], r["value"]) for r in rows if r["metric"] == metric and r["value"] is not None)

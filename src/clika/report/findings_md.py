@@ -8,39 +8,38 @@ from __future__ import annotations
 from pathlib import Path
 
 from clika.analysis.cd_claims import CDFinding
-from clika.analysis.compare import ALPHA, comparison_rows, row_test, significant
+from clika.analysis.compare import ALPHA, comparison_rows, significant
 from clika.analysis.findings import VERDICT_RULE, Finding
 from clika.analysis.pipeline import AnalysisResult, predictions_used, write_findings_json
-from clika.analysis.stats import format_p
 from clika.formatting import format_interval, format_number
 from clika.items import PIVOT
 from clika.metrics.record_io import write_records
 from clika.predictions import Prediction
+from clika.report.terminal import p_text
 
-
-def _cell(x: float | None, spec: str = ".3f") -> str:
-    return format_number(x, spec)
+COMPARISONS_HEAD = "| task | lang | metric | A | B | delta | 95% CI | p | n |"
+COMPARISONS_RULE = "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"
 
 
 def comparisons_markdown(result: AnalysisResult) -> str:
     lines = ["# Paired comparisons (B minus A)", "",
-             "One test per row: its p, its 95% CI and its star. Accuracy: p = exact McNemar test (two-sided "
-             "binomial test of the discordant items, not mid-p), CI = the interval that inverts it (exact, on "
-             "the discordant items). RA, en-CO: CI = 95% paired-bootstrap percentile interval "
+             "One test per row: its p, its 95% CI and its star. Accuracy: p = exact McNemar test (two-sided binomial "
+             "test of the discordant items, not mid-p), CI = the interval that inverts it (exact, on the discordant "
+             "items). RA, en-CO: CI = 95% paired-bootstrap percentile interval "
              f"({result.n_boot} resamples of items, joint across languages and models, seed {result.seed}), "
-             f"p = the p-value that inverts it. * = p < {ALPHA}, which is exactly when the CI excludes 0.", ""]
-    lines += [f"- note: {n}" for n in result.notes]
+             f"p = the p-value that inverts it. * = p < {ALPHA}, which is exactly when the CI excludes 0.", "",
+             *(f"- note: {n}" for n in result.notes)]
     rows = comparison_rows(result.comparisons)
     for a, b, strategy in result.pairs:
-        lines += ["", f"## {a} -> {b}" + (f" ({strategy})" if strategy else ""), "",
-                  "| task | lang | metric | A | B | delta | 95% CI | p | n |", "| --- | --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+        lines += ["", f"## {a} -> {b}" + (f" ({strategy})" if strategy else ""), "", COMPARISONS_HEAD, COMPARISONS_RULE]
         for c, va, vb in rows:
             if (c.model_ref, c.model) != (a, b):
                 continue
             ci = format_interval(c.ci_low, c.ci_high, "+.3f") or "n/a"
-            p = format_p(c.p_value, result.n_boot) if row_test(c.metric) == "bootstrap" else _cell(c.p_value, ".3g")
-            lines.append(f"| {c.task} | {c.lang} | {c.metric} | {_cell(va and va.value)} | {_cell(vb and vb.value)} | "
-                         f"{_cell(c.value, '+.3f')}{'*' if significant(c) else ''} | {ci} | {p} | {c.n} |")
+            p = p_text(c, result.n_boot)
+            values = f"{format_number(va and va.value)} | {format_number(vb and vb.value)}"
+            delta = format_number(c.value, "+.3f") + ("*" if significant(c) else "")
+            lines.append(f"| {c.task} | {c.lang} | {c.metric} | {values} | {delta} | {ci} | {p} | {c.n} |")
     return "\n".join(lines) + "\n"
 
 
@@ -48,8 +47,8 @@ def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
     lines = [header.rstrip(), ""] if header else []
     for f in findings:
         columns, rows, notes = f.table()
-        lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", "",
-                  "| " + " | ".join(columns) + " |", "| --- | ---: | --- | ---: | ---: |"]
+        lines += [f"## {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}", "", f"Rule: {f.rule}.", ""]
+        lines += ["| " + " | ".join(columns) + " |", "| --- | ---: | --- | ---: | ---: |"]
         lines += [" ".join(["|"] + [f"{cell} |" if cell else "|" for cell in row]) for row in rows]
         lines.append("")
         for note in notes:
@@ -57,15 +56,13 @@ def findings_markdown(findings: list[Finding], *, header: str = "") -> str:
     return "\n".join(lines)
 
 
-
 def cd_findings_markdown(findings: list[CDFinding]) -> str:
     lines = ["## Conductivity (CD), from `clika conduct` results", ""]
     for f in findings:
         columns, rows, _ = f.table()
-        lines += [f"### {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}.", "", f"Rule: {f.rule}.", "",
-                  "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        lines.append("")
+        lines += [f"### {f.claim}", "", f"**Verdict: {f.verdict}.** {f.summary}.", "", f"Rule: {f.rule}.", ""]
+        lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows] + [""]
     return "\n".join(lines)
 
 
@@ -97,12 +94,11 @@ def write_compare_folder(result: AnalysisResult, output_dir: Path, *, findings_h
     return paths
 
 
-# The options of CompareOptions / FindingsOptions as the command line spells them, in the order the
-# header's command gives them (output last, as the README writes it); results_dirs are positional.
-OPTION_FLAGS = {"predictions": "--predictions", "layout": "--layout", "pairs": "--pair", "registry": "--registry",
-                "tasks": "--tasks", "langs": "--langs", "n_boot": "--n-boot", "seed": "--seed",
-                "conduct_dirs": "--conduct", "exclude": "--exclude", "trust_labels": "--trust-labels",
-                "margin": "--margin", "output": "--output"}
+# The options of CompareOptions / FindingsOptions as the command line spells them (--n-boot for n_boot), in the order
+# the header's command gives them (output last, as the README writes it); results_dirs are positional.
+OPTIONS = "predictions layout pairs registry tasks langs n_boot seed conduct_dirs exclude trust_labels margin output"
+OPTION_FLAGS = {name: "--" + name.replace("_", "-") for name in OPTIONS.split()}
+OPTION_FLAGS |= {"pairs": "--pair", "conduct_dirs": "--conduct"}
 REPEATED = ("pairs", "conduct_dirs", "exclude")  # one flag per value; tasks and langs: one comma-joined value
 ALWAYS = ("predictions", "output")  # given even when equal to the default, so the command names its folders
 
@@ -154,18 +150,18 @@ def findings_header(result: AnalysisResult, predictions: list[Prediction], notes
                f"not counted above: {'; '.join(why)}.") if left_out else ""
     skipped = result.coverage.skipped() if result.coverage is not None else []
     files = f" {len(skipped)} file(s) skipped while reading (coverage.json names each, with why)." if skipped else ""
+    data = (f"Data: {n_used} predictions of {n_models} models with complete coverage on "
+            f"{', '.join(sorted(result.stats))}; {len(result.pairs)} (base -> derived) pairs from the model-family "
+            "registry (src/clika/analysis/families.yaml, with --registry where given). Answers: the upstream "
+            f"first-character rule.{dropped}{files}")
     return "\n".join([
         "# Findings: cross-lingual knowledge alignment claims, tested on predictions", "",
         f"Generated by `{command}` (from the folder it was run in; n_boot={result.n_boot}, seed={result.seed}). "
         "Do not edit by hand: rerun the command.", "",
-        f"Data: {n_used} predictions of {n_models} models with complete coverage on "
-        f"{', '.join(sorted(result.stats))}; "
-        f"{len(result.pairs)} (base -> derived) pairs from the model-family registry "
-        "(src/clika/analysis/families.yaml, with --registry where given). Answers: the upstream "
-        f"first-character rule.{dropped}{files}",
-        "Intervals: 95% percentile bootstrap, items resampled jointly across languages and models "
-        "(paired); pooled means are taken replicate by replicate. p vs. 0: the p-value that inverts the "
-        "interval (p < 0.05 exactly when the 95% CI excludes 0).",
+        data,
+        "Intervals: 95% percentile bootstrap, items resampled jointly across languages and models (paired); pooled "
+        "means are taken replicate by replicate. p vs. 0: the p-value that inverts the interval (p < 0.05 exactly "
+        "when the 95% CI excludes 0).",
         f"Verdicts: {VERDICT_RULE}",
         *(f"- note: {w}" for w in notes + result.notes),
     ])

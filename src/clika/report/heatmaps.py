@@ -25,13 +25,16 @@ from matplotlib.patches import Patch, Rectangle
 from clika.items import PIVOT, lang_order_key
 from clika.metrics.catalog import headline_per_language, label
 from clika.metrics.records import Record
-from clika.report.figures import FLAG_COLOR, HATCH, TICK_PT, TITLE_PT, annotate, dim_row
+from clika.report.figures import FLAG_COLOR, HATCH, TICK_PT, TITLE_PT, annotate
 
 ROW_IN = 0.3  # inches per model row
 COL_IN = 0.46  # inches per language column
 MIN_COLS = 7  # a panel is at least this many columns wide, so that its colour bar's label fits
 DAGGER = "†"  # English accuracy not above chance
 DDAGGER = "‡"  # dominant option in English
+MEAN = "mean"
+RA_MAX = 1.2  # RA may exceed 1; the scale leaves room for the guesser's RA = 1
+HATCHED = dict(fill=False, hatch=HATCH, edgecolor=FLAG_COLOR, lw=0, alpha=0.5, zorder=2)  # a dominant option's cell
 
 
 def _task_chance(records: Sequence[Record], task: str) -> float | None:
@@ -39,65 +42,14 @@ def _task_chance(records: Sequence[Record], task: str) -> float | None:
     return chances.pop() if len(chances) == 1 else None
 
 
-MEAN = "mean"
-
-
 def _column(r: Record, aggregated: bool) -> str | None:
-    """The heatmap column of a record: its language, or MEAN for the mean over languages. aggregated:
-    the panel shows per-language means (home transfer's mean over source cultures) instead of values."""
+    """The heatmap column of a record: its language, or MEAN for the mean over languages. aggregated: the panel
+    shows per-language means (home transfer's mean over source cultures) instead of values."""
     if r.stratum is not None:
         return None
     if r.aggregate == "mean":
         return r.lang if r.lang is not None else MEAN
     return None if aggregated else r.lang
-
-
-def _index(records: Sequence[Record], panels) -> dict:
-    out = {}
-    for p in panels:
-        for r in records:
-            if r.task == p.task and r.metric == p.metric and (col := _column(r, p.aggregated)) is not None:
-                out[(r.model, r.task, col, r.metric)] = r
-    return out
-
-
-def _langs(index: dict, task: str, metric: str) -> list[str]:
-    langs = {lang for (_, t, lang, m) in index if t == task and m == metric}
-    return sorted(langs - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in langs else [])
-
-
-def _matrix(index: dict, models: Sequence[str], task: str, langs: Sequence[str], metric: str) -> np.ndarray:
-    out = np.full((len(models), len(langs)), np.nan)
-    for i, m in enumerate(models):
-        for j, lang in enumerate(langs):
-            r = index.get((m, task, lang, metric))
-            if r is not None and r.value is not None:
-                out[i, j] = r.value
-    return out
-
-
-def _draw(ax, mat: np.ndarray, cmap_name: str, vmax: float, dim_rows: set[int] = frozenset()):
-    cmap = plt.get_cmap(cmap_name).with_extremes(bad="#eeeeee")
-    norm = matplotlib.colors.Normalize(0, vmax)
-    image = ax.imshow(np.ma.masked_invalid(mat), norm=norm, cmap=cmap, aspect="auto", interpolation="nearest")
-    annotate(ax, mat, cmap, norm, dim_rows=dim_rows)
-    for i in dim_rows:
-        dim_row(ax, i, mat.shape[1])
-    return image
-
-
-def _colorbar(fig, ax, image, metric: str, chance: float | None, chance_text: str | None, height_in: float):
-    cax = ax.inset_axes([0.0, -0.6 / height_in, 1.0, 0.2 / height_in])
-    bar = fig.colorbar(image, cax=cax, orientation="horizontal")
-    bar.ax.tick_params(labelsize=TICK_PT)
-    text = label(metric)
-    if chance is not None:
-        bar.ax.axvline(chance, color="#d62728", lw=3)
-        text += f"\nred line: {chance_text} = {chance:.2f}"
-    bar.set_label(text, fontsize=TICK_PT)
-
-
-RA_MAX = 1.2  # RA may exceed 1; the scale leaves room for the guesser's RA = 1
 
 
 @dataclass(frozen=True)
@@ -113,15 +65,53 @@ class Panel:
     aggregated: bool = False  # per-language means (home transfer) rather than per-language values
 
 
-def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], models: Sequence[str], flags, *,
-                        title: str, legend: Sequence[Patch], yours: set[str] | None = None,
-                        row_label=None) -> Figure:
-    """Panels side by side sharing the model rows: a number in every cell, cells of a language with a
-    dominant option hatched, rows whose English accuracy is not above chance (in the panel's task) dimmed."""
-    index = _index(records, panels)
-    columns = [_langs(index, p.task, p.metric) for p in panels]
-    models = [m for m in models if any((m, p.task, lang, p.metric) in index for p, langs in zip(panels, columns)
-                                       for lang in langs)]
+def _draw_panel(fig, ax, panel: Panel, langs: list[str], models: list[str], index: dict, flags, height_in: float):
+    """One panel: the cells with their numbers, hatched where a dominant option, rows at chance dimmed, and its
+    colour bar below (with the chance line)."""
+    mat = np.full((len(models), len(langs)), np.nan)
+    for i, m in enumerate(models):
+        for j, lang in enumerate(langs):
+            r = index.get((m, panel.task, lang, panel.metric))
+            if r is not None and r.value is not None:
+                mat[i, j] = r.value
+    cmap = plt.get_cmap("viridis").with_extremes(bad="#eeeeee")
+    norm = matplotlib.colors.Normalize(0, panel.vmax)
+    image = ax.imshow(np.ma.masked_invalid(mat), norm=norm, cmap=cmap, aspect="auto", interpolation="nearest")
+    annotate(ax, mat, cmap, norm, dim_rows={i for i, m in enumerate(models) if flags.at_chance(m, panel.task)})
+    for i, m in enumerate(models):
+        for j, lang in enumerate(langs):
+            if lang != MEAN and flags.has(m, panel.task, lang, "dominant"):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, **HATCHED))
+    if MEAN in langs:
+        ax.axvline(langs.index(MEAN) - 0.5, color="white", lw=3)
+    ax.set_xticks(range(len(langs)), langs, fontsize=TICK_PT)
+    ax.xaxis.tick_top()
+    ax.set_title(panel.title, fontsize=TITLE_PT, pad=22)
+    cax = ax.inset_axes([0.0, -0.6 / height_in, 1.0, 0.2 / height_in])
+    bar = fig.colorbar(image, cax=cax, orientation="horizontal")
+    bar.ax.tick_params(labelsize=TICK_PT)
+    text = label(panel.metric)
+    if panel.chance is not None:
+        bar.ax.axvline(panel.chance, color="#d62728", lw=3)
+        text += f"\nred line: {panel.chance_text} = {panel.chance:.2f}"
+    bar.set_label(text, fontsize=TICK_PT)
+
+
+def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], models, flags, *, title: str, legend,
+                        yours=None, row_label=None) -> Figure:
+    """Panels side by side sharing the model rows: a number in every cell, cells of a language with a dominant
+    option hatched, rows whose English accuracy is not above chance (in the panel's task) dimmed."""
+    index = {}
+    for p in panels:
+        for r in records:
+            if r.task == p.task and r.metric == p.metric and (col := _column(r, p.aggregated)) is not None:
+                index[(r.model, r.task, col, r.metric)] = r
+    columns = []
+    for p in panels:
+        langs = {lang for (_, t, lang, m) in index if t == p.task and m == p.metric}
+        columns.append(sorted(langs - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in langs else []))
+    keys = [(p.task, lang, p.metric) for p, langs in zip(panels, columns) for lang in langs]
+    models = [m for m in models if any((m, *key) in index for key in keys)]
     top_in, bottom_in = 1.1, 1.45 + 0.3 * len(legend)  # titles above; colour bars and the legend below
     height_in = max(1.5, ROW_IN * len(models))
     width_in = sum(COL_IN * max(len(c), MIN_COLS) for c in columns) + 0.3 * len(panels)
@@ -130,23 +120,9 @@ def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], mode
     fig.subplots_adjust(left=0.0, right=1.0, top=1 - top_in / total_in, bottom=bottom_in / total_in, wspace=0.14)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     for ax, panel, langs in zip(axes, panels, columns):
-        mat = _matrix(index, models, panel.task, langs, panel.metric)
-        dim = {i for i, m in enumerate(models) if flags.at_chance(m, panel.task)}
-        image = _draw(ax, mat, "viridis", panel.vmax, dim)
-        for i, m in enumerate(models):
-            for j, lang in enumerate(langs):
-                if lang != MEAN and flags.has(m, panel.task, lang, "dominant"):
-                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=HATCH,
-                                           edgecolor=FLAG_COLOR, lw=0, alpha=0.5, zorder=2))
-        if MEAN in langs:
-            ax.axvline(langs.index(MEAN) - 0.5, color="white", lw=3)
-        ax.set_xticks(range(len(langs)), langs, fontsize=TICK_PT)
-        ax.xaxis.tick_top()
-        ax.set_title(panel.title, fontsize=TITLE_PT, pad=22)
-        _colorbar(fig, ax, image, panel.metric, panel.chance, panel.chance_text, height_in)
-    axes[0].set_yticks(range(len(models)), [(row_label or (lambda m: m))(m) + (" (yours)" if yours and m in yours
-                                                                              else "") for m in models],
-                       fontsize=TICK_PT)
+        _draw_panel(fig, ax, panel, langs, models, index, flags, height_in)
+    names = [(row_label or str)(m) + (" (yours)" if yours and m in yours else "") for m in models]
+    axes[0].set_yticks(range(len(models)), names, fontsize=TICK_PT)
     for tick, m in zip(axes[0].get_yticklabels(), models):
         if yours and m in yours:
             tick.set_fontweight("bold")
@@ -159,46 +135,44 @@ def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], mode
 
 
 def _legend(*extra: str, dagger: bool = True) -> list[Patch]:
-    dimmed = (f"{DAGGER} dimmed row: English accuracy not above chance (a guesser has RA = 1)" if dagger else
-              "dimmed row: English accuracy not above chance in this task")
-    return [Patch(facecolor="white", edgecolor=FLAG_COLOR, hatch=HATCH,
-                  label="hatched cell: dominant option in this language (overlap inflated)"),
-            Patch(facecolor="#dddddd", label=dimmed)] + \
-        [Patch(facecolor="white", edgecolor="white", label=text) for text in extra]
+    dimmed = "dimmed row: English accuracy not above chance"
+    dimmed = f"{DAGGER} {dimmed} (a guesser has RA = 1)" if dagger else f"{dimmed} in this task"
+    hatched = "hatched cell: dominant option in this language (overlap inflated)"
+    return [Patch(facecolor="white", edgecolor=FLAG_COLOR, hatch=HATCH, label=hatched),
+            Patch(facecolor="#dddddd", label=dimmed),
+            *(Patch(facecolor="white", edgecolor="white", label=text) for text in extra)]
 
 
-def model_lang_heatmap(records: Sequence[Record], task: str, models: Sequence[str], flags,
-                       yours: set[str] | None = None, ranks: dict[str, int | None] | None = None) -> Figure:
-    """One panel per headline pivot-relative metric (RA | en-CO | RankC ...), rows = models (in the given
-    order, with their rank where given), columns = non-English languages + their mean."""
+def model_lang_heatmap(records: Sequence[Record], task: str, models: Sequence[str], flags, yours=None,
+                       ranks=None) -> Figure:
+    """One panel per headline pivot-relative metric (RA | en-CO | RankC ...), rows = models (in the given order,
+    with their rank where given), columns = non-English languages + their mean."""
     c = _task_chance(records, task)
     k = round(1 / c) if c else None
     panels = []
     for d in headline_per_language():
-        if d.scope == "lang" or not any(r.task == task and r.metric == d.name and r.value is not None
-                                        for r in records):
-            continue
         values = [r.value for r in records if r.task == task and r.metric == d.name and r.value is not None]
-        chance = d.chance_value(k) if d.chance_value and k else None
-        panels.append(Panel(task, d.name, d.label, max(1.0, min(RA_MAX, max(values))), chance, "chance"))
+        if d.scope != "lang" and values:
+            chance = d.chance_value(k) if d.chance_value and k else None
+            panels.append(Panel(task, d.name, d.label, max(1.0, min(RA_MAX, max(values))), chance, "chance"))
 
     def row_label(m: str) -> str:
-        marks = (DAGGER if flags.at_chance(m, task) else "") + (DDAGGER if flags.has(m, task, flags.pivot, "dominant")
-                                                               else "")
+        marks = DAGGER if flags.at_chance(m, task) else ""
+        marks += DDAGGER if flags.has(m, task, flags.pivot, "dominant") else ""
         rank = (ranks or {}).get(m)
         return (f"{marks} " if marks else "") + m + (f"  #{rank}" if rank is not None else "")
 
-    k = f"k = {k} options, chance 1/k = {c:.2f}" if c else "chance unknown"
-    legend = _legend(f"{DDAGGER} dominant option in English (every en-CO of the row is inflated)",
-                     "#n: rank in the leaderboard of this task")
-    names = " and ".join(p.title for p in panels)
-    return model_panels_figure(records, panels, models, flags, title=f"{task}: {names} by model and language ({k})",
-                               legend=legend, yours=yours, row_label=row_label)
+    english = f"{DDAGGER} dominant option in English (every en-CO of the row is inflated)"
+    legend = _legend(english, "#n: rank in the leaderboard of this task")
+    how = f"k = {k} options, chance 1/k = {c:.2f}" if c else "chance unknown"
+    title = f"{task}: {' and '.join(p.title for p in panels)} by model and language ({how})"
+    return model_panels_figure(records, panels, models, flags, title=title, legend=legend, yours=yours,
+                               row_label=row_label)
 
 
 def st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[str], list[str], np.ndarray]:
-    pairs = {(r.lang_ref, r.lang): r.value for r in records if r.model == model and r.task == task
-             and r.metric == "home_transfer" and r.aggregate is None and r.lang_ref is not None}
+    mine = [r for r in records if r.model == model and r.task == task and r.metric == "home_transfer"]
+    pairs = {(r.lang_ref, r.lang): r.value for r in mine if r.aggregate is None and r.lang_ref is not None}
     sources = sorted({s for s, _ in pairs}, key=lang_order_key)
     queries = sorted({q for _, q in pairs}, key=lang_order_key)
     mat = np.full((len(sources), len(queries)), np.nan)
@@ -214,12 +188,13 @@ def home_transfer_tasks(records: Sequence[Record], model: str | None = None) -> 
 
 def home_transfer_overview(records: Sequence[Record], models: Sequence[str], flags,
                            yours: set[str] | None = None) -> Figure:
-    """One panel per task: rows = models, columns = query language L and avg, the mean of home_transfer
-    over the source cultures S."""
-    panels = [Panel(task, "home_transfer", f"{task}: {label('home_transfer')}", chance=_task_chance(records, task),
-                    chance_text="L guessed, 1/k", aggregated=True) for task in home_transfer_tasks(records)]
-    return model_panels_figure(records, panels, models, flags, yours=yours, legend=_legend(dagger=False),
-                               title=f"{label('home_transfer')} by query language L (mean over source cultures S)")
+    """One panel per task: rows = models, columns = query language L and avg, the mean of home_transfer over the
+    source cultures S."""
+    name = label("home_transfer")
+    panels = [Panel(task, "home_transfer", f"{task}: {name}", 1.0, _task_chance(records, task), "L guessed, 1/k", True)
+              for task in home_transfer_tasks(records)]
+    title = f"{name} by query language L (mean over source cultures S)"
+    return model_panels_figure(records, panels, models, flags, yours=yours, legend=_legend(dagger=False), title=title)
 
 
 def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str], alpha: float = 0.05) -> Figure:
@@ -227,8 +202,8 @@ def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str]
     p < alpha (up/down), grey otherwise; the pivot's accuracy delta is drawn as a black diamond."""
     rows = [c for c in comparisons if c.model_ref is not None and c.strategy == strategy and c.value is not None]
     pairs = list(dict.fromkeys((c.model_ref, c.model) for c in rows))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6),
-                             squeeze=False, sharey=True)
+    size = (3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6)
+    fig, axes = plt.subplots(1, len(metrics), figsize=size, squeeze=False, sharey=True)
     y = {p: i for i, p in enumerate(pairs)}
     for ax, metric in zip(axes[0], metrics):
         sel = [c for c in rows if c.metric == metric]

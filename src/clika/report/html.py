@@ -1,10 +1,10 @@
 """The self-contained HTML report: every figure embedded as a base64 PNG data URI, no external resources.
 
-Sections, in order: leaderboard (task tabs, sortable, flag badges), model x language heatmaps of
-RA and en-CO, model families (base -> derived deltas from `clika compare`), home transfer, flags
-(every flagged cell with its note), metric definitions (generated from the metric registry),
-collapsed per-model details (HTML tables and bars, no images), findings. The PNGs are also written beside the HTML
-(output_dir/figures/) for papers and slides, and the leaderboard as output_dir/leaderboard.csv.
+Sections, in order: leaderboard (task tabs, sortable, flag badges), model x language heatmaps of RA and en-CO, model
+families (base -> derived deltas from `clika compare`), home transfer, flags (every flagged cell with its note), metric
+definitions (generated from the metric registry), collapsed per-model details (HTML tables and bars, no images),
+findings. The PNGs are also written beside the HTML (output_dir/figures/) for papers and slides, and the leaderboard
+as output_dir/leaderboard.csv.
 """
 
 from __future__ import annotations
@@ -20,31 +20,25 @@ from clika.report.html_families import families_section, home_transfer_section
 from clika.report.html_findings import findings_section
 from clika.report.html_model import models_section
 from clika.report.html_parts import SCRIPT, STYLE, Figures
-from clika.report.html_sections import (
-    definitions_section,
-    flags_section,
-    heatmap_section,
-    leaderboard_section,
-)
+from clika.report.html_sections import definitions_section, flags_section, heatmap_section, leaderboard_section
 from clika.report.leaderboard import OVERALL, RECOMPUTED, build_leaderboard, write_leaderboard_csv
 
-NAV = (("leaderboard", "Leaderboard"), ("heatmaps", "Heatmaps"), ("families", "Families"),
-       ("home-transfer", "Home transfer"), ("cd", "Conductivity"), ("flags", "Flags"), ("definitions", "Definitions"),
-       ("models", "Models"), ("findings", "Findings"))
+YOURS = ("<p>Your model(s) ({mine}) are placed among the reference: {src}. Their rows carry a <b>yours</b> badge and "
+         "are shaded; heatmap rows say “(yours)”. A row computed on other languages or another n per language than the "
+         "reference's rows (a --langs or --limit run) whose items the reference could not be recomputed on is listed "
+         "without a rank, its note naming the difference: its means are over other items.</p>")
 
 
 def _curve_images(curves: dict, figs: Figures) -> dict:
     """(model, source, target) -> an embedded learning-curve figure."""
     from clika.report.figures import curve_figure
 
-    return {key: figs.img(curve_figure(rows, f"{key[0]}: {key[1]} -> {key[2]}"), f"curve_{'_'.join(key)}",
-                          f"learning curves, {key[0]} {key[1]} -> {key[2]}")
-            for key, rows in curves.items() if rows}
-
-
-def _model_order(board, records: Sequence[Record]) -> list[str]:
-    ordered = [r.model for r in board.get(OVERALL, [])]
-    return ordered + sorted({r.model for r in records} - set(ordered))
+    out = {}
+    for key, rows in curves.items():
+        if rows:
+            figure = curve_figure(rows, f"{key[0]}: {key[1]} -> {key[2]}")
+            out[key] = figs.img(figure, f"curve_{'_'.join(key)}", f"learning curves, {key[0]} {key[1]} -> {key[2]}")
+    return out
 
 
 def _header(records: Sequence[Record], models: list[str], yours: set[str] | None, reference: dict | None) -> str:
@@ -54,40 +48,35 @@ def _header(records: Sequence[Record], models: list[str], yours: set[str] | None
             f"{len(records)} metric records.")
     out = [f'<p class="muted">{escape(text)}</p>']
     if reference:
-        src = (f"{reference.get('description', 'reference results')} (source {reference.get('repository', '?')} at "
-               f"commit {str(reference.get('commit', '?'))[:12]}, n_boot {reference.get('n_boot', '?')}, seed "
-               f"{reference.get('seed', '?')}, clika {reference.get('clika_version', '?')})")
-        mine = ", ".join(sorted(yours or ())) or "none"
-        out.append(f"<p>Your model(s) ({escape(mine)}) are placed among the reference: {escape(src)}. Their rows "
-                   "carry a <b>yours</b> badge and are shaded; heatmap rows say “(yours)”. A row computed on other "
-                   "languages or another n per language than the reference's rows (a --langs or --limit run) whose "
-                   "items the reference could not be recomputed on is listed without a rank, its note naming the "
-                   "difference: its means are over other items.</p>")
+        get = reference.get
+        src = (f"{get('description', 'reference results')} (source {get('repository', '?')} at commit "
+               f"{str(get('commit', '?'))[:12]}, n_boot {get('n_boot', '?')}, seed {get('seed', '?')}, clika "
+               f"{get('clika_version', '?')})")
+        out.append(YOURS.format(mine=escape(", ".join(sorted(yours or ())) or "none"), src=escape(src)))
         done: dict[str, list[str]] = {}
-        for task, what in (reference.get("recomputed") or {}).items():
+        for task, what in (get("recomputed") or {}).items():
             done.setdefault(what, []).append(task)
         if done:
-            out.append(f"<p>{escape(RECOMPUTED[0].upper() + RECOMPUTED[1:])}, so that their rows are ranked beside "
-                       "yours on the same items: " + "; ".join(f"{escape(', '.join(tasks))} ({escape(what)})"
-                                                               for what, tasks in done.items()) + ".</p>")
-        for task, why in (reference.get("not_recomputed") or {}).items():
+            which = "; ".join(f"{escape(', '.join(tasks))} ({escape(what)})" for what, tasks in done.items())
+            lead = escape(RECOMPUTED[0].upper() + RECOMPUTED[1:])
+            out.append(f"<p>{lead}, so that their rows are ranked beside yours on the same items: {which}.</p>")
+        for task, why in (get("not_recomputed") or {}).items():
             out.append(f"<p>{escape(task)}: references not recomputed on your items ({escape(why)}).</p>")
     return "".join(out)
 
 
-def write_html_report(records: list[Record], output_dir: Path, *, comparisons=None, findings=None,
-                      cd_findings=None, findings_note: str | None = None, summaries=None, title: str | None = None,
+def write_html_report(records: list[Record], output_dir: Path, *, comparisons=None, findings=None, cd_findings=None,
+                      findings_note: str | None = None, summaries=None, title: str | None = None,
                       yours: set[str] | None = None, reference: dict | None = None, resamples: dict | None = None,
                       curves: dict | None = None) -> Path:
     """Write output_dir/report.html (self-contained), figures/*.png and leaderboard.csv; return the HTML path.
 
-    comparisons: the comparison records of `clika compare`; summaries: its strategy pool records
-    (comparison_inputs reads both from a `clika compare` folder);
-    resamples: the records' resamples (clika.metrics.records.read_resamples), for the overall intervals;
-    curves: (model, source, target) -> learning-curve rows of conductivity runs;
-    findings / cd_findings: clika.analysis.findings.Finding / conductivity.CDFinding objects, rendered as
-    HTML (headings, verdict badges, tables); findings_note: said in their place when there are none;
-    yours / reference: the user's models and the reference's provenance when a reference is mixed in
+    comparisons: the comparison records of `clika compare`; summaries: its strategy pool records (comparison_inputs
+    reads both from a `clika compare` folder); resamples: the records' resamples (clika.metrics.records.read_resamples),
+    for the overall intervals; curves: (model, source, target) -> learning-curve rows of conductivity runs;
+    findings / cd_findings: clika.analysis.findings.Finding / conductivity.CDFinding objects, rendered as HTML
+    (headings, verdict badges, tables); findings_note: said in their place when there are none; yours / reference:
+    the user's models and the reference's provenance when a reference is mixed in
     (clika.report.reference.with_reference); per-model sections are then written for yours only.
     """
     output_dir = Path(output_dir)
@@ -95,32 +84,37 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
     figs = Figures(output_dir / "figures")
     title = title or "CLiKA report: cross-lingual knowledge alignment"
     flags = FlagIndex(records)
-    board = build_leaderboard(records, yours=yours, flags=flags, resamples=resamples,
-                              recomputed=(reference or {}).get("recomputed"))
+    recomputed = (reference or {}).get("recomputed")
+    board = build_leaderboard(records, yours=yours, flags=flags, resamples=resamples, recomputed=recomputed)
     write_leaderboard_csv(board, output_dir / "leaderboard.csv")
-    models = _model_order(board, records)
+    ordered = [r.model for r in board.get(OVERALL, [])]
+    models = ordered + sorted({r.model for r in records} - set(ordered))
     detailed = [m for m in models if yours is None or m in yours]
-    sections = [("leaderboard", leaderboard_section(board, records)),
-                ("heatmaps", heatmap_section(records, board, flags, figs, yours)),
-                ("families", families_section(list(comparisons) if comparisons else None, summaries, figs)),
-                ("home-transfer", home_transfer_section(records, models, flags, figs, yours)),
-                ("cd", cd_html(records, _curve_images(curves or {}, figs))),
-                ("flags", flags_section(flags)),
-                ("definitions", definitions_section()),
-                ("models", models_section(records, detailed, flags, board, yours,
-                                          left_out=len(models) - len(detailed))),
-                ("findings", findings_section(findings or (), cd_findings or (), findings_note)
-                             if findings or cd_findings or findings_note else "")]
-    shown = {anchor for anchor, html in sections if html}
-    nav = " ".join(f'<a href="#{anchor}">{name}</a>' for anchor, name in NAV if anchor in shown)
+    findings_html = (findings_section(findings or (), cd_findings or (), findings_note)
+                     if findings or cd_findings or findings_note else "")
+    sections = [  # (anchor, name in the navigation bar, html)
+        ("leaderboard", "Leaderboard", leaderboard_section(board, records)),
+        ("heatmaps", "Heatmaps", heatmap_section(records, board, flags, figs, yours)),
+        ("families", "Families", families_section(list(comparisons) if comparisons else None, summaries, figs)),
+        ("home-transfer", "Home transfer", home_transfer_section(records, models, flags, figs, yours)),
+        ("cd", "Conductivity", cd_html(records, _curve_images(curves or {}, figs))),
+        ("flags", "Flags", flags_section(flags)),
+        ("definitions", "Definitions", definitions_section()),
+        ("models", "Models", models_section(records, detailed, flags, board, yours, len(models) - len(detailed))),
+        ("findings", "Findings", findings_html),
+    ]
+    nav = " ".join(f'<a href="#{anchor}">{name}</a>' for anchor, name, html in sections if html)
     body = [f"<h1>{escape(title)}</h1>", _header(records, models, yours, reference), f"<nav>{nav}</nav>"]
-    body += [f'<section id="{anchor}-section">{html}</section>' for anchor, html in sections if html]
-    html = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head><body>\n'
-            + "\n".join(b for b in body if b) + f"\n<script>{SCRIPT}</script>\n</body></html>\n")
+    body += [f'<section id="{anchor}-section">{html}</section>' for anchor, _, html in sections if html]
     path = output_dir / "report.html"
-    path.write_text(html, encoding="utf-8")
+    path.write_text(_page(title, "\n".join(b for b in body if b)), encoding="utf-8")
     return path
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{STYLE}</style></head><body>\n'
+            f"{body}\n<script>{SCRIPT}</script>\n</body></html>\n")
 
 
 def comparison_inputs(folder: Path) -> dict:
@@ -143,5 +137,4 @@ def comparison_inputs(folder: Path) -> dict:
     elif (folder / "findings.md").is_file():
         note = (f"{folder / 'findings.md'} has no findings.json beside it (written by an older clika): rerun "
                 "clika compare to show its findings here.")
-    return {"comparisons": rows, "summaries": summaries, "findings": findings, "cd_findings": cd_findings,
-            "findings_note": note}
+    return dict(comparisons=rows, summaries=summaries, findings=findings, cd_findings=cd_findings, findings_note=note)

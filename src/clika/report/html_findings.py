@@ -26,7 +26,7 @@ def _table(finding) -> str:
         return '<p class="muted">No evidence: the data holds nothing this claim could be pooled from.</p>'
 
     def cells(tag: str, texts) -> str:  # the first column (the evidence's label) is left-aligned
-        return "".join(f'<{tag}{LEFT if i == 0 else ""}>{escape(t)}</{tag}>' for i, t in enumerate(texts))
+        return "".join(f"<{tag}{LEFT if i == 0 else ''}>{escape(t)}</{tag}>" for i, t in enumerate(texts))
 
     head = cells("th", columns)
     body = "".join(f"<tr>{cells('td', row)}</tr>" for row in rows)

@@ -1,12 +1,12 @@
-"""The HTML report's per-model sections, drawn in HTML rather than images: accuracy as a bar in the
-accuracy column of the metrics table (its 95% interval as a whisker, chance as a dashed tick, a
-dominant option hatched), pairwise CO and home transfer as tables whose cells are coloured like the
-figures' heatmaps (viridis, 0 to 1) and carry their numbers as text.
+"""The HTML report's per-model sections, drawn in HTML rather than images: accuracy as a bar in the accuracy column of
+the metrics table (its 95% interval as a whisker, chance as a dashed tick, a dominant option hatched), pairwise CO and
+home transfer as tables whose cells are coloured like the figures' heatmaps (viridis, 0 to 1) and carry their numbers
+as text.
 
-Why not matplotlib here: a report holds a section per model (40 and more), and three figures each
-took about 1.5 s to draw and save, 85% of the report's time (docs/performance.md); the same views in
-HTML take milliseconds, stay sharp at any zoom, and their numbers can be searched and copied. The
-summary heatmaps, which are meant for papers and slides, stay figures (figures.py, heatmaps.py).
+Why not matplotlib here: a report holds a section per model (40 and more), and three figures each took about 1.5 s to
+draw and save, 85% of the report's time (docs/performance.md); the same views in HTML take milliseconds, stay sharp at
+any zoom, and their numbers can be searched and copied. The summary heatmaps, which are meant for papers and slides,
+stay figures (figures.py, heatmaps.py).
 """
 
 from __future__ import annotations
@@ -24,15 +24,23 @@ from clika.metrics.registry import PER_LANGUAGE
 from clika.report.flags import FlagIndex
 from clika.report.html_parts import badge, flag_badges, model_id
 from clika.report.leaderboard import OVERALL, LeaderboardRow
+from clika.report.terminal import lang_or_mean
 
 BAR_METRIC = "accuracy"  # drawn as a bar in its column (a rate in [0, 1] with a chance level)
 HEAT_CMAP = "viridis"
+HOME_TRANSFER = (" S &gt; L: among items native to S answered correctly in S, the share also right in L (rows S: the "
+                 "culture of the fact; columns L: the language asked in; a proxy for the conductivity of naturally "
+                 "acquired knowledge, not XRR)")
+LEFT_OUT = ('<p class="muted">{} reference models have no section here (their numbers are in the leaderboard and the '
+            "heatmaps).</p>")
+OTHER_HEAD = ('<table class="other"><thead><tr><th class="l">task</th><th class="l">lang</th><th class="l">metric</th>'
+              '<th class="l">stratum</th><th>value [95% CI]</th><th>n</th><th class="l">note</th></tr></thead>')
 
 
 def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "co") -> tuple[list[str], np.ndarray]:
     """(langs, symmetric matrix) of the pairwise `metric` (lang, lang_ref records); diagonal 1, missing NaN."""
-    pairs = {(r.lang, r.lang_ref): r.value for r in records
-             if r.model == model and r.task == task and r.metric == metric and r.lang_ref is not None}
+    mine = [r for r in records if r.model == model and r.task == task and r.metric == metric]
+    pairs = {(r.lang, r.lang_ref): r.value for r in mine if r.lang_ref is not None}
     langs = sorted({code for p in pairs for code in p}, key=lang_order_key)
     index = {code: i for i, code in enumerate(langs)}
     mat = np.full((len(langs), len(langs)), np.nan)
@@ -42,10 +50,9 @@ def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "c
     return langs, mat
 
 
-def heat_table(title: str, rows: Sequence[str], cols: Sequence[str], mat: np.ndarray, corner: str = "",
-               blank_undefined: bool = False) -> str:
-    """A table whose cells are coloured by value (HEAT_CMAP over [0, 1]) with the number in a colour that
-    reads on them; undefined cells are white with a dash (or empty with blank_undefined)."""
+def heat_table(title: str, rows, cols, mat: np.ndarray, corner: str = "", blank_undefined: bool = False) -> str:
+    """A table whose cells are coloured by value (HEAT_CMAP over [0, 1]) with the number in a colour that reads on
+    them; undefined cells are white with a dash (or empty with blank_undefined)."""
     import matplotlib
 
     from clika.report.figures import cell_text, text_color
@@ -60,12 +67,16 @@ def heat_table(title: str, rows: Sequence[str], cols: Sequence[str], mat: np.nda
                 tds.append("<td></td>" if blank_undefined else f'<td class="na">{DASH}</td>')
                 continue
             r, g, b = (int(round(255 * c)) for c in rgba[i, j, :3])
-            tds.append(f'<td style="background:#{r:02x}{g:02x}{b:02x};color:{text_color(rgba[i, j])}" '
-                       f'data-v="{v:.6g}">{cell_text(v)}</td>')
-        body.append(f'<tr><th>{escape(row)}</th>{"".join(tds)}</tr>')
+            style = f"background:#{r:02x}{g:02x}{b:02x};color:{text_color(rgba[i, j])}"
+            tds.append(f'<td style="{style}" data-v="{v:.6g}">{cell_text(v)}</td>')
+        body.append(f"<tr><th>{escape(row)}</th>{''.join(tds)}</tr>")
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
     return (f'<table class="heat"><caption>{escape(title)}</caption><thead><tr><th>{escape(corner)}</th>{head}</tr>'
-            f'</thead><tbody>{"".join(body)}</tbody></table>')
+            f"</thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _heats(title: str, tables: list[str]) -> str:
+    return f'<h4>{title}</h4><div class="heats">{"".join(tables)}</div>' if tables else ""
 
 
 def co_tables(records: Sequence[Record], model: str, metric: str = "co") -> str:
@@ -73,14 +84,10 @@ def co_tables(records: Sequence[Record], model: str, metric: str = "co") -> str:
     out = []
     for task in sorted({r.task for r in records if r.metric == metric}):
         langs, mat = co_matrix(records, model, task, metric)
-        if len(langs) < 2:
-            continue
-        mat[np.triu_indices(len(langs))] = np.nan
-        out.append(heat_table(task, langs[1:], langs[:-1], mat[1:, :-1], blank_undefined=True))
-    if not out:
-        return ""
-    return (f"<h4>pairwise {escape(label(metric))}: overlap of the correct answers of two languages</h4>"
-            f'<div class="heats">{"".join(out)}</div>')
+        if len(langs) >= 2:
+            mat[np.triu_indices(len(langs))] = np.nan
+            out.append(heat_table(task, langs[1:], langs[:-1], mat[1:, :-1], blank_undefined=True))
+    return _heats(f"pairwise {escape(label(metric))}: overlap of the correct answers of two languages", out)
 
 
 def home_transfer_tables(records: Sequence[Record], model: str) -> str:
@@ -91,26 +98,24 @@ def home_transfer_tables(records: Sequence[Record], model: str) -> str:
         sources, queries, mat = st_matrix(records, model, task)
         if sources:
             out.append(heat_table(task, sources, queries, mat, corner="S \\ L"))
-    if not out:
-        return ""
-    return (f"<h4>{escape(label('home_transfer'))} S &gt; L: among items native to S answered correctly in S, the "
-            "share also right in L (rows S: the culture of the fact; columns L: the language asked in; a proxy "
-            "for the conductivity of naturally acquired knowledge, not XRR)</h4>"
-            f'<div class="heats">{"".join(out)}</div>')
+    return _heats(escape(label("home_transfer")) + HOME_TRANSFER, out)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * min(max(x, 0.0), 1.0):.1f}%"
 
 
 def bar(r: Record, hatched: bool) -> str:
     """The value as a bar on [0, 1], its interval as a whisker, chance as a dashed tick (aria-label says it)."""
     if r.value is None:
         return ""
-    pct = lambda x: f"{100 * min(max(x, 0.0), 1.0):.1f}%"  # noqa: E731
-    parts = [f'<i class="fill" style="width:{pct(r.value)}"></i>']
+    parts = [f'<i class="fill" style="width:{_pct(r.value)}"></i>']
     said = f"{label(r.metric)} {r.value:.2f}"
     if r.ci_low is not None and r.ci_high is not None:
-        parts.append(f'<i class="whisker" style="left:{pct(r.ci_low)};width:{pct(r.ci_high - r.ci_low)}"></i>')
+        parts.append(f'<i class="whisker" style="left:{_pct(r.ci_low)};width:{_pct(r.ci_high - r.ci_low)}"></i>')
         said += f", 95% CI {r.ci_low:.2f} to {r.ci_high:.2f}"
     if r.chance is not None:
-        parts.append(f'<i class="chance" style="left:{pct(r.chance)}"></i>')
+        parts.append(f'<i class="chance" style="left:{_pct(r.chance)}"></i>')
         said += f", chance {r.chance:.2f}"
     if hatched:
         said += ", dominant option"
@@ -130,25 +135,25 @@ def _value_td(r: Record | None, bar_html: str = "") -> str:
 
 
 def metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> str:
-    """task x lang rows, one column per per-language metric of the registry (accuracy with its bar);
-    flags beside the numbers."""
+    """task x lang rows, one column per per-language metric of the registry (accuracy with its bar); flags beside
+    the numbers."""
     metrics = [d.name for d in metrics_of(*PER_LANGUAGE)]
     cells: dict[tuple[str, str], dict[str, Record]] = {}
     for r in records:
-        if r.model == model and r.metric in metrics and r.stratum is None:
-            where = r.lang if r.aggregate is None else ("mean" if r.lang is None else None)
-            if where is not None:
-                cells.setdefault((r.task, where), {})[r.metric] = r
+        if r.model == model and r.metric in metrics and r.stratum is None and (where := lang_or_mean(r)) is not None:
+            cells.setdefault((r.task, where), {})[r.metric] = r
     present = [m for m in metrics if any(m in by for by in cells.values())]
     head = "".join(f"<th>{escape(label(m))}</th>" for m in present)
-    out = [(f'<div class="wide"><table class="metrics"><thead><tr><th class="l">task</th><th class="l">lang</th>{head}'
-           f'<th>n</th><th class="l">flags</th></tr></thead><tbody>')]
+    out = [f'<div class="wide"><table class="metrics"><thead><tr><th class="l">task</th><th class="l">lang</th>{head}'
+           '<th>n</th><th class="l">flags</th></tr></thead><tbody>']
     for (task, lang), by in sorted(cells.items(), key=lambda kv: (kv[0][0], lang_order_key(kv[0][1]))):
-        tds = "".join(_value_td(by.get(m), bar(by[m], flags.has(model, task, lang, "dominant"))
-                                if m == BAR_METRIC and m in by and lang != "mean" else "") for m in present)
-        n = max(r.n for r in by.values())
-        out.append(f'<tr><td class="l">{escape(task)}</td><td class="l">{escape(lang)}</td>{tds}<td>{n}</td>'
-                   f'<td class="l">{flag_badges(flags.cell(model, task, lang), per_cell=True)}</td></tr>')
+        drawn = ""
+        if BAR_METRIC in by and lang != "mean":
+            drawn = bar(by[BAR_METRIC], flags.has(model, task, lang, "dominant"))
+        tds = "".join(_value_td(by.get(m), drawn if m == BAR_METRIC else "") for m in present)
+        badges = flag_badges(flags.cell(model, task, lang), per_cell=True)
+        where = f'<td class="l">{escape(task)}</td><td class="l">{escape(lang)}</td>'
+        out.append(f'<tr>{where}{tds}<td>{max(r.n for r in by.values())}</td><td class="l">{badges}</td></tr>')
     out.append("</tbody></table></div>")
     return "\n".join(out)
 
@@ -156,18 +161,16 @@ def metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> st
 def other_table(records: Sequence[Record], model: str) -> str:
     """Records of metrics outside the per-language, pairwise, diagnostic and CD tables (e.g. home transfer's means)."""
     skip = {d.name for d in metrics_of(*PER_LANGUAGE, "pair", "cd", "cd_rate", "run")}
+    skip |= {d.name for d in all_metrics() if d.level == "diagnostic"}
     rows = [r for r in records if r.model == model and r.metric not in skip and not r.metric.startswith("option_share_")
-            and r.metric not in {d.name for d in all_metrics() if d.level == "diagnostic"}
             and not (r.metric == "home_transfer" and r.aggregate is None)]  # the S>L cells are in their table
     if not rows:
         return ""
     body = "".join(f'<tr><td class="l">{escape(r.task_label)}</td><td class="l">{escape(r.where)}</td>'
                    f'<td class="l">{escape(label(r.metric))}</td><td class="l">{escape(r.stratum or "")}</td>'
-                   f"<td>{escape(format_record(r))}</td><td>{r.n}</td><td class=\"l\">{escape(r.note or '')}</td></tr>"
+                   f'<td>{escape(format_record(r))}</td><td>{r.n}</td><td class="l">{escape(r.note or "")}</td></tr>'
                    for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang or "~"))))
-    return ('<table class="other"><thead><tr><th class="l">task</th><th class="l">lang</th><th class="l">metric</th>'
-            '<th class="l">stratum</th><th>value [95% CI]</th><th>n</th><th class="l">note</th></tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return f"{OTHER_HEAD}<tbody>{body}</tbody></table>"
 
 
 def model_section(records: Sequence[Record], model: str, flags: FlagIndex, overall: LeaderboardRow | None,
@@ -177,30 +180,28 @@ def model_section(records: Sequence[Record], model: str, flags: FlagIndex, overa
     if overall is not None and "en_co" in overall.cells:
         rank = f"#{overall.rank}" if overall.rank else "unranked"
         cell = overall.cells["en_co"]
-        summary += (f' <span class="muted">overall {rank}; mean {label("en_co")} '
-                    f'{escape(format_value(cell.value, cell.ci_low, cell.ci_high))}</span>')
-    summary += " " + flag_badges(flags.of(model), of=sum(len(flags.langs.get((model, t), ())) for t in
-                                                         {r.task for r in mine}))
-    body = [metrics_table(mine, model, flags), co_tables(mine, model), home_transfer_tables(mine, model),
-            other_table(mine, model)]
-    return (f'<details class="model" id="{model_id(model)}"><summary>{summary}</summary>'
-            + "\n".join(b for b in body if b) + "</details>")
+        value = escape(format_value(cell.value, cell.ci_low, cell.ci_high))
+        summary += f' <span class="muted">overall {rank}; mean {label("en_co")} {value}</span>'
+    of = sum(len(flags.langs.get((model, t), ())) for t in {r.task for r in mine})
+    summary += " " + flag_badges(flags.of(model), of=of)
+    body = [metrics_table(mine, model, flags), co_tables(mine, model), home_transfer_tables(mine, model)]
+    body = "\n".join(b for b in [*body, other_table(mine, model)] if b)
+    return f'<details class="model" id="{model_id(model)}"><summary>{summary}</summary>{body}</details>'
 
 
-def models_section(records: Sequence[Record], models: Sequence[str], flags: FlagIndex,
-                   board: dict[str, list[LeaderboardRow]], yours: set[str] | None, left_out: int = 0) -> str:
+def models_section(records: Sequence[Record], models: Sequence[str], flags: FlagIndex, board: dict,
+                   yours: set[str] | None, left_out=0) -> str:
     overall = {r.model: r for r in board.get(OVERALL, [])}
     links = " ".join(f'<a href="#{model_id(m)}">{escape(m)}</a>' for m in models)
-    note = (f'<p class="muted">{left_out} reference models have no section here (their numbers are in the '
-            "leaderboard and the heatmaps).</p>") if left_out else ""
+    note = LEFT_OUT.format(left_out) if left_out else ""
     by_model: dict[str, list[Record]] = {}
     for r in records:
         by_model.setdefault(r.model, []).append(r)
     parts = [model_section(by_model.get(m, []), m, flags, overall.get(m), bool(yours and m in yours)) for m in models]
-    return ('<h2 id="models">Models</h2><p>One collapsed section per model: every per-language metric with its '
-            f"flags, {escape(label(BAR_METRIC))} drawn as a bar (its 95% interval as a black whisker, chance as a "
-            "red dashed tick, hatched where one option dominates), pairwise CO and home transfer as coloured "
-            f'tables. Click a name to open it.</p><p class="muted">{links}</p>{note}' + "\n".join(parts))
+    return ('<h2 id="models">Models</h2><p>One collapsed section per model: every per-language metric with its flags, '
+            f"{escape(label(BAR_METRIC))} drawn as a bar (its 95% interval as a black whisker, chance as a red dashed "
+            "tick, hatched where one option dominates), pairwise CO and home transfer as coloured tables. Click a name "
+            f'to open it.</p><p class="muted">{links}</p>{note}' + "\n".join(parts))
 
 
 __all__ = ["bar", "co_matrix", "co_tables", "heat_table", "home_transfer_tables", "model_section", "models_section"]

@@ -94,10 +94,9 @@ def num_cell(value, low=None, high=None, spec: str = ".3f", signed: bool = False
     """<td> with the value (sort key in data-v) and its 95% interval beneath, or a dash."""
     if value is None:
         return f'<td data-v="">{DASH}{extra}</td>'
-    text = format_number(value, ("+" + spec) if signed else spec)
     ci = format_interval(low, high, ".2f", signed)
     ci_html = f' <span class="ci">{escape(ci)}</span>' if ci else ""
-    return f'<td data-v="{value:.6g}">{text}{ci_html}{extra}</td>'
+    return f'<td data-v="{value:.6g}">{format_number(value, ("+" + spec) if signed else spec)}{ci_html}{extra}</td>'
 
 
 def badge(kind: str, text: str, title: str) -> str:
@@ -105,27 +104,25 @@ def badge(kind: str, text: str, title: str) -> str:
 
 
 def flag_badges(flags: Iterable[Flag], *, per_cell: bool = False, of: int = 0) -> str:
-    """One badge per kind of flag: its count of cells ("12/40" when `of` cells were diagnosed; none when
-    per_cell) and the notes in its tooltip."""
+    """One badge per kind of flag: its count of cells ("12/40" when `of` cells were diagnosed; none when per_cell)
+    and the notes in its tooltip."""
     by_kind: dict[str, list[Flag]] = defaultdict(list)
     for f in flags:
         by_kind[f.kind].append(f)
     out = []
-    for kind in KINDS:
+    for kind, (name, what) in KINDS.items():
         group = by_kind.get(kind)
         if not group:
             continue
-        cells = {(f.task, f.lang) for f in group}
-        count = "" if per_cell else (f" {len(cells)}/{of}" if of and kind in COUNTED else
-                                     ("" if len(cells) == 1 else f" ×{len(cells)}"))
-        name = KINDS[kind][0] + count
         if per_cell:
             out.append(badge(kind, name, "\n".join(f.text for f in group)))
             continue
-        lines = [KINDS[kind][1] + ":"] + [f"{f.task}/{f.lang}: {f.text}" for f in group[:TOOLTIP_LINES]]
+        n = len({(f.task, f.lang) for f in group})
+        count = f" {n}/{of}" if of and kind in COUNTED else ("" if n == 1 else f" ×{n}")
+        lines = [what + ":"] + [f"{f.task}/{f.lang}: {f.text}" for f in group[:TOOLTIP_LINES]]
         if len(group) > TOOLTIP_LINES:
             lines.append(f"... and {len(group) - TOOLTIP_LINES} more (all are listed under Flags)")
-        out.append(badge(kind, name, "\n".join(lines)))
+        out.append(badge(kind, name + count, "\n".join(lines)))
     return " ".join(out)
 
 
@@ -140,24 +137,18 @@ def tabs(group: str, panels: Sequence[tuple[str, str]]) -> str:
 class Figures:
     """Writes each figure as a PNG beside the report and returns its <img> (a base64 data URI) at natural size.
 
-    The tag carries what save_png measured (data-min-text-px, data-min-tick-px: in image pixels), so
-    that a reader, or a test, can tell how large the smallest text is at 100% zoom.
+    The tag carries what save_png measured (data-min-text-px, data-min-tick-px: in image pixels), so that a reader,
+    or a test, can tell how large the smallest text is at 100% zoom.
     """
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.saved: list = []
 
     def img(self, fig, name: str, alt: str) -> str:
         from clika.report.figures import save_png
 
         saved = save_png(fig, self.folder / f"{slug(name)}.png")
-        self.saved.append(saved)
         data = base64.b64encode(saved.path.read_bytes()).decode("ascii")
         return (f'<div class="fig"><img alt="{escape(alt)}" width="{saved.width}" height="{saved.height}" '
                 f'data-min-text-px="{saved.min_text_px}" data-min-tick-px="{saved.min_tick_px}" '
                 f'src="data:image/png;base64,{data}"></div>')
-
-    @property
-    def paths(self) -> list[Path]:
-        return [s.path for s in self.saved]

@@ -1,21 +1,18 @@
 """Reference results to place a user's models among: `clika report RUN --reference published`.
 
-"published" is package data (reference/published.jsonl + published.json, built by
-scripts/make_reference.py): the metric records the leaderboard and the heatmaps need
-(accuracy, RA, en-CO per language and their means, the dominant-option flag, the unparseable
-share, home transfer per query language), with intervals, n and chance, for the 40 models whose
-predictions the CLiKA authors published. published.json says where they come from (repository,
-commit, n_boot, seed, clika version). A path to a metrics file (.jsonl/.csv) works as a
-reference too.
+"published" is package data (reference/published.jsonl + published.json, built by scripts/make_reference.py): the
+metric records the leaderboard and the heatmaps need (accuracy, RA, en-CO per language and their means, the
+dominant-option flag, the unparseable share, home transfer per query language), with intervals, n and chance, for the
+40 models whose predictions the CLiKA authors published. published.json says where they come from (repository,
+commit, n_boot, seed, clika version). A path to a metrics file (.jsonl/.csv) works as a reference too.
 
 On your items (``on_your_items``): published_items.npz keeps every published answer per item
-(clika.report.reference_items), so when your records of a task cover other languages or items than
-the reference's, the 40 models are recomputed on exactly your languages and item ids, through
-compute_metrics with the reference's n_boot and seed, and their rows are ranked beside yours on the
-same items. Your item ids come from the predictions.jsonl beside your metrics (``run_items``: `clika
-run` writes it); without one, only a run on every item of some languages is known (its n per
-language is the reference's); a --limit run scored elsewhere is not (which items the first n are
-depends on the item source), and its rows stay unranked with a note (clika.report.leaderboard).
+(clika.report.reference_items), so when your records of a task cover other languages or items than the reference's,
+the 40 models are recomputed on exactly your languages and item ids, through compute_metrics with the reference's
+n_boot and seed, and their rows are ranked beside yours on the same items. Your item ids come from the
+predictions.jsonl beside your metrics (``run_items``: `clika run` writes it); without one, only a run on every item of
+some languages is known (its n per language is the reference's); a --limit run scored elsewhere is not (which items
+the first n are depends on the item source), and its rows stay unranked with a note (clika.report.leaderboard).
 """
 
 from __future__ import annotations
@@ -34,17 +31,22 @@ from clika.report.reference_items import ReferenceItems, Selection
 
 REFERENCES = ("published",)
 SUFFIX = " (published)"  # appended to a reference model whose name is also one of yours
+UNKNOWN = ("which items your run was scored on is not known (no predictions.jsonl beside the metrics that matches "
+           "them, and fewer items per language than the reference has)")
 
 
 def reference_files(name: str) -> tuple[Path, Path]:
     """(records, provenance) files of a packaged reference."""
-    folder = resources.files("clika.report").joinpath("reference")
-    return Path(str(folder.joinpath(f"{name}.jsonl"))), Path(str(folder.joinpath(f"{name}.json")))
+    return _packaged(f"{name}.jsonl"), _packaged(f"{name}.json")
 
 
 def reference_items_file(name: str) -> Path:
     """The per-item answers of a packaged reference (clika.report.reference_items)."""
-    return Path(str(resources.files("clika.report").joinpath("reference").joinpath(f"{name}_items.npz")))
+    return _packaged(f"{name}_items.npz")
+
+
+def _packaged(filename: str) -> Path:
+    return Path(str(resources.files("clika.report").joinpath("reference").joinpath(filename)))
 
 
 def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
@@ -64,17 +66,15 @@ def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
     raise ConfigError(f"unknown --reference {str(spec)!r} (use {', '.join(REFERENCES)} or a metrics .jsonl/.csv file)")
 
 
-def with_reference(records: Sequence[Record], spec: str | Path,
-                   items: Mapping[tuple[str, str], Selection] | None = None,
+def with_reference(records: Sequence[Record], spec: str | Path, items: Mapping | None = None,
                    resamples: dict | None = None) -> tuple[list[Record], set[str], dict]:
     """(your records + the reference's on your tasks, your model names, provenance).
 
-    A packaged reference is recomputed on your languages and items where they differ from its own
-    (``on_your_items``; items: (model, task) -> {lang: item ids}, from ``run_items``); provenance then
-    says where (meta["recomputed"]: task -> "en, zh, de; 50 items per language") and why not elsewhere
-    (meta["not_recomputed"]: task -> reason); resamples, if given, collects the resamples of the
-    recomputed records by record key (the leaderboard's overall intervals read them). A reference
-    model with the name of one of yours is renamed "<name> (published)", so both stay.
+    A packaged reference is recomputed on your languages and items where they differ from its own (``on_your_items``;
+    items: (model, task) -> {lang: item ids}, from ``run_items``); provenance then says where (meta["recomputed"]: task
+    -> "en, zh, de; 50 items per language") and why not elsewhere (meta["not_recomputed"]: task -> reason); resamples,
+    if given, collects the resamples of the recomputed records by record key (the leaderboard's overall intervals read
+    them). A reference model with the name of one of yours is renamed "<name> (published)", so both stay.
     """
     reference, meta = load_reference(spec)
     draws: dict = {}
@@ -95,8 +95,7 @@ def with_reference(records: Sequence[Record], spec: str | Path,
         if resamples is not None and samples is not None:
             resamples[r.key] = samples
         renamed.append(r)
-    meta = {**meta, "n_models": len({r.model for r in renamed})}
-    return list(records) + renamed, yours, meta
+    return list(records) + renamed, yours, {**meta, "n_models": len({r.model for r in renamed})}
 
 
 def run_items(sources: Sequence[str | Path]) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
@@ -117,21 +116,19 @@ def run_items(sources: Sequence[str | Path]) -> dict[tuple[str, str], dict[str, 
 
 def describe_items(selection: Selection) -> str:
     """The items of a selection in words: "en, zh, de; 50 items per language", or "en 50, zh 48, de 50 items"."""
-    langs = ordered_langs(selection)
-    ns = {lang: len(set(selection[lang])) for lang in langs}
+    ns = {lang: len(set(selection[lang])) for lang in ordered_langs(selection)}
     if len(set(ns.values())) == 1:
-        return f"{', '.join(langs)}; {ns[langs[0]]} items per language"
-    return ", ".join(f"{lang} {ns[lang]}" for lang in langs) + " items"
+        return f"{', '.join(ns)}; {next(iter(ns.values()))} items per language"
+    return ", ".join(f"{lang} {n}" for lang, n in ns.items()) + " items"
 
 
 def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Selection],
                ref: ReferenceItems) -> dict[str, tuple[dict[str, frozenset[str]] | None, str]]:
     """task -> (the languages and item ids all your models of the task were scored on, or None; why not).
 
-    A model's items are those of its predictions (items), when they agree with its records' n per
-    language; else, when its n in every language is the reference's, every item of its languages;
-    else they are not known. Only a task whose models share one set of items, all of them the
-    reference's, gets one."""
+    A model's items are those of its predictions (items), when they agree with its records' n per language; else,
+    when its n in every language is the reference's, every item of its languages; else they are not known. Only a task
+    whose models share one set of items, all of them the reference's, gets one."""
     counts: dict[str, dict[str, dict[str, int]]] = {}  # task -> model -> {lang: n}
     for r in records:
         if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
@@ -140,8 +137,7 @@ def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Select
     for task, by_model in counts.items():
         if task not in ref.tasks:
             continue
-        t = ref.tasks[task]
-        full = {lang: t.ids_of(lang) for lang in t.langs}
+        full = {lang: ref.tasks[task].ids_of(lang) for lang in ref.tasks[task].langs}
         chosen = []
         for model, n in by_model.items():
             mine = items.get((model, task))
@@ -152,9 +148,7 @@ def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Select
                 selection = {lang: full[lang] for lang in n}
             chosen.append(selection)
         if any(s is None for s in chosen):
-            out[task] = (None, "which items your run was scored on is not known (no predictions.jsonl beside "
-                               "the metrics that matches them, and fewer items per language than the reference "
-                               "has)")
+            out[task] = (None, UNKNOWN)
         elif any(s != chosen[0] for s in chosen[1:]):
             out[task] = (None, "your models were scored on different items")
         elif any(lang not in full or not ids <= full[lang] for lang, ids in chosen[0].items()):
@@ -164,8 +158,8 @@ def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Select
     return out
 
 
-def on_your_items(records: Sequence[Record], reference: list[Record], meta: dict, name: str,
-                  items: Mapping[tuple[str, str], Selection], resamples: dict | None = None) -> tuple[list[Record], dict]:
+def on_your_items(records: Sequence[Record], reference: list[Record], meta: dict, name: str, items: Mapping,
+                  resamples=None) -> tuple[list[Record], dict]:
     """The reference with every task your records cover on other languages or items than its own
     recomputed on yours (``your_items``), and its provenance saying which and why not the others;
     resamples collects those of the recomputed records."""

@@ -1,13 +1,13 @@
-"""Per-item answers of a packaged reference, so that `clika report --reference published` recomputes the
-reference models on your languages and items (reference/<name>_items.npz, built by scripts/make_reference.py).
+"""Per-item answers of a packaged reference, so that `clika report --reference published` recomputes the reference
+models on your languages and items (reference/<name>_items.npz, built by scripts/make_reference.py).
 
-The file holds, per task, the item ids (the upstream uuids, sorted), each item's gold option per language,
-the culture of its fact (``original_lang``, x_geo / x_name) and every model's chosen option per language and
-item as small ints: 0..k-1, UNPARSEABLE (-1) for an answer without a letter, ABSENT (-2) for no prediction.
-That is all a Prediction needs for clika's metrics except per-option scores, which the upstream letter
-answers lack (RankC is undefined for them anyway). ``ReferenceItems.predictions`` turns a selection of
-languages and item ids back into Prediction objects; ``recompute`` scores them through compute_metrics,
-with the reference's n_boot and seed, and keeps the records the packaged reference keeps (``kept``).
+The file holds, per task, the item ids (the upstream uuids, sorted), each item's gold option per language, the culture
+of its fact (``original_lang``, x_geo / x_name) and every model's chosen option per language and item as small ints:
+0..k-1, UNPARSEABLE (-1) for an answer without a letter, ABSENT (-2) for no prediction. That is all a Prediction needs
+for clika's metrics except per-option scores, which the upstream letter answers lack (RankC is undefined for them
+anyway). ``ReferenceItems.predictions`` turns a selection of languages and item ids back into Prediction objects;
+``recompute`` scores them through compute_metrics, with the reference's n_boot and seed, and keeps the records the
+packaged reference keeps (``kept``).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ Selection = Mapping[str, Iterable[str]]  # lang -> item ids
 
 def kept(records: Iterable[Record]) -> list[Record]:
     """The records a packaged reference keeps: KEEP, no strata, home_transfer's means only (not its S -> L cells)."""
-    return [r for r in records if r.metric in KEEP and r.stratum is None
-            and not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
+    out = [r for r in records if r.metric in KEEP and r.stratum is None]
+    return [r for r in out if not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
 
 
 def pack(predictions: Sequence[Prediction]) -> dict[str, np.ndarray]:
@@ -108,13 +108,14 @@ class ReferenceItems:
             tasks = {}
             for task in z["tasks"].tolist():
                 origin = z[f"{task}.origin"] if f"{task}.origin" in z.files else None
-                tasks[task] = TaskItems(tuple(z[f"{task}.langs"].tolist()), z[f"{task}.ids"], int(z[f"{task}.k"]),
-                                        z[f"{task}.gold"], z[f"{task}.choice"], origin)
+                a = {key: z[f"{task}.{key}"] for key in ("langs", "ids", "k", "gold", "choice")}
+                tasks[task] = TaskItems(tuple(a["langs"].tolist()), a["ids"], int(a["k"]), a["gold"], a["choice"],
+                                        origin)
             return cls(z["models"].tolist(), tasks)
 
     def predictions(self, task: str, selection: Selection | None = None) -> list[Prediction]:
-        """Every model's predictions of a task on the selected languages and item ids (None: all), with
-        their gold, option count and culture: the Prediction objects the metrics read."""
+        """Every model's predictions of a task on the selected languages and item ids (None: all), with their gold,
+        option count and culture: the Prediction objects the metrics read."""
         t = self.tasks[task]
         out = []
         for lang in t.langs if selection is None else ordered_langs(selection):
@@ -127,8 +128,9 @@ class ReferenceItems:
                 if t.ids[cols].tolist() != wanted or (t.gold[li, cols] == ABSENT).any():
                     raise ValueError(f"{task}/{lang}: the selection has items the reference lacks")
             ids, gold = t.ids[cols].tolist(), t.gold[li, cols].tolist()
-            extra = [{ORIGIN: o} if o else {} for o in t.origin[cols].tolist()] if t.origin is not None else \
-                [{}] * len(cols)
+            extra = [{}] * len(cols)
+            if t.origin is not None:
+                extra = [{ORIGIN: o} if o else {} for o in t.origin[cols].tolist()]
             for m, model in enumerate(self.models):
                 choices = t.choice[m, li, cols].tolist()
                 out += [Prediction(model, task, lang, i, None if c == UNPARSEABLE else c, g, t.k, extra=e)
@@ -137,9 +139,9 @@ class ReferenceItems:
 
     def recompute(self, selections: Mapping[str, Selection], n_boot: int, seed: int,
                   resamples: dict | None = None) -> list[Record]:
-        """Every model's records on the selected languages and items of each task (task -> selection),
-        through compute_metrics, as the packaged reference keeps them (``kept``). resamples: collects
-        the resamples of the kept records, by record key."""
+        """Every model's records on the selected languages and items of each task (task -> selection), through
+        compute_metrics, as the packaged reference keeps them (``kept``). resamples: collects the resamples of the
+        kept records, by record key."""
         from clika.metrics.compute import compute_metrics
 
         predictions = [p for task, selection in selections.items() for p in self.predictions(task, selection)]

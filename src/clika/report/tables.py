@@ -1,16 +1,16 @@
 """Metric records -> report.md (Markdown) and CSV tables.
 
-Markdown: a summary (model x task, the registry's headline columns), then per model one table per
-per-language metric of the registry (languages as columns, the mean last, each cell
-"value [ci_low, ci_high]"), the conductivity results where there are any, and the flags a reader
-must see before trusting a number (from the records' flags). CSVs hold the same numbers.
+Markdown: a summary (model x task, the registry's headline columns), then per model one table per per-language metric
+of the registry (languages as columns, the mean last, each cell "value [ci_low, ci_high]"), the conductivity results
+where there are any, and the flags a reader must see before trusting a number (from the records' flags). CSVs hold
+the same numbers.
 """
 
 from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from clika.errors import DataError
@@ -59,10 +59,6 @@ def load_results(path: str | Path) -> list[Record]:
     return records
 
 
-def _lang_order(langs: Iterable[str]) -> list[str]:
-    return sorted(set(langs), key=lang_order_key)
-
-
 def _cell(r: Record | None) -> str:
     if r is None:
         return ""
@@ -86,6 +82,13 @@ def _column(r: Record) -> str | None:
     return r.lang if r.aggregate is None else None
 
 
+def _is_other(r: Record) -> bool:
+    """A record of no wide, pairwise or diagnostics table (a row of the long ones)."""
+    if r.metric in pairwise_metrics() or _is_diagnostic(r.metric):
+        return False
+    return r.metric not in wide_tables() or _column(r) is None
+
+
 class _Index:
     """Per-language records by (model, task, column, metric), keeping first-seen model/task order (PF/CT only)."""
 
@@ -96,22 +99,19 @@ class _Index:
         self.models: dict[str, dict[str, None]] = {}  # model -> its tasks (ordered set)
         self.by_model: dict[str, list[Record]] = defaultdict(list)
         for r in self.records:
-            column = _column(r)
-            if column is not None:
+            if (column := _column(r)) is not None:
                 self.by_key.setdefault((r.model, r.task, column, r.metric), r)
             self.models.setdefault(r.model, {})[r.task] = None
             self.by_model[r.model].append(r)
 
-    def get(self, model: str, task: str, column: str, metric: str) -> Record | None:
-        return self.by_key.get((model, task, column, metric))
+    def row(self, model: str, task: str, columns: Sequence[str], metric: str) -> list[Record | None]:
+        return [self.by_key.get((model, task, column, metric)) for column in columns]
 
     def langs(self, metric: str, model: str | None = None) -> list[str]:
         pool = self.records if model is None else self.by_model[model]
         columns = {c for r in pool if r.metric == metric and (c := _column(r)) is not None}
-        return _lang_order(columns - {MEAN}) + ([MEAN] if MEAN in columns else [])
+        return sorted(columns - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in columns else [])
 
-
-# ---------------------------------------------------------------- CSV
 
 def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[str, Path]:
     """accuracy/ra/en_co/ra_adj/en_co_adj.csv (wide), pairwise.csv, diagnostics.csv, other.csv (long)."""
@@ -120,35 +120,28 @@ def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[
     idx = _Index(records)
     written: dict[str, Path] = {}
     for metric in wide_tables():
-        langs = idx.langs(metric)
-        if not langs:
+        if not (langs := idx.langs(metric)):
             continue
-        header = ["model", "task"] + [f"{lang}{s}" for lang in langs for s in ("", "_ci_low", "_ci_high")]
         rows = []
         for model, tasks in idx.models.items():
             for task in tasks:
-                found = [idx.get(model, task, lang, metric) for lang in langs]
-                if not any(found):
-                    continue
-                row = [model, task]
-                for r in found:
-                    row += ["" if r is None else csv_number(v)
-                            for v in ((r.value, r.ci_low, r.ci_high) if r else (None,) * 3)]
-                rows.append(row)
+                if any(found := idx.row(model, task, langs, metric)):
+                    cells = [(None,) * 3 if r is None else (r.value, r.ci_low, r.ci_high) for r in found]
+                    rows.append([model, task, *(csv_number(v) for three in cells for v in three)])
+        header = ["model", "task"] + [f"{lang}{s}" for lang in langs for s in ("", "_ci_low", "_ci_high")]
         written[metric] = _write_csv(out / f"{metric}.csv", header, rows)
-    groups = {
-        "pairwise": [r for r in idx.records if r.metric in pairwise_metrics()],
-        "diagnostics": [r for r in idx.records if _is_diagnostic(r.metric)],
-        "conductivity": idx.cd,
-        "other": [r for r in idx.records if (r.metric not in wide_tables() or _column(r) is None)
-                  and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)],
-    }
+    groups = {"pairwise": [r for r in idx.records if r.metric in pairwise_metrics()],
+              "diagnostics": [r for r in idx.records if _is_diagnostic(r.metric)],
+              "conductivity": idx.cd, "other": [r for r in idx.records if _is_other(r)]}
     for name, group in groups.items():
         if group:
-            rows = [[";".join(r.flags) if f == "flags" else ("" if (v := getattr(r, f)) is None else v)
-                     for f in FIELDS] for r in group]
+            rows = [[";".join(r.flags) if f == "flags" else _blank(getattr(r, f)) for f in FIELDS] for r in group]
             written[name] = _write_csv(out / f"{name}.csv", list(FIELDS), rows)
     return written
+
+
+def _blank(v):
+    return "" if v is None else v
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
@@ -159,31 +152,20 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     return path
 
 
-# ---------------------------------------------------------------- Markdown
-
-def _flags(idx: _Index, model: str) -> list:
-    """Everything that qualifies a number of this model, one line each, from the records' flags
-    (clika.report.flags.collect_flags: "undefined" once per metric)."""
-    from clika.report.flags import collect_flags
-
-    return collect_flags(idx.by_model[model])
-
-
 def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str]:
     langs = idx.langs(metric, model)
     if not langs:
         return []
-    lines = [f"### {title}", "", "| task | " + " | ".join(langs) + " |",
-             "|---|" + "---:|" * len(langs)]
+    lines = [f"### {title}", "", "| task | " + " | ".join(langs) + " |", "|---|" + "---:|" * len(langs)]
     for task in idx.models[model]:
-        found = [idx.get(model, task, lang, metric) for lang in langs]
-        if any(found):
+        if any(found := idx.row(model, task, langs, metric)):
             lines.append(f"| {task} | " + " | ".join(_cell(r) for r in found) + " |")
     return lines + [""]
 
 
 def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> str:
     from clika.report.cd_tables import cd_markdown
+    from clika.report.flags import collect_flags
     from clika.report.leaderboard import headline_columns
 
     idx = _Index(records)
@@ -195,21 +177,21 @@ def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> s
            "chance-adjusted variants put random guessing at 0; the mean is over the non-English languages.", "",
            "## Summary", "", "| model | task | " + " | ".join(c.label for c in columns) + " | flags |",
            "|---|---|" + "---:|" * (len(columns) + 1)]
-    flags_by_model = {model: _flags(idx, model) for model in idx.models}
+    # everything that qualifies a number of a model, one line each ("undefined" once per metric)
+    flags_by_model = {model: collect_flags(idx.by_model[model]) for model in idx.models}
     for model, tasks in idx.models.items():
         for task in tasks:
             n_flags = sum(1 for f in flags_by_model[model] if f.covers(task))
-            cells = [_cell(idx.get(model, task, c.lang or MEAN, c.metric)) for c in columns]
+            cells = [_cell(idx.by_key.get((model, task, c.lang or MEAN, c.metric))) for c in columns]
             out.append(f"| {_md_escape(model)} | {task} | " + " | ".join(cells) + f" | {n_flags or ''} |")
     out.append("")
     for model in idx.models:
         out += [f"## {_md_escape(model)}", ""]
         for metric, title in wide_tables().items():
             out += _wide_markdown(idx, model, metric, title)
-        other = [r for r in idx.by_model[model] if (r.metric not in wide_tables() or _column(r) is None)
-                 and r.metric not in pairwise_metrics() and not _is_diagnostic(r.metric)]
-        if other:
-            out += ["### Other metrics", "", "| task | where | metric | value | n | note |", "|---|---|---|---:|---:|---|"]
+        if other := [r for r in idx.by_model[model] if _is_other(r)]:
+            out += ["### Other metrics", "", "| task | where | metric | value | n | note |",
+                    "|---|---|---|---:|---:|---|"]
             out += [f"| {r.task_label} | {r.where} | {r.metric} | {_cell(r)} | {r.n} | {_md_escape(r.note or '')} |"
                     for r in other]
             out.append("")

@@ -1,9 +1,9 @@
 """The tables the commands print, as data (TextTable) and as text, in a form that survives redirection.
 
-A table is built here from typed results (Records, Comparisons, item counts) with its columns from
-the metric registry (the headline metrics), and ``render`` writes it as plain fixed-width text
-(every cell in full: no zero-width columns, no cut names), tsv, csv (header and rows only, for
-spreadsheets) or markdown; the command line prints it with rich on a terminal.
+A table is built here from typed results (Records, Comparisons, item counts) with its columns from the metric registry
+(the headline metrics), and ``render`` writes it as plain fixed-width text (every cell in full: no zero-width columns,
+no cut names), tsv, csv (header and rows only, for spreadsheets) or markdown; the command line prints it with rich on
+a terminal.
 """
 
 from __future__ import annotations
@@ -49,45 +49,49 @@ def render(table: TextTable, fmt: str) -> str:
         writer.writerow(table.headers)
         writer.writerows(table.rows)
         return out.getvalue()
+    title, caption = [table.title] if table.title else [], [table.caption] if table.caption else []
     if fmt == "markdown":
         align = ["---" if table.left(i) else "---:" for i in range(len(table.headers))]
         lines = [f"**{table.title}**", ""] if table.title else []
         lines += ["| " + " | ".join(row) + " |" for row in (table.headers, align)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in table.rows]
-        return "\n".join(lines + (["", table.caption] if table.caption else [])) + "\n"
+        return "\n".join(lines + ([""] + caption if caption else [])) + "\n"
     widths = [max(len(str(c)) for c in column) for column in zip(table.headers, *table.rows)]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if table.left(i) else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        padded = (c.ljust(w) if table.left(i) else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(padded).rstrip()
 
     body = [line(table.headers), "  ".join("-" * w for w in widths)] + [line(r) for r in table.rows]
-    return "\n".join(([table.title] if table.title else []) + body + ([table.caption] if table.caption else [])) + "\n"
+    return "\n".join(title + body + caption) + "\n"
 
 
+def lang_or_mean(r: Record) -> str | None:
+    """The row of a per-language record: its language, "mean" for the mean over the languages, else None."""
+    if r.aggregate is None:
+        return r.lang
+    return "mean" if r.lang is None else None
 
 
 def task_table(records: Sequence[Record], model: str, task: str, template: str | None = None) -> TextTable:
-    """Languages as rows (the mean over the non-pivot languages last): n and every headline
-    per-language metric of the registry with its 95% interval; chance in the title."""
-    metrics = [d for d in headline_per_language() if any(r.task == task and r.metric == d.name and r.value is not None
-                                                         for r in records)]
+    """Languages as rows (the mean over the non-pivot languages last): n and every headline per-language metric of
+    the registry with its 95% interval; chance in the title."""
+    mine = [r for r in records if r.task == task]
+    metrics = [d for d in headline_per_language() if any(r.metric == d.name and r.value is not None for r in mine)]
+    names = {d.name for d in metrics}
     cells: dict[tuple[str, str], Record] = {}
-    for r in records:
-        if r.task == task and r.stratum is None and r.metric in {d.name for d in metrics}:
-            where = r.lang if r.aggregate is None else ("mean" if r.lang is None else None)
-            if where is not None:
-                cells[(where, r.metric)] = r
-    langs = sorted({lang for lang, _ in cells} - {"mean"}, key=lang_order_key) + \
-        (["mean"] if any(lang == "mean" for lang, _ in cells) else [])
+    for r in mine:
+        if r.stratum is None and r.metric in names and (where := lang_or_mean(r)) is not None:
+            cells[(where, r.metric)] = r
+    langs = {lang for lang, _ in cells}
+    langs = sorted(langs - {"mean"}, key=lang_order_key) + (["mean"] if "mean" in langs else [])
     # each metric's value for a model answering at random (RA 1.0, en-CO and RankC well above 0)
     chances = {d.label: next((r.chance for (_, m), r in cells.items() if m == d.name and r.chance is not None), None)
                for d in metrics}
-    chance_text = "; chance " + ", ".join(f"{k} {v:.2f}" for k, v in chances.items() if v is not None) \
-        if any(v is not None for v in chances.values()) else ""
+    chance_text = ", ".join(f"{name} {v:.2f}" for name, v in chances.items() if v is not None)
     how = f" ({template} prompt)" if template else ""
-    names = ", ".join(d.label for d in metrics)
-    table = TextTable(f"{model} · {task}{how}: {names}, 95% bootstrap intervals{chance_text}",
+    title = f"{model} · {task}{how}: {', '.join(d.label for d in metrics)}, 95% bootstrap intervals"
+    table = TextTable(title + (f"; chance {chance_text}" if chance_text else ""),
                       ["lang", "n", *(d.label for d in metrics)])
     for lang in langs:
         found = [cells.get((lang, d.name)) for d in metrics]
@@ -96,22 +100,25 @@ def task_table(records: Sequence[Record], model: str, task: str, template: str |
     return table
 
 
-SUMMARY_CAPTION = (f"n: English items (of the item file's where fewer were read); columns without a language: the "
-                   f"mean over the non-English languages; unparseable en: share of English "
-                   f"answers that could not be read (counted wrong). flags: partial = languages of the task without "
-                   f"predictions or with fewer than the item file has items (unranked, no overall); dominant = one option chosen far more often than it is "
+SUMMARY_CAPTION = ("n: English items (of the item file's where fewer were read); columns without a language: the mean "
+                   "over the non-English languages; unparseable en: share of English answers that could not be read "
+                   "(counted wrong). flags: partial = languages of the task without predictions or with fewer than the "
+                   "item file has items (unranked, no overall); dominant = one option chosen far more often than it is "
                    f"right (overlap comes for free); unparseable = more than {UNPARSEABLE_FLAG:.0%} of the answers "
-                   f"unreadable; missing = items without a prediction")
+                   "unreadable; missing = items without a prediction")
+PAIR_CAPTION = ("one test per row gives its p, its 95% CI and its star: accuracy = exact McNemar test and the exact "
+                "interval that inverts it; RA, en-CO = paired bootstrap percentile interval and the p-value that "
+                "inverts it; * = p < {} (the CI excludes 0)")
 
 
 def summary_table(records: Sequence[Record]) -> TextTable:
-    """model x task: n, the headline columns of the leaderboard (values with intervals), chance, the
-    unparseable share in English, flags."""
+    """model x task: n, the headline columns of the leaderboard (values with intervals), chance, the unparseable share
+    in English, flags."""
     from clika.report.flags import FlagIndex
     from clika.report.leaderboard import headline_columns
 
-    columns = [c for c in headline_columns() if c.metric != "xrr" and any(
-        r.metric == c.metric and r.value is not None for r in records)]
+    scored = {r.metric for r in records if r.value is not None}
+    columns = [c for c in headline_columns() if c.metric != "xrr" and c.metric in scored]
     wanted = {(c.metric, c.lang, c.aggregate): c.name for c in columns}
     wanted.update({("unparseable_rate", PIVOT, None): "unparseable", ("missing_items", PIVOT, None): "missing"})
     rows: dict[tuple[str, str], dict[str, Record]] = {}
@@ -120,12 +127,11 @@ def summary_table(records: Sequence[Record]) -> TextTable:
         if key is not None and r.stratum is None:
             rows.setdefault((r.model, r.task), {})[key] = r
     flags = FlagIndex(records)
-    table = TextTable("CLiKA scores (95% bootstrap intervals)",
-                      ["model", "task", "n", *(c.label for c in columns), "chance", "unparseable en", "flags"],
-                      align="lll" + "r" * (len(columns) + 2) + "l", caption=SUMMARY_CAPTION)
+    headers = ["model", "task", "n", *(c.label for c in columns), "chance", "unparseable en", "flags"]
+    align = "lll" + "r" * (len(columns) + 2) + "l"
+    table = TextTable("CLiKA scores (95% bootstrap intervals)", headers, align=align, caption=SUMMARY_CAPTION)
     for (model, task), found in rows.items():
-        acc = found.get(f"accuracy_{PIVOT}")
-        unparseable, missing = found.get("unparseable"), found.get("missing")
+        acc, unparseable, missing = (found.get(key) for key in (f"accuracy_{PIVOT}", "unparseable", "missing"))
         n = str(getattr(acc, "n", 0))
         if missing is not None and missing.value and missing.n:
             n += f"/{missing.n}"  # fewer English items than the task has
@@ -134,32 +140,36 @@ def summary_table(records: Sequence[Record]) -> TextTable:
                   "unparseable": sum(flags.unparseable_high(model, task, lang) for lang in langs),
                   "missing": sum(flags.has(model, task, lang, "missing") for lang in langs)}
         marks = [flags.partial_text(model, task)] + [f"{k} {c}/{len(langs)} langs" for k, c in counts.items() if c]
-        table.rows.append([model, task, n, *(format_record(found.get(c.name)) for c in columns),
-                           f"{acc.chance:.2f}" if getattr(acc, "chance", None) else "",
-                           f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else "",
-                           "; ".join(m for m in marks if m)])
+        chance = f"{acc.chance:.2f}" if getattr(acc, "chance", None) else ""
+        share = f"{100 * unparseable.value:.0f}%" if getattr(unparseable, "value", None) is not None else ""
+        values = [format_record(found.get(c.name)) for c in columns]
+        table.rows.append([model, task, n, *values, chance, share, "; ".join(m for m in marks if m)])
     return table
 
 
 def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None, n_boot: int = 0) -> TextTable:
-    """One requested pair: per task, language and metric, both models' values and the delta, with
-    the 95% interval, p-value and star of the row's one test (clika.analysis.compare)."""
-    from clika.analysis.compare import ALPHA, comparison_rows, row_test, significant
-    from clika.analysis.stats import format_p
+    """One requested pair: per task, language and metric, both models' values and the delta, with the 95% interval,
+    p-value and star of the row's one test (clika.analysis.compare)."""
+    from clika.analysis.compare import ALPHA, comparison_rows, significant
 
     title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, one test per row"
-    table = TextTable(title, ["task", "lang", "metric", "n", "A", "B", "delta", "p"], align="lllrrrrr",
-                      caption="one test per row gives its p, its 95% CI and its star: accuracy = exact McNemar test "
-                              "and the exact interval that inverts it; RA, en-CO = paired bootstrap percentile "
-                              f"interval and the p-value that inverts it; * = p < {ALPHA} (the CI excludes 0)")
+    headers = ["task", "lang", "metric", "n", "A", "B", "delta", "p"]
+    table = TextTable(title, headers, align="lllrrrrr", caption=PAIR_CAPTION.format(ALPHA))
     for c, va, vb in comparison_rows(comparisons):
         if (c.model_ref, c.model) != (model_a, model_b):
             continue
-        p = format_p(c.p_value, n_boot) if row_test(c.metric) == "bootstrap" else format_number(c.p_value, ".3g")
-        table.rows.append([c.task, c.lang, label(c.metric), str(c.n), format_record(va), format_record(vb),
-                           format_value(c.value, c.ci_low, c.ci_high, signed=True) + ("*" if significant(c) else ""),
-                           p])
+        p = p_text(c, n_boot)
+        delta = format_value(c.value, c.ci_low, c.ci_high, signed=True) + ("*" if significant(c) else "")
+        table.rows.append([c.task, c.lang, label(c.metric), str(c.n), format_record(va), format_record(vb), delta, p])
     return table
+
+
+def p_text(c, n_boot: int) -> str:
+    """The p-value of a comparison as its row's one test gives it (a bootstrap p says its resolution)."""
+    from clika.analysis.compare import row_test
+    from clika.analysis.stats import format_p
+
+    return format_p(c.p_value, n_boot) if row_test(c.metric) == "bootstrap" else format_number(c.p_value, ".3g")
 
 
 def count_table(tasks: Sequence[str], langs: Sequence[str], counts: dict[tuple[str, str], int]) -> TextTable:

@@ -1,10 +1,9 @@
-"""The task registry: CLiKA's tasks and the mini set from the package's YAML files, plus the
-user's own from ``--include-path`` folders (as in lm-evaluation-harness).
+"""The task registry: CLiKA's tasks and the mini set from the package's YAML files, plus the user's own from
+``--include-path`` folders (as in lm-evaluation-harness).
 
-Nothing is registered as a side effect: a registry is a value, built by ``load_registry`` and
-passed to whatever needs task specs. An item of a task no YAML defines (e.g. a user's JSONL
-file) gets an ad-hoc multiple-choice spec (the shared ``_mc.yaml`` prompt with an arithmetic
-one-shot example sized to its option count).
+Nothing is registered as a side effect: a registry is a value, built by ``load_registry`` and passed to whatever needs
+task specs. An item of a task no YAML defines (e.g. a user's JSONL file) gets an ad-hoc multiple-choice spec (the
+shared ``_mc.yaml`` prompt with an arithmetic one-shot example sized to its option count).
 """
 
 from __future__ import annotations
@@ -62,9 +61,7 @@ class TaskRegistry:
     def spec_for(self, name: str, n_options: int, stream: str = "basic") -> TaskSpec:
         """The registered spec, or an ad-hoc multiple-choice one for a task no YAML defines."""
         spec = self.specs.get(name)
-        if spec is not None:
-            return spec
-        return _ad_hoc(name, n_options, stream)
+        return spec if spec is not None else _ad_hoc(name, n_options, stream)
 
     def with_include_paths(self, paths: Iterable[str | Path]) -> TaskRegistry:
         """This registry plus the tasks of the YAML files under ``paths`` (theirs win on a name clash)."""
@@ -89,10 +86,7 @@ class TaskRegistry:
 @lru_cache(maxsize=1)
 def builtin_registry() -> TaskRegistry:
     """CLiKA's four tasks and the mini set, from the YAML files shipped in clika/tasks/."""
-    specs: dict[str, TaskSpec] = {}
-    for path in task_files(PACKAGE_DIR):
-        spec = parse_task(path)
-        specs[spec.name] = spec
+    specs = {spec.name: spec for spec in map(parse_task, task_files(PACKAGE_DIR))}
     order = ("x_csqa", "x_copa", "x_geo", "x_name")  # the paper's order first
     return TaskRegistry({n: specs[n] for n in sorted(specs, key=lambda n: (order.index(n) if n in order else 99, n))})
 
