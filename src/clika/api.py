@@ -3,12 +3,11 @@
     from clika import api
     result = api.score(api.ScoreOptions("../shared/clika-data", tasks=["x_geo"], output="m.jsonl"))
 
-Each function takes one options dataclass holding every default (RunOptions and ConductOptions come
-from clika.runner and clika.conduct.run) whose ``check()``, called first, holds the command line's
-checks. Progress reaches the caller through callbacks, warnings through the results: nothing here
-prints. The command line imports nothing of clika but this module and clika.errors (an import-linter
-contract). What importing this module does not load anyway (heavy libraries: torch, transformers,
-scipy.stats) is imported inside the functions that need it.
+Each function takes one options dataclass holding every default (RunOptions and ConductOptions come from clika.runner
+and clika.conduct.run) whose ``check()``, called first, holds the command line's checks. Progress reaches the caller
+through callbacks, warnings through the results: nothing here prints. The command line imports nothing of clika but
+this module and clika.errors (an import-linter contract). Heavy libraries (torch, transformers, scipy.stats) are
+imported inside the functions that need them.
 """
 
 from __future__ import annotations
@@ -51,7 +50,7 @@ from clika.report.terminal import (
     task_table,
 )
 from clika.report.terminal import render as render_table
-from clika.runner import EvaluateResult, RunEvent, RunOptions
+from clika.runner import EvaluateResult, RecordsFrame, RunEvent, RunOptions
 from clika.runner import evaluate as _evaluate
 from clika.tasks import load_registry
 
@@ -68,8 +67,7 @@ __all__ = [
 
 
 def load_results(path: str | Path):
-    """A metrics file (.jsonl/.csv), or a run folder holding metrics.jsonl, as a pandas DataFrame
-    with separate lang, lang_a, lang_b and aggregate columns (clika.metrics.frame)."""
+    """A metrics file (.jsonl/.csv), or a run folder holding metrics.jsonl, as a DataFrame (clika.metrics.frame)."""
     from clika.metrics.frame import records_frame
     from clika.report.tables import load_results as read
 
@@ -108,7 +106,7 @@ class ScoreOptions:
 
 
 @dataclass
-class ScoreResult:
+class ScoreResult(RecordsFrame):
     """What `score` computed, and what the reader had to say about the input."""
 
     records: list[Record]
@@ -120,12 +118,6 @@ class ScoreResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds: read, compute, write
     coverage: object = None  # clika.data.coverage.Coverage: what was read, skipped, complete, partial
     coverage_path: Path | None = None
-
-    def to_frame(self):
-        """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
-        from clika.metrics.frame import records_frame
-
-        return records_frame(self.records)
 
 
 def check_layout(layout: str) -> None:
@@ -141,8 +133,7 @@ def check_n_boot(n_boot: int) -> None:
 def read_predictions_checked(source: str | Path, layout: str, *, models=None, tasks=None, langs=None,
                              extract: str = "first-char", pivot: str = PIVOT, exclude: Sequence[str] = (),
                              trust_labels: bool = False):
-    """Predictions of a source, with every filter checked against what the source holds, and
-    the coverage of the read (``read.coverage``, clika.data.coverage.Coverage)."""
+    """Predictions of a source, every filter checked against what it holds; ``read.coverage``: what was read."""
     check_layout(layout)
     wanted = check_langs(langs, _langs_of(source, layout, models, tasks), pivot=pivot) if langs else None
     read = read_predictions(Path(source), layout, models=models, tasks=tasks, langs=wanted, extract=extract,
@@ -165,9 +156,8 @@ def _langs_of(source, layout, models, tasks) -> set[str]:
 
 
 def score(options: ScoreOptions, progress: Callable[[str, int, int], None] | None = None) -> ScoreResult:
-    """Read predictions and compute PF/CT metrics: the library side of `clika score`. Writes .jsonl or .csv when
-    options.output is given. progress(phase, done, total), if given, is called for "read" and "compute" (writing
-    is quick)."""
+    """Read predictions and compute PF/CT metrics (`clika score`); writes .jsonl or .csv when options.output is
+    given. progress(phase, done, total), if given, is called for "read" and "compute" (writing is quick)."""
     from clika.metrics.compute import compute_metrics
 
     o = options
@@ -278,8 +268,7 @@ def compare(options: CompareOptions) -> CompareResult:
 
 
 def _registry_and_cd(o):
-    """The family registry (o.registry) and the CD findings and notes of o.conduct_dirs (none without any)
-    for CompareOptions or FindingsOptions ``o``."""
+    """The family registry, and the CD findings and notes of o.conduct_dirs (CompareOptions or FindingsOptions)."""
     from clika.analysis.families import load_families
 
     registry = load_families(Path(o.registry) if o.registry else None)
@@ -385,8 +374,7 @@ def read_curves(folder: Path) -> dict:
 
 
 def report(options: ReportOptions) -> dict[str, Path]:
-    """report.md + CSV tables + leaderboard.csv (+ report.html) + coverage.json: the library side of
-    `clika report`. written["coverage"] is the coverage.json; report_coverage() its summary."""
+    """`clika report`: report.md, CSV tables, leaderboard.csv (+ report.html), coverage.json (written["coverage"])."""
     from clika.report.flags import records_coverage
     from clika.report.leaderboard import build_leaderboard, write_leaderboard_csv
     from clika.report.tables import load_results, write_report
@@ -410,17 +398,14 @@ def report(options: ReportOptions) -> dict[str, Path]:
         from clika.report.reference import run_items, with_reference
 
         placed, yours, reference = with_reference(records, o.reference, run_items(sources), resamples)
-    extra = {}
-    if o.html and o.comparisons is not None:
-        from clika.report.html import comparison_inputs
+    if o.html:
+        from clika.report.html import comparison_inputs, write_html_report
 
-        extra = comparison_inputs(Path(o.comparisons))
+        extra = comparison_inputs(Path(o.comparisons)) if o.comparisons is not None else {}
     written = write_report(records, out)
     board = build_leaderboard(placed, yours=yours, resamples=resamples, recomputed=(reference or {}).get("recomputed"))
     written["leaderboard"] = write_leaderboard_csv(board, out / "leaderboard.csv")
     if o.html:
-        from clika.report.html import write_html_report
-
         written["html"] = Path(write_html_report(placed, out, yours=yours, reference=reference, resamples=resamples,
                                                  curves=curves, **extra))
     written["coverage"] = coverage.write(out / "coverage.json")
@@ -474,16 +459,13 @@ def show(options: ShowOptions):
 
 @dataclass
 class FetchOptions:
-    """What `clika data fetch` takes. dest: default $CLIKA_DATA_DIR, else the remembered --dest, else clika's
-    cache; url: a mirror (BASE/<path in the repository> is each file); predictions: also every published
-    prediction file and the model inputs; only: repository paths (task, folder or file) to fetch; remember:
-    once complete, remember ``dest`` (clika.paths.remember_data_dir) for later commands."""
+    """What `clika data fetch` takes."""
 
-    dest: str | Path | None = None
-    url: str | None = None
-    predictions: bool = False
-    only: Sequence[str] | None = None
-    remember: bool = False
+    dest: str | Path | None = None  # default $CLIKA_DATA_DIR, else the remembered --dest, else clika's cache
+    url: str | None = None  # a mirror (BASE/<path in the repository> is each file)
+    predictions: bool = False  # also every published prediction file and the model inputs
+    only: Sequence[str] | None = None  # repository paths (task, folder or file) to fetch
+    remember: bool = False  # once complete, remember ``dest`` (clika.paths.remember_data_dir) for later commands
 
 
 def fetch_plan(options: FetchOptions) -> str:
@@ -494,8 +476,7 @@ def fetch_plan(options: FetchOptions) -> str:
 
 
 def fetch(options: FetchOptions, progress=None):
-    """Download the CLiKA data, each file checked against the shipped manifest: `clika data fetch`.
-    progress, if given, is called with every clika.data.fetch.FetchEvent."""
+    """`clika data fetch`: each file checked against the shipped manifest; progress gets every FetchEvent."""
     from clika.data.fetch import fetch as _fetch
 
     o = options
@@ -517,16 +498,13 @@ def data_location_message(dest: str | Path) -> str:
 
 @dataclass
 class ExportOptions:
-    """What `clika data export` takes. format: "lm-eval" (a task folder for lm-eval's --include_path) or "hf" (a
-    Hugging Face datasets folder); data: the item source as `clika run --data-dir` takes it (None: each task's
-    own); tasks None: the CLiKA tasks, or every task of a "builtin" or .jsonl source; langs None: all (else they
-    must include the pivot, en)."""
+    """What `clika data export` takes."""
 
     output: str | Path
-    format: str = "lm-eval"
-    data: str | Path | None = None
-    tasks: Sequence[str] | None = None
-    langs: Sequence[str] | None = None
+    format: str = "lm-eval"  # a task folder for lm-eval's --include_path, or "hf" (a Hugging Face datasets folder)
+    data: str | Path | None = None  # the item source as `clika run --data-dir` takes it (None: each task's own)
+    tasks: Sequence[str] | None = None  # None: the CLiKA tasks, or every task of a "builtin" or .jsonl source
+    langs: Sequence[str] | None = None  # None: all (else they must include the pivot, en)
     include_paths: Sequence[str | Path] = ()
 
     def check(self) -> None:
@@ -598,14 +576,13 @@ def conduct(options: ConductOptions, log: Callable[[str], None] = lambda line: N
 
 @dataclass
 class GenerateOptions:
-    """What `clika fictional generate` takes. langs: languages besides en (None: all ten); n_facts None: the
-    generator's default (120); name_direction and source: which way names are taught and the language
+    """What `clika fictional generate` takes. name_direction and source: which way names are taught and the language
     type-1 facts are taught in (the per-target train_<lang>/test_<lang> files)."""
 
     output: str | Path
-    n_facts: int | None = None
+    n_facts: int | None = None  # None: the generator's default (120)
     seed: int = 0
-    langs: Sequence[str] | None = None
+    langs: Sequence[str] | None = None  # languages besides en (None: all ten)
     names: str = "compound"
     n_continents: int | None = None
     name_direction: str = PAPER_NAME_DIRECTION

@@ -9,8 +9,7 @@
 - "generate": the paper's way: greedy generation, then answer extraction ("first-char": the upstream rule; "smart":
   see clika.data.answers).
 
-The caller (an executor) passes chunks of items with their already-rendered requests; everything here is one backend
-call per batch plus building the predictions. (Computing metrics from predictions, `clika score`, is clika.metrics.)
+The caller (an executor) passes chunks of items with their rendered requests: one backend call per batch here.
 """
 
 from __future__ import annotations
@@ -40,9 +39,8 @@ def check_mode(mode: str, extract: str = DEFAULT_EXTRACT) -> None:
     if mode not in SCORING_MODES:
         raise ConfigError(f"--mode: unknown scoring mode {mode!r}; choose one of {', '.join(SCORING_MODES)}")
     if extract not in EXTRACTORS:
-        raise ConfigError(
-            f"--extract: unknown answer extraction rule {extract!r}; choose one of {', '.join(EXTRACTORS)}"
-        )
+        raise ConfigError(f"--extract: unknown answer extraction rule {extract!r}; "
+                          f"choose one of {', '.join(EXTRACTORS)}")
 
 
 def extraction_key(mode: str, extract: str) -> str:
@@ -84,19 +82,11 @@ def _extra(item: Item) -> dict:
     return {"original_lang": origin} if isinstance(origin, str) and origin else {}
 
 
-def choose(
-    backend: Backend,
-    items: Sequence[Item],
-    requests: Sequence[ChoiceRequest],
-    mode: str,
-    extract: str = DEFAULT_EXTRACT,
-    batch_size: int = 16,
-    progress: Callable[[int], None] | None = None,
-) -> list[Prediction]:
-    """Predictions for ``items`` (any mix of tasks/languages) from their rendered requests, in order.
-
-    batch_size: items per backend call (the backend batches inside a call; ``progress(n)`` is called after each call
-    with the number of items done)."""
+def choose(backend: Backend, items: Sequence[Item], requests: Sequence[ChoiceRequest], mode: str,
+           extract: str = DEFAULT_EXTRACT, batch_size: int = 16,
+           progress: Callable[[int], None] | None = None) -> list[Prediction]:
+    """Predictions for ``items`` (any mix of tasks/languages) from their rendered requests, in order. batch_size:
+    items per backend call (the backend batches inside a call); ``progress(n)`` follows each call (n items done)."""
     check_mode(mode, extract)
     if len(items) != len(requests):
         raise ConfigError(f"{len(items)} items but {len(requests)} requests")
@@ -113,10 +103,8 @@ def choose(
             picks = [None if c < 0 else int(c) for c in choices_from_scores(scores).tolist()]
             rows = [tuple(float(x) for x in row[: it.n_options]) for it, row in zip(chunk, scores)]
             raws = [None] * len(chunk)
-        preds.extend(
-            Prediction(backend.name, it.task, it.lang, it.item_id, pick, it.gold, it.n_options, raw, row, _extra(it))
-            for it, pick, raw, row in zip(chunk, picks, raws, rows)
-        )
+        preds.extend(Prediction(backend.name, it.task, it.lang, it.item_id, pick, it.gold, it.n_options, raw, row,
+                                _extra(it)) for it, pick, raw, row in zip(chunk, picks, raws, rows))
         if progress is not None:
             progress(len(chunk))
     return preds

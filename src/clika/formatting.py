@@ -1,7 +1,7 @@
 """How numbers are written for people: one formatter for every table, report and message.
 
-An undefined value or interval is written as a dash (never a crash formatting None, never a
-bare "nan"); chance level and n are written beside a value where they change its meaning.
+An undefined value or interval is written as a dash (never a crash formatting None, never a bare "nan"); chance level
+and n are written beside a value where they change its meaning.
 """
 
 from __future__ import annotations
@@ -54,6 +54,4 @@ def format_value(value, low=None, high=None, *, spec: str = ".3f", ci_spec: str 
 
 def format_record(rec, **kwargs) -> str:
     """A Record's value and interval ("—" for a missing or undefined record)."""
-    if rec is None:
-        return DASH
-    return format_value(rec.value, rec.ci_low, rec.ci_high, **kwargs)
+    return DASH if rec is None else format_value(rec.value, rec.ci_low, rec.ci_high, **kwargs)

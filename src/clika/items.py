@@ -40,25 +40,18 @@ def content_hash(task: str, lang: str, question: str, options, gold: int, meta: 
 
 @dataclass(frozen=True)
 class Item:
-    """One multiple-choice question in one language.
-
-    question: the question text (for x_copa, the premise).
-    options: option texts, in order; option i is letter LETTERS[i].
-    gold: index of the correct option.
-    meta: task-specific extras, e.g. {"original_lang": "ar"} for the factual
-        stream, {"copa_question": "cause"} for x_copa.
-    source: "path:line" the item was read from (for error messages).
-    """
+    """One multiple-choice question in one language."""
 
     task: str
     stream: str
     lang: str
     item_id: str
-    question: str
-    options: tuple[str, ...]
-    gold: int
+    question: str  # for x_copa, the premise
+    options: tuple[str, ...]  # option i is letter LETTERS[i]
+    gold: int  # index of the correct option
+    # task-specific extras, e.g. {"original_lang": "ar"} for the factual stream, {"copa_question": "cause"} for x_copa
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
-    source: str = field(default="", compare=False)
+    source: str = field(default="", compare=False)  # "path:line" the item was read from (for error messages)
 
     @property
     def n_options(self) -> int:
@@ -74,13 +67,9 @@ class Item:
 
 
 def check_langs(langs, available, *, pivot: str = PIVOT, flag: str = "--langs") -> list[str] | None:
-    """The requested languages, lower-cased and checked against those the data has.
-
-    None means "all". Unknown codes and a missing pivot are one-line ConfigErrors that
-    say what is available (RA and en-CO are relative to the pivot)."""
-    if langs is None:
-        return None
-    chosen = list(dict.fromkeys(code.strip().lower() for code in langs if code.strip()))
+    """The requested languages, lower-cased and checked against those the data has; None means "all". Unknown codes
+    and a missing pivot (RA and en-CO are relative to it) are one-line ConfigErrors that say what is available."""
+    chosen = list(dict.fromkeys(code.strip().lower() for code in langs or () if code.strip()))
     if not chosen:
         return None
     have = set(available)

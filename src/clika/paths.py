@@ -79,11 +79,10 @@ def remember_data_dir(path: Path) -> Path:
     target = data_location_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     record = {"data_dir": str(Path(path).expanduser().resolve()), "written_by": "clika data fetch"}
-    text = json.dumps(record, indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=LOCATION_FILE + ".", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+            out.write(json.dumps(record, indent=2) + "\n")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,10 +1,10 @@
 """Prompts: items -> the text a model reads, rendered from each task's YAML (clika/tasks/*.yaml).
 
-A prompt is a ``prefix`` (instruction + one-shot example, shared by a task, language and template,
-so a backend encodes it once) and a ``body`` (the item, ending with the answer cue, e.g. "Answer:").
-Templates: ``paper`` is the upstream CLiKA prompt byte for byte; ``native`` has the instruction in
-the item's language; ``qa`` and ``qa-native`` are lm-eval's ARC-style cloze prompts (no option list).
-Chat backends wrap prompts in the tokenizer's chat template (``chat_frame``, ``wrap_chat``).
+A prompt is a ``prefix`` (instruction + one-shot example, shared by a task, language and template, so a backend
+encodes it once) and a ``body`` (the item, ending with the answer cue, e.g. "Answer:"). Templates: ``paper`` is the
+upstream CLiKA prompt byte for byte; ``native`` has the instruction in the item's language; ``qa`` and ``qa-native``
+are lm-eval's ARC-style cloze prompts (no option list). Chat backends wrap prompts in the tokenizer's chat template
+(``chat_frame``, ``wrap_chat``).
 """
 
 from __future__ import annotations
@@ -147,8 +147,7 @@ def chat_frame(render: Callable[[str], str]) -> tuple[str, str]:
     rendered = render(SENTINEL)
     if rendered.count(SENTINEL) != 1:
         raise ConfigError("the chat template does not render the user message verbatim exactly once")
-    head, tail = rendered.split(SENTINEL)
-    return head, tail
+    return tuple(rendered.split(SENTINEL))
 
 
 def wrap_chat(requests: Sequence[ChoiceRequest], frame: tuple[str, str]) -> list[ChoiceRequest]:

@@ -10,9 +10,8 @@ Progress reaches the caller as RunEvents through ``on_event``; warnings come bac
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,37 +30,32 @@ EXECUTORS = ("local", "ray")
 
 @dataclass
 class RunOptions:
-    """Everything `clika run` takes; the defaults here are the command line's defaults.
-
-    data: None = each task's own dataset (the built-in mini set when no task is named), or "builtin", an
-        upstream-layout folder, a .jsonl file/folder, "hf:NAME".
-    template: None = each task's default template for the mode (paper for the CLiKA tasks; qa for the mini set in
-        cloze modes, paper in letter and generate modes).
-    output_dir: default runs/<model name, made safe as a folder name>.
-    store_path: the results store; default OUTPUT/results.sqlite.
-    chunk_size: items per store transaction (default batch_size * 4).
-    executor: "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a local one); either way
-        only this process writes the store.
-    ``check()`` holds every check that needs no data or model (evaluate calls it first).
-    """
+    """Everything `clika run` takes; the defaults here are the command line's defaults. ``check()`` holds every check
+    that needs no data or model (evaluate calls it first)."""
 
     model: str = "hf"
     model_args: str | dict[str, Any] | None = None
     tasks: Sequence[str] | None = None
     langs: Sequence[str] | None = None
+    # None: each task's own dataset (the built-in mini set when no task is named); or "builtin", an upstream-layout
+    # folder, a .jsonl file/folder, "hf:NAME"
     data: str | Path | None = None
     include_paths: Sequence[str | Path] = ()
     mode: str = DEFAULT_MODE
+    # None: each task's default template for the mode (paper for the CLiKA tasks; qa for the mini set in cloze modes,
+    # paper in letter and generate modes)
     template: str | None = None
     limit: int | None = None
     batch_size: int = 16
     device: str = "cpu"
-    output_dir: str | Path | None = None
-    store_path: str | Path | None = None
+    output_dir: str | Path | None = None  # default runs/<model name, made safe as a folder name>
+    store_path: str | Path | None = None  # the results store; default OUTPUT/results.sqlite
     n_boot: int = N_BOOT
     seed: int = 0
-    chunk_size: int | None = None
+    chunk_size: int | None = None  # items per store transaction (default batch_size * 4)
     extract: str = DEFAULT_EXTRACT
+    # "local" (this process) or "ray" (workers on a Ray cluster at ray_address, or a local one); either way only this
+    # process writes the store
     executor: str = "local"
     ray_address: str | None = None
     log_samples: bool = False  # also write lm-eval's samples_<task>_<lang>_<date>.jsonl (lm-eval's --log_samples)
@@ -93,8 +87,16 @@ class RunEvent:
 OnEvent = Callable[[RunEvent], None]
 
 
+class RecordsFrame:
+    def to_frame(self):
+        """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
+        from clika.metrics.frame import records_frame
+
+        return records_frame(self.records)
+
+
 @dataclass
-class EvaluateResult:
+class EvaluateResult(RecordsFrame):
     """What a run produced and where it wrote it."""
 
     model: str
@@ -111,12 +113,6 @@ class EvaluateResult:
     templates: dict[str, str] = field(default_factory=dict)  # task -> template used
     warnings: list[str] = field(default_factory=list)
     lm_eval_paths: list[Path] = field(default_factory=list)  # results_<date>.json, then any samples files
-
-    def to_frame(self):
-        """The records as a pandas DataFrame (see clika.metrics.frame for the columns)."""
-        from clika.metrics.frame import records_frame
-
-        return records_frame(self.records)
 
 
 def display_name(model: str, args: dict[str, Any]) -> str:
@@ -206,12 +202,12 @@ def collect(items: list[Item], all_keys: dict, store: Any, fingerprint: str, opt
     for (task, lang), keys in all_keys.items():
         stored = store.predictions_for(fingerprint, task, lang, opts.mode, extract, set(keys))
         for key, p in stored.items():
-            found[(task, lang, key[0])] = p if p.model == name else dataclasses.replace(p, model=name)
+            found[(task, lang, key[0])] = p if p.model == name else replace(p, model=name)
     return [found[(i.task, i.lang, i.item_id)] for i in items if (i.task, i.lang, i.item_id) in found]
 
 
 def load_run_items(opts: RunOptions, tasks) -> list[Item]:
-    """The items a run asks, with one-line errors that say what exists."""
+    """The items of a run's tasks and languages (before --limit), with one-line errors that say what exists."""
     from clika.data import load_items
 
     for name in opts.tasks or ():
@@ -228,9 +224,7 @@ def load_run_items(opts: RunOptions, tasks) -> list[Item]:
         raise ConfigError(f"no items for task(s) {', '.join(missing) or '(any)'} in {where}; "
                           f"it has {', '.join(have) or 'none'}")
     langs = check_langs(opts.langs, {i.lang for i in items})
-    if langs is not None:
-        items = [i for i in items if i.lang in langs]
-    return select_items(items, opts.limit)
+    return items if langs is None else [i for i in items if i.lang in langs]
 
 
 def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResult:
@@ -247,7 +241,7 @@ def evaluate(opts: RunOptions, on_event: OnEvent | None = None) -> EvaluateResul
     name = display_name(opts.model, args)
     out = Path(opts.output_dir) if opts.output_dir is not None else Path("runs") / safe_dirname(name)
     check_writable_dir(out, "--output")  # fail before a model is loaded, not after everything is scored
-    all_items = load_run_items(dataclasses.replace(opts, limit=None), tasks)
+    all_items = load_run_items(opts, tasks)
     items = select_items(all_items, opts.limit)
     templates = check_templates(items, opts, tasks)
     chunk_size = opts.chunk_size or opts.batch_size * CHUNK_BATCHES

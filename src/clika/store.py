@@ -188,9 +188,8 @@ class ResultsStore:
         return [self._prediction(r) for r in rows]
 
     def count(self, fingerprint: str | None = None) -> int:
-        if fingerprint is None:
-            return self._query("SELECT count(*) FROM predictions")[0][0]
-        return self._query("SELECT count(*) FROM predictions WHERE model_fingerprint=?", (fingerprint,))[0][0]
+        where, params = ("", ()) if fingerprint is None else (" WHERE model_fingerprint=?", (fingerprint,))
+        return self._query("SELECT count(*) FROM predictions" + where, params)[0][0]
 
     def fingerprints(self) -> list[tuple[str, str]]:
         """(model name, fingerprint) of every model with stored predictions."""

@@ -1,8 +1,4 @@
-"""Analysis: model-family registry, paired model comparisons, strategy summaries, findings.
-
-    load_families(user_file=None) -> FamilyRegistry          (families.py, families.yaml)
-    analyse(predictions, registry, pairs=..., n_boot=..., seed=...) -> AnalysisResult   (pipeline.py)
-"""
+"""Analysis: the model-family registry (families.py), paired comparisons, strategy summaries, findings (pipeline.py)."""
 
 from clika.analysis.families import STRATEGIES, FamilyRegistry, ModelEntry, load_families
 from clika.analysis.pipeline import AnalysisResult, analyse

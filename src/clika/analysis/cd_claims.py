@@ -1,18 +1,16 @@
 """CD across models: the paper's conductivity claims, tested on whatever `clika conduct` results exist.
 
-A conduct output folder holds the records of every model and target (metrics.jsonl: pooled over seeds where there
-were several) and, per model, language pair and seed, the run's per-fact outcomes (outcomes.json: what clika conduct
-judged, by fact). A run's verdict comes from its records (clika.metrics.cd.cd_verdict, one of its VERDICTS, with its
-margin). Differences between models need the facts paired: they come from the outcomes, resampled with the metrics
-core's resampler, so runs of several models on the same fictional facts draw the same facts in every resample.
+A conduct output folder holds the records of every model and target (metrics.jsonl, pooled over seeds) and per run
+the per-fact outcomes (outcomes.json). A run's verdict comes from its records (clika.metrics.cd.cd_verdict).
+Differences between models need the facts paired: they come from the outcomes, resampled with the metrics core's
+resampler, so runs on the same fictional facts draw the same facts in every resample.
 
 Claims (Gao et al. 2024: "neither multilingual pretraining nor instruction tuning substantially improves
-cross-lingual knowledge conductivity"), each supported, not supported, inconclusive or not testable by the rule its
-finding states: cd_low (conductivity is low for every model: every measured run's verdict) and cd_not_improved (a
-mixed-multilingual model does not conduct substantially better than an English-dominant one, nor an instruction-tuned
-model than its base: paired XRR differences against the gain that matters; an interval that merely touches zero is
-not evidence of no gain). The gain that matters is relative to what could be gained: GAIN_SHARE of the compared runs'
-room (their positive control's XRR minus chance, averaged), and never more than SUBSTANTIAL.
+cross-lingual knowledge conductivity"), each judged by the rule its finding states: cd_low (every measured run's
+verdict) and cd_not_improved (a mixed-multilingual model does not conduct substantially better than an
+English-dominant one, nor an instruction-tuned model than its base: paired XRR differences against the gain that
+matters; an interval that merely touches zero is not evidence of no gain). The gain that matters is relative to what
+could be gained: GAIN_SHARE of the compared runs' room (positive control's XRR minus chance), at most SUBSTANTIAL.
 """
 
 from __future__ import annotations
@@ -53,7 +51,6 @@ class CDRun:
 
     @property
     def label(self) -> str:
-        """The task with its condition ("fictional", "fictional+names-both")."""
         return task_label(self.task, self.condition)
 
     @property
@@ -75,20 +72,20 @@ class CDRun:
         return ctrl.value - ctrl.chance
 
 
-def _run_outcomes(run_dir: Path) -> tuple[dict, FactOutcomes] | None:
-    """A finished run's per-fact outcomes (outcomes.json, written by clika conduct), fact ids prefixed by seed."""
+def _run_outcomes(run_dir: Path) -> tuple[tuple[str, str], FactOutcomes] | None:
+    """A finished run's (model, target) and per-fact outcomes (outcomes.json), fact ids prefixed by seed."""
     path = run_dir / "outcomes.json"
     if not path.is_file():
         return None
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     outcomes = FactOutcomes.from_dict(json.loads(path.read_text(encoding="utf-8")))
     outcomes.fact_ids = tuple(f"s{manifest.get('seed', 0)}:{f}" for f in outcomes.fact_ids)
-    return manifest, outcomes
+    return (manifest["model"]["name"], manifest["target"]), outcomes
 
 
 def load_runs(folders: list[Path], margin: float = cd.MARGIN) -> tuple[list[CDRun], list[str]]:
-    """Every model and target of the given `clika conduct` output folders, with its records (the folder's
-    metrics.jsonl), its pooled per-fact outcomes (its finished runs) and its verdict (cd_verdict with ``margin``)."""
+    """Every model and target of the given `clika conduct` output folders, with its records, its pooled per-fact
+    outcomes and its verdict (cd_verdict with ``margin``)."""
     runs, notes = [], []
     for folder in map(Path, folders):
         if not (folder / "metrics.jsonl").is_file():
@@ -98,9 +95,8 @@ def load_runs(folders: list[Path], margin: float = cd.MARGIN) -> tuple[list[CDRu
         for manifest_path in sorted(folder.glob("*/*/seed*/manifest.json")):
             if (got := _run_outcomes(manifest_path.parent)) is None:
                 notes.append(f"{manifest_path.parent}: unfinished run left out")
-                continue
-            manifest, run_outcomes = got
-            outcomes.setdefault((manifest["model"]["name"], manifest["target"]), []).append(run_outcomes)
+            else:
+                outcomes.setdefault(got[0], []).append(got[1])
         xrr = {(r.model, r.lang, r.lang_ref or "en", r.task, r.condition) for r in records if r.metric == "xrr"}
         keys = sorted(xrr, key=lambda k: (*k[:4], k[4] or ""))
         # a folder written before conduct kept earlier targets
@@ -110,9 +106,8 @@ def load_runs(folders: list[Path], margin: float = cd.MARGIN) -> tuple[list[CDRu
         for model, target, source, task, condition in keys:
             mine = [r for r in records if (r.model, r.lang, r.task, r.condition) == (model, target, task, condition)]
             judged, found = cd_verdict(mine, margin), outcomes.get((model, target))
-            run = CDRun(model, target, source, task, mine, pool(found) if found else None, judged.label, judged.reason)
-            run.below_control, run.condition = judged.below_control, condition
-            runs.append(run)
+            runs.append(CDRun(model, target, source, task, mine, pool(found) if found else None, judged.label,
+                              judged.reason, judged.below_control, condition))
     return runs, notes
 
 
@@ -121,17 +116,12 @@ CD_EVIDENCE_COLUMNS = ("evidence", "value", "95% CI", "p vs. 0", "n facts", "rea
 
 @dataclass
 class CDFinding(Claim):
-    """verdict: supported | not supported | inconclusive | not testable; an evidence's reading: the run's or
-    comparison's verdict."""
+    """verdict: supported | not supported | inconclusive | not testable; an evidence's reading: its own verdict."""
 
     def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
         """The evidence table as findings.md and the HTML report print it: columns, rows of cells, footnotes."""
-        rows = []
-        for e in self.evidence:
-            r = e.record
-            cells = (format_number(r.value), format_interval(r.ci_low, r.ci_high, ".3f"),
-                     format_number(r.p_value, ".3g"))
-            rows.append((e.label, *cells, str(r.n), e.reading))
+        rows = [(e.label, format_number(e.record.value), format_interval(e.record.ci_low, e.record.ci_high, ".3f"),
+                 format_number(e.record.p_value, ".3g"), str(e.record.n), e.reading) for e in self.evidence]
         return CD_EVIDENCE_COLUMNS, rows, []
 
 
@@ -155,8 +145,8 @@ def _group_delta(a: list[CDRun], b: list[CDRun], n_boot: int, seed: int) -> tupl
 
 
 def gain_margin(runs: list[CDRun]) -> float | None:
-    """The gain that matters for a comparison of these runs: GAIN_SHARE of their mean room (positive control's XRR
-    above chance), at most SUBSTANTIAL; None when a room is unknown or not positive."""
+    """The gain that matters for a comparison of these runs: GAIN_SHARE of their mean room, at most SUBSTANTIAL; None
+    when a room is unknown or not positive."""
     rooms = [r.room() for r in runs]
     if not rooms or any(x is None or x <= 0 for x in rooms):
         return None
@@ -164,7 +154,6 @@ def gain_margin(runs: list[CDRun]) -> float | None:
 
 
 def _claim_verdict(readings: list, against: bool, supported: bool) -> str:
-    """The verdict of a CD claim over its readings: any reading against it, or else all for it, decides."""
     if not readings:
         return "not testable"
     return "not supported" if against else "supported" if supported else "inconclusive"
@@ -193,8 +182,8 @@ def _low_finding(runs: list[CDRun]) -> CDFinding:
 
 
 def _comparisons(measured: list[CDRun], registry: FamilyRegistry) -> list[tuple[str, list[CDRun], list[CDRun]]]:
-    """(label, runs A, runs B) of the comparisons B minus A: mixed multilingual minus English-dominant pretraining,
-    and each instruction-tuned model minus its own base, where both were run."""
+    """(label, runs A, runs B) of the comparisons B minus A: mixed multilingual minus English-dominant, and each
+    instruction-tuned model minus its own base, where both were run."""
 
     def of_mix(kind: str) -> list[CDRun]:
         return [r for r in measured if registry.pretraining_of(r.model) == kind]
@@ -211,7 +200,6 @@ def _comparisons(measured: list[CDRun], registry: FamilyRegistry) -> list[tuple[
 
 
 def _gain_reading(record: Record, margin: float | None, paired: list[CDRun]) -> str:
-    """A comparison's reading: its 95% CI wholly below the gain that matters, wholly above it, or neither."""
     lo, hi = record.ci_low, record.ci_high
     if margin is None or any(r.verdict == cd.CONTROL_AT_CHANCE for r in paired) or lo is None:
         return "inconclusive"

@@ -1,15 +1,11 @@
 """Paired comparisons of two models (B minus A) per (task, lang).
 
-Every metric the registry compares (a paired test in its definition) is compared: its delta, and a p-value and a 95%
-interval that come from ONE test, the metric's paired test, so that a row never reads significant by its interval and
-not by its p-value (or the other way round): "mcnemar" (a 0/1 outcome per item, e.g. accuracy): the exact McNemar
-test (mcnemar_exact) and the interval that inverts it (mcnemar_interval); "bootstrap" (RA, en-CO, RankC): the
-paired-bootstrap percentile interval and the p-value that inverts it (clika.metrics.bootstrap.p_value_vs_zero). Either
-way p < 0.05 exactly when the interval excludes 0; ``significant`` (the star of every table) is p < ALPHA of that one
-test. Pivot-relative metrics are not reported for the pivot language. Every value is a Record: the difference is model
-B with model_ref A (and the pair's strategy); both models' own values, with their intervals from the metrics core (the
-numbers `clika score` gives on the items both have), are records of their own in the stratum "items shared with" the
-other.
+Every metric with a paired test in its definition is compared: its delta, with a p-value and a 95% interval from ONE
+test, so that a row never reads significant by its interval and not by its p-value: "mcnemar" (a 0/1 outcome per item,
+e.g. accuracy): the exact McNemar test and the interval that inverts it; "bootstrap" (RA, en-CO, RankC): the
+paired-bootstrap percentile interval and the p-value that inverts it. ``significant`` (the star of every table) is
+p < ALPHA of that one test. The difference is a Record of model B with model_ref A; both models' own values (what
+`clika score` gives on the items both have) are records in the stratum "items shared with" the other.
 """
 
 from __future__ import annotations
@@ -43,14 +39,12 @@ def row_test(metric: str) -> str:
 
 
 def significant(r: Record) -> bool | None:
-    """The star of a comparison row: p < ALPHA of its one test (None: no p-value); its interval excludes 0 exactly
-    then."""
+    """The star of a comparison row: p < ALPHA of its one test (None: no p-value)."""
     return None if r.p_value is None else r.p_value < ALPHA
 
 
 def comparison_rows(records: Sequence[Record]) -> list[tuple[Record, Record | None, Record | None]]:
-    """(delta, A's value, B's value) per difference record (model B, model_ref A) of a comparison, in order; A's and
-    B's values are their records on the items the two share."""
+    """(delta, A's value, B's value) per difference record (model B, model_ref A) of a comparison, in order."""
     own = {(r.model, r.stratum, r.task, r.metric, r.lang): r for r in records if r.model_ref is None}
 
     def value_of(model: str, other: str, r: Record) -> Record | None:
@@ -83,11 +77,10 @@ def mcnemar_exact(a_correct: np.ndarray, b_correct: np.ndarray) -> tuple[int, in
 
 
 def mcnemar_interval(b_only: int, a_only: int, n: int, level: float = 1 - ALPHA) -> tuple[float, float]:
-    """The interval of delta = (b_only - a_only) / n that inverts the exact McNemar test: the exact (Clopper-Pearson)
-    interval of pi = P(B right | discordant), mapped by delta = D / n * (2 pi - 1) with D = b_only + a_only
-    discordant items; conditional on D, as McNemar's test is. It excludes 0 exactly when mcnemar_exact's p < 1 - level
-    (at pi = 1/2 the binomial is symmetric, so the test's two-sided p is twice its smaller tail: the inversion of this
-    interval). No discordant item: [0, 0] (conditional on D = 0 the delta is 0, as the test's p = 1 says)."""
+    """The interval of delta = (b_only - a_only) / n that inverts the exact McNemar test: the Clopper-Pearson interval
+    of pi = P(B right | discordant), mapped by delta = D / n * (2 pi - 1) with D discordant items (conditional on D,
+    as the test is; at pi = 1/2 the binomial is symmetric, so the test's p is twice its smaller tail and the interval
+    excludes 0 exactly when p < 1 - level). No discordant item: [0, 0], as the test's p = 1 says."""
     d = b_only + a_only
     if d == 0 or n == 0:
         return 0.0, 0.0
@@ -118,8 +111,7 @@ def _delta_estimate(pair: PairSamples, d: PairDeltas, metric: str, li: int) -> E
 
 def compare_pair(stats: TaskStats, model_a: str, model_b: str,
                  strategy: str | None = None) -> tuple[list[Record], PairDeltas]:
-    """The records of B minus A on one task: per (lang, metric) the difference (model B, model_ref A, with its one
-    test's interval and p) and both models' own values on the items they share."""
+    """The records of B minus A on one task: per (lang, metric) the difference and both models' own values."""
     pair = paired(stats, model_a, model_b)
     delta = {m: pair.b.samples[m][0] - pair.a.samples[m][0] for m in metric_names()}
     boot = {m: (pair.b.samples[m][1:] - pair.a.samples[m][1:]).T for m in metric_names()}  # [L, B]
@@ -162,10 +154,9 @@ def resolve_pairs(stats: dict[str, TaskStats], registry: FamilyRegistry,
             a, sep, b = spec.partition(":")
             if not sep or not a or not b:
                 raise ConfigError(f"--pair {spec!r}: expected MODEL_A:MODEL_B")
-            for m in (a, b):
-                if m not in present:
-                    models = ", ".join(sorted(present))
-                    raise ConfigError(f"--pair {spec!r}: model {m!r} has no predictions (models: {models})")
+            if missing := [m for m in (a, b) if m not in present]:
+                models = ", ".join(sorted(present))
+                raise ConfigError(f"--pair {spec!r}: model {missing[0]!r} has no predictions (models: {models})")
             entry = registry.get(b)
             strategy = entry.strategy if entry and entry.base and registry.resolve(a) == entry.base else None
             pairs.append((a, b, strategy))
@@ -180,8 +171,7 @@ def resolve_pairs(stats: dict[str, TaskStats], registry: FamilyRegistry,
 
 def compare_models(stats: dict[str, TaskStats],
                    pairs: list[tuple[str, str, str | None]]) -> tuple[list[Record], list[PairDeltas]]:
-    """Comparison records (comparison_rows reads them as rows) for every pair on every task where both models have
-    predictions."""
+    """Comparison records for every pair on every task where both models have predictions."""
     tasks = sorted(stats)
     done = [compare_pair(stats[t], a, b, s) for a, b, s in pairs for t in tasks if {a, b} <= set(stats[t].models)]
     return [r for records, _ in done for r in records], [d for _, d in done]

@@ -1,7 +1,6 @@
-"""The model-family registry: for each model, its family, base model and training strategy.
-
-Ours ships as package data (families.yaml); a user's YAML in the same format extends it and overrides entries of the
-same name. Errors name the file and line of the bad entry.
+"""The model-family registry: for each model, its family, base model and training strategy. Ours ships as package data
+(families.yaml); a user's YAML in the same format extends it and overrides entries of the same name. Errors name the
+file and line of the bad entry.
 """
 
 from __future__ import annotations
@@ -48,10 +47,7 @@ class FamilyRegistry:
     entries: dict[str, ModelEntry]
 
     def __post_init__(self) -> None:
-        self._index: dict[str, str] = {}
-        for entry in self.entries.values():
-            for key in (entry.name, *entry.aliases):
-                self._index[normalise_name(key)] = entry.name
+        self._index = {normalise_name(key): e.name for e in self.entries.values() for key in (e.name, *e.aliases)}
 
     def resolve(self, model: str) -> str | None:
         """The registry's name for `model` (exact, alias or normalised match), or None."""
@@ -88,19 +84,16 @@ def _entry_from_node(name: str, value_node: yaml.Node, path: str) -> ModelEntry:
     if not isinstance(value_node, yaml.MappingNode):
         raise bad("expected a mapping of fields")
     raw = yaml.safe_load(yaml.serialize(value_node)) or {}
-    if unknown := set(raw) - _FIELDS:
-        raise bad(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    strategy, target = raw.get("strategy"), raw.get("target_lang")
-    if strategy not in STRATEGIES:
-        raise bad(f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})")
-    if not raw.get("family"):
-        raise bad("missing 'family'")
-    if target is not None and target not in LANGS:
-        raise bad(f"target_lang {target!r} is not one of {', '.join(LANGS)}")
-    if strategy == "continued_pretraining" and target is None:
-        raise bad("continued_pretraining needs a target_lang")
-    if raw.get("pretraining") not in (None, *PRETRAINING_MIXES):
-        raise bad(f"pretraining must be one of {', '.join(PRETRAINING_MIXES)}")
+    unknown, strategy, target = set(raw) - _FIELDS, raw.get("strategy"), raw.get("target_lang")
+    problems = ((unknown, f"unknown field(s) {', '.join(sorted(map(str, unknown)))}"),
+                (strategy not in STRATEGIES, f"unknown strategy {strategy!r} (known: {', '.join(STRATEGIES)})"),
+                (not raw.get("family"), "missing 'family'"),
+                (target is not None and target not in LANGS, f"target_lang {target!r} is not one of {', '.join(LANGS)}"),
+                (strategy == "continued_pretraining" and target is None, "continued_pretraining needs a target_lang"),
+                (raw.get("pretraining") not in (None, *PRETRAINING_MIXES),
+                 f"pretraining must be one of {', '.join(PRETRAINING_MIXES)}"))
+    if problem := next((text for failed, text in problems if failed), None):
+        raise bad(problem)
     aliases = raw.get("aliases") or ()
     aliases = (aliases,) if isinstance(aliases, str) else aliases
     text = {key: None if raw.get(key) is None else str(raw[key]) for key in ("family", "base", "size")}

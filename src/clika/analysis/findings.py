@@ -1,8 +1,7 @@
 """Findings: does the data support each testable claim of Gao et al. (2024)? With numbers and 95% CIs.
 
-Each claim is turned into pooled means of model-level values or of paired deltas (strategy.py), with a decision rule
-stated in the finding itself. A claim the data does not support is reported as such, and a claim the data cannot test
-(no pair of that kind present) says so instead of guessing.
+Each claim becomes pooled means of model-level values or of paired deltas (strategy.py), with a decision rule stated
+in the finding; a claim the data cannot test (no pair of that kind present) says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -28,9 +27,8 @@ PARITY_BELOW = 0.9  # "far from parity": the whole 95% CI of the mean lies below
 
 @dataclass
 class Evidence:
-    """One value a claim rests on, as a Record (n: how many values it pools), with a label for people; is_change:
-    the value is a change (delta), so its p-value against 0 means something; reading: what the value says, where a
-    rule reads it (CD)."""
+    """One value a claim rests on, as a Record (n: how many values it pools); is_change: a delta, so its p-value
+    against 0 means something; reading: what the value says, where a rule reads it (CD)."""
 
     label: str
     record: Record
@@ -81,8 +79,7 @@ class Finding(Claim):
     n_boot: int = 0  # the resamples behind the p-values (p = 0 is printed as < 1/(n_boot + 1))
 
     def table(self) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[str]]:
-        """The evidence table as findings.md and the HTML report print it: column names, rows of cells (text),
-        footnotes."""
+        """The evidence table as findings.md and the HTML report print it: columns, rows of cells, footnotes."""
         rows, withheld = [], False
         for e in self.evidence:
             v = e.record
@@ -104,9 +101,9 @@ def _summary(evidence: list[Evidence]) -> str:
     return "; ".join(f"{e.label}: {_fmt(e.record)}" for e in evidence)
 
 
-def _check(r: Record, up: bool = True) -> tuple[bool, bool]:
-    """(passes, significantly the other way) of a check that ``r``'s 95% CI lies above 0 (below 0: up=False)."""
-    above, below = r.ci_low is not None and r.ci_low > 0, r.ci_high is not None and r.ci_high < 0
+def _check(r: Record, up: bool = True, line: float = 0.0) -> tuple[bool, bool]:
+    """(passes, significantly the other way) of a check that ``r``'s 95% CI lies above ``line`` (below: up=False)."""
+    above, below = r.ci_low is not None and r.ci_low > line, r.ci_high is not None and r.ci_high < line
     return (above, below) if up else (below, above)
 
 
@@ -128,7 +125,6 @@ def _verdict(checks: list[tuple[bool, bool]]) -> str:
 
 
 def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | None, pivot: str) -> Record:
-    """The mean change of ``metric`` over the pairs of one strategy (a strategy pool's record)."""
     strategy = deltas[0].strategy if deltas else "none"
     estimate = scope_mean(deltas, metric, scope, target, pivot)
     return pooled_record(estimate, model=strategy, strategy=strategy, metric=metric, lang=target, aggregate=POOL,
@@ -136,7 +132,6 @@ def _pair_pool(deltas: list[PairDeltas], metric: str, scope: str, target: str | 
 
 
 def _group_pool(group: str, metric: str, estimate: Estimate) -> Record:
-    """The mean of ``metric`` over a group of models' non-pivot values."""
     return pooled_record(estimate, model=group, metric=metric, aggregate="mean of models")
 
 
@@ -224,9 +219,8 @@ def far_from_parity(stats, pivot) -> Finding:
         p = _group_pool("every model", metric, _group_mean(stats, everyone, metric, {}))
         label = f"mean {name}, all {len(everyone)} models with complete coverage, non-{pivot} languages"
         ev.append(Evidence(label, p, False))
-        low, high = p.ci_low, p.ci_high
         if p.value is not None:  # against: the whole CI above the line, significantly not far from parity
-            checks.append((high is not None and high < PARITY_BELOW, low is not None and low > PARITY_BELOW))
+            checks.append(_check(p, up=False, line=PARITY_BELOW))
         for task, s in sorted(stats.items()):
             task_mean = _group_mean({task: s}, everyone, metric, {})
             ev.append(Evidence(f"mean {name} on {task}", _group_pool("every model", metric, task_mean), False))
@@ -258,8 +252,7 @@ def natural_transfer(stats, deltas) -> Finding:
 
 
 def restrict_models(stats: dict[str, TaskStats], models: set[str] | Callable[[str, str], bool]) -> dict[str, TaskStats]:
-    """The same statistics over a subset of the models (a set, or keep(model, task): e.g. the selected pairs' models,
-    or the models x tasks with complete coverage)."""
+    """The same statistics over a subset of the models (a set, or keep(model, task))."""
     keeps = models if callable(models) else (lambda model, task: model in models)
     out = {}
     for task, s in stats.items():
@@ -272,8 +265,8 @@ def restrict_models(stats: dict[str, TaskStats], models: set[str] | Callable[[st
 
 def compute_findings(stats: dict[str, TaskStats], deltas: list[PairDeltas], registry: FamilyRegistry, *,
                      pivot: str = PIVOT, selected: bool = False) -> list[Finding]:
-    """The four testable claims, in the paper's order, then natural transfer. selected: the deltas are of pairs the
-    user chose (--pair), so every claim is restricted to those pairs and their models."""
+    """The four testable claims, in the paper's order, then natural transfer. selected: the deltas are of the --pair
+    pairs, so every claim is restricted to those pairs and their models."""
     deltas = [d for d in deltas if d.strategy is not None and registry.get(d.model_b) is not None]
     found = [continued_pretraining(deltas, registry, pivot), mixed_pretraining(stats, deltas, registry, pivot)]
     found += [instruction_tuning(deltas, pivot), far_from_parity(stats, pivot), natural_transfer(stats, deltas)]

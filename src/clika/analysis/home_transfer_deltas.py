@@ -1,10 +1,8 @@
 """Does a training strategy raise natural transfer (home_transfer), pair by pair?
 
 For every (base -> derived) pair on a task whose items carry their culture (x_geo, x_name), the change of the model's
-overall home_transfer (its mean over every (S, L): among items native to S answered correctly in S, the share also
-right in L) with a paired bootstrap interval: both models on the items and languages they share, drawn by the metrics
-core's task-keyed resampler, so the difference is paired. Strategy means are taken resample by resample.
-home_transfer is a proxy for the conductivity of naturally acquired knowledge (ECLeKTic-style), not XRR.
+overall home_transfer (clika.metrics.home_transfer) with a paired bootstrap interval: both models on the items and
+languages they share, drawn by the task-keyed resampler. Strategy means are taken resample by resample.
 """
 
 from __future__ import annotations
@@ -25,15 +23,10 @@ STRATEGY_WORDS = {"continued_pretraining": "continued pretraining",
                   "instruction_tuning_multilingual": "multilingual instruction tuning"}
 
 
-def _avg_samples(matrix, n_boot: int, seed: int) -> np.ndarray | None:
-    computed = home_transfer(matrix, MatrixContext(n_boot=n_boot, seed=seed))
-    return next((k.samples for k in computed if k.lang is None and k.aggregate == "mean"), None)
-
-
 def transfer_deltas(stats: dict[str, TaskStats],
                     pairs: list[tuple[str, str, str | None]]) -> list[tuple[Record, Estimate]]:
-    """Per pair and task whose items carry their culture: the change of home_transfer (its mean over every (S, L))
-    as a Record (model B, model_ref A, the pair's strategy) and its Estimate."""
+    """Per pair and task whose items carry their culture: the change of overall home_transfer as a Record (model B,
+    model_ref A, the pair's strategy) and its Estimate."""
     out = []
     for task, s in sorted(stats.items()):
         for a, b, strategy in pairs:
@@ -44,7 +37,9 @@ def transfer_deltas(stats: dict[str, TaskStats],
                 continue
             common = np.intersect1d(ma.item_ids, mb.item_ids)
             langs = [lang for lang in ma.langs if lang in mb.langs]
-            sa, sb = (_avg_samples(m.restrict(common).select_langs(langs), s.n_boot, s.seed) for m in (ma, mb))
+            ctx = MatrixContext(n_boot=s.n_boot, seed=s.seed)
+            sa, sb = (next((k.samples for k in home_transfer(m.restrict(common).select_langs(langs), ctx)
+                            if k.lang is None and k.aggregate == "mean"), None) for m in (ma, mb))
             if sa is None or sb is None:
                 continue
             diff = Estimate(sb - sa, len(common)).tested_vs_zero()
@@ -54,7 +49,6 @@ def transfer_deltas(stats: dict[str, TaskStats],
 
 
 def by_strategy(deltas: list[tuple[Record, Estimate]]) -> dict[str, Record]:
-    """Mean change over the pairs and tasks of each strategy, resample by resample."""
     groups: dict[str, list[tuple[Record, Estimate]]] = {}
     for r, e in deltas:
         if r.strategy in STRATEGY_WORDS and r.value is not None:

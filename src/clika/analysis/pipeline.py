@@ -47,12 +47,10 @@ def analyse(predictions: list[Prediction], registry: FamilyRegistry, *, pairs: l
             tasks: list[str] | None = None, langs: list[str] | None = None, n_boot: int = N_BOOT, seed: int = 0,
             pivot: str = PIVOT, expected_langs: dict[str, tuple[str, ...]] | None = None,
             short: dict[tuple[str, str], dict[str, tuple[int, int]]] | None = None) -> AnalysisResult:
-    """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings.
-
-    The strategy summaries and the claims pool only models x tasks with complete coverage (clika.data.coverage:
-    every language in ``expected_langs``, by default every language any model has for the task, none cut short:
-    ``short``, Coverage.short(), "x_geo/de: 120 of 200 items"); a partial one is still compared pair by pair, and a
-    note names it."""
+    """Paired comparisons (requested "A:B" pairs, or all registry pairs present), summaries, findings. The summaries
+    and claims pool only models x tasks with complete coverage (every language in ``expected_langs``, by default every
+    language any model has for the task; none cut short: ``short``, Coverage.short()); a partial one is still
+    compared pair by pair, and a note names it."""
     stats, notes = build_task_stats(predictions, tasks=tasks, langs=langs, pivot=pivot, n_boot=n_boot, seed=seed)
     if not stats:
         raise DataError("no predictions left to compare (check --tasks / --langs and the pivot language)")
@@ -86,8 +84,7 @@ FINDINGS_JSON_FORMAT = 2  # 2: evidence values as Records
 
 
 def write_findings_json(path: Path, findings=(), cd_findings=()) -> Path:
-    """findings.json: the same Finding / CDFinding objects findings.md is written from, as data, so the HTML report
-    renders them as HTML (read_findings_json reads them back)."""
+    """findings.json: the Finding / CDFinding objects findings.md is written from, as data for the HTML report."""
     findings_data, cd_data = [f.to_dict() for f in findings], [f.to_dict() for f in cd_findings]
     data = {"format": FINDINGS_JSON_FORMAT, "findings": findings_data, "cd_findings": cd_data}
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -107,9 +104,8 @@ def read_findings_json(path: Path) -> tuple[list[Finding], list]:
 
 
 def predictions_used(result: AnalysisResult, predictions: list[Prediction]) -> tuple[int, dict[tuple[str, str], int]]:
-    """(predictions the claims use, {(model, task): predictions left out}): the claims pool the models x tasks with
-    complete coverage in the statistics; a partial model or variant, or one without the pivot language, is left out
-    and not counted as used."""
+    """(predictions the claims use, {(model, task): predictions left out}): a partial model or variant, or one
+    without the pivot language, is left out."""
     used = {(m, s.task) for s in result.stats.values() for m in s.models if (m, s.task) not in result.partial}
     cells = [(p.model, p.task) for p in predictions]
     return sum(cell in used for cell in cells), dict(Counter(cell for cell in cells if cell not in used))

@@ -1,11 +1,9 @@
 """Per-(model, task, lang) statistics with bootstrap replicates, shared by compare and findings.
 
-Every number comes from the metrics core (clika.metrics.compute.estimates): the same formulae and resampler as
-`clika score` and `clika run`, so a model's values and their intervals are identical in every command. The metrics
-are the registry's compared ones (those with a paired test: accuracy, RA, en-CO, RankC, ...). The resamples of a task
-depend only on the task and its items, so two models scored on the same items share them: the difference of their
-replicates is a paired difference. Two models whose item sets differ are compared on the items both have (the
-comparison says how many were left out), by the one missing-items rule of clika.metrics.compute.
+Every number comes from the metrics core (clika.metrics.compute.estimates), so a model's values and intervals are the
+same in every command; the metrics are the registry's compared ones (those with a paired test). The resamples of a
+task depend only on the task and its items, so the difference of two models' replicates is a paired difference; two
+models whose item sets differ are compared on the items both have (clika.metrics.compute's missing-items rule).
 """
 
 from __future__ import annotations
@@ -27,20 +25,18 @@ from clika.predictions import Prediction
 
 
 def format_p(p: float | None, n_boot: int, spec: str = ".3g") -> str:
-    """A bootstrap p-value (clika.metrics.bootstrap.p_value_vs_zero) as the tables print it: 0 (every replicate on
-    one side) as "<1/(B+1)", the smallest p that B replicates resolve, so no table claims p = 0."""
+    """A bootstrap p-value as the tables print it: 0 (every replicate on one side) as "<1/(B+1)", the smallest p
+    that B replicates resolve, so no table claims p = 0."""
     if p is not None and p == 0 and n_boot > 0:
         return f"<{format(1 / (n_boot + 1), '.2g')}"
     return format_number(p, spec)
 
 
 def metric_names() -> list[str]:
-    """The metrics compared between models: the registry's, in table order."""
     return [d.name for d in compared()]
 
 
 def all_models(stats: dict[str, TaskStats]) -> set[str]:
-    """Every model with statistics on any task."""
     return set().union(*(s.models for s in stats.values()))
 
 
@@ -67,8 +63,7 @@ def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) ->
         if k.metric in out:
             out[k.metric][:, langs.index(k.lang)] = k.samples
             refs[k.metric] = k.lang_ref
-    # the flags `clika score` puts on these values (a dominant option, unparseable answers: clika.metrics.flags),
-    # from the same diagnostics, so that a comparison carries them too
+    # the flags `clika score` puts on these values (clika.metrics.flags), so that a comparison carries them too
     points = [replace(k, estimate=Estimate.of(k.estimate.value, k.estimate.n, flags=k.estimate.flags)) for k in keyed]
     records = qualify(to_records(m.model, m.task, points))
     flags = {(r.metric, r.lang): tuple(f for f in r.flags if f in QUALIFIES) for r in records if r.metric in out}
@@ -77,7 +72,7 @@ def model_samples(m: PredictionMatrix, *, pivot: str, n_boot: int, seed: int) ->
 
 @dataclass
 class TaskStats:
-    """All models on one task. values [model, lang] and boots [model, lang, boot] per metric, over the union of
+    """All models on one task: values [model, lang] and boots [model, lang, boot] per metric over the union of
     languages (NaN where a model lacks a language or a metric is undefined)."""
 
     task: str
@@ -93,7 +88,6 @@ class TaskStats:
 
 def task_stats(matrices: list[PredictionMatrix], *, pivot: str = PIVOT, n_boot: int = N_BOOT,
                seed: int = 0) -> TaskStats:
-    """TaskStats of one task from its models' matrices."""
     models = [m.model for m in matrices]
     langs = ordered_langs(lang for m in matrices for lang in m.langs)
     per_model = {m.model: model_samples(m, pivot=pivot, n_boot=n_boot, seed=seed) for m in matrices}

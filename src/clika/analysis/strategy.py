@@ -1,9 +1,9 @@
 """Strategy-level summaries: mean change over all registry pairs of one strategy, with paired-bootstrap CIs.
 
-Every (pair, task) delta carries bootstrap replicates drawn with the task's shared item weights, so a mean over pairs,
-languages and tasks is taken replicate by replicate and its percentile interval is the interval of the mean (tasks
-are resampled independently of each other, pairs jointly). Example: continued pretraining on zh -> the mean change of
-RA in zh ("target") and in the other non-pivot languages ("others"), and their difference ("target_minus_others").
+Every (pair, task) delta carries replicates drawn with the task's shared item weights, so a mean over pairs, languages
+and tasks is taken replicate by replicate and its percentile interval is the interval of the mean. Example: continued
+pretraining on zh -> the mean change of RA in zh ("target"), in the other non-pivot languages ("others"), and their
+difference ("target_minus_others").
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ POOL = "mean of pairs"  # the aggregate of a strategy pool's records
 
 def pooled_mean(points: list[np.ndarray], boots: list[np.ndarray]) -> Estimate:
     """The mean of the finite values in ``points`` (1-D arrays), resample by resample from the matching ``boots``
-    rows ((k, B) arrays), with the bootstrap p-value against 0; n = how many values it averages (0, and an undefined
-    value, when none is finite)."""
+    rows ((k, B) arrays), with the bootstrap p-value against 0; n = how many values it averages."""
     pts = [np.atleast_1d(p) for p in points if np.size(p)]
     pt = np.concatenate(pts) if pts else np.empty(0)
     keep = np.isfinite(pt)
@@ -40,7 +39,7 @@ def pooled_mean(points: list[np.ndarray], boots: list[np.ndarray]) -> Estimate:
 
 
 def pooled_record(estimate: Estimate, *, model: str, metric: str, task: str = ALL_TASKS, **identity) -> Record:
-    """One pooled value as a Record (clika.metrics.estimate.to_records, the one interval path)."""
+    """One pooled value as a Record (through estimate.to_records, the one interval path)."""
     fields = {k: identity.pop(k) for k in ("model_ref", "strategy") if k in identity}
     return to_records(model, task, [Keyed(metric, estimate, **identity)], **fields)[0]
 
@@ -74,9 +73,8 @@ def scopes_for(target: str | None, metric: str) -> list[str]:
 
 
 def summarise_strategies(deltas: list[PairDeltas], registry: FamilyRegistry, *, pivot: str = PIVOT) -> list[Record]:
-    """One record per (strategy, target_lang, metric, scope, task|all) over the registry pairs in ``deltas``: model
-    and strategy the strategy, lang the target language, stratum the scope, aggregate POOL, the pairs named in the
-    note."""
+    """One record per (strategy, target_lang, metric, scope, task|all) over the registry pairs in ``deltas`` (model
+    and strategy: the strategy, lang: the target, stratum: the scope, aggregate POOL, the pairs in the note)."""
     groups: dict[tuple[str, str | None], list[PairDeltas]] = {}
     for d in deltas:
         if d.strategy is not None:  # else an ad-hoc --pair that is not a registry pair

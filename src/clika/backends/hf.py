@@ -166,7 +166,7 @@ class HFBackend:
         wrapping, no special tokens added)."""
         import torch
 
-        from clika.backends.hf_prefix import length_buckets
+        from clika.backends.hf_prefix import length_buckets, right_pad
 
         encoded = encode_prompts(self._encode, self._frame, prompts)
         self._check_length(encoded, max_new_tokens)
@@ -177,13 +177,10 @@ class HFBackend:
         out: list[str] = [""] * len(prompts)
         with torch.inference_mode():
             for rows in length_buckets([len(e) for e in encoded], self.batch_size):
-                width = max(len(encoded[r]) for r in rows)
-                ids = torch.full((len(rows), width), pad, dtype=torch.long)
-                mask = torch.zeros_like(ids)
-                for k, r in enumerate(rows):  # left padding: every row ends at the same column
-                    ids[k, width - len(encoded[r]):] = torch.as_tensor(encoded[r])
-                    mask[k, width - len(encoded[r]):] = 1
-                ids, mask = ids.to(self.device), mask.to(self.device)
+                ids, lens = right_pad([encoded[r][::-1] for r in rows], pad)
+                width = ids.shape[1]  # left padding (reversed rows, right-padded, flipped): rows end together
+                mask = (torch.arange(width)[None, :] >= width - lens[:, None]).long()
+                ids, mask = ids.flip(1).to(self.device), mask.to(self.device)
                 new = self.model.generate(input_ids=ids, attention_mask=mask, **options)[:, width:]
                 for k, r in enumerate(rows):
                     out[r] = cut_at_stop(self.tokenizer.decode(new[k], skip_special_tokens=True), stop)

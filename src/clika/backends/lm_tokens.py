@@ -28,11 +28,8 @@ def _split(encode: Encode, requests: Sequence[ChoiceRequest], contexts: list[str
 
 
 def letter_tokens(encode: Encode, requests: Sequence[ChoiceRequest]) -> tuple[list[list[int]], list[list[int]]]:
-    """(context ids, first token id of each continuation) for next-token scoring.
-
-    The continuation is scored right after the whole prompt (no whitespace moved),
-    so "Answer:" + "A" asks for the token "A" at the position after "Answer:".
-    """
+    """(context ids, first token id of each continuation) for next-token scoring, right after the whole prompt
+    (no whitespace moved): "Answer:" + "A" asks for the token "A" at the position after "Answer:"."""
     contexts, added = _split(encode, requests, [r.prompt for r in requests])
     for r, tails in zip(requests, added):
         for c, tail in zip(r.continuations, tails):

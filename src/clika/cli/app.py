@@ -3,8 +3,8 @@
 Conventions every command follows:
 - ``--output/-o`` names what a command writes (the old ``--out`` still works, unlisted);
 - a flag that takes several values takes a comma list (and may be repeated);
-- lm-evaluation-harness's underscore spellings work as aliases (``--model_args``,
-  ``--batch_size``, ``--output_path``, ``--include_path``, ...);
+- lm-evaluation-harness's underscore spellings work as aliases (``--model_args``, ``--batch_size``, ``--output_path``,
+  ``--include_path``, ...);
 - booleans are plain flags; ``clika --version`` prints the version.
 """
 

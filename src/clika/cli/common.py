@@ -54,7 +54,6 @@ class RunProgress:
     def __init__(self, console):
         self.console = console
         self.bar = None
-        self.task_id = None
 
     def __call__(self, event) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -69,9 +68,9 @@ class RunProgress:
                                 TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
                                 console=self.console)
             self.bar.start()
-            self.task_id = self.bar.add_task("scoring", total=event.total, rate="- items/s")
+            self.bar.add_task("scoring", total=event.total, rate="- items/s")
         task = self.bar.tasks[0]
-        self.bar.update(self.task_id, completed=event.done, description=f"{event.task}/{event.lang}",
+        self.bar.update(task.id, completed=event.done, description=f"{event.task}/{event.lang}",
                         rate=f"{task.speed:.1f} items/s" if task.speed else "- items/s")
 
     def close(self) -> None:

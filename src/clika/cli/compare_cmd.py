@@ -9,9 +9,7 @@ import typer
 from clika import api
 from clika.api import CompareOptions, FindingsOptions
 from clika.cli.common import EXCLUDE_HELP, MARGIN_HELP, TRUST_HELP, print_coverage, print_warnings, split_list, stderr
-from clika.cli.tables import FORMAT_HELP, check_format, print_table
-
-VERBOSE_HELP = "List every skipped file, partial model and truncated file."
+from clika.cli.tables import FORMAT_HELP, VERBOSE_HELP, check_format, print_table
 
 
 def compare_command(

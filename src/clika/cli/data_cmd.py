@@ -26,15 +26,12 @@ def _print_counts(items, title: str) -> None:
     table = api.count_table(tasks, langs, counts)
     # Width for every cell in full: a truncated count ("10…") would be a wrong number.
     needed = 12 + max((len(t) for t in tasks), default=4) + 8 * (len(langs) + 1)
-    console = Console()
-    if console.width < needed:
-        console = Console(width=needed)
+    console = Console(width=max(Console().width, needed))
     typer.echo(title)  # plain, so that a long path is never wrapped into the table
     print_table(table, console=console)
 
 
-def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None,
-                     include_path: IncludeOpt = None,
+def validate_command(source: SourceArg, task: TaskOpt = None, lang: LangOpt = None, include_path: IncludeOpt = None,
                      all_warnings: Annotated[bool, typer.Option("--all-warnings", help="Print every warning, "
                                                                 "not the first of each kind.")] = False) -> None:
     """Check item data: every error as path:line: message (exit 1); warnings (data clika can
@@ -103,10 +100,9 @@ def fetch_command(
         def on_event(event) -> None:
             if event.kind == "start":
                 ids["files"] = bar.add_task("files", total=event.count)
-            elif event.kind in ("skip", "done"):
-                bar.update(ids["files"], advance=1, description=event.path or "files")
-            elif event.kind == "download":
-                bar.update(ids["files"], description=event.path or "files")
+            elif event.kind in ("skip", "done", "download"):
+                bar.update(ids["files"], advance=0 if event.kind == "download" else 1,
+                           description=event.path or "files")
 
         result = api.fetch(opts, progress=on_event)
     console.print(result.summary(), highlight=False)

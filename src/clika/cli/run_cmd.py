@@ -1,9 +1,8 @@
 """`clika run`: evaluate a model and print its PF and CT tables.
 
-With no options: the embedded Gemma 3 270M on the built-in mini set, all ten languages.
-Options follow lm-evaluation-harness (--model, --model-args, --tasks, --limit,
---batch-size, --device, --include-path, --log-samples). Rerunning the same command resumes from the
-results store.
+With no options: the embedded Gemma 3 270M on the built-in mini set, all ten languages. Options follow
+lm-evaluation-harness (--model, --model-args, --tasks, --limit, --batch-size, --device, --include-path, --log-samples).
+Rerunning the same command resumes from the results store.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import typer
 from clika import api
 from clika.api import ScoreOptions
 from clika.cli.common import EXCLUDE_HELP, TRUST_HELP, print_coverage, print_warnings, split_list, stderr
-from clika.cli.tables import FORMAT_HELP, check_format, print_table
+from clika.cli.tables import FORMAT_HELP, VERBOSE_HELP, check_format, print_table
 
 D = ScoreOptions
 
@@ -29,8 +29,7 @@ def score_command(
     seed: int = typer.Option(D.seed, "--seed", help="Bootstrap seed: the same inputs give the same intervals."),
     exclude: list[str] | None = typer.Option(None, "--exclude", help=EXCLUDE_HELP),
     trust_labels: bool = typer.Option(D.trust_labels, "--trust-labels", help=TRUST_HELP),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every skipped file, partial model and "
-                                 "truncated file."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help=VERBOSE_HELP),
     fmt: str = typer.Option("auto", "--format", help=FORMAT_HELP),
 ) -> None:
     """Compute PF (accuracy, RA) and CT (en-CO, co, agreement) metrics with bootstrap intervals."""
@@ -41,9 +40,8 @@ def score_command(
     opts = ScoreOptions(predictions, layout=layout, models=split_list(models), tasks=split_list(tasks),
                         langs=split_list(langs), extract=extract, n_boot=n_boot, seed=seed, output=output,
                         exclude=tuple(exclude or ()), trust_labels=trust_labels)
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
         task_ids: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:

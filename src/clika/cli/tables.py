@@ -7,7 +7,8 @@ from clika.api import TABLE_FORMATS, TextTable, check_format, render_table
 
 FORMAT_HELP = ("Table format: auto (rich on a terminal, plain fixed-width when redirected), plain, tsv, csv or "
                "markdown.")
-__all__ = ["FORMAT_HELP", "TABLE_FORMATS", "TextTable", "check_format", "print_table", "stdout"]
+VERBOSE_HELP = "List every skipped file, partial model and truncated file."
+__all__ = ["FORMAT_HELP", "VERBOSE_HELP", "TABLE_FORMATS", "TextTable", "check_format", "print_table", "stdout"]
 
 
 def stdout():

@@ -1,17 +1,16 @@
 """What a read of predictions covered, and the one rule for complete coverage.
 
-A model is complete on a task when it has predictions in every language the task expects, none of them cut short
-(fewer than the language's item file has items, ``short_cells``: "x_geo/de: 120 of 200 items"; a cut file is partial
-like a missing language: its accuracy is of the items that survived the cut, not of the task), and complete when it
-is complete on every task of the read. A task expects (``expected_langs``), in the upstream layout, its languages
-(the paper's ten, or --langs) that have an item file or predictions (clika.data.upstream_predictions decides); in
-other layouts, the languages any model was read in for it (within --langs). Overall values, ranks and the pools of
-the paper's claims use complete models x tasks only (``partial_cells``, ``complete_models``); a partial model or
-variant keeps its per-task rows, marked partial, and is left out of those.
+A model is complete on a task when it has predictions in every language the task expects, none cut short (fewer
+than the item file's items, ``short_cells``: "x_geo/de: 120 of 200 items"; a cut file is partial like a missing
+language: its accuracy is of the items that survived the cut, not of the task), and complete when complete on every
+task of the read. A task expects (``expected_langs``) in the upstream layout its languages (the paper's ten, or
+--langs) with an item file or predictions (clika.data.upstream_predictions decides); in other layouts, the languages
+any model was read in. Overall values, ranks and claim pools use complete models x tasks only (``partial_cells``,
+``complete_models``); a partial model or variant keeps its per-task rows, marked partial.
 
-``Coverage`` summarises one read for score, compare, findings (and report, from the records): files read and skipped
-by reason, models and variants with their tasks x languages, items missing against the item files; ``summary`` gives
-the lines they print, ``to_dict`` / ``write`` the coverage.json they write beside their outputs.
+``Coverage`` summarises one read for score, compare, findings and report: files read and skipped by reason, models
+with their tasks x languages, items missing against the item files; ``summary`` gives the lines they print,
+``to_dict`` / ``write`` the coverage.json they write beside their outputs.
 """
 
 from __future__ import annotations
@@ -42,8 +41,8 @@ def expected_langs_of(langs_by_cell: Mapping[Cell, Iterable[str]],
 
 def short_cells(counts: Mapping[tuple[str, str, str], int],
                 item_counts: Mapping[tuple[str, str], int]) -> dict[Cell, dict[str, tuple[int, int]]]:
-    """(model, task) -> {lang: (predictions, items)} of the languages read with fewer predictions than their item file
-    has items (only where there is an item file to count against)."""
+    """(model, task) -> {lang: (predictions, items)} of the languages read with fewer predictions than their item
+    file has items."""
     out: dict[Cell, dict[str, tuple[int, int]]] = defaultdict(dict)
     for (model, task, lang), n in counts.items():
         if (n_items := item_counts.get((task, lang))) is not None and n < n_items:
@@ -72,16 +71,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def _item_counts(files: Iterable[FileEntry]) -> dict[tuple[str, str], int]:
-    """(task, lang) -> the size of the item file beside the files read there."""
+def _item_counts(files: Iterable[FileEntry]) -> dict[tuple[str, str], int]:  # (task, lang) -> item file size
     return {(f.task, f.lang): f.n_items for f in files
             if f.status == "read" and f.n_items is not None and f.task and f.lang}
 
 
 @dataclass
 class Coverage:
-    """One read: files (FileEntry), predictions per (model, task, lang), the languages each task
-    expects, and the item files' sizes per (task, lang) where the layout has item files."""
+    """One read: files, predictions per (model, task, lang), each task's expected languages, item file sizes."""
 
     source: str
     layout: str
@@ -139,8 +136,7 @@ class Coverage:
     def short(self) -> dict[Cell, dict[str, tuple[int, int]]]:
         return short_cells(self.counts, self.item_counts)
 
-    def partial(self) -> dict[Cell, tuple[str, ...]]:
-        """(model, task) -> the expected languages that make it partial: missing or cut short."""
+    def partial(self) -> dict[Cell, tuple[str, ...]]:  # (model, task) -> expected languages missing or cut short
         return partial_cells(self.langs_by_cell(), self.expected, self.short())
 
     def complete_models(self) -> list[str]:
@@ -165,8 +161,7 @@ class Coverage:
             out[model] = "; ".join(parts + (["no " + ", ".join(lacking)] if lacking else []))
         return {model: what for model, what in out.items() if model not in complete}
 
-    def truncated(self) -> list[FileEntry]:
-        """Files read with fewer predictions than their item file has items."""
+    def truncated(self) -> list[FileEntry]:  # files read with fewer predictions than their item file has items
         return [f for f in self.files if f.status == "read" and f.n_items is not None and (f.n or 0) < f.n_items]
 
     def skipped(self) -> list[FileEntry]:
@@ -208,8 +203,7 @@ class Coverage:
                                    f"{_plural(len(partial), 'model')}: {text}{rest}"))
         return out
 
-    def to_dict(self) -> dict:
-        """What coverage.json holds (``write``)."""
+    def to_dict(self) -> dict:  # what coverage.json holds
         by_cell, complete = self.langs_by_cell(), self.complete_models()
         missing, short = partial_cells(by_cell, self.expected), self.short()
         models = {m: {"complete": m in complete,
@@ -226,8 +220,7 @@ class Coverage:
                 "files": [f.to_dict() for f in self.files]}
 
     @classmethod
-    def read(cls, path: str | Path) -> Coverage:
-        """A coverage.json written by ``write``."""
+    def read(cls, path: str | Path) -> Coverage:  # a coverage.json written by ``write``
         path = Path(path)
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
@@ -248,8 +241,8 @@ class Coverage:
 
 
 def coverage_path(output: str | Path) -> Path:
-    """Where a command writes coverage.json: inside an output folder, or beside an output file
-    as <stem>.coverage.json (two outputs in one folder keep their own)."""
+    """Where a command writes coverage.json: inside an output folder, or beside an output file as
+    <stem>.coverage.json (two outputs in one folder keep their own)."""
     output = Path(output)
     if output.suffix in (".jsonl", ".csv", ".md", ".json"):
         return output.with_name(f"{output.stem}.coverage.json")

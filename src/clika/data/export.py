@@ -1,5 +1,4 @@
-"""What the item exports share (`clika data export`: clika.data.lmeval_tasks, clika.data.hf_export):
-the items' source, the result, the output folder's lifecycle and the licence statement.
+"""What the item exports share (`clika data export`: clika.data.lmeval_tasks, clika.data.hf_export).
 
 An export folder is written from scratch: a previous export's files (listed in its MANIFEST) are removed first, so that
 nothing of an earlier selection is left for lm-eval or ``datasets`` to find; any other non-empty folder is refused.
@@ -22,8 +21,7 @@ MANIFEST = "clika-export.json"  # the files an export wrote
 
 @dataclass(frozen=True)
 class ExportSource:
-    """Where the items came from (for the README): a description, and the upstream repository and
-    commit when the items are the CLiKA data (clika's data manifest)."""
+    """Where the items came from (for the README); repository and commit when they are the CLiKA data."""
 
     description: str
     repository: str | None = None
@@ -32,8 +30,6 @@ class ExportSource:
 
 @dataclass
 class Export:
-    """What an export wrote: the folder, its files, and the items per (task, lang)."""
-
     format: str
     output: Path
     files: list[Path]
@@ -43,24 +39,21 @@ class Export:
 
 
 def upstream_source(root: Path, tasks: Sequence[str], langs: Sequence[str]) -> ExportSource:
-    """An upstream-layout folder as a source: the commit clika's data manifest pins, and whether the
-    item files of these tasks and languages are that commit's (sha256 against the manifest)."""
+    """An upstream-layout folder as a source: the commit clika's data manifest pins, and whether the item files of
+    these tasks and languages are that commit's (sha256)."""
     from clika.data.fetch import load_manifest
     from clika.data.upstream_items import lang_of_dir
 
     manifest = load_manifest()
     items = [f for f in manifest.files if f.group == "items" and f.sha256 is not None]
     wanted = [f for f in items if f.path.split("/")[0] in tasks and lang_of_dir(f.path.split("/")[1]) in langs]
-    differ = [f.path for f in wanted if _sha256(root / f.path) != f.sha256]
+    differ = [f.path for f in wanted if not (root / f.path).is_file()
+              or hashlib.sha256((root / f.path).read_bytes()).hexdigest() != f.sha256]
     check = f"all {len(wanted)} item files match their sha256 in clika's data manifest"
     if differ:
         check = f"{len(differ)} of its {len(wanted)} item files differ from clika's data manifest, e.g. {differ[0]}"
     description = f"the CLiKA data in the upstream layout at {root} ({check})"
     return ExportSource(description, manifest.repository, manifest.commit)
-
-
-def _sha256(path: Path) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 def start(items: Sequence[Item], out: Path) -> dict[tuple[str, str], list[Item]]:
@@ -72,8 +65,7 @@ def start(items: Sequence[Item], out: Path) -> dict[tuple[str, str], list[Item]]
 
 
 def finish(out: Path, fmt: str, files: list[Path], readme: str, version: str) -> list[Path]:
-    """``files``, then README.md and the export's own file list (MANIFEST, for the next export into the
-    same folder), written after them."""
+    """``files``, then README.md and the export's file list (MANIFEST, for the next export into the folder)."""
     files = [*files, write_text(out / "README.md", readme)]
     rels = sorted(p.relative_to(out).as_posix() for p in files)
     manifest = json.dumps({"format": fmt, "clika_version": version, "files": rels}, indent=1) + "\n"
@@ -85,8 +77,7 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def origin(source: ExportSource) -> str:
-    """Where the items came from, for a README."""
+def origin(source: ExportSource) -> str:  # where the items came from, for a README
     return source.description + (f", upstream commit `{source.commit}` ({source.repository})" if source.commit else "")
 
 
@@ -112,7 +103,6 @@ def units(items: Sequence[Item]) -> dict[tuple[str, str], list[Item]]:
 
 
 def license_text(source: ExportSource) -> str:
-    """The licence situation, said plainly."""
     if source.commit is None:
         return ("These items are not the upstream CLiKA data: their licence is that of their source "
                 f"({source.description}; clika's own built-in mini set is under clika's licence, Apache-2.0).")
@@ -124,8 +114,8 @@ def license_text(source: ExportSource) -> str:
 
 
 def check_output(out: Path) -> list[str]:
-    """Before any work: ``out`` is new, empty, or an earlier export (ConfigError otherwise). Returns the
-    files the earlier export wrote (relative paths), to be removed by clear_output."""
+    """Before any work: ``out`` is new, empty, or an earlier export (ConfigError otherwise); the files (relative)
+    the earlier export wrote."""
     if out.exists() and not out.is_dir():
         raise ConfigError("--output: is a file, not a folder", out)
     if not out.is_dir() or not any(out.iterdir()):
@@ -141,10 +131,8 @@ def check_output(out: Path) -> list[str]:
 
 
 def clear_output(out: Path) -> Path:
-    """The export folder, created, with a previous export's files removed (ConfigError: a non-empty folder
-    that holds no previous export)."""
-    listed = check_output(out)
-    if listed:
+    """The export folder, created, with a previous export's files removed (see check_output)."""
+    if listed := check_output(out):
         root = out.resolve()
         for rel in listed:
             path = (out / rel).resolve()

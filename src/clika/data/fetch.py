@@ -1,28 +1,24 @@
 """Download the CLiKA data from the upstream repository (library side of `clika data fetch`).
 
-The files and their pinned hashes come from ``manifest.json`` beside this module (written by
-scripts/make_manifest.py from the upstream listing at the pinned commit): item and fictional files (fetched
-always) pinned by sha256; prediction files (every ``<model>_res*.jsonl``) and the model input files upstream
-generated (fetched only with ``predictions=True``) by git blob id, the SHA-1 of ``b"blob <size>\\0" + content``
-that git itself stores, taken from the repository's own tree. Each file comes from ``<base_url><path in the
-repository>``: by default the raw-file host at the pinned commit; any mirror of that commit works.
+The files and their pinned hashes come from ``manifest.json`` beside this module (scripts/make_manifest.py, from
+the upstream listing at the pinned commit): item and fictional files (always fetched) by sha256; prediction files
+(``<model>_res*.jsonl``) and upstream's model input files (only with ``predictions=True``) by git blob id, the SHA-1
+of ``b"blob <size>\\0" + content`` that git itself stores, from the repository's own tree. Each file comes from
+``<base_url><path in the repository>``: by default the raw-file host at the pinned commit; any mirror of it works.
 
 Pooch (https://www.fatiando.org/pooch) downloads; this module adds:
 
-- Atomic, verified placement. Pooch's temporary file lives in its target folder under a random name, so a
-  killed process would leave it among the data: here pooch writes into a staging folder (``STAGING_NAME``,
-  wiped at the start and end of every fetch), the file is hashed there (both checks alike: pooch knows no
-  git blob id), deleted on a mismatch, else renamed into ``dest`` (same file system: atomic). A file in
-  ``dest`` is thus either absent or verified, and no quarantine folder is needed.
+- Atomic, verified placement. Pooch's temporary file lives in its target folder under a random name (a killed
+  process would leave it among the data), so pooch writes into a staging folder (``STAGING_NAME``, wiped at the
+  start and end of every fetch); the file is hashed there (pooch knows no git blob id), deleted on a mismatch, else
+  renamed into ``dest`` (same file system: atomic). A file in ``dest`` is thus either absent or verified.
 - Resume: a file already in ``dest`` with the right hash is skipped; one with a wrong hash is replaced.
-- Every file is tried, every failure reported (in ``ERRORS_NAME`` and a one-line ``FetchError``), unless
-  every later file would fail alike (server unreachable, ``dest`` not writable): then the fetch stops.
-- One-line errors: pooch lets ``requests`` exceptions and multi-sentence ``ValueError`` through; here they
-  become ``DataError`` naming the URL or the file. No retries (``retry_if_failed=0``).
-- Quiet: pooch's logger is silenced during a fetch; progress goes to the ``progress`` callback only.
-- Readable permissions: pooch's temporary files are created 0600; a placed file gets 0666 & ~umask.
-- A marker, ``MARKER_NAME``, written atomically when a full fetch finished: ``find_data_dir`` trusts a
-  folder only with it.
+- Every file is tried, every failure reported (``ERRORS_NAME`` and a one-line ``FetchError``), unless every later
+  file would fail alike (server unreachable, ``dest`` not writable): then the fetch stops.
+- One-line errors: pooch lets ``requests`` exceptions and multi-sentence ``ValueError`` through; here they become
+  ``DataError`` naming the URL or the file. No retries. Pooch's logger is silenced; progress goes to ``progress``.
+- Readable permissions: pooch's temporary files are 0600; a placed file gets 0666 & ~umask.
+- A marker, ``MARKER_NAME``, written atomically after a full fetch: ``find_data_dir`` trusts a folder only with it.
 """
 
 from __future__ import annotations
@@ -73,13 +69,11 @@ class ManifestFile:
     git_blob: str | None = None  # pinned git blob id (predictions, inputs), else None
 
     @property
-    def check(self) -> str:
-        """How the file is verified: "sha256" or "git blob"."""
+    def check(self) -> str:  # how the file is verified
         return "sha256" if self.sha256 is not None else "git blob"
 
     @property
-    def expected(self) -> str:
-        """The pinned hash (sha256 or git blob id)."""
+    def expected(self) -> str:  # the pinned hash
         return self.sha256 or str(self.git_blob)
 
 
@@ -92,8 +86,7 @@ class Manifest:
     source: str = "manifest.json"
 
     @property
-    def required(self) -> tuple[ManifestFile, ...]:
-        """The files a complete fetch holds (items and fictional, all with pinned hashes)."""
+    def required(self) -> tuple[ManifestFile, ...]:  # the files of a complete fetch (items and fictional)
         return tuple(f for f in self.files if f.group in REQUIRED_GROUPS)
 
     def select(self, *, predictions: bool = False, only: Sequence[str] | None = None) -> list[ManifestFile]:
@@ -133,8 +126,7 @@ def _parse_manifest(data: Any, source: str) -> Manifest:
             raise ValueError(f"missing string field {key!r}")
     if not isinstance(data.get("files"), list):
         raise ValueError("missing list field 'files'")
-    files: list[ManifestFile] = []
-    seen: set[str] = set()
+    files: dict[str, ManifestFile] = {}
     for n, entry in enumerate(data["files"], 1):
         if not isinstance(entry, dict):
             raise ValueError(f"file entry {n} is not an object")
@@ -151,11 +143,10 @@ def _parse_manifest(data: Any, source: str) -> Manifest:
             raise ValueError(f"{rel}: needs exactly one pinned hash, sha256 or git_blob")
         if group in REQUIRED_GROUPS and sha is None:
             raise ValueError(f"{rel}: files of group {group!r} need a pinned sha256")
-        if rel in seen:
+        if rel in files:
             raise ValueError(f"{rel}: listed twice")
-        seen.add(rel)
-        files.append(ManifestFile(rel, group, sha, size, blob))
-    return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files), source)
+        files[rel] = ManifestFile(rel, group, sha, size, blob)
+    return Manifest(data["repository"], data["commit"], data["base_url"], tuple(files.values()), source)
 
 
 def load_manifest(path: Path | None = None) -> Manifest:
@@ -228,12 +219,11 @@ class FetchResult:
     marker: Path | None = None
 
     def status(self, path: str) -> str:
-        """How one file of this fetch ended: downloaded / skipped, and how it was verified."""
+        """How one file of this fetch ended, and how it was verified."""
         how = "downloaded" if path in self.downloaded else "skipped (already present)"
         return f"{how}, verified ({self.checks[path]})"
 
-    def summary(self) -> str:
-        """One line for the CLI."""
+    def summary(self) -> str:  # one line for the CLI
         by_check = {c: sum(v == c for v in self.checks.values()) for c in ("sha256", "git blob")}
         checked = " and ".join(f"{n} by {c}" for c, n in by_check.items() if n)
         text = (f"{self.count} file(s) in {self.dest}, each verified ({checked}): {len(self.downloaded)} downloaded, "
@@ -400,15 +390,10 @@ def _write_atomic(target: Path, text: str) -> None:
 
 def _write_marker(dest: Path, manifest: Manifest, base_url: str) -> Path:
     predictions = [f for f in manifest.files if f.group not in REQUIRED_GROUPS]
-    marker = {
-        "repository": manifest.repository,
-        "commit": manifest.commit,
-        "base_url": base_url,
-        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "complete": True,
-        "files": {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS},
-        "predictions": bool(predictions) and all((dest / f.path).is_file() for f in predictions),
-    }
+    marker = {"repository": manifest.repository, "commit": manifest.commit, "base_url": base_url,
+              "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"), "complete": True,
+              "files": {g: sum(f.group == g for f in manifest.files) for g in REQUIRED_GROUPS},
+              "predictions": bool(predictions) and all((dest / f.path).is_file() for f in predictions)}
     target = dest / MARKER_NAME
     _write_atomic(target, json.dumps(marker, indent=2) + "\n")
     return target
@@ -538,18 +523,15 @@ def fetch(dest: Path | None = None, base_url: str | None = None, *, predictions:
           timeout: float = DEFAULT_TIMEOUT, manifest: Manifest | None = None) -> FetchResult:
     """Download the CLiKA data into ``dest`` (default ``clika.paths.data_dir()``).
 
-    ``base_url``: where the repository's files are served (default: the raw-file host at the pinned commit),
-    with or without a trailing slash. ``predictions``: also fetch every prediction file and model input file.
-    ``only``: repository paths (files or folders) to restrict the fetch to; no completion marker is written
-    then. ``progress``: called with a FetchEvent for every step; nothing is printed. ``timeout``: seconds to
-    wait for a connection or for data.
+    ``base_url``: where the repository's files are served (default: the raw-file host at the pinned commit).
+    ``predictions``: also fetch every prediction and model input file. ``only``: repository paths (files or
+    folders) to restrict the fetch to; no completion marker is written then. ``progress``: called with a
+    FetchEvent for every step; nothing is printed. ``timeout``: seconds to wait for a connection or for data.
 
-    Every file is tried (unless the server cannot be reached or ``dest`` cannot be written: then the fetch
-    stops). If any failed (a hash mismatch, an HTTP error, a broken download), raises FetchError, naming the
-    count, the first few files with both hashes, and ``dest/fetch-errors.tsv`` that lists them all (path,
-    check, expected hash, hash of what was downloaded or empty, the one-line error); no failed file is kept,
-    the verified ones are. ConfigError for a bad base URL or an unusable ``dest``. A rerun resumes: it
-    downloads only what is not verified in place, and rewrites the list for its own selection.
+    If any file failed (a hash mismatch, an HTTP error, a broken download), raises FetchError naming the count,
+    the first few files with both hashes, and ``dest/fetch-errors.tsv`` that lists them all (path, check, expected
+    hash, hash of what was downloaded or empty, the error); no failed file is kept, the verified ones are.
+    ConfigError for a bad base URL or an unusable ``dest``. A rerun downloads only what is not verified in place.
     """
     man = manifest if manifest is not None else load_manifest()
     base = normalize_base_url(base_url if base_url is not None else man.base_url)
@@ -593,28 +575,19 @@ def fetch(dest: Path | None = None, base_url: str | None = None, *, predictions:
 
 # --------------------------------------------------------------------------- finding fetched data
 
-def read_marker(path: Path) -> dict[str, Any] | None:
-    """The completion marker of a fetched folder, or None if absent or unreadable."""
-    try:
-        data = json.loads((Path(path) / MARKER_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def find_data_dir(path: Path | None = None, *, manifest: Manifest | None = None) -> Path | None:
     """The fetched data folder (default ``clika.paths.data_dir()``) if it holds a complete fetch: the marker
     is there, names the pinned commit, and every item and fictional file is present at its pinned size (sizes,
     not hashes: cheap enough for every command; `fetch` checks the hashes)."""
     folder = Path(path).expanduser() if path is not None else paths.data_dir()
-    marker = read_marker(folder)
-    if marker is None or marker.get("complete") is not True:
-        return None
     try:
+        marker = json.loads((folder / MARKER_NAME).read_text(encoding="utf-8"))
+        if not isinstance(marker, dict) or marker.get("complete") is not True:
+            return None
         man = manifest if manifest is not None else load_manifest()
         complete = marker.get("commit") == man.commit and all(
             (folder / entry.path).stat().st_size == entry.size for entry in man.required)
-    except (DataError, OSError):
+    except (DataError, OSError, ValueError):
         return None
     return folder if complete else None
 

@@ -101,11 +101,8 @@ def _answer_index(value: Any, n_options: int, where: str, row: int) -> int:
 def load_hf(name_or_path: str, *, task: str, lang: str | None = None, split: str = "test", config: str | None = None,
             columns: dict | None = None, lang_column: str | None = None,
             registry: TaskRegistry | None = None) -> list[Item]:
-    """Items of one task from a Hugging Face dataset (hub name or local files).
-
-    The language comes from ``lang`` or from ``lang_column`` (default "lang"
-    when the dataset has one). With both, only rows of that language are kept.
-    """
+    """Items of one task from a Hugging Face dataset (hub name or local files). The language comes from ``lang`` or
+    ``lang_column`` (default "lang" when the dataset has one); with both, only rows of that language are kept."""
     ds = _open_dataset(name_or_path, split, config)
     where = f"{name_or_path}[{split}]"
     cols = {**DEFAULT_COLUMNS, **(columns or {})}
@@ -116,8 +113,7 @@ def load_hf(name_or_path: str, *, task: str, lang: str | None = None, split: str
 
     questions = _column(ds, cols["question"], where)
     if isinstance(cols["options"], (list, tuple)):
-        option_cols = [_column(ds, c, where) for c in cols["options"]]
-        options = [list(row) for row in zip(*option_cols)]
+        options = [list(row) for row in zip(*(_column(ds, c, where) for c in cols["options"]))]
     else:
         options = _column(ds, cols["options"], where)
     answers = _column(ds, cols["answer"], where)
@@ -131,6 +127,6 @@ def load_hf(name_or_path: str, *, task: str, lang: str | None = None, split: str
         if not isinstance(question, str) or not isinstance(opts, list) or not all(isinstance(o, str) for o in opts):
             raise DataError(f"row {row}: question must be a string and options a list of strings", where)
         gold = _answer_index(answer, len(opts), where, row)
-        item = Item(task, stream, lang or item_lang, str(item_id), question, tuple(opts), gold, {}, f"{where}:{row}")
-        items.append(item)
+        items.append(Item(task, stream, lang or item_lang, str(item_id), question, tuple(opts), gold, {},
+                          f"{where}:{row}"))
     return items

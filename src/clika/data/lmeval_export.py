@@ -6,16 +6,14 @@ lm-eval run with ``--output_path OUT/results.json --log_samples`` writes into OU
     results_<date>.json            the aggregated results (EvaluationTracker.save_results_aggregated)
     samples_<task>_<date>.jsonl    one line per document (save_results_samples)
 
-where <date> is ``datetime.now().isoformat()`` with ":" made "-". clika writes the same files, under the
-same names, into the run's output folder, for lm-eval's own file-name helpers (``get_file_task_name``,
-``get_results_filenames``) and clika.data.lmeval_samples. Each (task, language) is one lm-eval task
-``<task>_<lang>`` (``x_geo_de``), the name ``split_task_name`` splits back.
+where <date> is ``datetime.now().isoformat()`` with ":" made "-". clika writes the same files under the same names
+into the run's output folder, for lm-eval's file-name helpers (``get_file_task_name``, ``get_results_filenames``) and
+clika.data.lmeval_samples. Each (task, language) is one lm-eval task ``<task>_<lang>`` (``x_geo_de``).
 
-What each number is (docs/data-format.md): ``acc,none`` is the run's own accuracy (the value in metrics.jsonl;
-``acc_norm,none`` in cloze-norm mode, lm-eval's name for the per-character rule); ``acc_stderr,none`` is lm-eval's
-``mean_stderr`` of the per-document 0/1 scores, sqrt(p(1-p)/(n-1)), "N/A" below two documents (as lm-eval writes it),
-not clika's bootstrap interval. Sample lines mirror lm-eval's after its sanitising: every value inside
-resps/filtered_resps is a string; ``is_greedy`` is "None" because clika does not keep it.
+What each number is (docs/data-format.md): ``acc,none`` is the run's own accuracy (as in metrics.jsonl; ``acc_norm,
+none`` in cloze-norm mode, lm-eval's name for the per-character rule); ``acc_stderr,none`` is lm-eval's ``mean_stderr``
+of the 0/1 scores, sqrt(p(1-p)/(n-1)), "N/A" below two documents, not clika's bootstrap interval. Sample lines mirror
+lm-eval's after its sanitising: every value in resps/filtered_resps is a string; ``is_greedy`` is "None" (not kept).
 """
 
 from __future__ import annotations
@@ -77,9 +75,7 @@ def metric_name(mode: str) -> str:
 
 def mean_stderr(p: float | None, n: int) -> float | str:
     """lm-eval's ``mean_stderr`` of n 0/1 scores with mean p: sample std (ddof 1) / sqrt(n)."""
-    if p is None or n < 2:
-        return "N/A"
-    return math.sqrt(p * (1.0 - p) / (n - 1))
+    return "N/A" if p is None or n < 2 else math.sqrt(p * (1.0 - p) / (n - 1))
 
 
 def hash_string(text: str) -> str:
@@ -118,24 +114,22 @@ def sample_line(doc_id: int, item: Item, pred: Prediction, request: RequestLike,
                      for i, cont in enumerate(request.continuations)}
         pairs = [[str(s), "None"] for s in pred.scores or ()]  # [loglikelihood, is_greedy] as lm-eval's strings
         resps, filtered = [[p] for p in pairs], pairs
-    line = {"doc_id": doc_id, "doc": doc, "target": target, "arguments": arguments, "resps": resps}
-    line |= {"filtered_resps": filtered, "filter": FILTER, "metrics": [metric]}
-    line["doc_hash"] = hash_string(json.dumps(doc, indent=2, default=str, ensure_ascii=False))
-    line |= {"prompt_hash": hash_string(request.prompt), "target_hash": hash_string(target)}
-    line[metric] = float(pred.correct)
-    return line
+    return {"doc_id": doc_id, "doc": doc, "target": target, "arguments": arguments, "resps": resps,
+            "filtered_resps": filtered, "filter": FILTER, "metrics": [metric],
+            "doc_hash": hash_string(json.dumps(doc, indent=2, default=str, ensure_ascii=False)),
+            "prompt_hash": hash_string(request.prompt), "target_hash": hash_string(target), metric: float(pred.correct)}
 
 
 def _task_config(name: str, item: Item, run: LmEvalRun, tasks: TaskRegistry, n_shot: int) -> dict[str, Any]:
     spec = tasks.spec_for(item.task, item.n_options, item.stream)
     metric = metric_name(run.mode)
-    config = {"task": name, "tag": [item.task], "dataset_path": run.data or spec.dataset.path or spec.dataset.format}
-    config |= {"doc_to_target": "answer", "description": spec.description, "num_fewshot": n_shot}
-    config["metric_list"] = [{"metric": metric, "aggregation": "mean", "higher_is_better": True}]
-    config["output_type"] = "generate_until" if run.mode == "generate" else "multiple_choice"
-    config |= {"repeats": 1, "should_decontaminate": False}
-    config["metadata"] = {"config_source": spec.source or None, "clika_task": item.task, "lang": item.lang}
-    config["metadata"] |= {"template": run.templates.get(item.task), "mode": run.mode}
+    config = {"task": name, "tag": [item.task], "dataset_path": run.data or spec.dataset.path or spec.dataset.format,
+              "doc_to_target": "answer", "description": spec.description, "num_fewshot": n_shot,
+              "metric_list": [{"metric": metric, "aggregation": "mean", "higher_is_better": True}],
+              "output_type": "generate_until" if run.mode == "generate" else "multiple_choice",
+              "repeats": 1, "should_decontaminate": False,
+              "metadata": {"config_source": spec.source or None, "clika_task": item.task, "lang": item.lang,
+                           "template": run.templates.get(item.task), "mode": run.mode}}
     if run.mode == "generate":
         config["generation_kwargs"] = _gen_kwargs(run)
     else:
@@ -190,23 +184,20 @@ def results_document(run: LmEvalRun, units: Mapping[tuple[str, str], list[Item]]
     # clika's own settings: what changes the answers, and the bootstrap of metrics.jsonl
     doc["config"] |= {"mode": run.mode, "templates": dict(run.templates), "extract": run.extract, "data": run.data}
     doc["config"] |= {"n_boot": run.n_boot, "seed": run.seed}
-    doc |= {"git_hash": _git_hash(), "date": now.timestamp(), "clika_version": __version__}
-    doc |= {"task_hashes": dict(task_hashes), "model_source": run.backend, "model_name": run.model_name}
-    doc |= {"model_name_sanitized": sanitize_model_name(run.model_name), "system_instruction": None}
-    doc |= {"system_instruction_sha": None, "fewshot_as_multiturn": False}
-    doc |= {"chat_template": None, "chat_template_sha": None}
-    return doc
+    return doc | {"git_hash": _git_hash(), "date": now.timestamp(), "clika_version": __version__,
+                  "task_hashes": dict(task_hashes), "model_source": run.backend, "model_name": run.model_name,
+                  "model_name_sanitized": sanitize_model_name(run.model_name), "system_instruction": None,
+                  "system_instruction_sha": None, "fewshot_as_multiturn": False, "chat_template": None,
+                  "chat_template_sha": None}
 
 
 def write_lm_eval(out: Path, run: LmEvalRun, items: Sequence[Item], predictions: Sequence[Prediction],
                   accuracy: Mapping[tuple[str, str], tuple[float | None, int]],
                   n_original: Mapping[tuple[str, str], int], tasks: TaskRegistry,
                   request_for: Callable[[Item], RequestLike] | None = None, now: datetime | None = None) -> list[Path]:
-    """Write OUT/results_<date>.json and, when ``request_for`` is given (--log-samples), one
-    OUT/samples_<task>_<lang>_<date>.jsonl per (task, language). Returns the paths written.
-
-    accuracy: (task, lang) -> the run's accuracy and its n (from the run's records);
-    n_original: (task, lang) -> items before --limit. An item without a prediction is left out.
+    """Write OUT/results_<date>.json and, given ``request_for`` (--log-samples), one
+    OUT/samples_<task>_<lang>_<date>.jsonl per (task, language); the paths written. accuracy: (task, lang) -> the
+    run's accuracy and its n; n_original: (task, lang) -> items before --limit. Items without a prediction are left out.
     """
     now = now or datetime.now()
     date_id = now.isoformat().replace(":", "-")

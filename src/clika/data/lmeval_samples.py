@@ -1,22 +1,20 @@
 """Reading lm-evaluation-harness ``--log_samples`` output (lm-eval 0.4.x).
 
-lm-eval writes <output>/<model_name_sanitized>/samples_<task>_<date>.jsonl and results_<date>.json. Each
-samples line is one (document, filter) pair:
+lm-eval writes <output>/<model_name_sanitized>/samples_<task>_<date>.jsonl and results_<date>.json, one samples
+line per (document, filter):
 
     {"doc_id": 0, "doc": {...}, "target": "1", "arguments": {"gen_args_0": {"arg_0": context, "arg_1": cont}, ...},
      "resps": [[["-1.2", "False"]], ...], "filtered_resps": [["-1.2", "False"], ...], "filter": "none",
      "metrics": ["acc", "acc_norm"], "doc_hash": ..., "prompt_hash": ..., "target_hash": ..., "acc": 1.0, ...}
 
-Every value inside resps/filtered_resps was turned into a string by lm-eval. For multiple_choice tasks
-filtered_resps holds one [loglikelihood, is_greedy] pair per option and the chosen option is the argmax (what
-lm-eval's ``acc`` uses). For generate_until tasks filtered_resps holds the generated text, read with the chosen
-answer extractor. ``target`` is str(doc_to_target(doc)): an option index, a letter or an option text.
+lm-eval turned every value inside resps/filtered_resps into a string. multiple_choice: filtered_resps holds one
+[loglikelihood, is_greedy] pair per option, the choice is the argmax (lm-eval's ``acc``). generate_until: it holds the
+generated text, read with the chosen extractor. ``target`` is str(doc_to_target(doc)): index, letter or option text.
 
-The tasks ``clika data export --format lm-eval`` writes (clika.data.lmeval_tasks) are named ``clika_<task>_<lang>``
-plus a variant suffix (VARIANTS); their documents carry the item id as ``clika_id``, which is what aligns them
-across languages. Read back, the predictions of every lm-eval task not named as a clika run names its own
-(``<task>_<lang>``) say which lm-eval task and metric they came from (``Prediction.extra[SOURCE_KEY]``;
-clika.api.score puts it in the records' note).
+``clika data export --format lm-eval`` (clika.data.lmeval_tasks) names its tasks ``clika_<task>_<lang>`` plus a
+variant suffix (VARIANTS); their documents carry the item id as ``clika_id``, which aligns languages. Read back,
+predictions of an lm-eval task not named like a clika run's own (``<task>_<lang>``) say which lm-eval task and
+metric they came from (``Prediction.extra[SOURCE_KEY]``; clika.api.score puts it in the records' note).
 """
 
 from __future__ import annotations
@@ -48,9 +46,8 @@ SOURCE_KEY = "lm_eval_source"  # Prediction.extra key: "<lm-eval task>: <metric>
 
 @dataclass(frozen=True)
 class Variant:
-    """One way clika's lm-eval export asks a task (clika.data.lmeval_tasks): the suffix of its lm-eval task and
-    group names, the clika scoring mode and prompt template it reproduces, and the lm-eval metric and filter
-    whose value equals clika's accuracy of what is read back."""
+    """One way clika's lm-eval export asks a task: the suffix of its task and group names, the clika mode and
+    template it reproduces, and the lm-eval metric and filter whose value equals clika's accuracy read back."""
 
     suffix: str
     mode: str
@@ -67,23 +64,21 @@ VARIANTS: tuple[Variant, ...] = (
 
 
 class _Bad(Exception):
-    """A bad samples line; the reader raises it as a DataError naming the file and line."""
+    """A bad samples line (raised again as a DataError naming the file and line)."""
 
 
 def lm_eval_task_name(task: str, lang: str) -> str:
-    """The lm-eval task name of one clika task in one language ("x_geo", "de" -> "x_geo_de"),
-    what clika's lm-eval export writes and split_task_name reads back."""
+    """The lm-eval task name of one clika task in one language ("x_geo", "de" -> "x_geo_de")."""
     return f"{task}_{lang}"
 
 
 def export_task_name(task: str, lang: str, variant: Variant) -> str:
-    """The lm-eval task name clika's export gives one task, language and variant: clika_x_geo_de_gen."""
+    """clika's export's lm-eval task name of a task, language and variant: clika_x_geo_de_gen."""
     return EXPORT_PREFIX + lm_eval_task_name(task, lang) + variant.suffix
 
 
 def split_task_name(name: str, task_map: Mapping[str, tuple[str, str]] | None = None) -> tuple[str, str] | None:
     """"x_geo_zh" / "clika_x_geo_zh" / "clika_x_geo_zh_gen" -> ("x_geo", "zh"); None when not recognisable.
-
     A variant suffix (VARIANTS) is recognised after clika's export prefix only."""
     if task_map and name in task_map:
         return tuple(task_map[name])  # type: ignore[return-value]
@@ -129,8 +124,7 @@ def _is_loglikelihood(filtered: list[Any]) -> bool:
 
 def _record_prediction(rec: dict[str, Any], model: str, task: str, lang: str, extract: str,
                        extra: Mapping[str, str]) -> Prediction:
-    """The Prediction of one samples line; extra: what every prediction of the file carries besides the
-    document's origin."""
+    """The Prediction of one samples line; extra: what every prediction of the file carries."""
     for key in ("doc_id", "target", "arguments", "filtered_resps"):
         if key not in rec:
             raise _Bad(f"missing field {key!r}")
@@ -196,10 +190,8 @@ def read_lm_eval(source: Path, keep: ReadFilter | Keep, extract: str,
                  task_map: Mapping[str, tuple[str, str]] | None, exclude: Sequence[str] = ()) -> PredictionReadResult:
     """All predictions of an lm-eval output folder (or one model folder, or one file).
 
-    keep: a ReadFilter (a models/tasks value the output does not have is then a
-    ConfigError listing what it has), or a plain keep(model=, task=, lang=) function.
-    exclude: globs of samples files to leave out (listed as skipped in result.files).
-    """
+    keep: a ReadFilter (a models/tasks value the output does not have is then a ConfigError listing what it
+    has), or a keep(model=, task=, lang=) function. exclude: globs of samples files to leave out (skipped)."""
     result = PredictionReadResult([])
     if source.is_file():
         m = _SAMPLES_RE.match(source.name)
@@ -252,10 +244,9 @@ def _read_samples_file(path: Path, model: str, task: str, lang: str, extract: st
     chosen_filter = "none" if "none" in filters else (filters[0] if filters else "none")
     if len(filters) > 1:
         result.warnings.append(f"{path}: several filters ({', '.join(filters)}); read filter {chosen_filter!r}")
-    # Every lm-eval task but a clika run's own (named <task>_<lang>, clika.data.lmeval_export) names its
-    # source: the run's samples read back to the run's own records, notes included. The source is the lm-eval
-    # value that clika's accuracy of the file reproduces: acc for option log-likelihoods (the argmax), else the
-    # metric the samples were scored with.
+    # Every lm-eval task but a clika run's own (<task>_<lang>: its samples read back to the run's own records,
+    # notes included) names its source: the lm-eval value clika's accuracy reproduces, acc for option
+    # log-likelihoods (the argmax), else the metric the samples were scored with.
     chosen = [(line, r) for line, r in records if str(r.get("filter", "none")) == chosen_filter]
     extra: dict[str, str] = {}
     if name != lm_eval_task_name(task, lang):

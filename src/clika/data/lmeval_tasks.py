@@ -1,20 +1,18 @@
 """clika's tasks as an lm-evaluation-harness task folder: ``clika data export --format lm-eval``.
 
-``lm_eval --include_path DIR --tasks clika_x_geo_de`` then runs clika's items with clika's prompts, and
-``clika score --layout lm-eval`` reads lm-eval's ``--log_samples`` output back (clika.data.lmeval_samples).
-Each task x language is one lm-eval task per variant (VARIANTS: ``clika_<task>_<lang>``, ``..._gen``,
-``..._cloze``), grouped by task and overall; the README written here (readme_text) says what each is. DIR
-holds that README, data/<task>_<lang>.jsonl (the documents, one per item, shared by the variants), the
-*.yaml files and clika_docs.py (lm-eval's custom_dataset: reads the documents beside it).
+``lm_eval --include_path DIR --tasks clika_x_geo_de`` then runs clika's items with clika's prompts, and ``clika score
+--layout lm-eval`` reads the ``--log_samples`` output back (clika.data.lmeval_samples). Each task x language is one
+lm-eval task per variant (VARIANTS), grouped by task and overall; the README (readme_text) says what each is. DIR holds
+it, data/<task>_<lang>.jsonl (one document per item, shared by the variants), the *.yaml files and clika_docs.py.
 
-Every prompt is rendered here by clika's own prompt code (passed in by the caller: the data layer does not import
+Every prompt is rendered by clika's own prompt code (passed in by the caller: the data layer does not import
 clika.prompts) into the documents (``prompt_<template>``); the YAML only names the field, so lm-eval asks exactly what
-``clika run`` asks. Documents keep the item id as ``clika_id`` (what aligns languages); every language of a task lists
-the items in the pivot language's order, so ``--limit N`` takes the same items in every language.
+``clika run`` asks. Documents keep the item id as ``clika_id`` (what aligns languages), in the pivot language's order,
+so ``--limit N`` takes the same items in every language.
 
-lm-eval hands relative ``data_files`` to ``datasets`` as they are, relative to the working directory, so
-the tasks load their documents through ``custom_dataset`` (a lm-eval feature its own ruler tasks use),
-which finds them beside the YAML: DIR can be moved or copied to another machine and needs no network.
+lm-eval hands relative ``data_files`` to ``datasets`` as they are (relative to the working directory), so the tasks
+load their documents through ``custom_dataset`` (as lm-eval's own ruler tasks do), which finds them beside the YAML:
+DIR can be moved to another machine and needs no network.
 """
 
 from __future__ import annotations
@@ -54,24 +52,21 @@ def load_docs(data_files, **_metadata):
 '''
 
 
-def prompt_field(template: str) -> str:
-    """The document field that holds one template's rendered prompt."""
+def prompt_field(template: str) -> str:  # the document field of one template's rendered prompt
     return f"prompt_{template.replace('-', '_')}"
 
 
-def data_file(task: str, lang: str) -> str:
-    """A unit's documents, relative to the export folder."""
+def data_file(task: str, lang: str) -> str:  # a unit's documents, relative to the export folder
     return f"data/{lm_eval_task_name(task, lang)}.jsonl"
 
 
-def group_name(variant: Variant, task: str | None = None) -> str:
-    """clika_x_geo (a task's languages), clika (the tasks), with the variant's suffix."""
+def group_name(variant: Variant, task: str | None = None) -> str:  # clika_x_geo / clika, + the variant's suffix
     return "clika" + (f"_{task}" if task else "") + variant.suffix
 
 
 def first_letter_regex(n_options: int) -> str:
-    """upstream's rule (clika.data.answers.first_char_choice) as a regex: the first character of the
-    stripped output, a letter of one of the item's options."""
+    """upstream's rule (clika.data.answers.first_char_choice) as a regex: the first character of the stripped
+    output, one of the item's option letters."""
     return rf"^\s*([{LETTERS[0]}-{LETTERS[n_options - 1]}])"
 
 
@@ -85,8 +80,8 @@ def _n_options(unit: Sequence[Item]) -> int:
 
 
 def documents(unit: Sequence[Item], render: Render) -> list[dict[str, Any]]:
-    """The lm-eval documents of one (task, lang): clika's item record with the id as clika_id,
-    the answer letter, the option letters and each variant template's rendered prompt."""
+    """The lm-eval documents of one (task, lang): clika's item record with the id as clika_id, the answer letter,
+    the option letters and each variant template's rendered prompt."""
     modes: dict[str, str] = {}
     for v in VARIANTS:  # each template once, rendered in its first variant's mode
         modes.setdefault(v.template, v.mode)
@@ -94,8 +89,8 @@ def documents(unit: Sequence[Item], render: Render) -> list[dict[str, Any]]:
     docs = []
     for k, item in enumerate(unit):
         record = item_to_record(item)
-        doc = {"clika_id": record.pop("id"), **record, "answer_letter": item.gold_letter}
-        doc["letters"] = list(LETTERS[: item.n_options])
+        doc = {"clika_id": record.pop("id"), **record, "answer_letter": item.gold_letter,
+               "letters": list(LETTERS[: item.n_options])}
         for template, requests in prompts.items():
             doc[prompt_field(template)] = requests[k].prompt
         docs.append(doc)
@@ -149,9 +144,8 @@ def group_configs(keys: Sequence[tuple[str, str]], variant: Variant) -> list[dic
         names = [export_task_name(task, lang, variant) for t, lang in keys if t == task]
         group = {"group": group_name(variant, task), "task": names, "aggregate_metric_list": aggregates}
         groups.append(group | {"metadata": {"version": 1.0}})
-    groups.append({"group": group_name(variant), "task": [group_name(variant, t) for t in tasks]})
-    groups[-1]["metadata"] = {"version": 1.0}
-    return groups
+    top = {"group": group_name(variant), "task": [group_name(variant, t) for t in tasks], "metadata": {"version": 1.0}}
+    return [*groups, top]
 
 
 def _yaml_text(config: Mapping[str, Any], custom_dataset: bool) -> str:
@@ -163,8 +157,8 @@ def _yaml_text(config: Mapping[str, Any], custom_dataset: bool) -> str:
 
 def export_lm_eval(items: Sequence[Item], out: Path, render: Render, *, max_gen_toks: int, source: ExportSource,
                    version: str) -> Export:
-    """Write the lm-eval task folder of ``items`` into ``out`` (see the module doc).
-    max_gen_toks: new tokens of the _gen tasks (clika's generate mode: clika.choice.GENERATE_MAX_NEW_TOKENS)."""
+    """Write the lm-eval task folder of ``items`` into ``out``. max_gen_toks: new tokens of the _gen tasks
+    (clika.choice.GENERATE_MAX_NEW_TOKENS)."""
     by_unit = start(items, out)
     files: list[Path] = []
     task_names: list[str] = []
@@ -179,8 +173,7 @@ def export_lm_eval(items: Sequence[Item], out: Path, render: Render, *, max_gen_
     files += [write_text(out / f"_{group['group']}.yaml", _yaml_text(group, custom_dataset=False)) for group in groups]
     files.append(write_text(out / f"{LOADER}.py", _LOADER_SOURCE))
     counts = {key: len(unit) for key, unit in by_unit.items()}
-    readme = readme_text(counts, source, max_gen_toks, version)
-    files = finish(out, "lm-eval", files, readme, version)
+    files = finish(out, "lm-eval", files, readme_text(counts, source, max_gen_toks, version), version)
     return Export("lm-eval", out, files, counts, task_names, [group["group"] for group in groups])
 
 

@@ -1,16 +1,14 @@
 """Reading predictions from three layouts, and writing clika's own.
 
-- "clika-repo": the upstream repository, <task>/<langdir>/<model>_res*.jsonl (fields id, res, label = gold
-  letter, uuid = item id): clika.data.upstream_predictions, which reads every file of the tree or skips it
-  with its reason. Answers are read with the upstream first-character rule unless ``extract="smart"``.
-- "lm-eval": lm-evaluation-harness ``--log_samples`` output (see lmeval_samples.py).
-- "clika": clika's predictions.jsonl, one record per item (docs/data-format.md); a file, or a folder
-  searched for *predictions*.jsonl.
+- "clika-repo": the upstream repository, <task>/<langdir>/<model>_res*.jsonl (id, res, label = gold letter, uuid =
+  item id): clika.data.upstream_predictions. Answers are read with the upstream first-character rule unless
+  ``extract="smart"``.
+- "lm-eval": lm-evaluation-harness ``--log_samples`` output (lmeval_samples.py).
+- "clika": clika's predictions.jsonl (docs/data-format.md); a file, or a folder searched for *predictions*.jsonl.
 
-``exclude`` (globs, ``--exclude``) leaves out files of a folder, matched on their path relative to the
-folder or their name; what was read and what was not is in the result's ``files`` (clika.data.coverage
-summarises it). In the clika layout every malformed line raises DataError naming the file and line. A
-``models=`` or ``tasks=`` value the source does not have is a ConfigError listing what it has.
+``exclude`` (globs) leaves out files of a folder, matched on their path relative to it or their name; the result's
+``files`` say what was read and what not (clika.data.coverage summarises them). In the clika layout a malformed line
+raises DataError naming the file and line.
 """
 
 from __future__ import annotations
@@ -38,11 +36,10 @@ def read_predictions(source: Path, layout: str, models: Sequence[str] | None = N
                      langs: Sequence[str] | None = None, extract: str = "first-char",
                      task_map: Mapping[str, tuple[str, str]] | None = None, exclude: Sequence[str] = (),
                      trust_labels: bool = False) -> PredictionReadResult:
-    """Predictions under ``source`` in ``layout``, restricted to models/tasks/langs (a models/tasks value
-    that ``source`` does not have is a ConfigError naming what it has). task_map (lm-eval only): lm-eval task
-    name -> (task, lang), for task names that do not end in "<task>_<lang>". exclude: globs of files to leave
-    out. trust_labels (upstream layout): score with the prediction files' gold labels where they disagree
-    with the item files (otherwise an error)."""
+    """Predictions under ``source`` in ``layout``, restricted to models/tasks/langs (a models/tasks value that
+    ``source`` does not have is a ConfigError naming what it has). task_map (lm-eval): lm-eval task name -> (task,
+    lang), for names not ending in "<task>_<lang>". trust_labels (upstream): score with the prediction files' gold
+    labels where they disagree with the item files (otherwise an error)."""
     if layout not in LAYOUTS:
         raise ConfigError(f"unknown predictions layout {layout!r} (use one of {', '.join(LAYOUTS)})")
     if extract not in EXTRACTORS:
@@ -63,12 +60,8 @@ def read_predictions(source: Path, layout: str, models: Sequence[str] | None = N
 _CLIKA_FIELDS = ("model", "task", "lang", "item_id", "prediction", "gold", "n_options")
 
 
-def _is_int(v: Any) -> bool:
-    return type(v) is int
-
-
 def _is_option(v: Any, n: int) -> bool:
-    return _is_int(v) and 0 <= v < n
+    return type(v) is int and 0 <= v < n
 
 
 def _is_number(v: Any) -> bool:
@@ -81,9 +74,9 @@ def _clika_prediction(rec: dict[str, Any]) -> Prediction | str:
         return problem
     item_id, choice, gold, n = rec["item_id"], rec["prediction"], rec["gold"], rec["n_options"]
     raw, scores = rec.get("raw"), rec.get("scores")
-    if not (isinstance(item_id, str) or _is_int(item_id)):
+    if not (isinstance(item_id, str) or type(item_id) is int):
         return "field 'item_id' must be a string or an integer"
-    if not _is_int(n) or n < 2:
+    if type(n) is not int or n < 2:
         return "field 'n_options' must be an integer >= 2"
     if not _is_option(gold, n):
         return f"field 'gold' must be an option index below {n}, got {gold!r}"
@@ -94,17 +87,15 @@ def _clika_prediction(rec: dict[str, Any]) -> Prediction | str:
     if raw is not None and not isinstance(raw, str):
         return "field 'raw' must be a string or null"
     if scores is not None:
-        numbers = isinstance(scores, list) and all(s is None or _is_number(s) for s in scores)
-        if not numbers:
+        if not (isinstance(scores, list) and all(s is None or _is_number(s) for s in scores)):
             return "field 'scores' must be a list of numbers (null = -inf) or null"
         scores = tuple(float("-inf") if s is None else float(s) for s in scores)
-    extra = rec.get("extra") or {}
-    return Prediction(rec["model"], rec["task"], rec["lang"], str(item_id), choice, gold, n, raw, scores, extra)
+    return Prediction(rec["model"], rec["task"], rec["lang"], str(item_id), choice, gold, n, raw, scores,
+                      rec.get("extra") or {})
 
 
 def _read_clika(source: Path, keep: ReadFilter, exclude: Sequence[str] = ()) -> PredictionReadResult:
-    # A run folder also holds other JSONL (metric records...): in a folder only
-    # files named *predictions*.jsonl are predictions.
+    # A run folder holds other JSONL too (metric records...): only *predictions*.jsonl are predictions.
     result = PredictionReadResult([])
     files = [source] if source.is_file() else sorted(source.rglob("*predictions*.jsonl"))
     if source.is_dir():
@@ -139,8 +130,7 @@ def prediction_to_record(p: Prediction) -> dict[str, Any]:
     if p.raw is not None:
         rec["raw"] = p.raw
     if p.scores is not None:
-        # Strict JSON has no -Infinity: an option the model gave no probability
-        # (e.g. a letter outside an API's top-k logprobs) is written as null.
+        # Strict JSON has no -Infinity: an option without probability (outside an API's top-k) is written as null.
         rec["scores"] = [s if math.isfinite(s) else None for s in p.scores]
     if p.extra:
         rec["extra"] = p.extra

@@ -33,11 +33,8 @@ Names = Sequence[str] | None
 
 @dataclass
 class FileEntry:
-    """One file the reader looked at: read (with what it held), skipped (with why), or not predictions.
-
-    status: "read" | "skipped" | "other" (item files, model inputs, upstream scripts: not predictions).
-    path: relative to the source folder (posix), or the file's own path when the source is a file.
-    """
+    """One file the reader looked at. status: "read" | "skipped" | "other" (item files, model inputs, scripts: not
+    predictions). path: relative to the source folder (posix), or the file's own path when the source is a file."""
 
     path: str
     status: str
@@ -58,14 +55,11 @@ class FileEntry:
 class PredictionReadResult:
     """What ``read_predictions`` found.
 
-    extraction_changes: (model, task, lang) -> number of answers where the smart extractor chose differently
-        from the first-character rule (extract="smart" only).
-    warnings: things the reader did that a user should know about (items aligned by position, labels trusted
-        against the item file...), one line each.
-    files: every file looked at, read or skipped with its reason (clika.data.coverage summarises them).
-    expected_langs: task -> the languages a model needs for complete coverage of it, where the layout defines
-        them (the upstream layout: the task's languages with an item file or predictions); None: the languages
-        read (clika.data.coverage).
+    extraction_changes: (model, task, lang) -> answers where the smart extractor chose unlike the first-character
+        rule (extract="smart" only). warnings: what the reader did that a user should know (items aligned by
+        position, labels trusted against the item file...), one line each. files: every file looked at.
+    expected_langs: task -> the languages a model needs for complete coverage of it, where the layout defines them
+        (upstream: the task's languages with an item file or predictions); None: the languages read.
     """
 
     predictions: list[Prediction]
@@ -86,7 +80,7 @@ def excluded(rel_path: str, patterns: Sequence[str]) -> bool:
 
 
 def relative(path: Path, root: Path) -> str:
-    """path relative to root, posix; the path itself when it is not under root (a file source)."""
+    """path relative to root, posix; the path itself when not under root (a file source)."""
     try:
         rel = path.relative_to(root)
     except ValueError:
@@ -111,9 +105,7 @@ def _listing(values: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True)
-class ReadFilter:
-    """The models/tasks/langs a read is restricted to (None: all)."""
-
+class ReadFilter:  # the models/tasks/langs a read is restricted to (None: all)
     models: frozenset[str] | None = None
     tasks: frozenset[str] | None = None
     langs: frozenset[str] | None = None
@@ -128,10 +120,8 @@ class ReadFilter:
 
     def check_known(self, available: Iterable[tuple[str, str, str]]) -> None:
         """ConfigError, listing what exists, for a ``tasks``/``models`` value the source does not have.
-
-        available: every (model, task, lang) the source holds predictions for, before filtering. A model
-        counts as known when it has predictions within the chosen tasks and languages.
-        """
+        available: every (model, task, lang) of the source, before filtering; a model counts as known when it has
+        predictions within the chosen tasks and languages."""
         have = set(available)
         if self.tasks is not None:
             _require(self.tasks, {t for _, t, _ in have}, "task")

@@ -6,14 +6,12 @@
     x_name/<lang>/<lang>_name_data_generate.jsonl   birth years, 4 options
     <task>/x_<task>_<langdir>_model_input.jsonl     the exact upstream prompts (a test oracle)
 
-Which tasks live here, their item-file globs and record shapes come from the task registry
-(clika/tasks/*.yaml, ``dataset: {format: upstream, ...}``), so a new task in this layout is one YAML file
-(and a record parser only for a new record shape).
+The tasks, their item-file globs and record shapes come from the task registry (clika/tasks/*.yaml, ``dataset:
+{format: upstream, ...}``): a new task in this layout is one YAML file (and a parser only for a new record shape).
 
-Quirks handled here: folder names carry the language in either case, with or without a ``_trans`` suffix;
-the ``lang`` field inside x_csqa/ZH_trans says "en" (the folder is trusted, the field ignored); the gold
-label is a letter (x_csqa ``answerKey``), a 0/1 (x_copa) or an option index (x_geo, x_name); ids are
-strings in x_csqa and integers elsewhere (always ``str`` here).
+Quirks: folder names carry the language in either case, with or without ``_trans``; the ``lang`` field inside
+x_csqa/ZH_trans says "en" (the folder is trusted); the gold label is a letter (x_csqa ``answerKey``), a 0/1 (x_copa)
+or an option index (x_geo, x_name); ids are strings in x_csqa and integers elsewhere (always ``str`` here).
 """
 
 from __future__ import annotations
@@ -28,13 +26,12 @@ from clika.items import Item, lang_order_key
 from clika.tasks import TaskRegistry, TaskSpec, builtin_registry
 
 
-def upstream_tasks(registry: TaskRegistry | None = None) -> list[TaskSpec]:
-    """The registry's tasks that live in the upstream layout."""
+def upstream_tasks(registry: TaskRegistry | None = None) -> list[TaskSpec]:  # the tasks of the upstream layout
     return (registry or builtin_registry()).upstream()
 
 
 class _Invalid(Exception):
-    """A record that cannot become an Item; the message says why."""
+    """A record that cannot become an Item."""
 
 
 def lang_of_dir(name: str) -> str:
@@ -66,8 +63,7 @@ def _spec(task: str | TaskSpec) -> TaskSpec:
     return task if isinstance(task, TaskSpec) else builtin_registry()[task]
 
 
-def item_file(lang_dir: Path, task: str | TaskSpec) -> Path:
-    """The one item file of a task in a language folder."""
+def item_file(lang_dir: Path, task: str | TaskSpec) -> Path:  # the one item file of a task in a language folder
     spec = _spec(task)
     pattern = spec.dataset.file or ""
     matches = sorted(lang_dir.glob(pattern))
@@ -147,8 +143,7 @@ RECORD_PARSERS: dict[str, Callable[[dict[str, Any]], Parsed]] = {"csqa": _csqa, 
 def parse_item_file(path: Path, task: str | TaskSpec, lang: str, on_problem: ProblemSink = raise_problem) -> list[Item]:
     """Items of one upstream file; bad records go to ``on_problem``."""
     spec = _spec(task)
-    parse = RECORD_PARSERS[spec.dataset.record or ""]
-    items: list[Item] = []
+    parse, items = RECORD_PARSERS[spec.dataset.record or ""], []
     for line, rec in read_json_lines(path, on_problem):
         try:
             item_id, question, options, gold, meta = parse(rec)

@@ -3,31 +3,26 @@
     <root>/<task>/<langdir>/<model>_res[_<variant>].jsonl   predictions: id, res, label (gold letter), uuid
     <root>/<task>/<langdir>/<item file>                     the items (en_geo_data.jsonl, validation.jsonl...)
 
-File names -> run names: a name is split at its LAST ``_res`` followed by ``_`` or by ``.jsonl`` (a model name
-may itself contain ``_res``; a variant may not). ``_res`` and ``_res_bf16_add_simple_example`` both give the
-plain model name, any other variant the separate run ``<model>@<variant>`` ("@" cannot occur in a name taken
-from a file name); the ``models=`` filter matches these names exactly:
+File names -> run names: split at the LAST ``_res`` followed by ``_`` or ``.jsonl`` (a model name may contain
+``_res``; a variant may not). ``_res`` and ``_res_bf16_add_simple_example`` give the plain model name, any other
+variant the run ``<model>@<variant>`` ("@" cannot occur in a file's name); ``models=`` matches these names exactly:
 
     llama2_7b_res_bf16_add_simple_example.jsonl -> llama2_7b   (the paper's main runs)
     chatgpt_res.jsonl                           -> chatgpt     (zero-shot runs, "input" kept)
     llama2_7b_res_visual.jsonl                  -> llama2_7b@visual
     llama2_7b_res_fixed_en_prompt.jsonl         -> llama2_7b@fixed_en_prompt
 
-Each file under a task folder is one ``FileEntry`` of the result: read (a prediction file in the folder of one
-of the task's languages: the paper's ten, another only when ``langs`` names it); "other", quietly (the item
-file, model-input files, the upstream inputs and scripts: NOT_PREDICTIONS); or skipped with its reason
-(clika.data.reading.SKIP_REASONS) and the first bad line where there is one: not JSON lines (the plain-text
-``_res_visual`` dumps), a malformed record, an empty file, a name outside the known shapes (file names are
-case-sensitive; the detail names the spelling that would be read), a clika predictions file, a language
-outside the task's, a file outside a language folder, a file matching ``exclude``. A skipped file leaves its
-model without that task and language: the model is then partial (clika.data.coverage), never averaged over
-fewer languages without a word.
+Each file under a task folder is one ``FileEntry`` of the result: read (a prediction file in a folder of one of
+the task's languages: the paper's ten, another only when ``langs`` names it); "other", quietly (item file, model
+inputs, scripts: NOT_PREDICTIONS); or skipped with its reason (clika.data.reading.SKIP_REASONS; e.g. the plain-text
+``_res_visual`` dumps are not JSON lines; an unknown name's detail names the spelling that would be read) and the
+first bad line. A skipped file leaves its model without that task and language: the model is then partial
+(clika.data.coverage), never averaged over fewer languages without a word.
 
-Hard errors (DataError; they stop the read because the file reads fine but its numbers would be wrong): labels
-that disagree with the item file beside them (ItemMismatch; ``trust_labels`` scores with the file's labels and
-says so in a warning), a file without uuid whose ids do not follow the item file or that has no item file to
-follow, two files for one run in one folder, and a broken item file. Items are aligned by ``uuid`` (an integer
-or a string); a file without ``uuid`` by ``id``, the item's position in its folder's item file (with a warning).
+Hard errors (DataError: the file reads fine but its numbers would be wrong): labels that disagree with the item file
+beside them (ItemMismatch; ``trust_labels`` scores with the file's labels and warns), a file without uuid whose ids
+do not follow the item file or that has no item file, two files for one run in one folder, a broken item file.
+Items are aligned by ``uuid`` (int or str); a file without ``uuid`` by ``id``, the position in the item file.
 """
 
 from __future__ import annotations
@@ -49,8 +44,7 @@ from clika.predictions import Prediction
 from clika.tasks import TaskSpec
 
 MAIN_VARIANT = "bf16_add_simple_example"
-# Files of the upstream layout that hold no predictions: model inputs, generation inputs,
-# validation splits, scripts. They are listed as "other", without a warning.
+# Files of the upstream layout that hold no predictions (inputs, validation splits, scripts): "other", no warning.
 NOT_PREDICTIONS = ("generate_input.jsonl", "val.*.jsonl", "test.jsonl", "validation.jsonl", "*_model_input.jsonl",
                    "*.py", "*.sh", "*.md", ".*")
 
@@ -97,9 +91,7 @@ def _classify(name: str, spec: TaskSpec) -> tuple[str, str | None]:
 
 
 @dataclasses.dataclass
-class _Folder:
-    """The prediction files of one <task>/<langdir> folder that were chosen for reading."""
-
+class _Folder:  # the prediction files chosen for reading in one <task>/<langdir> folder
     spec: TaskSpec
     lang: str
     path: Path
@@ -237,10 +229,9 @@ def predictions_of(records: list[tuple[int, dict[str, Any]]], path: Path, model:
                    warnings: list[str], gold_of: dict[str, int] | None = None) -> tuple[list[Prediction], bool]:
     """The predictions of one file's records, and whether they were aligned by 'id' (no 'uuid').
 
-    items: the item file beside the file (None: there is none), named ``item_name``. Labels are
-    checked against it: a disagreement is an ItemMismatch naming the count and the first one,
-    unless trust_labels (then a line in ``warnings``). gold_of: item id -> gold of ``items``, when
-    the caller has it already (one item file serves every model of a folder)."""
+    items: the item file ``item_name`` beside it (None: none). A label that disagrees with it is an ItemMismatch
+    naming the count and the first one, unless trust_labels (then a line in ``warnings``). gold_of: item id -> gold
+    of ``items``, when the caller has it already (one item file serves every model of a folder)."""
     first_line, first = records[0]
     if "uuid" not in first:
         return _by_position(records, path, model, task, lang, n_options, items, item_name, origins), True
@@ -253,8 +244,7 @@ def predictions_of(records: list[tuple[int, dict[str, Any]]], path: Path, model:
     seen: set[str] = set()
     n_bad, first_bad = 0, None
     for line, rec in records:
-        # One loop does parsing, checking and scoring: this runs ~750k times
-        # for the full upstream set, so every check is a cheap type test.
+        # Parsing, checking and scoring in one loop: ~750k times for the full upstream set, so cheap type tests.
         try:
             res, label, uuid = rec["res"], rec["label"], rec["uuid"]
         except KeyError as err:
@@ -332,6 +322,6 @@ def _by_position(records, path: Path, model: str, task: str, lang: str, n_option
         if pos in seen:
             raise DataError(f"duplicate id {pos!r}", path, line)
         seen.add(pos)
-        preds.append(Prediction(model, task, lang, item.item_id, choice, gold, n_options, rec["res"], None,
-                                (origins or {}).get(item.item_id) or {}))
+        extra = (origins or {}).get(item.item_id) or {}
+        preds.append(Prediction(model, task, lang, item.item_id, choice, gold, n_options, rec["res"], None, extra))
     return preds

@@ -1,10 +1,9 @@
 """What a conductivity run consumes, whatever its source (generated or upstream).
 
-A ConductSplit holds, for one target language l and one source language S (English unless ``--source`` says
-otherwise): the training examples (S facts of both types, l facts of type 0, name translations in the taught
-directions), the test questions in S and in l (plus the controls: l questions with the S subject), and the name
-translations to test. Questions of one fact share ``fact_id`` across languages, which is what the paired bootstrap
-resamples.
+A ConductSplit holds, for one target language l and one source language S (English unless ``--source`` says otherwise):
+the training examples (S facts of both types, l facts of type 0, name translations in the taught directions), the test
+questions in S and in l (plus the controls: l questions with the S subject), and the name translations to test.
+Questions of one fact share ``fact_id`` across languages, which is what the paired bootstrap resamples.
 
 ``fold`` is the one comparison form (docs/metrics.md); clika.conduct.judge scores answers.
 """
@@ -20,8 +19,6 @@ from typing import Literal
 from clika.data.lines import read_json_lines, write_json_lines
 from clika.errors import ConfigError, DataError
 
-ExampleKind = Literal["fact", "translation"]
-
 
 @dataclass(frozen=True)
 class TrainExample:
@@ -30,13 +27,11 @@ class TrainExample:
     lang: str
     prompt: str
     answer: str
-    kind: ExampleKind = "fact"
+    kind: Literal["fact", "translation"] = "fact"
     fact_id: str = ""  # facts: the fact taught
     entity_id: str = ""  # translations: the entity whose name is taught
 
 
-QuestionKind = Literal["question", "en_subject"]
-Direction = Literal["to-en", "from-en"]
 DIRECTIONS: tuple[str, ...] = ("to-en", "from-en")
 NAME_DIRECTIONS: tuple[str, ...] = ("to-en", "from-en", "both")
 # The paper's: upstream fictional/train/<LANG>.json teaches every name target -> English.
@@ -67,7 +62,7 @@ class TestQuestion:
     gold: str
     attribute: str = "continent"
     subject: str = ""  # the entity's name as written in the prompt (pairs with the source question's)
-    kind: QuestionKind = "question"
+    kind: Literal["question", "en_subject"] = "question"
     gold_source: str = ""
 
 
@@ -84,7 +79,7 @@ class TranslationTest:
     prompt: str
     source: str
     gold: str
-    direction: Direction = "from-en"
+    direction: Literal["to-en", "from-en"] = "from-en"
     taught: bool = True
 
 

@@ -126,14 +126,6 @@ class FictionalSet:
         return TestQuestion(fact.fact_id, lang, fact.fact_type, prompt, self.value(fact, lang), fact.attribute, name,
                             kind, self.value(fact, source))
 
-    def questions(self, lang: str, source: str = PIVOT) -> list[TestQuestion]:
-        return [self.question(f, lang, source) for f in self.facts]
-
-    def controls(self, target: str, source: str = PIVOT) -> list[TestQuestion]:
-        """The positive control: every type-1 fact asked in the target language's frame with the
-        SOURCE-language subject (the string the fact was taught with), nothing else of the source."""
-        return [self.question(f, target, source, subject_lang=source) for f in self.facts if f.fact_type == 1]
-
     def _name_ways(self, target: str, source: str, directions: tuple[str, ...]) -> list[tuple]:
         """(direction, src, tgt, entity) for every name in each direction ("to-en": target -> source)."""
         ends = {"to-en": (target, source), "from-en": (source, target)}
@@ -161,9 +153,6 @@ class FictionalSet:
                 for direction, src, tgt, e in self._name_ways(target, source, DIRECTIONS)
                 if fold(e.names[target]) != fold(e.names[source])]  # fmt: skip
 
-    def continent_forms(self, langs: tuple[str, ...]) -> dict[str, dict[str, str]]:
-        return {c.entity_id: {lang: c.names[lang] for lang in langs} for c in self.continents}
-
     def split(self, target: str, name_direction: str = PAPER_NAME_DIRECTION, source: str = PIVOT,
               gate_prompt: str = "native") -> ConductSplit:
         """One training run's data: source-language facts (both types), target type 0, the names in
@@ -177,14 +166,18 @@ class FictionalSet:
             raise ConfigError(f"target {target!r} must be one of the set's languages other than the source {others}")
         train = [*self.examples(source), *self.examples(target, (0,)),
                  *self.translation_examples(target, name_direction, source)]
-        questions = [*self.questions(source, source), *self.questions(target, source), *self.controls(target, source)]
+        questions = [self.question(f, lang, source) for lang in (source, target) for f in self.facts]
+        # The positive control: every type-1 fact asked in the target language's frame with the SOURCE-language
+        # subject (the string the fact was taught with), nothing else of the source.
+        questions += [self.question(f, target, source, subject_lang=source) for f in self.facts if f.fact_type == 1]
         tests = self.translation_tests(target, name_direction, source, gate_prompt)
         meta = {"names": self.names, "warnings": list(self.warnings),
                 "translations_left_out": len(self.cities) + len(self.continents) - len(tests) // 2}
         origin = (f"generated(seed={self.seed}, names={self.names}, name_direction={name_direction}, source={source}, "
                   f"gate_prompt={gate_prompt})")
-        return ConductSplit(target, train, questions, tests, origin, meta, source, name_direction,
-                            self.continent_forms((source, target)), gate_prompt)
+        continents = {c.entity_id: {lang: c.names[lang] for lang in (source, target)} for c in self.continents}
+        return ConductSplit(target, train, questions, tests, origin, meta, source, name_direction, continents,
+                            gate_prompt)
 
     def fact_records(self) -> list[dict]:
         """One inspectable record per fact and language (what facts.jsonl holds)."""

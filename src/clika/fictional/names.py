@@ -139,9 +139,8 @@ class NameScreen:
         return True
 
 
-def draw_transliterated(
-    rng, screen: NameScreen, n: int, is_value: bool, syllables: tuple[int, ...]
-) -> list[dict[str, str]]:
+def draw_transliterated(rng, screen: NameScreen, n: int, is_value: bool,
+                        syllables: tuple[int, ...]) -> list[dict[str, str]]:
     """``n`` pseudo-words (forms in all ten scripts) that pass the screen."""
     out: list[dict[str, str]] = []
     tries = 0
@@ -158,9 +157,8 @@ def draw_transliterated(
     return out
 
 
-def draw_compound(
-    rng, screen: NameScreen, candidates: list[dict[str, str]], n: int, is_value: bool, what: str
-) -> list[dict[str, str]]:
+def draw_compound(rng, screen: NameScreen, candidates: list[dict[str, str]], n: int, is_value: bool,
+                  what: str) -> list[dict[str, str]]:
     """``n`` lexicon names in a seeded order that pass the screen and differ from English everywhere."""
     out: list[dict[str, str]] = []
     for i in rng.permutation(len(candidates)):
@@ -170,8 +168,6 @@ def draw_compound(
         if not identical_to_pivot(forms) and screen.accept(forms, is_value):
             out.append(forms)
     if len(out) < n:
-        raise ConfigError(
-            f"the compound lexicon yields only {len(out)} distinct {what} names (asked for {n}); "
-            "ask for fewer, or use names='transliterated'"
-        )
+        raise ConfigError(f"the compound lexicon yields only {len(out)} distinct {what} names (asked for {n}); "
+                          "ask for fewer, or use names='transliterated'")
     return out

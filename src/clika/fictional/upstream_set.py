@@ -83,15 +83,9 @@ def _ok(scanned: tuple[list, list[tuple[int | None, str]]], path: Path) -> list:
     return items
 
 
-def _swapped(target: str, train_rows: list[checks.Row], tests: dict[str, list[checks.Fact]]) -> list[checks.SwappedRow]:
-    cities = {f.city for f in tests[target]}
-    return checks.find_swapped(target, train_rows, cities, checks.target_continents(train_rows, cities))
-
-
-def _consistency(
-    target: str, paths: dict[str, Path], train: list[TrainExample], train_rows: list[checks.Row],
-    tests: dict[str, list[checks.Fact]], pairs: list[checks.Row], conflicts: list[Conflict], remap: bool = False,
-) -> tuple[ConsistencyReport, dict[str, dict[str, str]] | None]:  # fmt: skip
+def _consistency(target: str, paths: dict[str, Path], train: list[TrainExample], train_rows: list[checks.Row],
+                 tests: dict[str, list[checks.Fact]], pairs: list[checks.Row], conflicts: list[Conflict],
+                 remap: bool = False) -> tuple[ConsistencyReport, dict[str, dict[str, str]] | None]:
     """check_consistency of ``train`` against ``tests`` and, where they disagree, the continent_mapping that fixes
     it (conflicting names aside; report.remap_available), or with ``remap`` a DataError when there is none."""
     answers_of = checks.answers_by_city(train, {f.city for _, f in checks.taught_facts(target, tests)})
@@ -110,10 +104,8 @@ def _consistency(
     return report, mapping
 
 
-def load(
-    data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True, swapped: str = "repair",
-    gate_prompt: str = "native",
-) -> tuple[ConductSplit, ConsistencyReport]:
+def load(data_dir: str | Path, target: str, remap: bool = False, *, exclude: bool = True, swapped: str = "repair",
+         gate_prompt: str = "native") -> tuple[ConductSplit, ConsistencyReport]:
     """The upstream split for ``target`` (e.g. "zh") and its report (see the module docstring).
 
     remap: rewrite the test golds to the continents train teaches, when that renaming is consistent and one-to-one
@@ -131,7 +123,7 @@ def load(
     if count_msg or bad:
         raise DataError(count_msg or bad[0][1], paths["test"], None if count_msg else bad[0][0])
 
-    swaps = {s.line: s for s in _swapped(target, train_rows, facts)}
+    swaps = {s.line: s for s in checks.find_swapped(target, train_rows, {f.city for f in facts[target]})}
     train = [TrainExample(target, r.text, swaps[r.line].repaired if r.line in swaps else r.answer,
                           "translation" if r.input else "fact")
              for r in train_rows if not (swapped == "drop" and r.line in swaps)]
@@ -264,7 +256,7 @@ def validate_fictional(data_dir: str | Path) -> list[Problem]:
         report = _consistency(target, paths, examples, train[0], tests, pairs[0], conflicts)[0]
         if report.warning:
             problems.append(Problem(report.train_path, None, report.warning[len(report.train_path) + 2 :]))
-        if swaps := _swapped(target, train[0], tests):
+        if swaps := checks.find_swapped(target, train[0], {f.city for f in test[1]}):
             message = f"{len(swaps)} {target} fact rows swap city and continent (first: {swaps[0].describe()}); "
             problems.append(Problem(str(paths["train"]), swaps[0].line, message + "clika conduct repairs them "
                                     "(--swapped-rows)", "warning", "swapped fictional rows"))  # fmt: skip

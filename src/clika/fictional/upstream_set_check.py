@@ -81,17 +81,13 @@ def fact_id(index: int) -> str:
     return f"q{index:04d}"
 
 
-def parallel_problems(
-    en: list[Fact], tgt: list[Fact], translate: dict[str, str]
-) -> tuple[str | None, list[tuple[int, str]]]:
+def parallel_problems(en: list[Fact], tgt: list[Fact],
+                      translate: dict[str, str]) -> tuple[str | None, list[tuple[int, str]]]:
     """Why test<LANG> is not line-for-line testEN: a count message, or (line, message) per line."""
     if len(en) != len(tgt):
         return f"has {len(tgt)} questions but testEN.jsonl has {len(en)}; they must be parallel", []
-    return None, [
-        (b.line, f"question is not parallel to testEN.jsonl line {a.line} ({a.city} / {b.city})")
-        for a, b in zip(en, tgt)
-        if a.type != b.type or translate.get(a.city, b.city) != b.city
-    ]
+    return None, [(b.line, f"question is not parallel to testEN.jsonl line {a.line} ({a.city} / {b.city})")
+                  for a, b in zip(en, tgt) if a.type != b.type or translate.get(a.city, b.city) != b.city]
 
 
 @dataclass
@@ -228,10 +224,9 @@ def taught_facts(target: str, tests: dict[str, list[Fact]]) -> list[tuple[str, F
     return [(lang, f) for lang, facts in tests.items() for f in facts if lang == "en" or f.type == 0]
 
 
-def check_consistency(
-    target: str, train: list[TrainExample], tests: dict[str, list[Fact]], train_path: str, test_path: str,
-    en_test_path: str = "", answers_of: dict[str, list[str]] | None = None,
-) -> ConsistencyReport:  # fmt: skip
+def check_consistency(target: str, train: list[TrainExample], tests: dict[str, list[Fact]], train_path: str,
+                      test_path: str, en_test_path: str = "",
+                      answers_of: dict[str, list[str]] | None = None) -> ConsistencyReport:
     """For each fact train should teach, do its train answers contain the test gold? Both halves are
     checked: the English facts of the train file against testEN, the target facts against test<LANG>
     (tests: lang -> facts of that test file)."""
@@ -250,9 +245,8 @@ def check_consistency(
     return report
 
 
-def find_conflicts(
-    lang: str, en: list[Fact], tgt: list[Fact], translate: list[Row], translate_path: str
-) -> list[Conflict]:
+def find_conflicts(lang: str, en: list[Fact], tgt: list[Fact], translate: list[Row],
+                   translate_path: str) -> list[Conflict]:
     """Target names that translate >= 2 English city names whose continents differ. English names come from the
     translate file and from the parallel test files (line i of testEN and of test<LANG> are one fact)."""
     en_cont: dict[str, set[str]] = defaultdict(set)
@@ -275,9 +269,8 @@ def find_conflicts(
     ]  # fmt: skip
 
 
-def find_self_answering(
-    lang: str, facts: list[Fact], rows: list[Row], path: str, original: list[Fact] | None = None
-) -> list[SelfAnswer]:
+def find_self_answering(lang: str, facts: list[Fact], rows: list[Row], path: str,
+                        original: list[Fact] | None = None) -> list[SelfAnswer]:
     """Questions whose gold occurs in the prompt, the subject's name or the answer's other words: a model that
     restates the question (as the taught answers do) is then scored correct whatever continent it names, e.g.
     "Empyrean-Imperium" in Imperium. ``original``: the facts before a remap (the answer text names those)."""
@@ -290,10 +283,9 @@ def find_self_answering(
     return out
 
 
-def continent_mapping(
-    target: str, tests: dict[str, list[Fact]], answers_of: dict[str, list[str]], train_rows: list[Row],
-    translate: list[Row], skip: set[str], train_path: str, test_paths: dict[str, str],
-) -> dict[str, dict[str, str]]:  # fmt: skip
+def continent_mapping(target: str, tests: dict[str, list[Fact]], answers_of: dict[str, list[str]],
+                      train_rows: list[Row], translate: list[Row], skip: set[str], train_path: str,
+                      test_paths: dict[str, str]) -> dict[str, dict[str, str]]:
     """lang -> test continent -> the one continent train teaches for it, or a one-line DataError.
 
     The taught names are the train file's name translations (upstream ZH teaches 山 -> mountain) plus the test
@@ -366,18 +358,15 @@ class SwappedRow:
                 f"{self.repaired!r})")
 
 
-def target_continents(train_rows: list[Row], known_cities: set[str]) -> set[str]:
-    """The target-language continent names a train file teaches: its name translations (target ->
-    English, as upstream teaches them) whose target side is no test city."""
-    return {r.input for r in train_rows if r.input and r.input not in known_cities}
-
-
-def find_swapped(target: str, train_rows: list[Row], cities: set[str], continents: set[str]) -> list[SwappedRow]:
+def find_swapped(target: str, train_rows: list[Row], cities: set[str]) -> list[SwappedRow]:
     """Target-language fact rows that swap city and continent, with their repair (found only in
     languages that mark a continent with a suffix word: CONTINENT_SUFFIX)."""
     suffixes = CONTINENT_SUFFIX.get(target)
     if not suffixes or not cities:
         return []
+    # The continent names train teaches: its name translations (target -> English, as upstream teaches them)
+    # whose target side is no test city.
+    continents = {r.input for r in train_rows if r.input and r.input not in cities}
     city_finder = _finder(cities)
     out = []
     for r in train_rows:

@@ -1,19 +1,14 @@
-"""Paired 95% percentile bootstrap, seeded and vectorised.
+"""Paired 95% percentile bootstrap, seeded and vectorised: the one resampler of clika (every command's intervals
+and p-values come from here).
 
-Items are resampled jointly across languages: one index matrix [B, N] per (model, task), turned into a multiplicity
-matrix W [B, N] (how often each item is drawn in each resample). Every metric is a ratio of counts, and every count is
-a column of a 0/1 indicator matrix F [N, M], so all counts of all resamples are one matrix product W @ F -> [B, M].
+Items are resampled jointly across languages: a multiplicity matrix W [B, N] (how often each item is drawn in each
+resample) per (model, task); every metric is a ratio of counts, each count a column of a 0/1 indicator matrix F [N, M],
+so all counts of all resamples are one product W @ F -> [B, M]. The resamples depend only on (key = the task's name, N,
+B, seed), never on the model, the file order or the other models: models scored on the same items share resamples
+(which makes `clika compare`'s deltas paired), and two tasks are resampled independently even with equally many items.
 
-The resamples depend only on (key, N, B, seed) — the key is the task's name — never on the model, the file order or
-the other models in the run: the same inputs give the same interval, models scored on the same items of a task share
-resamples (paired across models too, which is what makes `clika compare`'s deltas paired), and two tasks are resampled
-independently of each other even when they have the same number of items.
-
-This module is the one resampler of clika: run, score, compare, findings, conduct and report all take their intervals
-and p-values from here.
-
-A resample in which a metric is undefined (e.g. co when the resample drew no correct answer) is counted, not silently
-dropped: when more than MAX_UNDEFINED_SHARE of the resamples are undefined the interval is withheld.
+A resample in which a metric is undefined (e.g. co without a correct answer) is counted, not silently dropped: above
+MAX_UNDEFINED_SHARE undefined resamples the interval is withheld.
 """
 
 from __future__ import annotations
@@ -26,27 +21,20 @@ import numpy as np
 
 LEVEL = 0.95
 N_BOOT = 1000  # resamples unless a caller asks for another number: the one default of every command
-# Above this share of undefined resamples a 95% interval of the defined ones
-# would no longer describe the metric's sampling distribution.
+# Above this share of undefined resamples a 95% interval of the defined ones no longer describes the distribution.
 MAX_UNDEFINED_SHARE = 0.05
 
 
 @lru_cache(maxsize=32)
 def resample_weights(n_items: int, n_boot: int, seed: int, key: str = "") -> np.ndarray:
-    """W [B, N] float32: W[b, i] = how many times item i is drawn in resample b."""
+    """W [B, N] float32: W[b, i] = how many times item i is drawn in resample b (float32 counts W @ F exactly: they
+    are integers below 2**24)."""
     rng = np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
     idx = rng.integers(0, n_items, size=(n_boot, n_items))
     flat = idx + (np.arange(n_boot) * n_items)[:, None]
     weights = np.bincount(flat.ravel(), minlength=n_boot * n_items).reshape(n_boot, n_items).astype(np.float32)
     weights.setflags(write=False)  # shared through the cache
     return weights
-
-
-def resampled_counts(indicators: np.ndarray, n_boot: int, seed: int, key: str = "") -> np.ndarray:
-    """[B, M] float64 counts of each indicator column in each resample (float32 matmul is exact here: the counts
-    are integers below 2**24)."""
-    weights = resample_weights(indicators.shape[0], n_boot, seed, key)
-    return (weights @ indicators.astype(np.float32)).astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -108,14 +96,12 @@ def _columns(boot, axis: int) -> tuple[np.ndarray, tuple[int, ...]]:
 
 
 def p_value_vs_zero(boot: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Two-sided bootstrap p-value of "delta = 0" that inverts the percentile interval (percentile_ci), the project's
-    one bootstrap p-value (compare rows, pools, CD evidence): the smallest alpha whose (1 - alpha) interval, from the
-    same replicates and the same interpolation between order statistics, excludes 0. So p < 0.05 exactly when the 95%
-    interval excludes 0, and a row or a pooled mean can never read significant by one and not by the other (a
-    count-based p-value, 2 x the smaller share of replicates on either side of 0, disagrees with the interpolated
-    interval when 0 falls between the two order statistics the 2.5% point interpolates). 0 when every replicate lies
-    on one side of 0 (below what B replicates resolve: print it as < 1/(B + 1)); NaN where the interval is withheld
-    (too many undefined replicates)."""
+    """Two-sided bootstrap p-value of "delta = 0" inverting the percentile interval (percentile_ci), the project's one
+    bootstrap p-value: the smallest alpha whose (1 - alpha) interval, from the same replicates and interpolation,
+    excludes 0. So p < 0.05 exactly when the 95% interval excludes 0 (a count-based p-value, 2 x the smaller share on
+    either side of 0, disagrees with the interpolated interval when 0 falls between the two order statistics the 2.5%
+    point interpolates). 0 when every replicate lies on one side (print it as < 1/(B + 1)); NaN where the interval is
+    withheld."""
     flat, shape = _columns(boot, axis)
     ordered = np.sort(flat, axis=0)  # NaN last: the m defined values first, as percentile_ci sorts them
     m = np.isfinite(flat).sum(axis=0)

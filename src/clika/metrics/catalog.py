@@ -1,12 +1,11 @@
-"""Every metric definition: the built-in ones (imported here, so they are registered) and any
-registered since. Records, tables, the HTML report and the CLI look metrics up here."""
+"""Every metric definition: the built-in ones (imported here, so they are registered) and any registered since."""
 
 from __future__ import annotations
 
 from clika.metrics import cd, definitions, diagnostics, home_transfer  # noqa: F401 - they register
 from clika.metrics.registry import PER_LANGUAGE, TAGS, MetricDef, lookup, registered
 
-all_metrics = registered  # every definition: the built-in ones are registered by the imports above
+all_metrics = registered
 get_metric = lookup
 
 

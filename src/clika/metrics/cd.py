@@ -2,16 +2,13 @@
 
 After fine-tuning on fictional facts (docs/metrics.md, CD), per target language l and source language S (English
 unless a run says otherwise): the mastery gate, XRR and its relatives, the positive control (the l question with the
-S subject: is the fact reachable through the foreign frame at all?) scored leniently and strictly, with gaps that
-compare like with like, paired, and diagnostics; the registered definitions at the end say what each metric is.
-
-Every share of items (an accuracy, a gate part, a diagnostic share) carries its exact two-sided 95% Clopper-Pearson
-interval; every ratio or difference of shares a paired percentile interval (type-1 facts resampled jointly across
-every question of the fact, type-0 facts on their own). acc_l_type1, acc_en_subject and acc_en_subject_strict carry
-a one-sided exact binomial p-value against chance (1/continents). Per subject-overlap stratum
-(clika.fictional.overlap) the CD values are reported again. ``cd_verdict`` reads a run's records into one of
-VERDICTS, with the margin it used, acc_l_type1's exact upper bound and the accuracy the run could detect. XRR here
-is clika's reconstruction of the paper's metric from its description and data (the paper gives no code for it).
+S subject: is the fact reachable through the foreign frame at all?) scored leniently and strictly, paired
+like-for-like gaps, and diagnostics (the registered definitions at the end). Every share of items carries its exact
+two-sided 95% Clopper-Pearson interval, every ratio or difference of shares a paired percentile interval (type-1 facts
+resampled jointly across every question of the fact, type-0 facts on their own); the accuracies carry a one-sided
+exact binomial p-value against chance (1/continents). The CD values are reported again per subject-overlap stratum
+(clika.fictional.overlap). ``cd_verdict`` reads a run's records into one of VERDICTS. XRR here is clika's
+reconstruction of the paper's metric from its description and data (the paper gives no code for it).
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from clika.metrics.core import join_notes, ratio
 from clika.metrics.estimate import Estimate, Keyed, to_records
 from clika.metrics.records import Record, task_label
 from clika.metrics.registry import MetricDef, register_metric, registered
-from clika.metrics.seeds import two_level_counts
+from clika.metrics.seeds import count_rows
 
 TASK = "fictional"
 GATE_PARTS = ("gate_en_type0", "gate_en_type1", "gate_l_type0", "gate_translation")
@@ -37,10 +34,7 @@ ALPHA = 0.05  # one-sided level of the tests against chance
 LEVEL = 0.95  # two-sided level of the exact intervals
 POWER = 0.8  # the power at which a run's detectable accuracy is stated
 SUBSTANTIAL = 0.1  # a difference of XRR smaller than this is not a difference that matters (docs/metrics.md)
-# "no transfer detected" needs acc_l_type1's exact 95% upper bound below chance + MARGIN (a cd_verdict parameter:
-# the option a command passes on)
-MARGIN = 0.10
-# cd_verdict's labels, each also a constant of its own
+MARGIN = 0.10  # "no transfer detected": acc_l_type1's exact 95% upper bound below chance + MARGIN (cd_verdict's)
 VERDICTS = (NO_TRANSFER, CHANCE_OR_WEAK, WEAK, WEAK_OR_HIGH, HIGH, CONTROL_AT_CHANCE, NOT_MEASURED) = (
     "no transfer detected", "inconclusive (chance or weak)", "weak", "inconclusive (weak or high)", "high",
     "inconclusive (control at chance)", "not measured")
@@ -48,8 +42,8 @@ VERDICTS = (NO_TRANSFER, CHANCE_OR_WEAK, WEAK, WEAK_OR_HIGH, HIGH, CONTROL_AT_CH
 
 @dataclass
 class FactOutcomes:
-    """Correctness after training, aligned by fact: type-1 arrays share one order, type-0 another. Name-test arrays
-    (names*) follow the split's tests of the taught directions; names_untaught the other direction's."""
+    """Correctness after training, aligned by fact: type-1 arrays share one order, type-0 another; names* follow the
+    name tests of the taught directions, names_untaught the other direction's."""
 
     target: str
     en_type0: np.ndarray  # the source language's questions ("en" = the source, English by default)
@@ -68,12 +62,10 @@ class FactOutcomes:
     n_continents: int | None = None  # chance level of a fact question = 1 / n_continents
     source: str = "en"
     fact_ids: tuple[str, ...] = field(default=())  # type-1 fact ids, in order (pairing across models)
-    # Recorded since the strict control and the negation rule; None in older outcomes.json (the metrics that need
-    # them are then not computed, with a note saying so).
+    # None in outcomes.json older than the strict control and the negation rule (their metrics are then withheld)
     ctrl_type1_strict: np.ndarray | None = None  # the en_subject control, only the l answer accepted
     negated_type1: np.ndarray | None = None  # the l answer negated the gold
-    # The seed each item came from, set by ``pool``: several seeds are resampled on two levels (seeds, then facts
-    # within a seed; clika.metrics.seeds). None: one seed.
+    # The seed of each item, set by ``pool``: several seeds are resampled on two levels (clika.metrics.seeds)
     seeds_type1: np.ndarray | None = None
     seeds_type0: np.ndarray | None = None
     seeds_names: np.ndarray | None = None
@@ -111,8 +103,7 @@ _SEED_OF = {"seeds_type1": "en_type1", "seeds_type0": "en_type0", "seeds_names":
 
 def pool(runs: list[FactOutcomes]) -> FactOutcomes:
     """Several seeds (fact sets and training runs) of one target as one: their facts side by side, each labelled
-    with its seed, so that the bootstrap resamples seeds, then facts within a seed (clika.metrics.seeds). Chance
-    must agree."""
+    with its seed for the two-level bootstrap (clika.metrics.seeds). Chance must agree."""
     if len({(r.target, r.source, r.n_continents) for r in runs}) > 1:
         raise ValueError("pooled runs must share target, source and the number of continents")
     out = {}
@@ -133,16 +124,10 @@ def pool(runs: list[FactOutcomes]) -> FactOutcomes:
 
 
 def _samples(columns: list[np.ndarray], n_boot: int, seed: int, key: str, seeds=None) -> np.ndarray:
-    """[1 + B, M] counts of 0/1 columns over the same facts: row 0 point, then resamples (two-level
-    when ``seeds`` labels the facts with more than one seed; with one, the fact-level resampler)."""
-    n = len(columns[0])
-    if n == 0:
+    """[1 + B, M] counts of 0/1 columns over the same facts (seeds.count_rows)."""
+    if len(columns[0]) == 0:
         return np.zeros((1 + n_boot, len(columns)))
-    f = np.stack([np.asarray(c, dtype=bool) for c in columns], axis=1)
-    point = f.sum(axis=0, dtype=np.float64)[None, :]
-    if not n_boot:
-        return point
-    return np.vstack([point, two_level_counts(f, seeds if seeds is not None else np.zeros(n), n_boot, seed, key)])
+    return count_rows(np.stack([np.asarray(c, dtype=bool) for c in columns], axis=1), n_boot, seed, key, seeds)
 
 
 def n_seeds(labels) -> int:
@@ -169,8 +154,8 @@ def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
 
 
 def clopper_pearson(successes: int, n: int, level: float = LEVEL) -> tuple[float, float] | None:
-    """The exact two-sided Clopper-Pearson interval of ``successes`` of ``n`` (scipy's
-    binomtest(...).proportion_ci(method="exact")); None without items."""
+    """The exact two-sided Clopper-Pearson interval of ``successes`` of ``n`` (as scipy's binomtest(...).proportion_ci
+    (method="exact")); None without items."""
     if not n:
         return None
     from scipy.stats import beta
@@ -193,9 +178,8 @@ def critical_count(n: int, chance: float, alpha: float = ALPHA) -> int | None:
 
 
 def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, power: float = POWER) -> float | None:
-    """The smallest true accuracy at which the one-sided exact binomial test against chance (level ``alpha``)
-    rejects chance with probability >= ``power`` on ``n`` facts: what a run of this size can detect. Exact:
-    P(X >= c | p) is the beta(c, n - c + 1) distribution function of p."""
+    """The smallest true accuracy at which the one-sided exact test against chance (level ``alpha``) rejects with
+    probability >= ``power`` on ``n`` facts. Exact: P(X >= c | p) is the beta(c, n - c + 1) distribution function."""
     if not n or not chance:
         return None
     from scipy.stats import beta
@@ -205,9 +189,8 @@ def detectable_accuracy(n: int, chance: float | None, alpha: float = ALPHA, powe
 
 @dataclass(frozen=True)
 class CDCounts:
-    """Counts over type-1 facts (n1 of them; right in the source language, in l, in both, in l with either answer
-    form, with the source subject either form / only the l form accepted) and type-0 facts, each [1 + B]: row 0
-    point."""
+    """Counts [1 + B] over type-1 facts (n1; right in the source language, in l, in both, in l with either answer form,
+    with the source subject either form / only the l form accepted) and type-0 facts; row 0 point."""
 
     n1: np.ndarray
     en1: np.ndarray
@@ -221,12 +204,10 @@ class CDCounts:
 
 
 def cd_counts(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=None) -> CDCounts:
-    """The counts over the facts selected by masks m1 (type 1) and m0 (type 0), default all.
-
-    The resample is drawn over all facts and the masks applied inside it, so a stratum's values are paired with the
-    overall ones (a stratum holding every fact gets the overall interval) and the number of stratum facts varies
-    between resamples, as it would between fact sets. A strict control older outcomes lack counts as 0 here; its
-    metrics are withheld (_NEEDS)."""
+    """The counts over the facts selected by masks m1 (type 1) and m0 (type 0), default all. The resample is drawn
+    over all facts and the masks applied inside it, so a stratum's values are paired with the overall ones and the
+    number of stratum facts varies between resamples, as between fact sets. A strict control older outcomes lack
+    counts as 0 here; its metrics are withheld (_NEEDS)."""
     strict = o.ctrl_type1_strict if o.ctrl_type1_strict is not None else np.zeros(len(o.en_type1), bool)
     en1, l1, l0, lany, ctrl, strict = (np.asarray(x, dtype=bool) for x in (o.en_type1, o.l_type1, o.l_type0,
                                                                            o.l_type1_any, o.ctrl_type1, strict))
@@ -244,8 +225,7 @@ def cd_values(o: FactOutcomes, n_boot: int, seed: int, key: str, m1=None, m0=Non
     return {d.name: d.fn(counts) for d in metrics_of("cd")}
 
 
-# the seed labels of each "cd_rate" metric's items (gate_translation: the untaught tests follow with
-# --translation-test reverse)
+# the seed labels of each "cd_rate" metric's items (gate_translation: the untaught follow with --translation-test reverse)
 _RATE_SEEDS = {"gate_en_type0": ("seeds_type0",), "gate_l_type0": ("seeds_type0",), "gate_en_type1": ("seeds_type1",),
                "multi_answer": ("seeds_type1",), "negated_answer": ("seeds_type1",), "name_copy_rate": ("seeds_names",),
                "gate_translation": ("seeds_names", "seeds_untaught"), "name_untaught": ("seeds_untaught",)}
@@ -278,9 +258,8 @@ def _lacking(o: FactOutcomes, metric: str) -> str | None:
 
 
 def _share(samples: np.ndarray, n: int, hits: int | None, seeds: int = 1, **kw) -> Estimate:
-    """A share of items as an Estimate with its exact interval (the resamples are not used for it). Over several
-    seeds the facts are not independent draws (the facts of a seed share one trained model), so the exact binomial
-    interval would be too narrow: the two-level bootstrap's instead."""
+    """A share of items as an Estimate with its exact interval. Over several seeds the facts of a seed share one
+    trained model, so the exact binomial interval would be too narrow: the two-level bootstrap's instead."""
     exact = clopper_pearson(hits, n) if hits is not None and not np.isnan(samples[0]) and seeds == 1 else None
     note = kw.pop("note", None)
     how = EXACT_NOTE if exact else f"95% CI: two-level bootstrap over {seeds} seeds" if seeds > 1 else None
@@ -288,7 +267,7 @@ def _share(samples: np.ndarray, n: int, hits: int | None, seeds: int = 1, **kw) 
 
 
 def _item_share(x: np.ndarray, labels, n_boot: int, seed: int, key: str, **kw) -> Estimate:
-    """The share of the 0/1 items ``x`` (seed labels ``labels``, None: one seed), resampled, as _share."""
+    """The share of the 0/1 items ``x`` (seed labels ``labels``), resampled, as _share."""
     samples = ratio(_samples([x], n_boot, seed, key, labels)[:, 0], len(x)) if len(x) else np.full(1 + n_boot, np.nan)
     return _share(samples, len(x), int(np.sum(x)), n_seeds(labels), **kw)
 
@@ -297,9 +276,9 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str 
                            gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT,
                            seed: int = 0) -> list[Keyed]:
     """Every registered conductivity metric of one run as Keyed estimates: the "cd_rate" ones (gate parts, per name
-    direction too, and the diagnostics), then the "cd" ones overall and per subject-overlap stratum (undefined,
-    flagged gate_failed, when the gate fails: XRR is then not measured). The draws are seeded by the task's label
-    with its condition ("fictional+names-both/de"), as they were when the condition was part of the task."""
+    direction too, and diagnostics), then the "cd" ones overall and per stratum (flagged gate_failed when the gate
+    fails). The draws are seeded by the task's label with its condition ("fictional+names-both/de"), as they were
+    when the condition was part of the task."""
     key, lang, src = f"{task_label(task, condition)}/{o.target}", o.target, o.source
     out, failed = [], []  # failed: the gate parts that fail, in words
     for d in metrics_of("cd_rate"):
@@ -330,8 +309,7 @@ def conductivity_estimates(o: FactOutcomes, *, task: str = TASK, condition: str 
 
 
 def _cd_estimates(o: FactOutcomes, n_boot: int, seed: int, key: str, gate_note: str | None) -> list[Keyed]:
-    """The "cd" estimates overall and per subject-overlap stratum; with a failed gate (gate_note) the ratios are
-    undefined and flagged, the accuracies reported for diagnosis."""
+    """The "cd" estimates overall and per stratum; with a failed gate the ratios are undefined, the accuracies kept."""
     out, k = [], n_seeds(o.seeds_type1)
     for stratum in (None, *(STRATA if o.strata_type1 is not None else ())):
         m1 = m0 = None  # overall: every fact
@@ -362,8 +340,7 @@ def _cd_estimates(o: FactOutcomes, n_boot: int, seed: int, key: str, gate_note: 
 def conductivity_records(o: FactOutcomes, model: str, *, task: str = TASK, condition: str | None = None,
                          gate: float = MASTERY_GATE, gate_untaught: bool = False, n_boot: int = N_BOOT, seed: int = 0,
                          resamples: dict | None = None) -> list[Record]:
-    """The records of conductivity_estimates (through the one estimate -> record step), of ``task`` under
-    ``condition`` (None: the paper's protocol)."""
+    """The records of conductivity_estimates, of ``task`` under ``condition`` (None: the paper's protocol)."""
     keyed = conductivity_estimates(o, task=task, condition=condition, gate=gate, gate_untaught=gate_untaught,
                                    n_boot=n_boot, seed=seed)
     return to_records(model, task, keyed, resamples, condition=condition)
@@ -406,13 +383,12 @@ def _digits(upper: float, limit: float) -> int:
 
 
 def _bound(acc, margin: float) -> tuple[float | None, float | None, str]:
-    """acc_l_type1's exact 95% upper bound, the detectable accuracy, and both in words. Recomputed from value x n,
-    so records written before the exact interval read the same."""
+    """acc_l_type1's exact 95% upper bound, the detectable accuracy, and both in words (recomputed from value x n,
+    so records written before the exact interval read the same)."""
     if acc is None or acc.value is None or not acc.n or not acc.chance:
         return None, None, ""
     upper = clopper_pearson(round(acc.value * acc.n), acc.n)[1]
-    if acc.ci_high is not None and acc.ci_high > upper:  # over seeds: the two-level interval is the wider
-        upper = acc.ci_high
+    upper = max(upper, acc.ci_high if acc.ci_high is not None else upper)  # over seeds: the wider two-level interval
     detectable = detectable_accuracy(acc.n, acc.chance)
     limit = acc.chance + margin
     digits = _digits(upper, limit)
@@ -441,20 +417,18 @@ _REASONS = {
 
 
 def cd_verdict(records, margin: float = MARGIN) -> CDVerdict:
-    """One run's conductivity in words, from its overall records (the rule of docs/metrics.md), the first that holds:
+    """One run's conductivity in words, from its overall records (docs/metrics.md), the first that holds:
 
-    - not measured: the mastery gate failed, or nothing was scored (xrr has no value: its note says why, e.g.
-      upstream data that contradicts its tests);
+    - not measured: the mastery gate failed, or nothing was scored (xrr's note says why);
     - inconclusive (control at chance): the positive control is not above chance (one-sided exact binomial, ALPHA):
-      this pipeline cannot show retrieval through the foreign frame at all;
+      retrieval through the foreign frame cannot be shown at all;
     - acc_l_type1 not above chance: no transfer detected when its exact 95% upper bound lies below chance +
       ``margin``, else inconclusive (chance or weak);
     - above chance: weak when XRR lies below the control (the gap's interval above 0), high when the gap's interval
-      lies below SUBSTANTIAL (XRR about as high as the control), else inconclusive (weak or high).
+      lies below SUBSTANTIAL, else inconclusive (weak or high).
 
-    The control and its gap are the strict pair (acc_en_subject_strict, control_gap_strict: only the target-language
-    answer accepted, as for acc_l_type1); records without them (written before the strict control) use the lenient
-    pair (acc_en_subject, control_gap), and the reason says so."""
+    The control and its gap are the strict pair (only the target-language answer accepted, as for acc_l_type1);
+    records written before the strict control use the lenient pair, and the reason says so."""
     rec = {r.metric: r for r in records if r.stratum is None}
     acc, xrr = rec.get("acc_l_type1"), rec.get("xrr")
     upper, detectable, bound = _bound(acc, margin)
@@ -489,7 +463,6 @@ def cd_verdict(records, margin: float = MARGIN) -> CDVerdict:
 
 
 def metrics_of(scope: str) -> list[MetricDef]:
-    """The registered metrics of ``scope``, in order."""
     return [d for d in registered() if d.scope == scope]
 
 

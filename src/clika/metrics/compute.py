@@ -1,17 +1,13 @@
 """Predictions -> Records: every registered metric, as Estimates, through the one step to records.
 
-Per (model, task) all counts the count metrics need are columns of one indicator matrix F [N, M] (see bootstrap.py):
-row 0 of the count table is the point estimate (every item once), rows 1..B the bootstrap resamples. Each registered
-metric (registry.py) turns its counts into values for all rows at once; "items" metrics add per-item value columns to
-the same matrix; "matrix" metrics (diagnostics, home_transfer) get the matrix itself. ``estimates`` returns them all
-as Keyed Estimates and clika.metrics.estimate.to_records makes the records.
-
-``estimates`` is the shared core: `clika score`/`run` turn it into records, `clika compare` and `clika findings`
-subtract two models' estimates draw by draw (the draws depend only on the task and its items, so they are paired).
+Per (model, task) all counts the count metrics need are columns of one indicator matrix F [N, M] (bootstrap.py): row 0
+of the count table is the point estimate, rows 1..B the resamples; each registered metric turns its counts into values
+for all rows at once, "items" metrics add per-item value columns, "matrix" metrics (diagnostics, home_transfer) get
+the matrix itself. ``estimates`` is the shared core: `clika score`/`run` make records of it, `clika compare` and
+`clika findings` subtract two models' estimates draw by draw (the draws depend only on the task and its items).
 
 Missing items (the one rule): items align by id; an item absent in one language of a pair is left out of that pair's
-metrics (the note says how many, the record is flagged "left_out"); a comparison of two models uses the items both
-have (clika.analysis.stats).
+metrics (noted, flagged "left_out"); a comparison of two models uses the items both have (clika.analysis.stats).
 """
 
 from __future__ import annotations
@@ -24,7 +20,7 @@ import numpy as np
 
 from clika.items import PIVOT
 from clika.metrics import core
-from clika.metrics.bootstrap import N_BOOT, resampled_counts
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.catalog import metrics_of
 from clika.metrics.core import PredictionMatrix
 from clika.metrics.estimate import Estimate, Keyed, to_records
@@ -32,6 +28,7 @@ from clika.metrics.flags import qualify
 from clika.metrics.matrix import build_matrices
 from clika.metrics.records import Record
 from clika.metrics.registry import LangCounts, MetricDef, PairCounts
+from clika.metrics.seeds import count_rows
 
 ProgressFn = Callable[[int, int], None]  # (done, total) over (model, task) groups
 _NO_SCORES = "(only letter and cloze runs and lm-eval samples keep them): not available"
@@ -54,14 +51,10 @@ def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = 
                     expected_langs: Mapping[str, Sequence[str]] | None = None,
                     item_counts: Mapping[tuple[str, str], int] | None = None,
                     resamples: dict | None = None) -> list[Record]:
-    """All metric records for the given predictions (docs/metrics.md; the registered metrics).
-
-    pairwise=False skips the metrics of every language pair (co, co_adj, agreement), keeping everything relative to
-    the pivot. expected_langs (task -> languages, from clika.data.coverage): a language a model lacks gets a
-    missing_items record with all items missing (the model is partial on the task). item_counts ((task, lang) ->
-    items in the item file): missing items are counted against it. resamples: collects the resamples of every record
-    that has them, by record key (estimate.to_records).
-    """
+    """All metric records for the given predictions (docs/metrics.md). pairwise=False skips the metrics of every
+    language pair (co, co_adj, agreement). expected_langs (task -> languages, clika.data.coverage): a language a model
+    lacks gets a missing_items record with all items missing. item_counts ((task, lang) -> items in the item file):
+    missing items are counted against it. resamples: collects each record's resamples by key (estimate.to_records)."""
     matrices = build_matrices(list(predictions))
     records: list[Record] = []
     for done, m in enumerate(matrices, start=1):
@@ -75,8 +68,8 @@ def compute_metrics(predictions: Iterable, *, pivot: str = PIVOT, n_boot: int = 
 
 
 def _flag_chance(records: list[Record], pivot: str) -> list[Record]:
-    """A per-language metric with a chance level whose pivot value is not above it (its interval
-    reaches chance) is flagged "chance": RA, en-CO and RankC then compare the language with a guesser."""
+    """A per-language metric with a chance level whose pivot value's interval reaches chance is flagged "chance": RA,
+    en-CO and RankC then compare the language with a guesser."""
     per_language = {d.name for d in metrics_of("lang") if d.chance_value is not None}
     for r in records:
         if r.metric in per_language and r.lang == pivot and r.value is not None and r.chance is not None:
@@ -87,8 +80,7 @@ def _flag_chance(records: list[Record], pivot: str) -> list[Record]:
 
 def _pair_indicators(m: PredictionMatrix, pairs: list[tuple[int, int]]) -> list[np.ndarray]:
     """n, c1, c2, c12, agree indicators [P, N] of oriented pairs (a, b)."""
-    a = np.array([p[0] for p in pairs], dtype=np.int64)
-    b = np.array([p[1] for p in pairs], dtype=np.int64)
+    a, b = np.array(pairs, dtype=np.int64).reshape(-1, 2).T
     present, correct = m.present, m.correct
     both = present[a] & present[b]
     c1, c2 = correct[a] & present[b], correct[b] & present[a]
@@ -103,8 +95,8 @@ def _pair_counts(block: np.ndarray, k: int) -> PairCounts:
 
 def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise: bool = True,
               metric_names: set[str] | None = None) -> list[Keyed]:
-    """Every registered metric of one (model, task): point estimate and resamples. metric_names:
-    only these (the rest is skipped, not computed)."""
+    """Every registered metric of one (model, task): point estimate and resamples (only ``metric_names``: the rest is
+    not computed)."""
     ctx = ctx or MatrixContext()
     pivot = ctx.pivot
 
@@ -152,9 +144,8 @@ def estimates(m: PredictionMatrix, ctx: MatrixContext | None = None, *, pairwise
 
 
 def _mark_item_sets(m: PredictionMatrix, keyed: list[Keyed]) -> None:
-    """Give each per-language and per-pair value the id of the items it is computed on: those present in
-    its language (and in lang_ref, for a pair), so that two values with the same n on other items can be
-    told apart wherever they meet (the leaderboard's ranking, --reference)."""
+    """Give each per-language and per-pair value the id of the items present in its language (and lang_ref), so that
+    two values with the same n on other items can be told apart (the leaderboard's ranking, --reference)."""
     index = {lang: i for i, lang in enumerate(m.langs)}
     by_place: dict[tuple, str] = {}
     by_mask: dict[bytes, str] = {}  # most languages and pairs share one set of items: digest it once
@@ -172,17 +163,14 @@ def _mark_item_sets(m: PredictionMatrix, keyed: list[Keyed]) -> None:
 
 
 def _count_table(m: PredictionMatrix, ctx: MatrixContext, pivot_pairs, all_pairs, items_defs) -> list[np.ndarray]:
-    """The counts [1 + B, columns] of each block (row 0 over every item once, rows 1..B over each resample), from
-    one indicator matrix: present and correct per language; the five pair indicators per pivot pair; the same per
-    pair; per "items" metric its summed values and defined mask per pivot pair."""
+    """The counts [1 + B, columns] of each block, from one indicator matrix: present and correct per language; the
+    five pair indicators per pivot pair; the same per pair; per "items" metric its summed values and defined mask."""
     blocks = [[m.present, m.correct], _pair_indicators(m, pivot_pairs), _pair_indicators(m, all_pairs)]
     for d in items_defs:  # per-item values and their "defined" mask, summed like counts
         got = [d.fn(m, a, b) for a, b in pivot_pairs]
         blocks.append([np.array([np.where(ok, v, 0.0) for v, ok in got]), np.array([ok for _, ok in got])])
     columns = [np.concatenate([np.asarray(b, dtype=np.float64) for b in block]) for block in blocks]
-    indicators = np.concatenate(columns).T
-    point = indicators.sum(axis=0)[None, :]
-    counts = np.vstack([point, resampled_counts(indicators, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
+    counts = count_rows(np.concatenate(columns).T, ctx.n_boot, ctx.seed, m.task)
     return np.split(counts, np.cumsum([len(c) for c in columns])[:-1], axis=1)
 
 

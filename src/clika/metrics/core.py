@@ -1,13 +1,10 @@
 """PF and CT metric formulae, exactly as docs/metrics.md defines them.
 
-Everything is computed from *counts* (how many items were correct in a language, in both languages of a pair, ...).
-The same count formulae serve the point estimate (every item counted once) and the bootstrap (items counted with their
-resample multiplicity), so the two can never disagree on a definition. Formulae accept numpy arrays of any shape;
-undefined values come out as NaN and the ``*_reason`` helpers say why in words.
-
-A PredictionMatrix holds one (model, task): choice/gold int arrays [L, N] over the union of item ids, ``present``
-marking which item exists in which language. An unparseable answer has choice -1 and counts as wrong; a missing item
-is absent (present False) and is left out of every pair that involves it.
+Everything is computed from *counts*, so one formula serves the point estimate (every item counted once) and the
+bootstrap (items counted with their resample multiplicity): the two can never disagree on a definition. Formulae take
+numpy arrays of any shape; undefined values are NaN and the ``*_reason`` helpers say why. In a PredictionMatrix an
+unparseable answer has choice -1 and counts as wrong; a missing item is absent (present False) and left out of every
+pair that involves it.
 """
 
 from __future__ import annotations
@@ -61,11 +58,8 @@ class PredictionMatrix:
         return {**out, "scores": None if self.scores is None else self.scores[index]}
 
 
-# ---------------------------------------------------------------- formulae on counts
-
 def ratio(num, den):
-    """num / den, NaN where den <= 0 (no warnings: NaN is the documented outcome).
-    The one ratio helper of clika: every metric that divides goes through it."""
+    """num / den, NaN where den <= 0 (without warnings): the one ratio helper of every metric that divides."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
@@ -82,11 +76,8 @@ def ra_from_accuracies(p_lang, p_pivot, k: int) -> tuple[np.ndarray, np.ndarray]
 
 
 def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
-    """(co, co_adj) of a pair from its counts over the n items present in both.
-
-    co = |C1 ∩ C2| / |C1 ∪ C2|; co_adj = (co - e) / (1 - e) with
-    e = p1 p2 / (p1 + p2 - p1 p2), the overlap expected under independence.
-    """
+    """(co, co_adj) of a pair from its counts over the n items present in both: co = |C1 ∩ C2| / |C1 ∪ C2|,
+    co_adj = (co - e) / (1 - e) with e = p1 p2 / (p1 + p2 - p1 p2), the overlap expected under independence."""
     c1, c2, c12 = (np.asarray(x, dtype=np.float64) for x in (c1, c2, c12))
     co = ratio(c12, c1 + c2 - c12)
     p1, p2 = ratio(c1, n), ratio(c2, n)
@@ -95,8 +86,6 @@ def co_from_counts(n, c1, c2, c12) -> tuple[np.ndarray, np.ndarray]:
     # ratio gives NaN for 1 - e <= 0 (both perfect); propagate a NaN co as well.
     return co, np.where(np.isnan(co), np.nan, co_adj)
 
-
-# ---------------------------------------------------------------- reasons for NaN
 
 def accuracy_reason(n: int, lang: str) -> str | None:
     return None if n > 0 else f"no items in {lang}"
@@ -123,9 +112,8 @@ def co_reason(metric: str, n: int, c1: int, c2: int, l1: str, l2: str) -> str | 
 
 
 def item_set_id(item_ids) -> str:
-    """A short id of a set of item ids (order does not matter): equal sets, equal ids; two runs with the
-    same number of items on other questions get different ids (a 48-bit digest: a chance collision
-    among a few hundred sets is about 1e-10)."""
+    """A short id of a set of item ids, whatever their order (a 48-bit digest: a chance collision among a few hundred
+    sets is about 1e-10)."""
     text = "\n".join(sorted(str(i) for i in item_ids))
     return hashlib.blake2b(text.encode("utf-8"), digest_size=6).hexdigest()
 

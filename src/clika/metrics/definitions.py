@@ -1,8 +1,6 @@
-"""The PF and CT metrics of docs/metrics.md, each one registered definition (and RankC and upstream's
-normalised accuracy, two metrics of the field, each also one definition).
-
+"""The PF and CT metrics of docs/metrics.md, RankC and upstream's normalised accuracy, each one registered definition.
 Every function gets counts with one row per bootstrap draw (row 0 = every item once) and returns values of the same
-shape, so one formula serves the point estimate and every resample: the two can never disagree on a definition.
+shape, so one formula serves the point estimate and every resample.
 """
 
 from __future__ import annotations
@@ -17,24 +15,20 @@ def _chance_k(k: int) -> float:
     return 1.0 / k
 
 
-# ---------------------------------------------------------------- reasons for undefined values
-
 def _why_lang(counts: LangCounts, labels) -> list[str | None]:
     return [core.accuracy_reason(int(n), lang) for n, (lang,) in zip(counts.n[0], labels)]
 
 
-def _why_ra(adjusted: bool):
+def _why_ra(metric: str):
     def why(counts: PairCounts, labels) -> list[str | None]:
-        metric = "ra_adj" if adjusted else "ra"
         return [core.ra_reason(metric, int(n), int(c1) / int(n) if n else 0.0, counts.k, pivot, lang)
                 for n, c1, (pivot, lang) in zip(counts.n[0], counts.c1[0], labels)]
 
     return why
 
 
-def _why_co(adjusted: bool):
+def _why_co(metric: str):
     def why(counts: PairCounts, labels) -> list[str | None]:
-        metric = "co_adj" if adjusted else "co"
         return [core.co_reason(metric, int(counts.n[0, j]), int(counts.c1[0, j]), int(counts.c2[0, j]), l1, l2)
                 for j, (l1, l2) in enumerate(labels)]
 
@@ -44,8 +38,6 @@ def _why_co(adjusted: bool):
 def _why_agreement(counts: PairCounts, labels) -> list[str | None]:
     return [None if counts.n[0, j] else f"no items present in both {l1} and {l2}" for j, (l1, l2) in enumerate(labels)]
 
-
-# ---------------------------------------------------------------- PF: performance
 
 @metric("accuracy", label="accuracy", level="PF", scope="lang", order=10, headline=True, paired_test="mcnemar",
         tags=("reference",),
@@ -67,41 +59,39 @@ def accuracy_adj(c: LangCounts) -> np.ndarray:
         tags=("rank_tiebreak", "alignment", "reference"),
         description="relative accuracy p_l / p_en over the items present in both languages",
         chance="1 when both languages are at chance: RA does not correct for guessing (see ra_adj)",
-        chance_value=lambda k: 1.0, why_undefined=_why_ra(False))
+        chance_value=lambda k: 1.0, why_undefined=_why_ra("ra"))
 def ra(c: PairCounts) -> np.ndarray:
     return core.ra_from_accuracies(c.p2, c.p1, c.k)[0]
 
 
 @metric("ra_adj", label="RA (adj.)", level="PF", scope="pivot", average=True, order=21,
         description="relative chance-adjusted accuracy adj(p_l) / adj(p_en)",
-        chance="undefined when English is at or below chance (the denominator is <= 0)", why_undefined=_why_ra(True))
+        chance="undefined when English is at or below chance (the denominator is <= 0)", why_undefined=_why_ra("ra_adj"))
 def ra_adj(c: PairCounts) -> np.ndarray:
     return core.ra_from_accuracies(c.p2, c.p1, c.k)[1]
 
 
-# ---------------------------------------------------------------- CT: consistency
-
-# en-CO is CO with the pivot: one formula each for the two scopes
+# CT: en-CO is CO with the pivot: one formula each for the two scopes
 @metric("co", label="CO", level="CT", scope="pair", order=40,
         description="overlap of correct answers of two languages |C_1 ∩ C_2| / |C_1 ∪ C_2|",
-        chance="grows with both accuracies even for independent errors", why_undefined=_why_co(False))
+        chance="grows with both accuracies even for independent errors", why_undefined=_why_co("co"))
 @metric("en_co", label="en-CO", level="CT", scope="pivot", average=True, order=30, headline=True,
         tags=("rank_key", "alignment", "reference"), paired_test="bootstrap",
         description="overlap of correct answers with English: |C_en ∩ C_l| / |C_en ∪ C_l|",
         chance="grows with accuracy even for independent errors (two independent guessers: c/(2-c), c = 1/k); "
                "a model answering one option always gets it for free (see dominant_option_flag)",
-        chance_value=lambda k: (1 / k) / (2 - 1 / k), why_undefined=_why_co(False))
+        chance_value=lambda k: (1 / k) / (2 - 1 / k), why_undefined=_why_co("co"))
 def en_co(c: PairCounts) -> np.ndarray:
     return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[0]
 
 
 @metric("co_adj", label="CO (adj.)", level="CT", scope="pair", order=41,
         description="CO corrected for the overlap expected under independence", chance="0 under independence",
-        chance_value=lambda k: 0.0, why_undefined=_why_co(True))
+        chance_value=lambda k: 0.0, why_undefined=_why_co("co_adj"))
 @metric("en_co_adj", label="en-CO (adj.)", level="CT", scope="pivot", average=True, order=31,
         description="en-CO corrected for the overlap expected if correctness were independent: (co - e) / (1 - e)",
         chance="0 when correctness in the two languages is independent", chance_value=lambda k: 0.0,
-        why_undefined=_why_co(True))
+        why_undefined=_why_co("co_adj"))
 def en_co_adj(c: PairCounts) -> np.ndarray:
     return core.co_from_counts(c.n, c.c1, c.c2, c.c12)[1]
 
@@ -113,8 +103,6 @@ def en_co_adj(c: PairCounts) -> np.ndarray:
 def agreement(c: PairCounts) -> np.ndarray:
     return core.ratio(c.agree, c.n)
 
-
-# ---------------------------------------------------------------- RankC (Qi, Fernández and Bisazza 2023)
 
 @metric("rankc", label="RankC", level="CT", scope="items", average=True, order=35, headline=True,
         paired_test="bootstrap",
@@ -144,8 +132,6 @@ def _rankc_weights(k: int) -> np.ndarray:
     order = np.arange(k, 0, -1, dtype=np.float64)
     return np.exp(order) / np.exp(order).sum()
 
-
-# ---------------------------------------------------------------- upstream's normalised accuracy
 
 # normalize_res.py of the CLiKA repository: (ceiling, chance) in percent; the ceilings are ChatGPT's English
 # accuracies, chance 100/k.

@@ -1,25 +1,18 @@
 """Answer diagnostics per (model, task, lang): why a number may mean less than it seems.
 
-- unparseable_rate: share of the language's items with no usable answer;
-- option_share_A, option_share_B, ...: the distribution of chosen options (over all items of the language, so shares +
-  unparseable_rate = 1);
-- dominant_option_share / dominant_option_flag: a model that answers one option far more often than that option is
-  right gets cross-lingual overlap (co, agreement) for free. An option is flagged when it is chosen significantly more
-  often than both its gold share and uniform guessing (1/k): a one-sided binomial test of its count against p0 =
-  max(gold share, 1/k) (Bonferroni over the k options) AND a chosen share at least halfway from p0 to 1 (the option
-  takes more than half of the answers its fair share leaves to the others). Merely crossing 50% is not enough (a model
-  can answer "A" on 51% of items because "A" is gold on 45% of them), and a guesser or a perfect model is never
-  flagged by construction. On the 40 published models this flags 583 of 1,600 cells (the 50% rule flagged 698), every
-  language of polylm_multialpaca_13b on x_name among them;
-- missing_items: items of the task that have no prediction in this language, counted against the item file where the
-  reader had one (a file cut to 150 of 200 lines: 50); a language the task expects but the model lacks gets a record
-  with all its items missing (value = n). Either way, with fewer predictions than the item file has items or none, the
-  model is partial on the task (flag "partial", the same rule as clika.data.coverage): a file cut short scores its
-  language on the items that survived the cut, not on the task. Items missing without an item file to count against
-  are flagged "missing" only;
-- unparseable share above UNPARSEABLE_FLAG (clika.metrics.flags, the one threshold): flagged on the record and on
-  every value counted over that language, like a dominant option on the overlap values (clika.metrics.flags.qualify);
-  in English it leaves the row unranked.
+- unparseable_rate: share of the language's items with no usable answer (above UNPARSEABLE_FLAG flagged on the
+  record and every value counted over that language, clika.metrics.flags; in English it leaves the row unranked);
+- option_share_A, ...: the distribution of chosen options over all items (shares + unparseable_rate = 1);
+- dominant_option_share / dominant_option_flag: a model that answers one option far more often than it is right gets
+  cross-lingual overlap (co, agreement) for free. An option is flagged when a one-sided binomial test of its count
+  against p0 = max(gold share, 1/k) rejects (Bonferroni over the k options) AND its chosen share is at least halfway
+  from p0 to 1. Merely crossing 50% is not enough (a model can answer "A" on 51% of items because "A" is gold on 45%),
+  and a guesser or a perfect model is never flagged. On the 40 published models this flags 583 of 1,600 cells (the 50%
+  rule flagged 698), every language of polylm_multialpaca_13b on x_name among them;
+- missing_items: items without a prediction in this language, counted against the item file where the reader had one;
+  a language the task expects but the model lacks gets all its items missing. With fewer predictions than the item
+  file, or none, the model is partial on the task (flag "partial", as in clika.data.coverage): a file cut short scores
+  its language on the surviving items, not on the task. Without an item file they are flagged "missing" only.
 """
 
 from __future__ import annotations
@@ -59,16 +52,12 @@ class LangDiagnostics:
         letter = LETTERS[self.top_option]
         gold = 100 * self.gold_shares[self.top_option]
         text = f"answers '{letter}' on {100 * self.top_share:.0f}% of items ('{letter}' is right on {gold:.0f}%)"
-        if self.dominant:
-            return f"{text}, p = {self.p_value:.2g}"
-        return text
+        return f"{text}, p = {self.p_value:.2g}" if self.dominant else text
 
 
 def _binomial_sf(counts: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     """P(X >= count) for X ~ Binomial(n, p), elementwise; 0 where p = 0 and count > 0."""
-    # scipy.special.bdtrc(k, n, p) = P(X > k): binom.sf without importing scipy.stats (1 s).
-    from scipy.special import bdtrc
-
+    from scipy.special import bdtrc  # bdtrc(k, n, p) = P(X > k): binom.sf without importing scipy.stats (1 s)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(counts > 0, bdtrc(np.maximum(counts - 1, 0), n, p), 1.0)
 
@@ -137,8 +126,8 @@ def option_shares(m: PredictionMatrix, ctx) -> list[Keyed]:
 
 
 def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
-    """Items absent in each language, against the item file where the reader had one; a language the
-    task expects but the matrix lacks gets every item missing. Both make the model partial on the task."""
+    """Items absent in each language (against the item file where there is one); an expected language the matrix
+    lacks gets every item missing. Both make the model partial on the task."""
 
     def total(lang: str) -> int:
         return max(len(m.item_ids), ctx.item_counts.get((m.task, lang), 0))
@@ -159,15 +148,12 @@ def missing_items(m: PredictionMatrix, ctx) -> list[Keyed]:
 
 
 def _dominance_note(d: LangDiagnostics) -> str | None:
-    if not d.dominant:
-        return None
     return (f"{d.describe()}: chosen significantly more often than it is right or than chance (binomial test, on "
-            "over half of the items its fair share leaves); overlap metrics are inflated by it")
+            "over half of the items its fair share leaves); overlap metrics are inflated by it") if d.dominant else None
 
 
 def run_warnings(records: list[Record], mode: str | None = None) -> list[str]:
-    """The diagnostics a reader must see next to a table, one line per task: a dominant
-    option (overlap for free) and unparseable answers (they count as wrong)."""
+    """The diagnostics a reader must see next to a table, per task: a dominant option and unparseable answers."""
     lines = []
     for task in dict.fromkeys(r.task for r in records):
         rows = [r for r in records if r.task == task]

@@ -17,8 +17,7 @@ from clika.metrics.records import Record
 
 @dataclass
 class Estimate:
-    """A value and its resamples: samples [1 + B] (samples[0] the point value, B may be 0; drawn by
-    clika.metrics.bootstrap), NaN where undefined, with its n, chance level, note and flags."""
+    """A value and its resamples: samples [1 + B] (samples[0] the point value, B may be 0), NaN where undefined."""
 
     samples: np.ndarray
     n: int
@@ -40,29 +39,25 @@ class Estimate:
 
     @classmethod
     def mean(cls, estimates: Sequence[Estimate]) -> Estimate:
-        """The mean of several estimates (a model's tasks, a run's targets), resample by resample: paired by position
-        (drawn for the same units, or independently: either way row b of the mean is the mean of their rows b); NaN
-        propagates. Without equally many resamples in each, a point value. n is the count behind the mean; note,
-        p_value and an exact interval do not carry over (the caller says what was averaged)."""
+        """The mean of several estimates (a model's tasks, a run's targets), resample by resample (row b of the mean
+        is the mean of their rows b; NaN propagates); without equally many resamples, a point value. n is the count
+        behind the mean; note, p_value and an exact interval do not carry over."""
         if not estimates:
             raise ValueError("Estimate.mean of no estimates")
         point = float(np.mean([e.samples[0] for e in estimates]))  # as one would average the values
-        widths = {len(e.samples) for e in estimates}
+        widths, samples = {len(e.samples) for e in estimates}, np.array([point])
         if len(widths) == 1 and widths.pop() > 1:
             with np.errstate(invalid="ignore"):
                 rest = np.mean(np.stack([np.asarray(e.samples[1:], dtype=np.float64) for e in estimates]), axis=0)
             samples = np.concatenate([[point], rest])
-        else:
-            samples = np.array([point])
         chances = [e.chance for e in estimates]
         chance = None if any(c is None for c in chances) else float(np.mean(chances))
         return cls(samples, sum(e.n for e in estimates), chance=chance, flags=_union(e.flags for e in estimates))
 
     def minus(self, other: Estimate) -> Estimate:
-        """This estimate minus ``other``, resample by resample (paired by position: resample b of both was
-        drawn for the same units, as for two models on the same items with the same seed); NaN propagates.
-        Without equally many resamples, a point value. n is the smaller n (the units a paired difference
-        rests on); chance, note, p_value and an exact interval do not carry over."""
+        """This estimate minus ``other``, resample by resample (paired: resample b of both was drawn for the same
+        units); NaN propagates; without equally many resamples, a point value. n is the smaller n (the units a paired
+        difference rests on); chance, note, p_value and an exact interval do not carry over."""
         if len(self.samples) == len(other.samples):
             samples = np.asarray(self.samples, dtype=np.float64) - np.asarray(other.samples, dtype=np.float64)
         else:
@@ -70,14 +65,10 @@ class Estimate:
         return Estimate(samples, min(self.n, other.n), flags=_union((self.flags, other.flags)))
 
     def tested_vs_zero(self) -> Estimate:
-        """The same estimate with the bootstrap p-value of "value = 0" that inverts its percentile interval
-        (clika.metrics.bootstrap.p_value_vs_zero; None without resamples): for differences and their means."""
-        p = _finite(p_value_vs_zero(self.samples[1:])) if len(self.samples) > 1 else None
-        return replace(self, p_value=p)
-
-
-def _finite(x) -> float | None:
-    return float(x) if x is not None and np.isfinite(x) else None
+        """The same estimate with the bootstrap p-value of "value = 0" (bootstrap.p_value_vs_zero; None without
+        resamples): for differences and their means."""
+        p = p_value_vs_zero(self.samples[1:]) if len(self.samples) > 1 else None
+        return replace(self, p_value=float(p) if p is not None and np.isfinite(p) else None)
 
 
 def _union(flag_lists) -> tuple[str, ...]:
@@ -103,10 +94,9 @@ class Keyed:
 
 def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | None = None, *,
                condition: str | None = None, model_ref: str | None = None, strategy: str | None = None) -> list[Record]:
-    """Records of the estimates (of ``task`` under ``condition``, None for the paper's protocol; of
-    ``model`` minus ``model_ref`` for a difference; about ``strategy`` for a pair or pool), every
-    interval computed in one call. ``resamples``, when given, collects the resamples of each record (by
-    record key) for aggregates that need them later."""
+    """Records of the estimates (of ``task`` under ``condition``; of ``model`` minus ``model_ref`` for a difference;
+    about ``strategy`` for a pair or pool), every interval computed in one call. ``resamples`` collects each record's
+    resamples (by record key) for aggregates that need them later."""
     if not keyed:
         return []
     width = max(len(k.samples) for k in keyed)
@@ -119,8 +109,7 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
     records = []
     for j, k in enumerate(keyed):
         e, value = k.estimate, k.estimate.value
-        low = high = None
-        note = e.note
+        low, high, note = None, None, e.note
         resampled = intervals is not None and len(k.samples) == width and e.exact is None
         if value is not None and e.exact is not None:
             low, high = e.exact
@@ -129,7 +118,7 @@ def to_records(model: str, task: str, keyed: Sequence[Keyed], resamples: dict | 
                 low, high = float(intervals.low[j]), float(intervals.high[j])
             note = join_notes(note, intervals.note(j))
         partial = resampled and intervals.n_undefined[j] > 0
-        flags = tuple(dict.fromkeys((*e.flags, *interval_flags(value, resampled and low is None, partial))))
+        flags = _union((e.flags, interval_flags(value, resampled and low is None, partial)))
         place = {f: getattr(k, f) for f in ("metric", "lang", "lang_ref", "aggregate", "stratum", "item_set")}
         record = Record(**ident, **place, value=value, ci_low=low, ci_high=high, n=e.n, chance=e.chance, flags=flags,
                         p_value=e.p_value if value is not None else None,

@@ -1,16 +1,13 @@
-"""The names of the flags a record carries, what each means, the one threshold of each, and which values each qualifies
-(report/flags.py renders them).
+"""The flags a record carries, what each means, the one threshold of each, and which values each qualifies.
 
-A flag is set where the value is computed, from facts the computation knows, never read back out of a note; notes are
-prose. ``flags_from_note`` exists only to migrate files written before records had flags.
-
-A flag is raised on the record of its diagnostic (``SOURCE``: dominant_option_flag, unparseable_rate, missing_items)
-and carried by every value it qualifies (``qualify``), so a filter on a value's own ``flags`` finds it:
-- dominant: RA, en-CO, CO, RankC (pivot, pair and items metrics) of a language that is flagged, or whose pivot or
-  other language is; a mean over languages when any averaged language or the pivot is;
+A flag is set where the value is computed, never read back out of a note (notes are prose; ``flags_from_note`` only
+migrates files written before records had flags). It is raised on the record of its diagnostic (``SOURCE``) and
+carried by every value it qualifies (``qualify``), so a filter on a value's own ``flags`` finds it:
+- dominant: RA, en-CO, CO, RankC of a language that is flagged, or whose pivot or other language is; a mean over
+  languages when any averaged language or the pivot is;
 - unparseable: every PF/CT value computed over such a language's answers (its accuracy too);
-- partial: every record of the (model, task) (but the other missing_items records, where the flag names a language
-  that makes it partial): a language the task expects has no predictions, or fewer than its item file has items.
+- partial: every record of the (model, task) but the other missing_items records: a language the task expects has no
+  predictions, or fewer than its item file has items.
 """
 
 from __future__ import annotations
@@ -23,10 +20,9 @@ from clika.items import PIVOT
 from clika.metrics.records import Record
 from clika.metrics.registry import lookup
 
-# More than this share of a language's answers unreadable (counted wrong) flags the language: one
-# threshold for the records, the score table, the leaderboard's ranks and the report. 5%, not 20%:
-# an unreadable answer lowers accuracy by up to the share, and 5 points is already about the
-# half-width of a 95% interval on 200-1,000 items; above it the loss is not within the noise.
+# More than this share of a language's answers unreadable (counted wrong) flags the language, everywhere. 5%, not
+# 20%: an unreadable answer lowers accuracy by up to the share, and 5 points is already about the half-width of a 95%
+# interval on 200-1,000 items; above it the loss is not within the noise.
 UNPARSEABLE_FLAG = 0.05
 
 FLAGS: dict[str, str] = {
@@ -44,8 +40,8 @@ FLAGS: dict[str, str] = {
 # The diagnostic record on which each qualifying flag is raised (the one a report lists it from).
 SOURCE = {"dominant": "dominant_option_flag", "unparseable": "unparseable_rate", "partial": "missing_items",
           "missing": "missing_items"}
-# The scopes (clika.metrics.registry) of the values a per-language flag qualifies. A dominant option
-# inflates what compares answers across languages; unreadable answers lower every value counted over them.
+# The scopes of the values a per-language flag qualifies: a dominant option inflates what compares answers across
+# languages; unreadable answers lower every value counted over them.
 QUALIFIES = {"dominant": ("pivot", "items", "pair"), "unparseable": ("lang", "pivot", "items", "pair")}
 
 
@@ -91,8 +87,7 @@ def flags_from_note(row: dict) -> list[str]:
 
 
 def qualify(records: Iterable[Record]) -> list[Record]:
-    """The records, each value carrying the dominant, unparseable and partial flags that qualify it
-    (QUALIFIES; raised on their SOURCE records of the same model and task). Set in place."""
+    """The records, each value carrying the dominant, unparseable and partial flags that qualify it (set in place)."""
     records = list(records)
     raised: dict[tuple, set[str | None]] = defaultdict(set)  # (model, task, condition, kind) -> languages
     averaged: dict[tuple, set[str]] = defaultdict(set)  # what a mean is taken over: the languages with a value

@@ -1,6 +1,5 @@
-"""Records as a pandas DataFrame, for notebooks: one row per record, one column per Record field
-(lang, lang_ref, aggregate and stratum are separate fields, so per-language rows, language pairs
-and means never share a column), plus the metric's human label."""
+"""Records as a pandas DataFrame, for notebooks: one row per record, one column per Record field (so per-language
+rows, language pairs and means never share a column), plus the metric's human label."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ COLUMNS = (*FIELDS, "label")
 
 
 def records_frame(records: Iterable[Record]):
-    """The records as a DataFrame with the COLUMNS above."""
     import pandas as pd
 
     rows = [{**{k: getattr(r, k) for k in FIELDS}, "label": label(r.metric)} for r in records]

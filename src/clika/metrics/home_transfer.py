@@ -1,32 +1,27 @@
 """home_transfer: natural transfer of knowledge from the culture a fact comes from.
 
 x_geo and x_name items carry ``original_lang`` S, the language whose culture the fact comes from. For a model, a task,
-S and a query language L != S: among items native to S that the model answers correctly when asked in S, the share it
-also answers correctly when asked in L (docs/metrics.md). It needs no training, so every model has it; it is a proxy
-for the conductivity of naturally acquired knowledge (in the spirit of ECLeKTic's transfer score), not XRR. Records:
-lang L, lang_ref S (n = items native to S correct in S; null with a note when none is), per-L means over S and the
-overall mean (aggregate "mean"), each with a paired bootstrap interval from the project's resampler (the task's items,
-resampled jointly across languages, as for every other metric).
+S and a query language L != S: among items native to S answered correctly when asked in S, the share also answered
+correctly when asked in L (docs/metrics.md). It needs no training, so every model has it: a proxy for the conductivity
+of naturally acquired knowledge (in the spirit of ECLeKTic's transfer score), not XRR.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from clika.metrics.bootstrap import resampled_counts
 from clika.metrics.core import PredictionMatrix, ratio
 from clika.metrics.estimate import Estimate, Keyed
 from clika.metrics.registry import MetricDef, register_metric
+from clika.metrics.seeds import count_rows
 
 METRIC = "home_transfer"
 
 
 def home_transfer(m: PredictionMatrix, ctx) -> list[Keyed]:
-    """Per (S, L): lang L, lang_ref S; per query language L: the mean over its sources (aggregate
-    "mean"); overall: the mean over every (S, L) pair (lang None, aggregate "mean").
-
-    The resamples are the task's (the metrics core's keyed draws), so two models on the same
-    items share them and their difference is paired."""
+    """Per (S, L): lang L, lang_ref S (n = items native to S correct in S); per L the mean over its sources and
+    overall the mean over every (S, L) pair (aggregate "mean"). The resamples are the task's, so two models on the
+    same items share them and their difference is paired."""
     if m.origin is None:
         return []
     origin, langs = m.origin, list(m.langs)
@@ -40,9 +35,7 @@ def home_transfer(m: PredictionMatrix, ctx) -> list[Keyed]:
     for s, q in pairs:
         in_s = correct[row[s]] & (origin == s) & m.present[row[q]]
         cols += [in_s, in_s & correct[row[q]]]
-    f = np.stack(cols, axis=1)
-    point = f.sum(axis=0, dtype=np.float64)[None, :]
-    counts = np.vstack([point, resampled_counts(f, ctx.n_boot, ctx.seed, m.task)]) if ctx.n_boot else point
+    counts = count_rows(np.stack(cols, axis=1), ctx.n_boot, ctx.seed, m.task)
     den, num = counts[:, 0::2], counts[:, 1::2]
     values = ratio(num, den)  # [1 + B, P]
     chance = 1.0 / m.k  # a guesser in L is right on 1/k of the items it knows in S

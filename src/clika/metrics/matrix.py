@@ -1,8 +1,5 @@
-"""Predictions -> one PredictionMatrix per (model, task), with numpy.
-
-The only per-prediction Python is reading the attributes off the Prediction objects (unavoidable for a list of
-objects); grouping, alignment and checks are vectorised.
-"""
+"""Predictions -> one PredictionMatrix per (model, task): only reading the Prediction objects' attributes is
+per-prediction Python; grouping, alignment and checks are vectorised."""
 
 from __future__ import annotations
 

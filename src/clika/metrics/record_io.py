@@ -1,7 +1,6 @@
-"""Writing and reading Records (.jsonl or .csv), with the migration of files of the layout before
-lang_ref / aggregate / flags and of those before ``condition`` (CD's condition packed into the task,
-"fictional+names-both"), and the resamples kept beside a metrics file for the aggregates that need
-them (the leaderboard's mean over tasks, XRR's mean over targets)."""
+"""Writing and reading Records (.jsonl or .csv), migrating files written before lang_ref / aggregate / flags and before
+``condition`` ("fictional+names-both"), and the resamples kept beside a metrics file for the aggregates that need them
+(the leaderboard's mean over tasks, XRR's mean over targets)."""
 
 from __future__ import annotations
 
@@ -29,18 +28,13 @@ def write_records(records: Iterable[Record], path: str | Path) -> Path:
     rows = [r.to_dict() for r in records]
     if path.suffix == ".csv":
         with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=FIELDS)
+            w = csv.DictWriter(fh, fieldnames=FIELDS)  # None and a missing field are written as ""
             w.writeheader()
-            for row in rows:
-                cells = {k: ("" if row.get(k) is None else row.get(k)) for k in FIELDS}
-                cells["flags"] = ";".join(row.get("flags", ()))
-                w.writerow(cells)
+            w.writerows({**row, "flags": ";".join(row.get("flags", ()))} for row in rows)
     else:
         write_json_lines(rows, path)
     return path
 
-
-# ---------------------------------------------------------------- reading (with the migration of old files)
 
 _REQUIRED = ("model", "task", "metric")
 _TEXTS = ("model_ref", "strategy", "lang", "lang_ref", "aggregate", "stratum", "item_set", "note")
@@ -52,8 +46,8 @@ def _text(row: dict, key: str) -> str | None:
 
 
 def _migrate(row: dict) -> dict:
-    """A record of the layout before lang_ref / aggregate / flags, in today's fields. The old layout packed identity
-    into ``lang`` ("avg", "de-fr", "S>L") and flags into ``note``; this is the one place where either is taken apart."""
+    """A record of the layout before lang_ref / aggregate / flags, in today's fields: the one place where the identity
+    packed into ``lang`` ("avg", "de-fr", "S>L") and the flags in ``note`` are taken apart."""
     lang, metric = row.get("lang"), row["metric"]
     defn = get_metric(metric)
     scope = defn.scope if defn is not None else None
@@ -75,8 +69,8 @@ def _migrate(row: dict) -> dict:
 
 
 def split_condition(task: str) -> tuple[str, str | None]:
-    """The task and condition of a file written before ``condition``, where CD's condition was packed
-    into the task ("fictional+names-both" -> "fictional", "names-both"); any other task unchanged."""
+    """The task and condition of a file written before ``condition`` ("fictional+names-both" -> "fictional",
+    "names-both"); any other task unchanged."""
     if task.startswith(CD_TASK + "+"):
         return CD_TASK, task[len(CD_TASK) + 1:] or None
     return task, None
@@ -84,7 +78,7 @@ def split_condition(task: str) -> tuple[str, str | None]:
 
 def _number(row: dict, key: str, path: str | Path, line: int | None) -> float | None:
     raw = row.get(key)
-    if raw is None or raw == "":
+    if raw in (None, ""):
         return None
     try:
         if isinstance(raw, bool):  # float(True) would silently read as 1.0
@@ -155,8 +149,8 @@ def read_records(path: str | Path) -> list[Record]:
 
 
 def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) -> list[Record]:
-    """Records (with their line numbers) with exact duplicates dropped; two records with the same key but different
-    values are a one-line DataError naming both lines (a report must never silently show "the last one")."""
+    """Records (with their line numbers) without exact duplicates; two with the same key but different values are a
+    DataError naming both lines (a report must never silently show "the last one")."""
     seen: dict[tuple, tuple[int, Record]] = {}
     out = []
     for line, r in numbered:
@@ -172,8 +166,6 @@ def check_conflicts(numbered: Iterable[tuple[int, Record]], path: str | Path) ->
         out.append(r)
     return out
 
-
-# ---------------------------------------------------------------- the resamples aggregates need
 
 def resamples_path(path: str | Path) -> Path:
     """metrics.jsonl -> metrics.resamples.npz: the resamples of the records an aggregate is taken over."""
@@ -210,9 +202,8 @@ def read_resamples(path: str | Path) -> dict:
 
 
 def _stored_key(key: list) -> tuple:
-    """A record key as written, in today's layout (Record.key): a key written before ``condition`` and
-    ``model_ref`` (model, task, metric, lang, lang_ref, aggregate, stratum) gets its condition out of the
-    task and no model_ref; one written before ``strategy`` (9 fields) no strategy."""
+    """A record key as written, in today's layout (Record.key): one written before ``condition`` and ``model_ref``
+    (7 fields) gets its condition out of the task; one written before ``strategy`` (9 fields) no strategy."""
     if len(key) == 7:
         model, task, *rest = key
         return (model, None, None, *split_condition(task), *rest)

@@ -1,25 +1,24 @@
-"""The one record type every metric is written as, read back, compared and rendered as
-(docs/metrics.md, "Records"); clika.metrics.record_io writes and reads it.
+"""The one record type every metric is written as, read back, compared and rendered as (docs/metrics.md, "Records");
+clika.metrics.record_io writes and reads it.
 
 A Record's identity is explicit, never packed into strings:
 
     model, task, metric   what is measured of whom
-    model_ref             None, or the other model of a value that compares two models (a difference
-                          model - model_ref)
-    strategy              None, or the training strategy (analysis/families.yaml) a value is about: the
-                          strategy of a base -> derived pair, or of the pairs a pool averages (whose
-                          ``model`` is then the strategy too, ``aggregate`` "mean of pairs")
-    condition             None, or the protocol condition a value was measured under where it is not
-                          the paper's (CD: "names-both", "gate-english", "remap+repair", joined by "+")
+    model_ref             None, or the other model of a difference model - model_ref
+    strategy              None, or the training strategy (analysis/families.yaml) a value is about: of a base ->
+                          derived pair, or of the pairs a pool averages (``model`` the strategy too, ``aggregate``
+                          "mean of pairs")
+    condition             None, or the protocol condition where it is not the paper's (CD: "names-both",
+                          "gate-english", "remap+repair", joined by "+")
     lang                  the one language a value is about (None: an aggregate over languages)
-    lang_ref              the other language of a pair: the pivot of RA / en-CO, the second language of
-                          CO, the source S of home_transfer "S -> lang", the source language of CD
-    aggregate             None, or how the value aggregates ("mean": over non-pivot languages, over
-                          source languages, over (source, query) pairs)
+    lang_ref              the other language of a pair: the pivot of RA / en-CO, the second language of CO, the
+                          source S of home_transfer "S -> lang", the source language of CD
+    aggregate             None, or how the value aggregates ("mean": over non-pivot languages, over source
+                          languages, over (source, query) pairs)
     stratum               None, or the subgroup a value is restricted to ("overlap=none")
 
-and so are its qualifiers: ``flags`` (names from clika.metrics.flags) say what changes how a value reads (a dominant
-option, an interval from part of the resamples, ...); ``note`` is prose for people and is never parsed.
+and so are its qualifiers: ``flags`` (clika.metrics.flags) say what changes how a value reads; ``note`` is prose for
+people and is never parsed.
 """
 
 from __future__ import annotations
@@ -74,17 +73,14 @@ class Record:
 
     @property
     def task_label(self) -> str:
-        """The task with its condition, for people: "fictional", "fictional+names-both"."""
+        """The task with its condition: "fictional", "fictional+names-both"."""
         return task_label(self.task, self.condition)
 
     @property
     def where(self) -> str:
         """The record's place in words: "de", "de vs en", "mean", "mean of de" (for messages and tables)."""
-        parts = [self.lang or ""]
-        if self.lang_ref:
-            parts.append(f"vs {self.lang_ref}")
-        if self.aggregate:
-            parts.insert(0, self.aggregate + (" of" if self.lang else ""))
+        of = self.aggregate and self.aggregate + (" of" if self.lang else "")
+        parts = [of, self.lang, self.lang_ref and f"vs {self.lang_ref}"]
         return " ".join(p for p in parts if p) or "all"
 
 
@@ -95,6 +91,5 @@ _key = attrgetter(*FIELDS[:FIELDS.index("stratum") + 1])
 
 
 def task_label(task: str, condition: str | None) -> str:
-    """A task and its protocol condition in one label for people (never parsed back but by
-    clika.metrics.record_io's migration of files written before ``condition``)."""
+    """A task and its protocol condition in one label for people (parsed back only by record_io's migration)."""
     return f"{task}+{condition}" if condition else task

@@ -1,24 +1,20 @@
-"""The metric registry: one definition per metric, with its function, which records, tables, the HTML
-report and the command line iterate over (in the spirit of Inspect AI's decorated scorers and Hugging
-Face ``evaluate``'s small metrics). The scope says what the function gets and where its records sit:
+"""The metric registry: one definition per metric, with its function, which records, tables, the HTML report and the
+command line iterate over (in the spirit of Inspect AI's decorated scorers and Hugging Face ``evaluate``'s small
+metrics). The scope says what the function gets and where its records sit:
 
-- "lang":   LangCounts (per language: items present, items correct)  -> lang = "de"
-- "pivot":  PairCounts of (pivot, l) for every non-pivot l             -> lang = "de", lang_ref = pivot
-                                                                          (+ aggregate "mean" if average)
-- "pair":   PairCounts of every unordered pair (l1, l2)                -> lang = "de", lang_ref = "fr"
-- "items":  per-item values of (pivot, l), e.g. from per-option scores  -> as "pivot"; fn(matrix, a, b)
-            returns (values [N], defined [N]) and the value is their mean over the defined items
-- "matrix": fn(matrix, context) -> [Keyed estimates]: the diagnostics and home_transfer, which need
-            the whole matrix
-- "cd":     CDCounts of a conductivity run (type-1 / type-0 columns)   -> lang = target, lang_ref = source
+- "lang":    LangCounts (per language: items present, items correct) -> lang = "de"
+- "pivot":   PairCounts of (pivot, l) for every non-pivot l -> lang = "de", lang_ref = pivot (+ aggregate "mean")
+- "pair":    PairCounts of every unordered pair (l1, l2) -> lang = "de", lang_ref = "fr"
+- "items":   per-item values of (pivot, l): fn(matrix, a, b) -> (values [N], defined [N]), averaged over the defined
+             items -> as "pivot"
+- "matrix":  fn(matrix, context) -> [Keyed estimates] (the diagnostics and home_transfer need the whole matrix)
+- "cd":      CDCounts of a conductivity run (type-1 / type-0 columns) -> lang = target, lang_ref = source
 - "cd_rate": fn(FactOutcomes) -> a 0/1 vector whose share is the value (gate parts, diagnostics)
-- "run":    a fact of a run, not computed from answers (epochs trained)
+- "run":     a fact of a run, not computed from answers (epochs trained)
 
-Count arrays have one row per bootstrap draw plus row 0, the point estimate, so one call computes the
-value and every resample at once. Adding a metric is one registered definition (with what the rest of
-clika needs: headline, direction, paired test, tags, chance rule); nothing else needs to change for it
-to appear in metrics.jsonl, compare, the leaderboard, the heatmaps, the tables and report.html. Readers
-of the registry go through clika.metrics.catalog, which loads every built-in definition first.
+Count arrays have one row per bootstrap draw plus row 0, the point estimate, so one call computes the value and every
+resample. Adding a metric is one registered definition; nothing else needs to change for it to appear in every
+output. Readers of the registry go through clika.metrics.catalog, which loads every built-in definition first.
 """
 
 from __future__ import annotations
@@ -77,15 +73,10 @@ WhyFn = Callable[[Counts, list[tuple[str, ...]]], list[str | None]]
 
 @dataclass(frozen=True)
 class MetricDef:
-    """One metric: what it is, how to compute it, and how to read it.
-
-    chance: in words, what a model that guesses uniformly gets (and whether the metric corrects for it);
-        chance_value(k) the number, where it does not depend on the data.
-    average: also report the mean over the non-pivot languages (aggregate "mean").
-    headline: shown wherever clika shows its main numbers (leaderboard, terminal tables, heatmaps, compare).
-    paired_test: how `clika compare` tests B - A: "mcnemar" for a 0/1 per-item outcome, "bootstrap"
-        otherwise; None when it is not compared.
-    """
+    """One metric: what it is, how to compute it, and how to read it. chance: in words, what a uniform guesser gets;
+    chance_value(k) the number, where it does not depend on the data. average: also report the mean over the
+    non-pivot languages. headline: shown wherever clika shows its main numbers. paired_test: how `clika compare`
+    tests B - A ("mcnemar" for a 0/1 per-item outcome, "bootstrap" otherwise, None: not compared)."""
 
     name: str
     label: str
@@ -104,8 +95,7 @@ class MetricDef:
     tags: frozenset[str] = frozenset()  # the consumers that select it beyond headline (TAGS)
 
 
-# What a consumer selects metrics by (clika.metrics.catalog.tagged), so that no list of metric
-# names lives outside clika.metrics: a new metric joins a consumer by carrying its tag.
+# What a consumer selects metrics by (catalog.tagged), so that no list of metric names lives outside clika.metrics.
 TAGS = {"rank_key": "the leaderboard's rank key (one metric)",
         "rank_tiebreak": "the leaderboard's tie-break (one metric)",
         "alignment": "the PF and CT levels the findings test (each claim, per metric)",
@@ -149,7 +139,7 @@ def metric(name: str, *, label: str, level: str, scope: Scope, description: str,
 
 
 def registered() -> list[MetricDef]:
-    """The definitions registered so far (clika.metrics.catalog imports every built-in module first)."""
+    """The definitions registered so far, in table order."""
     return sorted(_REGISTRY.values(), key=lambda d: d.order)
 
 

@@ -1,18 +1,14 @@
 """Several seeds of one experiment: the two-level bootstrap and the between-seed spread.
 
-A conductivity seed (clika.conduct.run) draws its own fact set AND its own training run (LoRA initialisation, data
-order). Pooling the seeds' facts and resampling facts alone treats every fact as independent, which ignores that the
-facts of one seed share one trained model: the training randomness would not widen the interval at all. The two-level
-bootstrap resamples the way the data were produced: first the seeds, with replacement, then the facts within each
-drawn seed, with replacement (a seed drawn twice contributes two independent draws of its facts).
+A conductivity seed (clika.conduct.run) draws its own fact set AND its own training run. Resampling the pooled facts
+alone treats every fact as independent, although the facts of one seed share one trained model: the training
+randomness would not widen the interval at all. The two-level bootstrap resamples the way the data were produced: the
+seeds with replacement, then the facts within each drawn seed (a seed drawn twice gives two independent draws).
 
-It yields the same kind of multiplicity matrix as clika.metrics.bootstrap (W [B, N]: how often each item is drawn in
-each resample), so every count is still W @ F and every metric, stratum mask and pairing works unchanged. With one seed
-it IS clika.metrics.bootstrap's resampler (the same draws), so a single-seed run's intervals do not change. Draws depend
-only on (key, group sizes, B, seed), never on the values, so models scored on the same seeds' facts stay paired.
-
-``seed_spread`` gives the min-max of each metric over the seeds' own records: what a verdict over seeds states beside
-the pooled value.
+It yields the same multiplicity matrix W [B, N] as clika.metrics.bootstrap, so every count is still W @ F; with one
+seed it IS that resampler (the same draws). Draws depend only on (key, group sizes, B, seed), never on the values, so
+models scored on the same seeds' facts stay paired. ``seed_spread``: the min-max of each metric over the seeds' own
+records, stated beside the pooled value.
 """
 
 from __future__ import annotations
@@ -27,9 +23,8 @@ from clika.metrics.records import Record
 
 
 def two_level_weights(groups: Sequence, n_boot: int, seed: int, key: str = "") -> np.ndarray:
-    """W [B, N] float32 over N items labelled by ``groups`` (the seed of each item, any hashable
-    labels, items of a group need not be contiguous): per resample, the groups are drawn with
-    replacement, then the items of each drawn group with replacement."""
+    """W [B, N] float32 over N items labelled by ``groups`` (the seed of each item, any labels, not necessarily
+    contiguous): per resample the groups are drawn with replacement, then the items of each drawn group."""
     labels, inverse = np.unique(np.asarray(groups), return_inverse=True)
     n_items = len(inverse)
     if len(labels) <= 1:
@@ -52,6 +47,16 @@ def two_level_counts(indicators: np.ndarray, groups: Sequence, n_boot: int, seed
     """[B, M] float64 counts of each 0/1 indicator column (F [N, M]) in each two-level resample."""
     weights = two_level_weights(groups, n_boot, seed, key)
     return (weights @ np.asarray(indicators).astype(np.float32)).astype(np.float64)
+
+
+def count_rows(indicators: np.ndarray, n_boot: int, seed: int, key: str = "", groups=None) -> np.ndarray:
+    """[1 + B, M] counts of each indicator column: row 0 every item once, then the resamples (two-level when
+    ``groups`` labels the items with more than one seed)."""
+    point = indicators.sum(axis=0, dtype=np.float64)[None, :]
+    if not n_boot:
+        return point
+    groups = np.zeros(len(indicators)) if groups is None else groups
+    return np.vstack([point, two_level_counts(indicators, groups, n_boot, seed, key)])
 
 
 def seed_spread(per_seed: Sequence[Sequence[Record]]) -> dict[tuple[str, str | None], tuple[float, float, int]]:

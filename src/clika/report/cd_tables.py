@@ -10,6 +10,7 @@ from html import escape
 from clika.formatting import format_record
 from clika.metrics.cd import CD_METRICS, DIAGNOSTICS, GATE_PARTS, MARGIN, STRATA, TASK, cd_verdict, gate_failure
 from clika.metrics.records import Record, task_label
+from clika.report.html_findings import verdict_badge
 
 CD = CD_METRICS  # the registry's "cd" metrics, in its order
 DIAG = (*DIAGNOSTICS, "epochs_trained")
@@ -45,8 +46,7 @@ RunKey = tuple[str, str | None, str, str]  # model, condition (None: the paper's
 
 
 def runs_of(records: Sequence[Record]) -> dict[RunKey, list[Record]]:
-    """(model, condition, source, target) -> that run's records (pooled over seeds where there were
-    several); runs of two conditions stay apart."""
+    """(model, condition, source, target) -> that run's records, pooled over seeds; conditions stay apart."""
     out: dict[RunKey, list[Record]] = {}
     for r in records:
         if r.task == TASK and r.lang is not None:
@@ -80,8 +80,7 @@ def _by_stratum(recs: Sequence[Record]):
 
 
 def verdict_line(recs: Sequence[Record], margin: float = MARGIN) -> str:
-    """A run's verdict in one sentence (its reason states the margin, the bound and what the sample
-    size can detect), with the gate."""
+    """A run's verdict in one sentence (the reason: margin, bound, what n can detect), with the gate."""
     verdict = cd_verdict(recs, margin)
     epochs = {r.metric: r for r in recs if r.stratum is None}.get("epochs_trained")
     failure = gate_failure(recs)
@@ -115,10 +114,7 @@ def cd_markdown(records: Sequence[Record], protocol: str | None = None, margin: 
 
 
 def cd_html(records: Sequence[Record], curves: dict | None = None, margin: float = MARGIN) -> str:
-    """The CD section of the HTML report: per run the verdict, then the tables (and learning curves,
-    curves: (model, source, target) -> the figure's <img>)."""
-    from clika.report.html_findings import verdict_badge
-
+    """The CD section: per run the verdict, the tables, its learning curves ((model, source, target) -> <img>)."""
     runs = runs_of(records)
     if not runs:
         return ""

@@ -1,10 +1,9 @@
-"""Report figures (matplotlib, Agg backend, PNG): the drawing helpers the heatmaps (heatmaps.py) share, learning
-curves, and save_png. (The per-model views are HTML: html_model.py.)
+"""Report figures (matplotlib, Agg, PNG): the drawing helpers the heatmaps share, learning curves, and save_png.
 
-Readable at 100% zoom: every text is at least TEXT_PT points and tick labels TICK_PT points, saved at DPI dots per inch,
-so a tick label is TICK_PT * DPI / 72 = 12.5 px tall in the image, and the HTML shows images at their natural size.
-save_png measures what it saved (the smallest text and tick label, in image pixels) so that the report can state it and
-a test can check it in the browser. Axis names come from the metric registry (``label``), never the raw metric name.
+Readable at 100% zoom: texts are at least TEXT_PT points and tick labels TICK_PT points at DPI dots per inch, so a
+tick label is TICK_PT * DPI / 72 = 12.5 px tall, and the HTML shows images at natural size. save_png measures the
+smallest text and tick label it saved (in image pixels), so that the report can state it and a test check it in the
+browser. Axis names come from the metric registry (``label``), never the raw metric name.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from PIL import Image
 
 from clika.metrics.catalog import label, tagged
 
@@ -43,8 +43,6 @@ class SavedFigure:
 
 def save_png(fig: Figure, path: Path, dpi: int = DPI, colors: int | None = 256) -> SavedFigure:
     """Write the figure (quantized to a palette of `colors`, which keeps the report small) and close it."""
-    from PIL import Image
-
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     # the texts drawn: visible, non-empty, not on a hidden axes; tick labels apart
@@ -78,8 +76,7 @@ def cell_text(v: float, spec: str = ".2f") -> str:
 
 
 def annotate(ax, mat: np.ndarray, cmap, norm, dim_rows: set[int] = frozenset()) -> None:
-    """Write every cell's number (a dash where undefined; ".83" for 0.83) in a colour that reads on the cell; rows
-    in dim_rows are drawn under a white veil of DIM."""
+    """Write every cell's number (cell_text) in a colour that reads on it; dim_rows under a white veil of DIM."""
     for (i, j), v in np.ndenumerate(mat):
         rgba = np.array(cmap(norm(v)) if np.isfinite(v) else (1, 1, 1, 1))
         if i in dim_rows:
@@ -90,8 +87,7 @@ def annotate(ax, mat: np.ndarray, cmap, norm, dim_rows: set[int] = frozenset()) 
 
 
 def curve_figure(rows: Sequence[dict], title: str) -> Figure:
-    """Learning curves of a conductivity run: XRR, its controls and the gate parts against epochs (rows:
-    curve.jsonl's epoch, metric, value, n; a seed's own curve)."""
+    """A conductivity run's XRR, controls and gate parts against epochs (rows: a seed's curve.jsonl)."""
     fig, (gate_ax, cd_ax) = plt.subplots(1, 2, figsize=(8.4, 3.0), sharex=True)
     for metric in (d.name for d in tagged("curve")):
         points = sorted((r["epoch"], r["value"]) for r in rows if r["metric"] == metric and r["value"] is not None)

@@ -5,6 +5,8 @@ Analysis computes; this module only writes text (docs/architecture.md, "all rend
 
 from __future__ import annotations
 
+import shlex
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from clika.analysis.cd_claims import CDFinding
@@ -67,8 +69,8 @@ def cd_findings_markdown(findings: list[CDFinding]) -> str:
 
 
 def findings_document(findings=None, cd_findings=(), *, header: str = "", notes=()) -> str:
-    """A whole findings.md: the PF/CT claims under their header, then the CD claims; findings None (no
-    PF/CT analysis, CD claims only): a bare title with the notes, then the CD claims."""
+    """A whole findings.md: the PF/CT claims under their header (findings None: a bare title with the notes), then
+    the CD claims."""
     if findings is None:
         lines = "".join(f"- {n}\n" for n in notes)
         return "# Findings\n\n" + lines + ("\n" if lines else "") + cd_findings_markdown(list(cd_findings))
@@ -80,8 +82,7 @@ def findings_document(findings=None, cd_findings=(), *, header: str = "", notes=
 
 def write_compare_folder(result: AnalysisResult, output_dir: Path, *, findings_header: str = "",
                          cd_findings=()) -> dict[str, Path]:
-    """comparisons.jsonl (tidy), comparisons.md, strategy_summary.csv, findings.md (with the CD claims
-    when conduct results were given) and findings.json (the same findings as data)."""
+    """comparisons.jsonl/.md, strategy_summary.csv, findings.md (with any CD claims) and findings.json."""
     output_dir.mkdir(parents=True, exist_ok=True)
     paths = {name: output_dir / name for name in
              ("comparisons.jsonl", "comparisons.md", "strategy_summary.csv", "findings.md", "findings.json")}
@@ -106,27 +107,21 @@ ALWAYS = ("predictions", "output")  # given even when equal to the default, so t
 def command_line(command: str, options) -> str:
     """The command that remakes a document, rebuilt from the options it was made with (a
     CompareOptions or FindingsOptions): paths as given, every option that differs from its default."""
-    import shlex
-    from dataclasses import MISSING, fields
-
     defaults = {f.name: f.default for f in fields(options) if f.default is not MISSING}
-    words = [command, *(str(d) for d in getattr(options, "results_dirs", ()) or ())]
+    words = [str(d) for d in getattr(options, "results_dirs", ()) or ()]
     for name, flag in OPTION_FLAGS.items():
-        if not hasattr(options, name):
-            continue
-        value = getattr(options, name)
+        value = getattr(options, name, None)  # an option the other command lacks is None too
         if value is None or (name not in ALWAYS and name in defaults and _same(value, defaults[name])):
             continue
         if isinstance(value, bool):
             words += [flag] if value else []
         elif name in REPEATED:
-            for v in value:
-                words += [flag, str(v)]
+            words += [word for v in value for word in (flag, str(v))]
         elif isinstance(value, (list, tuple)):
             words += [flag, ",".join(map(str, value))] if value else []
         else:
             words += [flag, str(value)]
-    return " ".join([command, *(shlex.quote(w) for w in words[1:])])  # the command itself unquoted
+    return " ".join([command, *map(shlex.quote, words)])  # the command itself unquoted
 
 
 def _same(value, default) -> bool:
@@ -136,10 +131,8 @@ def _same(value, default) -> bool:
 
 
 def findings_header(result: AnalysisResult, predictions: list[Prediction], notes: list[str], command: str) -> str:
-    """The header of a findings document: the command that made it (command_line, as run), what it
-    used, what it left out and why, and the rule of its verdicts."""
+    """A findings document's header: the command (command_line), what it used and left out (why), the verdict rule."""
     n_used, left_out = predictions_used(result, predictions)
-    n_models = len(result.claim_models)
     why = []
     for (model, task), n in sorted(left_out.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         reason = result.partial_reasons.get((model, task)) or (
@@ -150,7 +143,7 @@ def findings_header(result: AnalysisResult, predictions: list[Prediction], notes
                f"not counted above: {'; '.join(why)}.") if left_out else ""
     skipped = result.coverage.skipped() if result.coverage is not None else []
     files = f" {len(skipped)} file(s) skipped while reading (coverage.json names each, with why)." if skipped else ""
-    data = (f"Data: {n_used} predictions of {n_models} models with complete coverage on "
+    data = (f"Data: {n_used} predictions of {len(result.claim_models)} models with complete coverage on "
             f"{', '.join(sorted(result.stats))}; {len(result.pairs)} (base -> derived) pairs from the model-family "
             "registry (src/clika/analysis/families.yaml, with --registry where given). Answers: the upstream "
             f"first-character rule.{dropped}{files}")

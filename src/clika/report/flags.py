@@ -1,33 +1,32 @@
-"""What qualifies a number: flags per (model, task, lang) cell, from the records' flags (set where each value
-was computed: clika.metrics.flags; never read out of a note).
+"""What qualifies a number: flags per (model, task, lang) cell, from the records' flags (set where each value was
+computed: clika.metrics.flags; never read out of a note).
 
-One list of flags feeds every place a reader meets a number in the HTML report: badges in the leaderboard and
-the per-model tables, hatched cells in the heatmaps, and the flags section, which lists every flagged cell with
-its note. A diagnostic flag (dominant, unparseable, missing, partial) is listed once, from the record it is
-raised on (clika.metrics.flags.SOURCE), not again for every value that carries it. "undefined" is one line per
-model and metric (the tasks and languages it applies to, with a reason), not one per cell: RankC, for one, is
-undefined in every cell of a letter-only run. KINDS gives each kind a badge and its sentence
-(clika.metrics.flags.FLAGS); partial, for one, leaves the model out of overall values, ranks and claim pools.
+One list of flags feeds every place a reader meets a number in the HTML report: leaderboard and per-model badges,
+hatched heatmap cells, and the flags section (every flagged cell with its note). A diagnostic flag (dominant,
+unparseable, missing, partial) is listed once, from the record it is raised on (clika.metrics.flags.SOURCE), not for
+every value that carries it; "undefined" once per model and metric, not per cell (RankC, for one, is undefined in
+every cell of a letter-only run). KINDS gives each kind a badge and its sentence (clika.metrics.flags.FLAGS).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from clika.data.coverage import Coverage, coverage_path
 from clika.formatting import format_value
 from clika.items import PIVOT, lang_order_key, ordered_langs
 from clika.metrics.catalog import headline, label, metrics_of
 from clika.metrics.flags import FLAGS, SOURCE, UNPARSEABLE_FLAG, unparseable
 from clika.metrics.records import Record
 
-BADGES = {"dominant": "dominant option", "unparseable": "unparseable", "chance": "English at chance",
-          "undefined": "undefined", "interval": "interval", "missing": "missing items", "partial": "partial",
-          "left_out": "left out"}
 # badge and sentence of each kind a cell can carry (the sentences are the flags' own: clika.metrics.flags)
-KINDS: dict[str, tuple[str, str]] = {kind: (badge, FLAGS[kind]) for kind, badge in BADGES.items()}
+KINDS: dict[str, tuple[str, str]] = {kind: (badge, FLAGS[kind]) for kind, badge in (
+    ("dominant", "dominant option"), ("unparseable", "unparseable"), ("chance", "English at chance"),
+    ("undefined", "undefined"), ("interval", "interval"), ("missing", "missing items"), ("partial", "partial"),
+    ("left_out", "left out"))}
 
 
 @dataclass(frozen=True)
@@ -85,19 +84,14 @@ def collect_flags(records: Iterable[Record], pivot: str = PIVOT) -> list[Flag]:
     """Every flag of the records, ordered by model, task, language (the paper's order), kind; "undefined" as one
     flag per model and metric: where, how many, and a reason."""
     value_metrics = {d.name for d in metrics_of("lang", "pivot", "items")}
-    flags: list[Flag] = []
+    per_lang = [r for r in records if r.lang is not None and r.aggregate is None and r.stratum is None]
+    n_values = Counter((r.model, r.metric) for r in per_lang if r.metric in value_metrics)  # per-language values
+    flags = [f for r in per_lang for f in _flags_of(r, value_metrics, pivot)]
     undefined: dict[tuple[str, str | None], list[Flag]] = defaultdict(list)  # (model, metric) -> per-cell flags
-    n_values: dict[tuple[str, str], int] = defaultdict(int)  # (model, metric) -> per-language values
-    for r in records:
-        if r.lang is None or r.aggregate is not None or r.stratum is not None:
-            continue
-        if r.metric in value_metrics:
-            n_values[(r.model, r.metric)] += 1
-        for f in _flags_of(r, value_metrics, pivot):
-            if f.kind == "undefined":
-                undefined[(f.model, f.metric)].append(f)
-            else:
-                flags.append(f)
+    for f in flags:
+        if f.kind == "undefined":
+            undefined[(f.model, f.metric)].append(f)
+    flags = [f for f in flags if f.kind != "undefined"]
     for (model, metric), group in undefined.items():
         tasks = tuple(sorted({f.task for f in group}))
         of = n_values.get((model, metric or ""), len(group))
@@ -154,8 +148,7 @@ class FlagIndex:
         return unparseable(self.unparseable.get((model, task, lang)))
 
     def partial_reasons(self, model: str, task: str) -> list[str]:
-        """Why a (model, task) is partial: ['x_geo: 9 of 10 languages missing (zh ja ...)',
-        'x_geo/de: 120 of 200 items']; [] when it is not."""
+        """Why a (model, task) is partial: ['x_geo: 9 of 10 languages missing (...)', 'x_geo/de: 120 of 200 items']."""
         absent, short = self.absent.get((model, task)), self.short.get((model, task), {})
         out = []
         if absent:
@@ -200,11 +193,8 @@ class FlagIndex:
 
 
 def records_coverage(records: Sequence[Record], source: str | Path, pivot: str = PIVOT):
-    """The coverage (clika.data.coverage.Coverage) that metric records show: models x tasks x languages from the
-    accuracy records, partial ones from their missing_items records flagged partial, and the files read from the
-    <stem>.coverage.json that `clika score` wrote beside them, if any."""
-    from clika.data.coverage import Coverage, coverage_path
-
+    """The Coverage that metric records show: models x tasks x languages from the accuracy records, partial ones
+    from their missing_items records flagged partial, the files read from the <stem>.coverage.json beside them."""
     source = Path(source)
     cov = Coverage(str(source), "records")
     for r in records:

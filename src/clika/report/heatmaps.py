@@ -1,11 +1,9 @@
 """Heatmaps of the HTML report, in the style of the CLiKA paper's figures, a number in every cell:
 
-- model_lang_heatmap: one panel per headline pivot-relative metric of the registry (RA, en-CO,
-  RankC) of every model (rows) in every non-English language and their mean (columns), one
-  figure per task. Cells whose value rests on a dominant option (in the language or in English)
-  are hatched; rows whose English accuracy is not above chance are dimmed and marked with a
-  dagger (there RA compares with a guesser, whose RA is 1). The colour bars mark each metric's
-  chance level (its registered chance rule: RA = 1 for a guesser in both languages, en-CO of two
+- model_lang_heatmap: one panel per headline pivot-relative metric (RA, en-CO, RankC), models (rows) by non-English
+  language and their mean (columns), one figure per task. Cells resting on a dominant option are hatched; rows whose
+  English accuracy is not above chance are dimmed and marked with a dagger (RA then compares with a guesser, whose RA
+  is 1). Colour bars mark each metric's registered chance level (RA = 1 for a guesser in both languages, en-CO of two
   independent guessers = c / (2 - c) with c = 1/k, RankC of two random rankings).
 - home_transfer_overview: the per-L means (over the source cultures S) of every model.
 - strategy_figure: base -> derived deltas of one training strategy, one dot per (task, lang).
@@ -26,6 +24,7 @@ from clika.items import PIVOT, lang_order_key
 from clika.metrics.catalog import headline_per_language, label
 from clika.metrics.records import Record
 from clika.report.figures import FLAG_COLOR, HATCH, TICK_PT, TITLE_PT, annotate
+from clika.report.terminal import mean_last
 
 ROW_IN = 0.3  # inches per model row
 COL_IN = 0.46  # inches per language column
@@ -66,14 +65,10 @@ class Panel:
 
 
 def _draw_panel(fig, ax, panel: Panel, langs: list[str], models: list[str], index: dict, flags, height_in: float):
-    """One panel: the cells with their numbers, hatched where a dominant option, rows at chance dimmed, and its
-    colour bar below (with the chance line)."""
-    mat = np.full((len(models), len(langs)), np.nan)
-    for i, m in enumerate(models):
-        for j, lang in enumerate(langs):
-            r = index.get((m, panel.task, lang, panel.metric))
-            if r is not None and r.value is not None:
-                mat[i, j] = r.value
+    """One panel: numbered cells, dominant options hatched, rows at chance dimmed, a colour bar with the chance line."""
+    cells = [[index.get((m, panel.task, lang, panel.metric)) for lang in langs] for m in models]
+    mat = np.array([[getattr(r, "value", None) for r in row] for row in cells], dtype=float)  # None -> NaN
+    mat = mat.reshape(len(models), len(langs))
     cmap = plt.get_cmap("viridis").with_extremes(bad="#eeeeee")
     norm = matplotlib.colors.Normalize(0, panel.vmax)
     image = ax.imshow(np.ma.masked_invalid(mat), norm=norm, cmap=cmap, aspect="auto", interpolation="nearest")
@@ -99,17 +94,13 @@ def _draw_panel(fig, ax, panel: Panel, langs: list[str], models: list[str], inde
 
 def model_panels_figure(records: Sequence[Record], panels: Sequence[Panel], models, flags, *, title: str, legend,
                         yours=None, row_label=None) -> Figure:
-    """Panels side by side sharing the model rows: a number in every cell, cells of a language with a dominant
-    option hatched, rows whose English accuracy is not above chance (in the panel's task) dimmed."""
+    """Panels (_draw_panel) side by side sharing the model rows."""
     index = {}
     for p in panels:
         for r in records:
             if r.task == p.task and r.metric == p.metric and (col := _column(r, p.aggregated)) is not None:
                 index[(r.model, r.task, col, r.metric)] = r
-    columns = []
-    for p in panels:
-        langs = {lang for (_, t, lang, m) in index if t == p.task and m == p.metric}
-        columns.append(sorted(langs - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in langs else []))
+    columns = [mean_last({lang for (_, t, lang, m) in index if (t, m) == (p.task, p.metric)}) for p in panels]
     keys = [(p.task, lang, p.metric) for p, langs in zip(panels, columns) for lang in langs]
     models = [m for m in models if any((m, *key) in index for key in keys)]
     top_in, bottom_in = 1.1, 1.45 + 0.3 * len(legend)  # titles above; colour bars and the legend below
@@ -145,8 +136,7 @@ def _legend(*extra: str, dagger: bool = True) -> list[Patch]:
 
 def model_lang_heatmap(records: Sequence[Record], task: str, models: Sequence[str], flags, yours=None,
                        ranks=None) -> Figure:
-    """One panel per headline pivot-relative metric (RA | en-CO | RankC ...), rows = models (in the given order,
-    with their rank where given), columns = non-English languages + their mean."""
+    """One panel per headline pivot-relative metric, rows = models (given order, with rank), columns = languages."""
     c = _task_chance(records, task)
     k = round(1 / c) if c else None
     panels = []
@@ -175,11 +165,8 @@ def st_matrix(records: Sequence[Record], model: str, task: str) -> tuple[list[st
     pairs = {(r.lang_ref, r.lang): r.value for r in mine if r.aggregate is None and r.lang_ref is not None}
     sources = sorted({s for s, _ in pairs}, key=lang_order_key)
     queries = sorted({q for _, q in pairs}, key=lang_order_key)
-    mat = np.full((len(sources), len(queries)), np.nan)
-    for (s, q), v in pairs.items():
-        if v is not None:
-            mat[sources.index(s), queries.index(q)] = v
-    return sources, queries, mat
+    mat = np.array([[pairs.get((s, q)) for q in queries] for s in sources], dtype=float)  # None -> NaN
+    return sources, queries, mat.reshape(len(sources), len(queries))
 
 
 def home_transfer_tasks(records: Sequence[Record], model: str | None = None) -> list[str]:
@@ -188,8 +175,7 @@ def home_transfer_tasks(records: Sequence[Record], model: str | None = None) -> 
 
 def home_transfer_overview(records: Sequence[Record], models: Sequence[str], flags,
                            yours: set[str] | None = None) -> Figure:
-    """One panel per task: rows = models, columns = query language L and avg, the mean of home_transfer over the
-    source cultures S."""
+    """One panel per task: models by query language L, home_transfer's mean over the source cultures S."""
     name = label("home_transfer")
     panels = [Panel(task, "home_transfer", f"{task}: {name}", 1.0, _task_chance(records, task), "L guessed, 1/k", True)
               for task in home_transfer_tasks(records)]
@@ -198,8 +184,7 @@ def home_transfer_overview(records: Sequence[Record], models: Sequence[str], fla
 
 
 def strategy_figure(comparisons: Sequence, strategy: str, metrics: Sequence[str], alpha: float = 0.05) -> Figure:
-    """One panel per metric, one row per (base -> derived) pair: a dot per (task, lang) delta, red/blue where
-    p < alpha (up/down), grey otherwise; the pivot's accuracy delta is drawn as a black diamond."""
+    """One panel per metric, one row per (base -> derived) pair, a dot per (task, lang) delta (its title says how)."""
     rows = [c for c in comparisons if c.model_ref is not None and c.strategy == strategy and c.value is not None]
     pairs = list(dict.fromkeys((c.model_ref, c.model) for c in rows))
     size = (3.4 * len(metrics) + 0.5, 0.42 * len(pairs) + 1.6)

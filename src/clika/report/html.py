@@ -1,10 +1,8 @@
 """The self-contained HTML report: every figure embedded as a base64 PNG data URI, no external resources.
 
-Sections, in order: leaderboard (task tabs, sortable, flag badges), model x language heatmaps of RA and en-CO, model
-families (base -> derived deltas from `clika compare`), home transfer, flags (every flagged cell with its note), metric
-definitions (generated from the metric registry), collapsed per-model details (HTML tables and bars, no images),
-findings. The PNGs are also written beside the HTML (output_dir/figures/) for papers and slides, and the leaderboard
-as output_dir/leaderboard.csv.
+Sections: leaderboard, model x language heatmaps, model families (deltas from `clika compare`), home transfer,
+conductivity, flags, metric definitions (from the registry), collapsed per-model details, findings. The PNGs are also
+written to output_dir/figures/ for papers and slides, and the leaderboard to output_dir/leaderboard.csv.
 """
 
 from __future__ import annotations
@@ -13,8 +11,12 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from clika.analysis.pipeline import read_findings_json
+from clika.errors import DataError
+from clika.metrics.record_io import read_records
 from clika.metrics.records import Record
 from clika.report.cd_tables import cd_html
+from clika.report.figures import curve_figure
 from clika.report.flags import FlagIndex
 from clika.report.html_families import families_section, home_transfer_section
 from clika.report.html_findings import findings_section
@@ -31,8 +33,6 @@ YOURS = ("<p>Your model(s) ({mine}) are placed among the reference: {src}. Their
 
 def _curve_images(curves: dict, figs: Figures) -> dict:
     """(model, source, target) -> an embedded learning-curve figure."""
-    from clika.report.figures import curve_figure
-
     out = {}
     for key, rows in curves.items():
         if rows:
@@ -71,13 +71,11 @@ def write_html_report(records: list[Record], output_dir: Path, *, comparisons=No
                       curves: dict | None = None) -> Path:
     """Write output_dir/report.html (self-contained), figures/*.png and leaderboard.csv; return the HTML path.
 
-    comparisons: the comparison records of `clika compare`; summaries: its strategy pool records (comparison_inputs
-    reads both from a `clika compare` folder); resamples: the records' resamples (clika.metrics.records.read_resamples),
-    for the overall intervals; curves: (model, source, target) -> learning-curve rows of conductivity runs;
-    findings / cd_findings: clika.analysis.findings.Finding / conductivity.CDFinding objects, rendered as HTML
-    (headings, verdict badges, tables); findings_note: said in their place when there are none; yours / reference:
-    the user's models and the reference's provenance when a reference is mixed in
-    (clika.report.reference.with_reference); per-model sections are then written for yours only.
+    comparisons / summaries: `clika compare`'s comparison and strategy pool records (comparison_inputs); resamples:
+    the records' resamples, for the overall intervals; curves: (model, source, target) -> learning-curve rows of
+    conductivity runs; findings / cd_findings: Finding / CDFinding objects; findings_note: said in their place when
+    there are none; yours / reference: the user's models and the reference's provenance (reference.with_reference),
+    per-model sections then for yours only.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -118,12 +116,7 @@ def _page(title: str, body: str) -> str:
 
 
 def comparison_inputs(folder: Path) -> dict:
-    """comparisons= rows, summaries= strategy summary rows, findings= and cd_findings= objects (from
-    findings.json) of a `clika compare` folder; findings_note= when it has findings.md only."""
-    from clika.analysis.pipeline import read_findings_json
-    from clika.errors import DataError
-    from clika.metrics.record_io import read_records
-
+    """The write_html_report arguments a `clika compare` folder holds (findings_note: it has findings.md only)."""
     folder = Path(folder)
     rows_path, findings_path = folder / "comparisons.jsonl", folder / "findings.json"
     summary_path = folder / "strategy_summary.csv"

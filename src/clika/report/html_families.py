@@ -6,13 +6,16 @@ from collections import defaultdict
 from collections.abc import Sequence
 from html import escape
 
+from clika.analysis.compare import ALPHA, significant
+from clika.analysis.families import STRATEGIES
+from clika.analysis.strategy import ALL_TASKS
 from clika.formatting import DASH, format_number
 from clika.items import lang_order_key
 from clika.metrics.catalog import compared, label
 from clika.metrics.records import Record
-from clika.report.html_parts import Figures, num_cell
+from clika.report.heatmaps import home_transfer_overview, home_transfer_tasks, strategy_figure
+from clika.report.html_parts import Figures, left, num_cell
 
-ALPHA = 0.05
 MAX_DETAIL_ROWS = 1000  # comparisons listed one by one in the page; with more, comparisons.md has them
 STAR = "★"
 STRATEGY_LABELS = {
@@ -40,23 +43,17 @@ def _metrics(comparisons: Sequence) -> list[str]:
     return [d.name for d in compared() if d.name in present]
 
 
-def _significant(c) -> bool:
-    return c.p_value is not None and c.p_value < ALPHA
-
-
 def _delta_cell(c) -> str:
     """A delta [CI] with its star and p (a comparison or a strategy pool record), or a dash."""
     if c is None:
         return f"<td>{DASH}</td>"
-    mark = f' <b title="p = {c.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if _significant(c) else ""
+    mark = f' <b title="p = {c.p_value:.3g} &lt; {ALPHA}">{STAR}</b>' if significant(c) else ""
     p = f' <span class="ci">p={format_number(c.p_value, ".2g")}</span>' if c.p_value is not None else ""
     return num_cell(c.value, c.ci_low, c.ci_high, signed=True, extra=mark + p)
 
 
 def _summary_table(summaries: Sequence, strategy: str) -> str:
     """Pooled mean deltas over the strategy's pairs (its pool records over all tasks)."""
-    from clika.analysis.strategy import ALL_TASKS
-
     rows = [s for s in summaries if s.strategy == strategy and s.task == ALL_TASKS]
     if not rows:
         return ""
@@ -68,10 +65,10 @@ def _summary_table(summaries: Sequence, strategy: str) -> str:
     for (target, scope), by in groups.items():
         note = escape(next(iter(by.values())).note or "")
         cells = "".join(_delta_cell(by.get(m)) for m in metrics)
-        where = f'<td class="l">{escape(target or "—")}</td><td class="l">{escape(SCOPES.get(scope, str(scope)))}</td>'
+        where = left(escape(target or "—"), escape(SCOPES.get(scope, str(scope))))
         body.append(f'<tr>{where}<td title="{note}">{max(s.n for s in by.values())}</td>{cells}</tr>')
     head = "".join(f"<th>mean Δ {escape(label(m))}</th>" for m in metrics)
-    return ('<table class="strategy-summary"><thead><tr><th class="l">target</th><th class="l">languages</th>'
+    return (f'<table class="strategy-summary"><thead><tr>{left("target", "languages", tag="th")}'
             f'<th title="the deltas each mean averages (pairs × tasks × languages)">values</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
 
@@ -84,12 +81,12 @@ def _pair_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
         cells = []
         for m in metrics:
             sel = [c for c in rows if (c.model_ref, c.model) == (a, b) and c.metric == m and c.value is not None]
-            up = sum(1 for c in sel if _significant(c) and c.value > 0)
-            down = sum(1 for c in sel if _significant(c) and c.value < 0)
+            up = sum(1 for c in sel if significant(c) and c.value > 0)
+            down = sum(1 for c in sel if significant(c) and c.value < 0)
             cells.append(f'<td data-v="{up - down}">{up} ↑ / {down} ↓ of {len(sel)}</td>')
-        body.append(f'<tr><td class="l">{escape(a)} → {escape(b)}</td>{"".join(cells)}</tr>')
+        body.append(f'<tr>{left(f"{escape(a)} → {escape(b)}")}{"".join(cells)}</tr>')
     head = "".join(f"<th>{escape(label(m))}: ↑ / ↓ of n</th>" for m in metrics)
-    return (f'<table class="pairs sortable"><thead><tr><th class="l">base → derived</th>{head}</tr></thead>'
+    return (f'<table class="pairs sortable"><thead><tr>{left("base → derived", tag="th")}{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
@@ -107,17 +104,14 @@ def _detail_table(rows: Sequence, pairs: list[tuple[str, str]]) -> str:
     for key in sorted(cells, key=lambda k: (order[(k[0], k[1])], k[2], lang_order_key(k[3]))):
         a, b, task, lang = key
         tds = "".join(_delta_cell(cells[key].get(m)) for m in metrics)
-        where = f'<td class="l">{escape(a)} → {escape(b)}</td><td class="l">{escape(task)}</td>'
-        body.append(f'<tr>{where}<td class="l">{escape(lang)}</td>{tds}<td>{n_items[key]}</td></tr>')
+        where = left(f"{escape(a)} → {escape(b)}", escape(task), escape(lang))
+        body.append(f"<tr>{where}{tds}<td>{n_items[key]}</td></tr>")
     head = "".join(f"<th>Δ {escape(label(m))}</th>" for m in metrics)
-    return ('<table class="comparisons"><thead><tr><th class="l">base → derived</th><th class="l">task</th>'
-            f'<th class="l">lang</th>{head}<th>n</th></tr></thead><tbody>' + "\n".join(body) + "</tbody></table>")
+    return (f'<table class="comparisons"><thead><tr>{left("base → derived", "task", "lang", tag="th")}{head}<th>n</th>'
+            "</tr></thead><tbody>" + "\n".join(body) + "</tbody></table>")
 
 
 def families_section(comparisons: Sequence | None, summaries: Sequence | None, figs: Figures) -> str:
-    from clika.analysis.families import STRATEGIES
-    from clika.report.heatmaps import strategy_figure
-
     out = ['<h2 id="families">Model families: derived minus base</h2>']
     # the difference records of the comparisons (model B, model_ref A), without both models' own values
     comparisons = [c for c in comparisons or [] if c.model_ref is not None]
@@ -153,8 +147,6 @@ def families_section(comparisons: Sequence | None, summaries: Sequence | None, f
 
 def home_transfer_section(records: Sequence[Record], models: Sequence[str], flags, figs: Figures,
                           yours: set[str] | None = None) -> str:
-    from clika.report.heatmaps import home_transfer_overview, home_transfer_tasks
-
     heading = '<h2 id="home-transfer">Home transfer</h2>'
     text = (f"<p>{escape(label('home_transfer'))}: among the items native to culture S (x_geo, x_name) that a model "
             "answers correctly when asked in S, the share it also answers correctly when asked in L. It is a proxy for "

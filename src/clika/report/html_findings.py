@@ -42,8 +42,7 @@ def _finding(finding, level: int, end: str = "") -> str:
 
 
 def findings_section(findings: Sequence = (), cd_findings: Sequence = (), note: str | None = None) -> str:
-    """findings: clika.analysis.findings.Finding objects; cd_findings: clika.analysis.cd_claims.CDFinding
-    objects; note: shown instead when there are none to show (e.g. an older `clika compare` folder)."""
+    """Finding and CDFinding objects; note: shown instead when there are none (e.g. an older `clika compare`)."""
     out = ['<h2 id="findings">Findings</h2>', f'<p class="muted">{INTRO}</p>']
     if note and not findings and not cd_findings:
         return "\n".join(out + [f"<p>{escape(note)}</p>"])

@@ -1,12 +1,10 @@
-"""The HTML report's per-model sections, drawn in HTML rather than images: accuracy as a bar in the accuracy column of
-the metrics table (its 95% interval as a whisker, chance as a dashed tick, a dominant option hatched), pairwise CO and
-home transfer as tables whose cells are coloured like the figures' heatmaps (viridis, 0 to 1) and carry their numbers
-as text.
+"""The HTML report's per-model sections, drawn in HTML: accuracy as a bar (95% interval as a whisker, chance as a
+dashed tick, a dominant option hatched), pairwise CO and home transfer as tables coloured like the heatmaps (viridis,
+0 to 1) with their numbers as text.
 
-Why not matplotlib here: a report holds a section per model (40 and more), and three figures each took about 1.5 s to
-draw and save, 85% of the report's time (docs/performance.md); the same views in HTML take milliseconds, stay sharp at
-any zoom, and their numbers can be searched and copied. The summary heatmaps, which are meant for papers and slides,
-stay figures (figures.py, heatmaps.py).
+Why not matplotlib: a report holds a section per model (40 and more), and their three figures took about 1.5 s each,
+85% of the report's time (docs/performance.md); HTML takes milliseconds, stays sharp at any zoom, and its numbers can
+be searched and copied. The summary heatmaps, meant for papers and slides, stay figures (heatmaps.py).
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+import matplotlib
 import numpy as np
 
 from clika.formatting import DASH, format_record, format_value
@@ -21,8 +20,10 @@ from clika.items import lang_order_key
 from clika.metrics.catalog import all_metrics, label, metrics_of
 from clika.metrics.records import Record
 from clika.metrics.registry import PER_LANGUAGE
+from clika.report.figures import cell_text, text_color
 from clika.report.flags import FlagIndex
-from clika.report.html_parts import badge, flag_badges, model_id
+from clika.report.heatmaps import home_transfer_tasks, st_matrix
+from clika.report.html_parts import badge, flag_badges, left, model_id
 from clika.report.leaderboard import OVERALL, LeaderboardRow
 from clika.report.terminal import lang_or_mean
 
@@ -33,8 +34,6 @@ HOME_TRANSFER = (" S &gt; L: among items native to S answered correctly in S, th
                  "acquired knowledge, not XRR)")
 LEFT_OUT = ('<p class="muted">{} reference models have no section here (their numbers are in the leaderboard and the '
             "heatmaps).</p>")
-OTHER_HEAD = ('<table class="other"><thead><tr><th class="l">task</th><th class="l">lang</th><th class="l">metric</th>'
-              '<th class="l">stratum</th><th>value [95% CI]</th><th>n</th><th class="l">note</th></tr></thead>')
 
 
 def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "co") -> tuple[list[str], np.ndarray]:
@@ -51,12 +50,7 @@ def co_matrix(records: Sequence[Record], model: str, task: str, metric: str = "c
 
 
 def heat_table(title: str, rows, cols, mat: np.ndarray, corner: str = "", blank_undefined: bool = False) -> str:
-    """A table whose cells are coloured by value (HEAT_CMAP over [0, 1]) with the number in a colour that reads on
-    them; undefined cells are white with a dash (or empty with blank_undefined)."""
-    import matplotlib
-
-    from clika.report.figures import cell_text, text_color
-
+    """A table coloured by value (HEAT_CMAP over [0, 1]), numbers readable on it; undefined: a dash (or empty)."""
     rgba = matplotlib.colormaps[HEAT_CMAP](np.clip(np.nan_to_num(mat), 0, 1))
     body = []
     for i, row in enumerate(rows):
@@ -66,8 +60,7 @@ def heat_table(title: str, rows, cols, mat: np.ndarray, corner: str = "", blank_
             if not np.isfinite(v):
                 tds.append("<td></td>" if blank_undefined else f'<td class="na">{DASH}</td>')
                 continue
-            r, g, b = (int(round(255 * c)) for c in rgba[i, j, :3])
-            style = f"background:#{r:02x}{g:02x}{b:02x};color:{text_color(rgba[i, j])}"
+            style = f"background:{matplotlib.colors.to_hex(rgba[i, j])};color:{text_color(rgba[i, j])}"
             tds.append(f'<td style="{style}" data-v="{v:.6g}">{cell_text(v)}</td>')
         body.append(f"<tr><th>{escape(row)}</th>{''.join(tds)}</tr>")
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
@@ -91,8 +84,6 @@ def co_tables(records: Sequence[Record], model: str, metric: str = "co") -> str:
 
 
 def home_transfer_tables(records: Sequence[Record], model: str) -> str:
-    from clika.report.heatmaps import home_transfer_tasks, st_matrix
-
     out = []
     for task in home_transfer_tasks(records, model):
         sources, queries, mat = st_matrix(records, model, task)
@@ -117,8 +108,7 @@ def bar(r: Record, hatched: bool) -> str:
     if r.chance is not None:
         parts.append(f'<i class="chance" style="left:{_pct(r.chance)}"></i>')
         said += f", chance {r.chance:.2f}"
-    if hatched:
-        said += ", dominant option"
+    said += ", dominant option" if hatched else ""
     kind = "bar hatch" if hatched else "bar"
     return f'<span class="{kind}" role="img" aria-label="{escape(said)}">{"".join(parts)}</span>'
 
@@ -135,8 +125,7 @@ def _value_td(r: Record | None, bar_html: str = "") -> str:
 
 
 def metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> str:
-    """task x lang rows, one column per per-language metric of the registry (accuracy with its bar); flags beside
-    the numbers."""
+    """task x lang rows, a column per per-language metric (accuracy with its bar), flags beside the numbers."""
     metrics = [d.name for d in metrics_of(*PER_LANGUAGE)]
     cells: dict[tuple[str, str], dict[str, Record]] = {}
     for r in records:
@@ -144,16 +133,15 @@ def metrics_table(records: Sequence[Record], model: str, flags: FlagIndex) -> st
             cells.setdefault((r.task, where), {})[r.metric] = r
     present = [m for m in metrics if any(m in by for by in cells.values())]
     head = "".join(f"<th>{escape(label(m))}</th>" for m in present)
-    out = [f'<div class="wide"><table class="metrics"><thead><tr><th class="l">task</th><th class="l">lang</th>{head}'
-           '<th>n</th><th class="l">flags</th></tr></thead><tbody>']
+    out = [f'<div class="wide"><table class="metrics"><thead><tr>{left("task", "lang", tag="th")}{head}'
+           f'<th>n</th>{left("flags", tag="th")}</tr></thead><tbody>']
     for (task, lang), by in sorted(cells.items(), key=lambda kv: (kv[0][0], lang_order_key(kv[0][1]))):
         drawn = ""
         if BAR_METRIC in by and lang != "mean":
             drawn = bar(by[BAR_METRIC], flags.has(model, task, lang, "dominant"))
         tds = "".join(_value_td(by.get(m), drawn if m == BAR_METRIC else "") for m in present)
-        badges = flag_badges(flags.cell(model, task, lang), per_cell=True)
-        where = f'<td class="l">{escape(task)}</td><td class="l">{escape(lang)}</td>'
-        out.append(f'<tr>{where}{tds}<td>{max(r.n for r in by.values())}</td><td class="l">{badges}</td></tr>')
+        badges = left(flag_badges(flags.cell(model, task, lang), per_cell=True))
+        out.append(f'<tr>{left(escape(task), escape(lang))}{tds}<td>{max(r.n for r in by.values())}</td>{badges}</tr>')
     out.append("</tbody></table></div>")
     return "\n".join(out)
 
@@ -166,11 +154,11 @@ def other_table(records: Sequence[Record], model: str) -> str:
             and not (r.metric == "home_transfer" and r.aggregate is None)]  # the S>L cells are in their table
     if not rows:
         return ""
-    body = "".join(f'<tr><td class="l">{escape(r.task_label)}</td><td class="l">{escape(r.where)}</td>'
-                   f'<td class="l">{escape(label(r.metric))}</td><td class="l">{escape(r.stratum or "")}</td>'
-                   f'<td>{escape(format_record(r))}</td><td>{r.n}</td><td class="l">{escape(r.note or "")}</td></tr>'
+    body = "".join(f'<tr>{left(*map(escape, (r.task_label, r.where, label(r.metric), r.stratum or "")))}'
+                   f'<td>{escape(format_record(r))}</td><td>{r.n}</td>{left(escape(r.note or ""))}</tr>'
                    for r in sorted(rows, key=lambda r: (r.metric, r.task, lang_order_key(r.lang or "~"))))
-    return f"{OTHER_HEAD}<tbody>{body}</tbody></table>"
+    head = left("task", "lang", "metric", "stratum", tag="th") + "<th>value [95% CI]</th><th>n</th>"
+    return f'<table class="other"><thead><tr>{head}{left("note", tag="th")}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def model_section(records: Sequence[Record], model: str, flags: FlagIndex, overall: LeaderboardRow | None,
@@ -202,6 +190,3 @@ def models_section(records: Sequence[Record], models: Sequence[str], flags: Flag
             f"{escape(label(BAR_METRIC))} drawn as a bar (its 95% interval as a black whisker, chance as a red dashed "
             "tick, hatched where one option dominates), pairwise CO and home transfer as coloured tables. Click a name "
             f'to open it.</p><p class="muted">{links}</p>{note}' + "\n".join(parts))
-
-
-__all__ = ["bar", "co_matrix", "co_tables", "heat_table", "home_transfer_tables", "model_section", "models_section"]

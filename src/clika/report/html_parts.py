@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from html import escape
 from pathlib import Path
 
 from clika.formatting import DASH, format_interval, format_number
+from clika.report.figures import save_png
 from clika.report.flags import KINDS, Flag
 
 STYLE = """
@@ -99,19 +99,21 @@ def num_cell(value, low=None, high=None, spec: str = ".3f", signed: bool = False
     return f'<td data-v="{value:.6g}">{format_number(value, ("+" + spec) if signed else spec)}{ci_html}{extra}</td>'
 
 
+def left(*html: str, tag: str = "td") -> str:
+    """Left-aligned cells (or headers) of ready HTML."""
+    return "".join(f'<{tag} class="l">{h}</{tag}>' for h in html)
+
+
 def badge(kind: str, text: str, title: str) -> str:
     return f'<span class="badge b-{escape(kind)}" title="{escape(title)}">{escape(text)}</span>'
 
 
 def flag_badges(flags: Iterable[Flag], *, per_cell: bool = False, of: int = 0) -> str:
-    """One badge per kind of flag: its count of cells ("12/40" when `of` cells were diagnosed; none when per_cell)
-    and the notes in its tooltip."""
-    by_kind: dict[str, list[Flag]] = defaultdict(list)
-    for f in flags:
-        by_kind[f.kind].append(f)
+    """A badge per kind of flag: its count of cells ("12/40" of `of`; none per_cell), the notes in its tooltip."""
+    flags = list(flags)
     out = []
     for kind, (name, what) in KINDS.items():
-        group = by_kind.get(kind)
+        group = [f for f in flags if f.kind == kind]
         if not group:
             continue
         if per_cell:
@@ -135,18 +137,13 @@ def tabs(group: str, panels: Sequence[tuple[str, str]]) -> str:
 
 
 class Figures:
-    """Writes each figure as a PNG beside the report and returns its <img> (a base64 data URI) at natural size.
-
-    The tag carries what save_png measured (data-min-text-px, data-min-tick-px: in image pixels), so that a reader,
-    or a test, can tell how large the smallest text is at 100% zoom.
-    """
+    """Writes each figure as a PNG beside the report and returns its <img> (a base64 data URI) at natural size,
+    carrying what save_png measured (data-min-*-px, in image pixels): how large the smallest text is at 100% zoom."""
 
     def __init__(self, folder: Path):
         self.folder = folder
 
     def img(self, fig, name: str, alt: str) -> str:
-        from clika.report.figures import save_png
-
         saved = save_png(fig, self.folder / f"{slug(name)}.png")
         data = base64.b64encode(saved.path.read_bytes()).decode("ascii")
         return (f'<div class="fig"><img alt="{escape(alt)}" width="{saved.width}" height="{saved.height}" '

@@ -9,7 +9,8 @@ from clika.formatting import DASH
 from clika.metrics.catalog import all_metrics, headline_per_language, label
 from clika.metrics.records import Record
 from clika.report.flags import KINDS, FlagIndex
-from clika.report.html_parts import Figures, badge, flag_badges, model_id, num_cell, slug, tabs
+from clika.report.heatmaps import model_lang_heatmap
+from clika.report.html_parts import Figures, badge, flag_badges, left, model_id, num_cell, tabs
 from clika.report.leaderboard import OVERALL, OVERALL_RULE, RANK_KEY, LeaderboardRow, common_tasks, headline_columns
 
 PER_METRIC = ("undefined", "interval", "left_out")  # flag kinds about one metric's value (the others: the answers)
@@ -31,12 +32,11 @@ def _leaderboard_table(rows: Sequence[LeaderboardRow], task: str) -> str:
         why = f' <span class="muted" title="{note}">{escape(r.unranked_because)}</span>' if r.unranked_because else ""
         cells = "".join(num_cell(*(getattr(r.cells.get(c.name), f, None) for f in INTERVAL)) for c in columns)
         mark = " " + badge("yours", "yours", YOURS) if r.source == "yours" else ""
-        model = f'<td class="l"><a href="#{model_id(r.model)}">{escape(r.model)}</a>{mark}</td>'
-        badges = flag_badges(r.flag_list, of=r.n_cells)
+        model = left(f'<a href="#{model_id(r.model)}">{escape(r.model)}</a>{mark}')
         body.append(f'<tr class="{cls}">{rank}{model}{cells}<td data-v="{r.n}">{r.n}</td>'
-                    f'<td class="l">{badges}{why}</td></tr>')
+                    f'{left(flag_badges(r.flag_list, of=r.n_cells) + why)}</tr>')
     return (f'<table class="leaderboard sortable" data-task="{escape(task)}"><thead><tr><th>rank</th>'
-            f'<th class="l">model</th>{head}<th>n</th><th class="l">flags</th></tr></thead>'
+            f'{left("model", tag="th")}{head}<th>n</th>{left("flags", tag="th")}</tr></thead>'
             "<tbody>" + "\n".join(body) + "</tbody></table>")
 
 
@@ -54,8 +54,6 @@ def leaderboard_section(board: dict[str, list[LeaderboardRow]], records: Sequenc
 
 def heatmap_section(records: Sequence[Record], board: dict, flags: FlagIndex, figs: Figures,
                     yours: set[str] | None) -> str:
-    from clika.report.heatmaps import model_lang_heatmap
-
     panels = []
     shown = {d.name for d in headline_per_language() if d.scope != "lang"}
     for task, rows in board.items():
@@ -77,38 +75,32 @@ def heatmap_section(records: Sequence[Record], board: dict, flags: FlagIndex, fi
 def flags_section(flags: FlagIndex) -> str:
     counts = {kind: sum(1 for f in flags.flags if f.kind == kind) for kind in KINDS}
     summary = ", ".join(f"{badge(k, KINDS[k][0], KINDS[k][1])} {n}" for k, n in counts.items() if n) or "none"
-    rows = "\n".join(f'<tr><td class="l"><a href="#{model_id(f.model)}">{escape(f.model)}</a></td>'
-                     f'<td class="l">{escape(f.task)}</td><td class="l">{escape(f.lang)}</td>'
-                     f'<td class="l">{badge(f.kind, f.badge, KINDS[f.kind][1])}</td>'
-                     f'<td class="l">{escape(label(f.metric) if f.metric and f.kind in PER_METRIC else "")}</td>'
-                     f'<td class="l">{escape(f.text)}</td></tr>' for f in flags.flags)
+    rows = "\n".join("<tr>" + left(f'<a href="#{model_id(f.model)}">{escape(f.model)}</a>', escape(f.task),
+                                   escape(f.lang), badge(f.kind, f.badge, KINDS[f.kind][1]),
+                                   escape(label(f.metric) if f.metric and f.kind in PER_METRIC else ""),
+                                   escape(f.text)) + "</tr>" for f in flags.flags)
     return ('<h2 id="flags">Flags</h2><p>Every flagged cell, with its note. They qualify the numbers next to which '
             f"they appear as badges. Counts: {summary}.</p><p><label>Filter: "
             '<input id="flag-filter" type="search" placeholder="model, task, language or word"></label></p>'
-            '<div class="scroll"><table id="flag-table" class="sortable"><thead><tr><th class="l">model</th>'
-            '<th class="l">task</th><th class="l">lang</th><th class="l">flag</th><th class="l">metric</th>'
-            f'<th class="l">note</th></tr></thead><tbody>{rows}</tbody></table></div>')
+            '<div class="scroll"><table id="flag-table" class="sortable"><thead><tr>'
+            f'{left("model", "task", "lang", "flag", "metric", "note", tag="th")}</tr></thead><tbody>{rows}</tbody>'
+            "</table></div>")
 
 
 def definitions_section() -> str:
     """Every registered metric (a newly registered one appears here without edits), then the flag kinds."""
-    rows = "\n".join(f'<tr><td class="l"><b>{escape(d.label)}</b></td><td class="l"><code>{escape(d.name)}</code></td>'
-                     f'<td class="l">{escape(d.level)}</td><td class="l">{escape(d.scope)}</td>'
-                     f'<td class="l">{escape(d.description)}</td><td class="l">{escape(d.chance)}</td>'
-                     f'<td class="l">{escape(DIRECTION.get(d.direction, d.direction))}</td>'
-                     f'<td class="l">{"yes" if d.headline else ""}</td>'
-                     f'<td class="l">{escape(d.paired_test or "")}</td></tr>' for d in all_metrics())
-    kinds = "\n".join(f'<tr><td class="l">{badge(k, name, text)}</td><td class="l">{escape(text)}</td></tr>'
-                      for k, (name, text) in KINDS.items())
+    rows = "\n".join("<tr>" + left(f"<b>{escape(d.label)}</b>", f"<code>{escape(d.name)}</code>",
+                                   *map(escape, (d.level, d.scope, d.description, d.chance,
+                                                 DIRECTION.get(d.direction, d.direction))),
+                                   "yes" if d.headline else "", escape(d.paired_test or "")) + "</tr>"
+                     for d in all_metrics())
+    kinds = "\n".join(f"<tr>{left(badge(k, name, text), escape(text))}</tr>" for k, (name, text) in KINDS.items())
+    head = left("metric", "name", "level", "scope", "definition", "chance", "direction", "headline", "paired test",
+                tag="th")
     return ('<h2 id="definitions">Metric definitions</h2><p>PF = performance (RA, relative accuracy vs English), CT = '
             "consistency (en-CO, overlap of correct answers with English; RankC, ranking consistency), CD = "
             "conductivity. Intervals: 95% percentile bootstrap over items (facts for CD), resampled jointly across "
             "languages. Headline: shown in the leaderboard, the tables and the heatmaps; paired test: how "
             "<code>clika compare</code> tests a difference of two models.</p>"
-            '<table id="metric-definitions"><thead><tr><th class="l">metric</th><th class="l">name</th>'
-            '<th class="l">level</th><th class="l">scope</th><th class="l">definition</th><th class="l">chance</th>'
-            '<th class="l">direction</th><th class="l">headline</th><th class="l">paired test</th></tr></thead>'
-            f'<tbody>{rows}</tbody></table><h3>Flags</h3><table id="flag-kinds"><tbody>' + kinds + "</tbody></table>")
-
-
-__all__ = ["definitions_section", "flags_section", "heatmap_section", "leaderboard_section", "slug"]
+            f'<table id="metric-definitions"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+            '<h3>Flags</h3><table id="flag-kinds"><tbody>' + kinds + "</tbody></table>")

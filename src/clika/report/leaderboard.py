@@ -1,13 +1,12 @@
-"""The leaderboard: one row per (model, task) and an ``overall`` row per model, as plain data.
+"""The leaderboard: one row per (model, task) and an ``overall`` row per model, as plain data: the registry's
+headline metrics (``headline_columns``), then n, rank, flags, chance, source and note (``csv_columns``). The rules
+and their reasons are the texts a reader sees: RANK_KEY and OVERALL_RULE.
 
-Columns are the registry's headline metrics (``headline_columns``), then n, rank, flags, chance, source and
-note (``csv_columns``). The rules and their reasons are the texts a reader sees: RANK_KEY and OVERALL_RULE.
 A row computed on other items than the rows it would be ranked against stays unranked (``other_items``); with
-`--reference published` the reference is first recomputed on your items where it can be
-(clika.report.reference.on_your_items), so that both rank together (``recomputed_note``). A partial model
-(clika.data.coverage) gets an overall row with no value that says what it lacks. Overall intervals average the
-records' resamples (clika.metrics.resamples) resample by resample; XRR takes one condition per model, as runs
-of two conditions are never averaged together.
+`--reference published` the reference is first recomputed on your items where it can be (reference.on_your_items),
+so that both rank together. A partial model gets an overall row with no value that says what it lacks. Overall
+intervals average the records' resamples resample by resample; XRR takes one condition per model, as runs of two
+conditions are never averaged together.
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from clika.metrics.records import Record
 from clika.report.flags import Flag, FlagIndex
 
 OVERALL = "overall"
+INTERVAL = ("value", "ci_low", "ci_high")  # a Cell's fields, as the CSV and the HTML show them
 
 
 def rank_by() -> tuple[str, str]:
@@ -116,8 +116,7 @@ class LeaderboardRow:
         return self.cells[column].value if column in self.cells else None
 
     def csv_row(self, columns: Sequence[Column]) -> list[str]:
-        cells = [self.cells.get(c.name, Cell()) for c in columns]
-        values = [v for cell in cells for v in (cell.value, cell.ci_low, cell.ci_high)]
+        values = [getattr(self.cells.get(c.name, Cell()), f) for c in columns for f in INTERVAL]
         values += [self.n, self.rank, self.flags, self.chance, self.source, self.note]
         return [self.model, self.task, *map(csv_number, values)]
 
@@ -236,8 +235,7 @@ def other_items(rows: Sequence[LeaderboardRow], items: dict[tuple[str, str], dic
 
 
 def recomputed_note(recomputed: dict[str, str], tasks: Sequence[str]) -> str | None:
-    """The note of a reference row of these tasks recomputed on your items (recomputed: task -> "en, zh, de; ..."):
-    f"{RECOMPUTED} (en, zh, de; ...)", naming the tasks when they differ; None when none of them was."""
+    """A reference row's note, f"{RECOMPUTED} (en, zh, de; ...)" (naming the tasks when they differ), or None."""
     done = {t: recomputed[t] for t in tasks if t in recomputed}
     if len(set(done.values())) == 1 and len(done) == len(tasks):
         return f"{RECOMPUTED} ({next(iter(done.values()))})"
@@ -245,8 +243,7 @@ def recomputed_note(recomputed: dict[str, str], tasks: Sequence[str]) -> str | N
 
 
 def mean_cell(cells: list[Cell]) -> Cell:
-    """The mean of several values (Estimate.mean); its interval from their resamples averaged row by row, when
-    all have them, through to_records (the one estimate -> record step, as every interval)."""
+    """The mean of several values; its interval from their resamples averaged row by row, through to_records."""
     if not cells or any(c.value is None for c in cells):
         return Cell()
     mean = Estimate.mean([_estimate(c) for c in cells])
@@ -337,9 +334,8 @@ def rank_rows(rows: list[LeaderboardRow]) -> list[LeaderboardRow]:
 def build_leaderboard(records: Sequence[Record], *, yours: set[str] | None = None, pivot: str = PIVOT,
                       flags: FlagIndex | None = None, resamples: dict | None = None,
                       recomputed: dict[str, str] | None = None) -> dict[str, list[LeaderboardRow]]:
-    """{task: ranked rows} for every task, plus {"overall": rows} when the models share a task or have conductivity
-    records. yours: the user's models when a reference is mixed in (their rows get source "yours", the others
-    "reference"). recomputed: task -> your items the reference was recomputed on, named in its rows' notes."""
+    """{task: ranked rows}, plus {"overall": rows} when the models share a task or have conductivity records.
+    yours: the user's models beside a reference; recomputed: task -> your items the reference was recomputed on."""
     columns = headline_columns(pivot)
     index = {(r.model, r.task, r.metric, r.lang, r.aggregate): r for r in records if r.stratum is None}
     flags = flags or FlagIndex(records, pivot)

@@ -1,18 +1,15 @@
 """Reference results to place a user's models among: `clika report RUN --reference published`.
 
-"published" is package data (reference/published.jsonl + published.json, built by scripts/make_reference.py): the
-metric records the leaderboard and the heatmaps need (accuracy, RA, en-CO per language and their means, the
-dominant-option flag, the unparseable share, home transfer per query language), with intervals, n and chance, for the
-40 models whose predictions the CLiKA authors published. published.json says where they come from (repository,
-commit, n_boot, seed, clika version). A path to a metrics file (.jsonl/.csv) works as a reference too.
+"published" is package data (reference/published.jsonl + .json, built by scripts/make_reference.py): the records the
+leaderboard and heatmaps need (accuracy, RA, en-CO per language and their means, dominant option, unparseable share,
+home transfer per query language) of the 40 models whose predictions the CLiKA authors published; published.json
+says where they come from. A metrics file (.jsonl/.csv) works as a reference too.
 
-On your items (``on_your_items``): published_items.npz keeps every published answer per item
-(clika.report.reference_items), so when your records of a task cover other languages or items than the reference's,
-the 40 models are recomputed on exactly your languages and item ids, through compute_metrics with the reference's
-n_boot and seed, and their rows are ranked beside yours on the same items. Your item ids come from the
-predictions.jsonl beside your metrics (``run_items``: `clika run` writes it); without one, only a run on every item of
-some languages is known (its n per language is the reference's); a --limit run scored elsewhere is not (which items
-the first n are depends on the item source), and its rows stay unranked with a note (clika.report.leaderboard).
+On your items (``on_your_items``): published_items.npz keeps every published answer per item, so when your records
+of a task cover other languages or items, the 40 models are recomputed on exactly yours (compute_metrics with the
+reference's n_boot and seed) and ranked beside yours. Your item ids come from the predictions.jsonl beside your
+metrics (``run_items``); without one only a run on every item of some languages is known; a --limit run scored
+elsewhere is not (its first n items depend on the item source), and its rows stay unranked with a note.
 """
 
 from __future__ import annotations
@@ -23,11 +20,14 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+from clika.data.predictions_io import read_predictions
 from clika.errors import ConfigError, DataError
 from clika.items import ordered_langs
+from clika.metrics.bootstrap import N_BOOT
 from clika.metrics.record_io import read_records
 from clika.metrics.records import Record
 from clika.report.reference_items import ReferenceItems, Selection
+from clika.report.tables import load_results
 
 REFERENCES = ("published",)
 SUFFIX = " (published)"  # appended to a reference model whose name is also one of yours
@@ -60,8 +60,6 @@ def load_reference(spec: str | Path) -> tuple[list[Record], dict]:
         return read_records(records_path), meta
     path = Path(spec)
     if path.suffix in (".jsonl", ".csv") or path.exists():
-        from clika.report.tables import load_results
-
         return load_results(path), {"description": f"reference records from {path}"}
     raise ConfigError(f"unknown --reference {str(spec)!r} (use {', '.join(REFERENCES)} or a metrics .jsonl/.csv file)")
 
@@ -70,11 +68,10 @@ def with_reference(records: Sequence[Record], spec: str | Path, items: Mapping |
                    resamples: dict | None = None) -> tuple[list[Record], set[str], dict]:
     """(your records + the reference's on your tasks, your model names, provenance).
 
-    A packaged reference is recomputed on your languages and items where they differ from its own (``on_your_items``;
-    items: (model, task) -> {lang: item ids}, from ``run_items``); provenance then says where (meta["recomputed"]: task
-    -> "en, zh, de; 50 items per language") and why not elsewhere (meta["not_recomputed"]: task -> reason); resamples,
-    if given, collects the resamples of the recomputed records by record key (the leaderboard's overall intervals read
-    them). A reference model with the name of one of yours is renamed "<name> (published)", so both stay.
+    A packaged reference is recomputed on your languages and items where they differ (``on_your_items``; items:
+    (model, task) -> {lang: item ids}, from ``run_items``); provenance says where (meta["recomputed"]: task -> "en, zh;
+    50 items per language") and why not elsewhere (meta["not_recomputed"]); resamples collects the recomputed records'
+    resamples by key (for the overall intervals). A reference model named like one of yours gets SUFFIX: both stay.
     """
     reference, meta = load_reference(spec)
     draws: dict = {}
@@ -87,22 +84,15 @@ def with_reference(records: Sequence[Record], spec: str | Path, items: Mapping |
         have = ", ".join(sorted({r.task for r in reference})) or "none"
         raise DataError(f"reference {str(spec)!r} has no task in common with your results "
                         f"(reference: {have}; yours: {', '.join(sorted(tasks))})")
-    renamed = []
-    for r in kept:
-        samples = draws.get(r.key)
-        if r.model in yours:
-            r = replace(r, model=r.model + SUFFIX)
-        if resamples is not None and samples is not None:
-            resamples[r.key] = samples
-        renamed.append(r)
+    renamed = [replace(r, model=r.model + SUFFIX) if r.model in yours else r for r in kept]
+    if resamples is not None:
+        resamples.update((new.key, draws[old.key]) for old, new in zip(kept, renamed) if old.key in draws)
     return list(records) + renamed, yours, {**meta, "n_models": len({r.model for r in renamed})}
 
 
 def run_items(sources: Sequence[str | Path]) -> dict[tuple[str, str], dict[str, frozenset[str]]]:
-    """(model, task) -> {lang: item ids} of the predictions.jsonl beside each results source (`clika run`
-    writes it next to metrics.jsonl): a run folder, or a metrics.jsonl inside one. Others give nothing."""
-    from clika.data.predictions_io import read_predictions
-
+    """(model, task) -> {lang: item ids} of the predictions.jsonl in each source that is a run folder (or its
+    metrics.jsonl)."""
     out: dict[tuple[str, str], dict[str, set[str]]] = {}
     for source in sources:
         path = Path(source)
@@ -126,9 +116,9 @@ def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Select
                ref: ReferenceItems) -> dict[str, tuple[dict[str, frozenset[str]] | None, str]]:
     """task -> (the languages and item ids all your models of the task were scored on, or None; why not).
 
-    A model's items are those of its predictions (items), when they agree with its records' n per language; else,
-    when its n in every language is the reference's, every item of its languages; else they are not known. Only a task
-    whose models share one set of items, all of them the reference's, gets one."""
+    A model's items: its predictions' (items) when they agree with its records' n per language; else every item of
+    its languages when its n is the reference's everywhere; else unknown. Only a task whose models share one set of
+    items, all of them the reference's, gets one."""
     counts: dict[str, dict[str, dict[str, int]]] = {}  # task -> model -> {lang: n}
     for r in records:
         if r.metric == "accuracy" and r.stratum is None and r.aggregate is None and r.lang is not None:
@@ -160,9 +150,8 @@ def your_items(records: Sequence[Record], items: Mapping[tuple[str, str], Select
 
 def on_your_items(records: Sequence[Record], reference: list[Record], meta: dict, name: str, items: Mapping,
                   resamples=None) -> tuple[list[Record], dict]:
-    """The reference with every task your records cover on other languages or items than its own
-    recomputed on yours (``your_items``), and its provenance saying which and why not the others;
-    resamples collects those of the recomputed records."""
+    """The reference recomputed on your languages and items (``your_items``) where they differ from its own, and
+    its provenance saying which and why not the others; resamples collects those of the recomputed records."""
     path = reference_items_file(name)
     if not path.is_file():
         return reference, meta
@@ -174,8 +163,6 @@ def on_your_items(records: Sequence[Record], reference: list[Record], meta: dict
         elif selection != {lang: ref.tasks[task].ids_of(lang) for lang in ref.tasks[task].langs}:
             selections[task], recomputed[task] = selection, describe_items(selection)
     if selections:
-        from clika.metrics.bootstrap import N_BOOT
-
         redone = ref.recompute(selections, int(meta.get("n_boot", N_BOOT)), int(meta.get("seed", 0)), resamples)
         reference = [r for r in reference if r.task not in selections] + redone
     return reference, {**meta, "recomputed": recomputed, "not_recomputed": not_recomputed}

@@ -1,13 +1,11 @@
-"""Per-item answers of a packaged reference, so that `clika report --reference published` recomputes the reference
-models on your languages and items (reference/<name>_items.npz, built by scripts/make_reference.py).
+"""Per-item answers of a packaged reference (reference/<name>_items.npz, built by scripts/make_reference.py), so that
+`clika report --reference published` recomputes the reference models on your languages and items.
 
-The file holds, per task, the item ids (the upstream uuids, sorted), each item's gold option per language, the culture
-of its fact (``original_lang``, x_geo / x_name) and every model's chosen option per language and item as small ints:
-0..k-1, UNPARSEABLE (-1) for an answer without a letter, ABSENT (-2) for no prediction. That is all a Prediction needs
-for clika's metrics except per-option scores, which the upstream letter answers lack (RankC is undefined for them
-anyway). ``ReferenceItems.predictions`` turns a selection of languages and item ids back into Prediction objects;
-``recompute`` scores them through compute_metrics, with the reference's n_boot and seed, and keeps the records the
-packaged reference keeps (``kept``).
+Per task: the item ids (upstream uuids, sorted), the gold option per language, the culture of each fact
+(``original_lang``) and every model's chosen option as small ints (0..k-1, UNPARSEABLE -1: no letter, ABSENT -2: no
+prediction): all a Prediction needs except per-option scores, which upstream letter answers lack (RankC is undefined
+for them anyway). ``predictions`` turns a selection back into Predictions; ``recompute`` scores them (compute_metrics,
+the reference's n_boot and seed) and keeps what the packaged reference keeps (``kept``).
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ import numpy as np
 
 from clika.items import ordered_langs
 from clika.metrics.catalog import tagged
+from clika.metrics.compute import compute_metrics
 from clika.metrics.records import Record
 from clika.predictions import Prediction
 
@@ -35,8 +34,8 @@ Selection = Mapping[str, Iterable[str]]  # lang -> item ids
 
 def kept(records: Iterable[Record]) -> list[Record]:
     """The records a packaged reference keeps: KEEP, no strata, home_transfer's means only (not its S -> L cells)."""
-    out = [r for r in records if r.metric in KEEP and r.stratum is None]
-    return [r for r in out if not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
+    return [r for r in records if r.metric in KEEP and r.stratum is None
+            and not (r.metric == "home_transfer" and r.lang_ref is not None and r.aggregate is None)]
 
 
 def pack(predictions: Sequence[Prediction]) -> dict[str, np.ndarray]:
@@ -114,8 +113,7 @@ class ReferenceItems:
             return cls(z["models"].tolist(), tasks)
 
     def predictions(self, task: str, selection: Selection | None = None) -> list[Prediction]:
-        """Every model's predictions of a task on the selected languages and item ids (None: all), with their gold,
-        option count and culture: the Prediction objects the metrics read."""
+        """Every model's Predictions of a task on the selected languages and item ids (None: all)."""
         t = self.tasks[task]
         out = []
         for lang in t.langs if selection is None else ordered_langs(selection):
@@ -139,11 +137,7 @@ class ReferenceItems:
 
     def recompute(self, selections: Mapping[str, Selection], n_boot: int, seed: int,
                   resamples: dict | None = None) -> list[Record]:
-        """Every model's records on the selected languages and items of each task (task -> selection), through
-        compute_metrics, as the packaged reference keeps them (``kept``). resamples: collects the resamples of the
-        kept records, by record key."""
-        from clika.metrics.compute import compute_metrics
-
+        """Every model's ``kept`` records on each task's selection (compute_metrics); resamples collects theirs."""
         predictions = [p for task, selection in selections.items() for p in self.predictions(task, selection)]
         draws: dict = {}
         records = kept(compute_metrics(predictions, n_boot=n_boot, seed=seed, pairwise=False, resamples=draws))

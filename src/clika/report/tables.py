@@ -1,9 +1,8 @@
-"""Metric records -> report.md (Markdown) and CSV tables.
+"""Metric records -> report.md (Markdown) and CSV tables holding the same numbers.
 
-Markdown: a summary (model x task, the registry's headline columns), then per model one table per per-language metric
-of the registry (languages as columns, the mean last, each cell "value [ci_low, ci_high]"), the conductivity results
-where there are any, and the flags a reader must see before trusting a number (from the records' flags). CSVs hold
-the same numbers.
+Markdown: a summary (model x task, the headline columns), then per model a table per per-language metric (languages
+as columns, the mean last, cells "value [ci_low, ci_high]"), the conductivity results, and the flags a reader must see
+before trusting a number.
 """
 
 from __future__ import annotations
@@ -15,11 +14,14 @@ from pathlib import Path
 
 from clika.errors import DataError
 from clika.formatting import csv_number
-from clika.items import lang_order_key
 from clika.metrics.catalog import get_metric, metrics_of
 from clika.metrics.record_io import read_records
 from clika.metrics.records import FIELDS, Record
 from clika.metrics.registry import PER_LANGUAGE
+from clika.report.cd_tables import cd_markdown
+from clika.report.flags import collect_flags
+from clika.report.leaderboard import INTERVAL, headline_columns
+from clika.report.terminal import lang_or_mean, mean_last
 
 MEAN = "mean"  # the column of the mean over the non-pivot languages
 
@@ -34,13 +36,11 @@ def pairwise_metrics() -> tuple[str, ...]:
 
 
 def _is_diagnostic(metric: str) -> bool:
-    defn = get_metric(metric)
-    return defn is not None and defn.level == "diagnostic"
+    return getattr(get_metric(metric), "level", None) == "diagnostic"
 
 
 def _is_cd(metric: str) -> bool:
-    defn = get_metric(metric)
-    return defn is not None and defn.scope in ("cd", "cd_rate", "run")
+    return getattr(get_metric(metric), "scope", None) in ("cd", "cd_rate", "run")
 
 
 def load_results(path: str | Path) -> list[Record]:
@@ -75,11 +75,7 @@ def _md_escape(text: str) -> str:
 
 def _column(r: Record) -> str | None:
     """The wide-table column of a per-language record: its language, or MEAN for the mean over them."""
-    if r.stratum is not None:
-        return None
-    if r.aggregate == MEAN and r.lang is None:
-        return MEAN
-    return r.lang if r.aggregate is None else None
+    return lang_or_mean(r) if r.stratum is None and r.aggregate in (None, MEAN) else None
 
 
 def _is_other(r: Record) -> bool:
@@ -110,7 +106,7 @@ class _Index:
     def langs(self, metric: str, model: str | None = None) -> list[str]:
         pool = self.records if model is None else self.by_model[model]
         columns = {c for r in pool if r.metric == metric and (c := _column(r)) is not None}
-        return sorted(columns - {MEAN}, key=lang_order_key) + ([MEAN] if MEAN in columns else [])
+        return mean_last(columns)
 
 
 def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[str, Path]:
@@ -126,8 +122,7 @@ def write_csv_tables(records: Sequence[Record], output_dir: str | Path) -> dict[
         for model, tasks in idx.models.items():
             for task in tasks:
                 if any(found := idx.row(model, task, langs, metric)):
-                    cells = [(None,) * 3 if r is None else (r.value, r.ci_low, r.ci_high) for r in found]
-                    rows.append([model, task, *(csv_number(v) for three in cells for v in three)])
+                    rows.append([model, task, *(csv_number(getattr(r, f, None)) for r in found for f in INTERVAL)])
         header = ["model", "task"] + [f"{lang}{s}" for lang in langs for s in ("", "_ci_low", "_ci_high")]
         written[metric] = _write_csv(out / f"{metric}.csv", header, rows)
     groups = {"pairwise": [r for r in idx.records if r.metric in pairwise_metrics()],
@@ -146,9 +141,7 @@ def _blank(v):
 
 def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv.writer(fh).writerows([header, *rows])
     return path
 
 
@@ -164,10 +157,6 @@ def _wide_markdown(idx: _Index, model: str, metric: str, title: str) -> list[str
 
 
 def render_markdown(records: Sequence[Record], title: str = "CLiKA report") -> str:
-    from clika.report.cd_tables import cd_markdown
-    from clika.report.flags import collect_flags
-    from clika.report.leaderboard import headline_columns
-
     idx = _Index(records)
     columns = [c for c in headline_columns() if c.metric != "xrr"]
     out = [f"# {title}", "",

@@ -1,9 +1,7 @@
-"""The tables the commands print, as data (TextTable) and as text, in a form that survives redirection.
+"""The tables the commands print, as data (TextTable) built from typed results with the registry's headline columns.
 
-A table is built here from typed results (Records, Comparisons, item counts) with its columns from the metric registry
-(the headline metrics), and ``render`` writes it as plain fixed-width text (every cell in full: no zero-width columns,
-no cut names), tsv, csv (header and rows only, for spreadsheets) or markdown; the command line prints it with rich on
-a terminal.
+``render`` writes one as text that survives redirection: plain fixed-width (every cell in full: no zero-width columns,
+no cut names), tsv, csv (header and rows only, for spreadsheets) or markdown; on a terminal the CLI uses rich.
 """
 
 from __future__ import annotations
@@ -45,9 +43,8 @@ def render(table: TextTable, fmt: str) -> str:
     """The table as text in one of the non-rich formats."""
     if fmt in ("tsv", "csv"):
         out = io.StringIO()
-        writer = csv.writer(out, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
-        writer.writerow(table.headers)
-        writer.writerows(table.rows)
+        sep = "\t" if fmt == "tsv" else ","
+        csv.writer(out, delimiter=sep, lineterminator="\n").writerows([table.headers, *table.rows])
         return out.getvalue()
     title, caption = [table.title] if table.title else [], [table.caption] if table.caption else []
     if fmt == "markdown":
@@ -73,9 +70,14 @@ def lang_or_mean(r: Record) -> str | None:
     return "mean" if r.lang is None else None
 
 
+def mean_last(columns: set[str]) -> list[str]:
+    """Languages in the paper's order, then "mean" (the mean over the languages) where it is one of them."""
+    return sorted(columns - {"mean"}, key=lang_order_key) + (["mean"] if "mean" in columns else [])
+
+
 def task_table(records: Sequence[Record], model: str, task: str, template: str | None = None) -> TextTable:
-    """Languages as rows (the mean over the non-pivot languages last): n and every headline per-language metric of
-    the registry with its 95% interval; chance in the title."""
+    """Languages as rows (the mean last): n and every headline per-language metric with its interval; chance in the
+    title."""
     mine = [r for r in records if r.task == task]
     metrics = [d for d in headline_per_language() if any(r.metric == d.name and r.value is not None for r in mine)]
     names = {d.name for d in metrics}
@@ -83,8 +85,7 @@ def task_table(records: Sequence[Record], model: str, task: str, template: str |
     for r in mine:
         if r.stratum is None and r.metric in names and (where := lang_or_mean(r)) is not None:
             cells[(where, r.metric)] = r
-    langs = {lang for lang, _ in cells}
-    langs = sorted(langs - {"mean"}, key=lang_order_key) + (["mean"] if "mean" in langs else [])
+    langs = mean_last({lang for lang, _ in cells})
     # each metric's value for a model answering at random (RA 1.0, en-CO and RankC well above 0)
     chances = {d.label: next((r.chance for (_, m), r in cells.items() if m == d.name and r.chance is not None), None)
                for d in metrics}
@@ -112,8 +113,7 @@ PAIR_CAPTION = ("one test per row gives its p, its 95% CI and its star: accuracy
 
 
 def summary_table(records: Sequence[Record]) -> TextTable:
-    """model x task: n, the headline columns of the leaderboard (values with intervals), chance, the unparseable share
-    in English, flags."""
+    """model x task: n, the leaderboard's headline columns, chance, the unparseable share in English, flags."""
     from clika.report.flags import FlagIndex
     from clika.report.leaderboard import headline_columns
 
@@ -148,8 +148,7 @@ def summary_table(records: Sequence[Record]) -> TextTable:
 
 
 def pair_table(comparisons, model_a: str, model_b: str, strategy: str | None, n_boot: int = 0) -> TextTable:
-    """One requested pair: per task, language and metric, both models' values and the delta, with the 95% interval,
-    p-value and star of the row's one test (clika.analysis.compare)."""
+    """One pair: per task, language and metric, both values and the delta with its one test's interval, p and star."""
     from clika.analysis.compare import ALPHA, comparison_rows, significant
 
     title = f"{model_b} minus {model_a}" + (f" ({strategy})" if strategy else "") + ": paired deltas, one test per row"

@@ -171,16 +171,13 @@ def resolve_includes(path: Path, seen: tuple[Path, ...] = ()) -> LineDict:
 
 # ---------------------------------------------------------------- validation
 
-def _error(path: Path, message: str, node: Any = None, key: Any = None) -> ConfigError:
-    """A ConfigError in ``path`` at the line of ``node`` (of its ``key`` when given)."""
-    if not isinstance(node, LineDict):
-        return ConfigError(message, path)
-    return ConfigError(message, path, node.line if key is None else node.key_lines.get(key, node.line))
-
-
 def _require(ok: bool, path: Path, message: str, node: Any = None, key: Any = None) -> None:
-    if not ok:
-        raise _error(path, message, node, key)
+    """Unless ``ok``, a ConfigError in ``path`` at the line of ``node`` (of its ``key`` when given)."""
+    if ok:
+        return
+    if not isinstance(node, LineDict):
+        raise ConfigError(message, path)
+    raise ConfigError(message, path, node.line if key is None else node.key_lines.get(key, node.line))
 
 
 def _str(path: Path, node: dict, key: str, *, required: bool = False, default: str | None = None) -> str | None:
@@ -287,9 +284,8 @@ def parse_task_data(data: dict, path: Path) -> TaskSpec:
              path, "'templates' must define at least one prompt template", data, "templates")
     templates = {t: _template(path, t, node, defaults, n_options, raw_templates) for t, node in raw_templates.items()}
     default = _str(path, data, "default_template") or next(iter(templates))
-    if default not in templates:  # (not _require: the names are joined only when the message is needed)
-        raise _error(path, f"default_template {default!r} is not one of its templates ({', '.join(templates)})",
-                     data, "default_template")
+    _require(default in templates, path, f"default_template {default!r} is not one of its templates "
+             f"({', '.join(templates)})", data, "default_template")
     return TaskSpec(name, _str(path, data, "stream", default="basic"), n_options,
                     _str(path, data, "description", default=""), _dataset(path, data.get("dataset")),
                     templates, str(path), default)
