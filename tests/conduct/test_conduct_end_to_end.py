@@ -113,6 +113,23 @@ def test_a_rerun_with_the_same_manifest_resumes_and_another_is_refused(tiny_lm_d
         conduct(_opts(tmp_path, tiny_lm_dir, train_overrides={**FULL, "epochs": 5}), log=lambda line: None)
 
 
+def test_a_finished_run_kept_without_its_weights_is_rejudged_on_another_machine(tiny_lm_dir, tmp_path):
+    """The study folder kept in git (benchmarks/results/cd-study) holds no weights, and another machine has the
+    model at another path with other mtimes: a rerun re-judges the stored answers and trains nothing."""
+    import shutil
+
+    opts = _opts(tmp_path, tiny_lm_dir, train_overrides={**FULL, "epochs": 4})
+    (first,) = conduct(opts, log=lambda line: None).runs
+    kept = tmp_path / "kept"
+    shutil.copytree(opts.output, kept, ignore=shutil.ignore_patterns("*.safetensors", "checkpoints"))
+    assert not list((kept).rglob("*.safetensors"))
+    moved = tmp_path / "elsewhere" / Path(tiny_lm_dir).name  # same name, another path, new mtimes
+    shutil.copytree(tiny_lm_dir, moved, copy_function=shutil.copyfile)
+    (again,) = conduct(dataclasses.replace(opts, output=kept, models=(str(moved),)), log=lambda line: None).runs
+    assert again.resumed == ["training", "evaluation"]
+    assert [r.to_dict() for r in again.records] == [r.to_dict() for r in first.records]
+
+
 def test_lora_gate_failure_says_which_part_failed(tiny_lm_dir, tmp_path):
     # One LoRA epoch on a random base model cannot memorise anything: the gate must fail.
     opts = _opts(tmp_path, tiny_lm_dir, targets=("zh",),

@@ -209,12 +209,23 @@ def _check_manifest(run_dir: Path, manifest: dict) -> None:
             run_dir.mkdir(parents=True, exist_ok=True)
             _atomic_json(path, manifest)
         return
-    mine = json.loads(json.dumps(manifest))  # as JSON has it
-    theirs = json.loads(path.read_text(encoding="utf-8"))
+    mine = _portable(json.loads(json.dumps(manifest)))  # as JSON has it
+    theirs = _portable(json.loads(path.read_text(encoding="utf-8")))
     differ = sorted(k for k in set(mine) | set(theirs) if k != "versions" and mine.get(k) != theirs.get(k))
     if differ:
         raise ConfigError(f"this folder holds another conductivity run (it differs in: {', '.join(differ)}); "
                           "use another --output, or remove the folder to start over", run_dir)
+
+
+def _portable(manifest: dict) -> dict:
+    """What must match to resume a run on another machine: a local model's name and its files' names and sizes, not
+    the path it was given or mtimes (a study folder kept in git, or copied to a cluster, is re-judged there without
+    retraining)."""
+    model = manifest.get("model", {})
+    if "files" in model.get("identity", {}):
+        files = sorted((name, size) for name, size, *_ in model["identity"]["files"])
+        manifest["model"] = {"name": model.get("name"), "chat": model.get("chat"), "files": files}
+    return manifest
 
 
 def _atomic_json(path: Path, data: Any) -> None:

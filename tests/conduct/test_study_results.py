@@ -1,0 +1,49 @@
+"""The conductivity study kept in git (benchmarks/results/cd-study, written by benchmarks/cd_study.sh) agrees with
+the code: every finished run's stored answers, judged by today's judge, give its outcomes.json, and those outcomes
+give its metrics.jsonl values. A change of the judge or of a CD formula that would change a number the docs quote
+fails here; rerunning the study then re-judges the stored answers without retraining (nothing is trained here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from clika.conduct.fact_tests import outcomes_from_rows
+from clika.conduct.run import ConductOptions, run_records
+from clika.data.lines import read_json_lines
+from clika.fictional.dataset import read_split
+from clika.metrics.cd import FactOutcomes
+from clika.metrics.record_io import read_records
+
+STUDY = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "cd-study"
+RUNS = sorted(p.parent for p in STUDY.glob("*/*/*/seed*/outcomes.json"))
+
+
+def test_the_study_folder_holds_finished_runs_without_weights():
+    assert RUNS, f"no finished run under {STUDY}"
+    for run in RUNS:
+        assert (run / "adapter" / ".complete.json").is_file() and (run / "predictions.jsonl.complete.json").is_file()
+    tracked_weights = [p for p in STUDY.rglob("*") if p.suffix in (".safetensors", ".pt", ".bin")]
+    assert all("checkpoints" in p.parts or "adapter" in p.parts for p in tracked_weights)  # ignored by its .gitignore
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[str(r.relative_to(STUDY)) for r in RUNS])
+def test_a_study_run_rejudged_gives_its_stored_outcomes_and_metrics(run):
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    split = read_split(run, manifest["target"])
+    rows = [row for _, row in read_json_lines(run / "predictions.jsonl")]
+    rejudged = outcomes_from_rows(split, rows, manifest["data"]["n_continents"])
+    stored = json.loads((run / "outcomes.json").read_text(encoding="utf-8"))
+    assert rejudged.to_dict() == FactOutcomes.from_dict(stored).to_dict()
+
+    training = json.loads((run / "adapter" / ".complete.json").read_text(encoding="utf-8"))
+    opts = ConductOptions(targets=(manifest["target"],), output=run, gate=manifest["gate"], n_boot=200)
+    recomputed = run_records(opts, manifest["model"]["name"], split, rejudged, training["epochs_run"],
+                             training["stopped_early"], manifest["seed"])
+    key = lambda r: (r.metric, r.lang, r.stratum)  # noqa: E731
+    written = {key(r): r for r in read_records(run / "metrics.jsonl")}
+    assert set(written) == {key(r) for r in recomputed}
+    for r in recomputed:  # point values and counts (interval ends of ratios depend on the resample count)
+        assert (written[key(r)].value, written[key(r)].n) == pytest.approx((r.value, r.n), nan_ok=True), key(r)
