@@ -47,3 +47,20 @@ def test_a_study_run_rejudged_gives_its_stored_outcomes_and_metrics(run):
     assert set(written) == {key(r) for r in recomputed}
     for r in recomputed:  # point values and counts (interval ends of ratios depend on the resample count)
         assert (written[key(r)].value, written[key(r)].n) == pytest.approx((r.value, r.n), nan_ok=True), key(r)
+
+
+@pytest.mark.parametrize("run", RUNS, ids=[str(r.relative_to(STUDY)) for r in RUNS])
+def test_the_docs_study_table_quotes_the_kept_run(run):
+    """docs/conductivity.md's study table row of a kept run quotes its counts: epochs to the gate, acc_l_type1 and
+    the strict positive control (k/n), so the docs cannot drift from the folder."""
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    outcomes = FactOutcomes.from_dict(json.loads((run / "outcomes.json").read_text(encoding="utf-8")))
+    epochs = json.loads((run / "adapter" / ".complete.json").read_text(encoding="utf-8"))["epochs_run"]
+    start = f"| {manifest['model']['name']} | {manifest['target']} | {manifest['seed']} | "
+    doc = (STUDY.parents[2] / "docs" / "conductivity.md").read_text(encoding="utf-8")
+    rows = [line for line in doc.splitlines() if line.startswith(start)]
+    assert len(rows) == 1, f"no single study-table row starts with {start!r}"
+    n = len(outcomes.l_type1)
+    assert rows[0].startswith(f"{start}{epochs} |")
+    assert f"({int(outcomes.l_type1.sum())}/{n}, " in rows[0]
+    assert f"({int(outcomes.ctrl_type1_strict.sum())}/{n}, " in rows[0]

@@ -198,6 +198,25 @@ def test_pooled_seeds_are_resampled_on_two_levels_and_say_so():
     assert "exact" in single.note  # one seed keeps the exact binomial interval
 
 
+def test_a_pooled_accuracy_tests_chance_on_its_two_level_resamples():
+    """Over seeds, p against chance is the share of two-level resamples at or below chance: small for accuracies
+    well above chance in every seed, large for accuracies below it; and the verdict reads it (a pooled positive
+    control above chance is not 'at chance')."""
+    ids = ("f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8")
+    above = [_outcome((T,) * 8, (T,) * 7 + (F,), en_type1=(T,) * 8, fact_ids=ids, ctrl_type1_strict=np.ones(8, bool))
+             for _ in range(3)]
+    below = [_outcome((T,) * 8, (F,) * 8, en_type1=(T,) * 8, fact_ids=ids, ctrl_type1_strict=np.ones(8, bool))
+             for _ in range(3)]
+    for runs in (above, below):
+        for run in runs:
+            run.en_type0 = np.ones(8, bool)
+    hi = _by_metric(conductivity_records(pool(above), "m", n_boot=400))
+    lo = _by_metric(conductivity_records(pool(below), "m", n_boot=400))
+    assert hi["acc_l_type1"].p_value < 0.01 and hi["acc_en_subject_strict"].p_value < 0.01
+    assert lo["acc_l_type1"].p_value == 1.0 and lo["acc_en_subject_strict"].p_value < 0.01
+    assert cd_verdict(list(lo.values())).label == cd.NO_TRANSFER  # not "control at chance"
+
+
 def test_clopper_pearson_is_scipys_exact_interval_and_gives_the_issues_bounds():
     for k, n in ((0, 10), (5, 60), (4, 60), (7, 60), (60, 60), (13, 17)):
         ci = binomtest(k, n).proportion_ci(method="exact")

@@ -135,14 +135,13 @@ def n_seeds(labels) -> int:
     return 1 if labels is None else max(1, len(np.unique(labels)))
 
 
-def _bootstrap_p(samples: np.ndarray, n: int, chance: float | None) -> float | None:
-    """One-sided p-value against chance over several seeds: the share of two-level resamples at or below chance
-    ((1 + k) / (1 + B)); the binomial test would take the facts of a seed, which share one trained model, for
-    independent draws."""
-    if not n or not chance or len(samples) < 2:
+def _bootstrap_p(shares: np.ndarray, n: int, chance: float | None) -> float | None:
+    """One-sided p-value against chance over several seeds: the share of two-level resamples (``shares``: row 0 the
+    point value, then the resampled accuracies) at or below chance ((1 + k) / (1 + B)); the binomial test would take
+    the facts of a seed, which share one trained model, for independent draws."""
+    if not n or not chance or len(shares) < 2:
         return None
-    rates = samples[1:] / n
-    return float((1 + np.sum(rates <= chance)) / (1 + len(rates)))
+    return float((1 + np.sum(shares[1:] <= chance)) / len(shares))
 
 
 def binomial_p(successes: int, n: int, chance: float | None) -> float | None:
