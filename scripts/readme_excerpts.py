@@ -116,11 +116,18 @@ def missing(excerpt: Excerpt, printed: str) -> list[str]:
     return [ln for ln in excerpt.lines if normalise(ln) not in have]
 
 
+def command_args(command: str, shared: Path) -> list[str]:
+    """The arguments of a README command (after `clika`) as run from another folder: the shared data at `shared`,
+    and what the repository keeps (the conductivity study's results) at its path here."""
+    args = [a.replace("../shared/clika-data", str(shared)) for a in shlex.split(command)[1:]]
+    return [str(ROOT / a) if a.startswith("benchmarks/results/") else a for a in args]
+
+
 def run(command: str, folder: Path, shared: Path) -> str:
     """What one README command prints (stdout, then stderr), run in folder with the shared data at `shared`."""
-    args = [a.replace("../shared/clika-data", str(shared)) for a in shlex.split(command)]
     clika = str(Path(sys.executable).with_name("clika"))
-    done = subprocess.run([clika, *args[1:]], cwd=folder, capture_output=True, text=True, timeout=900)
+    done = subprocess.run([clika, *command_args(command, shared)], cwd=folder, capture_output=True, text=True,
+                          timeout=900)
     if done.returncode:
         raise SystemExit(f"{command}: exit {done.returncode}: {done.stderr.strip()[-500:]}")
     return as_quoted(done.stdout + done.stderr, shared)

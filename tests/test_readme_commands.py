@@ -13,7 +13,6 @@ and each of those reasons must still match a README command.
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -62,8 +61,8 @@ def workdir(tmp_path_factory, shared_data):
 def _run(command: str, workdir) -> subprocess.CompletedProcess:
     folder, shared, done = workdir
     if command not in done:
-        args = [a.replace("../shared/clika-data", str(shared)) for a in shlex.split(command)]
-        done[command] = subprocess.run([CLIKA, *args[1:]], cwd=folder, capture_output=True, text=True, timeout=900)
+        args = readme_excerpts.command_args(command, shared)
+        done[command] = subprocess.run([CLIKA, *args], cwd=folder, capture_output=True, text=True, timeout=900)
     return done[command]
 
 

@@ -55,20 +55,24 @@ class FakeServer:
                     owner.in_flight += 1
                     owner.peak = max(owner.peak, owner.in_flight)
                 try:
-                    time.sleep(owner.delay)
-                    if failure == "stall":
-                        time.sleep(1.0)
-                        return self._send(200, {})
-                    if failure is not None:
-                        return self._send(int(failure), {"error": {"message": f"injected {failure}", "type": "x"}})
-                    if self.path == "/v1/completions":
-                        return self._send(200, owner.completion(body))
-                    if self.path == "/v1/chat/completions":
-                        return self._send(200, owner.chat(body))
-                    return self._send(404, {"error": {"message": "no such route"}})
-                finally:
-                    with owner.lock:
+                    status, payload = self._answer(body, failure)
+                finally:  # before the answer is sent: once the client has it, it may send its next request at
+                    with owner.lock:  # once, and a busy machine could run that one before this thread went on
                         owner.in_flight -= 1
+                self._send(status, payload)
+
+            def _answer(self, body: dict, failure) -> tuple[int, dict]:
+                time.sleep(owner.delay)
+                if failure == "stall":
+                    time.sleep(1.0)
+                    return 200, {}
+                if failure is not None:
+                    return int(failure), {"error": {"message": f"injected {failure}", "type": "x"}}
+                if self.path == "/v1/completions":
+                    return 200, owner.completion(body)
+                if self.path == "/v1/chat/completions":
+                    return 200, owner.chat(body)
+                return 404, {"error": {"message": "no such route"}}
 
             def _send(self, status: int, payload: dict):
                 data = json.dumps(payload).encode()
