@@ -98,7 +98,7 @@ def test_two_processes_stop_together_write_once_and_match_one_process(tiny_lm_di
     rel = run_dir.relative_to(tmp_path / "ddp")
     for name in ("manifest.json", "adapter", "predictions.jsonl", "metrics.jsonl"):
         assert str(rel / name) in written and (run_dir / name).exists()
-    assert {"metrics.jsonl", "report.md", "fictional_set/seed0/facts.jsonl"} <= written
+    assert {"metrics.jsonl", "report.md", "fictional_set/seed0-en-de/facts.jsonl"} <= written
     assert not (run_dir / "checkpoints").exists()  # replaced by the adapter once every rank was done
 
     # The same run as one process with the same effective batch: the same steps of the same size.

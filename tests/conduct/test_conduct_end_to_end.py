@@ -97,7 +97,7 @@ def test_tiny_model_trained_end_to_end_gives_every_cd_metric(tiny_lm_dir, tmp_pa
     assert (run.run_dir / "adapter" / "model.safetensors").is_file()
     for name in ("train_de.jsonl", "test_de.jsonl", "split_de.json"):
         assert (run.run_dir / name).is_file()
-    assert (opts.output / "fictional_set" / "seed0" / "facts.jsonl").is_file()
+    assert (opts.output / "fictional_set" / "seed0-en-de" / "facts.jsonl").is_file()
     report = (opts.output / "report.md").read_text(encoding="utf-8")
     assert "gate passed after 30 epochs" in report and "reconstruction of the paper's metric" in report
     assert "positive control" in report and "n=6" in report

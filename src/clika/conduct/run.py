@@ -421,10 +421,10 @@ def make_splits(opts: ConductOptions, seed: int,
         from clika.fictional.generator import generate
 
         kwargs = {} if opts.n_facts is None else {"n_facts": opts.n_facts}
-        fset = generate(langs=(opts.source, *opts.targets), seed=seed, names=opts.names,
-                        n_continents=opts.n_continents, **kwargs)
-        if is_main_process():
-            fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}")
+        langs = (opts.source, *opts.targets)
+        fset = generate(langs=langs, seed=seed, names=opts.names, n_continents=opts.n_continents, **kwargs)
+        if is_main_process():  # by languages too: a later run on other targets must not overwrite this set
+            fset.write(Path(opts.output) / "fictional_set" / f"seed{seed}-{'-'.join(langs)}")
         for warning in fset.warnings:
             log(f"warning: {warning}")
         splits = {t: fset.split(t, opts.name_direction, opts.source, opts.gate_prompt) for t in opts.targets}
